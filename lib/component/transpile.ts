@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { InvalidComponentError } from '../errors.js';
+
+/** What we keep of jco's `transpile` for one component, as stored in the on-disk cache. */
+export interface TranspiledComponent {
+  /** The patched `instantiate(getCoreModule, imports, instantiateCore)` glue, ESM. */
+  glue: string;
+  /** Core module file name → bytes (uninstrumented). */
+  coreModules: Record<string, Uint8Array>;
+  /** Import specifiers as jco keys them in the import object, e.g. `wasi:cli/stdout`. */
+  imports: string[];
+  /** Export names and kinds as jco reports them. */
+  exports: [string, string][];
+  /** The component's world as WIT text (jco `componentWit`). */
+  wit: string;
+}
+
+/** Bumped whenever the glue patches or the stored layout change, so old cache entries are ignored. */
+const ARTIFACT_FORMAT = 1;
+/** Node 20 has no JSPI; the glue is patched differently when it does. */
+const HAS_JSPI = typeof (WebAssembly as unknown as { promising?: unknown }).promising === 'function';
+
+let jcoVersionMemo: string | undefined;
+/** The installed jco version (part of every cache key: its glue changes between versions). */
+export function jcoVersion(): string {
+  if (!jcoVersionMemo) {
+    const api = fileURLToPath(import.meta.resolve('@bytecodealliance/jco'));
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', `file://${api}`), 'utf8')) as { version: string };
+    jcoVersionMemo = pkg.version;
+  }
+  return jcoVersionMemo;
+}
+
+/** Cache key of a component's transpiled artifact: content hash + jco version + our format. */
+export function transpileKey(bytes: Uint8Array): string {
+  const h = createHash('sha256').update(bytes).update(`\0jco=${jcoVersion()}\0fmt=${ARTIFACT_FORMAT}\0jspi=${HAS_JSPI}`);
+  return h.digest('hex').slice(0, 32);
+}
+
+/** Runs jco in-process. Loaded lazily: importing jco costs ~100 ms, and a cache hit never needs it. */
+export async function transpileComponent(bytes: Uint8Array, label: string): Promise<TranspiledComponent> {
+  const jco = await import('@bytecodealliance/jco');
+  let out: Awaited<ReturnType<typeof jco.transpile>>;
+  let wit: string;
+  try {
+    out = await jco.transpile(bytes, { name: 'component', instantiation: { tag: 'sync' }, noTypescript: true } as never);
+    wit = await jco.componentWit(bytes);
+  } catch (err) {
+    throw new InvalidComponentError(`${label} is not a valid component: ${firstLine(err)}`, { cause: err });
+  }
+  const coreModules: Record<string, Uint8Array> = {};
+  let glue = '';
+  for (const [name, content] of Object.entries(out.files as Record<string, Uint8Array>)) {
+    if (name.endsWith('.wasm')) coreModules[name] = content;
+    else if (name === 'component.js') glue = new TextDecoder().decode(content);
+  }
+  if (!glue) throw new InvalidComponentError(`${label}: jco produced no glue code`);
+  return { glue: patchGlue(glue), coreModules, imports: out.imports as string[], exports: out.exports as [string, string][], wit };
+}
+
+/**
+ * Removes two per-instance costs of jco's glue that buy nothing on this Node (PLATFORM.md):
+ * probing `WebAssembly.promising` by catching a TypeError (V8 re-parses the huge enclosing
+ * function to build the message), and reading `process.env.JCO_DEBUG` on every call.
+ */
+export function patchGlue(glue: string): string {
+  let out = glue.replace(
+    /const _debugLog = \(\.\.\.args\) => \{\s*if \(!globalThis\?\.process\?\.env\?\.JCO_DEBUG\) \{ return; \}\s*console\.debug\(\.\.\.args\);\s*\};/,
+    'const _debugLog = (...args) => {};',
+  );
+  if (!HAS_JSPI) {
+    out = out.replace(
+      /try \{\s*(\w+) = WebAssembly\.promising\(([\w.$]+)\);\s*\} catch\s*\(err\) \{\s*\1 = \2;\s*\}/g,
+      '$1 = $2;',
+    );
+  }
+  return out;
+}
+
+function firstLine(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.split('\n').find((l) => l.trim()) ?? msg;
+}

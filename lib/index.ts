@@ -1,0 +1,11 @@
+export { createRuntime, Runtime, type RuntimeOptions, type FunctionOptions } from './runtime.js';
+export { SfiFunction, type Invocation, type CallStats } from './invoke/function.js';
+export { DEFAULT_LIMITS, type Limits } from './invoke/limits.js';
+export type { ComponentSource } from './component/source.js';
+export type { PoolOptions, PoolMode } from './pool/pool.js';
+export type { WasiOptions } from './wasi/policy.js';
+export { GuestExitError } from './wasi/policy.js';
+export type { PreopenGrant } from './wasi/filesystem.js';
+export type { StdioMode } from './wasi/stdio.js';
+export type { HostImports } from './host/imports.js';
+export * from './errors.js';

@@ -1,0 +1,51 @@
+import type { LoadedComponent } from '../component/loader.js';
+import type { Meter } from '../limits/index.js';
+
+/** Per-instance hooks the limits layer adds to every core module's imports. */
+export interface InstanceHooks {
+  /** Extra import modules (e.g. the fuel meter) merged into each core instantiation. */
+  imports?: WebAssembly.Imports;
+  /** The instance's fuel/deadline meter, when its core modules are metered. */
+  meter?: Meter;
+}
+
+/** One live instantiation of a component: jco's export object plus the memories it created. */
+export class ComponentInstance {
+  /** Calls served so far. */
+  uses = 0;
+  /** Set after any failure: the instance must never be used again. */
+  broken = false;
+  readonly createdAt = performance.now();
+  lastUsedAt = this.createdAt;
+
+  constructor(
+    readonly exports: Record<string, unknown>,
+    readonly memories: WebAssembly.Memory[],
+    readonly hooks: InstanceHooks,
+    /** Microseconds spent instantiating. */
+    readonly instantiateUs: number,
+  ) {}
+
+  /** Total bytes of every linear memory the instance owns. */
+  memoryBytes(): number {
+    let n = 0;
+    for (const m of this.memories) n += m.buffer.byteLength;
+    return n;
+  }
+}
+
+/** Instantiates a loaded component with the given import object. Synchronous: no await on the hot path. */
+export function instantiateComponent(component: LoadedComponent, imports: Record<string, object>, hooks: InstanceHooks = {}): ComponentInstance {
+  const t0 = performance.now();
+  const memories: WebAssembly.Memory[] = [];
+  const extra = hooks.imports;
+  const instantiateCore = (module: WebAssembly.Module, importObject?: WebAssembly.Imports) => {
+    const instance = new WebAssembly.Instance(module, extra ? { ...importObject, ...extra } : importObject);
+    for (const value of Object.values(instance.exports)) {
+      if (value instanceof WebAssembly.Memory && !memories.includes(value)) memories.push(value);
+    }
+    return instance;
+  };
+  const exports = component.instantiate((name) => component.modules.get(name)!, imports, instantiateCore);
+  return new ComponentInstance(exports, memories, hooks, (performance.now() - t0) * 1000);
+}

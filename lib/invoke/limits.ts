@@ -1,0 +1,72 @@
+import type { CoreTransform } from '../component/loader.js';
+import { InvalidArgumentError, type SfiError } from '../errors.js';
+import { instrumentModule, WASM_PAGE_BYTES } from '../instrument/index.js';
+import { classifyTrap, Meter } from '../limits/index.js';
+import type { ComponentInstance, InstanceHooks } from './instance.js';
+
+/** Per-function resource limits. Every call of the function runs under all of them. */
+export interface Limits {
+  /** Cap on every linear memory of the component's core modules, in bytes (rounded down to 64 KiB pages). */
+  memoryBytes?: number | null;
+  /** Cap on every table's growth, in elements. */
+  tableElements?: number | null;
+  /** Fuel per call (≈ wasm instructions executed); exhaustion is `FUEL_EXHAUSTED`. */
+  fuel?: number | null;
+  /** Wall-clock budget per call in ms, guest and host imports together; `DEADLINE_EXCEEDED`. */
+  timeoutMs?: number | null;
+}
+
+/** Limits applied when neither the runtime nor the function sets them. */
+export const DEFAULT_LIMITS: Readonly<Required<Pick<Limits, 'memoryBytes' | 'timeoutMs'>>> = {
+  memoryBytes: 256 * 1024 * 1024,
+  timeoutMs: 10_000,
+};
+
+/** Checks user-supplied limits; `null`/`Infinity` mean "no limit" for fuel and timeout. */
+export function normaliseLimits(limits: Limits): NormalisedLimits {
+  const out: NormalisedLimits = {};
+  for (const [key, value] of Object.entries(limits) as [keyof Limits, unknown][]) {
+    if (value === undefined || value === null || value === Infinity) continue;
+    if (typeof value !== 'number' || !(value > 0) || (key !== 'timeoutMs' && !Number.isInteger(value))) {
+      throw new InvalidArgumentError(`limits.${key} must be a positive ${key === 'timeoutMs' ? 'number' : 'integer'}, got ${String(value)}`);
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+/** Limits with every "no limit" spelled as undefined. */
+export type NormalisedLimits = { [K in keyof Limits]?: number };
+
+/** Rewrites each core module: memory/table caps, and metering for fuel, deadlines and `fuelUsed`. */
+export function limitsTransform(limits: NormalisedLimits): CoreTransform {
+  const memoryMaxPages = limits.memoryBytes === undefined ? undefined : Math.floor(limits.memoryBytes / WASM_PAGE_BYTES);
+  return (_name, bytes) => instrumentModule(bytes, { memoryMaxPages, tableMaxElements: limits.tableElements, meter: true }).bytes;
+}
+
+/** A fresh meter per instance (fuel is shared by all core modules of one instance). */
+export function meterHooks(): InstanceHooks {
+  const meter = new Meter();
+  return { imports: meter.imports, meter };
+}
+
+/** The per-call side: arm the meter, read fuel, turn limit stops into typed errors. */
+export function callLimits(limits: NormalisedLimits) {
+  let startedAt = 0;
+  return {
+    arm(instance: ComponentInstance): void {
+      startedAt = performance.now();
+      instance.hooks.meter?.start({
+        fuel: limits.fuel,
+        deadline: limits.timeoutMs === undefined ? undefined : startedAt + limits.timeoutMs,
+      });
+    },
+    fuelUsed(instance: ComponentInstance): number | undefined {
+      return instance.hooks.meter?.fuelUsed;
+    },
+    classify(instance: ComponentInstance, err: unknown): SfiError | undefined {
+      const meter = instance.hooks.meter;
+      return meter && classifyTrap(meter, err, { ...limits, startedAt });
+    },
+  };
+}

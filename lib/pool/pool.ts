@@ -1,0 +1,130 @@
+import { InvalidArgumentError, OverloadedError } from '../errors.js';
+import type { ComponentInstance } from '../invoke/instance.js';
+
+/**
+ * - `fresh`: every call gets a never-used instance; spares are made ahead of demand, off the call path.
+ * - `reuse`: a warm instance serves call after call; its state persists (like a warm Lambda).
+ */
+export type PoolMode = 'fresh' | 'reuse';
+
+export interface PoolOptions {
+  mode?: PoolMode;
+  /** Instances kept ready (spares in `fresh`, warm ones in `reuse`). */
+  min?: number;
+  /** Most instances alive at once, busy or idle. */
+  max?: number;
+  /** Calls allowed to wait for an instance beyond `max`; more fail with `OVERLOADED`. */
+  maxQueue?: number;
+  /** Idle instances above `min` are released after this long. */
+  idleTimeoutMs?: number;
+}
+
+export const DEFAULT_POOL: Required<PoolOptions> = { mode: 'reuse', min: 1, max: 16, maxQueue: 1024, idleTimeoutMs: 30_000 };
+
+/** Acquired instance plus how it was obtained. */
+export interface Lease {
+  instance: ComponentInstance;
+  /** True when no ready instance was available and the call paid for instantiation. */
+  cold: boolean;
+  /** Microseconds spent queued for a free slot. */
+  queueUs: number;
+}
+
+/** Instances of one function. Broken instances are dropped, never returned to the pool. */
+export class InstancePool {
+  readonly options: Required<PoolOptions>;
+  #idle: ComponentInstance[] = [];
+  #busy = 0;
+  #waiters: (() => void)[] = [];
+  #refillScheduled = false;
+  #sweep: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(private readonly create: () => ComponentInstance, options: PoolOptions = {}) {
+    this.options = { ...DEFAULT_POOL, ...options };
+    const { min, max, maxQueue } = this.options;
+    if (!(Number.isInteger(min) && min >= 0 && Number.isInteger(max) && max >= 1 && min <= max && Number.isInteger(maxQueue) && maxQueue >= 0)) {
+      throw new InvalidArgumentError(`invalid pool options: ${JSON.stringify(options)} (need integers 0 <= min <= max, max >= 1, maxQueue >= 0)`);
+    }
+  }
+
+  get size(): number { return this.#idle.length + this.#busy; }
+  get idleCount(): number { return this.#idle.length; }
+  get busyCount(): number { return this.#busy; }
+  get queued(): number { return this.#waiters.length; }
+
+  /** Instantiates up to `min` ready instances now (load-time warm-up). */
+  prewarm(): void {
+    while (!this.#closed && this.#idle.length < this.options.min && this.size < this.options.max) this.#idle.push(this.create());
+  }
+
+  /** A synchronous lease when a slot is free (the common case), else undefined. */
+  tryAcquire(): Lease | undefined {
+    if (this.#waiters.length > 0) return undefined; // keep FIFO order behind queued callers
+    const ready = this.#idle.pop();
+    if (ready) { this.#busy++; return { instance: ready, cold: false, queueUs: 0 }; }
+    if (this.size >= this.options.max) return undefined;
+    this.#busy++;
+    try {
+      return { instance: this.create(), cold: true, queueUs: 0 };
+    } catch (err) {
+      this.#busy--;
+      throw err;
+    }
+  }
+
+  /** Waits for a lease; fails fast with `OVERLOADED` when the queue is full. */
+  async acquire(): Promise<Lease> {
+    const now = this.tryAcquire();
+    if (now) return now;
+    if (this.#waiters.length >= this.options.maxQueue) {
+      throw new OverloadedError(`pool is full (${this.options.max} instances busy, ${this.#waiters.length} calls queued)`);
+    }
+    const t0 = performance.now();
+    await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    const lease = this.tryAcquire() ?? (await this.acquire());
+    lease.queueUs += (performance.now() - t0) * 1000;
+    return lease;
+  }
+
+  /** Returns a leased instance. `fresh` and broken instances are discarded. */
+  release(instance: ComponentInstance): void {
+    this.#busy--;
+    instance.lastUsedAt = performance.now();
+    if (!instance.broken && !this.#closed && this.options.mode === 'reuse') this.#idle.push(instance);
+    this.#wakeNext();
+    this.#scheduleMaintenance();
+  }
+
+  #wakeNext(): void {
+    const next = this.#waiters.shift();
+    if (next) next();
+  }
+
+  /** Refills spares off the call path, and releases idle instances above `min` after the idle timeout. */
+  #scheduleMaintenance(): void {
+    if (!this.#refillScheduled && this.#idle.length < this.options.min) {
+      this.#refillScheduled = true;
+      setImmediate(() => {
+        this.#refillScheduled = false;
+        try { this.prewarm(); } catch { /* the next call reports the failure */ }
+      });
+    }
+    if (!this.#sweep && this.#idle.length > this.options.min) {
+      this.#sweep = setTimeout(() => {
+        this.#sweep = undefined;
+        const cutoff = performance.now() - this.options.idleTimeoutMs;
+        this.#idle = this.#idle.filter((inst, i) => i < this.options.min || inst.lastUsedAt > cutoff);
+        if (this.#idle.length > this.options.min) this.#scheduleMaintenance();
+      }, this.options.idleTimeoutMs);
+      this.#sweep.unref();
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#idle = [];
+    if (this.#sweep) clearTimeout(this.#sweep);
+    for (const w of this.#waiters.splice(0)) w();
+  }
+}

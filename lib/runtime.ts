@@ -1,0 +1,97 @@
+import { DiskCache, defaultCacheDir } from './component/cache.js';
+import { loadComponent } from './component/loader.js';
+import { readSource, type ComponentSource } from './component/source.js';
+import { ClosedError, InvalidArgumentError, MissingImportError } from './errors.js';
+import { wrapHostImports, type HostImports } from './host/imports.js';
+import { SfiFunction, type CallContext } from './invoke/function.js';
+import { callLimits, DEFAULT_LIMITS, limitsTransform, meterHooks, normaliseLimits, type Limits } from './invoke/limits.js';
+import type { PoolOptions } from './pool/pool.js';
+import { isWasiInterface, wasiImports, type WasiOptions } from './wasi/policy.js';
+import { StdioCapture } from './wasi/stdio.js';
+
+/** Options of `createRuntime()`. */
+export interface RuntimeOptions {
+  /** Directory of the precompile cache (default: `$SFIRT_CACHE_DIR` or `~/.cache/sfirt`). */
+  cacheDir?: string;
+  /** Defaults for every function loaded by this runtime. */
+  defaults?: Pick<FunctionOptions, 'pool' | 'wasi' | 'limits'>;
+}
+
+/** Options of `runtime.load()`. */
+export interface FunctionOptions {
+  /** Host implementations of the component's non-WASI imports, keyed by interface id. */
+  imports?: HostImports;
+  /** WASI capabilities (deny by default). */
+  wasi?: WasiOptions;
+  /**
+   * Memory, table, fuel and deadline limits (default: 256 MiB memory, 10 s per call, no fuel
+   * cap). `null` removes a default.
+   */
+  limits?: Limits;
+  /** Instance pool. */
+  pool?: PoolOptions;
+  /** Cap on captured stdout/stderr per stream per call, in bytes. */
+  captureLimitBytes?: number;
+}
+
+/** Loads components as isolated functions. */
+export class Runtime {
+  readonly cache: DiskCache;
+  #functions = new Map<string, SfiFunction>();
+  #closed = false;
+
+  constructor(readonly options: RuntimeOptions = {}) {
+    this.cache = new DiskCache(options.cacheDir ?? defaultCacheDir());
+  }
+
+  /**
+   * Loads a component (path, URL or bytes) under `name`. Transpiles it with jco on the first
+   * load and reuses the on-disk artifact afterwards, even across processes. Fails with
+   * NOT_A_COMPONENT, INVALID_COMPONENT or MISSING_IMPORT.
+   */
+  async load(name: string, source: ComponentSource, options: FunctionOptions = {}): Promise<SfiFunction> {
+    if (this.#closed) throw new ClosedError();
+    if (typeof name !== 'string' || !name) throw new InvalidArgumentError('function name must be a non-empty string');
+    const { bytes, label } = await readSource(source);
+    const limits = normaliseLimits({ ...DEFAULT_LIMITS, ...this.options.defaults?.limits, ...options.limits });
+    const component = await loadComponent(bytes, label, this.cache, limitsTransform(limits));
+    const hostImports = options.imports ?? {};
+    for (const imported of component.imports) {
+      if (!isWasiInterface(imported) && !(imported in hostImports)) throw new MissingImportError(imported);
+    }
+    const context: CallContext = { hostFailure: undefined, exit: undefined };
+    const capture = new StdioCapture(options.captureLimitBytes);
+    const wasi = { ...this.options.defaults?.wasi, ...options.wasi };
+    const imports = {
+      ...wasiImports(wasi, capture, (e) => { context.exit ??= e; }),
+      ...wrapHostImports(hostImports, context, () => false),
+    };
+    const fn = new SfiFunction(name, {
+      component, imports, capture, context,
+      hooks: meterHooks,
+      limits: callLimits(limits),
+      pool: { ...this.options.defaults?.pool, ...options.pool },
+    });
+    fn.pool.prewarm();
+    this.#functions.get(name)?.close();
+    this.#functions.set(name, fn);
+    return fn;
+  }
+
+  /** A loaded function by name. */
+  get(name: string): SfiFunction | undefined {
+    return this.#functions.get(name);
+  }
+
+  /** Closes every function. */
+  close(): void {
+    this.#closed = true;
+    for (const fn of this.#functions.values()) fn.close();
+    this.#functions.clear();
+  }
+}
+
+/** Creates a runtime. */
+export function createRuntime(options?: RuntimeOptions): Runtime {
+  return new Runtime(options);
+}

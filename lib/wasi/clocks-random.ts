@@ -1,0 +1,74 @@
+/**
+ * `wasi:clocks` and `wasi:random` for one function: real by default, or deterministic (seeded),
+ * so that a run can be reproduced bit for bit.
+ */
+import { randomBytes } from 'node:crypto';
+import { clocks } from './shim.js';
+
+export interface DeterminismOptions {
+  /** Seed of the random streams (default 0). */
+  seed?: number;
+  /** What the wall clock reads at the first call, in ms since the epoch (default 2000-01-01). */
+  startTimeMs?: number;
+  /** How far both clocks advance on each read, in ns (default 1,000). */
+  tickNs?: number;
+}
+
+/** splitmix64: small, fast, and good enough for reproducible (not secure) guest randomness. */
+function splitmix64(seed: bigint): () => bigint {
+  let state = BigInt.asUintN(64, seed);
+  return () => {
+    state = BigInt.asUintN(64, state + 0x9e3779b97f4a7c15n);
+    let z = state;
+    z = BigInt.asUintN(64, (z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n);
+    z = BigInt.asUintN(64, (z ^ (z >> 27n)) * 0x94d049bb133111ebn);
+    return z ^ (z >> 31n);
+  };
+}
+
+function bytesFrom(next: () => bigint, len: number): Uint8Array {
+  const out = new Uint8Array(len);
+  for (let i = 0; i < len; i += 8) {
+    let v = next();
+    for (let j = i; j < Math.min(len, i + 8); j++) { out[j] = Number(v & 0xffn); v >>= 8n; }
+  }
+  return out;
+}
+
+/** Import-object entries for clocks and random, keyed as jco keys them. */
+export function clocksAndRandom(det: DeterminismOptions | undefined): Record<string, object> {
+  if (!det) {
+    const u64 = () => randomBytes(8).readBigUInt64LE();
+    const bytes = (len: bigint) => new Uint8Array(randomBytes(Number(len)));
+    return {
+      'wasi:clocks/monotonic-clock': clocks.monotonicClock,
+      'wasi:clocks/wall-clock': {
+        now() { const ms = Date.now(); return { seconds: BigInt(Math.floor(ms / 1000)), nanoseconds: (ms % 1000) * 1e6 }; },
+        resolution() { return { seconds: 0n, nanoseconds: 1e6 }; },
+      },
+      'wasi:random/random': { getRandomBytes: bytes, getRandomU64: u64 },
+      'wasi:random/insecure': { getInsecureRandomBytes: bytes, getInsecureRandomU64: u64 },
+      'wasi:random/insecure-seed': { insecureSeed: () => [u64(), u64()] },
+    };
+  }
+  const tick = BigInt(det.tickNs ?? 1000);
+  const start = BigInt(det.startTimeMs ?? Date.UTC(2000, 0, 1)) * 1_000_000n;
+  let elapsed = 0n;
+  const advance = () => (elapsed += tick);
+  const secure = splitmix64(BigInt(det.seed ?? 0));
+  const insecure = splitmix64(BigInt(det.seed ?? 0) ^ 0x5deece66dn);
+  return {
+    'wasi:clocks/monotonic-clock': {
+      ...clocks.monotonicClock,
+      now: () => advance(),
+      resolution: () => tick,
+    },
+    'wasi:clocks/wall-clock': {
+      now() { const ns = start + advance(); return { seconds: ns / 1_000_000_000n, nanoseconds: Number(ns % 1_000_000_000n) }; },
+      resolution() { return { seconds: 0n, nanoseconds: Number(tick) }; },
+    },
+    'wasi:random/random': { getRandomBytes: (len: bigint) => bytesFrom(secure, Number(len)), getRandomU64: secure },
+    'wasi:random/insecure': { getInsecureRandomBytes: (len: bigint) => bytesFrom(insecure, Number(len)), getInsecureRandomU64: insecure },
+    'wasi:random/insecure-seed': { insecureSeed: () => [insecure(), insecure()] },
+  };
+}

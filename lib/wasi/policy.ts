@@ -1,0 +1,105 @@
+import { InvalidArgumentError, SfiError } from '../errors.js';
+import { clocksAndRandom, type DeterminismOptions } from './clocks-random.js';
+import { preopenedFilesystem, type PreopenGrant } from './filesystem.js';
+import { cli, http, io, sockets } from './shim.js';
+import { inheritSink, inputStream, outputStream, type StdioCapture, type StdioMode } from './stdio.js';
+
+/**
+ * What a function may see of the host through WASI. Everything is denied unless granted:
+ * no host environment or argv, no directories, no network.
+ */
+export interface WasiOptions {
+  /** Environment variables the guest sees (default: none). */
+  env?: Record<string, string>;
+  /** Arguments the guest sees (default: none). */
+  args?: string[];
+  /** Guest path → host directory (read-only), or a grant with `readOnly: false` for read-write. */
+  preopens?: Record<string, string | PreopenGrant>;
+  /** Bytes the guest reads from stdin (default: empty, closed). */
+  stdin?: Uint8Array | string;
+  /** stdout handling (default `capture`: returned with each call's result). */
+  stdout?: StdioMode;
+  /** stderr handling (default `capture`). */
+  stderr?: StdioMode;
+  /** Seeded clocks and random for reproducible runs; `true` for the default seed. */
+  deterministic?: boolean | DeterminismOptions;
+}
+
+/** The guest called `wasi:cli/exit`. It never exits the host; the instance is discarded. */
+export class GuestExitError extends SfiError {
+  override readonly code = 'GUEST_EXIT';
+  constructor(readonly exitCode: number) {
+    super(`guest called exit(${exitCode})`);
+    this.name = 'GuestExitError';
+  }
+}
+
+/** Every WASI interface we provide (and so never report as a missing import). */
+export function isWasiInterface(name: string): boolean {
+  return name.startsWith('wasi:') && !name.startsWith('wasi:nn/');
+}
+
+/** Builds the WASI part of a function's import object, keyed as jco keys imports. */
+export function wasiImports(options: WasiOptions = {}, capture: StdioCapture, onExit: (e: GuestExitError) => void): Record<string, object> {
+  const env = Object.entries(options.env ?? {});
+  for (const [k, v] of env) {
+    if (typeof v !== 'string') throw new InvalidArgumentError(`wasi.env.${k} must be a string`);
+  }
+  const args = [...(options.args ?? [])];
+  const sink = (mode: StdioMode | undefined, fd: 1 | 2) =>
+    mode === 'inherit' ? inheritSink(fd) : mode === 'discard' ? () => {} : (buf: Uint8Array) => capture.write(fd, buf);
+  const stdout = outputStream(sink(options.stdout, 1));
+  const stderr = outputStream(sink(options.stderr, 2));
+  const stdinBytes = typeof options.stdin === 'string' ? new TextEncoder().encode(options.stdin) : options.stdin ?? new Uint8Array();
+  const grants = Object.fromEntries(Object.entries(options.preopens ?? {}).map(([guest, g]) =>
+    [guest, typeof g === 'string' ? { hostPath: g, readOnly: true } : g]));
+  const det = options.deterministic === true ? {} : options.deterministic || undefined;
+  const exit = (code: number) => { const e = new GuestExitError(code); onExit(e); throw e; };
+
+  return {
+    'wasi:cli/environment': {
+      getEnvironment: () => env.map(([k, v]) => [k, v]),
+      getArguments: () => [...args],
+      initialCwd: () => undefined,
+    },
+    'wasi:cli/exit': {
+      exit: (status: { tag: string }) => exit(status.tag === 'ok' ? 0 : 1),
+      exitWithCode: (code: number) => exit(code),
+    },
+    'wasi:cli/stdin': { getStdin: () => inputStream(stdinBytes) },
+    'wasi:cli/stdout': { getStdout: () => stdout },
+    'wasi:cli/stderr': { getStderr: () => stderr },
+    // Not a terminal: the getters return `none`.
+    'wasi:cli/terminal-input': cli.terminalInput as object,
+    'wasi:cli/terminal-output': cli.terminalOutput as object,
+    'wasi:cli/terminal-stdin': { getTerminalStdin: () => undefined },
+    'wasi:cli/terminal-stdout': { getTerminalStdout: () => undefined },
+    'wasi:cli/terminal-stderr': { getTerminalStderr: () => undefined },
+    'wasi:io/error': io.error,
+    'wasi:io/poll': io.poll,
+    'wasi:io/streams': io.streams,
+    ...clocksAndRandom(det),
+    ...preopenedFilesystem(grants),
+    ...deniedNetwork(),
+  };
+}
+
+let denied: Record<string, object> | undefined;
+/** Sockets and outgoing HTTP, with every operation refused (`access-denied`). */
+function deniedNetwork(): Record<string, object> {
+  if (denied) return denied;
+  const create = sockets.createSockets as ((o: { enableNetwork: boolean }) => Record<string, object>) | undefined;
+  const s = create ? create({ enableNetwork: false }) : (sockets as Record<string, object>);
+  denied = {
+    'wasi:sockets/instance-network': s.instanceNetwork!,
+    'wasi:sockets/ip-name-lookup': s.ipNameLookup!,
+    'wasi:sockets/network': s.network!,
+    'wasi:sockets/tcp': s.tcp!,
+    'wasi:sockets/tcp-create-socket': s.tcpCreateSocket!,
+    'wasi:sockets/udp': s.udp!,
+    'wasi:sockets/udp-create-socket': s.udpCreateSocket!,
+    'wasi:http/types': http.types as object,
+    'wasi:http/outgoing-handler': { handle() { throw { tag: 'HTTP-request-denied' }; } },
+  };
+  return denied;
+}

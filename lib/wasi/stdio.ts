@@ -1,0 +1,102 @@
+import { io, readyPollable } from './shim.js';
+
+/** What a guest's stdout/stderr do: kept and returned with each call, passed to the host's, or dropped. */
+export type StdioMode = 'capture' | 'inherit' | 'discard';
+
+/** Default cap on captured output per stream per call; output beyond it is dropped and flagged. */
+export const DEFAULT_CAPTURE_LIMIT_BYTES = 1024 * 1024;
+
+/** Output captured during one call. */
+export interface CapturedOutput {
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+  /** True when a stream produced more than the capture limit and the rest was dropped. */
+  truncated: boolean;
+}
+
+/**
+ * Collects a guest's stdout/stderr for the call in progress. Guest code runs synchronously, so
+ * between `begin()` and `end()` every write belongs to exactly one call, even when many calls on
+ * the same function are in flight at the await level.
+ */
+export class StdioCapture {
+  #chunks: [Uint8Array[], Uint8Array[]] = [[], []];
+  #sizes = [0, 0];
+  #truncated = false;
+
+  constructor(readonly limitBytes = DEFAULT_CAPTURE_LIMIT_BYTES) {}
+
+  write(fd: 1 | 2, buf: Uint8Array): void {
+    const i = fd - 1;
+    const room = this.limitBytes - this.#sizes[i]!;
+    if (room <= 0) { this.#truncated = true; return; }
+    const part = buf.byteLength > room ? buf.subarray(0, room) : buf;
+    if (part !== buf) this.#truncated = true;
+    this.#chunks[i]!.push(part.slice());
+    this.#sizes[i]! += part.byteLength;
+  }
+
+  /** Starts a call's capture (drops anything left over from instantiation). */
+  begin(): void {
+    this.#chunks = [[], []];
+    this.#sizes = [0, 0];
+    this.#truncated = false;
+  }
+
+  end(): CapturedOutput {
+    const out = { stdout: concat(this.#chunks[0]), stderr: concat(this.#chunks[1]), truncated: this.#truncated };
+    this.begin();
+    return out;
+  }
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+  let at = 0;
+  for (const c of chunks) { out.set(c, at); at += c.byteLength; }
+  return out;
+}
+
+/** A `wasi:io/streams.output-stream` that hands every write to `sink`. */
+export function outputStream(sink: (buf: Uint8Array) => void): object {
+  const s = Object.create(io.streams.OutputStream.prototype) as Record<string | symbol, unknown>;
+  const write = (buf: Uint8Array) => { sink(buf); };
+  s.checkWrite = () => 1n << 20n;
+  s.write = write;
+  s.blockingWriteAndFlush = write;
+  s.flush = () => {};
+  s.blockingFlush = () => {};
+  s.writeZeroes = (n: bigint) => write(new Uint8Array(Number(n)));
+  s.blockingWriteZeroesAndFlush = s.writeZeroes;
+  s.subscribe = readyPollable;
+  s[Symbol.dispose] = () => {};
+  return s;
+}
+
+/** A `wasi:io/streams.input-stream` over fixed bytes (the guest's stdin); `closed` at the end. */
+export function inputStream(data: Uint8Array): object {
+  let at = 0;
+  const s = Object.create(io.streams.InputStream.prototype) as Record<string | symbol, unknown>;
+  const read = (len: bigint) => {
+    if (at >= data.byteLength) throw { tag: 'closed' };
+    const n = Math.min(Number(len), data.byteLength - at);
+    const out = data.slice(at, at + n);
+    at += n;
+    return out;
+  };
+  const skip = (len: bigint) => BigInt(read(len).byteLength);
+  s.read = read;
+  s.blockingRead = read;
+  s.skip = skip;
+  s.blockingSkip = skip;
+  s.subscribe = readyPollable;
+  s[Symbol.dispose] = () => {};
+  return s;
+}
+
+/** Where inherited output goes: the host's own stdout/stderr. */
+export function inheritSink(fd: 1 | 2): (buf: Uint8Array) => void {
+  const stream = fd === 1 ? process.stdout : process.stderr;
+  return (buf) => { stream.write(buf); };
+}

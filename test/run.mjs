@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// Runs every `test/**/*.test.mjs` (uvu suites) in its own Node process, two at a time, so that
+// per-process singletons (onnxruntime-web's engine, V8 flags) never leak between files and a
+// crash fails one file instead of the whole run. Prints each file's output, then one summary line
+// `N passed, M failed, K skipped`. Usage: node test/run.mjs [filter-substring ...]
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = dirname(here);
+const filters = process.argv.slice(2);
+
+function walk(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    if (name === 'node_modules' || name === 'fixtures') return [];
+    return statSync(p).isDirectory() ? walk(p) : p.endsWith('.test.mjs') ? [p] : [];
+  });
+}
+
+const files = walk(here).sort().filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const failedFiles = [];
+
+function runFile(file) {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [file], { cwd: root, env: { ...process.env, FORCE_COLOR: '0' } });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('close', (code, signal) => {
+      const num = (label) => Number(out.match(new RegExp(`${label}:\\s+(\\d+)`))?.[1] ?? 0);
+      const total = num('Total'), passed = num('Passed'), skipped = num('Skipped');
+      const ok = code === 0;
+      totals.passed += passed;
+      // A file that registers no test at all (e.g. its shared data is absent) counts as one skip.
+      totals.skipped += skipped + (ok && total === 0 ? 1 : 0);
+      totals.failed += Math.max(total - passed - skipped, ok ? 0 : 1);
+      if (!ok) failedFiles.push(relative(root, file));
+      const secs = ((performance.now() - t0) / 1000).toFixed(1);
+      process.stdout.write(`\n=== ${relative(root, file)} (${secs} s, exit ${signal ?? code})\n${out.trimEnd()}\n`);
+      resolve();
+    });
+  });
+}
+
+const queue = [...files];
+const workers = Array.from({ length: Math.min(2, availableParallelism()) }, async () => {
+  while (queue.length) await runFile(queue.shift());
+});
+await Promise.all(workers);
+if (failedFiles.length) console.log(`\nfailed files: ${failedFiles.join(', ')}`);
+console.log(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+process.exit(failedFiles.length || files.length === 0 ? 1 : 0);
