@@ -9,3 +9,5 @@ export type { PreopenGrant } from './wasi/filesystem.js';
 export type { StdioMode } from './wasi/stdio.js';
 export type { HostImports } from './host/imports.js';
 export * from './errors.js';
+export { NnError, type NnErrorCode } from './nn/errors.js';
+export type { NnBackend } from './nn/engine.js';

@@ -4,8 +4,11 @@ import { readSource, type ComponentSource } from './component/source.js';
 import { ClosedError, InvalidArgumentError, MissingImportError } from './errors.js';
 import { wrapHostImports, type HostImports } from './host/imports.js';
 import { SfiFunction, type CallContext } from './invoke/function.js';
+import { ComponentSignatures } from './invoke/signatures.js';
 import { callLimits, DEFAULT_LIMITS, limitsTransform, meterHooks, normaliseLimits, type Limits } from './invoke/limits.js';
 import type { PoolOptions } from './pool/pool.js';
+import { createWasiNn, type WasiNn, type WasiNnOptions } from './nn/wasi-nn.js';
+import type { NnBackend } from './nn/engine.js';
 import { isWasiInterface, wasiImports, type WasiOptions } from './wasi/policy.js';
 import { StdioCapture } from './wasi/stdio.js';
 
@@ -15,6 +18,13 @@ export interface RuntimeOptions {
   cacheDir?: string;
   /** Defaults for every function loaded by this runtime. */
   defaults?: Pick<FunctionOptions, 'pool' | 'wasi' | 'limits'>;
+  /**
+   * `wasi:nn` for guests that import it: registered models (`load-by-name`) and engine settings.
+   * One engine per backend per runtime, shared by every instance of every function; each named
+   * model is parsed once per engine. Backend `wasm` (default) runs onnxruntime-web as its own
+   * memory-capped wasm instance; `native` uses onnxruntime-node (optional dependency).
+   */
+  nn?: Omit<WasiNnOptions, 'loadNativeBinding'>;
 }
 
 /** Options of `runtime.load()`. */
@@ -30,6 +40,8 @@ export interface FunctionOptions {
   limits?: Limits;
   /** Instance pool. */
   pool?: PoolOptions;
+  /** `wasi:nn` backend for this function (default: the runtime's, else `wasm`). */
+  nnBackend?: NnBackend;
   /** Cap on captured stdout/stderr per stream per call, in bytes. */
   captureLimitBytes?: number;
 }
@@ -38,6 +50,7 @@ export interface FunctionOptions {
 export class Runtime {
   readonly cache: DiskCache;
   #functions = new Map<string, SfiFunction>();
+  #nn = new Map<NnBackend, Promise<WasiNn>>();
   #closed = false;
 
   constructor(readonly options: RuntimeOptions = {}) {
@@ -56,26 +69,46 @@ export class Runtime {
     const limits = normaliseLimits({ ...DEFAULT_LIMITS, ...this.options.defaults?.limits, ...options.limits });
     const component = await loadComponent(bytes, label, this.cache, limitsTransform(limits));
     const hostImports = options.imports ?? {};
+    const usesNn = component.imports.some((i) => i.startsWith('wasi:nn/'));
     for (const imported of component.imports) {
-      if (!isWasiInterface(imported) && !(imported in hostImports)) throw new MissingImportError(imported);
+      if (!isWasiInterface(imported) && !(imported in hostImports) && !(usesNn && imported.startsWith('wasi:nn/'))) {
+        throw new MissingImportError(imported);
+      }
     }
+    const signatures = new ComponentSignatures(component.wit, bytes);
+    signatures.checkHostImports(hostImports);
+    const nn = usesNn ? await this.wasiNn(options.nnBackend ?? this.options.nn?.backend ?? 'wasm') : undefined;
     const context: CallContext = { hostFailure: undefined, exit: undefined };
     const capture = new StdioCapture(options.captureLimitBytes);
     const wasi = { ...this.options.defaults?.wasi, ...options.wasi };
     const imports = {
       ...wasiImports(wasi, capture, (e) => { context.exit ??= e; }),
-      ...wrapHostImports(hostImports, context, () => false),
+      ...nn?.imports,
+      ...wrapHostImports(hostImports, context, (iface, fn) => signatures.importReturnsResult(iface, fn)),
     };
     const fn = new SfiFunction(name, {
-      component, imports, capture, context,
+      component, signatures, imports, capture, context,
       hooks: meterHooks,
       limits: callLimits(limits),
+      nn,
       pool: { ...this.options.defaults?.pool, ...options.pool },
     });
     fn.pool.prewarm();
     this.#functions.get(name)?.close();
     this.#functions.set(name, fn);
     return fn;
+  }
+
+  /** The runtime's `wasi:nn` host for a backend, started on first use. */
+  wasiNn(backend: NnBackend): Promise<WasiNn> {
+    let host = this.#nn.get(backend);
+    if (!host) {
+      host = createWasiNn({ ...this.options.nn, backend });
+      // A backend that cannot start is reported to this load and retried by the next one.
+      host.catch(() => this.#nn.delete(backend));
+      this.#nn.set(backend, host);
+    }
+    return host;
   }
 
   /** A loaded function by name. */
@@ -88,6 +121,8 @@ export class Runtime {
     this.#closed = true;
     for (const fn of this.#functions.values()) fn.close();
     this.#functions.clear();
+    for (const host of this.#nn.values()) host.then((h) => h.dispose(), () => {});
+    this.#nn.clear();
   }
 }
 

@@ -1,9 +1,11 @@
 import type { LoadedComponent } from '../component/loader.js';
-import { ClosedError, SfiError, type HostFunctionError } from '../errors.js';
+import type { NnError } from '../nn/errors.js';
+import type { WasiNn } from '../nn/wasi-nn.js';
+import { ClosedError, SfiError, UnknownExportError, type HostFunctionError } from '../errors.js';
 import { InstancePool, type Lease, type PoolOptions } from '../pool/pool.js';
 import type { CapturedOutput, StdioCapture } from '../wasi/stdio.js';
 import type { GuestExitError } from '../wasi/policy.js';
-import { listExportNames, lookupExport } from './exports.js';
+import type { BoundExport, ComponentSignatures } from './signatures.js';
 import { instantiateComponent, type ComponentInstance, type InstanceHooks } from './instance.js';
 import { toTypedError } from './trap.js';
 
@@ -26,6 +28,8 @@ export interface CallStats {
 export interface Invocation<T = unknown> extends CapturedOutput {
   value: T;
   stats: CallStats;
+  /** The `wasi:nn` error the guest was handed during this call, if any (the guest may have recovered). */
+  nnError?: NnError;
 }
 
 /** State shared by the host side of one function's imports during a call. */
@@ -43,14 +47,16 @@ export interface FunctionParts {
   pool?: PoolOptions;
   /** Per-instance hooks, e.g. a fresh fuel meter. */
   hooks?: () => InstanceHooks;
-  /** Checks arguments against the WIT signature; throws INVALID_ARGUMENT. */
-  validate?: (exportName: string, args: unknown[]) => void;
+  /** The component's typed exports (lookup, argument validation, result shaping). */
+  signatures: ComponentSignatures;
   /** Arms limits before the guest runs, returns a function that reads fuel and classifies stops. */
   limits?: {
     arm(instance: ComponentInstance): void;
     fuelUsed(instance: ComponentInstance): number | undefined;
     classify(instance: ComponentInstance, err: unknown): SfiError | undefined;
   };
+  /** The runtime's `wasi:nn` host, when the component imports it. */
+  nn?: WasiNn;
 }
 
 /** A loaded component, callable by export name. Every failure is typed, and the failing instance is discarded. */
@@ -58,7 +64,6 @@ export class SfiFunction {
   readonly pool: InstancePool;
   #parts: FunctionParts;
   #closed = false;
-  #exportCache = new Map<string, (...a: unknown[]) => unknown>();
 
   constructor(readonly name: string, parts: FunctionParts) {
     this.#parts = parts;
@@ -70,11 +75,9 @@ export class SfiFunction {
   /** How loading went (cache hit, transpile and compile times). */
   get loadTimings() { return this.#parts.component.timings; }
 
-  /** Names accepted by `call()`. */
+  /** Canonical names of the exports `call()` accepts (world-level name, or `interface#function`). */
   exportNames(): string[] {
-    const probe = this.pool.tryAcquire();
-    if (!probe) return [];
-    try { return listExportNames(probe.instance.exports); } finally { this.pool.release(probe.instance); }
+    return this.#parts.signatures.exportNames();
   }
 
   /** Calls an export and resolves to its value. */
@@ -85,34 +88,37 @@ export class SfiFunction {
   /** Calls an export and resolves to its value, captured stdout/stderr and stats. */
   async invoke<T = unknown>(exportName: string, args: unknown[] = []): Promise<Invocation<T>> {
     if (this.#closed) throw new ClosedError(`function ${this.name} is closed`);
-    this.#parts.validate?.(exportName, args);
+    const bound = this.#parts.signatures.bind(exportName);
+    bound.validate(args);
     const lease = this.pool.tryAcquire() ?? (await this.pool.acquire());
-    return this.#run<T>(lease, exportName, args);
+    return this.#run<T>(lease, bound, args);
   }
 
-  #run<T>(lease: Lease, exportName: string, args: unknown[]): Invocation<T> {
+  #run<T>(lease: Lease, bound: BoundExport, args: unknown[]): Invocation<T> {
     const { instance } = lease;
-    const { capture, context, limits } = this.#parts;
-    let fn: (...a: unknown[]) => unknown;
-    try {
-      fn = this.#resolve(instance, exportName);
-    } catch (err) {
+    const { capture, context, limits, nn } = this.#parts;
+    const holder = (bound.holderKey === undefined ? instance.exports : instance.exports[bound.holderKey]) as Record<string, unknown>;
+    const fn = holder?.[bound.signature.jsName];
+    if (typeof fn !== 'function') {
       this.pool.release(instance);
-      throw err;
+      throw new UnknownExportError(bound.signature.qualifiedName, this.exportNames());
     }
     context.hostFailure = undefined;
     context.exit = undefined;
     capture.begin();
+    nn?.takeLastError();
     limits?.arm(instance);
     const t0 = performance.now();
     let value: unknown;
     try {
       value = fn(...args);
+      if (bound.returnsResult) value = { tag: 'ok', val: value };
     } catch (err) {
-      instance.broken = true;
-      capture.end();
-      this.pool.release(instance);
-      throw context.hostFailure ?? context.exit ?? limits?.classify(instance, err) ?? toTypedError(err);
+      if (bound.returnsResult && isComponentError(err)) {
+        value = { tag: 'err', val: err.payload };
+      } else {
+        this.#fail(instance, err);
+      }
     }
     const runUs = (performance.now() - t0) * 1000;
     instance.uses++;
@@ -126,21 +132,27 @@ export class SfiFunction {
       memoryBytes: instance.memoryBytes(),
     };
     this.pool.release(instance);
-    return { value: value as T, ...output, stats };
+    const nnError = nn?.takeLastError();
+    return nnError ? { value: value as T, ...output, stats, nnError } : { value: value as T, ...output, stats };
   }
 
-  #resolve(instance: ComponentInstance, exportName: string): (...a: unknown[]) => unknown {
-    // jco's export functions close over their instance, so the cache is per instance.
-    if (instance !== this.#lastInstance) { this.#exportCache.clear(); this.#lastInstance = instance; }
-    let fn = this.#exportCache.get(exportName);
-    if (!fn) { fn = lookupExport(instance.exports, exportName); this.#exportCache.set(exportName, fn); }
-    return fn;
+  /** Discards the instance and throws the typed error that explains `err`. */
+  #fail(instance: ComponentInstance, err: unknown): never {
+    const { capture, context, limits, nn } = this.#parts;
+    instance.broken = true;
+    capture.end();
+    this.pool.release(instance);
+    throw context.hostFailure ?? context.exit ?? limits?.classify(instance, err) ?? nn?.takeLastError() ?? toTypedError(err);
   }
-  #lastInstance: ComponentInstance | undefined;
 
   /** Releases every instance; later calls fail with `CLOSED`. */
   close(): void {
     this.#closed = true;
     this.pool.close();
   }
+}
+
+/** jco reports a `result` export's `err` by throwing its `ComponentError` with the value in `payload`. */
+function isComponentError(err: unknown): err is { payload: unknown } {
+  return err instanceof Error && err.constructor.name === 'ComponentError' && 'payload' in err;
 }

@@ -63,7 +63,7 @@ test('memory: a guest that traps after a refused grow is MEMORY_LIMIT_EXCEEDED',
 });
 
 test('memory: a cap below the declared minimum fails at load with both numbers', async () => {
-  const err = await rejection(rt.load('alloc-tiny', guest('alloc'), { limits: { memoryBytes: 65536 / 2 } }));
+  const err = await rejection(rt.load('hello-tiny', guest('hello'), { limits: { memoryBytes: 65536 / 2 } }));
   assert.is(err.code, 'LIMIT_TOO_LOW', err.message);
   assert.match(err.message, /\d+.*\d+/);
 });

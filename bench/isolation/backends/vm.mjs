@@ -1,0 +1,47 @@
+// `vm`: the function in a QEMU microvm guest (Debian cloud kernel, initramfs with busybox, node,
+// onnxruntime-node and the model), requests and responses over the serial console.
+// Software-emulated (TCG): this machine's KVM is PVM and cannot run stock guest kernels
+// (PLATFORM.md), so every guest instruction is translated — numbers are far slower than a
+// hardware-virtualised microVM and must not be read as "VM cost".
+import { existsSync } from 'node:fs';
+import { spawnLineChild } from '../line-child.mjs';
+import { CLEAN_ENV } from './child-env.mjs';
+import { VM_INITRAMFS, VM_KERNEL } from '../paths.mjs';
+import { which } from '../probe.mjs';
+
+/** Firecracker's published boot time to guest user space (hardware virtualisation), for reference only. */
+export const FIRECRACKER_PUBLISHED_BOOT_MS = 125;
+/** Printed by the guest's /init once the serial line is raw and echo-free (see setup.mjs). */
+export const GUEST_UP_LINE = 'sfirt-guest-up';
+/** Guest memory: the 150 MB initramfs is unpacked into RAM, then node + onnxruntime run. */
+const GUEST_MEMORY = '768M';
+// tsc_early_khz avoids intermittent hangs calibrating the TSC under TCG; panic=-1 + -no-reboot
+// make QEMU exit when /init (the function) exits.
+const KERNEL_ARGS = 'console=ttyS0 loglevel=0 quiet pci=off tsc_early_khz=2600000 reboot=t panic=-1 rdinit=/init';
+
+/** QEMU arguments for one guest. */
+export function qemuArgs() {
+  return [
+    '-M', 'microvm', '-accel', 'tcg', '-cpu', 'max', '-smp', '1', '-m', GUEST_MEMORY,
+    '-nodefaults', '-no-user-config', '-display', 'none', '-serial', 'stdio', '-no-reboot',
+    '-kernel', VM_KERNEL, '-initrd', VM_INITRAMFS, '-append', KERNEL_ARGS,
+  ];
+}
+
+/** @type {import('../backend.mjs').Backend} */
+export const vmBackend = {
+  name: 'vm',
+  describe: 'QEMU microvm, software-emulated (TCG), Debian cloud kernel + initramfs, serial console',
+  slow: true,
+  note: `vm is software-emulated (TCG; KVM here is PVM and rejects stock kernels). Reference, not measured here: Firecracker's published boot ≈ ${FIRECRACKER_PUBLISHED_BOOT_MS} ms with hardware virtualisation. Requests sent before the guest's /init configures the serial line are held by the host and written once it prints "${GUEST_UP_LINE}"`,
+  async available() {
+    if (!which('qemu-system-x86_64')) return 'qemu-system-x86_64 not installed (apt-get install qemu-system-x86)';
+    if (!existsSync(VM_KERNEL) || !existsSync(VM_INITRAMFS)) return 'guest kernel/initramfs not built: run node bench/isolation/setup.mjs';
+    return null;
+  },
+  async start() {
+    return spawnLineChild(which('qemu-system-x86_64') ?? 'qemu-system-x86_64', qemuArgs(), {
+      env: CLEAN_ENV, holdUntilLine: GUEST_UP_LINE, closeStdinToStop: false, stopSignal: 'SIGTERM',
+    });
+  },
+};

@@ -1,0 +1,141 @@
+#!/usr/bin/env node
+// wasi:nn engines side by side, in one process, on the same models and inputs: onnxruntime-web's
+// public async API vs our synchronous private wasm instance (lib/nn/ort-wasm-engine), and
+// onnxruntime-node's public async API vs our synchronous engine over its native binding. Also the
+// cost of starting an engine, loading a session, the first inference, and RSS per extra engine.
+// Models: models/digits.onnx (and models/image224.onnx when present, metrics suffixed _224).
+// Run: `npm run bench -- nn [--quick]` or `node bench/nn.mjs [--quick]` (needs a built dist/).
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createOrtNativeEngine } from '../dist/nn/ort-native-engine.js';
+import { createOrtWasmEngine } from '../dist/nn/ort-wasm-engine.js';
+
+const modelPath = (name) => fileURLToPath(new URL(`../models/${name}`, import.meta.url));
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+const MiB = 1024 * 1024;
+
+/** Deterministic input in [0, 1) for every model input (symbolic dimensions set to 1). */
+function feedsFor(inputs) {
+  const feeds = {};
+  let s = 12345;
+  for (const info of inputs) {
+    const dims = info.dims.map((d) => (typeof d === 'number' && d >= 0 ? d : 1));
+    const data = Float32Array.from({ length: dims.reduce((p, d) => p * d, 1) }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32));
+    feeds[info.name] = { type: info.type, dims, data };
+  }
+  return feeds;
+}
+
+/**
+ * Median µs per call of each (possibly async) function in `fns`, measured side by side: after
+ * `warmup` calls each, `rounds` alternating rounds of `iterations / rounds` calls each, so drift
+ * (V8 tiering up the 14 MB modules, other load on the machine) hits every contender alike.
+ */
+async function timeSideBySide(fns, warmup, iterations, rounds = 5) {
+  for (const fn of Object.values(fns)) for (let i = 0; i < warmup; i++) await fn();
+  const samples = Object.fromEntries(Object.keys(fns).map((k) => [k, []]));
+  const per = Math.max(1, Math.floor(iterations / rounds));
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, fn] of Object.entries(fns)) {
+      for (let i = 0; i < per; i++) { const t = performance.now(); await fn(); samples[name].push((performance.now() - t) * 1000); }
+    }
+  }
+  return Object.fromEntries(Object.entries(samples).map(([k, xs]) => [k, median(xs)]));
+}
+
+/**
+ * Runs the suite. Returns metrics (µs per inference unless the name says otherwise):
+ * direct_ortweb_us, engine_wasm_us, direct_native_us, engine_native_us, engine_create_wasm_ms,
+ * session_create_wasm_ms, session_create_native_ms, first_inference_wasm_us,
+ * first_inference_native_us, rss_per_wasm_engine_mib, and the same inference metrics with `_224`.
+ */
+export async function runNnBench({ quick = false, log = () => {} } = {}) {
+  const metrics = {};
+  const notes = [];
+  const [ortWeb, ortNode] = await Promise.all([import('onnxruntime-web'), import('onnxruntime-node').catch(() => undefined)]);
+  ortWeb.env.wasm.numThreads = 1;
+  if (!ortNode) notes.push('onnxruntime-node not available: native metrics skipped');
+
+  // Engine start: the first one pays for loading and compiling the 14 MB module (once per process).
+  let t = performance.now();
+  const wasm = await createOrtWasmEngine({ memoryMaxBytes: 512 * MiB });
+  metrics.engine_first_create_wasm_ms = performance.now() - t;
+  t = performance.now();
+  const second = await createOrtWasmEngine({ memoryMaxBytes: 512 * MiB });
+  metrics.engine_create_wasm_ms = performance.now() - t;
+  second.dispose();
+  const native = ortNode ? await createOrtNativeEngine() : undefined;
+
+  const models = [['digits.onnx', ''], ['image224.onnx', '_224']].filter(([file]) => existsSync(modelPath(file)));
+  if (models.length === 0) throw new Error('models/digits.onnx is missing: build the models first');
+  for (const [file, suffix] of models) {
+    const bytes = new Uint8Array(readFileSync(modelPath(file)));
+    const big = suffix === '_224';
+    const iterations = quick ? (big ? 10 : 200) : (big ? 40 : 2000);
+    const warmup = quick ? (big ? 2 : 50) : (big ? 5 : 300);
+    log(`nn: ${file} (${iterations} iterations)`);
+
+    t = performance.now();
+    const ws = wasm.createSession(bytes);
+    metrics[`session_create_wasm_ms${suffix}`] = performance.now() - t;
+    const feeds = feedsFor(ws.inputs);
+    t = performance.now();
+    ws.run(feeds);
+    metrics[`first_inference_wasm_us${suffix}`] = (performance.now() - t) * 1000;
+    const contenders = { engine_wasm_us: () => ws.run(feeds) };
+
+    const webSession = await ortWeb.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+    const webFeeds = Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, new ortWeb.Tensor(f.type, f.data, f.dims)]));
+    contenders.direct_ortweb_us = () => webSession.run(webFeeds);
+
+    let ns;
+    let nodeSession;
+    if (native) {
+      t = performance.now();
+      ns = native.createSession(bytes);
+      metrics[`session_create_native_ms${suffix}`] = performance.now() - t;
+      t = performance.now();
+      ns.run(feeds);
+      metrics[`first_inference_native_us${suffix}`] = (performance.now() - t) * 1000;
+      contenders.engine_native_us = () => ns.run(feeds);
+      nodeSession = await ortNode.InferenceSession.create(bytes, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: 1, interOpNumThreads: 1 });
+      const nodeFeeds = Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, new ortNode.Tensor(f.type, f.data, f.dims)]));
+      contenders.direct_native_us = () => nodeSession.run(nodeFeeds);
+    }
+    for (const [name, us] of Object.entries(await timeSideBySide(contenders, warmup, iterations))) metrics[`${name}${suffix}`] = us;
+    await webSession.release();
+    await nodeSession?.release();
+    ns?.release();
+    ws.release();
+  }
+
+  // RSS per extra engine, each holding the digits session and having run it once.
+  const extra = quick ? 2 : 4;
+  const digits = new Uint8Array(readFileSync(modelPath('digits.onnx')));
+  globalThis.gc?.();
+  const before = process.memoryUsage().rss;
+  const engines = [];
+  for (let i = 0; i < extra; i++) {
+    const e = await createOrtWasmEngine({ memoryMaxBytes: 64 * MiB });
+    const s = e.createSession(digits);
+    s.run(feedsFor(s.inputs));
+    engines.push(e);
+  }
+  metrics.rss_per_wasm_engine_mib = (process.memoryUsage().rss - before) / MiB / extra;
+  for (const e of engines) e.dispose();
+  wasm.dispose();
+  native?.dispose();
+  notes.push('direct_* use the packages\' public async InferenceSession.run (awaited per call); engine_* are the synchronous engines wasi:nn uses. All on one thread.');
+  return { metrics, notes };
+}
+
+/** bench/run.mjs entry point. */
+export async function run(options) {
+  return runNnBench(options);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { metrics, notes } = await runNnBench({ quick: process.argv.includes('--quick'), log: (m) => console.error(m) });
+  for (const [k, v] of Object.entries(metrics)) console.log(`${k.padEnd(34)} ${+v.toPrecision(4)}`);
+  for (const n of notes) console.log(`note: ${n}`);
+}

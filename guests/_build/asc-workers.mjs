@@ -1,0 +1,71 @@
+// Compiles several AssemblyScript guests in parallel worker threads: asc is single-threaded and
+// spends ~0.3 s parsing its standard library per guest, so two cores halve a from-scratch build.
+import { Worker, isMainThread, parentPort } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { compileAssemblyScript } from './assemblyscript.mjs';
+
+/** At most this many compiler threads (CI machines have 2 cores). */
+const MAX_WORKERS = 2;
+
+/**
+ * Compiles every entry file, returning Map<entry, { core?: Uint8Array, error?: Error }>.
+ * Uses the calling thread alone when there is only one entry or one core.
+ */
+export async function compileAllAssemblyScript(entries) {
+  const results = new Map();
+  const count = Math.min(MAX_WORKERS, availableParallelism(), entries.length);
+  const queue = [...entries];
+  const settle = async (entry, compile) => {
+    try {
+      results.set(entry, { core: await compile(entry) });
+    } catch (error) {
+      results.set(entry, { error });
+    }
+  };
+  if (count <= 1) {
+    for (const entry of queue) await settle(entry, compileAssemblyScript);
+    return results;
+  }
+  await Promise.all(Array.from({ length: count }, async () => {
+    const worker = new Worker(new URL(import.meta.url));
+    try {
+      while (queue.length) await settle(queue.shift(), (entry) => compileInWorker(worker, entry));
+    } finally {
+      await worker.terminate();
+    }
+  }));
+  return results;
+}
+
+function compileInWorker(worker, entry) {
+  return new Promise((resolve, reject) => {
+    const cleanup = () => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+    };
+    const onMessage = (msg) => {
+      cleanup();
+      if (msg.error) reject(new Error(msg.error));
+      else resolve(msg.core);
+    };
+    const onError = (err) => {
+      cleanup();
+      reject(err);
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.postMessage(entry);
+  });
+}
+
+if (!isMainThread) {
+  parentPort.on('message', async (entry) => {
+    try {
+      const core = await compileAssemblyScript(entry);
+      const copy = Uint8Array.from(core); // a fresh buffer, safe to transfer
+      parentPort.postMessage({ core: copy }, [copy.buffer]);
+    } catch (err) {
+      parentPort.postMessage({ error: err.message });
+    }
+  });
+}

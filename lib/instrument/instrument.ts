@@ -1,0 +1,456 @@
+import { LimitTooLowError } from '../errors.js';
+import { Reader, Writer } from './bytes.js';
+import { InvalidModuleError } from './errors.js';
+import { meterFunctionBody, type MeterContext } from './meter-code.js';
+
+/** Import module name of everything the metering adds; the host provides it (see lib/limits). */
+export const METER_IMPORT_MODULE = 'sfirt:meter';
+/** Names inside {@link METER_IMPORT_MODULE}. */
+export const METER_IMPORTS = { fuel: 'fuel', refill: 'refill', memoryRefused: 'memory_refused' } as const;
+/** WebAssembly page size in bytes. */
+export const WASM_PAGE_BYTES = 65536;
+
+/** What to do to a core module. */
+export interface InstrumentOptions {
+  /** Cap every memory (defined and imported) at this many 64 KiB pages; undefined leaves them. */
+  memoryMaxPages?: number;
+  /** Cap every table (defined and imported) at this many elements; undefined leaves them. */
+  tableMaxElements?: number;
+  /** Insert fuel metering, the deadline hook and refused-`memory.grow` reporting. */
+  meter?: boolean;
+  /**
+   * Test aid: instead of importing {@link METER_IMPORT_MODULE}, define its fuel global (full
+   * slice) and helpers (refill always grants a full slice) inside the module, so it instantiates
+   * with no extra imports. Same index shifts and same inserted code as the imported form.
+   */
+  selfContained?: boolean;
+  /** Run `WebAssembly.validate` on the output and throw {@link InvalidModuleError} if it fails. */
+  validate?: boolean;
+}
+
+/** One memory of the module after capping. */
+export interface MemoryInfo {
+  index: number;
+  imported: boolean;
+  shared: boolean;
+  minPages: number;
+  /** Declared maximum after capping (undefined: none). */
+  maxPages: number | undefined;
+  /** The maximum is our cap (so a refused grow there is reported as a memory-limit stop). */
+  capped: boolean;
+}
+
+/** One table of the module after capping. */
+export interface TableInfo {
+  index: number;
+  imported: boolean;
+  minElements: number;
+  maxElements: number | undefined;
+}
+
+/** The rewritten module and what it declares. */
+export interface InstrumentResult {
+  bytes: Uint8Array<ArrayBuffer>;
+  memories: MemoryInfo[];
+  tables: TableInfo[];
+  /** True when the module imports {@link METER_IMPORT_MODULE} (metered and not self-contained). */
+  importsMeter: boolean;
+  /** Number of function bodies rewritten. */
+  meteredFunctions: number;
+}
+
+/** Largest 32-bit memory, in pages. */
+const MAX_PAGES = 65536;
+const SECTION_ORDER = [1, 2, 3, 4, 5, 13, 6, 7, 8, 9, 12, 10, 11];
+const I32 = 0x7f;
+
+interface Section { id: number; start: number; end: number }
+
+/**
+ * Rewrites a core WebAssembly module: caps memories and tables and, with `meter`, inserts fuel
+ * metering (see lib/instrument/README.md). Sections it does not need to change are copied byte for
+ * byte. Throws {@link InvalidModuleError} (code INVALID_MODULE) for bytes it cannot read and
+ * {@link LimitTooLowError} when a cap is below a memory's or table's declared minimum.
+ */
+export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions = {}): InstrumentResult {
+  const { memoryMaxPages: memCap, tableMaxElements: tableCap } = options;
+  for (const [name, v] of [['memoryMaxPages', memCap], ['tableMaxElements', tableCap]] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 0xffffffff)) {
+      throw new InvalidModuleError(`${name} must be an integer between 0 and 2^32-1, got ${v}`);
+    }
+  }
+  const r = new Reader(bytes);
+  if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
+    throw new InvalidModuleError('invalid module: missing \\0asm magic');
+  }
+  if (bytes[4] !== 1 || bytes[5] !== 0 || bytes[6] !== 0 || bytes[7] !== 0) {
+    throw new InvalidModuleError('invalid module: not a core module (version 1); components must be split first');
+  }
+  r.pos = 8;
+  const sections: Section[] = [];
+  const byId = new Map<number, Section>();
+  let lastOrder = -1;
+  while (!r.done) {
+    const id = r.u8();
+    const size = r.u32();
+    const start = r.pos;
+    r.skip(size);
+    const s = { id, start, end: r.pos };
+    if (id !== 0) {
+      const order = SECTION_ORDER.indexOf(id);
+      if (order < 0) throw new InvalidModuleError(`invalid module: unknown section id ${id}`);
+      if (order <= lastOrder) throw new InvalidModuleError(`invalid module: section ${id} out of order or repeated`);
+      lastOrder = order;
+      byId.set(id, s);
+    }
+    sections.push(s);
+  }
+
+  // Types: parameter counts (block types and function signatures).
+  const typeParams: number[] = [];
+  const typeSec = byId.get(1);
+  if (typeSec) {
+    const tr = new Reader(bytes, typeSec.start, typeSec.end);
+    const n = tr.u32();
+    for (let i = 0; i < n; i++) {
+      if (tr.u8() !== 0x60) tr.fail('expected a function type');
+      const p = tr.u32(); tr.skip(p);
+      const q = tr.u32(); tr.skip(q);
+      typeParams.push(p);
+    }
+    if (!tr.done) tr.fail('trailing bytes in type section');
+  }
+
+  // Imports: counts per kind, function types, memory/table limits.
+  const funcTypes: number[] = [];
+  let numImportedGlobals = 0;
+  const memories: MemoryInfo[] = [];
+  const tables: TableInfo[] = [];
+  const importSec = byId.get(2);
+  const importW = new Writer(importSec ? importSec.end - importSec.start + 64 : 64);
+  let numImports = 0;
+  if (importSec) {
+    const ir = new Reader(bytes, importSec.start, importSec.end);
+    numImports = ir.u32();
+    for (let i = 0; i < numImports; i++) {
+      const entryStart = ir.pos;
+      ir.skip(ir.u32()); ir.skip(ir.u32());
+      const kind = ir.u8();
+      if (kind === 0) { funcTypes.push(ir.u32()); importW.bytes(bytes, entryStart, ir.pos); }
+      else if (kind === 1) {
+        const elemType = ir.u8();
+        importW.bytes(bytes, entryStart, ir.pos);
+        capTable(ir, importW, tables, true, tableCap, elemType);
+      } else if (kind === 2) { importW.bytes(bytes, entryStart, ir.pos); capMemory(ir, importW, memories, true, memCap); }
+      else if (kind === 3) { ir.u8(); ir.u8(); numImportedGlobals++; importW.bytes(bytes, entryStart, ir.pos); }
+      else if (kind === 4) { ir.u8(); ir.u32(); importW.bytes(bytes, entryStart, ir.pos); }
+      else ir.fail(`unknown import kind ${kind}`);
+    }
+    if (!ir.done) ir.fail('trailing bytes in import section');
+  }
+  const numImportedFuncs = funcTypes.length;
+
+  const funcSec = byId.get(3);
+  if (funcSec) {
+    const fr = new Reader(bytes, funcSec.start, funcSec.end);
+    const n = fr.u32();
+    for (let i = 0; i < n; i++) funcTypes.push(fr.u32());
+    if (!fr.done) fr.fail('trailing bytes in function section');
+  }
+  const numDefined = funcTypes.length - numImportedFuncs;
+  const metering = options.meter === true && numDefined > 0;
+  const selfContained = metering && options.selfContained === true;
+  const funcShift = metering ? 2 : 0;
+  const globalShift = metering ? 1 : 0;
+  const helperType = typeParams.length;
+
+  const out = new Writer(bytes.length + (bytes.length >> 3) + 256);
+  out.bytes(bytes, 0, 8);
+  const emit = (id: number, w: Writer) => { out.u8(id); out.sized(w); };
+  const copy = (s: Section) => { out.u8(s.id); out.u32(s.end - s.start); out.bytes(bytes, s.start, s.end); };
+  const dropNames = funcShift > 0;
+  const emitCustomsAfter = (idx: number) => {
+    for (let i = idx + 1; i < sections.length && sections[i]!.id === 0; i++) {
+      const s = sections[i]!;
+      if (dropNames) {
+        const cr = new Reader(bytes, s.start, s.end);
+        if (cr.name() === 'name') continue; // names index functions and globals we shifted
+      }
+      copy(s);
+    }
+  };
+  emitCustomsAfter(-1);
+
+  let meteredFunctions = 0;
+  const mapFunc = (f: number) => (f >= numImportedFuncs ? f + funcShift : f);
+  const mapGlobal = (g: number) => (g >= numImportedGlobals ? g + globalShift : g);
+
+  for (const id of SECTION_ORDER) {
+    const s = byId.get(id);
+    const w = new Writer(s ? s.end - s.start + 64 : 64);
+    const sr = s ? new Reader(bytes, s.start, s.end) : undefined;
+    switch (id) {
+      case 1: { // type: append (i32) -> i32 for the helpers
+        if (!metering) { if (s) copy(s); break; }
+        const n = sr ? sr.u32() : 0;
+        w.u32(n + 1);
+        if (sr) w.bytes(bytes, sr.pos, s!.end);
+        w.u8(0x60); w.u32(1); w.u8(I32); w.u32(1); w.u8(I32);
+        emit(1, w);
+        break;
+      }
+      case 2: { // import: caps applied above; append the meter imports
+        const add = metering && !selfContained;
+        if (!s && !add) break;
+        w.u32(numImports + (add ? 3 : 0));
+        w.bytes(importW.buf, 0, importW.len);
+        if (add) {
+          // Appended after the originals: the two functions take indices numImportedFuncs and +1,
+          // the global takes numImportedGlobals; every defined function/global shifts up.
+          w.name(METER_IMPORT_MODULE); w.name(METER_IMPORTS.refill); w.u8(0); w.u32(helperType);
+          w.name(METER_IMPORT_MODULE); w.name(METER_IMPORTS.memoryRefused); w.u8(0); w.u32(helperType);
+          w.name(METER_IMPORT_MODULE); w.name(METER_IMPORTS.fuel); w.u8(3); w.u8(I32); w.u8(1);
+        }
+        emit(2, w);
+        break;
+      }
+      case 3: { // function
+        if (!selfContained) { if (s) copy(s); break; }
+        const n = sr!.u32();
+        w.u32(n + 2); w.u32(helperType); w.u32(helperType);
+        w.bytes(bytes, sr!.pos, s!.end);
+        emit(3, w);
+        break;
+      }
+      case 4: { // table
+        if (!s) break;
+        if (tableCap === undefined) { scanTables(sr!, tables); copy(s); break; }
+        const n = sr!.u32();
+        w.u32(n);
+        for (let i = 0; i < n; i++) { const et = sr!.u8(); w.u8(et); capTable(sr!, w, tables, false, tableCap, et); }
+        if (!sr!.done) sr!.fail('trailing bytes in table section');
+        emit(4, w);
+        break;
+      }
+      case 5: { // memory
+        if (!s) break;
+        const n = sr!.u32();
+        w.u32(n);
+        for (let i = 0; i < n; i++) capMemory(sr!, w, memories, false, memCap);
+        if (!sr!.done) sr!.fail('trailing bytes in memory section');
+        emit(5, w);
+        break;
+      }
+      case 6: { // global: remap init expressions; self-contained puts the fuel global first
+        if (!s && !selfContained) break;
+        const n = sr ? sr.u32() : 0;
+        w.u32(n + (selfContained ? 1 : 0));
+        if (selfContained) { w.u8(I32); w.u8(1); w.u8(0x41); w.s32(0x7fffffff); w.u8(0x0b); }
+        for (let i = 0; i < n; i++) {
+          w.u8(sr!.u8()); w.u8(sr!.u8());
+          constExpr(sr!, w, mapFunc, mapGlobal);
+        }
+        if (sr && !sr.done) sr.fail('trailing bytes in global section');
+        emit(6, w);
+        break;
+      }
+      case 7: { // export
+        if (!s) break;
+        if (!metering) { copy(s); break; }
+        const n = sr!.u32();
+        w.u32(n);
+        for (let i = 0; i < n; i++) {
+          const nameStart = sr!.pos;
+          sr!.skip(sr!.u32());
+          w.bytes(bytes, nameStart, sr!.pos);
+          const kind = sr!.u8();
+          const idx = sr!.u32();
+          w.u8(kind);
+          w.u32(kind === 0 ? mapFunc(idx) : kind === 3 ? mapGlobal(idx) : idx);
+        }
+        if (!sr!.done) sr!.fail('trailing bytes in export section');
+        emit(7, w);
+        break;
+      }
+      case 8: // start
+        if (!s) break;
+        if (!metering) { copy(s); break; }
+        w.u32(mapFunc(sr!.u32()));
+        if (!sr!.done) sr!.fail('trailing bytes in start section');
+        emit(8, w);
+        break;
+      case 9: // element
+        if (!s) break;
+        if (!metering) { copy(s); break; }
+        elementSection(sr!, w, mapFunc, mapGlobal);
+        emit(9, w);
+        break;
+      case 10: { // code
+        if (!metering) { if (s) copy(s); break; }
+        const ctx: MeterContext = {
+          typeParams, numImportedFuncs, numImportedGlobals, funcShift, globalShift,
+          refillFunc: numImportedFuncs, memoryRefusedFunc: numImportedFuncs + 1, fuelGlobal: numImportedGlobals,
+          trackedMemories: memories.map((m) => m.capped),
+        };
+        const n = sr!.u32();
+        if (n !== numDefined) sr!.fail(`code section has ${n} bodies for ${numDefined} functions`);
+        w.u32(n + (selfContained ? 2 : 0));
+        if (selfContained) {
+          // refill(need): grant a full slice again and continue; memory_refused(mem): nothing.
+          const refill = new Writer(16);
+          refill.u32(0); refill.u8(0x41); refill.s32(0x7fffffff); refill.u8(0x24); refill.u32(ctx.fuelGlobal);
+          refill.u8(0x41); refill.s32(1); refill.u8(0x0b);
+          w.sized(refill);
+          const refused = new Writer(8);
+          refused.u32(0); refused.u8(0x41); refused.s32(0); refused.u8(0x0b);
+          w.sized(refused);
+        }
+        const scratch = new Writer(1 << 16);
+        for (let i = 0; i < n; i++) {
+          const size = sr!.u32();
+          const start = sr!.pos;
+          sr!.skip(size);
+          const type = funcTypes[numImportedFuncs + i]!;
+          const params = typeParams[type];
+          if (params === undefined) sr!.fail(`function ${numImportedFuncs + i} has unknown type ${type}`);
+          meterFunctionBody(bytes, start, start + size, params, ctx, w, scratch);
+          meteredFunctions++;
+        }
+        if (!sr!.done) sr!.fail('trailing bytes in code section');
+        emit(10, w);
+        break;
+      }
+      case 11: // data
+        if (!s) break;
+        if (!metering || numImportedGlobals === 0) { copy(s); break; }
+        dataSection(sr!, w, mapFunc, mapGlobal);
+        emit(11, w);
+        break;
+      default:
+        if (s) copy(s);
+    }
+    if (s) emitCustomsAfter(sections.indexOf(s));
+  }
+
+  const result = out.result();
+  if (options.validate && !WebAssembly.validate(result)) {
+    throw new InvalidModuleError('instrumented module does not validate (the input was probably invalid)');
+  }
+  return { bytes: result, memories, tables, importsMeter: metering && !selfContained, meteredFunctions };
+}
+
+function readLimits(r: Reader): { flags: number; min: number; max: number | undefined } {
+  const flags = r.u8();
+  if (flags > 3) r.fail(`unsupported limits flags 0x${flags.toString(16)} (memory64 is not available on Node 20)`);
+  const min = r.u32();
+  const max = flags & 1 ? r.u32() : undefined;
+  if (flags === 2) r.fail('shared limits without a maximum');
+  return { flags, min, max };
+}
+
+function writeLimits(w: Writer, flags: number, min: number, max: number | undefined): void {
+  w.u8(max === undefined ? flags & ~1 : flags | 1);
+  w.u32(min);
+  if (max !== undefined) w.u32(max);
+}
+
+function capMemory(r: Reader, w: Writer, memories: MemoryInfo[], imported: boolean, cap: number | undefined): void {
+  const { flags, min, max } = readLimits(r);
+  const index = memories.length;
+  // Adding a max could otherwise turn an invalid oversized memory into a valid one.
+  if (min > MAX_PAGES || (max !== undefined && max > MAX_PAGES)) r.fail(`memory size must be at most ${MAX_PAGES} pages`);
+  let newMax = max;
+  let capped = false;
+  if (cap !== undefined) {
+    if (min > cap) {
+      throw new LimitTooLowError(`memory ${index} declares a minimum of ${min} pages (${min * WASM_PAGE_BYTES} bytes), above the cap of ${cap} pages (${cap * WASM_PAGE_BYTES} bytes)`);
+    }
+    if (max === undefined || max > cap) { newMax = cap; capped = true; }
+  }
+  writeLimits(w, flags, min, newMax);
+  memories.push({ index, imported, shared: (flags & 2) !== 0, minPages: min, maxPages: newMax, capped });
+}
+
+function capTable(r: Reader, w: Writer, tables: TableInfo[], imported: boolean, cap: number | undefined, _elemType: number): void {
+  const { flags, min, max } = readLimits(r);
+  const index = tables.length;
+  let newMax = max;
+  if (cap !== undefined) {
+    if (min > cap) throw new LimitTooLowError(`table ${index} declares a minimum of ${min} elements, above the cap of ${cap} elements`);
+    if (max === undefined || max > cap) newMax = cap;
+  }
+  writeLimits(w, flags, min, newMax);
+  tables.push({ index, imported, minElements: min, maxElements: newMax });
+}
+
+function scanTables(r: Reader, tables: TableInfo[]): void {
+  const n = r.u32();
+  for (let i = 0; i < n; i++) {
+    r.u8();
+    const { min, max } = readLimits(r);
+    tables.push({ index: tables.length, imported: false, minElements: min, maxElements: max });
+  }
+}
+
+/** Copies a constant expression, remapping `ref.func` and `global.get` (incl. extended-const ops). */
+function constExpr(r: Reader, w: Writer, mapFunc: (f: number) => number, mapGlobal: (g: number) => number): void {
+  for (;;) {
+    const at = r.pos;
+    const op = r.u8();
+    switch (op) {
+      case 0x0b: w.u8(op); return;
+      case 0x41: r.s(32); break;
+      case 0x42: r.skipLeb(64); break;
+      case 0x43: r.skip(4); break;
+      case 0x44: r.skip(8); break;
+      case 0xd0: r.u8(); break;
+      case 0xd2: w.u8(op); w.u32(mapFunc(r.u32())); continue;
+      case 0x23: w.u8(op); w.u32(mapGlobal(r.u32())); continue;
+      case 0x6a: case 0x6b: case 0x6c: case 0x7c: case 0x7d: case 0x7e: break;
+      case 0xfd:
+        if (r.u32() !== 12) r.fail('unsupported SIMD op in constant expression');
+        r.skip(16);
+        break;
+      default: r.fail(`unsupported opcode 0x${op.toString(16)} in constant expression`);
+    }
+    w.bytes(r.buf, at, r.pos);
+  }
+}
+
+function elementSection(r: Reader, w: Writer, mapFunc: (f: number) => number, mapGlobal: (g: number) => number): void {
+  const n = r.u32();
+  w.u32(n);
+  for (let i = 0; i < n; i++) {
+    const flags = r.u32();
+    if (flags > 7) r.fail(`unknown element segment flags ${flags}`);
+    w.u32(flags);
+    if (flags === 2 || flags === 6) w.u32(r.u32()); // table index
+    if ((flags & 1) === 0) constExpr(r, w, mapFunc, mapGlobal); // active: offset
+    if (flags & 3) w.u8(r.u8()); // elemkind or reftype
+    const m = r.u32();
+    w.u32(m);
+    for (let j = 0; j < m; j++) {
+      if (flags & 4) constExpr(r, w, mapFunc, mapGlobal);
+      else w.u32(mapFunc(r.u32()));
+    }
+  }
+  if (!r.done) r.fail('trailing bytes in element section');
+}
+
+function dataSection(r: Reader, w: Writer, mapFunc: (f: number) => number, mapGlobal: (g: number) => number): void {
+  const n = r.u32();
+  w.u32(n);
+  for (let i = 0; i < n; i++) {
+    const flags = r.u32();
+    w.u32(flags);
+    if (flags === 2) w.u32(r.u32());
+    else if (flags > 2) r.fail(`unknown data segment flags ${flags}`);
+    if (flags !== 1) constExpr(r, w, mapFunc, mapGlobal);
+    const len = r.u32();
+    w.u32(len);
+    const start = r.pos;
+    r.skip(len);
+    w.bytes(r.buf, start, r.pos);
+  }
+  if (!r.done) r.fail('trailing bytes in data section');
+}

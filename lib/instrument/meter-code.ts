@@ -1,0 +1,289 @@
+import { Reader, Writer } from './bytes.js';
+import { Op, readBlockType, skipImmediates } from './opcodes.js';
+
+/** What the metering pass needs to know about the module around one function body. */
+export interface MeterContext {
+  /** Parameter count of every type in the type section. */
+  typeParams: number[];
+  numImportedFuncs: number;
+  numImportedGlobals: number;
+  /** Added to every function index >= numImportedFuncs (our helper functions take those slots). */
+  funcShift: number;
+  /** Added to every global index >= numImportedGlobals. */
+  globalShift: number;
+  /** Final indices of the meter helpers: `refill(need) -> ok` and `memory_refused(mem) -> 0`. */
+  refillFunc: number;
+  memoryRefusedFunc: number;
+  /** Final index of the i32 fuel global (fuel left in the current slice). */
+  fuelGlobal: number;
+  /** Memories whose max is our cap, so a refused `memory.grow` there is reported to the host. */
+  trackedMemories: boolean[];
+}
+
+const enum Kind { Func, Block, Loop, If, Try }
+
+interface Frame {
+  kind: Kind;
+  /** Labels we inserted right outside this frame (3 for a loop wrapped with an exit slow path). */
+  extra: number;
+  /** Cost charged at the loop header (used by the slow path after a wrapped loop). */
+  headerCost: number;
+}
+
+/**
+ * Rewrites one function body (`buf[start..end)`, without its size prefix) so that it charges fuel
+ * per straight-line run and checks it at function entry and loop headers; see README in
+ * lib/instrument for the scheme. Also remaps function/global indices shifted by the added helpers.
+ */
+export function meterFunctionBody(buf: Uint8Array, start: number, end: number, numParams: number, ctx: MeterContext, out: Writer, scratch = new Writer()): void {
+  const r = new Reader(buf, start, end);
+  // Locals: copy the groups, then add two i32s: the cached fuel and a memory.grow scratch slot.
+  const groups = r.u32();
+  let declared = 0;
+  const groupsStart = r.pos;
+  for (let i = 0; i < groups; i++) {
+    declared += r.u32();
+    r.u8();
+  }
+  const codeStart = r.pos;
+  const fuelLocal = numParams + declared;
+  const scratchLocal = fuelLocal + 1;
+  const costs = segmentCosts(new Reader(buf, codeStart, end));
+
+  const w = scratch;
+  w.reset();
+  w.u32(groups + 1);
+  w.bytes(buf, groupsStart, codeStart);
+  w.u32(2);
+  w.u8(0x7f);
+
+  const G = ctx.fuelGlobal;
+  let seg = 0;
+  const charge = (c: number) => {
+    if (c === 0) return;
+    w.u8(Op.localGet); w.u32(fuelLocal); w.u8(Op.i32Const); w.s32(c); w.u8(Op.i32Sub); w.u8(Op.localSet); w.u32(fuelLocal);
+  };
+  const flush = () => { w.u8(Op.localGet); w.u32(fuelLocal); w.u8(Op.globalSet); w.u32(G); };
+  const reload = () => { w.u8(Op.globalGet); w.u32(G); w.u8(Op.localSet); w.u32(fuelLocal); };
+  // Out of fuel in this slice: publish the local, ask the host; 0 means stop, which must be a trap
+  // (`unreachable`) because a JS exception could be caught by a legacy `catch_all`.
+  const slowPath = (c: number) => {
+    flush();
+    w.u8(Op.i32Const); w.s32(c); w.u8(Op.call); w.u32(ctx.refillFunc);
+    w.u8(Op.i32Eqz); w.u8(Op.if); w.u8(0x40); w.u8(Op.unreachable); w.u8(Op.end);
+    reload();
+  };
+  const lessThan = (c: number) => { w.u8(Op.localGet); w.u32(fuelLocal); w.u8(Op.i32Const); w.s32(c); w.u8(Op.i32LtS); };
+
+  // Function entry: load the shared fuel, check, charge the first run.
+  const entryCost = costs[seg++]!;
+  w.u8(Op.globalGet); w.u32(G); w.u8(Op.localSet); w.u32(fuelLocal);
+  lessThan(entryCost);
+  w.u8(Op.if); w.u8(0x40); slowPath(entryCost); w.u8(Op.end);
+  charge(entryCost);
+
+  const frames: Frame[] = [{ kind: Kind.Func, extra: 0, headerCost: 0 }];
+  let wrapped = 0;
+  let copyFrom = codeStart;
+  const sync = (p: number) => { if (p > copyFrom) w.bytes(buf, copyFrom, p); };
+  /** New relative depth of original branch depth `d`, plus whether it leaves the function. */
+  const target = (d: number): number => {
+    const t = frames.length - 1 - d;
+    if (t < 0) r.fail(`branch depth ${d} out of range`);
+    if (wrapped === 0) return d;
+    let nd = d;
+    for (let j = t + 1; j < frames.length; j++) nd += frames[j]!.extra;
+    return nd;
+  };
+  const isFunctionLabel = (d: number) => d === frames.length - 1;
+  const mapFunc = (f: number) => (f >= ctx.numImportedFuncs ? f + ctx.funcShift : f);
+  const mapGlobal = (g: number) => (g >= ctx.numImportedGlobals ? g + ctx.globalShift : g);
+
+  while (r.pos < r.end) {
+    const at = r.pos;
+    const op = r.u8();
+    switch (op) {
+      case Op.block: case Op.if: case Op.try: {
+        readBlockType(r);
+        frames.push({ kind: op === Op.block ? Kind.Block : op === Op.if ? Kind.If : Kind.Try, extra: 0, headerCost: 0 });
+        if (op !== Op.block) { sync(r.pos); copyFrom = r.pos; charge(costs[seg++]!); }
+        break;
+      }
+      case Op.loop: {
+        const bt = readBlockType(r);
+        const c = costs[seg++]!;
+        const canWrap = bt < 0 || ctx.typeParams[bt] === 0;
+        if (canWrap) {
+          // block bt (exit) / loop (retry) / block (slow) / loop bt (original) + header check
+          sync(at);
+          w.u8(Op.block); w.bytes(buf, at + 1, r.pos);
+          w.u8(Op.loop); w.u8(0x40);
+          w.u8(Op.block); w.u8(0x40);
+          w.bytes(buf, at, r.pos);
+          copyFrom = r.pos;
+          // f -= c; if (f < 0) leave to the slow path (which adds c back before asking the host).
+          w.u8(Op.localGet); w.u32(fuelLocal); w.u8(Op.i32Const); w.s32(c); w.u8(Op.i32Sub);
+          w.u8(Op.localTee); w.u32(fuelLocal); w.u8(Op.i32Const); w.u8(0); w.u8(Op.i32LtS);
+          w.u8(Op.brIf); w.u32(1);
+          frames.push({ kind: Kind.Loop, extra: 3, headerCost: c });
+          wrapped++;
+        } else {
+          // A loop with parameters cannot be re-entered from outside: check inline.
+          sync(r.pos); copyFrom = r.pos;
+          lessThan(c); w.u8(Op.if); w.u8(0x40); slowPath(c); w.u8(Op.end);
+          charge(c);
+          frames.push({ kind: Kind.Loop, extra: 0, headerCost: c });
+        }
+        break;
+      }
+      case Op.else:
+        sync(r.pos); copyFrom = r.pos;
+        charge(costs[seg++]!);
+        break;
+      case Op.catch: case Op.catchAll:
+        if (op === Op.catch) r.u32();
+        sync(r.pos); copyFrom = r.pos;
+        reload();
+        charge(costs[seg++]!);
+        break;
+      case Op.end: {
+        if (frames.length === 1) {
+          sync(at); flush(); w.u8(Op.end); copyFrom = r.pos;
+          if (r.pos !== r.end) r.fail('code after the end of a function body');
+          break;
+        }
+        const f = frames.pop()!;
+        sync(r.pos); copyFrom = r.pos;
+        if (f.extra === 3) {
+          wrapped--;
+          w.u8(Op.br); w.u32(2); w.u8(Op.end); // leave through the exit block with the loop's results
+          w.u8(Op.localGet); w.u32(fuelLocal); w.u8(Op.i32Const); w.s32(f.headerCost); w.u8(Op.i32Add); w.u8(Op.localSet); w.u32(fuelLocal);
+          slowPath(f.headerCost);
+          w.u8(Op.br); w.u32(0); w.u8(Op.end);
+          w.u8(Op.unreachable); w.u8(Op.end);
+        }
+        charge(costs[seg++]!);
+        break;
+      }
+      case Op.delegate: {
+        const d = r.u32();
+        const f = frames.pop();
+        if (!f || f.kind !== Kind.Try) r.fail('delegate outside try');
+        sync(at); w.u8(Op.delegate); w.u32(target(d)); copyFrom = r.pos;
+        charge(costs[seg++]!);
+        break;
+      }
+      case Op.br: case Op.brIf: {
+        const d = r.u32();
+        sync(at);
+        if (isFunctionLabel(d)) flush();
+        w.u8(op); w.u32(target(d)); copyFrom = r.pos;
+        break;
+      }
+      case Op.brTable: {
+        const n = r.u32();
+        const ds: number[] = [];
+        let leaves = false;
+        for (let i = 0; i <= n; i++) {
+          const d = r.u32();
+          if (isFunctionLabel(d)) leaves = true;
+          ds.push(target(d));
+        }
+        sync(at);
+        if (leaves) flush();
+        w.u8(op); w.u32(n); for (const d of ds) w.u32(d);
+        copyFrom = r.pos;
+        break;
+      }
+      case Op.rethrow: {
+        const d = r.u32();
+        sync(at); flush(); w.u8(op); w.u32(target(d)); copyFrom = r.pos;
+        break;
+      }
+      case Op.throw: case Op.return:
+        if (op === Op.throw) r.u32();
+        sync(at); flush(); copyFrom = at;
+        break;
+      case Op.call: case Op.returnCall: {
+        const f = r.u32();
+        sync(at); flush();
+        w.u8(op); w.u32(mapFunc(f)); copyFrom = r.pos;
+        if (op === Op.call) reload();
+        break;
+      }
+      case Op.callIndirect: case Op.returnCallIndirect:
+        r.u32(); r.u32();
+        sync(at); flush(); w.bytes(buf, at, r.pos); copyFrom = r.pos;
+        if (op === Op.callIndirect) reload();
+        break;
+      case Op.globalGet: case Op.globalSet: {
+        const g = r.u32();
+        if (ctx.globalShift) { sync(at); w.u8(op); w.u32(mapGlobal(g)); copyFrom = r.pos; }
+        break;
+      }
+      case Op.refFunc: {
+        const f = r.u32();
+        sync(at); w.u8(op); w.u32(mapFunc(f)); copyFrom = r.pos;
+        break;
+      }
+      case Op.localGet: case Op.localSet: case Op.localTee:
+        // Our two added locals would make an out-of-range index valid: reject it here.
+        if (r.u32() >= fuelLocal) r.fail('unknown local');
+        break;
+      case Op.memoryGrow: {
+        const m = r.u32();
+        if (ctx.trackedMemories[m]) {
+          sync(r.pos); copyFrom = r.pos;
+          w.u8(Op.localTee); w.u32(scratchLocal); w.u8(Op.i32Const); w.s32(-1); w.u8(Op.i32Eq);
+          w.u8(Op.if); w.u8(0x40);
+          w.u8(Op.i32Const); w.u32(m); w.u8(Op.call); w.u32(ctx.memoryRefusedFunc); w.u8(Op.drop);
+          w.u8(Op.end);
+          w.u8(Op.localGet); w.u32(scratchLocal);
+        }
+        break;
+      }
+      default:
+        skipImmediates(r, op);
+    }
+  }
+  out.sized(w);
+}
+
+/**
+ * First pass: the instruction count of every straight-line run, in the order the runs start (which
+ * is also the order they end: runs never nest). A run starts at function entry and after loop, if,
+ * else, try, catch, catch_all, delegate and every inner end; `block` and branches do not end a run,
+ * so a run may be charged for instructions a taken `br_if` skips (a small, deterministic overcharge).
+ */
+function segmentCosts(r: Reader): number[] {
+  const costs: number[] = [];
+  let cur = 0;
+  let depth = 0;
+  while (r.pos < r.end) {
+    const op = r.u8();
+    cur++;
+    skipImmediates(r, op);
+    switch (op) {
+      case Op.block: depth++; break;
+      case Op.loop: case Op.if: case Op.try:
+        depth++;
+        costs.push(cur); cur = 0;
+        break;
+      case Op.else: case Op.catch: case Op.catchAll:
+        costs.push(cur); cur = 0;
+        break;
+      case Op.end: case Op.delegate:
+        if (depth === 0) {
+          if (op === Op.delegate) r.fail('delegate outside try');
+          costs.push(cur);
+          if (r.pos !== r.end) r.fail('code after the end of a function body');
+          return costs;
+        }
+        depth--;
+        costs.push(cur); cur = 0;
+        break;
+    }
+  }
+  r.fail('function body does not end with `end`');
+}
+

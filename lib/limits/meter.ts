@@ -1,0 +1,145 @@
+import { METER_IMPORT_MODULE, METER_IMPORTS } from '../instrument/instrument.js';
+
+/** Why the last metered call was stopped by the host, if it was. */
+export type StopReason = 'fuel' | 'deadline' | 'memory';
+
+/**
+ * First fuel slice of a call with a deadline. The guest calls the host once per slice, and the
+ * host checks the clock then, so the slice bounds deadline overshoot. On this machine wasm burns
+ * 1–50 G fuel/s in tight loops (most wasm instructions are local moves), and a refill costs ~0.1 µs.
+ */
+export const DEFAULT_FUEL_SLICE = 100_000;
+/**
+ * Wall time one slice should last once the guest's fuel rate is known: later slices are sized
+ * from the rate measured over the previous one (slicing never changes where a fuel limit stops).
+ */
+export const SLICE_TARGET_MS = 0.2;
+const MIN_SLICE = 1_000;
+/** Largest slice the i32 fuel global can hold. */
+const MAX_SLICE = 0x7fffffff;
+
+/** Limits for one guest call. */
+export interface MeterLimits {
+  /** Total fuel (≈ wasm instructions) for the call; undefined = unlimited. */
+  fuel?: number;
+  /** Absolute deadline in `performance.now()` milliseconds; undefined = none. */
+  deadline?: number;
+}
+
+/**
+ * Host side of the metering that {@link instrumentModule} inserts: one per component instance,
+ * shared by all its core modules (pass {@link Meter.imports} to every instantiation). Call
+ * {@link Meter.start} before each guest call, then read {@link Meter.fuelUsed} and
+ * {@link Meter.stopReason}. Not re-entrant across concurrent calls (a component instance runs one
+ * call at a time).
+ */
+export class Meter {
+  /** Fuel left in the current slice; the guest counts it down. */
+  readonly fuelGlobal = new WebAssembly.Global({ value: 'i32', mutable: true }, 0);
+  /** The import object fragment: `{ 'sfirt:meter': { fuel, refill, memory_refused } }`. */
+  readonly imports: Record<string, Record<string, WebAssembly.ImportValue>>;
+  readonly #slice: number;
+  #limit = Infinity;
+  #deadline: number | undefined;
+  #handedOut = 0;
+  #stop: 'fuel' | 'deadline' | undefined;
+  #memoryRefused = false;
+  #refills = 0;
+  /** Start of the current slice (time, fuel used) for the rate estimate. */
+  #sliceStartMs = 0;
+  #sliceStartUsed = 0;
+  #nextSlice: number;
+
+  constructor(options: { slice?: number } = {}) {
+    const slice = options.slice ?? DEFAULT_FUEL_SLICE;
+    if (!Number.isInteger(slice) || slice < 1 || slice > MAX_SLICE) throw new RangeError(`slice must be an integer in 1..${MAX_SLICE}`);
+    this.#slice = slice;
+    this.#nextSlice = slice;
+    this.imports = {
+      [METER_IMPORT_MODULE]: {
+        [METER_IMPORTS.fuel]: this.fuelGlobal,
+        [METER_IMPORTS.refill]: (need: number) => this.#refill(need),
+        [METER_IMPORTS.memoryRefused]: () => { this.#memoryRefused = true; return 0; },
+      },
+    };
+    this.start();
+  }
+
+  /** Resets the counters and sets the limits for the next call. */
+  start(limits: MeterLimits = {}): void {
+    const fuel = limits.fuel ?? Infinity;
+    if (!(fuel >= 0)) throw new RangeError(`fuel must be >= 0, got ${limits.fuel}`);
+    this.#limit = fuel;
+    this.#deadline = limits.deadline;
+    this.#stop = undefined;
+    this.#memoryRefused = false;
+    this.#refills = 0;
+    this.#handedOut = 0;
+    this.#nextSlice = this.#slice;
+    if (this.#deadline !== undefined) {
+      this.#sliceStartMs = performance.now();
+      this.#sliceStartUsed = 0;
+    }
+    this.#grant(0);
+  }
+
+  /**
+   * Fuel the guest used since {@link start}. Exact at call boundaries; after a trap it may miss the
+   * last few runs of the trapping function (its cached counter was not written back). Fuel is
+   * enforced at function entries and loop headers, so between two such checks a guest may overdraw
+   * by the cost of the straight-line code in between (bounded by the code size, deterministic);
+   * the run that failed a check is not counted.
+   */
+  get fuelUsed(): number {
+    return this.#handedOut - this.fuelGlobal.value;
+  }
+
+  /** 'fuel' or 'deadline' when the host stopped the guest; 'memory' when a capped grow was refused. */
+  get stopReason(): StopReason | undefined {
+    return this.#stop ?? (this.#memoryRefused ? 'memory' : undefined);
+  }
+
+  /** How many times the guest asked for more fuel since {@link start} (diagnostics). */
+  get refills(): number {
+    return this.#refills;
+  }
+
+  #grant(used: number, need = 0): void {
+    // Without a deadline nobody needs to hear from the guest before the fuel runs out.
+    const slice = this.#deadline === undefined ? MAX_SLICE : this.#nextSlice;
+    const grant = Math.min(Math.max(slice, need), this.#limit - used, MAX_SLICE);
+    this.fuelGlobal.value = grant;
+    this.#handedOut = used + grant;
+  }
+
+  /** Called by the guest when its slice cannot pay for the next run of `need` units. 0 = stop. */
+  #refill(need: number): number {
+    this.#refills++;
+    if (this.#stop) return 0;
+    const used = this.#handedOut - this.fuelGlobal.value;
+    if (this.#deadline !== undefined) {
+      const now = performance.now();
+      if (now >= this.#deadline) {
+        this.#stop = 'deadline';
+        return 0;
+      }
+      // Size the next slice to last ~SLICE_TARGET_MS (or the time left, if less) at the rate just seen.
+      const elapsed = now - this.#sliceStartMs;
+      if (elapsed > 0.005) {
+        const perMs = (used - this.#sliceStartUsed) / elapsed;
+        const ms = Math.min(SLICE_TARGET_MS, Math.max(this.#deadline - now, 0.01));
+        this.#nextSlice = Math.round(Math.min(MAX_SLICE, Math.max(MIN_SLICE, perMs * ms)));
+      } else {
+        this.#nextSlice = Math.min(MAX_SLICE, this.#nextSlice * 2);
+      }
+      this.#sliceStartMs = now;
+      this.#sliceStartUsed = used;
+    }
+    if (used + need > this.#limit) {
+      this.#stop = 'fuel';
+      return 0;
+    }
+    this.#grant(used, need);
+    return 1;
+  }
+}

@@ -1,0 +1,44 @@
+import type { NnTensor, NnValueInfo } from './tensor.js';
+
+/** Which onnxruntime build runs inference. */
+export type NnBackend = 'wasm' | 'native';
+
+/**
+ * A loaded model. Every method is synchronous, so a host function called by a guest (which cannot
+ * await on Node 20) can run inference.
+ */
+export interface NnSession {
+  /** The model's inputs, in declaration order. */
+  readonly inputs: readonly NnValueInfo[];
+  /** The model's outputs, in declaration order. */
+  readonly outputs: readonly NnValueInfo[];
+  /**
+   * Runs the model on `feeds` (one tensor per input name) and returns every output by name.
+   * Throws `NnError`: `invalid-argument` when a feed does not match the model, `runtime-error`
+   * when onnxruntime fails (with `outOfMemory` set when the engine's memory cap was hit).
+   */
+  run(feeds: Record<string, NnTensor>): Record<string, NnTensor>;
+  /** Frees the session's engine resources. Idempotent. */
+  release(): void;
+}
+
+/** One inference engine: a separate onnxruntime instance with its own memory (wasm) or the shared native runtime. */
+export interface NnEngine {
+  readonly backend: NnBackend;
+  /** False once the engine failed in a way that leaves its state unknown; create a new engine. */
+  readonly usable: boolean;
+  /**
+   * Parses `model` (ONNX bytes) into a session. Throws `NnError`: `invalid-encoding` for bytes that
+   * are not a valid ONNX model, `runtime-error` (with `outOfMemory`) when the engine's memory cap
+   * is too small for it.
+   */
+  createSession(model: Uint8Array): NnSession;
+  /** Releases every session and the engine itself. Idempotent. */
+  dispose(): void;
+}
+
+/** Options shared by both engines. */
+export interface NnEngineOptions {
+  /** Threads onnxruntime may use for one inference. Only 1 is supported by the wasm engine. */
+  threads?: number;
+}

@@ -1,0 +1,120 @@
+import { readFile } from 'node:fs/promises';
+import { BackendUnavailableError } from '../errors.js';
+
+/**
+ * Loads onnxruntime-web's single-threaded-capable wasm build (`ort-wasm-simd-threaded`) as a
+ * factory of independent instances. The Emscripten glue creates the instance's linear memory
+ * itself (`new WebAssembly.Memory({ initial: 256, maximum: 65536, shared: true })`) and imports
+ * it into the module, so the only place a memory cap can be put is that constructor call: we load
+ * the glue's source with that one literal replaced by an option (`sfirtMaximumPages`) and with
+ * `import.meta.url` pinned to the real file, from a `data:` URL. The 14 MB module is compiled once
+ * per process and shared by every instance.
+ */
+
+/** The subset of the Emscripten module object the engine uses. */
+export interface OrtWasmInstance {
+  HEAPU8: Uint8Array;
+  HEAP32: Int32Array;
+  HEAPU32: Uint32Array;
+  stackSave(): number;
+  stackRestore(sp: number): void;
+  stackAlloc(bytes: number): number;
+  UTF8ToString(ptr: number, maxBytes?: number): string;
+  _malloc(bytes: number): number;
+  _free(ptr: number): void;
+  _OrtInit(numThreads: number, loggingLevel: number): number;
+  _OrtGetLastError(codePtr: number, messagePtrPtr: number): void;
+  _OrtCreateSessionOptions(
+    graphOptimizationLevel: number, enableCpuMemArena: boolean, enableMemPattern: boolean, executionMode: number,
+    enableProfiling: boolean, profileFilePrefix: number, logId: number, logSeverityLevel: number,
+    logVerbosityLevel: number, optimizedModelFilePath: number,
+  ): number;
+  _OrtReleaseSessionOptions(handle: number): number;
+  _OrtCreateSession(modelPtr: number, modelLength: number, sessionOptions: number): number;
+  _OrtReleaseSession(handle: number): number;
+  _OrtGetInputOutputCount(session: number, inputCountPtr: number, outputCountPtr: number): number;
+  _OrtGetInputOutputMetadata(session: number, index: number, namePtrPtr: number, metadataPtrPtr: number): number;
+  _OrtFree(ptr: number): number;
+  _OrtCreateTensor(dataType: number, dataPtr: number, dataLength: number, dimsPtr: number, dimsLength: number, location: number): number;
+  _OrtGetTensorData(tensor: number, typePtr: number, dataPtrPtr: number, dimsPtrPtr: number, dimsLengthPtr: number): number;
+  _OrtReleaseTensor(tensor: number): number;
+  _OrtCreateRunOptions(logSeverityLevel: number, logVerbosityLevel: number, terminate: boolean, tag: number): number;
+  _OrtReleaseRunOptions(handle: number): number;
+  _OrtRun(
+    session: number, inputNamesPtr: number, inputsPtr: number, inputCount: number,
+    outputNamesPtr: number, outputCount: number, outputsPtr: number, runOptions: number,
+  ): number;
+}
+
+type Factory = (moduleArg: Record<string, unknown>) => Promise<OrtWasmInstance>;
+
+/** The glue's memory constructor; `initial` is non-zero (a zero-sized one is a feature probe). */
+const MEMORY_CTOR = /new WebAssembly\.Memory\(\{initial:([1-9]\d*),maximum:(\d+),shared:!0\}\)/g;
+const GLUE_SPECIFIER = 'onnxruntime-web/ort-wasm-simd-threaded.mjs';
+const WASM_SPECIFIER = 'onnxruntime-web/ort-wasm-simd-threaded.wasm';
+
+/** Wasm pages (64 KiB) the glue allocates up front; a cap below this cannot start an instance. */
+export const ORT_WASM_INITIAL_PAGES = 256;
+
+let loading: Promise<{ factory: Factory; module: WebAssembly.Module }> | undefined;
+
+/**
+ * Rewrites the glue so the memory maximum comes from `moduleArg.sfirtMaximumPages`. Exported for
+ * tests; throws when the glue does not contain exactly one memory constructor (a different build).
+ */
+export function patchGlueSource(source: string, glueUrl: string): string {
+  const found = [...source.matchAll(MEMORY_CTOR)];
+  if (found.length !== 1 || Number(found[0]![1]) !== ORT_WASM_INITIAL_PAGES) {
+    throw new BackendUnavailableError(`unrecognised onnxruntime-web glue: expected one ${ORT_WASM_INITIAL_PAGES}-page memory constructor, found ${found.length}`);
+  }
+  return source
+    .replace(MEMORY_CTOR, (_m, initial: string, maximum: string) =>
+      `new WebAssembly.Memory({initial:${initial},maximum:moduleArg.sfirtMaximumPages??${maximum},shared:!0})`)
+    .replaceAll('import.meta.url', JSON.stringify(glueUrl));
+}
+
+async function load(): Promise<{ factory: Factory; module: WebAssembly.Module }> {
+  try {
+    const glueUrl = import.meta.resolve(GLUE_SPECIFIER);
+    const wasmUrl = import.meta.resolve(WASM_SPECIFIER);
+    const source = patchGlueSource(await readFile(new URL(glueUrl), 'utf8'), glueUrl);
+    if (!source.includes('async function ortWasmThreaded(moduleArg={})')) {
+      throw new BackendUnavailableError('unrecognised onnxruntime-web glue: factory signature changed');
+    }
+    const [glue, module] = await Promise.all([
+      import(`data:text/javascript;base64,${Buffer.from(source).toString('base64')}`) as Promise<{ default: Factory }>,
+      readFile(new URL(wasmUrl)).then((bytes) => WebAssembly.compile(bytes)),
+    ]);
+    return { factory: glue.default, module };
+  } catch (err) {
+    loading = undefined; // let a later call retry
+    if (err instanceof BackendUnavailableError) throw err;
+    throw new BackendUnavailableError(`cannot load onnxruntime-web's wasm build: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+
+/**
+ * Starts one onnxruntime-web wasm instance with its own linear memory capped at `maximumPages`.
+ * Single-threaded: no pthread workers are created. Rejects with `BackendUnavailableError` when the
+ * package cannot be loaded.
+ */
+export async function instantiateOrtWasm(maximumPages: number): Promise<OrtWasmInstance> {
+  loading ??= load();
+  const { factory, module } = await loading;
+  // The glue assigns `global.Worker` (for pthreads, unused at one thread); keep the global as it was.
+  const hadWorker = Object.getOwnPropertyDescriptor(globalThis, 'Worker');
+  try {
+    return await factory({
+      numThreads: 1,
+      sfirtMaximumPages: maximumPages,
+      instantiateWasm(imports: WebAssembly.Imports, done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) {
+        const instance = new WebAssembly.Instance(module, imports);
+        done(instance, module);
+        return instance.exports;
+      },
+    });
+  } finally {
+    if (hadWorker) Object.defineProperty(globalThis, 'Worker', hadWorker);
+    else delete (globalThis as { Worker?: unknown }).Worker;
+  }
+}

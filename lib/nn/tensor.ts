@@ -1,0 +1,113 @@
+import { NnError } from './errors.js';
+
+/** Element types the engines accept and return (ONNX names, as onnxruntime spells them). */
+export type NnTensorType = 'float16' | 'float32' | 'float64' | 'bfloat16' | 'uint8' | 'int32' | 'int64';
+
+/** A dense row-major tensor. `data` may be any typed array (or `Uint8Array` of raw bytes). */
+export interface NnTensor {
+  type: NnTensorType;
+  dims: number[];
+  data: ArrayBufferView;
+}
+
+/** A model input or output as the model declares it; symbolic dimensions are strings. */
+export interface NnValueInfo {
+  name: string;
+  /** `undefined` when the model uses a type these engines do not support (string, bool, ...). */
+  type: NnTensorType | undefined;
+  dims: Array<number | string>;
+}
+
+/** ONNX `TensorProto.DataType` numbers, shared by both onnxruntime packages. */
+const ONNX_TYPE_IDS: Record<NnTensorType, number> = {
+  float32: 1, uint8: 2, int32: 6, int64: 7, float16: 10, float64: 11, bfloat16: 16,
+};
+
+const ELEMENT_BYTES: Record<NnTensorType, number> = {
+  float16: 2, float32: 4, float64: 8, bfloat16: 2, uint8: 1, int32: 4, int64: 8,
+};
+
+/** The ONNX data type number of `type`. */
+export function onnxTypeId(type: NnTensorType): number {
+  return ONNX_TYPE_IDS[type];
+}
+
+/** The tensor type of an ONNX data type number, or `undefined` when unsupported. */
+export function typeFromOnnxId(id: number): NnTensorType | undefined {
+  for (const [name, value] of Object.entries(ONNX_TYPE_IDS)) if (value === id) return name as NnTensorType;
+  return undefined;
+}
+
+/** Bytes per element of `type`. */
+export function elementBytes(type: NnTensorType): number {
+  return ELEMENT_BYTES[type];
+}
+
+/** Number of elements of a tensor with `dims` (1 for a scalar). */
+export function elementCount(dims: readonly number[]): number {
+  let n = 1;
+  for (const d of dims) n *= d;
+  return n;
+}
+
+/** A fresh typed array of `length` elements suited to `type` (16-bit floats as `Uint16Array`). */
+export function allocateData(type: NnTensorType, length: number): ArrayBufferView & { length: number } {
+  switch (type) {
+    case 'float32': return new Float32Array(length);
+    case 'float64': return new Float64Array(length);
+    case 'float16': case 'bfloat16': return new Uint16Array(length);
+    case 'uint8': return new Uint8Array(length);
+    case 'int32': return new Int32Array(length);
+    case 'int64': return new BigInt64Array(length);
+  }
+}
+
+/** The raw bytes of a typed array, without copying. */
+export function bytesOf(view: ArrayBufferView): Uint8Array {
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+}
+
+/**
+ * Checks `feeds` against the model's declared inputs: every input given exactly once, no unknown
+ * names, same element type, same rank, fixed dimensions equal, and a data length that matches the
+ * dimensions. Throws `NnError('invalid-argument')` naming the first mismatch. Both engines run this
+ * before touching onnxruntime, so they reject the same inputs with the same words.
+ */
+export function checkFeeds(inputs: readonly NnValueInfo[], feeds: Record<string, NnTensor>): void {
+  const expected = new Map(inputs.map((i) => [i.name, i]));
+  for (const name of Object.keys(feeds)) {
+    if (!expected.has(name)) throw new NnError('invalid-argument', `model has no input named \`${name}\`; inputs: ${[...expected.keys()].join(', ')}`);
+  }
+  for (const info of inputs) {
+    const feed = feeds[info.name];
+    if (feed === undefined) throw new NnError('invalid-argument', `missing input \`${info.name}\``);
+    checkTensor(feed, `input \`${info.name}\``);
+    if (info.type === undefined) throw new NnError('unsupported-operation', `input \`${info.name}\` has an element type this runtime does not support`);
+    if (feed.type !== info.type) throw new NnError('invalid-argument', `input \`${info.name}\` must be ${info.type}, got ${feed.type}`);
+    if (feed.dims.length !== info.dims.length) {
+      throw new NnError('invalid-argument', `input \`${info.name}\` must have rank ${info.dims.length} [${info.dims.join(', ')}], got [${feed.dims.join(', ')}]`);
+    }
+    info.dims.forEach((want, i) => {
+      if (typeof want === 'number' && want >= 0 && feed.dims[i] !== want) {
+        throw new NnError('invalid-argument', `input \`${info.name}\` must have shape [${info.dims.join(', ')}], got [${feed.dims.join(', ')}]`);
+      }
+    });
+  }
+}
+
+/** Largest accepted dimension (int32 max). */
+export const MAX_DIMENSION = 2 ** 31 - 1;
+
+/** Checks that a tensor is self-consistent: known type, non-negative integer dims, matching byte length. */
+export function checkTensor(tensor: NnTensor, what = 'tensor'): void {
+  if (!(tensor.type in ELEMENT_BYTES)) throw new NnError('invalid-argument', `${what} has unsupported element type ${String(tensor.type)}`);
+  // Dimensions travel to onnxruntime-web as int32.
+  if (!Array.isArray(tensor.dims) || !tensor.dims.every((d) => Number.isInteger(d) && d >= 0 && d <= MAX_DIMENSION)) {
+    throw new NnError('invalid-argument', `${what} has invalid dimensions`);
+  }
+  if (!ArrayBuffer.isView(tensor.data)) throw new NnError('invalid-argument', `${what} data must be a typed array`);
+  const want = elementCount(tensor.dims) * ELEMENT_BYTES[tensor.type];
+  if (tensor.data.byteLength !== want) {
+    throw new NnError('invalid-argument', `${what} [${tensor.dims.join(', ')}] ${tensor.type} needs ${want} bytes of data, got ${tensor.data.byteLength}`);
+  }
+}

@@ -1,0 +1,21 @@
+// Differential fuzzing (~45 s): random modules from binaryen's `wasm-opt -ttf`, original vs
+// instrumented (see scripts/fuzz.mjs for what is compared). `node scripts/fuzz.mjs 10000` is the long run.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync } from 'node:fs';
+import { fuzz, WASM_OPT } from '../../scripts/fuzz.mjs';
+
+test('instrumented modules behave like the originals (differential fuzzing)', () => {
+  if (!existsSync(WASM_OPT)) {
+    console.log(`  (skipped: ${WASM_OPT} not found; apt-get install binaryen)`);
+    return;
+  }
+  const seed = Number(process.env.SFIRT_FUZZ_SEED ?? 1);
+  const stats = fuzz({ count: 100_000, seed, budgetMs: Number(process.env.SFIRT_FUZZ_MS ?? 45_000) });
+  console.log(`  fuzz: ${stats.checked} modules from seed ${seed}, ${stats.calls} little-fuel calls (${stats.fuelStops} FUEL_EXHAUSTED), ${stats.divergences.length} divergences`);
+  assert.ok(stats.checked >= 50, `only ${stats.checked} modules checked`);
+  assert.ok(stats.fuelStops > 0, 'the little-fuel runs must hit the limit sometimes');
+  assert.equal(stats.divergences, []);
+});
+
+test.run();

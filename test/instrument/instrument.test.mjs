@@ -1,0 +1,111 @@
+// instrumentModule: caps, errors, byte-for-byte copying, and that rewritten code behaves the same.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { instrumentModule, InvalidModuleError } from '../../dist/instrument/index.js';
+import { Meter } from '../../dist/limits/index.js';
+import { LimitTooLowError } from '../../dist/errors.js';
+
+const fixture = (name) => new Uint8Array(readFileSync(new URL(`../limits/fixtures/${name}.wasm`, import.meta.url)));
+
+test('memory cap below the declared minimum → LimitTooLowError naming both numbers', () => {
+  const err = (() => { try { instrumentModule(fixture('memory-grow'), { memoryMaxPages: 1 }); } catch (e) { return e; } })();
+  assert.instance(err, LimitTooLowError);
+  assert.is(err.code, 'LIMIT_TOO_LOW');
+  assert.match(err.message, /minimum of 2 pages/);
+  assert.match(err.message, /cap of 1 pages/);
+});
+
+test('memory cap: reported per memory and enforced by the engine', () => {
+  const r = instrumentModule(fixture('memory-grow'), { memoryMaxPages: 3 });
+  assert.equal(r.memories, [{ index: 0, imported: false, shared: false, minPages: 2, maxPages: 3, capped: true }]);
+  assert.is(r.importsMeter, false);
+  const { exports } = new WebAssembly.Instance(new WebAssembly.Module(r.bytes));
+  assert.is(exports.grow(1), 2);
+  assert.is(exports.grow(1), -1);
+  assert.is(exports.memory.buffer.byteLength, 3 * 65536);
+});
+
+test('memory cap also rewrites imported memories', () => {
+  // (module (import "m" "mem" (memory 1)))
+  const bytes = Uint8Array.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 2, 0x0a, 1, 1, 0x6d, 3, 0x6d, 0x65, 0x6d, 2, 0, 1]);
+  const r = instrumentModule(bytes, { memoryMaxPages: 10 });
+  assert.equal(r.memories, [{ index: 0, imported: true, shared: false, minPages: 1, maxPages: 10, capped: true }]);
+  const imp = WebAssembly.Module.imports(new WebAssembly.Module(r.bytes));
+  assert.is(imp[0].kind, 'memory');
+  // A memory whose max is above the cap cannot be imported any more.
+  assert.throws(() => new WebAssembly.Instance(new WebAssembly.Module(r.bytes), { m: { mem: new WebAssembly.Memory({ initial: 1, maximum: 20 }) } }));
+  new WebAssembly.Instance(new WebAssembly.Module(r.bytes), { m: { mem: new WebAssembly.Memory({ initial: 1, maximum: 10 }) } });
+});
+
+test('table cap: table.grow fails past it; below the minimum → LimitTooLowError', () => {
+  const r = instrumentModule(fixture('table-grow'), { tableMaxElements: 3 });
+  assert.equal(r.tables, [{ index: 0, imported: false, minElements: 2, maxElements: 3 }]);
+  const { exports } = new WebAssembly.Instance(new WebAssembly.Module(r.bytes));
+  assert.is(exports.grow(1), 2);
+  assert.is(exports.grow(1), -1);
+  assert.is(exports.size(), 3);
+  assert.throws(() => instrumentModule(fixture('table-grow'), { tableMaxElements: 1 }), (e) => e instanceof LimitTooLowError && /minimum of 2 elements/.test(e.message) && /cap of 1/.test(e.message));
+});
+
+test('invalid input → InvalidModuleError (INVALID_MODULE)', () => {
+  const good = fixture('cpu-guests');
+  const cases = {
+    empty: new Uint8Array(0),
+    random: Uint8Array.from({ length: 64 }, (_, i) => (i * 97 + 13) & 0xff),
+    truncated: good.subarray(0, good.length - 3),
+    component: Uint8Array.from([0, 0x61, 0x73, 0x6d, 0x0d, 0, 1, 0]),
+    badOpcode: (() => { const b = good.slice(); const i = b.lastIndexOf(0x0c); b[i] = 0xff; return b; })(),
+  };
+  for (const [name, bytes] of Object.entries(cases)) {
+    const err = (() => { try { instrumentModule(bytes, { meter: true }); } catch (e) { return e; } })();
+    assert.instance(err, InvalidModuleError, name);
+    assert.is(err.code, 'INVALID_MODULE', name);
+  }
+  assert.throws(() => instrumentModule(good, { memoryMaxPages: -1 }), (e) => e instanceof InvalidModuleError);
+});
+
+test('no options: the module comes back byte for byte', () => {
+  for (const name of ['cpu-guests', 'loops', 'eh-guest', 'memory-grow', 'table-grow']) {
+    assert.equal(instrumentModule(fixture(name)).bytes, fixture(name), name);
+  }
+});
+
+test('metering keeps data and custom sections and drops only the index-based name section', () => {
+  const src = fixture('cpu-guests');
+  // Append a custom section "x" = [1,2,3] and a "name" section.
+  const custom = (name, payload) => [0, name.length + 1 + payload.length, name.length, ...Buffer.from(name), ...payload];
+  const bytes = Uint8Array.from([...src, ...custom('x', [1, 2, 3]), ...custom('name', [0])]);
+  const out = new WebAssembly.Module(instrumentModule(bytes, { meter: true }).bytes);
+  assert.equal([...new Uint8Array(WebAssembly.Module.customSections(out, 'x')[0])], [1, 2, 3]);
+  assert.is(WebAssembly.Module.customSections(out, 'name').length, 0);
+});
+
+test('metered control flow computes the same results (param loops, br_table, returns, tail calls)', () => {
+  const plain = new WebAssembly.Instance(new WebAssembly.Module(fixture('loops'))).exports;
+  for (const selfContained of [false, true]) {
+    const meter = new Meter();
+    const { bytes } = instrumentModule(fixture('loops'), { meter: true, selfContained });
+    const m = new WebAssembly.Instance(new WebAssembly.Module(bytes), selfContained ? {} : meter.imports).exports;
+    for (const n of [1, 2, 10, 1000]) assert.is(m.sum_param_loop(n), plain.sum_param_loop(n));
+    for (const x of [1, 7, 27, 97, 871]) assert.is(m.collatz(x), plain.collatz(x));
+    for (const n of [0, 15, 16, 1000, 123456]) assert.is(m.isqrt_ceil(n), plain.isqrt_ceil(n));
+    assert.is(m.count(100_000, 0), plain.count(100_000, 0));
+  }
+});
+
+const ortWasm = fileURLToPath(new URL('../../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm', import.meta.url));
+test('the 14 MB onnxruntime-web module instruments and validates', () => {
+  if (!existsSync(ortWasm)) { console.log('  (skipped: onnxruntime-web wasm not installed)'); return; }
+  const bytes = new Uint8Array(readFileSync(ortWasm));
+  const t0 = performance.now();
+  const r = instrumentModule(bytes, { meter: true, memoryMaxPages: 16384 });
+  const ms = performance.now() - t0;
+  assert.ok(WebAssembly.validate(r.bytes));
+  assert.ok(r.meteredFunctions > 10_000);
+  assert.is(r.memories[0].shared, true);
+  console.log(`  ort-wasm-simd-threaded.wasm: ${(bytes.length / 1e6).toFixed(1)} MB in ${ms.toFixed(0)} ms (${(bytes.length / 1e6 / (ms / 1000)).toFixed(1)} MB/s), output ${(r.bytes.length / 1e6).toFixed(1)} MB`);
+});
+
+test.run();

@@ -1,0 +1,129 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createOrtNativeEngine } from '../../dist/nn/ort-native-engine.js';
+import { createOrtWasmEngine } from '../../dist/nn/ort-wasm-engine.js';
+import { denseModel } from './fixtures/tiny-model.mjs';
+
+const digitsPath = fileURLToPath(new URL('../../models/digits.onnx', import.meta.url));
+
+/** Deterministic pseudo-random floats in [-1, 1). */
+function randomInput(length, seed) {
+  let s = seed >>> 0;
+  return Float32Array.from({ length }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 31 - 1;
+  });
+}
+
+let wasm;
+let native;
+test.before(async () => {
+  [wasm, native] = await Promise.all([createOrtWasmEngine({ memoryMaxBytes: 64 * 1024 * 1024 }), createOrtNativeEngine()]);
+});
+test.after(() => {
+  wasm?.dispose();
+  native?.dispose();
+});
+
+/** Runs both engines on the same model and feeds; asserts every output agrees within 1e-5. */
+function assertSameOutputs(model, makeFeeds, rounds) {
+  const a = wasm.createSession(model);
+  const b = native.createSession(model);
+  assert.equal(a.inputs, b.inputs);
+  assert.equal(a.outputs, b.outputs);
+  for (let r = 0; r < rounds; r++) {
+    const feeds = makeFeeds(a.inputs, r);
+    const outA = a.run(feeds);
+    const outB = b.run(feeds);
+    for (const { name } of a.outputs) {
+      assert.equal(outA[name].dims, outB[name].dims);
+      assert.is(outA[name].type, outB[name].type);
+      const x = outA[name].data;
+      const y = outB[name].data;
+      assert.is(x.length, y.length);
+      for (let i = 0; i < x.length; i++) assert.ok(Math.abs(x[i] - y[i]) <= 1e-5, `${name}[${i}]: wasm ${x[i]} vs native ${y[i]}`);
+    }
+  }
+  a.release();
+  b.release();
+}
+
+test('wasm and native engines agree within 1e-5 on a dense model', () => {
+  assertSameOutputs(denseModel(16), (_inputs, r) => ({ x: { type: 'float32', dims: [r + 1, 4], data: randomInput((r + 1) * 4, r) } }), 20);
+});
+
+test('wasm and native engines agree within 1e-5 on models/digits.onnx', () => {
+  if (!existsSync(digitsPath)) {
+    console.log('  (skipped: models/digits.onnx is not built yet)');
+    return;
+  }
+  assertSameOutputs(new Uint8Array(readFileSync(digitsPath)), (inputs, r) => {
+    const feeds = {};
+    for (const info of inputs) {
+      const dims = info.dims.map((d) => (typeof d === 'number' && d >= 0 ? d : 1));
+      feeds[info.name] = { type: info.type, dims, data: randomInput(dims.reduce((p, d) => p * d, 1), 100 + r).map((v) => (v + 1) / 2) };
+    }
+    return feeds;
+  }, 20);
+});
+
+test('native run is synchronous', () => {
+  const s = native.createSession(denseModel(3));
+  let ticked = false;
+  setImmediate(() => { ticked = true; });
+  const out = s.run({ x: { type: 'float32', dims: [1, 4], data: new Float32Array(4) } });
+  assert.is(typeof out.then, 'undefined');
+  assert.equal(out.y.dims, [1, 3]);
+  assert.is(ticked, false);
+  s.release();
+});
+
+test('native engine reports corrupt models and mismatched inputs like the wasm engine', () => {
+  try {
+    native.createSession(new Uint8Array([1, 2, 3, 4, 5]));
+    assert.unreachable('accepted a corrupt model');
+  } catch (err) {
+    assert.is(err.code, 'NN_ERROR');
+    assert.is(err.nnCode, 'invalid-encoding');
+  }
+  const s = native.createSession(denseModel(3));
+  for (const feeds of [
+    { x: { type: 'float32', dims: [2, 3], data: new Float32Array(6) } },
+    { x: { type: 'int32', dims: [2, 4], data: new Int32Array(8) } },
+  ]) {
+    try {
+      s.run(feeds);
+      assert.unreachable('accepted a mismatched input');
+    } catch (err) {
+      assert.is(err.nnCode, 'invalid-argument');
+    }
+  }
+  s.release();
+});
+
+test('a missing onnxruntime-node gives BACKEND_UNAVAILABLE, not a crash', async () => {
+  const missing = async () => {
+    const err = new Error("Cannot find package 'onnxruntime-node'");
+    err.code = 'ERR_MODULE_NOT_FOUND';
+    throw err;
+  };
+  try {
+    await createOrtNativeEngine({ loadBinding: missing });
+    assert.unreachable('created an engine without onnxruntime-node');
+  } catch (err) {
+    assert.is(err.code, 'BACKEND_UNAVAILABLE');
+    assert.match(err.message, /onnxruntime-node/);
+    assert.is(err.cause.code, 'ERR_MODULE_NOT_FOUND');
+  }
+  // A binding that loads but fails to initialise is reported the same way.
+  try {
+    await createOrtNativeEngine({ loadBinding: async () => ({ initOrt() { throw new Error('no CPU provider'); } }) });
+    assert.unreachable('created an engine whose init failed');
+  } catch (err) {
+    assert.is(err.code, 'BACKEND_UNAVAILABLE');
+  }
+});
+
+test.run();

@@ -1,0 +1,205 @@
+import { existsSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createWasiNn, WASI_NN_VERSION } from '../../dist/nn/wasi-nn.js';
+import { buildProbe } from './fixtures/build-probe.mjs';
+import { denseModel, denseReference } from './fixtures/tiny-model.mjs';
+
+const MiB = 1024 * 1024;
+const digitsPath = fileURLToPath(new URL('../../models/digits.onnx', import.meta.url));
+const x = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]);
+const xBytes = new Uint8Array(x.buffer);
+const dims = Uint32Array.from([2, 4]);
+const asFloats = (bytes) => new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+
+/** The guest's `error-code` for a failing call (jco throws the `err` payload as `payload`). */
+function guestError(fn) {
+  try {
+    fn();
+  } catch (err) {
+    if (typeof err.payload === 'string') return err.payload;
+    throw err;
+  }
+  throw new Error('the guest call succeeded');
+}
+
+let probe;
+let nn;
+let tmp;
+test.before(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'sfirt-nn-'));
+  writeFileSync(join(tmp, 'dense.onnx'), denseModel(3));
+  probe = await buildProbe();
+  nn = await createWasiNn({
+    backend: 'wasm',
+    models: { dense: join(tmp, 'dense.onnx'), wide: denseModel(64), corrupt: new Uint8Array([1, 2, 3]) },
+    maxModelBytes: 64 * 1024,
+    engineMemoryMaxBytes: 32 * MiB,
+  });
+});
+test.after(() => {
+  nn?.dispose();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+test('provides the four wasi:nn interfaces under the names jco asks for', () => {
+  for (const name of probe.imports) assert.ok(nn.imports[name], `missing ${name}`);
+  for (const i of ['tensor', 'graph', 'inference', 'errors']) assert.ok(nn.imports[`wasi:nn/${i}@${WASI_NN_VERSION}`]);
+  assert.type(nn.imports['wasi:nn/graph'].loadByName, 'function');
+  assert.type(nn.imports['wasi:nn/tensor'].Tensor, 'function');
+});
+
+test('a guest runs a named model (read from a path) and gets the right numbers', () => {
+  const guest = probe.instantiate(nn.imports);
+  const y = asFloats(guest.inferByName('dense', 'x', dims, xBytes));
+  const want = denseReference(3, x, 2);
+  assert.is(y.length, want.length);
+  for (let i = 0; i < y.length; i++) assert.ok(Math.abs(y[i] - want[i]) < 1e-5);
+});
+
+test('named models are loaded once per engine and shared by all instances', () => {
+  let created = 0;
+  const engine = nn.engine;
+  const original = engine.createSession;
+  engine.createSession = function (bytes) { created++; return original.call(this, bytes); };
+  try {
+    const a = probe.instantiate(nn.imports);
+    const b = probe.instantiate(nn.imports);
+    for (let i = 0; i < 3; i++) {
+      a.inferByName('wide', 'x', dims, xBytes);
+      b.inferByName('wide', 'x', dims, xBytes);
+    }
+    assert.is(created, 1);
+  } finally {
+    engine.createSession = original;
+  }
+});
+
+test('a guest loads a model from bytes, even computing after dropping the graph', () => {
+  const guest = probe.instantiate(nn.imports);
+  const y = asFloats(guest.inferBytes(denseModel(3), 'x', dims, xBytes));
+  const want = denseReference(3, x, 2);
+  for (let i = 0; i < y.length; i++) assert.ok(Math.abs(y[i] - want[i]) < 1e-5);
+  // The guest dropped every handle, so the model was released: the next load parses it again.
+  let created = 0;
+  const engine = nn.engine;
+  const original = engine.createSession;
+  engine.createSession = function (bytes) { created++; return original.call(this, bytes); };
+  try {
+    assert.is(guest.inferBytes(denseModel(3), 'x', dims, xBytes).byteLength, 24);
+    assert.is(guest.inferBytes(denseModel(3), 'x', dims, xBytes).byteLength, 24);
+    assert.is(created, 2);
+  } finally {
+    engine.createSession = original;
+  }
+});
+
+test('errors reach the guest as wasi:nn error codes and the host as NnError', () => {
+  const guest = probe.instantiate(nn.imports);
+  const cases = [
+    ['not-found', () => guest.inferByName('nope', 'x', dims, xBytes)],
+    ['invalid-encoding', () => guest.inferByName('corrupt', 'x', dims, xBytes)],
+    ['invalid-encoding', () => guest.inferBytes(new Uint8Array([9, 9, 9, 9]), 'x', dims, xBytes)],
+    ['too-large', () => guest.inferBytes(new Uint8Array(64 * 1024 + 1), 'x', dims, xBytes)],
+    ['invalid-argument', () => guest.inferByName('dense', 'x', Uint32Array.from([2, 3]), new Uint8Array(24))], // wrong shape
+    ['invalid-argument', () => guest.inferByName('dense', 'x', dims, new Uint8Array(20))], // data shorter than dims
+    ['invalid-argument', () => guest.inferByName('dense', 'nope', dims, xBytes)], // unknown input name
+  ];
+  for (const [code, call] of cases) {
+    nn.takeLastError();
+    assert.is(guestError(call), code);
+    const host = nn.takeLastError();
+    assert.ok(host, `no host-side error recorded for ${code}`);
+    assert.is(host.code, 'NN_ERROR');
+    assert.is(host.nnCode, code);
+    assert.is(nn.lastError, undefined); // taken
+  }
+  // The engine survived all of them.
+  assert.is(guest.inferByName('dense', 'x', dims, xBytes).byteLength, 24);
+});
+
+test('load refuses other encodings, targets and multi-part builders (direct host calls)', () => {
+  const { load } = nn.imports['wasi:nn/graph'];
+  const cases = [
+    ['invalid-encoding', () => load([denseModel(3)], 'tensorflow', 'cpu')],
+    ['unsupported-operation', () => load([denseModel(3)], 'onnx', 'gpu')],
+    ['invalid-argument', () => load([denseModel(3), denseModel(3)], 'onnx', 'cpu')],
+  ];
+  for (const [code, call] of cases) {
+    try {
+      call();
+      assert.unreachable(`no error for ${code}`);
+    } catch (err) {
+      // jco hands `payload` (the wasi:nn error resource) to the guest as the `err` value.
+      assert.is(err.nnCode, code);
+      assert.is(err.payload.code(), code);
+      assert.type(err.payload.data(), 'string');
+    }
+  }
+  const graph = load([denseModel(3)], 'autodetect', 'cpu');
+  const ctx = graph.initExecutionContext();
+  const { Tensor } = nn.imports['wasi:nn/tensor'];
+  const [[name, out]] = ctx.compute([['x', new Tensor([2, 4], 'FP32', xBytes)]]);
+  assert.is(name, 'y');
+  assert.is(out.ty(), 'FP32');
+  assert.equal(Array.from(out.dimensions()), [2, 3]);
+  assert.is(out.data().byteLength, 24);
+});
+
+test('engine out of memory is a runtime-error for the guest, and the engine keeps serving', () => {
+  const guest = probe.instantiate(nn.imports);
+  const rows = 200_000; // 200,000 × 64 float32 outputs = 51 MB > the 32 MiB engine cap
+  assert.is(guestError(() => guest.inferByName('wide', 'x', Uint32Array.from([rows, 4]), new Uint8Array(rows * 16))), 'runtime-error');
+  const err = nn.takeLastError();
+  assert.is(err.nnCode, 'runtime-error');
+  assert.is(err.outOfMemory, true);
+  assert.ok(nn.engine.usable);
+  assert.is(guest.inferByName('wide', 'x', dims, xBytes).byteLength, 2 * 64 * 4);
+});
+
+test('runs models/digits.onnx through the guest on both backends with matching results', async () => {
+  if (!existsSync(digitsPath)) {
+    console.log('  (skipped: models/digits.onnx is not built yet)');
+    return;
+  }
+  const pixels = Float32Array.from({ length: 784 }, (_, i) => ((i * 37) % 255) / 255);
+  const run = async (backend) => {
+    const host = await createWasiNn({ backend, models: { digits: digitsPath } });
+    try {
+      return asFloats(probe.instantiate(host.imports).inferByName('digits', 'input', Uint32Array.from([1, 1, 28, 28]), new Uint8Array(pixels.buffer)));
+    } finally {
+      host.dispose();
+    }
+  };
+  const [a, b] = [await run('wasm'), await run('native')];
+  assert.is(a.length, 10);
+  for (let i = 0; i < 10; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-5, `logit ${i}: ${a[i]} vs ${b[i]}`);
+});
+
+test('createWasiNn reports a missing native backend and bad configuration as typed errors', async () => {
+  try {
+    await createWasiNn({ backend: 'native', loadNativeBinding: async () => { throw new Error('Cannot find module onnxruntime-node'); } });
+    assert.unreachable('started without onnxruntime-node');
+  } catch (err) {
+    assert.is(err.code, 'BACKEND_UNAVAILABLE');
+  }
+  try {
+    await createWasiNn({ models: { m: join(tmp, 'does-not-exist.onnx') } });
+    assert.unreachable('accepted an unreadable model path');
+  } catch (err) {
+    assert.is(err.code, 'INVALID_ARGUMENT');
+  }
+});
+
+test('after dispose, guest calls fail with runtime-error instead of crashing', async () => {
+  const host = await createWasiNn({ models: { dense: denseModel(3) } });
+  const guest = probe.instantiate(host.imports);
+  assert.is(guest.inferByName('dense', 'x', dims, xBytes).byteLength, 24);
+  host.dispose();
+  assert.is(guestError(() => guest.inferByName('dense', 'x', dims, xBytes)), 'runtime-error');
+});
+
+test.run();
