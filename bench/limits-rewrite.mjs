@@ -38,7 +38,8 @@ export function runLimitsBench({ quick = false, log = () => {} } = {}) {
   for (const [name, kernel] of Object.entries(KERNELS)) {
     const tp = [];
     const tm = [];
-    for (let i = 0; i < rounds + 3; i++) {
+    const warmup = quick ? 6 : 12; // let both builds tier up to TurboFan before measuring
+    for (let i = 0; i < rounds + warmup; i++) {
       let t = performance.now();
       const a = kernel(plain);
       const dp = performance.now() - t;
@@ -47,7 +48,7 @@ export function runLimitsBench({ quick = false, log = () => {} } = {}) {
       const b = kernel(metered);
       const dm = performance.now() - t;
       if (!Object.is(a, b)) throw new Error(`${name}: metered result ${b} differs from ${a}`);
-      if (i >= 3) { tp.push(dp); tm.push(dm); } // first rounds: tier-up warm-up
+      if (i >= warmup) { tp.push(dp); tm.push(dm); }
     }
     const ratio = median(tm) / median(tp);
     metrics[`fuel_overhead_${name}`] = ratio;

@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createOrtNativeEngine } from '../dist/nn/ort-native-engine.js';
 import { createOrtWasmEngine } from '../dist/nn/ort-wasm-engine.js';
+import { createRuntime } from '../dist/index.js';
 
 const modelPath = (name) => fileURLToPath(new URL(`../models/${name}`, import.meta.url));
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
@@ -66,6 +67,15 @@ export async function runNnBench({ quick = false, log = () => {} } = {}) {
   second.dispose();
   const native = ortNode ? await createOrtNativeEngine() : undefined;
 
+  // The full path: the classifier guests (AssemblyScript) → wasi:nn → each backend, warm pool hits.
+  const rt = createRuntime({ nn: { models: { digits: modelPath('digits.onnx'), image224: modelPath('image224.onnx') }, engineMemoryMaxBytes: 512 * MiB } });
+  const guestPath = (name) => fileURLToPath(new URL(`../guests/dist/${name}.wasm`, import.meta.url));
+  const guests = {};
+  for (const [name, suffix] of [['classifier', ''], ['classifier224', '_224']]) {
+    guests[suffix] = { wasm: await rt.load(`${name}-wasm`, guestPath(name), { nnBackend: 'wasm' }) };
+    if (ortNode) guests[suffix].native = await rt.load(`${name}-native`, guestPath(name), { nnBackend: 'native' });
+  }
+
   const models = [['digits.onnx', ''], ['image224.onnx', '_224']].filter(([file]) => existsSync(modelPath(file)));
   if (models.length === 0) throw new Error('models/digits.onnx is missing: build the models first');
   for (const [file, suffix] of models) {
@@ -102,6 +112,11 @@ export async function runNnBench({ quick = false, log = () => {} } = {}) {
       const nodeFeeds = Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, new ortNode.Tensor(f.type, f.data, f.dims)]));
       contenders.direct_native_us = () => nodeSession.run(nodeFeeds);
     }
+    // The guest takes raw pixels (u8) and normalises them itself.
+    const pixels = Uint8Array.from(feeds.input.data, (x) => Math.floor(x * 256));
+    const expectOk = async (fn) => { const r = await fn.call('classify', pixels); if (r.tag !== 'ok') throw new Error(`guest failed: ${JSON.stringify(r.val)}`); };
+    contenders.guest_wasm_us = () => expectOk(guests[suffix].wasm);
+    if (guests[suffix].native) contenders.guest_native_us = () => expectOk(guests[suffix].native);
     for (const [name, us] of Object.entries(await timeSideBySide(contenders, warmup, iterations))) metrics[`${name}${suffix}`] = us;
     await webSession.release();
     await nodeSession?.release();
@@ -122,9 +137,13 @@ export async function runNnBench({ quick = false, log = () => {} } = {}) {
     engines.push(e);
   }
   metrics.rss_per_wasm_engine_mib = (process.memoryUsage().rss - before) / MiB / extra;
+  metrics.nn_overhead_ratio = metrics.guest_wasm_us / metrics.direct_ortweb_us;
+  if (metrics.guest_wasm_us_224) metrics.nn_overhead_ratio_224 = metrics.guest_wasm_us_224 / metrics.direct_ortweb_us_224;
+  rt.close();
   for (const e of engines) e.dispose();
   wasm.dispose();
   native?.dispose();
+  notes.push('guest_* = classifier guest call through createRuntime() (pool hit, fuel metering on) → wasi:nn → engine; nn_overhead_ratio = guest_wasm_us / direct_ortweb_us.');
   notes.push('direct_* use the packages\' public async InferenceSession.run (awaited per call); engine_* are the synchronous engines wasi:nn uses. All on one thread.');
   return { metrics, notes };
 }

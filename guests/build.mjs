@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { composeWit } from './_build/wit-source.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const HASHES_FILE = '.hashes.json';
@@ -57,7 +58,7 @@ function discoverGuests(sourceDir) {
     const dir = join(sourceDir, name);
     if (existsSync(join(dir, 'component.wat'))) guests.push({ name, dir, kind: 'wat' });
     else if (existsSync(join(dir, 'world.wit')) && existsSync(join(dir, 'index.ts'))) guests.push({ name, dir, kind: 'as' });
-    else if (existsSync(join(dir, 'world.wit'))) throw new Error(`guest ${name}: world.wit without index.ts`);
+    else if (existsSync(join(dir, 'world.wit'))) guests.push({ name, dir, kind: 'invalid', problem: 'world.wit without index.ts' });
     else console.error(`guests: skipping ${name}/ (no world.wit + index.ts, no component.wat)`);
   }
   return guests.sort((a, b) => a.name.localeCompare(b.name));
@@ -70,56 +71,9 @@ function guestHash(guest, base, sharedFiles, sourceDir) {
   return hash.digest('hex');
 }
 
-/**
- * A shared WIT file as nested package blocks. A file written as one package (`package a:b;` then
- * items) is wrapped into `package a:b { ... }`, since a WIT source may declare only one top-level
- * package: the guest's own.
- */
-function asNestedPackages(text) {
-  const declaration = /^(\s*(?:\/\/[^\n]*\n\s*)*)package\s+([^\s;{]+)\s*;/.exec(text);
-  if (!declaration) return text;
-  return `${declaration[1]}package ${declaration[2]} {${text.slice(declaration[0].length)}\n}\n`;
-}
-
-/** Splits nested-package WIT text into `package name { ... }` blocks (comments skipped for braces). */
-function packageBlocks(text) {
-  const blocks = [];
-  const header = /package\s+([^\s;{]+)\s*\{/g;
-  let match;
-  while ((match = header.exec(text))) {
-    let depth = 1;
-    let i = header.lastIndex;
-    while (depth > 0 && i < text.length) {
-      const skipTo = text.startsWith('//', i) ? '\n' : text.startsWith('/*', i) ? '*/' : null;
-      if (skipTo) {
-        const end = text.indexOf(skipTo, i + 2);
-        i = end < 0 ? text.length : end + skipTo.length;
-        continue;
-      }
-      depth += text[i] === '{' ? 1 : text[i] === '}' ? -1 : 0;
-      i++;
-    }
-    blocks.push({ name: match[1], text: text.slice(match.index, i) });
-    header.lastIndex = i;
-  }
-  return blocks;
-}
-
-/**
- * The guest's world.wit followed by the shared packages of guests/_wit/*.wit that it does not
- * define itself (a guest may inline its own copy of, say, `wasi:io@0.2.0`).
- */
+/** The guest's world.wit followed by the shared WIT packages it does not define itself. */
 function witSource(guest, witFiles) {
-  const own = readFileSync(join(guest.dir, 'world.wit'), 'utf8');
-  const defined = new Set(packageBlocks(own).map((b) => b.name));
-  const shared = [];
-  for (const file of witFiles) {
-    for (const block of packageBlocks(asNestedPackages(readFileSync(file, 'utf8')))) {
-      if (!defined.has(block.name)) shared.push(block.text);
-      defined.add(block.name);
-    }
-  }
-  return [own, ...shared].join('\n');
+  return composeWit(readFileSync(join(guest.dir, 'world.wit'), 'utf8'), witFiles.map((f) => readFileSync(f, 'utf8')));
 }
 
 function readHashes(file) {
@@ -137,7 +91,10 @@ function writeAtomic(file, data) {
   renameSync(tmp, file);
 }
 
-/** Builds the given guests; resolves to Map<name, { bytes?: Uint8Array, error?: Error }>. */
+/**
+ * Builds the given guests; resolves to Map<name, { bytes?, error?, ms }> where `ms` is the time
+ * spent on that guest (its asc compile, in a worker, plus its component steps).
+ */
 async function buildAll(guests, witFiles) {
   const { componentFromCore, componentFromWat } = await import('./_build/component.mjs');
   const asGuests = guests.filter((g) => g.kind === 'as');
@@ -148,17 +105,19 @@ async function buildAll(guests, witFiles) {
   }
   const results = new Map();
   for (const guest of guests) {
+    const start = performance.now();
+    const compiled = cores.get(join(guest.dir, 'index.ts'));
+    const ms = () => performance.now() - start + (compiled?.ms ?? 0);
     try {
-      if (guest.kind === 'wat') {
-        results.set(guest.name, { bytes: await componentFromWat(readFileSync(join(guest.dir, 'component.wat'), 'utf8')) });
-        continue;
-      }
-      const { core, error } = cores.get(join(guest.dir, 'index.ts'));
-      if (error) throw error;
-      results.set(guest.name, { bytes: await componentFromCore(core, witSource(guest, witFiles), guest.name) });
+      if (guest.kind === 'invalid') throw new Error(guest.problem);
+      let bytes;
+      if (guest.kind === 'wat') bytes = await componentFromWat(readFileSync(join(guest.dir, 'component.wat'), 'utf8'));
+      else if (compiled.error) throw compiled.error;
+      else bytes = await componentFromCore(compiled.core, witSource(guest, witFiles), guest.name);
+      results.set(guest.name, { bytes, ms: ms() });
     } catch (error) {
       if (process.env.SFIRT_DEBUG_GUESTS) console.error(error);
-      results.set(guest.name, { error });
+      results.set(guest.name, { error, ms: ms() });
     }
   }
   return results;
@@ -166,8 +125,8 @@ async function buildAll(guests, witFiles) {
 
 /**
  * Builds every guest whose inputs changed (all of them with `force`) into `<outDir>/<name>.wasm`,
- * and prints one line per built guest (size; time is the whole batch, since AssemblyScript guests
- * compile in parallel) to stderr. Resolves to `{ built, upToDate }` (guest names). When a guest
+ * and prints one line per built guest (size, time spent on it; AssemblyScript guests compile two at
+ * a time in worker threads, and the first compile in each thread includes loading asc) to stderr. Resolves to `{ built, upToDate }` (guest names). When a guest
  * fails, the others are still built and recorded, then it rejects naming every failure; a failed
  * guest's hash is not recorded, so the next run retries it.
  * @param {{ force?: boolean, only?: string[], sourceDir?: string, outDir?: string }} [options]
@@ -196,10 +155,9 @@ export async function buildGuests({ force = false, only, sourceDir = here, outDi
   if (stale.length) {
     mkdirSync(outDir, { recursive: true });
     const results = await buildAll(stale, witFiles);
-    const ms = (performance.now() - t0).toFixed(0);
     const hashes = {};
     for (const guest of stale) {
-      const { bytes, error } = results.get(guest.name);
+      const { bytes, error, ms } = results.get(guest.name);
       if (error) {
         failures.push(`guest ${guest.name}: ${error.message}`);
         continue;
@@ -207,7 +165,7 @@ export async function buildGuests({ force = false, only, sourceDir = here, outDi
       writeAtomic(guest.out, bytes);
       hashes[guest.name] = guest.hash;
       built.push(guest.name);
-      console.error(`built guest ${guest.name.padEnd(16)} ${(bytes.length / 1024).toFixed(1).padStart(6)} KiB  (batch ${ms} ms)`);
+      console.error(`built guest ${guest.name.padEnd(16)} ${(bytes.length / 1024).toFixed(1).padStart(6)} KiB ${ms.toFixed(0).padStart(6)} ms`);
     }
     // Re-read before writing: another process may have recorded other guests meanwhile.
     writeAtomic(hashesFile, JSON.stringify({ ...readHashes(hashesFile), ...hashes }, null, 2) + '\n');

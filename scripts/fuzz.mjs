@@ -104,7 +104,7 @@ function fmt(v) {
   return typeof v === 'bigint' ? `${v}n` : String(v);
 }
 
-function instantiate(bytes, log, extra = {}) {
+function instantiate(moduleOrBytes, log, extra = {}) {
   const imports = {
     'fuzzing-support': {
       'log-i32': (x) => log.push(`i32 ${x}`), 'log-i64': (x) => log.push(`i64 ${x}`),
@@ -114,7 +114,8 @@ function instantiate(bytes, log, extra = {}) {
     ...extra,
   };
   try {
-    return { exports: new WebAssembly.Instance(new WebAssembly.Module(bytes), imports).exports };
+    const module = moduleOrBytes instanceof WebAssembly.Module ? moduleOrBytes : new WebAssembly.Module(moduleOrBytes);
+    return { exports: new WebAssembly.Instance(module, imports).exports };
   } catch (e) {
     return { error: `${e.constructor.name}: ${e.message}` };
   }
@@ -157,7 +158,8 @@ export function checkModule(original, counters = { calls: 0, fuelStops: 0 }) {
   const a = instantiate(original, logA);
   const meter = new Meter();
   const logB = [];
-  const b = instantiate(metered, logB, meter.imports);
+  const meteredModule = new WebAssembly.Module(metered);
+  const b = instantiate(meteredModule, logB, meter.imports);
   if (a.error || b.error) {
     if (a.error !== b.error) problems.push(`instantiation differs: ${a.error} vs ${b.error}`);
     return problems;
@@ -172,7 +174,7 @@ export function checkModule(original, counters = { calls: 0, fuelStops: 0 }) {
   const runs = [0, 1].map(() => {
     const m = new Meter();
     const log = [];
-    const inst = instantiate(metered, log, m.imports);
+    const inst = instantiate(meteredModule, log, m.imports);
     if (inst.error) return [inst.error];
     const trace = [];
     for (const [name, sig] of Object.entries(sigs)) {
@@ -223,7 +225,7 @@ export function fuzz({ count, seed = 1, keep, budgetMs = Infinity, log = () => {
         log(`seed ${seed + i}: ${problems.join(' | ')}`);
         if (keep) { mkdirSync(keep, { recursive: true }); copyFileSync(outFile, join(keep, `seed-${seed + i}.wasm`)); }
       }
-      if ((i + 1) % 500 === 0) log(`${i + 1}/${count} modules, ${stats.divergences.length} divergences`);
+      if ((i + 1) % 250 === 0) log(`${i + 1}/${count} modules (${stats.checked} checked, ${stats.calls} little-fuel calls, ${stats.fuelStops} FUEL_EXHAUSTED), ${stats.divergences.length} divergences, ${((performance.now() - started) / 1000).toFixed(0)} s`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

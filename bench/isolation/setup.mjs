@@ -215,7 +215,7 @@ const VM_INIT = `#!/bin/busybox sh
 /bin/busybox mount -t proc proc /proc
 /bin/busybox mount -t sysfs sys /sys
 /bin/busybox mount -t devtmpfs dev /dev
-/bin/busybox stty -F /dev/ttyS0 raw -echo
+/bin/busybox stty -F /dev/ttyS0 115200 raw -echo
 echo sfirt-guest-up >/dev/ttyS0
 cd /app
 exec /usr/bin/node /app/classify.mjs /app/digits.onnx </dev/ttyS0 >/dev/ttyS0 2>/dev/null

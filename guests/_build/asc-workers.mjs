@@ -8,7 +8,8 @@ import { compileAssemblyScript } from './assemblyscript.mjs';
 const MAX_WORKERS = 2;
 
 /**
- * Compiles every entry file, returning Map<entry, { core?: Uint8Array, error?: Error }>.
+ * Compiles every entry file, returning Map<entry, { core?: Uint8Array, ms: number, error?: Error }>
+ * where `ms` is the compile time of that entry alone.
  * Uses the calling thread alone when there is only one entry or one core.
  */
 export async function compileAllAssemblyScript(entries) {
@@ -16,10 +17,12 @@ export async function compileAllAssemblyScript(entries) {
   const count = Math.min(MAX_WORKERS, availableParallelism(), entries.length);
   const queue = [...entries];
   const settle = async (entry, compile) => {
+    const start = performance.now();
     try {
-      results.set(entry, { core: await compile(entry) });
+      const core = await compile(entry);
+      results.set(entry, { core, ms: performance.now() - start });
     } catch (error) {
-      results.set(entry, { error });
+      results.set(entry, { error, ms: performance.now() - start });
     }
   };
   if (count <= 1) {

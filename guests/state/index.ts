@@ -39,17 +39,27 @@ export function incr(): u32 {
   return ++counter;
 }
 
+/** The first (up to) 8 bytes of a buffer as a little-endian u64. */
+function head(ptr: usize, len: usize): u64 {
+  let value: u64 = 0;
+  for (let i: usize = 0; i < min<usize>(len, 8); i++) value |= <u64>load<u8>(ptr + i) << (<u64>i * 8);
+  return value;
+}
+
 export function put(ptr: usize, len: usize): void {
   freeBuffer(secretPtr, secretLen);
   // The argument buffer is ours (the host allocated it for this call): keep it as the secret.
   secretPtr = ptr;
   secretLen = len;
-  secretHead = 0;
-  for (let i: usize = 0; i < min<usize>(len, 8); i++) secretHead |= <u64>load<u8>(ptr + i) << (<u64>i * 8);
+  secretHead = head(ptr, len);
 }
 
-/** Returns the stored buffer itself (the host copies it out), so nothing needs a post-return. */
+/**
+ * Returns the stored buffer itself (the host copies it out), so nothing needs a post-return.
+ * Traps if the heap no longer matches the globals: a half-reset instance must not pass as clean.
+ */
 export function get(): usize {
+  if (head(secretPtr, secretLen) != secretHead) unreachable();
   return returnBuffer(secretPtr, secretLen);
 }
 

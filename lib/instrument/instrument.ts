@@ -1,4 +1,4 @@
-import { LimitTooLowError } from '../errors.js';
+import { InvalidArgumentError, LimitTooLowError } from '../errors.js';
 import { Reader, Writer } from './bytes.js';
 import { InvalidModuleError } from './errors.js';
 import { meterFunctionBody, type MeterContext } from './meter-code.js';
@@ -19,11 +19,12 @@ export interface InstrumentOptions {
   /** Insert fuel metering, the deadline hook and refused-`memory.grow` reporting. */
   meter?: boolean;
   /**
-   * Test aid: instead of importing {@link METER_IMPORT_MODULE}, define its fuel global (full
-   * slice) and helpers (refill always grants a full slice) inside the module, so it instantiates
-   * with no extra imports. Same index shifts and same inserted code as the imported form.
+   * Test aid: instead of importing {@link METER_IMPORT_MODULE}, define its fuel global and helpers
+   * inside the module (refill always grants another `slice`, default 2^31-1, and never stops), so
+   * it instantiates with no extra imports. Same index shifts and same inserted code as the imported
+   * form; a small slice exercises the refill/resume paths constantly.
    */
-  selfContained?: boolean;
+  selfContained?: boolean | { slice: number };
   /** Run `WebAssembly.validate` on the output and throw {@link InvalidModuleError} if it fails. */
   validate?: boolean;
 }
@@ -69,14 +70,15 @@ interface Section { id: number; start: number; end: number }
 /**
  * Rewrites a core WebAssembly module: caps memories and tables and, with `meter`, inserts fuel
  * metering (see lib/instrument/README.md). Sections it does not need to change are copied byte for
- * byte. Throws {@link InvalidModuleError} (code INVALID_MODULE) for bytes it cannot read and
- * {@link LimitTooLowError} when a cap is below a memory's or table's declared minimum.
+ * byte. Throws {@link InvalidModuleError} (code INVALID_MODULE) for bytes it cannot read,
+ * {@link LimitTooLowError} when a cap is below a memory's or table's declared minimum, and
+ * InvalidArgumentError for bad options.
  */
 export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions = {}): InstrumentResult {
   const { memoryMaxPages: memCap, tableMaxElements: tableCap } = options;
   for (const [name, v] of [['memoryMaxPages', memCap], ['tableMaxElements', tableCap]] as const) {
     if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 0xffffffff)) {
-      throw new InvalidModuleError(`${name} must be an integer between 0 and 2^32-1, got ${v}`);
+      throw new InvalidArgumentError(`${name} must be an integer between 0 and 2^32-1, got ${v}`);
     }
   }
   const r = new Reader(bytes);
@@ -159,7 +161,11 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
   }
   const numDefined = funcTypes.length - numImportedFuncs;
   const metering = options.meter === true && numDefined > 0;
-  const selfContained = metering && options.selfContained === true;
+  const selfContained = metering && options.selfContained !== undefined && options.selfContained !== false;
+  const selfSlice = typeof options.selfContained === 'object' ? options.selfContained.slice : 0x7fffffff;
+  if (!Number.isInteger(selfSlice) || selfSlice < 1 || selfSlice > 0x7fffffff) {
+    throw new InvalidArgumentError(`selfContained.slice must be an integer in 1..2^31-1, got ${selfSlice}`);
+  }
   const funcShift = metering ? 2 : 0;
   const globalShift = metering ? 1 : 0;
   const helperType = typeParams.length;
@@ -168,22 +174,23 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
   out.bytes(bytes, 0, 8);
   const emit = (id: number, w: Writer) => { out.u8(id); out.sized(w); };
   const copy = (s: Section) => { out.u8(s.id); out.u32(s.end - s.start); out.bytes(bytes, s.start, s.end); };
-  const dropNames = funcShift > 0;
+  let meteredFunctions = 0;
+  const mapFunc = (f: number) => (f >= numImportedFuncs ? f + funcShift : f);
+  const mapGlobal = (g: number) => (g >= numImportedGlobals ? g + globalShift : g);
+
   const emitCustomsAfter = (idx: number) => {
     for (let i = idx + 1; i < sections.length && sections[i]!.id === 0; i++) {
       const s = sections[i]!;
-      if (dropNames) {
-        const cr = new Reader(bytes, s.start, s.end);
-        if (cr.name() === 'name') continue; // names index functions and globals we shifted
+      if (funcShift > 0 && new Reader(bytes, s.start, s.end).name() === 'name') {
+        // Names index functions and globals, which shifted: renumber (keeps guest stack traces readable).
+        const renamed = renumberNames(bytes, s, mapFunc, mapGlobal);
+        if (renamed) emit(0, renamed);
+        continue;
       }
       copy(s);
     }
   };
   emitCustomsAfter(-1);
-
-  let meteredFunctions = 0;
-  const mapFunc = (f: number) => (f >= numImportedFuncs ? f + funcShift : f);
-  const mapGlobal = (g: number) => (g >= numImportedGlobals ? g + globalShift : g);
 
   for (const id of SECTION_ORDER) {
     const s = byId.get(id);
@@ -245,7 +252,7 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
         if (!s && !selfContained) break;
         const n = sr ? sr.u32() : 0;
         w.u32(n + (selfContained ? 1 : 0));
-        if (selfContained) { w.u8(I32); w.u8(1); w.u8(0x41); w.s32(0x7fffffff); w.u8(0x0b); }
+        if (selfContained) { w.u8(I32); w.u8(1); w.u8(0x41); w.s32(selfSlice); w.u8(0x0b); }
         for (let i = 0; i < n; i++) {
           w.u8(sr!.u8()); w.u8(sr!.u8());
           constExpr(sr!, w, mapFunc, mapGlobal);
@@ -298,7 +305,10 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
         if (selfContained) {
           // refill(need): grant a full slice again and continue; memory_refused(mem): nothing.
           const refill = new Writer(16);
-          refill.u32(0); refill.u8(0x41); refill.s32(0x7fffffff); refill.u8(0x24); refill.u32(ctx.fuelGlobal);
+          // fuel = max(slice, need)
+          refill.u32(0); refill.u8(0x41); refill.s32(selfSlice); refill.u8(0x20); refill.u32(0);
+          refill.u8(0x41); refill.s32(selfSlice); refill.u8(0x20); refill.u32(0); refill.u8(0x4a); // i32.gt_s
+          refill.u8(0x1b); refill.u8(0x24); refill.u32(ctx.fuelGlobal);
           refill.u8(0x41); refill.s32(1); refill.u8(0x0b);
           w.sized(refill);
           const refused = new Writer(8);
@@ -453,4 +463,55 @@ function dataSection(r: Reader, w: Writer, mapFunc: (f: number) => number, mapGl
     w.bytes(r.buf, start, r.pos);
   }
   if (!r.done) r.fail('trailing bytes in data section');
+}
+
+/**
+ * The `name` custom section with function and global indices renumbered; undefined (drop it) if it
+ * is malformed, since a name section must never make a module fail.
+ */
+function renumberNames(bytes: Uint8Array, s: Section, mapFunc: (f: number) => number, mapGlobal: (g: number) => number): Writer | undefined {
+  try {
+    const r = new Reader(bytes, s.start, s.end);
+    const w = new Writer(s.end - s.start + 64);
+    const headerStart = r.pos;
+    r.skip(r.u32());
+    w.bytes(bytes, headerStart, r.pos);
+    while (!r.done) {
+      const id = r.u8();
+      const size = r.u32();
+      const end = r.pos + size;
+      const sub = new Reader(bytes, r.pos, end);
+      r.skip(size);
+      const out = new Writer(size + 16);
+      const nameMap = (map: (i: number) => number) => {
+        const n = sub.u32();
+        out.u32(n);
+        for (let i = 0; i < n; i++) {
+          out.u32(map(sub.u32()));
+          const at = sub.pos;
+          sub.skip(sub.u32());
+          out.bytes(bytes, at, sub.pos);
+        }
+      };
+      if (id === 1) nameMap(mapFunc); // function names
+      else if (id === 7) nameMap(mapGlobal); // global names
+      else if (id === 2) { // local names: funcidx → name map of locals
+        const n = sub.u32();
+        out.u32(n);
+        for (let i = 0; i < n; i++) {
+          out.u32(mapFunc(sub.u32()));
+          nameMap((x) => x);
+        }
+      } else {
+        out.bytes(bytes, sub.pos, end);
+        sub.pos = end;
+      }
+      if (!sub.done) return undefined;
+      w.u8(id);
+      w.sized(out);
+    }
+    return w;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '../errors.js';
 import { METER_IMPORT_MODULE, METER_IMPORTS } from '../instrument/instrument.js';
 
 /** Why the last metered call was stopped by the host, if it was. */
@@ -31,7 +32,11 @@ export interface MeterLimits {
  * shared by all its core modules (pass {@link Meter.imports} to every instantiation). Call
  * {@link Meter.start} before each guest call, then read {@link Meter.fuelUsed} and
  * {@link Meter.stopReason}. Not re-entrant across concurrent calls (a component instance runs one
- * call at a time).
+ * call at a time). Start functions run metered during instantiation: call `start()` (unlimited) or
+ * `start(limits)` before instantiating, since a stopped meter refuses all fuel until the next start.
+ *
+ * With jco: `instantiateCore = (m, imports) => new WebAssembly.Instance(m, { ...imports, ...meter.imports })`.
+ * Throws {@link InvalidArgumentError} for a bad slice or fuel value.
  */
 export class Meter {
   /** Fuel left in the current slice; the guest counts it down. */
@@ -50,9 +55,17 @@ export class Meter {
   #sliceStartUsed = 0;
   #nextSlice: number;
 
-  constructor(options: { slice?: number } = {}) {
+  readonly #adaptive: boolean;
+
+  /**
+   * @param options.slice first fuel slice of a call with a deadline (default {@link DEFAULT_FUEL_SLICE})
+   * @param options.adaptive size later slices from the measured fuel rate (default true); false
+   *   keeps every slice at `slice` (tests)
+   */
+  constructor(options: { slice?: number; adaptive?: boolean } = {}) {
+    this.#adaptive = options.adaptive ?? true;
     const slice = options.slice ?? DEFAULT_FUEL_SLICE;
-    if (!Number.isInteger(slice) || slice < 1 || slice > MAX_SLICE) throw new RangeError(`slice must be an integer in 1..${MAX_SLICE}`);
+    if (!Number.isInteger(slice) || slice < 1 || slice > MAX_SLICE) throw new InvalidArgumentError(`slice must be an integer in 1..${MAX_SLICE}, got ${slice}`);
     this.#slice = slice;
     this.#nextSlice = slice;
     this.imports = {
@@ -68,7 +81,7 @@ export class Meter {
   /** Resets the counters and sets the limits for the next call. */
   start(limits: MeterLimits = {}): void {
     const fuel = limits.fuel ?? Infinity;
-    if (!(fuel >= 0)) throw new RangeError(`fuel must be >= 0, got ${limits.fuel}`);
+    if (!(fuel >= 0)) throw new InvalidArgumentError(`fuel must be a number >= 0, got ${limits.fuel}`);
     this.#limit = fuel;
     this.#deadline = limits.deadline;
     this.#stop = undefined;
@@ -125,7 +138,9 @@ export class Meter {
       }
       // Size the next slice to last ~SLICE_TARGET_MS (or the time left, if less) at the rate just seen.
       const elapsed = now - this.#sliceStartMs;
-      if (elapsed > 0.005) {
+      if (!this.#adaptive) {
+        // fixed slices
+      } else if (elapsed > 0.005) {
         const perMs = (used - this.#sliceStartUsed) / elapsed;
         const ms = Math.min(SLICE_TARGET_MS, Math.max(this.#deadline - now, 0.01));
         this.#nextSlice = Math.round(Math.min(MAX_SLICE, Math.max(MIN_SLICE, perMs * ms)));

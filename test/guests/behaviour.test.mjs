@@ -159,6 +159,18 @@ test('state: counter, secret in heap and globals, put-then-trap, dirty', () => {
   assert.match(err.message, 'unreachable');
 });
 
+test('state: get traps when the heap no longer matches the globals', () => {
+  const instance = guests.state();
+  instance.exports.put('UNIQUE-MARKER-42');
+  const bytes = new Uint8Array(instance.memory().buffer);
+  const at = Buffer.from(bytes.buffer).indexOf('UNIQUE-MARKER-42');
+  assert.ok(at > 0, 'the secret is in linear memory');
+  bytes[at] = 'X'.charCodeAt(0); // as if memory were reset but not the globals
+  const err = thrown(() => instance.exports.get());
+  assert.instance(err, WebAssembly.RuntimeError);
+  assert.match(err.message, 'unreachable');
+});
+
 test('state: a large secret grows the heap and dirty leaves it intact', () => {
   const { exports } = guests.state();
   const big = 'b'.repeat(200_000);

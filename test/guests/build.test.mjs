@@ -70,7 +70,7 @@ test('every guest builds into a component with exactly the expected imports and 
 test('a rebuild with nothing changed is a no-op', async () => {
   const before = Object.keys(EXPECTED).map((n) => statSync(join(distDir, `${n}.wasm`)).mtimeMs);
   const t0 = performance.now();
-  const { built, upToDate } = await buildGuests();
+  const { built, upToDate } = await buildGuests({ only: Object.keys(EXPECTED) });
   console.log(`    no-op rebuild of ${upToDate.length} guests: ${(performance.now() - t0).toFixed(0)} ms`);
   assert.equal(built, []);
   for (const name of Object.keys(EXPECTED)) assert.ok(upToDate.includes(name), name);

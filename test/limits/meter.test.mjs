@@ -64,6 +64,20 @@ test('a call that fits its fuel completes; less fuel stops it deterministically'
   assert.ok(stops[0] > needed / 2 - 100 && stops[0] <= needed / 2 + 100, `stopped at ${stops[0]} for limit ${needed / 2}`);
 });
 
+test('slicing (deadline mode, any slice size) never changes fuel use or where a fuel limit stops', () => {
+  const results = [];
+  for (const [slice, deadline] of [[undefined, undefined], [1, 1e9], [97, 1e9], [100_000, 1e9]]) {
+    const { exports, meter } = load('cpu-guests', {}, new Meter({ slice, adaptive: false }));
+    const full = call(meter, { deadline: deadline && performance.now() + deadline }, () => { exports.fill(500, 7); return exports.sort(500); });
+    const fullUsed = meter.fuelUsed;
+    const stop = call(meter, { fuel: 123_457, deadline: deadline && performance.now() + deadline }, () => { exports.fill(500, 7); return exports.sort(500); });
+    assert.is(stop.typed?.code, 'FUEL_EXHAUSTED');
+    results.push([full.value, fullUsed, meter.fuelUsed]);
+    if (slice === 1) assert.ok(meter.refills > 1000, `slice 1 should refill constantly (${meter.refills})`);
+  }
+  for (const r of results) assert.equal(r, results[0]);
+});
+
 test('fuel 0 stops at the first function entry', () => {
   const { exports, meter } = load('cpu-guests');
   const r = call(meter, { fuel: 0 }, () => exports.fib(1));
@@ -152,8 +166,9 @@ test('a JS error that is not a trap is never relabelled as a limit', () => {
 });
 
 test('Meter validates its inputs', () => {
-  assert.throws(() => new Meter({ slice: 0 }), RangeError);
-  assert.throws(() => new Meter().start({ fuel: -1 }), RangeError);
+  assert.throws(() => new Meter({ slice: 0 }), (e) => e.code === 'INVALID_ARGUMENT');
+  assert.throws(() => new Meter().start({ fuel: -1 }), (e) => e.code === 'INVALID_ARGUMENT');
+  assert.throws(() => new Meter().start({ fuel: NaN }), (e) => e.code === 'INVALID_ARGUMENT');
 });
 
 test.run();

@@ -17,7 +17,7 @@ export const GUEST_UP_LINE = 'sfirt-guest-up';
 const GUEST_MEMORY = '768M';
 // tsc_early_khz avoids intermittent hangs calibrating the TSC under TCG; panic=-1 + -no-reboot
 // make QEMU exit when /init (the function) exits.
-const KERNEL_ARGS = 'console=ttyS0 loglevel=0 quiet pci=off tsc_early_khz=2600000 reboot=t panic=-1 rdinit=/init';
+const KERNEL_ARGS = 'console=ttyS0,115200 loglevel=0 quiet pci=off tsc_early_khz=2600000 reboot=t panic=-1 rdinit=/init';
 
 /** QEMU arguments for one guest. */
 export function qemuArgs() {

@@ -8,9 +8,9 @@ import type { ResolvedFunction } from './types.js';
  *   If the world has no such function, a free function of that name in an exported interface,
  *   when exactly one interface has it (so `'add'` finds `add` in `docs:adder/add@0.1.0`).
  * - `'docs:adder/add@0.1.0#add'`: interface + `#` + function, the component model's own spelling.
- *   The interface may be its full id, its id without `@version`, or jco's short key (`add`,
- *   `exports`); the function its WIT name, its jco name, or for resources the canonical
- *   `[constructor]r`, `[method]r.name`, `[static]r.name`.
+ *   The interface may be its full id, its id without `@version`, its WIT name (`wall-clock`) or
+ *   jco's short key (`wallClock`, `exports`); the function its WIT name, its jco name, or for
+ *   resources the canonical `[constructor]r`, `[method]r.name`, `[static]r.name`.
  * - `['docs:adder/add@0.1.0', 'add']`: the same two parts as a pair.
  */
 export type ExportSpec = string | readonly [iface: string, func: string];
@@ -18,11 +18,12 @@ export type ExportSpec = string | readonly [iface: string, func: string];
 /**
  * Finds the function `spec` names among `fns` (from `resolveWorldExports`).
  *
+ * Linear in the number of functions: resolve each name once and keep the result.
+ *
  * @throws UnknownExportError when nothing matches (the message lists the canonical names);
- *   InvalidArgumentError when a bare name matches functions in several interfaces.
+ *   InvalidArgumentError when `spec` is malformed or matches functions in several interfaces.
  */
 export function findExport(fns: readonly ResolvedFunction[], spec: ExportSpec): ResolvedFunction {
-  const display = typeof spec === 'string' ? spec : `${spec[0]}#${spec[1]}`;
   let iface: string | undefined;
   let func: string;
   if (typeof spec === 'string') {
@@ -33,21 +34,23 @@ export function findExport(fns: readonly ResolvedFunction[], spec: ExportSpec): 
   } else {
     throw new InvalidArgumentError('export name must be a string or a [interface, function] pair of strings');
   }
+  const display = iface === undefined ? func : `${iface}#${func}`;
 
+  let hits: ResolvedFunction[];
   if (iface === undefined) {
     const world = fns.find((f) => f.interfaceId === undefined && nameMatches(f, func));
     if (world) return world;
-    const free = fns.filter((f) => f.interfaceId !== undefined && f.kind === 'freestanding' && nameMatches(f, func));
-    if (free.length === 1) return free[0]!;
-    if (free.length > 1) {
-      throw new InvalidArgumentError(
-        `export name \`${display}\` is ambiguous; use one of ${free.map((f) => `\`${f.qualifiedName}\``).join(', ')}`,
-      );
-    }
+    hits = fns.filter((f) => f.interfaceId !== undefined && f.kind === 'freestanding' && nameMatches(f, func));
   } else {
     const inIface = fns.filter((f) => f.interfaceId !== undefined && interfaceMatches(f, iface!));
-    const hit = inIface.find((f) => f.qualifiedName.endsWith(`#${func}`)) ?? inIface.find((f) => f.kind === 'freestanding' && nameMatches(f, func));
-    if (hit) return hit;
+    const canonical = inIface.filter((f) => f.qualifiedName.endsWith(`#${func}`));
+    hits = canonical.length > 0 ? canonical : inIface.filter((f) => f.kind === 'freestanding' && nameMatches(f, func));
+  }
+  if (hits.length === 1) return hits[0]!;
+  if (hits.length > 1) {
+    throw new InvalidArgumentError(
+      `export name \`${display}\` is ambiguous; use one of ${hits.map((f) => `\`${f.qualifiedName}\``).join(', ')}`,
+    );
   }
   throw new UnknownExportError(display, fns.map((f) => f.qualifiedName));
 }
@@ -59,6 +62,9 @@ function nameMatches(f: ResolvedFunction, name: string): boolean {
 function interfaceMatches(f: ResolvedFunction, iface: string): boolean {
   const id = f.interfaceId!;
   if (id === iface || f.interfaceJsName === iface) return true;
-  const at = id.indexOf('@');
-  return at >= 0 && id.slice(0, at) === iface;
+  const slash = id.indexOf('/');
+  const at = id.indexOf('@', slash);
+  const unversioned = at < 0 ? id : id.slice(0, at);
+  // Full id without version, or the interface's WIT name (`wall-clock`) for package interfaces.
+  return unversioned === iface || (slash >= 0 && unversioned.slice(slash + 1) === iface);
 }

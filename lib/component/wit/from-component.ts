@@ -1,4 +1,4 @@
-import { componentWit } from '@bytecodealliance/jco';
+import { InvalidComponentError, describe } from '../../errors.js';
 import { decodeComponentInterfaces } from './decode.js';
 import { parseWit } from './parse.js';
 import type { WitDocument, WitPackage } from './types.js';
@@ -29,7 +29,15 @@ export function addInterfacesFromBinary(doc: WitDocument, bytes: Uint8Array): Wi
  * @throws InvalidComponentError for bytes that are not a valid component or unparsable WIT.
  */
 export async function witFromComponent(bytes: Uint8Array): Promise<WitDocument> {
-  const doc = parseWit(await componentWit(bytes));
+  // Loaded on first use: importing jco costs ~0.5 s, which users of the parser alone should not pay.
+  const { componentWit } = await import('@bytecodealliance/jco');
+  let text: string;
+  try {
+    text = await componentWit(bytes);
+  } catch (err) {
+    throw new InvalidComponentError(`cannot read the component's WIT: ${describe(err)}`, { cause: err });
+  }
+  const doc = parseWit(text);
   return addInterfacesFromBinary(doc, bytes);
 }
 

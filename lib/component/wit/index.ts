@@ -4,7 +4,7 @@
  * validate call arguments against its signature.
  */
 export { parseWit, interfaceId } from './parse.js';
-export { resolveWorldExports, resolveWorldImports, missingInterfaces, canonicalFunctionName } from './resolve.js';
+export { resolveWorldExports, resolveWorldImports, missingInterfaces, canonicalFunctionName, importKey } from './resolve.js';
 export { decodeComponentInterfaces } from './decode.js';
 export { addInterfacesFromBinary, witFromComponent, packageIdOf } from './from-component.js';
 export { findExport, type ExportSpec } from './find.js';

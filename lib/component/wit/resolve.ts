@@ -20,10 +20,10 @@ export function resolveWorldExports(doc: WitDocument, world?: string): ResolvedF
   const out: ResolvedFunction[] = [];
   for (const item of w.items) {
     if (item.direction !== 'export') continue;
-    if (item.kind === 'function') out.push(r.worldFunction(w, item.func));
+    if (item.kind === 'function') out.push(r.worldFunction(w, item.func, 'export'));
     else {
       const iface = item.kind === 'interface' ? item.iface : r.interfaceById(item.ref);
-      if (iface) out.push(...r.interfaceFunctions(iface, item.kind === 'interface' ? undefined : w.package));
+      if (iface) out.push(...r.interfaceFunctions(iface, item.kind === 'interface' ? undefined : w.package, 'export'));
     }
   }
   return out;
@@ -40,15 +40,16 @@ export function resolveWorldImports(doc: WitDocument, world?: string): ImportedI
   for (const item of w.items) {
     if (item.direction !== 'import') continue;
     if (item.kind === 'function') {
-      out.push({ id: item.func.name, isFunction: true, functions: [r.worldFunction(w, item.func)], resources: [] });
+      out.push({ id: item.func.name, jsKey: item.func.name, isFunction: true, functions: [r.worldFunction(w, item.func, 'import')], resources: [] });
       continue;
     }
     const iface = item.kind === 'interface' ? item.iface : r.interfaceById(item.ref);
     const id = item.kind === 'interface' ? item.name : item.ref;
     out.push({
       id,
+      jsKey: importKey(id),
       isFunction: false,
-      functions: iface ? r.interfaceFunctions(iface, item.kind === 'interface' ? undefined : w.package) : [],
+      functions: iface ? r.interfaceFunctions(iface, item.kind === 'interface' ? undefined : w.package, 'import') : [],
       resources: iface ? [...iface.types.values()].filter((d) => d.kind === 'resource').map((d) => d.name) : [],
     });
   }
@@ -90,25 +91,32 @@ class Resolver {
     return this.interfaces.get(id)?.iface;
   }
 
-  worldFunction(w: WitWorld, f: WitFunction): ResolvedFunction {
+  worldFunction(w: WitWorld, f: WitFunction, direction: 'import' | 'export'): ResolvedFunction {
     const scope: Scope = { id: `world:${w.name}`, pkg: w.package, types: w.types, uses: w.uses };
-    return { qualifiedName: f.name, ...this.func(scope, f) };
+    const r = this.func(scope, f);
+    // jco: world-level exports are keyed by camelCase name; imports by WIT name, under `default`.
+    return { qualifiedName: f.name, ...r, jsPath: direction === 'export' ? [r.jsName] : [f.name, 'default'] };
   }
 
   /** `worldPkg` is undefined for inline interfaces (their `use` paths resolve against the world's package). */
-  interfaceFunctions(iface: WitInterface, worldPkg: string | undefined): ResolvedFunction[] {
+  interfaceFunctions(iface: WitInterface, worldPkg: string | undefined, direction: 'import' | 'export'): ResolvedFunction[] {
     const pkg = this.interfaces.get(iface.id)?.pkg ?? worldPkg ?? this.doc.packages[0]!.id;
     const scope: Scope = { id: iface.id, pkg, types: iface.types, uses: iface.uses };
     const interfaceJsName = toLowerCamel(iface.name);
-    return iface.functions.map((f) => ({
-      qualifiedName: `${iface.id}#${canonicalFunctionName(f)}`,
-      interfaceId: iface.id,
-      interfaceJsName,
-      ...this.func(scope, f),
-    }));
+    const root = direction === 'export' ? interfaceJsName : importKey(iface.id);
+    return iface.functions.map((f) => {
+      const r = this.func(scope, f);
+      return {
+        qualifiedName: `${iface.id}#${canonicalFunctionName(f)}`,
+        interfaceId: iface.id,
+        interfaceJsName,
+        ...r,
+        jsPath: jsPathOf(root, r),
+      };
+    });
   }
 
-  private func(scope: Scope, f: WitFunction): Omit<ResolvedFunction, 'qualifiedName' | 'interfaceId' | 'interfaceJsName'> {
+  private func(scope: Scope, f: WitFunction): Omit<ResolvedFunction, 'qualifiedName' | 'interfaceId' | 'interfaceJsName' | 'jsPath'> {
     const result = f.result ? this.type(scope, f.result) : undefined;
     return {
       witName: f.name,
@@ -187,6 +195,23 @@ class Resolver {
     }
     this.memo.set(key, out);
     return out;
+  }
+}
+
+/** jco 1.35 keys an imported interface by its id without `@version` (`wasi:cli/stdout`). */
+export function importKey(interfaceId: string): string {
+  const slash = interfaceId.indexOf('/');
+  const at = interfaceId.indexOf('@', slash);
+  return at < 0 ? interfaceId : interfaceId.slice(0, at);
+}
+
+/** jco's location of an interface function (see `ResolvedFunction.jsPath`). */
+function jsPathOf(iface: string, f: Pick<ResolvedFunction, 'kind' | 'jsName' | 'resourceJsName'>): string[] {
+  switch (f.kind) {
+    case 'freestanding': return [iface, f.jsName];
+    case 'constructor': return [iface, f.resourceJsName!];
+    case 'static': return [iface, f.resourceJsName!, f.jsName];
+    case 'method': return [iface, f.resourceJsName!, 'prototype', f.jsName];
   }
 }
 

@@ -170,6 +170,14 @@ export interface ResolvedFunction {
   resource?: string;
   /** UpperCamelCase class name jco gives the resource. */
   resourceJsName?: string;
+  /**
+   * Where jco's instantiated exports object holds the callable: `['greet']`, `['add', 'add']`,
+   * `['exports', 'X']` (constructor: `new`), `['exports', 'X', 'add']` (static),
+   * `['exports', 'X', 'prototype', 'getA']` (method: call on an instance). For imports, the same
+   * path into the import object, starting at `ImportedInterface.jsKey`; a world-level function
+   * import is `[name, 'default']`.
+   */
+  jsPath: string[];
   /** Parameters as the JS caller passes them (a method's `self` is not among them). */
   params: ResolvedParam[];
   result?: ResolvedType;
@@ -183,6 +191,12 @@ export type ExportedFunction = ResolvedFunction;
 export interface ImportedInterface {
   /** Interface id, inline interface name, or for a world-level function its name. */
   id: string;
+  /**
+   * The key jco's generated `instantiate` reads from the import object: the id without `@version`
+   * (`wasi:cli/stdout`; jco's own `.d.ts` shows versioned keys, but the glue reads these), the
+   * inline interface's name, or a world-level function's name (whose value is `{ default: fn }`).
+   */
+  jsKey: string;
   /** True for a world-level function import (`import foo: func()`). */
   isFunction: boolean;
   functions: ResolvedFunction[];

@@ -52,6 +52,7 @@ const validators = new WeakMap<ResolvedFunction, ArgsValidator>();
  *   expected and what was given.
  */
 export function validateArgs(fn: ResolvedFunction, args: readonly unknown[]): void {
+  if (!Array.isArray(args)) throw new InvalidArgumentError(`${fn.jsName}: arguments must be an array, got ${describeValue(args)}`);
   let v = validators.get(fn);
   if (!v) {
     v = compileValidator(fn);
@@ -60,7 +61,10 @@ export function validateArgs(fn: ResolvedFunction, args: readonly unknown[]): vo
   v(args);
 }
 
-/** Builds the validator closure for a signature; call it on every invocation. */
+/**
+ * Builds the validator closure for a signature: compile once per export, call on every invocation
+ * with the argument array (saves `validateArgs`' WeakMap lookup, ~5-10 ns).
+ */
 export function compileValidator(fn: ResolvedFunction): ArgsValidator {
   const label = fn.resourceJsName
     ? `${fn.resourceJsName}${fn.kind === 'constructor' ? '' : `.${fn.jsName}`}`

@@ -1,7 +1,8 @@
-// The WIT of every real component in ../shared/components: jco's `componentWit` text parses, the
-// interface definitions it omits are decoded from the binary, and the resolved exports agree with
-// what jco's own `transpile` generates (export keys, function and class names, parameter counts).
-// Spot checks of fully resolved types for flavorful, records, lists, many-arguments and resources.
+// The WIT of every real component in ../shared/components and of this project's built guests
+// (guests/dist): jco's `componentWit` text parses, the interface definitions it omits are decoded
+// from the binary, and the resolved exports agree with what jco's own `transpile` generates
+// (export keys, function and class names, parameter counts). Spot checks of fully resolved types
+// for flavorful, records, lists, many-arguments and resources.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -14,22 +15,27 @@ import { findExport } from '../../../dist/component/wit/find.js';
 import { typeToString } from '../../../dist/component/wit/types.js';
 
 const dir = fileURLToPath(new URL('../../../../shared/components/', import.meta.url));
+const guestsDir = fileURLToPath(new URL('../../../guests/dist/', import.meta.url));
 const names = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.component.wasm')).sort() : [];
+const guests = existsSync(guestsDir) ? readdirSync(guestsDir).filter((f) => f.endsWith('.wasm')).sort() : [];
+/** Every component to check, as paths. */
+const files = [...names.map((n) => dir + n), ...guests.map((n) => guestsDir + n)];
+if (names.length === 0) console.log(`SKIP (part of) components.test.mjs: no components in ${dir} (../shared is absent)`);
+if (guests.length === 0) console.log(`SKIP (part of) components.test.mjs: no built guests in ${guestsDir}`);
 
-if (names.length === 0) {
-  console.log(`SKIP components.test.mjs: no components in ${dir} (../shared is absent)`);
-} else {
-  const docs = new Map();
-  const load = async (name) => {
-    if (!docs.has(name)) docs.set(name, await witFromComponent(readFileSync(dir + name)));
-    return docs.get(name);
-  };
-  const exportsOf = async (name) => resolveWorldExports(await load(name));
-  const sig = (f) => `(${f.params.map((p) => `${p.name}: ${typeToString(p.type)}`).join(', ')})${f.result ? ` -> ${typeToString(f.result)}` : ''}`;
+const docs = new Map();
+/** `name` is a file name in ../shared/components or a full path. */
+const load = async (name) => {
+  if (!docs.has(name)) docs.set(name, await witFromComponent(readFileSync(name.startsWith('/') ? name : dir + name)));
+  return docs.get(name);
+};
+const exportsOf = async (name) => resolveWorldExports(await load(name));
+const sig = (f) => `(${f.params.map((p) => `${p.name}: ${typeToString(p.type)}`).join(', ')})${f.result ? ` -> ${typeToString(f.result)}` : ''}`;
 
-  test(`all ${names.length} components: WIT text parses, every referenced interface is defined after decoding`, async () => {
-    for (const name of names) {
-      const bytes = readFileSync(dir + name);
+if (files.length > 0) {
+  test(`all ${files.length} components: WIT text parses, every referenced interface is defined after decoding`, async () => {
+    for (const name of files) {
+      const bytes = readFileSync(name);
       const textOnly = parseWit(await componentWit(bytes));
       assert.ok(textOnly.packages[0].worlds.size >= 1, `${name}: no world`);
       const doc = await load(name);
@@ -42,8 +48,8 @@ if (names.length === 0) {
   });
 
   test('resolved exports match the names and arities in jco\'s generated bindings', async () => {
-    for (const name of names) {
-      const bytes = readFileSync(dir + name);
+    for (const name of files) {
+      const bytes = readFileSync(name);
       const out = await transpile(bytes, { name: 'c', instantiation: { tag: 'async' } });
       const fns = await exportsOf(name);
       // Top-level keys of jco's exports object: world functions by jsName, interfaces by short and full name.
@@ -76,6 +82,11 @@ if (names.length === 0) {
     }
   });
 
+  if (names.length > 0) registerSharedSpotChecks();
+  test.run();
+}
+
+function registerSharedSpotChecks() {
   test('adder and asmjs_bigint', async () => {
     const adder = await exportsOf('adder.component.wasm');
     const add = findExport(adder, 'add');
@@ -102,6 +113,22 @@ if (names.length === 0) {
     assert.is(sig(f('list-typedefs')), '(a: string, c: list<string>) -> tuple<list<u8>, list<string>>');
     assert.is(findExport(fns, 'testImports').qualifiedName, 'test-imports');
     assert.is(findExport(fns, 'test#fListInVariant1'), f('f-list-in-variant1'));
+  });
+
+  test('imports decoded from the binary: WASI methods, defined vs re-exported resources', async () => {
+    const im = resolveWorldImports(await load('flavorful.component.wasm'));
+    const byId = new Map(im.map((i) => [i.id, i]));
+    const streams = byId.get('wasi:io/streams@0.2.0');
+    assert.equal(streams.resources.sort(), ['input-stream', 'output-stream']); // `error` is used, not defined
+    const write = streams.functions.find((f) => f.qualifiedName === 'wasi:io/streams@0.2.0#[method]output-stream.write');
+    assert.equal([write.kind, write.resourceJsName, write.jsName, sig(write)],
+      ['method', 'OutputStream', 'write', '(contents: list<u8>) -> result<_, stream-error>']);
+    assert.equal(byId.get('wasi:cli/stdout@0.2.0').resources, []);
+    assert.is(sig(byId.get('wasi:cli/stdout@0.2.0').functions[0]), '() -> output-stream');
+    assert.is(sig(byId.get('wasi:filesystem/preopens@0.2.0').functions[0]), '() -> list<tuple<descriptor, string>>');
+    const test = byId.get('test:flavorful/test');
+    assert.is(test.functions.length, 10);
+    assert.is(sig(test.functions.find((f) => f.jsName === 'errnoResult')), '() -> result<_, my-errno>');
   });
 
   test('records: flags, tuples, records', async () => {
@@ -167,7 +194,6 @@ if (names.length === 0) {
     assert.is(sig(baz), '(a: thing, b: thing) -> thing');
   });
 
-  test.run();
 }
 
 /** `Class.method` / `function` → parameter count, from a jco interface `.d.ts`. */

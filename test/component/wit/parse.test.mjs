@@ -6,6 +6,8 @@ import * as assert from 'uvu/assert';
 import { parseWit, interfaceId } from '../../../dist/component/wit/parse.js';
 import { resolveWorldExports, resolveWorldImports, missingInterfaces } from '../../../dist/component/wit/resolve.js';
 import { findExport } from '../../../dist/component/wit/find.js';
+import { witFromComponent } from '../../../dist/component/wit/from-component.js';
+import { decodeComponentInterfaces } from '../../../dist/component/wit/decode.js';
 import { typeToString } from '../../../dist/component/wit/types.js';
 
 const WIT = `
@@ -195,6 +197,16 @@ test('syntax errors carry line:column', () => {
   assert.throws(() => parseWit('/* never closed'), (e) => /unterminated block comment/.test(e.message));
 });
 
+test('bytes that are not a component are refused with INVALID_COMPONENT', async () => {
+  const core = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
+  for (const bytes of [new Uint8Array(0), core, new Uint8Array([0, 0x61, 0x73, 0x6d, 0x0d, 0, 1, 0, 7, 200])]) {
+    let err;
+    try { await witFromComponent(bytes); } catch (e) { err = e; }
+    assert.is(err?.code, 'INVALID_COMPONENT');
+    assert.throws(() => decodeComponentInterfaces(bytes), (e) => e.code === 'INVALID_COMPONENT');
+  }
+});
+
 test('findExport: naming scheme and errors', () => {
   const d = parseWit(`package root:component;
 world root {
@@ -211,11 +223,15 @@ package docs:other@0.2.0 { interface add { add: func(x: u32) -> u32; sub: func(x
   assert.is(findExport(ex, ['docs:other/add@0.2.0', 'add']).params.length, 1);
   assert.is(findExport(ex, 'docs:other/add#add').params.length, 1); // version may be omitted
   assert.is(findExport(ex, 'sub').qualifiedName, 'docs:other/add@0.2.0#sub'); // unique bare name
+  assert.is(findExport(ex, 'add#sub').qualifiedName, 'docs:other/add@0.2.0#sub'); // interface by WIT name
   assert.throws(() => findExport(ex, 'add'), (e) => e.code === 'INVALID_ARGUMENT' && /ambiguous/.test(e.message));
   assert.throws(() => findExport(ex, 'mul'), (e) => e.code === 'UNKNOWN_EXPORT' && e.exportName === 'mul' &&
     /available: top-level, docs:adder\/add@0\.1\.0#add/.test(e.message));
   assert.throws(() => findExport(ex, 'docs:adder/add@0.1.0#sub'), (e) => e.code === 'UNKNOWN_EXPORT');
   assert.throws(() => findExport(ex, 42), (e) => e.code === 'INVALID_ARGUMENT');
+  assert.throws(() => findExport(ex, null), (e) => e.code === 'INVALID_ARGUMENT');
+  // Two interfaces are named `add`: naming only the interface's short name is ambiguous.
+  assert.throws(() => findExport(ex, ['add', 'add']), (e) => e.code === 'INVALID_ARGUMENT' && /ambiguous/.test(e.message));
 });
 
 test.run();

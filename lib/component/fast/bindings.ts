@@ -1,0 +1,220 @@
+/**
+ * Function adapters compiled once per signature: `compileExport` turns a `canon lift` into a
+ * factory of JS functions (lower args → call core → lift result → post-return), `compileImport`
+ * turns a `canon lower` into a factory of core-callable trampolines around a host function.
+ * Per instance, only the small closures binding them to that instance's memory are created.
+ */
+import { codecOf, view, type Codec, type MemoryContext } from './codec.js';
+import type { FuncType, ValType } from './types.js';
+
+const MAX_FLAT_PARAMS = 16;
+const MAX_FLAT_RESULTS = 1;
+
+/**
+ * The error jco's glue throws when an export returns `result::err`: same shape (`payload`,
+ * enumerable unless the payload is a string; same message), so callers can treat both alike.
+ */
+export class ComponentError extends Error {
+  declare readonly payload: unknown;
+  constructor(value: unknown) {
+    const enumerable = typeof value !== 'string';
+    super(enumerable ? `${String(value)} (see error.payload)` : (value as string));
+    Object.defineProperty(this, 'payload', { value, enumerable });
+  }
+}
+
+/** Per-instance "may we enter" state: a trap poisons the instance, as in jco. */
+export interface InstanceState {
+  trapped: boolean;
+}
+
+/** Per-instance bindings of one lifted export. */
+export interface ExportBinding {
+  cx: MemoryContext;
+  core: (...args: unknown[]) => unknown;
+  postReturn: ((...args: unknown[]) => unknown) | undefined;
+  state: InstanceState;
+}
+
+/** Per-instance bindings of one lowered import. */
+export interface ImportBinding {
+  cx: MemoryContext;
+  host: (...args: unknown[]) => unknown;
+}
+
+type Scalar = { lower: (v: unknown) => unknown; lift: (v: unknown) => unknown };
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+function tupleOf(params: { type: ValType }[]): Codec {
+  return codecOf({ kind: 'tuple', types: params.map((p) => p.type) });
+}
+
+/** A single-flat scalar (integers, floats, bool, char): lowered and lifted without memory. */
+function scalarOf(t: ValType | undefined): Scalar | undefined {
+  if (!t) return undefined;
+  const c = codecOf(t);
+  if (c.flat.length !== 1 || t.kind === 'enum' || t.kind === 'flags' || t.kind === 'variant') return undefined;
+  // Scalar codecs route through lowerFlat/liftFlat; adapt them to single values.
+  const out: unknown[] = [];
+  const pos = { i: 0 };
+  const vals: unknown[] = [undefined];
+  const noCx = {} as MemoryContext;
+  return {
+    lower: (v) => { out.length = 0; c.lowerFlat(noCx, v, out); return out[0]; },
+    lift: (v) => { vals[0] = v; pos.i = 0; return c.liftFlat(noCx, vals, pos); },
+  };
+}
+
+/** jco rewrites V8's trap messages into wasmtime's wording; so do we, for identical errors. */
+const CORE_TRAP_MESSAGES = new Map([
+  ['unreachable', 'wasm trap: wasm `unreachable` instruction executed'],
+  ['memory access out of bounds', 'wasm trap: out of bounds memory access'],
+  ['divide by zero', 'wasm trap: integer divide by zero'],
+  ['remainder by zero', 'wasm trap: integer divide by zero'],
+  ['divide result unrepresentable', 'wasm trap: integer overflow'],
+  ['float unrepresentable in integer range', 'wasm trap: invalid conversion to integer'],
+  ['table index is out of bounds', 'wasm trap: undefined element: out of bounds table access'],
+  ['function signature mismatch', 'wasm trap: indirect call type mismatch'],
+  ['call stack exhausted', 'wasm trap: call stack exhausted'],
+]);
+
+/** Marks the instance trapped (poisoned) and normalises the message, as jco's `markTrapped`. */
+function trapped(state: InstanceState, err: unknown): void {
+  if (!(err instanceof WebAssembly.RuntimeError)) return;
+  state.trapped = true;
+  const message = CORE_TRAP_MESSAGES.get(err.message);
+  if (message !== undefined) err.message = message;
+}
+
+function enter(state: InstanceState): void {
+  if (state.trapped) throw new WebAssembly.RuntimeError('wasm trap: cannot enter component instance');
+}
+
+function callCore(b: ExportBinding, flat: unknown[]): unknown {
+  try {
+    return b.core(...flat);
+  } catch (err) {
+    trapped(b.state, err);
+    throw err;
+  }
+}
+
+/** Compiles a lifted function's adapter; returns a per-instance factory of the JS function. */
+export function compileExport(type: FuncType): (b: ExportBinding) => (...args: unknown[]) => unknown {
+  const params = type.params.map((p) => codecOf(p.type));
+  const nParams = params.length;
+  const flatParams = params.reduce((n, c) => n + c.flat.length, 0);
+  const paramsInMemory = flatParams > MAX_FLAT_PARAMS;
+  const paramTuple = paramsInMemory ? tupleOf(type.params) : undefined;
+  const result = type.result ? codecOf(type.result) : undefined;
+  const resultInMemory = !!result && result.flat.length > MAX_FLAT_RESULTS;
+  const throwsErr = type.result?.kind === 'result';
+
+  const finish = (b: ExportBinding, ret: unknown): unknown => {
+    let value: unknown;
+    if (result) value = resultInMemory ? result.load(b.cx, ret as number) : result.liftFlat(b.cx, [ret], { i: 0 });
+    if (b.postReturn) {
+      if (result) b.postReturn(ret); else b.postReturn();
+    }
+    if (throwsErr) {
+      const r = value as { tag: string; val: unknown };
+      if (r.tag === 'err') throw new ComponentError(r.val);
+      return r.val;
+    }
+    return value;
+  };
+
+  // Fast path: every parameter and the result are single-flat scalars (add(u32, u32) and friends).
+  const scalarParams = params.every((c, i) => c.flat.length === 1 && scalarOf(type.params[i]!.type));
+  const scalarResult = !type.result || scalarOf(type.result);
+  if (scalarParams && scalarResult && !throwsErr && nParams <= 3) {
+    const lowers = type.params.map((p) => scalarOf(p.type)!.lower);
+    const lift = type.result ? scalarOf(type.result)!.lift : undefined;
+    const l0 = lowers[0]!, l1 = lowers[1]!, l2 = lowers[2]!;
+    return (b) => {
+      const { state, core } = b;
+      const post = b.postReturn;
+      const done = (ret: unknown): unknown => {
+        const v = lift ? lift(ret) : undefined;
+        if (post) { if (lift) post(ret); else post(); }
+        return v;
+      };
+      const trap = (err: unknown): never => {
+        trapped(state, err);
+        throw err;
+      };
+      switch (nParams) {
+        case 0: return function () { enter(state); let r; try { r = core(); } catch (e) { trap(e); } return done(r); };
+        case 1: return function (a: unknown) { enter(state); const x = l0(a); let r; try { r = core(x); } catch (e) { trap(e); } return done(r); };
+        case 2: return function (a: unknown, c: unknown) { enter(state); const x = l0(a), y = l1(c); let r; try { r = core(x, y); } catch (e) { trap(e); } return done(r); };
+        default: return function (a: unknown, c: unknown, d: unknown) { enter(state); const x = l0(a), y = l1(c), z = l2(d); let r; try { r = core(x, y, z); } catch (e) { trap(e); } return done(r); };
+      }
+    };
+  }
+
+  return (b) => function (...args: unknown[]) {
+    enter(b.state);
+    const flat: unknown[] = [];
+    if (paramTuple) {
+      const ptr = b.cx.realloc!(0, 0, paramTuple.align, paramTuple.size);
+      paramTuple.store(b.cx, args.slice(0, nParams), ptr);
+      flat.push(ptr);
+    } else {
+      for (let i = 0; i < nParams; i++) params[i]!.lowerFlat(b.cx, args[i], flat);
+    }
+    return finish(b, callCore(b, flat));
+  };
+}
+
+/** jco's `getErrorPayload`: a thrown `{ payload }` or plain value becomes `err`; Errors propagate. */
+function errorPayload(e: unknown): unknown {
+  if (e && hasOwn.call(e, 'payload')) return (e as { payload: unknown }).payload;
+  if (e instanceof Error) throw e;
+  return e;
+}
+
+/** Compiles a lowered import's adapter; returns a per-instance factory of the core trampoline. */
+export function compileImport(type: FuncType): (b: ImportBinding) => (...coreArgs: unknown[]) => unknown {
+  const params = type.params.map((p) => codecOf(p.type));
+  const nParams = params.length;
+  const flatParams = params.reduce((n, c) => n + c.flat.length, 0);
+  const paramTuple = flatParams > MAX_FLAT_PARAMS ? tupleOf(type.params) : undefined;
+  const result = type.result ? codecOf(type.result) : undefined;
+  const resultInMemory = !!result && result.flat.length > MAX_FLAT_RESULTS;
+  const catchesErr = type.result?.kind === 'result';
+
+  return (b) => function (...coreArgs: unknown[]) {
+    const { cx, host } = b;
+    let args: unknown[];
+    if (paramTuple) args = paramTuple.load(cx, coreArgs[0] as number) as unknown[];
+    else {
+      args = new Array(nParams);
+      const pos = { i: 0 };
+      for (let i = 0; i < nParams; i++) args[i] = params[i]!.liftFlat(cx, coreArgs, pos);
+    }
+    let ret: unknown;
+    if (catchesErr) {
+      try {
+        const r = host(...args) as { tag?: unknown } | null;
+        ret = r !== null && typeof r === 'object' && (r.tag === 'ok' || r.tag === 'err') ? r : { tag: 'ok', val: r };
+      } catch (e) {
+        if (e instanceof WebAssembly.RuntimeError) throw e;
+        ret = { tag: 'err', val: errorPayload(e) };
+      }
+    } else {
+      ret = host(...args);
+    }
+    if (!result) return undefined;
+    if (resultInMemory) {
+      const retptr = coreArgs[coreArgs.length - 1] as number;
+      result.store(cx, ret, retptr);
+      return undefined;
+    }
+    const out: unknown[] = [];
+    result.lowerFlat(cx, ret, out);
+    return out[0];
+  };
+}
+
+export { view };

@@ -1,0 +1,530 @@
+/**
+ * Canonical ABI codecs, compiled once per value type: flattening, size/alignment, lowering and
+ * lifting to/from flat core values and linear memory. JS value shapes follow jco 1.35's glue
+ * exactly (same coercions, same TypeErrors), so the fast path is indistinguishable from it.
+ */
+import type { ValType } from './types.js';
+import { camelCase } from './types.js';
+
+export type FlatType = 'i32' | 'i64' | 'f32' | 'f64';
+
+/** Per-instance memory access for one canonical-options set (memory + realloc). */
+export interface MemoryContext {
+  memory: WebAssembly.Memory | undefined;
+  realloc: ((oldPtr: number, oldSize: number, align: number, newSize: number) => number) | undefined;
+  dv: DataView | undefined;
+}
+
+/** A compiled value type. */
+export interface Codec {
+  size: number;
+  align: number;
+  flat: FlatType[];
+  /** Pushes the flat core values of `v` onto `out`. */
+  lowerFlat(cx: MemoryContext, v: unknown, out: unknown[]): void;
+  /** Reads the value from `vals` starting at `pos.i` (advancing it). */
+  liftFlat(cx: MemoryContext, vals: readonly unknown[], pos: { i: number }): unknown;
+  store(cx: MemoryContext, v: unknown, ptr: number): void;
+  load(cx: MemoryContext, ptr: number): unknown;
+}
+
+const TEXT_DECODER = new TextDecoder();
+const TEXT_ENCODER = new TextEncoder();
+
+/** A DataView over the context's memory, renewed when the memory grew (its buffer changed). */
+export function view(cx: MemoryContext): DataView {
+  const mem = cx.memory;
+  if (!mem) throw new TypeError('canonical ABI: no memory for this function');
+  let dv = cx.dv;
+  if (!dv || dv.buffer !== mem.buffer) dv = cx.dv = new DataView(mem.buffer);
+  return dv;
+}
+
+function realloc(cx: MemoryContext, align: number, size: number): number {
+  if (!cx.realloc) throw new TypeError('canonical ABI: no realloc for this function');
+  return cx.realloc(0, 0, align, size);
+}
+
+export function alignTo(n: number, align: number): number {
+  return Math.ceil(n / align) * align;
+}
+
+// ---- jco's scalar coercions (host → guest) and checks (guest → host) ----
+
+function toUint8(v: unknown): number { let x = (v as number) >>> 0; x %= 256; return x; }
+function toInt8(v: unknown): number { let x = (v as number) >>> 0; x %= 256; if (x >= 128) x -= 256; return x; }
+function toUint16(v: unknown): number { let x = (v as number) >>> 0; x %= 65536; return x; }
+function toInt16(v: unknown): number { let x = (v as number) >>> 0; x %= 65536; if (x >= 32768) x -= 65536; return x; }
+function toUint64(v: unknown): bigint { return BigInt.asUintN(64, BigInt(v as bigint)); }
+function toInt64(v: unknown): bigint { return BigInt.asIntN(64, BigInt(v as bigint)); }
+
+function clampGuest(i: number, min: number, max: number): number {
+  if (i < min || i > max) throw new TypeError(`must be between ${min} and ${max}`);
+  return i;
+}
+
+function guestBool(i: number): boolean {
+  if (i === 0) return false;
+  if (i === 1) return true;
+  throw new TypeError('invalid variant discriminant for bool');
+}
+
+function guestChar(i: number): string {
+  if (i > 0x10ffff || (i >= 0xd800 && i <= 0xdfff)) throw new TypeError('not a valid char');
+  return String.fromCodePoint(i);
+}
+
+function hostChar(s: unknown): number {
+  if (typeof s !== 'string') throw new TypeError('must be a string');
+  return s.codePointAt(0)!;
+}
+
+/** jco's `_utf8AllocateAndEncode`: exact-size allocation, empty string without calling realloc. */
+function lowerString(cx: MemoryContext, s: unknown): [number, number] {
+  if (typeof s !== 'string') throw new TypeError('expected a string, received [' + typeof s + ']');
+  if (s.length === 0) return [1, 0];
+  let len = 0;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s.charCodeAt(i);
+    if (ch < 0x80) len += 1;
+    else if (ch < 0x800) len += 2;
+    else if (ch >= 0xd800 && ch <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { len += 4; i++; }
+    else len += 3;
+  }
+  const ptr = realloc(cx, 1, len);
+  const { read, written } = TEXT_ENCODER.encodeInto(s, new Uint8Array(cx.memory!.buffer, ptr, len));
+  if (read !== s.length || written !== len) throw new Error('failed to encode whole string');
+  return [ptr, len];
+}
+
+function liftString(cx: MemoryContext, ptr: number, len: number): string {
+  if (!cx.memory) throw new TypeError('canonical ABI: no memory for this function');
+  return TEXT_DECODER.decode(new Uint8Array(cx.memory.buffer, ptr, len));
+}
+
+// ---- scalar codecs ----
+
+interface Scalar {
+  size: number;
+  flat: FlatType;
+  /** host → core value */
+  lower: (v: unknown) => unknown;
+  /** core value (flat return/param) → host, with jco's checks */
+  lift: (v: unknown) => unknown;
+  get: (dv: DataView, ptr: number) => unknown;
+  set: (dv: DataView, ptr: number, v: unknown) => void;
+}
+
+const SCALARS: Record<string, Scalar> = {
+  bool: {
+    size: 1, flat: 'i32', lower: (v) => (v ? 1 : 0), lift: (v) => guestBool(v as number),
+    get: (dv, p) => guestBool(dv.getUint8(p)), set: (dv, p, v) => dv.setUint8(p, v as number),
+  },
+  u8: {
+    size: 1, flat: 'i32', lower: toUint8, lift: (v) => clampGuest(v as number, 0, 255),
+    get: (dv, p) => dv.getUint8(p), set: (dv, p, v) => dv.setUint8(p, v as number),
+  },
+  s8: {
+    size: 1, flat: 'i32', lower: toInt8, lift: (v) => clampGuest(v as number, -128, 127),
+    get: (dv, p) => dv.getInt8(p), set: (dv, p, v) => dv.setInt8(p, v as number),
+  },
+  u16: {
+    size: 2, flat: 'i32', lower: toUint16, lift: (v) => clampGuest(v as number, 0, 65535),
+    get: (dv, p) => dv.getUint16(p, true), set: (dv, p, v) => dv.setUint16(p, v as number, true),
+  },
+  s16: {
+    size: 2, flat: 'i32', lower: toInt16, lift: (v) => clampGuest(v as number, -32768, 32767),
+    get: (dv, p) => dv.getInt16(p, true), set: (dv, p, v) => dv.setInt16(p, v as number, true),
+  },
+  u32: {
+    size: 4, flat: 'i32', lower: (v) => (v as number) >>> 0, lift: (v) => (v as number) >>> 0,
+    get: (dv, p) => dv.getUint32(p, true), set: (dv, p, v) => dv.setUint32(p, v as number, true),
+  },
+  s32: {
+    size: 4, flat: 'i32', lower: (v) => (v as number) >> 0, lift: (v) => v,
+    get: (dv, p) => dv.getInt32(p, true), set: (dv, p, v) => dv.setInt32(p, v as number, true),
+  },
+  u64: {
+    size: 8, flat: 'i64', lower: toUint64, lift: (v) => BigInt.asUintN(64, BigInt(v as bigint)),
+    get: (dv, p) => dv.getBigUint64(p, true), set: (dv, p, v) => dv.setBigUint64(p, v as bigint, true),
+  },
+  s64: {
+    size: 8, flat: 'i64', lower: toInt64, lift: (v) => v,
+    get: (dv, p) => dv.getBigInt64(p, true), set: (dv, p, v) => dv.setBigInt64(p, v as bigint, true),
+  },
+  f32: {
+    size: 4, flat: 'f32', lower: (v) => +(v as number), lift: (v) => v,
+    get: (dv, p) => dv.getFloat32(p, true), set: (dv, p, v) => dv.setFloat32(p, v as number, true),
+  },
+  f64: {
+    size: 8, flat: 'f64', lower: (v) => +(v as number), lift: (v) => v,
+    get: (dv, p) => dv.getFloat64(p, true), set: (dv, p, v) => dv.setFloat64(p, v as number, true),
+  },
+  char: {
+    size: 4, flat: 'i32', lower: hostChar, lift: (v) => guestChar(v as number),
+    get: (dv, p) => guestChar(dv.getUint32(p, true)), set: (dv, p, v) => dv.setUint32(p, v as number, true),
+  },
+};
+
+function scalarCodec(s: Scalar): Codec {
+  return {
+    size: s.size, align: s.size, flat: [s.flat],
+    lowerFlat: (_cx, v, out) => { out.push(s.lower(v)); },
+    liftFlat: (_cx, vals, pos) => s.lift(vals[pos.i++]),
+    store: (cx, v, ptr) => s.set(view(cx), ptr, s.lower(v)),
+    load: (cx, ptr) => s.get(view(cx), ptr),
+  };
+}
+
+const stringCodec: Codec = {
+  size: 8, align: 4, flat: ['i32', 'i32'],
+  lowerFlat: (cx, v, out) => { const [p, l] = lowerString(cx, v); out.push(p, l); },
+  liftFlat: (cx, vals, pos) => { const p = vals[pos.i++] as number; const l = vals[pos.i++] as number; return liftString(cx, p, l); },
+  store: (cx, v, ptr) => { const [p, l] = lowerString(cx, v); const dv = view(cx); dv.setUint32(ptr, p, true); dv.setUint32(ptr + 4, l, true); },
+  load: (cx, ptr) => { const dv = view(cx); return liftString(cx, dv.getUint32(ptr, true), dv.getUint32(ptr + 4, true)); },
+};
+
+// ---- lists ----
+
+type TypedArrayCtor = { new(buf: ArrayBuffer): ArrayBufferView; BYTES_PER_ELEMENT: number };
+const TYPED_LISTS: Record<string, TypedArrayCtor> = {
+  u8: Uint8Array, s8: Int8Array, u16: Uint16Array, s16: Int16Array, u32: Uint32Array, s32: Int32Array,
+  u64: BigUint64Array, s64: BigInt64Array, f32: Float32Array, f64: Float64Array,
+};
+
+/** jco's `_isValidNumericPrimitive` for elements of typed lists given as plain arrays. */
+function validNumeric(kind: string, v: unknown): boolean {
+  switch (kind) {
+    case 'u8': return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 255;
+    case 's8': return typeof v === 'number' && Number.isInteger(v) && v >= -128 && v <= 127;
+    case 'u16': return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 65535;
+    case 's16': return typeof v === 'number' && Number.isInteger(v) && v >= -32768 && v <= 32767;
+    case 'u32': return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 4294967295;
+    case 's32': return typeof v === 'number' && Number.isInteger(v) && v >= -2147483648 && v <= 2147483647;
+    case 'u64': return typeof v === 'bigint' && v >= 0n && v <= 18446744073709551615n;
+    case 's64': return typeof v === 'bigint' && v >= -9223372036854775808n && v <= 9223372036854775807n;
+    default: return typeof v === 'number';
+  }
+}
+
+function typedListCodec(kind: string, ctor: TypedArrayCtor): Codec {
+  const esize = ctor.BYTES_PER_ELEMENT;
+  const set = SCALARS[kind]!.set;
+  const lowerList = (cx: MemoryContext, v: unknown): [number, number] => {
+    const isArray = Array.isArray(v);
+    const len = isArray ? (v as unknown[]).length : (v as ArrayBufferView).byteLength / esize;
+    const bytes = len * esize;
+    const ptr = realloc(cx, esize, bytes);
+    if (isArray) {
+      const dv = view(cx);
+      let off = ptr;
+      for (const x of v as unknown[]) {
+        if (x === undefined || x === null || !validNumeric(kind, x)) throw new TypeError(`invalid ${kind} value [${x}]`);
+        set(dv, off, x);
+        off += esize;
+      }
+    } else {
+      const src = v as ArrayBufferView;
+      const data = new Uint8Array((src.buffer ?? src) as ArrayBuffer, src.byteOffset, bytes);
+      new Uint8Array(cx.memory!.buffer, ptr, bytes).set(data);
+    }
+    return [ptr, len];
+  };
+  const liftList = (cx: MemoryContext, ptr: number, len: number): unknown => {
+    if (ptr % esize !== 0) throw new TypeError(`list pointer [${ptr}] is not aligned to ${esize}`);
+    return new ctor(cx.memory!.buffer.slice(ptr, ptr + len * esize));
+  };
+  return listShape(lowerList, liftList);
+}
+
+function listShape(lowerList: (cx: MemoryContext, v: unknown) => [number, number], liftList: (cx: MemoryContext, ptr: number, len: number) => unknown): Codec {
+  return {
+    size: 8, align: 4, flat: ['i32', 'i32'],
+    lowerFlat: (cx, v, out) => { const [p, l] = lowerList(cx, v); out.push(p, l); },
+    liftFlat: (cx, vals, pos) => { const p = vals[pos.i++] as number; const l = vals[pos.i++] as number; return liftList(cx, p, l); },
+    store: (cx, v, ptr) => { const [p, l] = lowerList(cx, v); const dv = view(cx); dv.setUint32(ptr, p, true); dv.setUint32(ptr + 4, l, true); },
+    load: (cx, ptr) => { const dv = view(cx); return liftList(cx, dv.getUint32(ptr, true), dv.getUint32(ptr + 4, true)); },
+  };
+}
+
+function genericListCodec(elem: Codec): Codec {
+  const lowerList = (cx: MemoryContext, v: unknown): [number, number] => {
+    const arr = v as unknown[];
+    const len = arr.length;
+    const ptr = realloc(cx, elem.align, len * elem.size);
+    for (let i = 0; i < len; i++) elem.store(cx, arr[i], ptr + i * elem.size);
+    return [ptr, len];
+  };
+  const liftList = (cx: MemoryContext, ptr: number, len: number): unknown => {
+    const out = new Array(len);
+    for (let i = 0; i < len; i++) out[i] = elem.load(cx, ptr + i * elem.size);
+    return out;
+  };
+  return listShape(lowerList, liftList);
+}
+
+// ---- records and tuples ----
+
+function productCodec(members: Codec[], get: (v: unknown, i: number) => unknown, build: (vals: unknown[]) => unknown): Codec {
+  let size = 0;
+  let align = 1;
+  const offsets: number[] = [];
+  for (const m of members) {
+    size = alignTo(size, m.align);
+    offsets.push(size);
+    size += m.size;
+    align = Math.max(align, m.align);
+  }
+  size = alignTo(size, align);
+  const n = members.length;
+  return {
+    size, align, flat: members.flatMap((m) => m.flat),
+    lowerFlat: (cx, v, out) => { for (let i = 0; i < n; i++) members[i]!.lowerFlat(cx, get(v, i), out); },
+    liftFlat: (cx, vals, pos) => { const o = new Array(n); for (let i = 0; i < n; i++) o[i] = members[i]!.liftFlat(cx, vals, pos); return build(o); },
+    store: (cx, v, ptr) => { for (let i = 0; i < n; i++) members[i]!.store(cx, get(v, i), ptr + offsets[i]!); },
+    load: (cx, ptr) => { const o = new Array(n); for (let i = 0; i < n; i++) o[i] = members[i]!.load(cx, ptr + offsets[i]!); return build(o); },
+  };
+}
+
+function recordCodec(fields: { name: string; codec: Codec }[]): Codec {
+  const keys = fields.map((f) => camelCase(f.name));
+  return productCodec(
+    fields.map((f) => f.codec),
+    (v, i) => (v as Record<string, unknown>)[keys[i]!],
+    (vals) => { const o: Record<string, unknown> = {}; for (let i = 0; i < keys.length; i++) o[keys[i]!] = vals[i]; return o; },
+  );
+}
+
+function tupleCodec(members: Codec[]): Codec {
+  return productCodec(members, (v, i) => (v as unknown[])[i], (vals) => vals);
+}
+
+// ---- variants (variant, enum, option, result) ----
+
+function discriminantSize(n: number): number {
+  return n <= 0x100 ? 1 : n <= 0x10000 ? 2 : 4;
+}
+
+function joinFlat(a: FlatType, b: FlatType): FlatType {
+  if (a === b) return a;
+  if ((a === 'i32' && b === 'f32') || (a === 'f32' && b === 'i32')) return 'i32';
+  return 'i64';
+}
+
+const f32Buf = new DataView(new ArrayBuffer(8));
+/** Canonical ABI: a payload flat value widened/reinterpreted into the variant's joined slot. */
+function coerceToSlot(v: unknown, have: FlatType, want: FlatType): unknown {
+  if (have === want) return v;
+  if (have === 'f32' && want === 'i32') { f32Buf.setFloat32(0, v as number, true); return f32Buf.getInt32(0, true); }
+  if (have === 'i32' && want === 'i64') return BigInt((v as number) >>> 0);
+  if (have === 'f32' && want === 'i64') { f32Buf.setFloat32(0, v as number, true); return BigInt(f32Buf.getUint32(0, true)); }
+  if (have === 'f64' && want === 'i64') { f32Buf.setFloat64(0, v as number, true); return f32Buf.getBigInt64(0, true); }
+  throw new TypeError(`canonical ABI: cannot join ${have} into ${want}`);
+}
+
+/** The inverse of `coerceToSlot`, for lifting a payload out of a joined slot. */
+function coerceFromSlot(v: unknown, have: FlatType, want: FlatType): unknown {
+  if (have === want) return v;
+  if (want === 'f32' && have === 'i32') { f32Buf.setInt32(0, v as number, true); return f32Buf.getFloat32(0, true); }
+  if (want === 'i32' && have === 'i64') return Number(BigInt.asIntN(32, v as bigint));
+  if (want === 'f32' && have === 'i64') { f32Buf.setInt32(0, Number(BigInt.asIntN(32, v as bigint)), true); return f32Buf.getFloat32(0, true); }
+  if (want === 'f64' && have === 'i64') { f32Buf.setBigInt64(0, v as bigint, true); return f32Buf.getFloat64(0, true); }
+  throw new TypeError(`canonical ABI: cannot split ${have} into ${want}`);
+}
+
+function zeroOf(t: FlatType): unknown {
+  return t === 'i64' ? 0n : 0;
+}
+
+/**
+ * The shared machinery of all variant-like types. `toCase` maps a JS value to [case, payload];
+ * `fromCase` maps a lifted [case, payload] back to the JS value.
+ */
+function variantCodec(
+  cases: (Codec | undefined)[],
+  toCase: (v: unknown) => [number, unknown],
+  fromCase: (i: number, payload: unknown) => unknown,
+  invalidMessage: string,
+): Codec {
+  const dsize = discriminantSize(cases.length);
+  let maxAlign = dsize;
+  let maxSize = 0;
+  const joined: FlatType[] = [];
+  for (const c of cases) {
+    if (!c) continue;
+    maxAlign = Math.max(maxAlign, c.align);
+    maxSize = Math.max(maxSize, c.size);
+    c.flat.forEach((f, i) => { joined[i] = i < joined.length ? joinFlat(joined[i]!, f) : f; });
+  }
+  const payloadOffset = alignTo(dsize, maxAlign);
+  const size = alignTo(payloadOffset + maxSize, maxAlign);
+  const flat: FlatType[] = ['i32', ...joined];
+  const getDisc = dsize === 1 ? (dv: DataView, p: number) => dv.getUint8(p) : dsize === 2 ? (dv: DataView, p: number) => dv.getUint16(p, true) : (dv: DataView, p: number) => dv.getUint32(p, true);
+  const setDisc = dsize === 1 ? (dv: DataView, p: number, v: number) => dv.setUint8(p, v) : dsize === 2 ? (dv: DataView, p: number, v: number) => dv.setUint16(p, v, true) : (dv: DataView, p: number, v: number) => dv.setUint32(p, v, true);
+  const checked = (i: number): Codec | undefined => {
+    if (i >= cases.length) throw new TypeError(invalidMessage);
+    return cases[i];
+  };
+  return {
+    size, align: maxAlign, flat,
+    lowerFlat: (cx, v, out) => {
+      const [i, payload] = toCase(v);
+      out.push(i);
+      const c = cases[i];
+      let n = 0;
+      if (c) {
+        const tmp: unknown[] = [];
+        c.lowerFlat(cx, payload, tmp);
+        for (; n < tmp.length; n++) out.push(coerceToSlot(tmp[n], c.flat[n]!, joined[n]!));
+      }
+      for (; n < joined.length; n++) out.push(zeroOf(joined[n]!));
+    },
+    liftFlat: (cx, vals, pos) => {
+      const i = vals[pos.i++] as number;
+      const c = checked(i >>> 0);
+      const start = pos.i;
+      pos.i += joined.length;
+      if (!c) return fromCase(i, undefined);
+      const tmp = c.flat.map((f, n) => coerceFromSlot(vals[start + n], joined[n]!, f));
+      return fromCase(i, c.liftFlat(cx, tmp, { i: 0 }));
+    },
+    store: (cx, v, ptr) => {
+      const [i, payload] = toCase(v);
+      setDisc(view(cx), ptr, i);
+      const c = cases[i];
+      if (c) c.store(cx, payload, ptr + payloadOffset);
+    },
+    load: (cx, ptr) => {
+      const i = getDisc(view(cx), ptr);
+      const c = checked(i);
+      return fromCase(i, c ? c.load(cx, ptr + payloadOffset) : undefined);
+    },
+  };
+}
+
+function enumCodec(names: string[]): Codec {
+  return variantCodec(
+    names.map(() => undefined),
+    (v) => {
+      const i = names.indexOf(v as string);
+      if (i < 0) throw new TypeError(`"${String(v)}" is not one of the cases of the enum`);
+      return [i, undefined];
+    },
+    (i) => names[i],
+    'invalid discriminant specified for enum',
+  );
+}
+
+function plainVariantCodec(cases: { name: string; codec?: Codec }[]): Codec {
+  const names = cases.map((c) => c.name);
+  return variantCodec(
+    cases.map((c) => c.codec),
+    (v) => {
+      const tag = (v as { tag?: unknown } | null)?.tag;
+      const i = names.indexOf(tag as string);
+      if (i < 0) throw new TypeError(`invalid variant tag value \`${JSON.stringify(tag)}\` (received \`${String(v)}\`) specified for variant`);
+      return [i, (v as { val?: unknown }).val];
+    },
+    (i, payload) => (cases[i]!.codec ? { tag: names[i], val: payload } : { tag: names[i] }),
+    'invalid variant discriminant for variant',
+  );
+}
+
+function optionCodec(inner: Codec, innerIsOption: boolean): Codec {
+  // jco: `undefined`/`null` is none; a nested option's outer `some` is `{ tag: 'some', val }`.
+  return variantCodec(
+    [undefined, inner],
+    innerIsOption
+      ? (v) => (v === undefined || v === null ? [0, undefined] : [1, (v as { val: unknown }).val])
+      : (v) => (v === undefined || v === null ? [0, undefined] : [1, v]),
+    innerIsOption
+      ? (i, payload) => (i === 0 ? undefined : { tag: 'some', val: payload })
+      : (i, payload) => (i === 0 ? undefined : payload),
+    'invalid variant discriminant for option',
+  );
+}
+
+function resultCodec(ok: Codec | undefined, err: Codec | undefined): Codec {
+  return variantCodec(
+    [ok, err],
+    (v) => {
+      const tag = (v as { tag?: unknown } | null)?.tag;
+      if (tag === 'ok') return [0, (v as { val?: unknown }).val];
+      if (tag === 'err') return [1, (v as { val?: unknown }).val];
+      throw new TypeError(`invalid variant specified for result`);
+    },
+    (i, payload) => (i === 0 ? { tag: 'ok', val: payload } : { tag: 'err', val: payload }),
+    'invalid variant discriminant for expected',
+  );
+}
+
+function flagsCodec(names: string[]): Codec {
+  const keys = names.map(camelCase);
+  const words = Math.ceil(names.length / 32);
+  const size = names.length <= 8 ? 1 : names.length <= 16 ? 2 : 4 * words;
+  const toWords = (v: unknown): number[] => {
+    const out = new Array(words).fill(0);
+    if (v === null || v === undefined) return out;
+    if (typeof v !== 'object') throw new TypeError('only an object, undefined or null can be converted to flags');
+    for (let i = 0; i < keys.length; i++) if ((v as Record<string, unknown>)[keys[i]!]) out[i >> 5] |= 1 << (i & 31);
+    return out;
+  };
+  const fromWords = (w: number[]): Record<string, boolean> => {
+    const o: Record<string, boolean> = {};
+    for (let i = 0; i < keys.length; i++) o[keys[i]!] = Boolean(w[i >> 5]! & (1 << (i & 31)));
+    return o;
+  };
+  return {
+    size, align: Math.min(size, 4), flat: new Array(words).fill('i32'),
+    lowerFlat: (_cx, v, out) => { for (const w of toWords(v)) out.push(w); },
+    liftFlat: (_cx, vals, pos) => { const w: number[] = []; for (let i = 0; i < words; i++) w.push(vals[pos.i++] as number); return fromWords(w); },
+    store: (cx, v, ptr) => {
+      const w = toWords(v);
+      const dv = view(cx);
+      if (size === 1) dv.setUint8(ptr, w[0]!);
+      else if (size === 2) dv.setUint16(ptr, w[0]!, true);
+      else for (let i = 0; i < words; i++) dv.setInt32(ptr + 4 * i, w[i]!, true);
+    },
+    load: (cx, ptr) => {
+      const dv = view(cx);
+      if (size === 1) return fromWords([dv.getUint8(ptr)]);
+      if (size === 2) return fromWords([dv.getUint16(ptr, true)]);
+      const w: number[] = [];
+      for (let i = 0; i < words; i++) w.push(dv.getInt32(ptr + 4 * i, true));
+      return fromWords(w);
+    },
+  };
+}
+
+const cache = new WeakMap<ValType, Codec>();
+
+/** Compiles (once, cached by type identity) the codec of a value type. */
+export function codecOf(t: ValType): Codec {
+  let c = cache.get(t);
+  if (c) return c;
+  c = build(t);
+  cache.set(t, c);
+  return c;
+}
+
+function build(t: ValType): Codec {
+  switch (t.kind) {
+    case 'string': return stringCodec;
+    case 'list': {
+      const typed = TYPED_LISTS[t.elem.kind];
+      return typed ? typedListCodec(t.elem.kind, typed) : genericListCodec(codecOf(t.elem));
+    }
+    case 'record': return recordCodec(t.fields.map((f) => ({ name: f.name, codec: codecOf(f.type) })));
+    case 'tuple': return tupleCodec(t.types.map(codecOf));
+    case 'variant': return plainVariantCodec(t.cases.map((c) => (c.type ? { name: c.name, codec: codecOf(c.type) } : { name: c.name })));
+    case 'enum': return enumCodec(t.names);
+    case 'flags': return flagsCodec(t.names);
+    case 'option': return optionCodec(codecOf(t.type), t.type.kind === 'option');
+    case 'result': return resultCodec(t.ok && codecOf(t.ok), t.err && codecOf(t.err));
+    default: {
+      const s = SCALARS[t.kind];
+      if (!s) throw new TypeError(`no codec for ${t.kind}`);
+      return scalarCodec(s);
+    }
+  }
+}

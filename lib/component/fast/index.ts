@@ -1,0 +1,176 @@
+/**
+ * The fast instantiation path: our own glue for components, as an alternative to jco's. Built
+ * once per component; each instantiation is only the core `WebAssembly.Instance`s plus a few
+ * small closures binding the precompiled adapters to that instance's memory.
+ */
+import { compileExport, compileImport, type ExportBinding, type InstanceState } from './bindings.js';
+import type { MemoryContext } from './codec.js';
+import { parseComponent } from './parse.js';
+import { buildPlan, type CoreItem, type Plan, type ResolvedOptions } from './plan.js';
+import { Unsupported } from './reader.js';
+import { camelCase } from './types.js';
+
+export { ComponentError } from './bindings.js';
+export type { Plan } from './plan.js';
+
+/** Instantiates one core module; the runtime's hook adds fuel-meter imports and records memories. */
+export type InstantiateCore = (module: WebAssembly.Module, importObject: WebAssembly.Imports) => WebAssembly.Instance;
+
+/** A component's fast glue. */
+export interface FastGlue {
+  /** Compiled core modules, in binary order (after the transform). */
+  readonly modules: WebAssembly.Module[];
+  /** Import keys the `imports` object must provide (versions stripped, as jco keys them). */
+  readonly imports: readonly string[];
+  /**
+   * Instantiates the component: the same export object shape as jco's `instantiate` (sync mode).
+   * Throws what the core instantiation throws, or an Error when a host import is missing.
+   */
+  instantiate(imports: Record<string, object>, instantiateCore?: InstantiateCore): Record<string, unknown>;
+}
+
+/** Why a component cannot take the fast path (the caller falls back to jco's glue). */
+export interface FastGlueUnsupported {
+  unsupported: string;
+}
+
+/** Rewrites a core module's bytes before compilation (fuel/memory instrumentation). */
+export type CoreBytesTransform = (bytes: Uint8Array, index: number) => Uint8Array;
+
+/** Decodes a component and plans its instantiation, or says why the fast path does not apply. */
+export function planComponent(bytes: Uint8Array): Plan | FastGlueUnsupported {
+  try {
+    return buildPlan(parseComponent(bytes));
+  } catch (err) {
+    if (err instanceof Unsupported) return { unsupported: err.reason };
+    return { unsupported: `decoding failed: ${(err as Error).message}` };
+  }
+}
+
+/**
+ * Builds the fast glue of a component: decode, plan, compile its core modules (through
+ * `transform` when given) and its adapters. Resolves to `{ unsupported }` for components outside
+ * the fast path (resources, async, non-utf8 strings, ...); rejects only if a core module fails
+ * to compile.
+ */
+export async function buildFastGlue(bytes: Uint8Array, options: { transform?: CoreBytesTransform } = {}): Promise<FastGlue | FastGlueUnsupported> {
+  const plan = planComponent(bytes);
+  if ('unsupported' in plan) return plan;
+  const modules = await Promise.all(plan.modules.map((m, i) => {
+    const code = options.transform ? options.transform(m, i) : m;
+    return WebAssembly.compile(code as Uint8Array<ArrayBuffer>);
+  }));
+  return createFastGlue(plan, modules);
+}
+
+const defaultInstantiateCore: InstantiateCore = (module, importObject) => new WebAssembly.Instance(module, importObject);
+
+/** Where a per-instance option set gets its memory and realloc from. */
+interface ContextSpec {
+  memory?: CoreItem;
+  realloc?: CoreItem;
+  /** Fill after this step (the latest step the items depend on); -1 = before any. */
+  readyAfter: number;
+}
+
+/** Builds the glue from a plan and its core modules compiled by the caller (binary order). */
+export function createFastGlue(plan: Plan, modules: WebAssembly.Module[]): FastGlue {
+  if (modules.length !== plan.modules.length) throw new TypeError(`expected ${plan.modules.length} core modules, got ${modules.length}`);
+
+  // One MemoryContext per distinct (memory, realloc) pair, shared by the functions using it.
+  const contexts: ContextSpec[] = [];
+  const contextKeys = new Map<string, number>();
+  const itemKey = (i: CoreItem | undefined) => (!i ? '-' : i.k === 'lower' ? `l${i.id}` : `${i.step}.${i.name}`);
+  const stepOf = (i: CoreItem | undefined) => (!i || i.k === 'lower' ? -1 : i.step);
+  const contextOf = (o: ResolvedOptions): number => {
+    const key = `${itemKey(o.memory)}|${itemKey(o.realloc)}`;
+    let id = contextKeys.get(key);
+    if (id === undefined) {
+      id = contexts.push({ ...(o.memory ? { memory: o.memory } : {}), ...(o.realloc ? { realloc: o.realloc } : {}), readyAfter: Math.max(stepOf(o.memory), stepOf(o.realloc)) }) - 1;
+      contextKeys.set(key, id);
+    }
+    return id;
+  };
+
+  const lifts = plan.lifts.map((l) => ({ ...l, make: compileExport(l.type), cx: contextOf(l) }));
+  const lowers = plan.lowers.map((l) => ({ ...l, make: compileImport(l.type), cx: contextOf(l), js: camelCase(l.name) }));
+  const contextsAfterStep: number[][] = plan.steps.map(() => []);
+  const contextsUpFront: number[] = [];
+  contexts.forEach((c, i) => (c.readyAfter < 0 ? contextsUpFront : contextsAfterStep[c.readyAfter]!).push(i));
+
+  const exportShape = plan.exports.map((e) => {
+    if (e.k === 'func') return { keys: [camelCase(e.name)], func: e.lift, funcs: undefined };
+    const keys = [e.name];
+    const colon = e.name.indexOf(':');
+    if (colon >= 0) {
+      const iface = e.name.slice(e.name.lastIndexOf('/') + 1).split('@')[0]!;
+      keys.unshift(camelCase(iface));
+    } else keys[0] = camelCase(e.name);
+    return { keys, func: undefined, funcs: e.funcs.map(([n, id]) => [camelCase(n), id] as const) };
+  });
+
+  function instantiate(imports: Record<string, object>, instantiateCore: InstantiateCore = defaultInstantiateCore): Record<string, unknown> {
+    const hostFns = lowers.map((l) => {
+      const iface = (imports as Record<string, Record<string, unknown> | undefined>)[l.key];
+      if (iface === undefined || iface === null) throw new TypeError(`Cannot destructure property '${l.js}' of 'imports[...]' as it is undefined.`);
+      const fn = iface[l.js];
+      if (fn === undefined) throw new Error(`unexpectedly undefined instance import '${l.js}', was '${l.js}' available at instantiation?`);
+      return fn as (...args: unknown[]) => unknown;
+    });
+    const cxs: MemoryContext[] = contexts.map(() => ({ memory: undefined, realloc: undefined, dv: undefined }));
+    const stepExports: WebAssembly.Exports[] = new Array(plan.steps.length);
+    const trampolines = lowers.map((l, i) => l.make({ cx: cxs[l.cx]!, host: hostFns[i]! }));
+    const resolve = (item: CoreItem): unknown => (item.k === 'lower' ? trampolines[item.id] : stepExports[item.step]![item.name]);
+    const fill = (i: number) => {
+      const spec = contexts[i]!;
+      const cx = cxs[i]!;
+      if (spec.memory) cx.memory = resolve(spec.memory) as WebAssembly.Memory;
+      if (spec.realloc) cx.realloc = resolve(spec.realloc) as MemoryContext['realloc'];
+    };
+    for (const i of contextsUpFront) fill(i);
+    for (let s = 0; s < plan.steps.length; s++) {
+      const step = plan.steps[s]!;
+      const importObject: Record<string, Record<string, unknown>> = {};
+      for (const [name, src] of step.args) {
+        if (src.k === 'step') importObject[name] = stepExports[src.step] as Record<string, unknown>;
+        else {
+          const bag: Record<string, unknown> = {};
+          for (const [n, item] of src.items) bag[n] = resolve(item);
+          importObject[name] = bag;
+        }
+      }
+      stepExports[s] = instantiateCore(modules[step.module]!, importObject as WebAssembly.Imports).exports;
+      for (const i of contextsAfterStep[s]!) fill(i);
+    }
+    const state: InstanceState = { trapped: false };
+    const fns = new Map<number, unknown>();
+    const fnOf = (id: number) => {
+      let f = fns.get(id);
+      if (!f) {
+        const l = lifts[id]!;
+        const binding: ExportBinding = {
+          cx: cxs[l.cx]!, state,
+          core: resolve(l.core) as ExportBinding['core'],
+          postReturn: l.postReturn ? (resolve(l.postReturn) as ExportBinding['postReturn']) : undefined,
+        };
+        f = l.make(binding);
+        fns.set(id, f);
+      }
+      return f;
+    };
+    const out: Record<string, unknown> = {};
+    for (const e of exportShape) {
+      let value: unknown;
+      if (e.func !== undefined) value = fnOf(e.func);
+      else {
+        const obj: Record<string, unknown> = {};
+        for (const [n, id] of e.funcs!) obj[n] = fnOf(id);
+        value = obj;
+      }
+      for (const k of e.keys) out[k] = value;
+    }
+    return out;
+  }
+
+  return { modules, imports: plan.imports, instantiate };
+}

@@ -1,0 +1,53 @@
+import { InvalidArgumentError, TrapError } from '../errors.js';
+import type { Invocation } from '../invoke/function.js';
+import { withCallDeadline } from './call-deadline.js';
+import { fieldsFromNode, fieldsToNode } from './fields.js';
+import { IncomingRequest, ResponseOutparam, type PlainRequest, type ResponseResult } from './types.js';
+
+/** The export every `wasi:http/proxy` component has. */
+export const INCOMING_HANDLER_EXPORT = 'wasi:http/incoming-handler@0.2.0#handle';
+
+/** A guest's response as plain data (cloneable across threads). */
+export interface PlainResponse {
+  status: number;
+  headers: [string, string][];
+  body: Uint8Array;
+}
+
+/** What can run a wasi:http component: an `SfiFunction` (or anything with its `invoke`). */
+export interface Invoker {
+  invoke(exportName: string, args: unknown[]): Promise<Invocation<unknown>>;
+  exportNames?(): string[];
+}
+
+/**
+ * Calls a component's `wasi:http/incoming-handler.handle` with `request` and resolves to the
+ * response it set. A guest that returns without setting one, or sets an error-code, is a TRAP-like
+ * failure: `TrapError` with kind `unknown` and the error-code in the message.
+ */
+export async function runIncomingHandler(fn: Invoker, request: PlainRequest, deadlineAt?: number): Promise<{ response: PlainResponse; invocation: Invocation<unknown> }> {
+  let result: ResponseResult | undefined;
+  const req = new IncomingRequest(request, fieldsFromNode(request.rawHeaders));
+  const out = new ResponseOutparam((r) => { result = r; });
+  const exportName = handlerExport(fn);
+  const invocation = await withCallDeadline(deadlineAt, () => fn.invoke(exportName, [req, out]));
+  if (!result) throw new TrapError('unknown', 'wasi:http guest returned without setting a response');
+  if (result.tag === 'err') throw new TrapError('unknown', `wasi:http guest answered with error-code ${result.val.tag}`);
+  const response = result.val;
+  const body = response.takenBody();
+  return {
+    response: { status: response.statusCode(), headers: fieldsToNode(response.headers()), body: body ? body.sink.concat() : new Uint8Array() },
+    invocation,
+  };
+}
+
+const exportCache = new WeakMap<object, string>();
+function handlerExport(fn: Invoker): string {
+  let name = exportCache.get(fn);
+  if (name) return name;
+  const names = fn.exportNames?.() ?? [INCOMING_HANDLER_EXPORT];
+  name = names.find((n) => /^wasi:http\/incoming-handler(@[^#]*)?#handle$/.test(n));
+  if (!name) throw new InvalidArgumentError(`not a wasi:http component: no wasi:http/incoming-handler#handle export (has ${names.join(', ')})`);
+  exportCache.set(fn, name);
+  return name;
+}

@@ -1,0 +1,56 @@
+// Entry of a runtime worker thread: its own Runtime, loading what the main thread loads, running
+// batches of calls and answering in batches (one postMessage per turn of its event loop).
+import { parentPort, workerData } from 'node:worker_threads';
+import { createRuntime } from '../runtime.js';
+import { wasiHttpImports } from '../http/imports.js';
+import { runIncomingHandler } from '../http/incoming.js';
+import type { SfiFunction } from '../invoke/function.js';
+import { toWire } from './errors.js';
+import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
+
+const init = workerData as WorkerInit;
+const runtime = createRuntime(init.runtime);
+const port = parentPort!;
+let outbox: FromWorker[] = [];
+let scheduled = false;
+
+function reply(m: FromWorker): void {
+  outbox.push(m);
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      const batch = outbox;
+      outbox = [];
+      port.postMessage(batch);
+    });
+  }
+}
+
+async function handle(m: ToWorker): Promise<void> {
+  try {
+    if (m.op === 'load') {
+      const { http, ...options } = m.options;
+      const imports = http ? wasiHttpImports(http) : undefined;
+      const fn = await runtime.load(m.name, m.source, { ...options, ...(imports ? { imports } : {}) });
+      reply({ id: m.id, ok: true, wit: fn.wit, exports: fn.exportNames() });
+      return;
+    }
+    const fn = runtime.get(m.name) as SfiFunction | undefined;
+    if (!fn) throw new Error(`function ${m.name} is not loaded in this worker`);
+    if (m.op === 'invoke') {
+      const r = await fn.invoke(m.exportName, m.args);
+      reply({ id: m.id, ok: true, value: r.value, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated, stats: r.stats });
+    } else {
+      const deadlineAt = m.deadlineIn === undefined ? undefined : performance.now() + m.deadlineIn;
+      const { response, invocation } = await runIncomingHandler(fn, m.request, deadlineAt);
+      reply({ id: m.id, ok: true, response, stats: invocation.stats });
+    }
+  } catch (err) {
+    reply({ id: m.id, ok: false, error: toWire(err) });
+  }
+}
+
+port.on('message', (batch: ToWorker[]) => {
+  for (const m of batch) void handle(m);
+});

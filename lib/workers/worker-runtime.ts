@@ -1,0 +1,222 @@
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { readSource, type ComponentSource } from '../component/source.js';
+import { ClosedError, InvalidArgumentError, OverloadedError } from '../errors.js';
+import { wasiHttpImports } from '../http/imports.js';
+import { runIncomingHandler, type PlainResponse } from '../http/incoming.js';
+import type { PlainRequest } from '../http/types.js';
+import type { CallStats, Invocation } from '../invoke/function.js';
+import { createRuntime, type Runtime, type RuntimeOptions } from '../runtime.js';
+import { fromWire, WorkerCrashedError } from './errors.js';
+import type { FromWorker, ToWorker, WorkerFunctionOptions, WorkerInit } from './protocol.js';
+
+export type { WorkerFunctionOptions } from './protocol.js';
+
+/** Calls queued or running per worker before new calls fail with OVERLOADED (default). */
+export const DEFAULT_MAX_PENDING_PER_WORKER = 1024;
+/** A call leaves its function's home worker only when the home has this many more calls in flight. */
+const AFFINITY_SLACK = 2;
+
+/** Options of `createWorkerRuntime()`. */
+export interface WorkerRuntimeOptions {
+  /** Worker threads (default: one per core; 0 runs everything in this thread). */
+  workers?: number;
+  /** Options of each worker's own runtime (cache directory, defaults, wasi:nn). */
+  runtime?: RuntimeOptions;
+  /** Calls in flight per worker before OVERLOADED (default 1024). */
+  maxPendingPerWorker?: number;
+  /** V8 heap limits of each worker. */
+  resourceLimits?: ResourceLimits;
+}
+
+interface Pending { resolve(m: FromWorker & { ok: true }): void; reject(e: Error): void }
+
+class WorkerSlot {
+  worker!: Worker;
+  pending = new Map<number, Pending>();
+  outbox: ToWorker[] = [];
+  flushQueued = false;
+  constructor(readonly index: number) {}
+}
+
+/**
+ * Runs functions on a pool of worker threads, each with its own runtime that loads every function
+ * (the on-disk cache makes that cheap). A call goes to its function's home worker (so its warm
+ * instances stay hot) unless that worker is busier than another. A worker that dies is replaced and
+ * its functions reloaded; only the calls it was running fail, with WORKER_CRASHED.
+ */
+export class WorkerRuntime {
+  readonly size: number;
+  #slots: WorkerSlot[] = [];
+  #local: Runtime | undefined;
+  #functions = new Map<string, WorkerFunction>();
+  #loads = new Map<string, { source: string | Uint8Array; options: WorkerFunctionOptions }>();
+  #nextId = 1;
+  #nextHome = 0;
+  #closed = false;
+  #maxPending: number;
+  /** Workers replaced after dying. */
+  crashes = 0;
+
+  constructor(readonly options: WorkerRuntimeOptions = {}) {
+    const n = options.workers ?? availableParallelism();
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('workers must be an integer >= 0');
+    this.size = n;
+    this.#maxPending = options.maxPendingPerWorker ?? DEFAULT_MAX_PENDING_PER_WORKER;
+    if (n === 0) this.#local = createRuntime(options.runtime);
+    for (let i = 0; i < n; i++) { const s = new WorkerSlot(i); this.#spawn(s); this.#slots.push(s); }
+  }
+
+  #spawn(slot: WorkerSlot): void {
+    const init: WorkerInit = { runtime: this.options.runtime ?? {} };
+    const worker = new Worker(fileURLToPath(new URL('./worker-main.js', import.meta.url)), { workerData: init, resourceLimits: this.options.resourceLimits });
+    slot.worker = worker;
+    worker.on('message', (batch: FromWorker[]) => {
+      for (const m of batch) {
+        const p = slot.pending.get(m.id);
+        if (!p) continue;
+        slot.pending.delete(m.id);
+        if (m.ok) p.resolve(m); else p.reject(fromWire(m.error));
+      }
+    });
+    let reason = 'exited';
+    worker.on('error', (err) => { reason = err.message; });
+    worker.on('exit', (code) => {
+      if (slot.worker !== worker) return;
+      const failed = slot.pending;
+      slot.pending = new Map();
+      slot.outbox = [];
+      for (const p of failed.values()) p.reject(new WorkerCrashedError(slot.index, `${reason} (exit code ${code})`));
+      if (this.#closed) return;
+      this.crashes++;
+      this.#spawn(slot);
+      // Reload every function; calls sent after these loads queue behind them in the worker.
+      for (const [name, l] of this.#loads) this.#send(slot, { op: 'load', id: 0, name, source: l.source, options: l.options }).catch(() => {});
+    });
+  }
+
+  #send(slot: WorkerSlot, m: ToWorker): Promise<FromWorker & { ok: true }> {
+    const id = this.#nextId++;
+    m.id = id;
+    return new Promise((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject });
+      slot.outbox.push(m);
+      if (!slot.flushQueued) {
+        slot.flushQueued = true;
+        // One postMessage per tick for everything dispatched in it: fewer cross-thread wake-ups.
+        queueMicrotask(() => {
+          slot.flushQueued = false;
+          const batch = slot.outbox;
+          slot.outbox = [];
+          if (batch.length) slot.worker.postMessage(batch);
+        });
+      }
+    });
+  }
+
+  /** Picks the worker for a call of a function whose home is `home`. */
+  pick(home: number): WorkerSlot {
+    const h = this.#slots[home]!;
+    let best = h;
+    for (const s of this.#slots) if (s.pending.size < best.pending.size) best = s;
+    const slot = best.pending.size + AFFINITY_SLACK < h.pending.size ? best : h;
+    if (slot.pending.size >= this.#maxPending) throw new OverloadedError(`worker ${slot.index} has ${slot.pending.size} calls in flight`);
+    return slot;
+  }
+
+  /** Sends a message to a worker and resolves with its answer (used by `WorkerFunction`). */
+  dispatch(home: number, m: ToWorker): Promise<FromWorker & { ok: true }> {
+    if (this.#closed) return Promise.reject(new ClosedError());
+    let slot: WorkerSlot;
+    try { slot = this.pick(home); } catch (err) { return Promise.reject(err); }
+    return this.#send(slot, m);
+  }
+
+  /** Loads a component in every worker under `name`. Host functions (`imports`) cannot cross threads. */
+  async load(name: string, source: ComponentSource, options: WorkerFunctionOptions = {}): Promise<WorkerFunction> {
+    if (this.#closed) throw new ClosedError();
+    if (this.#local) {
+      const { http, ...rest } = options;
+      const fn = await this.#local.load(name, source, { ...rest, ...(http ? { imports: wasiHttpImports(http) } : {}) });
+      const wf = new WorkerFunction(name, this, -1, fn.wit, fn);
+      this.#functions.set(name, wf);
+      return wf;
+    }
+    // Workers read files themselves (and hit the cache); bytes are copied to each.
+    const portable: string | Uint8Array = typeof source === 'string' ? source : source instanceof URL ? fileURLToPath(source) : (await readSource(source)).bytes;
+    const answers = await Promise.all(this.#slots.map((s) => this.#send(s, { op: 'load', id: 0, name, source: portable, options })));
+    this.#loads.set(name, { source: portable, options });
+    const wf = new WorkerFunction(name, this, this.#nextHome++ % this.size, answers[0]!.wit ?? '', undefined, answers[0]!.exports);
+    this.#functions.set(name, wf);
+    return wf;
+  }
+
+  /** A loaded function by name. */
+  get(name: string): WorkerFunction | undefined {
+    return this.#functions.get(name);
+  }
+
+  /** Calls in flight per worker. */
+  load_(): number[] { return this.#slots.map((s) => s.pending.size); }
+
+  /** Terminates worker `index` as a crash would (for operators and tests); it is replaced. */
+  killWorker(index: number): Promise<number> {
+    const slot = this.#slots[index];
+    if (!slot) throw new InvalidArgumentError(`no worker ${index}`);
+    return slot.worker.terminate();
+  }
+
+  /** Stops every worker; in-flight calls fail with WORKER_CRASHED, later calls with CLOSED. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#local?.close();
+    await Promise.all(this.#slots.map((s) => s.worker.terminate()));
+  }
+}
+
+/** A function loaded in a `WorkerRuntime`: same `call`/`invoke` shape as `SfiFunction`. */
+export class WorkerFunction {
+  #owner: WorkerRuntime;
+  #home: number;
+  #local: { invoke(e: string, a: unknown[]): Promise<Invocation<unknown>>; exportNames(): string[] } | undefined;
+  #exports: string[] | undefined;
+
+  constructor(readonly name: string, owner: WorkerRuntime, home: number, readonly wit: string, local?: WorkerFunction['#local'], exports?: string[]) {
+    this.#owner = owner;
+    this.#home = home;
+    this.#local = local;
+    this.#exports = exports;
+  }
+
+  /** Names accepted by `call()`. */
+  exportNames(): string[] { return this.#local ? this.#local.exportNames() : [...(this.#exports ?? [])]; }
+
+  /** Calls an export and resolves to its value. */
+  async call<T = unknown>(exportName: string, ...args: unknown[]): Promise<T> {
+    return (await this.invoke<T>(exportName, args)).value;
+  }
+
+  /** Calls an export; resolves to its value, captured output and stats. Arguments are structured-cloned. */
+  async invoke<T = unknown>(exportName: string, args: unknown[] = []): Promise<Invocation<T>> {
+    if (this.#local) return this.#local.invoke(exportName, args) as Promise<Invocation<T>>;
+    const r = await this.#owner.dispatch(this.#home, { op: 'invoke', id: 0, name: this.name, exportName, args });
+    return { value: r.value as T, stdout: r.stdout ?? new Uint8Array(), stderr: r.stderr ?? new Uint8Array(), truncated: r.truncated ?? false, stats: r.stats as CallStats };
+  }
+
+  /** Serves one wasi:http request in a worker (used by the HTTP server). */
+  async handleHttp(request: PlainRequest, deadlineAt?: number): Promise<{ response: PlainResponse; coldStart: boolean }> {
+    if (this.#local) {
+      const { response, invocation } = await runIncomingHandler(this.#local, request, deadlineAt);
+      return { response, coldStart: invocation.stats.coldStart };
+    }
+    const deadlineIn = deadlineAt === undefined ? undefined : deadlineAt - performance.now();
+    const r = await this.#owner.dispatch(this.#home, { op: 'http', id: 0, name: this.name, request, deadlineIn });
+    return { response: r.response!, coldStart: r.stats?.coldStart ?? false };
+  }
+}
+
+/** Creates a runtime whose functions run on worker threads (see `WorkerRuntime`). */
+export function createWorkerRuntime(options?: WorkerRuntimeOptions): WorkerRuntime {
+  return new WorkerRuntime(options);
+}
