@@ -18,16 +18,22 @@ function median(xs) {
   return s[s.length >> 1];
 }
 
-/** Median over `rounds` batches of the per-iteration time of `fn`, in µs. */
-function timeUs(fn, { batch, rounds }) {
-  for (let i = 0; i < batch; i++) fn(i); // warm-up (JIT, inline caches)
-  const samples = [];
+/**
+ * Per-iteration time of each function in µs: median over `rounds` rounds, each round timing one
+ * batch of every contender in turn, so load from other processes hits all of them alike.
+ */
+function compareUs(fns, { batch, rounds }) {
+  const entries = Object.entries(fns).map(([k, v]) => [k, typeof v === 'function' ? { fn: v, batch } : { fn: v.fn, batch: v.batch }]);
+  for (const [, { fn, batch: b }] of entries) for (let i = 0; i < b; i++) fn(i); // warm-up (JIT, inline caches)
+  const samples = Object.fromEntries(entries.map(([k]) => [k, []]));
   for (let r = 0; r < rounds; r++) {
-    const t = performance.now();
-    for (let i = 0; i < batch; i++) fn(i);
-    samples.push(((performance.now() - t) * 1000) / batch);
+    for (const [k, { fn, batch: b }] of entries) {
+      const t = performance.now();
+      for (let i = 0; i < b; i++) fn(i);
+      samples[k].push(((performance.now() - t) * 1000) / b);
+    }
   }
-  return median(samples);
+  return Object.fromEntries(entries.map(([k]) => [k, median(samples[k])]));
 }
 
 async function jcoGlue(bytes, dir, name, patch) {
@@ -58,12 +64,13 @@ export async function run({ quick = false, log = () => {} } = {}) {
     const jcoPatched = await jcoGlue(hello, dir, 'hello-patched', true);
     const jcoCompute = await jcoGlue(compute, dir, 'compute-patched', true);
 
-    const metrics = {};
     log('instantiation…');
-    metrics.bare_instance_us = timeUs(() => new WebAssembly.Instance(mainModule, {}), inst);
-    metrics.jco_emitted_instance_us = timeUs(() => jcoEmitted({}), { batch: Math.max(20, inst.batch / 10), rounds: inst.rounds });
-    metrics.jco_patched_instance_us = timeUs(() => jcoPatched({}), inst);
-    metrics.fast_instance_us = timeUs(() => fastHello.instantiate({}), inst);
+    const metrics = compareUs({
+      bare_instance_us: () => new WebAssembly.Instance(mainModule, {}),
+      jco_emitted_instance_us: { fn: () => jcoEmitted({}), batch: Math.max(20, inst.batch / 10) },
+      jco_patched_instance_us: () => jcoPatched({}),
+      fast_instance_us: () => fastHello.instantiate({}),
+    }, inst);
 
     log('calls…');
     let core;
@@ -74,13 +81,14 @@ export async function run({ quick = false, log = () => {} } = {}) {
     });
     const jcoInst = jcoCompute({});
     let sink = 0;
-    metrics.scalar_call_us = timeUs((i) => { sink += fast.add(i, 7); }, calls);
-    metrics.jco_scalar_call_us = timeUs((i) => { sink += jcoInst.add(i, 7); }, { batch: calls.batch / 10, rounds: calls.rounds });
-    metrics.bare_call_us = timeUs((i) => { sink += core.add(i, 7); }, calls);
     const kib = new Uint8Array(1024).map((_, i) => i * 31);
-    const listCalls = { batch: calls.batch / 20, rounds: calls.rounds };
-    metrics.list1k_call_us = timeUs(() => { sink += fast.echo(kib).length; }, listCalls);
-    metrics.jco_list1k_call_us = timeUs(() => { sink += jcoInst.echo(kib).length; }, listCalls);
+    Object.assign(metrics, compareUs({
+      bare_call_us: (i) => { sink += core.add(i, 7); },
+      scalar_call_us: (i) => { sink += fast.add(i, 7); },
+      jco_scalar_call_us: { fn: (i) => { sink += jcoInst.add(i, 7); }, batch: calls.batch / 10 },
+      list1k_call_us: { fn: () => { sink += fast.echo(kib).length; }, batch: calls.batch / 20 },
+      jco_list1k_call_us: { fn: () => { sink += jcoInst.echo(kib).length; }, batch: calls.batch / 20 },
+    }, calls));
     metrics.fast_vs_bare_instance_ratio = metrics.fast_instance_us / metrics.bare_instance_us;
     if (sink === 42) log('');
 

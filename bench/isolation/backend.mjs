@@ -21,6 +21,7 @@
  * @property {() => Promise<Handle>} start launches one instance; resolves as soon as it is
  *   spawned (not when it is ready), so a request sent right away measures the cold start
  * @property {boolean} [slow] a backend whose repetitions are reduced (the software-emulated VM)
+ * @property {boolean} [optIn] run only when named explicitly (a variant, not a default backend)
  * @property {string} [note] a caveat printed under the table
  */
 

@@ -30,6 +30,8 @@ export const OCI_STATE = join(CACHE_DIR, 'state');
 /** QEMU guest: kernel and initramfs. */
 export const VM_KERNEL = join(CACHE_DIR, 'vm', 'vmlinuz');
 export const VM_INITRAMFS = join(CACHE_DIR, 'vm', 'initramfs.cpio');
+/** The kernel's virtio console modules (not built in), copied into the initramfs. */
+export const VM_MODULES = join(CACHE_DIR, 'vm', 'modules');
 /** Stamp of the inputs each build product was made from (see setup.mjs). */
 export const STAMP_FILE = join(CACHE_DIR, 'stamps.json');
 

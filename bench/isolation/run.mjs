@@ -136,8 +136,9 @@ export async function runIsolationBench({ quick = false, backends, extraBackends
   const every = [...ALL_BACKENDS, ...extraBackends];
   const selected = backends
     ? backends.map((name) => every.find((b) => b.name === name) ?? (() => { throw new Error(`unknown backend ${name}`); })())
-    : every.filter((b) => !(quick && b.name === 'vm'));
-  const skipped = backends || !quick ? [] : [{ name: 'vm', reason: 'left out of --quick runs (software-emulated boot takes ~12 s); name it with --backends=vm' }];
+    : every.filter((b) => !b.optIn && !(quick && b.slow));
+  const skipped = backends || !quick ? [] : every.filter((b) => b.slow && !b.optIn)
+    .map((b) => ({ name: b.name, reason: 'left out of --quick runs (software-emulated boot takes 10–30 s here); name it with --backends=' + b.name }));
 
   const inputs = await loadInputs(Math.max(plan.warm, plan.slow.warm));
   const measured = [];
@@ -188,7 +189,7 @@ export async function runIsolationBench({ quick = false, backends, extraBackends
     'agreement = share of inputs where the backend returns the same label as native.',
     ...measured.filter((r) => r.note).map((r) => `${r.name}: ${r.note}.`),
   ];
-  if (selected.some((b) => b.name === 'vm') || skipped.some((s) => s.name === 'vm')) {
+  if (selected.some((b) => b.name.startsWith('vm')) || skipped.some((s) => s.name.startsWith('vm'))) {
     notes.push(`Reference, not measured here: Firecracker reports ~${FIRECRACKER_PUBLISHED_BOOT_MS} ms boot on hardware virtualisation.`);
   }
   const table = renderTable({ measured, skipped, notes, env });

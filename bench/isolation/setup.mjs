@@ -18,7 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { CLEAN_ENV } from './backends/child-env.mjs';
 import {
   APP_DIR, CACHE_DIR, FUNCTION_SOURCE, MODEL_PATH, NODE_BINARY, OCI_BUNDLE, REPO_ROOT, SANDBOX_ARGS,
-  STAMP_FILE, VM_INITRAMFS, VM_KERNEL,
+  STAMP_FILE, VM_INITRAMFS, VM_KERNEL, VM_MODULES,
 } from './paths.mjs';
 
 /** Debian packages per command they provide. */
@@ -194,6 +194,15 @@ function buildKernel(pkg, log) {
     const image = readdirSync(boot).find((f) => f.startsWith('vmlinuz-'));
     mkdirSync(dirname(VM_KERNEL), { recursive: true });
     copyFileSync(join(boot, image), VM_KERNEL);
+    const release = image.slice('vmlinuz-'.length);
+    const drivers = join(work, 'x', 'lib', 'modules', release, 'kernel', 'drivers');
+    rmSync(VM_MODULES, { recursive: true, force: true });
+    mkdirSync(VM_MODULES, { recursive: true });
+    for (const module of VIRTIO_CONSOLE_MODULES) {
+      const file = [join(drivers, 'virtio', `${module}.ko`), join(drivers, 'char', `${module}.ko`)].find((f) => existsSync(f));
+      if (!file) throw new Error(`kernel module ${module}.ko not found in ${pkg}`);
+      copyFileSync(file, join(VM_MODULES, `${module}.ko`));
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -210,15 +219,32 @@ function sharedLibraries(file) {
   return libs;
 }
 
-/** The guest's /init: mount the basics, raw serial line, then the function on the console. */
+/** virtio console modules in load order (each depends only on earlier ones). */
+const VIRTIO_CONSOLE_MODULES = ['virtio_ring', 'virtio', 'virtio_mmio', 'virtio_console'];
+
+/**
+ * The guest's /init: mount the basics, pick the console the host talks on (kernel argument
+ * `sfirt.console=hvc0` for virtio-console, else the 8250 serial line ttyS0), make it raw, then
+ * run the function on it.
+ */
 const VM_INIT = `#!/bin/busybox sh
 /bin/busybox mount -t proc proc /proc
 /bin/busybox mount -t sysfs sys /sys
 /bin/busybox mount -t devtmpfs dev /dev
-/bin/busybox stty -F /dev/ttyS0 115200 raw -echo
-echo sfirt-guest-up >/dev/ttyS0
+console=ttyS0
+case " $(/bin/busybox cat /proc/cmdline) " in *" sfirt.console=hvc0 "*) console=hvc0 ;; esac
+if [ "$console" = hvc0 ]; then
+  for m in ${VIRTIO_CONSOLE_MODULES.join(' ')}; do /bin/busybox insmod /modules/$m.ko; done
+  i=0
+  while [ ! -e /dev/hvc0 ] && [ $i -lt 1000 ]; do /bin/busybox usleep 10000; i=$((i+1)); done
+fi
+# Keep the console open from here on: its settings are applied to the open line, not reset by a
+# later reopen. Raw and echo-free, then announce that requests may be sent.
+exec </dev/$console >/dev/$console 2>/dev/null
+/bin/busybox stty 115200 raw -echo
+echo sfirt-guest-up
 cd /app
-exec /usr/bin/node /app/classify.mjs /app/digits.onnx </dev/ttyS0 >/dev/ttyS0 2>/dev/null
+exec /usr/bin/node /app/classify.mjs /app/digits.onnx
 `;
 
 /** Initramfs (uncompressed newc cpio: decompressing under TCG would add seconds to each boot). */
@@ -252,6 +278,7 @@ function buildInitramfs() {
       symlinkSync(to, join(root, link));
     }
     cpSync(APP_DIR, join(root, 'app'), { recursive: true });
+    cpSync(VM_MODULES, join(root, 'modules'), { recursive: true });
     writeFileSync(join(root, 'init'), VM_INIT, { mode: 0o755 });
     // Sorted file list + fixed mtimes: the archive is reproducible.
     const list = run('find', ['.', '-mindepth', '1'], { cwd: root }).toString().trim().split('\n').sort().join('\n');
@@ -287,8 +314,8 @@ export async function setupIsolation({ apt = true, vm = true, log = (m) => proce
     return;
   }
   const kernelPackage = cloudKernelPackage(log);
-  buildIfChanged('kernel', hashInputs([], [kernelPackage]), [VM_KERNEL], () => buildKernel(kernelPackage, log), log);
-  const initDigest = hashInputs([NODE_BINARY, '/usr/bin/busybox'], [appDigest, VM_INIT]);
+  buildIfChanged('kernel', hashInputs([], [kernelPackage, ...VIRTIO_CONSOLE_MODULES]), [VM_KERNEL, VM_MODULES], () => buildKernel(kernelPackage, log), log);
+  const initDigest = hashInputs([NODE_BINARY, '/usr/bin/busybox', VM_MODULES], [appDigest, VM_INIT]);
   buildIfChanged('initramfs', initDigest, [VM_INITRAMFS], buildInitramfs, log);
 }
 

@@ -1,7 +1,7 @@
 // Worker side of `syncFetch`: runs each request with undici and wakes the blocked caller through
 // a shared counter. One worker per calling thread; requests arrive one at a time per caller, but
 // a late reply to a request the caller gave up on may still arrive, so replies carry their id.
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { request } from 'undici';
 import type { FetchReply, FetchRequest } from './sync-fetch.js';
@@ -81,4 +81,6 @@ port.on('message', (m: FetchRequest | { abort: number }) => {
   if ('abort' in m) inflight.get(m.abort)?.abort(new Error('abandoned'));
   else void run(m);
 });
-parentPort?.postMessage('ready');
+// Ready: the first bump of the counter (the caller waits for it before timing its first request).
+Atomics.add(counter, 0, 1);
+Atomics.notify(counter, 0);

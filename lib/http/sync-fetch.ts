@@ -22,12 +22,15 @@ export type FetchReply =
 
 /** Extra wait past the request's own timeout before the caller gives up on the worker. */
 const GRACE_MS = 250;
+/** How long a caller waits for the fetch worker to boot (spawn + loading undici). */
+const BOOT_TIMEOUT_MS = 10_000;
 
 class FetchWorker {
   readonly counter = new Int32Array(new SharedArrayBuffer(4));
   readonly port: MessagePort;
   readonly worker: Worker;
   #nextId = 1;
+  #ready = false;
 
   constructor() {
     const { port1, port2 } = new MessageChannel();
@@ -42,6 +45,12 @@ class FetchWorker {
   }
 
   fetch(request: Omit<FetchRequest, 'id'>): FetchReply {
+    if (!this.#ready) {
+      // The worker bumps the counter once when it is ready; boot time is not the request's.
+      Atomics.wait(this.counter, 0, 0, BOOT_TIMEOUT_MS);
+      if (Atomics.load(this.counter, 0) === 0) return { id: 0, err: { tag: 'internal-error', val: 'fetch worker did not start' } };
+      this.#ready = true;
+    }
     const id = this.#nextId++;
     let seen = Atomics.load(this.counter, 0);
     this.port.postMessage({ ...request, id } satisfies FetchRequest);

@@ -13,6 +13,8 @@ const runtime = createRuntime(init.runtime);
 const port = parentPort!;
 let outbox: FromWorker[] = [];
 let scheduled = false;
+/** Loads in progress: calls that arrive meanwhile (e.g. right after a restart) wait for them. */
+const loading = new Map<string, Promise<unknown>>();
 
 function reply(m: FromWorker): void {
   outbox.push(m);
@@ -32,10 +34,14 @@ async function handle(m: ToWorker): Promise<void> {
     if (m.op === 'load') {
       const { http, ...options } = m.options;
       const imports = http ? wasiHttpImports(http) : undefined;
-      const fn = await runtime.load(m.name, m.source, { ...options, ...(imports ? { imports } : {}) });
+      const pending = runtime.load(m.name, m.source, { ...options, ...(imports ? { imports } : {}) });
+      loading.set(m.name, pending);
+      const fn = await pending.finally(() => { if (loading.get(m.name) === pending) loading.delete(m.name); });
       reply({ id: m.id, ok: true, wit: fn.wit, exports: fn.exportNames() });
       return;
     }
+    const inProgress = loading.get(m.name);
+    if (inProgress) await inProgress.catch(() => {});
     const fn = runtime.get(m.name) as SfiFunction | undefined;
     if (!fn) throw new Error(`function ${m.name} is not loaded in this worker`);
     if (m.op === 'invoke') {

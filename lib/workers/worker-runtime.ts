@@ -158,7 +158,7 @@ export class WorkerRuntime {
   }
 
   /** Calls in flight per worker. */
-  load_(): number[] { return this.#slots.map((s) => s.pending.size); }
+  inflight(): number[] { return this.#slots.map((s) => s.pending.size); }
 
   /** Terminates worker `index` as a crash would (for operators and tests); it is replaced. */
   killWorker(index: number): Promise<number> {
@@ -175,14 +175,17 @@ export class WorkerRuntime {
   }
 }
 
+/** What a `WorkerFunction` wraps when the runtime has no workers. */
+interface LocalFunction { invoke(e: string, a: unknown[]): Promise<Invocation<unknown>>; exportNames(): string[] }
+
 /** A function loaded in a `WorkerRuntime`: same `call`/`invoke` shape as `SfiFunction`. */
 export class WorkerFunction {
   #owner: WorkerRuntime;
   #home: number;
-  #local: { invoke(e: string, a: unknown[]): Promise<Invocation<unknown>>; exportNames(): string[] } | undefined;
+  #local: LocalFunction | undefined;
   #exports: string[] | undefined;
 
-  constructor(readonly name: string, owner: WorkerRuntime, home: number, readonly wit: string, local?: WorkerFunction['#local'], exports?: string[]) {
+  constructor(readonly name: string, owner: WorkerRuntime, home: number, readonly wit: string, local?: LocalFunction, exports?: string[]) {
     this.#owner = owner;
     this.#home = home;
     this.#local = local;

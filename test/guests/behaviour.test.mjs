@@ -215,9 +215,9 @@ test('spin: spin-for matches the JS reference; spin never returns', async () => 
   assert.is.not(exports.spinFor(1001n), exports.spinFor(1000n));
   // spin() in a worker: it must still be running when we stop it.
   const worker = new Worker(
-    `import { loadGuest } from ${JSON.stringify(new URL('./instantiate.mjs', import.meta.url).href)};
+    `import { instantiateFrom } from ${JSON.stringify(new URL('./instantiate.mjs', import.meta.url).href)};
      const { parentPort } = await import('node:worker_threads');
-     const instance = (await loadGuest('spin'))();
+     const instance = (await instantiateFrom(${JSON.stringify(guests.spin.dir)}, 'spin'))();
      parentPort.postMessage('spinning');
      instance.exports.spin();
      parentPort.postMessage('returned');`,

@@ -84,37 +84,37 @@ function scratchGuests(names) {
   return dir;
 }
 
+const scratch = scratchGuests(['hello', 'wat-add']);
+const builtIn = async (options) => (await buildGuests({ sourceDir: scratch, ...options })).built.sort();
+
 test('incremental: an edit rebuilds only the guests that depend on the edited file', async () => {
-  const sourceDir = scratchGuests(['hello', 'wat-add']);
-  const build = async () => (await buildGuests({ sourceDir })).built.sort();
-  assert.equal(await build(), ['hello', 'wat-add']);
-  assert.equal(await build(), []);
-  appendFileSync(join(sourceDir, 'hello', 'index.ts'), '\n// edited\n');
-  assert.equal(await build(), ['hello']);
-  appendFileSync(join(sourceDir, '_lib', 'abi.ts'), '\n// edited\n');
-  assert.equal(await build(), ['hello'], 'the shared AS library is an input of AS guests only');
-  appendFileSync(join(sourceDir, 'wat-add', 'component.wat'), '\n;; edited\n');
-  assert.equal(await build(), ['wat-add']);
-  assert.equal((await buildGuests({ sourceDir, force: true })).built.sort(), ['hello', 'wat-add']);
+  assert.equal(await builtIn(), ['hello', 'wat-add']);
+  assert.equal(await builtIn(), []);
+  appendFileSync(join(scratch, 'hello', 'index.ts'), '\n// edited\n');
+  assert.equal(await builtIn(), ['hello']);
+  appendFileSync(join(scratch, '_lib', 'abi.ts'), '\n// edited\n');
+  assert.equal(await builtIn(), ['hello'], 'the shared AS library is an input of AS guests only');
+  appendFileSync(join(scratch, 'wat-add', 'component.wat'), '\n;; edited\n');
+  assert.equal(await builtIn(), ['wat-add']);
+  assert.equal(await builtIn({ force: true, only: ['wat-add'] }), ['wat-add'], 'force rebuilds what is up to date');
 });
 
 test('failures name the guest and the cause, and do not stop the other guests', async () => {
-  const sourceDir = scratchGuests(['hello']);
-  mkdirSync(join(sourceDir, 'bad-wat'));
-  writeFileSync(join(sourceDir, 'bad-wat', 'component.wat'), '(component (export "x" (func $missing)))');
-  const err = await buildGuests({ sourceDir }).then(() => null, (e) => e);
+  appendFileSync(join(scratch, 'wat-add', 'component.wat'), '\n;; edited again\n');
+  mkdirSync(join(scratch, 'bad-wat'));
+  writeFileSync(join(scratch, 'bad-wat', 'component.wat'), '(component (export "x" (func $missing)))');
+  const err = await buildGuests({ sourceDir: scratch }).then(() => null, (e) => e);
   assert.instance(err, Error);
   assert.match(err.message, 'guest bad-wat');
-  assert.not.match(err.message, 'guest hello');
-  assert.ok(isComponent(readFileSync(join(sourceDir, 'dist', 'hello.wasm'))), 'hello was still built');
-  const retry = await buildGuests({ sourceDir, only: ['hello'] });
-  assert.equal(retry.built, [], 'the good guest was recorded despite the failure');
+  assert.not.match(err.message, 'guest wat-add');
+  assert.equal(await builtIn({ only: ['wat-add'] }), [], 'the good guest was built and recorded despite the failure');
+  assert.ok(isComponent(readFileSync(join(scratch, 'dist', 'wat-add.wasm'))));
 
-  // An AS export that matches no WIT export is reported by name.
-  mkdirSync(join(sourceDir, 'typo'));
-  writeFileSync(join(sourceDir, 'typo', 'world.wit'), 'package sfirt:typo;\nworld typo { export greet: func() -> u32; }\n');
-  writeFileSync(join(sourceDir, 'typo', 'index.ts'), 'export function gret(): u32 { return 1; }\n');
-  const typo = await buildGuests({ sourceDir, only: ['typo'] }).then(() => null, (e) => e);
+  // An AS export that matches no WIT export is reported by name, with what was expected.
+  mkdirSync(join(scratch, 'typo'));
+  writeFileSync(join(scratch, 'typo', 'world.wit'), 'package sfirt:typo;\nworld typo { export greet: func() -> u32; }\n');
+  writeFileSync(join(scratch, 'typo', 'index.ts'), 'export function gret(): u32 { return 1; }\n');
+  const typo = await buildGuests({ sourceDir: scratch, only: ['typo'] }).then(() => null, (e) => e);
   assert.match(typo.message, /guest typo: .*gret.*greet/s);
 });
 

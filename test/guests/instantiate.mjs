@@ -13,22 +13,33 @@ const outDir = mkdtempSync(join(tmpdir(), 'sfirt-guests-'));
 /**
  * Transpiles guests/dist/<name>.wasm once and returns `instantiate(imports?)`, which makes a new
  * instance: `{ exports, memory() }` where `memory()` is the core instance's WebAssembly.Memory.
+ * `instantiate.dir` is where the transpiled files are (see `instantiateFrom`).
  */
 export async function loadGuest(name) {
   const bytes = readFileSync(join(distDir, `${name}.wasm`));
   const { files } = await transpile(bytes, { name, instantiation: { tag: 'sync' } });
-  const modules = new Map();
+  const dir = join(outDir, name);
   for (const [file, contents] of Object.entries(files)) {
-    const path = join(outDir, name, file);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, contents);
-    if (file.endsWith('.wasm')) modules.set(file, new WebAssembly.Module(contents));
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    writeFileSync(join(dir, file), contents);
   }
-  const glue = await import(pathToFileURL(join(outDir, name, `${name}.js`)).href);
+  const instantiate = await instantiateFrom(dir, name);
+  instantiate.dir = dir;
+  return instantiate;
+}
+
+/** Like `loadGuest`, from files already transpiled into `dir` (e.g. inside a worker, without jco). */
+export async function instantiateFrom(dir, name) {
+  const modules = new Map();
+  const glue = await import(pathToFileURL(join(dir, `${name}.js`)).href);
+  const module = (file) => {
+    if (!modules.has(file)) modules.set(file, new WebAssembly.Module(readFileSync(join(dir, file))));
+    return modules.get(file);
+  };
   return function instantiate(imports = {}) {
     const cores = [];
-    const exports = glue.instantiate((file) => modules.get(file), imports, (module, moduleImports) => {
-      const instance = new WebAssembly.Instance(module, moduleImports);
+    const exports = glue.instantiate(module, imports, (coreModule, moduleImports) => {
+      const instance = new WebAssembly.Instance(coreModule, moduleImports);
       cores.push(instance);
       return instance;
     });

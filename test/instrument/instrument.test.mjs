@@ -117,4 +117,33 @@ test('the 14 MB onnxruntime-web module instruments and validates', () => {
   console.log(`  ort-wasm-simd-threaded.wasm: ${(bytes.length / 1e6).toFixed(1)} MB in ${ms.toFixed(0)} ms (${(bytes.length / 1e6 / (ms / 1000)).toFixed(1)} MB/s), output ${(r.bytes.length / 1e6).toFixed(1)} MB`);
 });
 
+test('onnxruntime-web runs metered: _OrtInit succeeds, fuel is deterministic, a fuel limit stops it', async () => {
+  if (!existsSync(ortWasm)) { console.log('  (skipped: onnxruntime-web wasm not installed)'); return; }
+  const factory = (await import('onnxruntime-web/ort-wasm-simd-threaded.mjs')).default;
+  const module = new WebAssembly.Module(instrumentModule(new Uint8Array(readFileSync(ortWasm)), { meter: true }).bytes);
+  const boot = async (limits) => {
+    const meter = new Meter();
+    const ort = await factory({
+      numThreads: 1,
+      instantiateWasm(imports, done) {
+        done(new WebAssembly.Instance(module, { ...imports, ...meter.imports }), module);
+        return {};
+      },
+    });
+    meter.start(limits);
+    try {
+      return { rc: ort._OrtInit(1, 3), fuel: meter.fuelUsed, meter };
+    } catch (error) {
+      return { error, fuel: meter.fuelUsed, meter };
+    }
+  };
+  const full = await boot({});
+  assert.is(full.rc, 0);
+  assert.ok(full.fuel > 1_000_000, `OrtInit used ${full.fuel} fuel`);
+  const limited = await boot({ fuel: Math.floor(full.fuel / 3) });
+  assert.instance(limited.error, WebAssembly.RuntimeError);
+  assert.is(limited.meter.stopReason, 'fuel');
+  console.log(`  onnxruntime-web _OrtInit metered: ${full.fuel} fuel; stopped at ${limited.fuel} with a limit of ${Math.floor(full.fuel / 3)}`);
+});
+
 test.run();

@@ -3,10 +3,13 @@ import { nativeBackend } from './native.mjs';
 import { processBackend } from './process.mjs';
 import { bubblewrapBackend } from './bubblewrap.mjs';
 import { crunBackend, runcBackend, gvisorBackend } from './oci.mjs';
-import { vmBackend } from './vm.mjs';
+import { vmBackend, vmSerialBackend } from './vm.mjs';
 
-/** @type {import('../backend.mjs').Backend[]} */
-export const ALL_BACKENDS = [nativeBackend, processBackend, bubblewrapBackend, crunBackend, runcBackend, gvisorBackend, vmBackend];
+/**
+ * Every backend; those marked `optIn` (vm-serial) run only when named.
+ * @type {import('../backend.mjs').Backend[]}
+ */
+export const ALL_BACKENDS = [nativeBackend, processBackend, bubblewrapBackend, crunBackend, runcBackend, gvisorBackend, vmBackend, vmSerialBackend];
 
 /** Looks backends up by name; throws on an unknown name. */
 export function backendsByName(names) {

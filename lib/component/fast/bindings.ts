@@ -4,7 +4,7 @@
  * turns a `canon lower` into a factory of core-callable trampolines around a host function.
  * Per instance, only the small closures binding them to that instance's memory are created.
  */
-import { codecOf, view, type Codec, type MemoryContext } from './codec.js';
+import { codecOf, scalarFunctions, view, type Codec, type MemoryContext } from './codec.js';
 import type { FuncType, ValType } from './types.js';
 
 const MAX_FLAT_PARAMS = 16;
@@ -50,20 +50,9 @@ function tupleOf(params: { type: ValType }[]): Codec {
   return codecOf({ kind: 'tuple', types: params.map((p) => p.type) });
 }
 
-/** A single-flat scalar (integers, floats, bool, char): lowered and lifted without memory. */
+/** A single-flat primitive (integers, floats, bool, char): lowered and lifted without memory. */
 function scalarOf(t: ValType | undefined): Scalar | undefined {
-  if (!t) return undefined;
-  const c = codecOf(t);
-  if (c.flat.length !== 1 || t.kind === 'enum' || t.kind === 'flags' || t.kind === 'variant') return undefined;
-  // Scalar codecs route through lowerFlat/liftFlat; adapt them to single values.
-  const out: unknown[] = [];
-  const pos = { i: 0 };
-  const vals: unknown[] = [undefined];
-  const noCx = {} as MemoryContext;
-  return {
-    lower: (v) => { out.length = 0; c.lowerFlat(noCx, v, out); return out[0]; },
-    lift: (v) => { vals[0] = v; pos.i = 0; return c.liftFlat(noCx, vals, pos); },
-  };
+  return t ? scalarFunctions(t) : undefined;
 }
 
 /** jco rewrites V8's trap messages into wasmtime's wording; so do we, for identical errors. */
@@ -126,7 +115,7 @@ export function compileExport(type: FuncType): (b: ExportBinding) => (...args: u
   };
 
   // Fast path: every parameter and the result are single-flat scalars (add(u32, u32) and friends).
-  const scalarParams = params.every((c, i) => c.flat.length === 1 && scalarOf(type.params[i]!.type));
+  const scalarParams = type.params.every((p) => scalarOf(p.type));
   const scalarResult = !type.result || scalarOf(type.result);
   if (scalarParams && scalarResult && !throwsErr && nParams <= 3) {
     const lowers = type.params.map((p) => scalarOf(p.type)!.lower);

@@ -166,6 +166,12 @@ const SCALARS: Record<string, Scalar> = {
   },
 };
 
+/** Direct lower/lift of a single-flat primitive (integers, floats, bool, char), or undefined. */
+export function scalarFunctions(t: ValType): { lower: (v: unknown) => unknown; lift: (v: unknown) => unknown } | undefined {
+  const s = SCALARS[t.kind];
+  return s ? { lower: s.lower, lift: s.lift } : undefined;
+}
+
 function scalarCodec(s: Scalar): Codec {
   return {
     size: s.size, align: s.size, flat: [s.flat],
@@ -210,9 +216,12 @@ function validNumeric(kind: string, v: unknown): boolean {
 function typedListCodec(kind: string, ctor: TypedArrayCtor): Codec {
   const esize = ctor.BYTES_PER_ELEMENT;
   const set = SCALARS[kind]!.set;
+  // Mirrors jco's generated code literally, including how it treats values that are neither
+  // arrays nor typed arrays (so odd inputs coerce the same way on both paths).
   const lowerList = (cx: MemoryContext, v: unknown): [number, number] => {
+    const src = v as { length: number; byteLength: number; buffer?: ArrayBuffer; byteOffset: number };
     const isArray = Array.isArray(v);
-    const len = isArray ? (v as unknown[]).length : (v as ArrayBufferView).byteLength / esize;
+    const len = esize === 1 && !isArray ? src.byteLength : src.length;
     const bytes = len * esize;
     const ptr = realloc(cx, esize, bytes);
     if (isArray) {
@@ -224,8 +233,7 @@ function typedListCodec(kind: string, ctor: TypedArrayCtor): Codec {
         off += esize;
       }
     } else {
-      const src = v as ArrayBufferView;
-      const data = new Uint8Array((src.buffer ?? src) as ArrayBuffer, src.byteOffset, bytes);
+      const data = new Uint8Array((src.buffer || src) as ArrayBuffer, src.byteOffset, bytes);
       new Uint8Array(cx.memory!.buffer, ptr, bytes).set(data);
     }
     return [ptr, len];
@@ -296,7 +304,21 @@ function recordCodec(fields: { name: string; codec: Codec }[]): Codec {
 }
 
 function tupleCodec(members: Codec[]): Codec {
-  return productCodec(members, (v, i) => (v as unknown[])[i], (vals) => vals);
+  const n = members.length;
+  // jco destructures tuples (`const [a, b] = v`): any iterable works, anything else is a TypeError.
+  const destructure = (v: unknown): unknown[] => {
+    if (Array.isArray(v)) return v;
+    if (v === null || v === undefined || typeof (v as Iterable<unknown>)[Symbol.iterator] !== 'function') throw new TypeError(`${typeof v} is not iterable`);
+    const out: unknown[] = [];
+    for (const x of v as Iterable<unknown>) { if (out.length === n) break; out.push(x); }
+    return out;
+  };
+  const inner = productCodec(members, (v, i) => (v as unknown[])[i], (vals) => vals);
+  return {
+    ...inner,
+    lowerFlat: (cx, v, out) => inner.lowerFlat(cx, destructure(v), out),
+    store: (cx, v, ptr) => inner.store(cx, destructure(v), ptr),
+  };
 }
 
 // ---- variants (variant, enum, option, result) ----
@@ -431,15 +453,26 @@ function plainVariantCodec(cases: { name: string; codec?: Codec }[]): Codec {
 }
 
 function optionCodec(inner: Codec, innerIsOption: boolean): Codec {
-  // jco: `undefined`/`null` is none; a nested option's outer `some` is `{ tag: 'some', val }`.
+  // jco: `undefined`/`null` is none and the value itself is some; but an option whose payload is
+  // itself an option is a tagged variant (`{ tag: 'none' }` / `{ tag: 'some', val }`) both ways.
+  if (innerIsOption) {
+    return variantCodec(
+      [undefined, inner],
+      (v) => {
+        switch ((v as { tag: unknown }).tag) {
+          case 'none': return [0, undefined];
+          case 'some': return [1, (v as { val: unknown }).val];
+          default: throw new TypeError('invalid variant specified for option');
+        }
+      },
+      (i, payload) => (i === 0 ? { tag: 'none' } : { tag: 'some', val: payload }),
+      'invalid variant discriminant for option',
+    );
+  }
   return variantCodec(
     [undefined, inner],
-    innerIsOption
-      ? (v) => (v === undefined || v === null ? [0, undefined] : [1, (v as { val: unknown }).val])
-      : (v) => (v === undefined || v === null ? [0, undefined] : [1, v]),
-    innerIsOption
-      ? (i, payload) => (i === 0 ? undefined : { tag: 'some', val: payload })
-      : (i, payload) => (i === 0 ? undefined : payload),
+    (v) => (v === undefined || v === null ? [0, undefined] : [1, v]),
+    (i, payload) => (i === 0 ? undefined : payload),
     'invalid variant discriminant for option',
   );
 }

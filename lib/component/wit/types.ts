@@ -195,6 +195,8 @@ export interface ImportedInterface {
    * The key jco's generated `instantiate` reads from the import object: the id without `@version`
    * (`wasi:cli/stdout`; jco's own `.d.ts` shows versioned keys, but the glue reads these), the
    * inline interface's name, or a world-level function's name (whose value is `{ default: fn }`).
+   * The glue requires the key only for interfaces with functions or resources, and checks at
+   * instantiation that every imported function and resource class is present.
    */
   jsKey: string;
   /** True for a world-level function import (`import foo: func()`). */

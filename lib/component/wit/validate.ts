@@ -188,7 +188,7 @@ const TYPED_ARRAYS: Record<string, { ctor: abstract new (...a: never[]) => unkno
 };
 
 /** Compiles a check for one resolved type. */
-export function compileType(t: ResolvedType): Check {
+function compileType(t: ResolvedType): Check {
   switch (t.kind) {
     case 'primitive': return primitive(t.name);
     case 'list': return list(t.element, t.length, typeToString(t));

@@ -53,7 +53,9 @@ function randomValue(r, t) {
     case 'enum': return t.names[int(r, 0, t.names.length - 1)];
     case 'flags': return Object.fromEntries(t.names.map((n) => [camelCase(n), r() < 0.5]));
     case 'variant': { const c = t.cases[int(r, 0, t.cases.length - 1)]; return c.type ? { tag: c.name, val: randomValue(r, c.type) } : { tag: c.name }; }
-    case 'option': return r() < 0.3 ? undefined : (t.type.kind === 'option' ? { tag: 'some', val: randomValue(r, t.type) } : randomValue(r, t.type));
+    case 'option':
+      if (t.type.kind === 'option') return r() < 0.3 ? { tag: 'none' } : { tag: 'some', val: randomValue(r, t.type) };
+      return r() < 0.3 ? undefined : randomValue(r, t.type);
     case 'result': return r() < 0.5 ? { tag: 'ok', val: t.ok && randomValue(r, t.ok) } : { tag: 'err', val: t.err && randomValue(r, t.err) };
     default: throw new Error(`no generator for ${t.kind}`);
   }

@@ -63,6 +63,12 @@ if (files.length > 0) {
       }
       const jcoKeys = new Set(out.exports.map(([k]) => k));
       for (const k of expectedKeys) assert.ok(jcoKeys.has(k), `${name}: jco has no export key ${k} (has ${[...jcoKeys]})`);
+      // The import object keys jco's glue reads are exactly our `jsKey`s of interfaces that have
+      // functions or resources (one imported only for its types needs no key).
+      const imports = resolveWorldImports(await load(name));
+      const needed = imports.filter((i) => i.functions.length > 0 || i.resources.length > 0);
+      assert.equal(needed.map((i) => i.jsKey).sort(), [...out.imports].sort(), `${name}: import keys`);
+      for (const i of imports) for (const f of i.functions) assert.is(f.jsPath[0], i.jsKey);
 
       // Interface functions and resource classes against interfaces/*.d.ts (by its @module header).
       const dts = new Map();

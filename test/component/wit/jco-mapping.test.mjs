@@ -55,9 +55,21 @@ function hostImports(doc) {
       if (f.kind !== 'freestanding') continue;
       obj[f.jsName] = () => { throw new Error(`host import ${f.qualifiedName} is not used by this test`); };
     }
-    imports[iface.id] = obj;
+    for (const r of iface.resources) {
+      const cls = iface.functions.find((f) => f.resource === r)?.resourceJsName ?? r;
+      obj[cls] = class { constructor() { throw new Error(`host resource ${r} is not used by this test`); } };
+    }
+    imports[iface.jsKey] = iface.isFunction ? { default: obj[iface.functions[0].jsName] } : obj;
   }
   return imports;
+}
+
+/** Every export's `jsPath` leads to a function (or class) on the instantiated exports object. */
+function assertPaths(ctx, root) {
+  for (const f of ctx.fns) {
+    const target = f.jsPath.reduce((o, k) => (o == null ? o : o[k]), root);
+    assert.type(target, 'function', `${f.qualifiedName} at ${f.jsPath.join('.')}`);
+  }
 }
 
 /** Asserts the validator accepts `args` for `spec`, then makes the real call through jco. */
@@ -82,7 +94,9 @@ function rejected(ctx, spec, args) {
 test('nested option and variant shapes (hand-written component)', async () => {
   const bytes = await parse(readFileSync(new URL('./fixtures/shapes.wat', import.meta.url), 'utf8'));
   const ctx = await load('shapes', bytes);
-  const { api } = await ctx.instantiate();
+  const root = await ctx.instantiate();
+  assertPaths(ctx, root);
+  const { api } = root;
   // option<option<u32>>: the outer level must be a { tag } object because the inner one is nullable.
   assert.is(call(ctx, 'api#nested', api.nested, [{ tag: 'none' }]), 0);
   assert.is(call(ctx, 'api#nested', api.nested, [{ tag: 'some', val: undefined }]), 1);
@@ -107,6 +121,7 @@ test('adder: u32 wrap-around without validation', async () => {
   if (!hasShared) return console.log('SKIP adder: ../shared is absent');
   const ctx = await load('adder', readFileSync(join(sharedDir, 'adder.component.wasm')));
   const root = await ctx.instantiate();
+  assertPaths(ctx, root);
   assert.is(call(ctx, 'add', root.add.add, [2, 3]), 5);
   assert.is(root['docs:adder/add@0.1.0'].add, root.add.add); // both keys, as recorded
   assert.is(root.add.add(-1, 2), 1);
@@ -128,7 +143,9 @@ test('asmjs_bigint: s64 takes bigint, and numbers (which jco converts with BigIn
 test('flavorful: option, result, record, enum, list shapes reach the guest intact', async () => {
   if (!hasShared) return console.log('SKIP flavorful: ../shared is absent');
   const ctx = await load('flavorful', readFileSync(join(sharedDir, 'flavorful.component.wasm')));
-  const { test: t } = await ctx.instantiate();
+  const root = await ctx.instantiate();
+  assertPaths(ctx, root);
+  const t = root.test;
   // The guest asserts a == Some("foo") and b == Err("bar").
   call(ctx, 'f-list-in-variant1', t.fListInVariant1, ['foo', { tag: 'err', val: 'bar' }]);
   assert.is(call(ctx, 'f-list-in-variant3', t.fListInVariant3, ['input3']), 'output3');
@@ -174,6 +191,24 @@ test('numbers: every scalar; jco wraps out-of-range values, we reject them', asy
   assert.is(rejected(ctx, 'roundtrip-u8', [-1]), 'INVALID_ARGUMENT');
   assert.is(t.roundtripU32(2.7), 2);
   assert.is(rejected(ctx, 'roundtrip-u32', [2.7]), 'INVALID_ARGUMENT');
+});
+
+test('resources: classes, constructors, methods and statics where jsPath says', async () => {
+  if (!hasShared) return console.log('SKIP resources: ../shared is absent');
+  const ctx = await load('resources', readFileSync(join(sharedDir, 'resources.component.wasm')));
+  const root = await ctx.instantiate();
+  assertPaths(ctx, root);
+  const X = findExport(ctx.fns, 'exports#[constructor]x').jsPath.reduce((o, k) => o[k], root);
+  validateArgs(findExport(ctx.fns, 'exports#[constructor]x'), [5]);
+  const x = new X(5);
+  validateArgs(findExport(ctx.fns, 'exports#[method]x.set-a'), [9]);
+  x.setA(9);
+  assert.is(x.getA(), 9);
+  const addFn = findExport(ctx.fns, 'exports#[static]x.add');
+  validateArgs(addFn, [x, 1]);
+  assert.is(X.add(x, 1).getA(), 10);
+  assert.is(rejected(ctx, 'exports#[static]x.add', [x, 2 ** 31]), 'INVALID_ARGUMENT');
+  assert.is(rejected(ctx, 'exports#[constructor]x', ['5']), 'INVALID_ARGUMENT');
 });
 
 test('a component WIT text alone, with interfaces decoded separately, gives the same exports', async () => {

@@ -1,0 +1,249 @@
+#!/usr/bin/env node
+// HTTP trigger benchmark: undici (keep-alive pool, concurrency sweep) against
+//   bare      a node:http handler doing the greet in JS (the floor),
+//   simple    our server → hello.greet (in-thread),
+//   wasi_http our server → http-hello (wasi:http/incoming-handler, in-thread),
+//   classifier our server → classifier.classify (wasi:nn), in-thread and on 1 / 2 workers,
+// plus an overload run (10× the sustainable rate offered, open loop) and the cost of a guest's
+// blocking outgoing request. The load generator runs in a child process (its own core share);
+// the servers run here. Loopback only. Usage: node bench/http.mjs [--quick]
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+const self = fileURLToPath(import.meta.url);
+const guest = (name) => fileURLToPath(new URL(`../guests/dist/${name}.wasm`, import.meta.url));
+const modelPath = (name) => fileURLToPath(new URL(`../models/${name}`, import.meta.url));
+
+// ---------------------------------------------------------------- load generator (child process)
+async function loadgen({ url, method, body, concurrency, durationMs, rate }) {
+  const { Pool } = await import('undici');
+  const origin = new URL(url).origin;
+  const path = new URL(url).pathname;
+  const pool = new Pool(origin, { connections: rate ? 256 : concurrency, pipelining: 1, keepAliveTimeout: 10_000 });
+  const payload = body === undefined ? undefined : Buffer.from(body, 'base64');
+  const lat = [];
+  const statuses = {};
+  let errors = 0;
+  const one = async () => {
+    const t0 = performance.now();
+    try {
+      const r = await pool.request({ path, method, body: payload });
+      await r.body.dump();
+      statuses[r.statusCode] = (statuses[r.statusCode] ?? 0) + 1;
+      lat.push(performance.now() - t0);
+    } catch { errors++; }
+  };
+  // Warm-up: a few requests per connection.
+  await Promise.all(Array.from({ length: Math.min(concurrency, 64) * 3 }, one));
+  lat.length = 0; for (const k in statuses) delete statuses[k]; errors = 0;
+  const start = performance.now();
+  const end = start + durationMs;
+  let sent = 0;
+  if (rate) {
+    // Open loop: offer `rate` requests/s regardless of answers (capped by what this process can send).
+    const inflight = new Set();
+    while (performance.now() < end) {
+      const due = Math.floor(((performance.now() - start) / 1000) * rate) - sent;
+      for (let i = 0; i < due; i++) { const p = one().finally(() => inflight.delete(p)); inflight.add(p); sent++; }
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(inflight);
+  } else {
+    await Promise.all(Array.from({ length: concurrency }, async () => { while (performance.now() < end) { await one(); sent++; } }));
+  }
+  const elapsed = (performance.now() - start) / 1000;
+  lat.sort((a, b) => a - b);
+  const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? 0;
+  await pool.close();
+  return { rps: lat.length / elapsed, offered: sent / elapsed, p50: q(0.5), p99: q(0.99), statuses, errors, n: lat.length };
+}
+
+function runClient(spec) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [self, '--client', JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load generator exited with ${code}`))));
+  });
+}
+
+// ---------------------------------------------------------------- the benchmark
+export async function run({ quick = false, log = () => {} } = {}) {
+  const { createRuntime } = await import('../dist/index.js');
+  const { serve } = await import('../dist/http/serve.js');
+  const { wasiHttpImports } = await import('../dist/http/imports.js');
+  const { createWorkerRuntime } = await import('../dist/workers/worker-runtime.js');
+  if (!existsSync(guest('http-hello'))) await (await import('../guests/http-hello/build.mjs')).buildHttpHello();
+
+  const sweep = quick ? [1, 8, 64] : [1, 2, 4, 8, 16, 32, 64];
+  const durationMs = quick ? 1000 : 3000;
+  const metrics = {};
+  const details = { sweeps: {}, notes: [] };
+  const rows = [];
+  const greetBody = Buffer.from('benchmark').toString('base64');
+
+  async function sweepOf(label, url, body, points = sweep, dur = durationMs) {
+    const results = [];
+    for (const concurrency of points) {
+      const r = await runClient({ url, method: 'POST', body, concurrency, durationMs: dur });
+      const bad = Object.entries(r.statuses).filter(([s]) => s !== '200');
+      if (bad.length || r.errors) details.notes.push(`${label} c=${concurrency}: non-200 ${JSON.stringify(Object.fromEntries(bad))}, errors ${r.errors}`);
+      results.push({ concurrency, ...r });
+      rows.push(`${label.padEnd(22)} c=${String(concurrency).padStart(2)}  ${r.rps.toFixed(0).padStart(7)} rps  p50 ${r.p50.toFixed(3).padStart(7)} ms  p99 ${r.p99.toFixed(3).padStart(7)} ms`);
+      log(rows.at(-1));
+    }
+    details.sweeps[label] = results;
+    return results.reduce((a, b) => (b.rps > a.rps ? b : a));
+  }
+
+  // 1. Bare node:http: the same work (greet) in JS.
+  const bare = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => { res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }); res.end(`Hello, ${Buffer.concat(chunks).toString('utf8')}!`); });
+  });
+  await new Promise((r) => bare.listen(0, '127.0.0.1', r));
+  const bareBest = await sweepOf('bare node:http', `http://127.0.0.1:${bare.address().port}/greet`, greetBody);
+  bare.close();
+
+  // 2/3. Our server, in-thread: a simple function and a wasi:http component.
+  const rt = createRuntime();
+  await rt.load('hello', guest('hello'));
+  await rt.load('http-hello', guest('http-hello'), { imports: wasiHttpImports() });
+  const srv = await serve(rt, {
+    maxInflight: 64,
+    routes: [{ path: '/greet', function: 'hello' }, { method: '*', path: '/wasi/*', function: 'http-hello', kind: 'wasi-http' }],
+  });
+  const simpleBest = await sweepOf('simple (hello)', `${srv.url}/greet`, greetBody);
+  const wasiBest = await sweepOf('wasi:http (http-hello)', `${srv.url}/wasi/x`, greetBody);
+  Object.assign(metrics, {
+    rps_bare: bareBest.rps, p50_bare_ms: bareBest.p50, p99_bare_ms: bareBest.p99,
+    rps_simple: simpleBest.rps, p50_simple_ms: simpleBest.p50, p99_simple_ms: simpleBest.p99,
+    rps_wasi_http: wasiBest.rps, p50_wasi_http_ms: wasiBest.p50, p99_wasi_http_ms: wasiBest.p99,
+    http_ratio_vs_bare: simpleBest.rps / bareBest.rps,
+  });
+
+  // Overload: offer 10× the sustainable rate, open loop; only 503s may exceed capacity.
+  if (global.gc) global.gc();
+  const rssBefore = process.memoryUsage().rss;
+  const overload = await runClient({ url: `${srv.url}/greet`, method: 'POST', body: greetBody, concurrency: 64, durationMs: quick ? 3000 : 10000, rate: Math.round(simpleBest.rps * 10) });
+  await new Promise((r) => setTimeout(r, 1000));
+  if (global.gc) global.gc();
+  const rssAfter = process.memoryUsage().rss;
+  const other5xx = Object.entries(overload.statuses).filter(([s]) => s >= 500 && s !== '503' && s !== '504').reduce((n, [, k]) => n + k, 0);
+  Object.assign(metrics, {
+    overload_offered_rps: overload.offered, overload_ok_rps: (overload.statuses[200] ?? 0) / (quick ? 3 : 10),
+    overload_503: overload.statuses[503] ?? 0, overload_other_5xx: other5xx, overload_client_errors: overload.errors,
+    overload_rss_change: rssAfter / rssBefore - 1,
+  });
+  rows.push(`overload: offered ${overload.offered.toFixed(0)} rps (target ${Math.round(simpleBest.rps * 10)}), statuses ${JSON.stringify(overload.statuses)}, client errors ${overload.errors}, RSS ${(rssBefore / 2 ** 20).toFixed(0)} → ${(rssAfter / 2 ** 20).toFixed(0)} MiB`);
+  log(rows.at(-1));
+  await srv.close();
+
+  // Outgoing HTTP from a guest blocks its thread: the cost of that hop vs a plain async request.
+  Object.assign(metrics, await outgoingCost(quick));
+  rows.push(`outgoing request: sync (worker + Atomics.wait) ${metrics.outgoing_sync_us.toFixed(0)} µs vs async undici ${metrics.outgoing_async_us.toFixed(0)} µs per request`);
+  log(rows.at(-1));
+  rt.close();
+
+  // 4. The classifier (wasi:nn) in-thread and on 1 vs 2 workers.
+  const nnReady = existsSync(guest('classifier')) && existsSync(modelPath('digits.onnx'));
+  if (!nnReady) {
+    details.notes.push('classifier skipped: guests/dist/classifier.wasm or models/digits.onnx missing; worker_scaling measured on compute.matmul');
+  }
+  const image = Buffer.alloc(784);
+  for (let i = 0; i < 784; i++) image[i] = ((i * 37) % 255) * (((i % 28) > 8 && (i % 28) < 20) ? 1 : 0);
+  const nnOptions = { nn: { models: { digits: modelPath('digits.onnx') } } };
+  const scaling = {};
+  for (const workers of [0, 1, 2]) {
+    const wr = createWorkerRuntime({ workers, runtime: nnReady ? nnOptions : {} });
+    if (nnReady) await wr.load('classifier', guest('classifier'));
+    await wr.load('compute', guest('compute'));
+    await wr.load('hello', guest('hello'));
+    const s = await serve(wr, {
+      maxInflight: 256,
+      routes: [{ path: '/classify', function: 'classifier', export: 'classify' }, { path: '/greet', function: 'hello' }],
+    });
+    const label = workers === 0 ? 'in-thread' : `${workers} worker${workers > 1 ? 's' : ''}`;
+    // Warm every worker's engine and session before timing.
+    if (nnReady) {
+      const { request } = await import('undici');
+      await Promise.all(Array.from({ length: 32 }, () => request(`${s.url}/classify`, { method: 'POST', body: image }).then((r) => r.body.dump())));
+      const best = await sweepOf(`classifier ${label}`, `${s.url}/classify`, image.toString('base64'), quick ? [16] : [8, 16, 32], quick ? 2000 : durationMs);
+      scaling[workers] = best;
+    }
+    if (workers === 2) {
+      const best = await sweepOf(`simple (hello) ${label}`, `${s.url}/greet`, greetBody, quick ? [16] : [16, 64]);
+      metrics.rps_simple_workers2 = best.rps;
+    }
+    await s.close();
+    await wr.close();
+  }
+  if (nnReady) {
+    Object.assign(metrics, {
+      rps_classifier: scaling[0].rps, p50_classifier_ms: scaling[0].p50, p99_classifier_ms: scaling[0].p99,
+      rps_classifier_workers1: scaling[1].rps, rps_classifier_workers2: scaling[2].rps,
+      worker_scaling: scaling[2].rps / scaling[1].rps,
+    });
+  } else {
+    Object.assign(metrics, await computeScaling(createWorkerRuntime, quick, log, rows));
+  }
+  return { metrics, table: rows.join('\n'), details, notes: details.notes };
+}
+
+/** worker_scaling on a CPU-bound guest (compute.matmul), direct calls, when wasi:nn is absent. */
+async function computeScaling(createWorkerRuntime, quick, log, rows) {
+  const out = {};
+  for (const workers of [1, 2]) {
+    const wr = createWorkerRuntime({ workers });
+    const fn = await wr.load('compute', guest('compute'));
+    await Promise.all(Array.from({ length: 8 }, () => fn.call('matmul', 48, 1)));
+    const end = performance.now() + (quick ? 2000 : 4000);
+    let n = 0;
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: 16 }, async () => { while (performance.now() < end) { await fn.call('matmul', 48, 1); n++; } }));
+    out[`rps_compute_workers${workers}`] = n / ((performance.now() - t0) / 1000);
+    rows.push(`compute.matmul(48) ${workers} worker(s): ${out[`rps_compute_workers${workers}`].toFixed(0)} calls/s`);
+    log(rows.at(-1));
+    await wr.close();
+  }
+  out.worker_scaling = out.rps_compute_workers2 / out.rps_compute_workers1;
+  return out;
+}
+
+/** µs per outgoing request: blocking (syncFetch via the fetch worker) vs awaiting undici directly. */
+async function outgoingCost(quick) {
+  const { syncFetch } = await import('../dist/http/sync-fetch.js');
+  const { request } = await import('undici');
+  // The upstream runs in its own thread: this one blocks during a sync request.
+  const upstream = new Worker(`
+    const { createServer } = require('node:http');
+    const s = createServer((req, res) => res.end('ok'));
+    s.listen(0, '127.0.0.1', () => require('node:worker_threads').parentPort.postMessage(s.address().port));`, { eval: true });
+  const port = await new Promise((r) => upstream.once('message', r));
+  const url = `http://127.0.0.1:${port}/`;
+  const n = quick ? 300 : 2000;
+  const req = { method: 'GET', url, headers: [], body: new Uint8Array(), timeoutMs: 5000, maxResponseBytes: 1024 };
+  for (let i = 0; i < 50; i++) syncFetch(req);
+  let t0 = performance.now();
+  for (let i = 0; i < n; i++) syncFetch(req);
+  const syncUs = ((performance.now() - t0) * 1000) / n;
+  for (let i = 0; i < 50; i++) await (await request(url)).body.text();
+  t0 = performance.now();
+  for (let i = 0; i < n; i++) await (await request(url)).body.text();
+  const asyncUs = ((performance.now() - t0) * 1000) / n;
+  await upstream.terminate();
+  return { outgoing_sync_us: syncUs, outgoing_async_us: asyncUs };
+}
+
+if (process.argv[2] === '--client') {
+  process.stdout.write(JSON.stringify(await loadgen(JSON.parse(process.argv[3]))));
+} else if (process.argv[1] === self) {
+  const { metrics, table, notes } = await run({ quick: process.argv.includes('--quick'), log: (m) => console.error(m) });
+  console.log(table);
+  for (const [k, v] of Object.entries(metrics)) console.log(`${k.padEnd(30)} ${typeof v === 'number' ? +v.toPrecision(4) : v}`);
+  for (const n of notes) console.log(`note: ${n}`);
+}

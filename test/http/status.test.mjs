@@ -1,0 +1,75 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { request as httpRequest } from 'node:http';
+import { request } from 'undici';
+import {
+  createRuntime, OverloadedError, DeadlineExceededError, FuelExhaustedError, MemoryLimitExceededError,
+  TrapError, InvalidArgumentError, HostFunctionError,
+} from '../../dist/index.js';
+import { errorResponse } from '../../dist/http/status.js';
+import { serve } from '../../dist/http/serve.js';
+import { ensureGuests, guestUrl } from './guests.mjs';
+
+test('every error code maps to its status and x-sfirt-error header', () => {
+  const cases = [
+    [new OverloadedError('full'), 503, 'OVERLOADED'],
+    [new DeadlineExceededError(10, 11), 504, 'DEADLINE_EXCEEDED'],
+    [new FuelExhaustedError(100), 500, 'FUEL_EXHAUSTED'],
+    [new MemoryLimitExceededError(65536), 500, 'MEMORY_LIMIT_EXCEEDED'],
+    [new TrapError('unreachable', 'unreachable'), 500, 'TRAP'],
+    [new InvalidArgumentError('bad'), 400, 'INVALID_ARGUMENT'],
+    [new HostFunctionError('x#y', { cause: new Error('boom') }), 500, 'HOST_FUNCTION_ERROR'],
+    [new Error('secret detail'), 500, 'INTERNAL'],
+  ];
+  for (const [err, status, code] of cases) {
+    const r = errorResponse(err);
+    assert.is(r.status, status, code);
+    assert.is(r.headers['x-sfirt-error'], code);
+  }
+  assert.is(errorResponse(new OverloadedError('x')).headers['retry-after'], '1');
+  assert.not.match(errorResponse(new Error('secret detail')).body, /secret/);
+});
+
+await ensureGuests('trap', 'alloc');
+const rt = createRuntime();
+await rt.load('trap', guestUrl('trap'));
+await rt.load('alloc', guestUrl('alloc'), { limits: { memoryBytes: 1024 * 1024 } });
+await rt.load('hello', guestUrl('hello'));
+const srv = await serve(rt, {
+  maxInflight: 1,
+  routes: [
+    { path: '/trap', function: 'trap', export: 'unreachable' },
+    { path: '/grow', function: 'alloc', export: 'memory-size' },
+    { path: '/greet', function: 'hello' },
+  ],
+});
+
+test('a trapping guest is 500 TRAP end to end', async () => {
+  const r = await request(`${srv.url}/trap`, { method: 'POST' });
+  assert.is(r.statusCode, 500);
+  assert.is(r.headers['x-sfirt-error'], 'TRAP');
+  await r.body.text();
+});
+
+test('over maxInflight is 503 with Retry-After, and the first request still completes', async () => {
+  // Hold the only slot: a request whose body arrives slowly (node:http sends the headers first).
+  const slow = httpRequest(`${srv.url}/greet`, { method: 'POST', headers: { 'content-length': '4' } });
+  const first = new Promise((resolve, reject) => {
+    slow.on('response', (res) => { let t = ''; res.on('data', (d) => (t += d)); res.on('end', () => resolve({ status: res.statusCode, text: t })); });
+    slow.on('error', reject);
+  });
+  slow.flushHeaders();
+  await new Promise((r) => setTimeout(r, 150));
+  const second = await request(`${srv.url}/greet`, { method: 'POST', body: 'x' });
+  assert.is(second.statusCode, 503);
+  assert.is(second.headers['retry-after'], '1');
+  assert.is(second.headers['x-sfirt-error'], 'OVERLOADED');
+  await second.body.text();
+  slow.end('Slow');
+  const r = await first;
+  assert.is(r.status, 200);
+  assert.is(r.text, 'Hello, Slow!');
+});
+
+test.after(async () => { await srv.close(); rt.close(); });
+test.run();

@@ -1,0 +1,67 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { request } from 'undici';
+import { createWorkerRuntime } from '../../dist/workers/worker-runtime.js';
+import { serve } from '../../dist/http/serve.js';
+
+import { ensureGuests, guestUrl as guest } from '../http/guests.mjs';
+await ensureGuests('hello', 'bytes', 'spin', 'http-hello');
+const wr = createWorkerRuntime({ workers: 2 });
+const hello = await wr.load('hello', guest('hello'));
+const bytes = await wr.load('bytes', guest('bytes'));
+const spin = await wr.load('spin', guest('spin'), { limits: { timeoutMs: 3000 } });
+const quickSpin = await wr.load('quick-spin', guest('spin'), { limits: { timeoutMs: 30 } });
+await wr.load('http-hello', guest('http-hello'), { http: {} });
+
+test('calls run in workers with the SfiFunction call/invoke shape', async () => {
+  assert.is(await hello.call('greet', 'worker'), 'Hello, worker!');
+  const r = await bytes.invoke('reverse', [new Uint8Array([1, 2, 3])]);
+  assert.equal([...r.value], [3, 2, 1]);
+  assert.type(r.stats.runUs, 'number');
+  assert.equal(hello.exportNames(), ['greet']);
+});
+
+test('many concurrent calls spread over both workers and all succeed', async () => {
+  const names = Array.from({ length: 200 }, (_, i) => `n${i}`);
+  const out = await Promise.all(names.map((n) => hello.call('greet', n)));
+  assert.equal(out, names.map((n) => `Hello, ${n}!`));
+});
+
+test('typed errors keep their code across the thread boundary', async () => {
+  try { await quickSpin.call('spin'); assert.unreachable(); } catch (e) { assert.is(e.code, 'DEADLINE_EXCEEDED'); }
+  try { await hello.call('nope'); assert.unreachable(); } catch (e) { assert.is(e.code, 'UNKNOWN_EXPORT'); }
+});
+
+test('a worker that dies fails its in-flight calls with WORKER_CRASHED and is replaced', async () => {
+  const inflight = spin.call('spin'); // runs until its 3 s deadline
+  await new Promise((r) => setTimeout(r, 100));
+  const busy = wr.inflight().findIndex((n) => n > 0);
+  assert.ok(busy >= 0);
+  await wr.killWorker(busy);
+  try { await inflight; assert.unreachable(); } catch (e) {
+    assert.is(e.code, 'WORKER_CRASHED');
+    assert.is(e.name, 'WorkerCrashedError');
+  }
+  assert.is(wr.crashes, 1);
+  // The replacement reloads every function; calls keep working on all workers.
+  const out = await Promise.all(Array.from({ length: 20 }, (_, i) => hello.call('greet', `r${i}`)));
+  assert.is(out[19], 'Hello, r19!');
+});
+
+test('wasi:http components are served from workers', async () => {
+  const srv = await serve(wr, { routes: [{ method: '*', path: '/*', function: 'http-hello', kind: 'wasi-http' }] });
+  const r = await request(`${srv.url}/x`, { method: 'POST', body: 'hey', headers: { 'x-name': 'W' } });
+  assert.is(r.statusCode, 200);
+  assert.is(await r.body.text(), 'Hello, W! POST /x body=3 bytes\nhey');
+  await srv.close();
+});
+
+test('workers: 0 runs in this thread with the same API', async () => {
+  const local = createWorkerRuntime({ workers: 0 });
+  const fn = await local.load('hello', guest('hello'));
+  assert.is(await fn.call('greet', 'here'), 'Hello, here!');
+  await local.close();
+});
+
+test.after(() => wr.close());
+test.run();
