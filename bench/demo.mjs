@@ -53,6 +53,33 @@ line('guest reads /etc/passwd', passwd.tag === 'err' ? `denied (${passwd.val})` 
 const printed = await fns['wasi-probe'].invoke('print', ['captured stdout', 'captured stderr']);
 line('stdout captured per call', JSON.stringify(new TextDecoder().decode(printed.stdout)));
 
+console.log('\nlimits are enforced by rewriting the core wasm (memory cap, fuel, deadline)');
+const capped = await rt.load('compute-fuel', guest('compute'), { limits: { fuel: 1_000_000 } });
+const fib = await capped.invoke('fib-rec', [20]);
+line('compute.fib-rec(20), fuel 1M', `${fib.value} using ${fib.stats.fuelUsed} fuel`);
+try { await capped.call('fib-rec', 35); } catch (err) { line('compute.fib-rec(35), fuel 1M', err.code); }
+const spin = await rt.load('spin', guest('spin'), { limits: { timeoutMs: 50 } });
+const t0 = performance.now();
+try { await spin.call('spin'); } catch (err) { line('spin.spin(), deadline 50 ms', `${err.code} after ${(performance.now() - t0).toFixed(1)} ms`); }
+const alloc = await rt.load('alloc', guest('alloc'), { limits: { memoryBytes: 4 << 20 } });
+line('alloc.grow(64 MiB), cap 4 MiB', `got ${await alloc.call('grow', 64 << 20)} bytes`);
+try { await alloc.call('grow-and-use', 64 << 20); } catch (err) { line('alloc.grow-and-use(64 MiB), cap 4 MiB', err.code); }
+
+console.log('\nONNX inference in the guest: classifier → wasi:nn → onnxruntime-web as a sandboxed wasm instance');
+const nnRt = createRuntime({ nn: { models: { digits: join(root, 'models', 'digits.onnx') } } });
+const classifier = await nnRt.load('classifier', guest('classifier'), { limits: { memoryBytes: 16 << 20, timeoutMs: 1000 } });
+const { loadDigitsTest } = await import('../models/digits-test.mjs');
+const { images, labels } = loadDigitsTest();
+let correct = 0;
+const n = 500;
+const tc = performance.now();
+for (let i = 0; i < n; i++) {
+  const r = await classifier.call('classify', images[i]);
+  if (r.tag === 'ok' && r.val.label === labels[i]) correct++;
+}
+line(`classified ${n} held-out digits`, `accuracy ${(correct / n).toFixed(3)}, ${(((performance.now() - tc) / n) * 1000).toFixed(0)} µs per call (incl. warm-up)`);
+nnRt.close();
+
 console.log('\ncold start vs warm (hello.greet, 200 calls each)');
 const time = async (fn, n) => {
   const samples = [];

@@ -3,15 +3,24 @@
 // emitted, jco's glue with our patches (lib/component/transpile.ts), and our fast glue
 // (lib/component/fast). Medians of batches; ratios are what matter, not absolute numbers.
 //   node bench/instantiate.mjs [--quick]
-import { readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { readFileSync, mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { buildFastGlue } from '../dist/component/fast/index.js';
 import { patchGlue } from '../dist/component/transpile.js';
+import { poolMetrics } from './lib/pool-metrics.mjs';
+import { barChartSvg } from './isolation/svg-chart.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const guestBytes = (name) => readFileSync(join(root, 'guests', 'dist', `${name}.wasm`));
+
+// A full GC before each timed batch, so one contender's garbage (dead wasm memories are costly to
+// collect) is not charged to the next one.
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc');
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -27,7 +36,11 @@ function compareUs(fns, { batch, rounds }) {
   for (const [, { fn, batch: b }] of entries) for (let i = 0; i < b; i++) fn(i); // warm-up (JIT, inline caches)
   const samples = Object.fromEntries(entries.map(([k]) => [k, []]));
   for (let r = 0; r < rounds; r++) {
-    for (const [k, { fn, batch: b }] of entries) {
+    // Rotate the order every round: whoever runs right after another contender inherits its
+    // allocator state (memory reservations, GC debt); rotating spreads that evenly.
+    for (let j = 0; j < entries.length; j++) {
+      const [k, { fn, batch: b }] = entries[(j + r) % entries.length];
+      collectGarbage();
       const t = performance.now();
       for (let i = 0; i < b; i++) fn(i);
       samples[k].push(((performance.now() - t) * 1000) / b);
@@ -49,6 +62,8 @@ async function jcoGlue(bytes, dir, name, patch) {
   return (imports) => instantiate((n) => modules.get(n), imports);
 }
 
+const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
+
 export async function run({ quick = false, log = () => {} } = {}) {
   const inst = quick ? { batch: 200, rounds: 9 } : { batch: 1000, rounds: 21 };
   const calls = quick ? { batch: 20000, rounds: 9 } : { batch: 200000, rounds: 21 };
@@ -60,6 +75,10 @@ export async function run({ quick = false, log = () => {} } = {}) {
     const fastCompute = await buildFastGlue(compute);
     if ('unsupported' in fastHello || 'unsupported' in fastCompute) throw new Error('hello/compute must take the fast path');
     const mainModule = fastHello.modules[0];
+    // wat-add has no memory: isolates the glue's own per-instance work from memory allocation.
+    const fastAdd = await buildFastGlue(guestBytes('wat-add'));
+    if ('unsupported' in fastAdd) throw new Error('wat-add must take the fast path');
+    const addModule = fastAdd.modules[0];
     const jcoEmitted = await jcoGlue(hello, dir, 'hello-emitted', false);
     const jcoPatched = await jcoGlue(hello, dir, 'hello-patched', true);
     const jcoCompute = await jcoGlue(compute, dir, 'compute-patched', true);
@@ -70,7 +89,10 @@ export async function run({ quick = false, log = () => {} } = {}) {
       jco_emitted_instance_us: { fn: () => jcoEmitted({}), batch: Math.max(20, inst.batch / 10) },
       jco_patched_instance_us: () => jcoPatched({}),
       fast_instance_us: () => fastHello.instantiate({}),
+      bare_instance_nomem_us: () => new WebAssembly.Instance(addModule, {}),
+      fast_instance_nomem_us: () => fastAdd.instantiate({}),
     }, inst);
+    metrics.fast_glue_overhead_us = metrics.fast_instance_nomem_us - metrics.bare_instance_nomem_us;
 
     log('calls…');
     let core;
@@ -92,17 +114,42 @@ export async function run({ quick = false, log = () => {} } = {}) {
     metrics.fast_vs_bare_instance_ratio = metrics.fast_instance_us / metrics.bare_instance_us;
     if (sink === 42) log('');
 
-    const table = [
-      ['what', 'µs'],
-      ...Object.entries(metrics).map(([k, v]) => [k, +v.toPrecision(3)]),
+    const rows = [
+      ['per instance (hello guest)', 'µs', '× bare'],
+      ...['bare_instance_us', 'jco_emitted_instance_us', 'jco_patched_instance_us', 'fast_instance_us']
+        .map((k) => [k, metrics[k], metrics[k] / metrics.bare_instance_us]),
+      ['per call (compute guest)', 'µs', '× bare'],
+      ...['bare_call_us', 'scalar_call_us', 'jco_scalar_call_us', 'list1k_call_us', 'jco_list1k_call_us']
+        .map((k) => [k, metrics[k], metrics[k] / metrics.bare_call_us]),
     ];
-    return { metrics, table, details: { guest: 'hello (instances), compute (calls)', batches: { inst, calls }, node: process.version } };
+    const table = rows.map(([k, v, r]) => `${String(k).padEnd(30)} ${typeof v === 'number' ? (+v.toPrecision(3)).toString().padStart(9) : v.padStart(9)} ${typeof r === 'number' ? r.toFixed(2).padStart(8) : r.padStart(8)}`).join('\n');
+    const notes = [
+      'contenders are timed in alternating batches (median of rounds): ratios stay comparable on a loaded machine, absolute µs do not',
+      'fast_glue_overhead_us = fast − bare for wat-add (no memory): the fast glue\'s own per-instance work',
+    ];
+    // Pool level, through createRuntime(): cold start (pool miss), warm call, RSS of 10k instances.
+    Object.assign(metrics, await poolMetrics({ quick, log }));
+    mkdirSync(resultsDir, { recursive: true });
+    writeFileSync(join(resultsDir, `instantiate${quick ? '-quick' : ''}-cold-start.svg`), barChartSvg({
+      title: 'Per-instance cost: bare core instance vs our pool miss vs jco glue', unit: 'µs, median', log: true,
+      rows: [
+        { label: 'bare instance', value: metrics.bare_instance_us },
+        { label: 'ours: fast glue', value: metrics.fast_instance_us },
+        { label: 'ours: pool miss call', value: metrics.cold_start_p50_us, whisker: metrics.cold_start_p99_us },
+        { label: 'jco as emitted', value: metrics.jco_emitted_instance_us },
+      ],
+    }));
+    const poolRows = ['pool_bare_instance_us', 'cold_start_p50_us', 'cold_start_p99_us', 'cold_start_ratio_vs_bare', 'warm_call_p50_us', 'warm_call_overhead_us', 'reset_us_64k', 'reset_us_16m', 'live_instances_10k_rss_mib']
+      .filter((k) => k in metrics).map((k) => `${k.padEnd(30)} ${(+metrics[k].toPrecision(3)).toString().padStart(9)}`);
+    notes.push('pool metrics use the compute guest (trivial export `noop`) through createRuntime() with fuel metering and the default limits on; cold_start_ratio_vs_bare divides by pool_bare_instance_us, the same guest\'s core module instantiated bare in the same run');
+    return { metrics, table: `${table}\n\npool (createRuntime, compute guest)\n${poolRows.join('\n')}`, notes, details: { guests: 'hello + wat-add (instances), compute (calls, pool)', batches: { inst, calls }, node: process.version } };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { metrics } = await run({ quick: process.argv.includes('--quick'), log: (m) => console.error(m) });
-  for (const [k, v] of Object.entries(metrics)) console.log(`${k.padEnd(30)} ${+v.toPrecision(4)}`);
+  const { table, notes } = await run({ quick: process.argv.includes('--quick'), log: (m) => console.error(m) });
+  console.log(table);
+  for (const n of notes) console.log(`note: ${n}`);
 }

@@ -2,8 +2,9 @@
 // Builds every guest directory under guests/ into a component, guests/dist/<name>.wasm.
 //   <dir>/world.wit + <dir>/index.ts  → AssemblyScript guest (asc → core module → component)
 //   <dir>/component.wat               → WAT guest (jco parse)
-// Incremental: a guest is rebuilt only when the hash of its inputs (its files, guests/_lib for
-// AssemblyScript guests, the build scripts, toolchain versions) differs from guests/dist/.hashes.json.
+// Incremental: a guest is rebuilt only when the hash of its inputs (its files; guests/_lib and
+// guests/_wit for AssemblyScript guests; the build scripts; toolchain versions) differs from the one
+// recorded in guests/dist/.hashes.json.
 // See guests/README.md for the conventions. Usage: node guests/build.mjs [--force] [name ...]
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, mkdirSync, writeFileSync, renameSync } from 'node:fs';
@@ -50,7 +51,7 @@ function toolchainHash() {
 }
 
 /** Guest directories under `sourceDir`: not `dist`, not `_*` (shared code), not hidden. */
-function discoverGuests(sourceDir) {
+function discoverGuests(sourceDir, log) {
   const guests = [];
   for (const entry of readdirSync(sourceDir, { withFileTypes: true })) {
     const { name } = entry;
@@ -59,7 +60,7 @@ function discoverGuests(sourceDir) {
     if (existsSync(join(dir, 'component.wat'))) guests.push({ name, dir, kind: 'wat' });
     else if (existsSync(join(dir, 'world.wit')) && existsSync(join(dir, 'index.ts'))) guests.push({ name, dir, kind: 'as' });
     else if (existsSync(join(dir, 'world.wit'))) guests.push({ name, dir, kind: 'invalid', problem: 'world.wit without index.ts' });
-    else console.error(`guests: skipping ${name}/ (no world.wit + index.ts, no component.wat)`);
+    else log(`guests: skipping ${name}/ (no world.wit + index.ts, no component.wat)`);
   }
   return guests.sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -125,21 +126,26 @@ async function buildAll(guests, witFiles) {
 
 /**
  * Builds every guest whose inputs changed (all of them with `force`) into `<outDir>/<name>.wasm`,
- * and prints one line per built guest (size, time spent on it; AssemblyScript guests compile two at
- * a time in worker threads, and the first compile in each thread includes loading asc) to stderr. Resolves to `{ built, upToDate }` (guest names). When a guest
- * fails, the others are still built and recorded, then it rejects naming every failure; a failed
- * guest's hash is not recorded, so the next run retries it.
- * @param {{ force?: boolean, only?: string[], sourceDir?: string, outDir?: string }} [options]
- *   `only`: build just these guest names; `sourceDir`/`outDir` default to guests/ and guests/dist/.
+ * printing one line per built guest to stderr: its size and the time spent on it (AssemblyScript
+ * guests compile two at a time in worker threads; the first compile in each thread includes
+ * loading asc). Resolves to `{ built, upToDate }` (guest names). When a guest fails, the others are
+ * still built and recorded, then it rejects naming every failure; a failed guest's hash is not
+ * recorded, so the next run retries it. Rejects at once if `only` names a guest that does not exist.
+ * @param {{ force?: boolean, only?: string[], sourceDir?: string, outDir?: string, log?: (line: string) => void }} [options]
+ *   `only`: build just these guest names; `sourceDir`/`outDir` default to guests/ and guests/dist/;
+ *   `log` receives the progress lines (default: console.error).
  * @returns {Promise<{ built: string[], upToDate: string[] }>}
  */
-export async function buildGuests({ force = false, only, sourceDir = here, outDir = join(sourceDir, 'dist') } = {}) {
+export async function buildGuests({ force = false, only, sourceDir = here, outDir = join(sourceDir, 'dist'), log = console.error } = {}) {
   const t0 = performance.now();
   const base = toolchainHash();
   const dirFiles = (name) => (existsSync(join(sourceDir, name)) ? listFiles(join(sourceDir, name)) : []);
   const witFiles = dirFiles('_wit').filter((f) => f.endsWith('.wit'));
   const sharedFiles = [...dirFiles('_lib'), ...witFiles];
-  const guests = discoverGuests(sourceDir).filter((g) => !only?.length || only.includes(g.name));
+  const all = discoverGuests(sourceDir, log);
+  const unknown = (only ?? []).filter((name) => !all.some((g) => g.name === name));
+  if (unknown.length) throw new Error(`no such guest: ${unknown.join(', ')} (have: ${all.map((g) => g.name).join(', ')})`);
+  const guests = all.filter((g) => !only?.length || only.includes(g.name));
   const hashesFile = join(outDir, HASHES_FILE);
   const recorded = readHashes(hashesFile);
   const stale = [];
@@ -165,13 +171,13 @@ export async function buildGuests({ force = false, only, sourceDir = here, outDi
       writeAtomic(guest.out, bytes);
       hashes[guest.name] = guest.hash;
       built.push(guest.name);
-      console.error(`built guest ${guest.name.padEnd(16)} ${(bytes.length / 1024).toFixed(1).padStart(6)} KiB ${ms.toFixed(0).padStart(6)} ms`);
+      log(`built guest ${guest.name.padEnd(16)} ${(bytes.length / 1024).toFixed(1).padStart(6)} KiB ${ms.toFixed(0).padStart(6)} ms`);
     }
     // Re-read before writing: another process may have recorded other guests meanwhile.
     writeAtomic(hashesFile, JSON.stringify({ ...readHashes(hashesFile), ...hashes }, null, 2) + '\n');
   }
   const ms = (performance.now() - t0).toFixed(0);
-  console.error(`guests: ${built.length} built, ${upToDate.length} up to date, ${failures.length} failed (${ms} ms)`);
+  log(`guests: ${built.length} built, ${upToDate.length} up to date, ${failures.length} failed (${ms} ms)`);
   if (failures.length) throw new Error(`guest build failed:\n${failures.join('\n')}`);
   return { built, upToDate };
 }

@@ -1,11 +1,11 @@
 import { DiskCache, defaultCacheDir } from './component/cache.js';
-import { loadComponent } from './component/loader.js';
+import { loadComponent, type GluePreference } from './component/loader.js';
 import { readSource, type ComponentSource } from './component/source.js';
 import { ClosedError, InvalidArgumentError, MissingImportError } from './errors.js';
 import { wrapHostImports, type HostImports } from './host/imports.js';
 import { SfiFunction, type CallContext } from './invoke/function.js';
 import { ComponentSignatures } from './invoke/signatures.js';
-import { callLimits, DEFAULT_LIMITS, limitsTransform, meterHooks, normaliseLimits, type Limits } from './invoke/limits.js';
+import { callLimits, DEFAULT_LIMITS, limitsTransform, meterHooks, normaliseLimits, type DeadlineSlot, type Limits } from './invoke/limits.js';
 import type { PoolOptions } from './pool/pool.js';
 import { createWasiNn, type WasiNn, type WasiNnOptions } from './nn/wasi-nn.js';
 import type { NnBackend } from './nn/engine.js';
@@ -42,6 +42,8 @@ export interface FunctionOptions {
   pool?: PoolOptions;
   /** `wasi:nn` backend for this function (default: the runtime's, else `wasm`). */
   nnBackend?: NnBackend;
+  /** Bindings: `auto` (default) uses our fast canonical-ABI glue where it supports the component, else jco's. */
+  glue?: GluePreference;
   /** Cap on captured stdout/stderr per stream per call, in bytes. */
   captureLimitBytes?: number;
 }
@@ -51,6 +53,8 @@ export class Runtime {
   readonly cache: DiskCache;
   #functions = new Map<string, SfiFunction>();
   #nn = new Map<NnBackend, Promise<WasiNn>>();
+  /** The deadline of the guest call in progress on this thread (read by wasi:nn). */
+  #deadline: DeadlineSlot = { at: undefined };
   #closed = false;
 
   constructor(readonly options: RuntimeOptions = {}) {
@@ -67,7 +71,7 @@ export class Runtime {
     if (typeof name !== 'string' || !name) throw new InvalidArgumentError('function name must be a non-empty string');
     const { bytes, label } = await readSource(source);
     const limits = normaliseLimits({ ...DEFAULT_LIMITS, ...this.options.defaults?.limits, ...options.limits });
-    const component = await loadComponent(bytes, label, this.cache, limitsTransform(limits));
+    const component = await loadComponent(bytes, label, this.cache, limitsTransform(limits), options.glue);
     const hostImports = options.imports ?? {};
     const usesNn = component.imports.some((i) => i.startsWith('wasi:nn/'));
     for (const imported of component.imports) {
@@ -89,7 +93,7 @@ export class Runtime {
     const fn = new SfiFunction(name, {
       component, signatures, imports, capture, context,
       hooks: meterHooks,
-      limits: callLimits(limits),
+      limits: callLimits(limits, this.#deadline),
       nn,
       pool: { ...this.options.defaults?.pool, ...options.pool },
     });
@@ -103,7 +107,7 @@ export class Runtime {
   wasiNn(backend: NnBackend): Promise<WasiNn> {
     let host = this.#nn.get(backend);
     if (!host) {
-      host = createWasiNn({ ...this.options.nn, backend });
+      host = createWasiNn({ ...this.options.nn, backend, deadline: () => this.#deadline.at });
       // A backend that cannot start is reported to this load and retried by the next one.
       host.catch(() => this.#nn.delete(backend));
       this.#nn.set(backend, host);

@@ -177,6 +177,8 @@ export async function runIsolationBench({ quick = false, backends, extraBackends
     metrics[`rps_c2_${r.name}`] = r.rpsC2;
     if (r.agreement) metrics[`agree_${r.name}`] = r.agreement.agreeing / r.agreement.compared;
   }
+  if (metrics.cold_ms_bubblewrap && metrics.cold_ms_wasm) metrics.cold_ratio_bwrap_vs_wasm = metrics.cold_ms_bubblewrap / metrics.cold_ms_wasm;
+  if (metrics.cold_ms_wasm_from_nothing) metrics.cold_ms_wasm_from_nothing_vs_bwrap = metrics.cold_ms_wasm_from_nothing / (metrics.cold_ms_bubblewrap ?? NaN);
   const env = {
     node: process.version, platform: `${process.platform} ${release()}`, cpus: cpus().length,
     cpu: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), quick, date: new Date().toISOString(),

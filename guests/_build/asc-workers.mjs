@@ -6,15 +6,20 @@ import { compileAssemblyScript } from './assemblyscript.mjs';
 
 /** At most this many compiler threads (CI machines have 2 cores). */
 const MAX_WORKERS = 2;
+/**
+ * Each thread pays ~3.5 s of CPU to load and warm up asc before compiling at ~0.5 s per guest, so
+ * a second thread only pays off for a batch of at least this many guests.
+ */
+const MIN_ENTRIES_FOR_WORKERS = 4;
 
 /**
  * Compiles every entry file, returning Map<entry, { core?: Uint8Array, ms: number, error?: Error }>
  * where `ms` is the compile time of that entry alone.
- * Uses the calling thread alone when there is only one entry or one core.
+ * Uses the calling thread alone for small batches or on one core.
  */
 export async function compileAllAssemblyScript(entries) {
   const results = new Map();
-  const count = Math.min(MAX_WORKERS, availableParallelism(), entries.length);
+  const count = entries.length < MIN_ENTRIES_FOR_WORKERS ? 1 : Math.min(MAX_WORKERS, availableParallelism());
   const queue = [...entries];
   const settle = async (entry, compile) => {
     const start = performance.now();
@@ -30,11 +35,18 @@ export async function compileAllAssemblyScript(entries) {
     return results;
   }
   await Promise.all(Array.from({ length: count }, async () => {
-    const worker = new Worker(new URL(import.meta.url));
+    let worker = null;
     try {
-      while (queue.length) await settle(queue.shift(), (entry) => compileInWorker(worker, entry));
+      while (queue.length) {
+        worker ??= new Worker(new URL(import.meta.url));
+        const current = worker;
+        await settle(queue.shift(), (entry) => compileInWorker(current, entry).catch((err) => {
+          if (err.workerDied) worker = null; // a crashed worker is replaced for the next entry
+          throw err;
+        }));
+      }
     } finally {
-      await worker.terminate();
+      await worker?.terminate();
     }
   }));
   return results;
@@ -44,19 +56,22 @@ function compileInWorker(worker, entry) {
   return new Promise((resolve, reject) => {
     const cleanup = () => {
       worker.off('message', onMessage);
-      worker.off('error', onError);
+      worker.off('error', onDeath);
+      worker.off('exit', onDeath);
     };
     const onMessage = (msg) => {
       cleanup();
       if (msg.error) reject(new Error(msg.error));
       else resolve(msg.core);
     };
-    const onError = (err) => {
+    const onDeath = (errOrCode) => {
       cleanup();
-      reject(err);
+      const err = errOrCode instanceof Error ? errOrCode : new Error(`compiler worker exited with code ${errOrCode}`);
+      reject(Object.assign(err, { workerDied: true }));
     };
     worker.on('message', onMessage);
-    worker.on('error', onError);
+    worker.on('error', onDeath);
+    worker.on('exit', onDeath);
     worker.postMessage(entry);
   });
 }

@@ -18,26 +18,64 @@ export function asIdentifier(name) {
 }
 
 /**
+ * Interface ids the world exports, with their full versions (`wasi:http/incoming-handler@0.2.0`),
+ * read back from a component made of the dummy module: the `cm32p2` mangling shortens versions
+ * (`@0.2`), but the legacy core names must spell them in full.
+ */
+async function exportedInterfaces(dummy) {
+  const { componentNew, componentWit } = await jco();
+  const wit = await componentWit(await componentNew(dummy));
+  const ids = [];
+  for (const [, id] of wit.matchAll(/^\s*export\s+([\w-]+:[\w-]+\/[\w-]+(?:@[\w.+-]+)?)\s*;/gm)) ids.push(id);
+  return ids;
+}
+
+/** The full interface id for a `cm32p2` one: same path, and a version the short one is a prefix of. */
+function fullInterfaceId(short, fullIds) {
+  const [path, version] = short.split('@');
+  const match = fullIds.find((id) => {
+    const [fullPath, fullVersion] = id.split('@');
+    if (fullPath !== path) return false;
+    return version === undefined ? fullVersion === undefined : fullVersion === version || fullVersion?.startsWith(`${version}.`);
+  });
+  return match ?? short;
+}
+
+/**
  * The core export names the world expects, derived from jco's dummy module for the world (so
  * interface exports and versions are handled exactly as wasm-tools spells them). Translates the
- * `cm32p2` mangling into the legacy names: `greet`, `cabi_post_greet`, `iface#func`.
+ * `cm32p2` mangling into the legacy names: `greet`, `cabi_post_greet`, `iface@1.2.3#func`.
  */
 async function expectedCoreExports(witSource, world) {
   const { componentEmbed } = await jco();
   const dummy = await componentEmbed({ dummy: true, witSource, world });
+  let fullIds = null;
   const names = [];
   for (const { name, kind } of coreExports(dummy)) {
     if (kind !== 'func') continue;
     const mangled = /^cm32p2\|([^|]*)\|(.*?)(_post)?$/.exec(name);
     if (!mangled) {
-      names.push(name);
+      if (!name.startsWith('cm32p2_')) names.push(name); // memory/realloc/initialize: FIXED_NAMES
       continue;
     }
     const [, iface, func, post] = mangled;
-    const legacy = iface ? `${iface}#${func}` : func;
+    let legacy = func;
+    if (iface) {
+      fullIds ??= await exportedInterfaces(dummy);
+      legacy = `${fullInterfaceId(iface, fullIds)}#${func}`;
+    }
     names.push(post ? `cabi_post_${legacy}` : legacy);
   }
   return names;
+}
+
+/**
+ * The AS spellings that map to a core export name: every non-alphanumeric character as `_`, and
+ * for interface functions also without the version (`wasi_http_incoming_handler_handle`).
+ */
+function asSpellings(name) {
+  const versionless = name.replace(/@[^#]*#/, '#');
+  return [...new Set([asIdentifier(name), asIdentifier(versionless)])];
 }
 
 /**
@@ -46,7 +84,14 @@ async function expectedCoreExports(witSource, world) {
  */
 async function renameToWorld(core, witSource, world) {
   const byIdentifier = new Map();
-  for (const name of await expectedCoreExports(witSource, world)) byIdentifier.set(asIdentifier(name), name);
+  const ambiguous = new Set();
+  for (const name of await expectedCoreExports(witSource, world)) {
+    for (const spelling of asSpellings(name)) {
+      if (byIdentifier.has(spelling) && byIdentifier.get(spelling) !== name) ambiguous.add(spelling);
+      byIdentifier.set(spelling, name);
+    }
+  }
+  for (const spelling of ambiguous) byIdentifier.delete(spelling);
   const unknown = [];
   const renamed = renameCoreExports(core, (name) => {
     if (FIXED_NAMES.has(name)) return name;

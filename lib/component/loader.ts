@@ -4,13 +4,27 @@ import { InvalidComponentError } from '../errors.js';
 import { DiskCache } from './cache.js';
 import { assertComponentHeader } from './source.js';
 import { transpileComponent, transpileKey, type TranspiledComponent } from './transpile.js';
+import { createFastGlue, jcoCoreModuleName, planComponent } from './fast/index.js';
+
+/** Instantiates one core module (the runtime adds limits imports and records memories here). */
+export type InstantiateCore = (module: WebAssembly.Module, imports?: WebAssembly.Imports) => WebAssembly.Instance;
 
 /** jco's generated entry point (instantiation mode `sync`). */
-export type GlueInstantiate = (
+type JcoInstantiate = (
   getCoreModule: (name: string) => WebAssembly.Module,
   imports: Record<string, object>,
-  instantiateCore?: (module: WebAssembly.Module, imports?: WebAssembly.Imports) => WebAssembly.Instance,
+  instantiateCore?: InstantiateCore,
 ) => Record<string, unknown>;
+
+/** Which bindings a component runs on: our own (`fast`), or jco's generated glue. */
+export type GlueKind = 'fast' | 'jco';
+
+/**
+ * `fast`: our own canonical-ABI bindings, built once per component (lib/component/fast), used when
+ * the component only uses what they support. `jco`: always jco's generated glue. `auto` (default):
+ * `fast` where supported, else `jco`.
+ */
+export type GluePreference = 'auto' | GlueKind;
 
 /** Rewrites one core module before it is compiled (limits instrumentation plugs in here). */
 export type CoreTransform = (name: string, bytes: Uint8Array) => Uint8Array;
@@ -18,7 +32,11 @@ export type CoreTransform = (name: string, bytes: Uint8Array) => Uint8Array;
 /** A component ready to instantiate: glue loaded, every core module compiled once. */
 export interface LoadedComponent {
   key: string;
-  instantiate: GlueInstantiate;
+  /** Creates one instance: the export object in jco's shape, whichever glue is used. */
+  instantiate(imports: Record<string, object>, instantiateCore: InstantiateCore): Record<string, unknown>;
+  glue: GlueKind;
+  /** Why the fast glue was not used, when it was not. */
+  glueFallbackReason?: string;
   modules: Map<string, WebAssembly.Module>;
   imports: string[];
   exports: [string, string][];
@@ -43,7 +61,7 @@ interface Meta {
 }
 
 /** Loads a component through the on-disk cache: transpile on a miss, reuse the stored glue on a hit. */
-export async function loadComponent(bytes: Uint8Array, label: string, cache: DiskCache, transform?: CoreTransform): Promise<LoadedComponent> {
+export async function loadComponent(bytes: Uint8Array, label: string, cache: DiskCache, transform?: CoreTransform, glue: GluePreference = 'auto'): Promise<LoadedComponent> {
   const t0 = performance.now();
   assertComponentHeader(bytes, label);
   const key = transpileKey(bytes);
@@ -73,13 +91,27 @@ export async function loadComponent(bytes: Uint8Array, label: string, cache: Dis
     }
   }));
   const compileMs = performance.now() - t1;
-  const glueUrl = pathToFileURL(join(cache.entryDir(key), 'glue.mjs')).href;
-  const { instantiate } = (await import(glueUrl)) as { instantiate: GlueInstantiate };
-  return {
-    key, instantiate, modules,
-    imports: artifact.imports, exports: artifact.exports, wit: artifact.wit,
-    timings: { cacheHit, transpileMs, compileMs, totalMs: performance.now() - t0 },
+  const common = {
+    key, modules, imports: artifact.imports, exports: artifact.exports, wit: artifact.wit,
+    timings: { cacheHit, transpileMs, compileMs, totalMs: 0 },
   };
+  let loaded: LoadedComponent;
+  const plan = glue === 'jco' ? { unsupported: 'jco glue requested' } : planComponent(bytes);
+  if (!('unsupported' in plan)) {
+    // jco numbers core modules in binary order, so the modules compiled above are the plan's.
+    const fast = createFastGlue(plan, plan.modules.map((_, i) => modules.get(jcoCoreModuleName(i))!));
+    loaded = { ...common, glue: 'fast', instantiate: (imports, ic) => fast.instantiate(imports, ic) };
+  } else {
+    if (glue === 'fast') throw new InvalidComponentError(`${label}: the fast glue does not support this component (${plan.unsupported})`);
+    const glueUrl = pathToFileURL(join(cache.entryDir(key), 'glue.mjs')).href;
+    const jco = (await import(glueUrl)) as { instantiate: JcoInstantiate };
+    loaded = {
+      ...common, glue: 'jco', glueFallbackReason: plan.unsupported,
+      instantiate: (imports, ic) => jco.instantiate((name) => modules.get(name)!, imports, ic),
+    };
+  }
+  loaded.timings.totalMs = performance.now() - t0;
+  return loaded;
 }
 
 async function readArtifact(cache: DiskCache, key: string): Promise<TranspiledComponent | undefined> {

@@ -3,6 +3,7 @@ import { outgoingHandler, type OutgoingStats } from './outgoing-handler.js';
 import type { OutgoingHttpPolicy } from './outgoing-policy.js';
 import { prepareSyncFetch } from './sync-fetch.js';
 import { wasiHttpTypes } from './types.js';
+import { wasiIoPoll } from './poll.js';
 
 /** Options of `wasiHttpImports()`. */
 export interface WasiHttpOptions {
@@ -13,7 +14,8 @@ export interface WasiHttpOptions {
 }
 
 /**
- * The `wasi:http/types` and `wasi:http/outgoing-handler` imports for `runtime.load(name, src,
+ * The `wasi:http/types`, `wasi:http/outgoing-handler` (and a `wasi:io/poll` that understands our
+ * in-memory pollables) imports for `runtime.load(name, src,
  * { imports })`. Required for components served with `kind: 'wasi-http'` (the server builds its
  * requests from these very classes), and the way to grant outgoing HTTP.
  */
@@ -22,5 +24,6 @@ export function wasiHttpImports(options: WasiHttpOptions = {}): HostImports {
   return {
     'wasi:http/types': wasiHttpTypes as unknown as Record<string, unknown>,
     'wasi:http/outgoing-handler': outgoingHandler(options.outgoing, options.stats),
+    'wasi:io/poll': wasiIoPoll as unknown as Record<string, unknown>,
   };
 }

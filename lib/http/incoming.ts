@@ -1,4 +1,4 @@
-import { InvalidArgumentError, TrapError } from '../errors.js';
+import { InvalidArgumentError, MissingImportError, TrapError } from '../errors.js';
 import type { Invocation } from '../invoke/function.js';
 import { withCallDeadline } from './call-deadline.js';
 import { fieldsFromNode, fieldsToNode } from './fields.js';
@@ -30,7 +30,16 @@ export async function runIncomingHandler(fn: Invoker, request: PlainRequest, dea
   const req = new IncomingRequest(request, fieldsFromNode(request.rawHeaders));
   const out = new ResponseOutparam((r) => { result = r; });
   const exportName = handlerExport(fn);
-  const invocation = await withCallDeadline(deadlineAt, () => fn.invoke(exportName, [req, out]));
+  let invocation: Invocation<unknown>;
+  try {
+    invocation = await withCallDeadline(deadlineAt, () => fn.invoke(exportName, [req, out]));
+  } catch (err) {
+    // jco refuses our request when the function got the shim's wasi:http classes instead of ours.
+    if ((err as Error)?.message?.includes('Not a valid "IncomingRequest" resource')) {
+      throw new MissingImportError('wasi:http/types', 'the component was loaded without wasiHttpImports(); load it with { imports: wasiHttpImports() }');
+    }
+    throw err;
+  }
   if (!result) throw new TrapError('unknown', 'wasi:http guest returned without setting a response');
   if (result.tag === 'err') throw new TrapError('unknown', `wasi:http guest answered with error-code ${result.val.tag}`);
   const response = result.val;

@@ -28,6 +28,9 @@ export function methodToString(method: Method): string {
   return method.tag === 'other' ? method.val : method.tag.toUpperCase();
 }
 
+/** Cap on a body a guest writes for the host to send (a response, or an outgoing request). */
+export const MAX_GUEST_BODY_BYTES = 64 * 1024 * 1024;
+
 /** Bytes written to an outgoing body, collected in order. */
 export class BodySink {
   chunks: Uint8Array[] = [];
@@ -110,7 +113,8 @@ export class OutgoingBody {
   #stream: object | undefined;
   constructor() {
     this.#stream = outputStream((buf) => {
-      if (this.sink.finished) throw { tag: 'closed' };
+      // A stream error value (not an Error): the guest sees `closed` and can stop writing.
+      if (this.sink.finished || this.sink.bytes + buf.byteLength > MAX_GUEST_BODY_BYTES) throw { tag: 'closed' };
       this.sink.push(buf);
     });
   }

@@ -22,6 +22,9 @@ export interface MeterContext {
 
 const enum Kind { Func, Block, Loop, If, Try }
 
+/** V8's limit on locals per function (params included). */
+const MAX_LOCALS = 50_000;
+
 interface Frame {
   kind: Kind;
   /** Labels we inserted right outside this frame (3 for a loop wrapped with an exit slow path). */
@@ -47,6 +50,8 @@ export function meterFunctionBody(buf: Uint8Array, start: number, end: number, n
   }
   const codeStart = r.pos;
   const fuelLocal = numParams + declared;
+  // V8 rejects functions with more than 50,000 locals; ours must not push a valid one over.
+  if (fuelLocal + 2 > MAX_LOCALS) r.fail(`function has ${fuelLocal} locals; metering needs 2 more and V8 allows ${MAX_LOCALS}`);
   const scratchLocal = fuelLocal + 1;
   const costs = segmentCosts(new Reader(buf, codeStart, end));
 

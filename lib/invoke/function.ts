@@ -54,6 +54,7 @@ export interface FunctionParts {
     arm(instance: ComponentInstance): void;
     fuelUsed(instance: ComponentInstance): number | undefined;
     classify(instance: ComponentInstance, err: unknown): SfiError | undefined;
+    deadlineError(): SfiError;
   };
   /** The runtime's `wasi:nn` host, when the component imports it. */
   nn?: WasiNn;
@@ -74,6 +75,11 @@ export class SfiFunction {
   get wit(): string { return this.#parts.component.wit; }
   /** How loading went (cache hit, transpile and compile times). */
   get loadTimings() { return this.#parts.component.timings; }
+  /** Which bindings the instances use (`fast`: ours; `jco`: jco's generated glue), and why not fast. */
+  get glue(): { kind: 'fast' | 'jco'; fallbackReason?: string } {
+    const { glue, glueFallbackReason } = this.#parts.component;
+    return glueFallbackReason ? { kind: glue, fallbackReason: glueFallbackReason } : { kind: glue };
+  }
 
   /** Canonical names of the exports `call()` accepts (world-level name, or `interface#function`). */
   exportNames(): string[] {
@@ -131,8 +137,14 @@ export class SfiFunction {
       fuelUsed: limits?.fuelUsed(instance),
       memoryBytes: instance.memoryBytes(),
     };
-    this.pool.release(instance);
     const nnError = nn?.takeLastError();
+    if (nnError?.nnCode === 'timeout' && limits) {
+      // Inference ran past the deadline: the guest got `timeout`, the caller gets the limit error.
+      instance.broken = true;
+      this.pool.release(instance);
+      throw limits.deadlineError();
+    }
+    this.pool.release(instance);
     return nnError ? { value: value as T, ...output, stats, nnError } : { value: value as T, ...output, stats };
   }
 

@@ -46,6 +46,6 @@ export function instantiateComponent(component: LoadedComponent, imports: Record
     }
     return instance;
   };
-  const exports = component.instantiate((name) => component.modules.get(name)!, imports, instantiateCore);
+  const exports = component.instantiate(imports, instantiateCore);
   return new ComponentInstance(exports, memories, hooks, (performance.now() - t0) * 1000);
 }

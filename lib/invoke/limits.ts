@@ -1,5 +1,5 @@
 import type { CoreTransform } from '../component/loader.js';
-import { InvalidArgumentError, type SfiError } from '../errors.js';
+import { DeadlineExceededError, InvalidArgumentError, type SfiError } from '../errors.js';
 import { instrumentModule, WASM_PAGE_BYTES } from '../instrument/index.js';
 import { classifyTrap, Meter } from '../limits/index.js';
 import type { ComponentInstance, InstanceHooks } from './instance.js';
@@ -50,16 +50,24 @@ export function meterHooks(): InstanceHooks {
   return { imports: meter.imports, meter };
 }
 
+/** Where the call in progress publishes its deadline, for host imports that do long work (wasi:nn). */
+export interface DeadlineSlot {
+  at: number | undefined;
+}
+
 /** The per-call side: arm the meter, read fuel, turn limit stops into typed errors. */
-export function callLimits(limits: NormalisedLimits) {
+export function callLimits(limits: NormalisedLimits, slot: DeadlineSlot) {
   let startedAt = 0;
   return {
     arm(instance: ComponentInstance): void {
       startedAt = performance.now();
-      instance.hooks.meter?.start({
-        fuel: limits.fuel,
-        deadline: limits.timeoutMs === undefined ? undefined : startedAt + limits.timeoutMs,
-      });
+      // Guest calls run synchronously, one at a time per thread: one slot serves them all.
+      slot.at = limits.timeoutMs === undefined ? undefined : startedAt + limits.timeoutMs;
+      instance.hooks.meter?.start({ fuel: limits.fuel, deadline: slot.at });
+    },
+    /** Typed error for a deadline that passed inside a host import (which handed the guest an error value). */
+    deadlineError(): SfiError {
+      return new DeadlineExceededError(limits.timeoutMs ?? NaN, performance.now() - startedAt);
     },
     fuelUsed(instance: ComponentInstance): number | undefined {
       return instance.hooks.meter?.fuelUsed;

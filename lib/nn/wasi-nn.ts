@@ -28,6 +28,11 @@ export interface WasiNnOptions {
   maxGuestModels?: number;
   /** Threads per inference for the native engine (the wasm engine always uses 1). Default 1. */
   threads?: number;
+  /**
+   * The calling guest's deadline (`performance.now()` ms), if any: inference counts toward it.
+   * `compute` refuses to start past it and reports `timeout` when it ran past it.
+   */
+  deadline?: () => number | undefined;
   /** Replaces how onnxruntime-node is loaded (tests use it to simulate its absence). */
   loadNativeBinding?: () => Promise<OrtNativeBinding>;
 }
@@ -86,7 +91,7 @@ export async function createWasiNn(options: WasiNnOptions = {}): Promise<WasiNn>
   const startEngine = (): Promise<NnEngine> => backend === 'wasm'
     ? createOrtWasmEngine({ memoryMaxBytes: options.engineMemoryMaxBytes ?? DEFAULT_ENGINE_MEMORY_MAX_BYTES })
     : createOrtNativeEngine({ threads: options.threads ?? 1, ...(options.loadNativeBinding ? { loadBinding: options.loadNativeBinding } : {}) });
-  const host = new WasiNnHost(await startEngine(), startEngine, modelBytes, maxModelBytes, maxGuestModels);
+  const host = new WasiNnHost(await startEngine(), startEngine, modelBytes, maxModelBytes, maxGuestModels, options.deadline ?? (() => undefined));
   return host;
 }
 
@@ -104,6 +109,7 @@ class WasiNnHost implements WasiNn {
     readonly modelBytes: ReadonlyMap<string, Uint8Array>,
     readonly maxModelBytes: number,
     readonly maxGuestModels: number,
+    readonly deadline: () => number | undefined,
   ) {
     this.#engine = engine;
     this.#registry = new ModelRegistry(engine, modelBytes, maxGuestModels);
@@ -218,7 +224,10 @@ function buildImports(host: WasiNnHost): Record<string, Record<string, unknown>>
           if (Object.hasOwn(feeds, name)) throw new NnError('invalid-argument', `input \`${name}\` is given twice`);
           feeds[name] = tensor.toNnTensor(name);
         }
+        const deadline = host.deadline();
+        if (deadline !== undefined && performance.now() >= deadline) throw new NnError('timeout', 'the caller\'s deadline passed before inference started');
         const outputs = this.#lease.session.run(feeds);
+        if (deadline !== undefined && performance.now() >= deadline) throw new NnError('timeout', 'inference ran past the caller\'s deadline');
         return Object.entries(outputs).map(([name, t]): [string, Tensor] => [name, Tensor.fromNnTensor(t)]);
       });
     }

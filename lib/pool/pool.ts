@@ -121,6 +121,11 @@ export class InstancePool {
     }
   }
 
+  /** Releases every idle instance now (the next call is a pool miss, unless a refill ran first). */
+  drain(): void {
+    this.#idle = [];
+  }
+
   close(): void {
     this.#closed = true;
     this.#idle = [];

@@ -19,10 +19,14 @@ export interface CapturedOutput {
  * between `begin()` and `end()` every write belongs to exactly one call, even when many calls on
  * the same function are in flight at the await level.
  */
+const EMPTY = new Uint8Array(0);
+
 export class StdioCapture {
   #chunks: [Uint8Array[], Uint8Array[]] = [[], []];
   #sizes = [0, 0];
   #truncated = false;
+  /** True once anything was written since `begin()`; keeps the common silent call allocation-free. */
+  #dirty = false;
 
   constructor(readonly limitBytes = DEFAULT_CAPTURE_LIMIT_BYTES) {}
 
@@ -32,18 +36,22 @@ export class StdioCapture {
     if (room <= 0) { this.#truncated = true; return; }
     const part = buf.byteLength > room ? buf.subarray(0, room) : buf;
     if (part !== buf) this.#truncated = true;
+    this.#dirty = true;
     this.#chunks[i]!.push(part.slice());
     this.#sizes[i]! += part.byteLength;
   }
 
   /** Starts a call's capture (drops anything left over from instantiation). */
   begin(): void {
+    if (!this.#dirty && !this.#truncated) return;
     this.#chunks = [[], []];
     this.#sizes = [0, 0];
     this.#truncated = false;
+    this.#dirty = false;
   }
 
   end(): CapturedOutput {
+    if (!this.#dirty && !this.#truncated) return { stdout: EMPTY, stderr: EMPTY, truncated: false };
     const out = { stdout: concat(this.#chunks[0]), stderr: concat(this.#chunks[1]), truncated: this.#truncated };
     this.begin();
     return out;
@@ -51,6 +59,7 @@ export class StdioCapture {
 }
 
 function concat(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 0) return EMPTY;
   if (chunks.length === 1) return chunks[0]!;
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
   let at = 0;

@@ -8,6 +8,7 @@ import { runIncomingHandler, type PlainResponse } from '../http/incoming.js';
 import type { PlainRequest } from '../http/types.js';
 import type { CallStats, Invocation } from '../invoke/function.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../runtime.js';
+import { Metrics } from '../http/metrics.js';
 import { fromWire, WorkerCrashedError } from './errors.js';
 import type { FromWorker, ToWorker, WorkerFunctionOptions, WorkerInit } from './protocol.js';
 
@@ -58,6 +59,8 @@ export class WorkerRuntime {
   #maxPending: number;
   /** Workers replaced after dying. */
   crashes = 0;
+  /** Per-function calls, latencies (as seen by the caller, queueing included), cold starts, errors. */
+  readonly metrics = new Metrics();
 
   constructor(readonly options: WorkerRuntimeOptions = {}) {
     const n = options.workers ?? availableParallelism();
@@ -202,9 +205,21 @@ export class WorkerFunction {
 
   /** Calls an export; resolves to its value, captured output and stats. Arguments are structured-cloned. */
   async invoke<T = unknown>(exportName: string, args: unknown[] = []): Promise<Invocation<T>> {
-    if (this.#local) return this.#local.invoke(exportName, args) as Promise<Invocation<T>>;
-    const r = await this.#owner.dispatch(this.#home, { op: 'invoke', id: 0, name: this.name, exportName, args });
-    return { value: r.value as T, stdout: r.stdout ?? new Uint8Array(), stderr: r.stderr ?? new Uint8Array(), truncated: r.truncated ?? false, stats: r.stats as CallStats };
+    const t0 = performance.now();
+    try {
+      let result: Invocation<T>;
+      if (this.#local) {
+        result = await (this.#local.invoke(exportName, args) as Promise<Invocation<T>>);
+      } else {
+        const r = await this.#owner.dispatch(this.#home, { op: 'invoke', id: 0, name: this.name, exportName, args });
+        result = { value: r.value as T, stdout: r.stdout ?? new Uint8Array(), stderr: r.stderr ?? new Uint8Array(), truncated: r.truncated ?? false, stats: r.stats as CallStats };
+      }
+      this.#owner.metrics.record(this.name, performance.now() - t0, result.stats.coldStart);
+      return result;
+    } catch (err) {
+      this.#owner.metrics.record(this.name, performance.now() - t0, false, (err as { code?: string }).code ?? 'INTERNAL');
+      throw err;
+    }
   }
 
   /** Serves one wasi:http request in a worker (used by the HTTP server). */

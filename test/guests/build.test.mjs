@@ -11,6 +11,7 @@ import { isComponent } from '../../guests/_build/component.mjs';
 import { root, distDir } from './instantiate.mjs';
 
 const guestsDir = join(root, 'guests');
+const quiet = { log: () => {} };
 
 /** The contract: world-level imports/exports each guest's component must show. */
 const EXPECTED = {
@@ -59,7 +60,7 @@ async function worldItems(bytes) {
 }
 
 test('every guest builds into a component with exactly the expected imports and exports', async () => {
-  await buildGuests({ only: Object.keys(EXPECTED) });
+  await buildGuests({ only: Object.keys(EXPECTED), ...quiet });
   for (const [name, items] of Object.entries(EXPECTED)) {
     const bytes = readFileSync(join(distDir, `${name}.wasm`));
     assert.ok(isComponent(bytes), `${name}.wasm is a component`);
@@ -70,7 +71,7 @@ test('every guest builds into a component with exactly the expected imports and 
 test('a rebuild with nothing changed is a no-op', async () => {
   const before = Object.keys(EXPECTED).map((n) => statSync(join(distDir, `${n}.wasm`)).mtimeMs);
   const t0 = performance.now();
-  const { built, upToDate } = await buildGuests({ only: Object.keys(EXPECTED) });
+  const { built, upToDate } = await buildGuests({ only: Object.keys(EXPECTED), ...quiet });
   console.log(`    no-op rebuild of ${upToDate.length} guests: ${(performance.now() - t0).toFixed(0)} ms`);
   assert.equal(built, []);
   for (const name of Object.keys(EXPECTED)) assert.ok(upToDate.includes(name), name);
@@ -85,7 +86,7 @@ function scratchGuests(names) {
 }
 
 const scratch = scratchGuests(['hello', 'wat-add']);
-const builtIn = async (options) => (await buildGuests({ sourceDir: scratch, ...options })).built.sort();
+const builtIn = async (options) => (await buildGuests({ sourceDir: scratch, ...quiet, ...options })).built.sort();
 
 test('incremental: an edit rebuilds only the guests that depend on the edited file', async () => {
   assert.equal(await builtIn(), ['hello', 'wat-add']);
@@ -99,11 +100,30 @@ test('incremental: an edit rebuilds only the guests that depend on the edited fi
   assert.equal(await builtIn({ force: true, only: ['wat-add'] }), ['wat-add'], 'force rebuilds what is up to date');
 });
 
+test('interface exports: AS spells the interface path, with or without its version', async () => {
+  mkdirSync(join(scratch, 'iface'));
+  writeFileSync(join(scratch, 'iface', 'world.wit'), [
+    'package sfirt:iface@0.2.0;',
+    'interface api { ping: func(x: u32) -> u32; }',
+    'interface other { pong: func() -> string; }',
+    'world iface { export api; export other; }',
+  ].join('\n'));
+  writeFileSync(join(scratch, 'iface', 'index.ts'), [
+    'export { cabi_realloc } from "../_lib/abi";',
+    'import { returnBuffer } from "../_lib/abi";',
+    'export function sfirt_iface_api_ping(x: u32): u32 { return x + 1; }',
+    'export function sfirt_iface_other_0_2_0_pong(): usize { return returnBuffer(0, 0); }',
+  ].join('\n'));
+  assert.equal(await builtIn({ only: ['iface'] }), ['iface']);
+  const items = await worldItems(readFileSync(join(scratch, 'dist', 'iface.wasm')));
+  assert.equal(items, ['export sfirt:iface/api@0.2.0;', 'export sfirt:iface/other@0.2.0;']);
+});
+
 test('failures name the guest and the cause, and do not stop the other guests', async () => {
   appendFileSync(join(scratch, 'wat-add', 'component.wat'), '\n;; edited again\n');
   mkdirSync(join(scratch, 'bad-wat'));
   writeFileSync(join(scratch, 'bad-wat', 'component.wat'), '(component (export "x" (func $missing)))');
-  const err = await buildGuests({ sourceDir: scratch }).then(() => null, (e) => e);
+  const err = await buildGuests({ sourceDir: scratch, ...quiet }).then(() => null, (e) => e);
   assert.instance(err, Error);
   assert.match(err.message, 'guest bad-wat');
   assert.not.match(err.message, 'guest wat-add');
@@ -114,7 +134,7 @@ test('failures name the guest and the cause, and do not stop the other guests', 
   mkdirSync(join(scratch, 'typo'));
   writeFileSync(join(scratch, 'typo', 'world.wit'), 'package sfirt:typo;\nworld typo { export greet: func() -> u32; }\n');
   writeFileSync(join(scratch, 'typo', 'index.ts'), 'export function gret(): u32 { return 1; }\n');
-  const typo = await buildGuests({ sourceDir: scratch, only: ['typo'] }).then(() => null, (e) => e);
+  const typo = await buildGuests({ sourceDir: scratch, only: ['typo'], ...quiet }).then(() => null, (e) => e);
   assert.match(typo.message, /guest typo: .*gret.*greet/s);
 });
 

@@ -105,6 +105,18 @@ test('the 224×224 guest classifies on both backends with the same label', async
   assert.is(ra.val.probabilities.length, 1000);
 });
 
+test('inference counts toward the caller\'s deadline', async () => {
+  const img = new Uint8Array(224 * 224 * 3);
+  const warm = await rt.load('c224-warm', guest('classifier224'));
+  assert.is((await warm.call('classify', img)).tag, 'ok'); // the model is now loaded in the engine
+  const tight = await rt.load('c224-tight', guest('classifier224'), { limits: { timeoutMs: 2 } });
+  const t0 = performance.now();
+  const err = await tight.call('classify', img).catch((e) => e);
+  assert.is(err.code, 'DEADLINE_EXCEEDED', String(err));
+  console.log(`  224×224 inference under a 2 ms deadline stopped after ${(performance.now() - t0).toFixed(1)} ms`);
+  assert.is((await warm.call('classify', img)).tag, 'ok');
+});
+
 test('missing backend module is BACKEND_UNAVAILABLE, not a crash', async () => {
   // Simulated through the nn host's loader hook (the package may be installed here).
   const { createWasiNn } = await import('../../dist/nn/wasi-nn.js');

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { request } from 'undici';
+import { createServer } from 'node:http';
 import { createWorkerRuntime } from '../../dist/workers/worker-runtime.js';
 import { serve } from '../../dist/http/serve.js';
 
@@ -43,6 +44,7 @@ test('a worker that dies fails its in-flight calls with WORKER_CRASHED and is re
     assert.is(e.name, 'WorkerCrashedError');
   }
   assert.is(wr.crashes, 1);
+  assert.is(wr.metrics.snapshot().spin.errorsByCode.WORKER_CRASHED, 1);
   // The replacement reloads every function; calls keep working on all workers.
   const out = await Promise.all(Array.from({ length: 20 }, (_, i) => hello.call('greet', `r${i}`)));
   assert.is(out[19], 'Hello, r19!');
@@ -54,6 +56,22 @@ test('wasi:http components are served from workers', async () => {
   assert.is(r.statusCode, 200);
   assert.is(await r.body.text(), 'Hello, W! POST /x body=3 bytes\nhey');
   await srv.close();
+});
+
+test('outgoing HTTP from a guest in a worker goes through its policy', async () => {
+  // The upstream lives in this thread: the worker's call blocks the worker, not us.
+  const up = createServer((req, res) => res.end(`up ${req.url}`));
+  await new Promise((r) => up.listen(0, '127.0.0.1', r));
+  const port = up.address().port;
+  await wr.load('http-out', guest('http-hello'), { http: { outgoing: { allowedHosts: [`127.0.0.1:${port}`] } } });
+  const srv = await serve(wr, { routes: [{ method: 'GET', path: '/fetch/*', function: 'http-out', kind: 'wasi-http' }] });
+  let r = await request(`${srv.url}/fetch/127.0.0.1:${port}/a`);
+  assert.is(await r.body.text(), 'fetched 200: up /a');
+  r = await request(`${srv.url}/fetch/localhost:${port}/a`);
+  assert.is(r.statusCode, 502);
+  assert.is(await r.body.text(), 'error HTTP-request-denied');
+  await srv.close();
+  up.close();
 });
 
 test('workers: 0 runs in this thread with the same API', async () => {

@@ -4,12 +4,13 @@ import { processBackend } from './process.mjs';
 import { bubblewrapBackend } from './bubblewrap.mjs';
 import { crunBackend, runcBackend, gvisorBackend } from './oci.mjs';
 import { vmBackend, vmSerialBackend } from './vm.mjs';
+import { wasmBackend, wasmFromNothingBackend, wasmNativeNnBackend } from './wasm.mjs';
 
 /**
  * Every backend; those marked `optIn` (vm-serial) run only when named.
  * @type {import('../backend.mjs').Backend[]}
  */
-export const ALL_BACKENDS = [nativeBackend, processBackend, bubblewrapBackend, crunBackend, runcBackend, gvisorBackend, vmBackend, vmSerialBackend];
+export const ALL_BACKENDS = [nativeBackend, wasmBackend, wasmNativeNnBackend, wasmFromNothingBackend, processBackend, bubblewrapBackend, crunBackend, runcBackend, gvisorBackend, vmBackend, vmSerialBackend];
 
 /** Looks backends up by name; throws on an unknown name. */
 export function backendsByName(names) {

@@ -38,8 +38,7 @@ function ociCommand(runtime, id) {
 function forceDelete(runtime, id) {
   const root = join(OCI_STATE, runtime);
   const binary = which(runtime === 'gvisor' ? 'runsc' : runtime) ?? runtime;
-  const args = runtime === 'gvisor' ? ['--root', root, 'delete', '--force', id] : ['--root', root, 'delete', '--force', id];
-  spawnSync(binary, args, { env: CLEAN_ENV, stdio: 'ignore', timeout: 10000 });
+  spawnSync(binary, ['--root', root, 'delete', '--force', id], { env: CLEAN_ENV, stdio: 'ignore', timeout: 10000 });
 }
 
 /**

@@ -1,5 +1,6 @@
-// `vm`: the function in a QEMU microvm guest (Debian cloud kernel, initramfs with busybox, node,
-// onnxruntime-node and the model), requests and responses over the serial console.
+// `vm` / `vm-serial`: the function in a QEMU microvm guest (Debian cloud kernel, initramfs with
+// busybox, node, onnxruntime-node and the model), requests and responses over a virtio-console
+// (`vm`) or the emulated 8250 serial line (`vm-serial`).
 // Software-emulated (TCG): this machine's KVM is PVM and cannot run stock guest kernels
 // (PLATFORM.md), so every guest instruction is translated — numbers are far slower than a
 // hardware-virtualised microVM and must not be read as "VM cost".
@@ -11,7 +12,7 @@ import { which } from '../probe.mjs';
 
 /** Firecracker's published boot time to guest user space (hardware virtualisation), for reference only. */
 export const FIRECRACKER_PUBLISHED_BOOT_MS = 125;
-/** Printed by the guest's /init once the serial line is raw and echo-free (see setup.mjs). */
+/** Printed by the guest's /init once its console is raw and echo-free (see setup.mjs). */
 export const GUEST_UP_LINE = 'sfirt-guest-up';
 /** Guest memory: the 150 MB initramfs is unpacked into RAM, then node + onnxruntime run. */
 const GUEST_MEMORY = '768M';

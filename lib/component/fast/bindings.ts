@@ -4,7 +4,7 @@
  * turns a `canon lower` into a factory of core-callable trampolines around a host function.
  * Per instance, only the small closures binding them to that instance's memory are created.
  */
-import { codecOf, scalarFunctions, view, type Codec, type MemoryContext } from './codec.js';
+import { codecOf, scalarFunctions, type Codec, type MemoryContext } from './codec.js';
 import type { FuncType, ValType } from './types.js';
 
 const MAX_FLAT_PARAMS = 16;
@@ -206,4 +206,3 @@ export function compileImport(type: FuncType): (b: ImportBinding) => (...coreArg
   };
 }
 
-export { view };

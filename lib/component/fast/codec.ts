@@ -45,6 +45,7 @@ function realloc(cx: MemoryContext, align: number, size: number): number {
   return cx.realloc(0, 0, align, size);
 }
 
+/** `n` rounded up to a multiple of `align`. */
 export function alignTo(n: number, align: number): number {
   return Math.ceil(n / align) * align;
 }

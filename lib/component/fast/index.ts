@@ -63,6 +63,15 @@ export async function buildFastGlue(bytes: Uint8Array, options: { transform?: Co
   return createFastGlue(plan, modules);
 }
 
+/**
+ * The file name jco's `transpile` gives the core module at `index` of `Plan.modules`
+ * (`component.core.wasm`, `component.core2.wasm`, ...): jco numbers them in binary order, so the
+ * runtime can hand the modules it already compiled from jco's output to `createFastGlue`.
+ */
+export function jcoCoreModuleName(index: number): string {
+  return `component.core${index === 0 ? '' : index + 1}.wasm`;
+}
+
 const defaultInstantiateCore: InstantiateCore = (module, importObject) => new WebAssembly.Instance(module, importObject);
 
 /** Where a per-instance option set gets its memory and realloc from. */
@@ -93,7 +102,7 @@ export function createFastGlue(plan: Plan, modules: WebAssembly.Module[]): FastG
   };
 
   const lifts = plan.lifts.map((l) => ({ ...l, make: compileExport(l.type), cx: contextOf(l) }));
-  const lowers = plan.lowers.map((l) => ({ ...l, make: compileImport(l.type), cx: contextOf(l), js: camelCase(l.name) }));
+  const lowers = plan.lowers.map((l) => ({ ...l, make: compileImport(l.type), cx: contextOf(l), js: l.jsName }));
   const contextsAfterStep: number[][] = plan.steps.map(() => []);
   const contextsUpFront: number[] = [];
   contexts.forEach((c, i) => (c.readyAfter < 0 ? contextsUpFront : contextsAfterStep[c.readyAfter]!).push(i));
@@ -143,9 +152,9 @@ export function createFastGlue(plan: Plan, modules: WebAssembly.Module[]): FastG
       for (const i of contextsAfterStep[s]!) fill(i);
     }
     const state: InstanceState = { trapped: false };
-    const fns = new Map<number, unknown>();
+    const fns: unknown[] = new Array(lifts.length);
     const fnOf = (id: number) => {
-      let f = fns.get(id);
+      let f = fns[id];
       if (!f) {
         const l = lifts[id]!;
         const binding: ExportBinding = {
@@ -153,8 +162,7 @@ export function createFastGlue(plan: Plan, modules: WebAssembly.Module[]): FastG
           core: resolve(l.core) as ExportBinding['core'],
           postReturn: l.postReturn ? (resolve(l.postReturn) as ExportBinding['postReturn']) : undefined,
         };
-        f = l.make(binding);
-        fns.set(id, f);
+        f = fns[id] = l.make(binding);
       }
       return f;
     };

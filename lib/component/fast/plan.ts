@@ -6,7 +6,7 @@
  */
 import type { Alias, CanonOptions, Decl, Definition, ExternDesc, ParsedComponent, Sort, TypeDef, ValTypeRef } from './parse.js';
 import { Unsupported } from './reader.js';
-import type { FuncType, ValType } from './types.js';
+import { camelCase, type FuncType, type ValType } from './types.js';
 
 /** Where a per-instance core item (function, memory, table, global) comes from. */
 export type CoreItem =
@@ -37,10 +37,12 @@ export interface Lift extends ResolvedOptions {
   type: FuncType;
 }
 
-/** A `canon lower` of a host import: a core function calling `imports[key][camel(name)]`. */
+/** A `canon lower` of a host import: a core function calling `imports[key][jsName]`. */
 export interface Lower extends ResolvedOptions {
   key: string;
   name: string;
+  /** The property jco reads: the camelCase function name, or `default` for a world-level function. */
+  jsName: string;
   type: FuncType;
 }
 
@@ -67,7 +69,7 @@ type TypeEntry =
   | { k: 'component' }
   | { k: 'resource' };
 
-type FuncItem = { k: 'lift'; id: number } | { k: 'host'; key: string; name: string; type: FuncType };
+type FuncItem = { k: 'lift'; id: number } | { k: 'host'; key: string; name: string; jsName: string; type: FuncType };
 type InstItem =
   | { k: 'import'; key: string; exports: Map<string, TypeEntry> }
   | { k: 'exports'; items: Map<string, Item> };
@@ -244,7 +246,7 @@ export function buildPlan(parsed: ParsedComponent): Plan {
       if (inst.k === 'import') {
         const e = inst.exports.get(target.name);
         if (!e) throw new Unsupported(`import ${inst.key} has no export ${target.name}`);
-        if (sort === 'func' && e.k === 'func') scope.funcs.push({ k: 'host', key: inst.key, name: target.name, type: e.f });
+        if (sort === 'func' && e.k === 'func') scope.funcs.push({ k: 'host', key: inst.key, name: target.name, jsName: camelCase(target.name), type: e.f });
         else if (sort === 'type') scope.types.push(e);
         else throw new Unsupported(`alias of ${sort} ${target.name} from an imported instance`);
         return;
@@ -322,7 +324,7 @@ export function buildPlan(parsed: ParsedComponent): Plan {
           const f = at(scope.funcs, d.func, 'func');
           if (f.k !== 'host') throw new Unsupported('lowering a function lifted by this component (needs a fused adapter)');
           if (opts.postReturn) throw new Unsupported('post-return on canon lower');
-          const id = plan.lowers.push({ key: f.key, name: f.name, type: f.type, ...opts }) - 1;
+          const id = plan.lowers.push({ key: f.key, name: f.name, jsName: f.jsName, type: f.type, ...opts }) - 1;
           scope.coreFuncs.push({ k: 'lower', id });
         }
         return;
@@ -341,6 +343,11 @@ export function buildPlan(parsed: ParsedComponent): Plan {
           const key = importKey(d.name);
           plan.imports.push(key);
           scope.instances.push({ k: 'import', key, exports: e.exports });
+        } else if (d.desc.k === 'func' && e.k === 'func') {
+          // A world-level function: jco reads `imports[name].default`.
+          const key = importKey(d.name);
+          plan.imports.push(key);
+          scope.funcs.push({ k: 'host', key, name: d.name, jsName: 'default', type: e.f });
         } else if (d.desc.k === 'type') scope.types.push(e);
         else throw new Unsupported(`top-level ${d.desc.k} import ${d.name}`);
         return;

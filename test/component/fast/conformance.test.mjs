@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isDeepStrictEqual, inspect } from 'node:util';
-import { buildFastGlue, planComponent } from '../../../dist/component/fast/index.js';
+import { buildFastGlue, planComponent, jcoCoreModuleName } from '../../../dist/component/fast/index.js';
 import { camelCase } from '../../../dist/component/fast/types.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -25,7 +25,7 @@ function rng(seed) {
   return () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s / 4294967296; };
 }
 const int = (r, lo, hi) => lo + Math.floor(r() * (hi - lo + 1));
-const STRINGS = ['', 'a', 'hello', 'wörld', '🌍 emoji', 'key-1', 'x'.repeat(40), 'ünïcødé ✓'];
+const STRINGS = ['', 'a', 'hello', 'wörld', '🌍 emoji', 'key-1', 'x'.repeat(40), 'ünïcødé ✓', ' padded ', 'two\nlines\n'];
 
 function randomValue(r, t) {
   switch (t.kind) {
@@ -96,7 +96,9 @@ async function jcoInstantiator(bytes, name) {
   const modules = new Map();
   for (const [f, content] of Object.entries(out.files)) if (f.endsWith('.wasm')) modules.set(f, new WebAssembly.Module(content));
   const { instantiate } = await import(pathToFileURL(file).href);
-  return (imports) => instantiate((n) => modules.get(n), imports);
+  const instantiator = (imports) => instantiate((n) => modules.get(n), imports);
+  instantiator.files = out.files;
+  return instantiator;
 }
 
 /** Every callable export as [path, WIT function type], in a stable order. */
@@ -133,6 +135,12 @@ for (const [origin, path] of candidates) {
     const fast = await buildFastGlue(bytes);
     assert.ok(!('unsupported' in fast), 'planned but not built');
     const jcoInstantiate = await jcoInstantiator(bytes, name);
+    // jco numbers core modules in binary order (component.core.wasm, component.core2.wasm, ...):
+    // the runtime may reuse the modules it compiled from jco's output for the fast path.
+    plan.modules.forEach((m, i) => {
+      const jcoName = jcoCoreModuleName(i);
+      assert.ok(Buffer.from(m).equals(Buffer.from(jcoInstantiate.files[jcoName] ?? [])), `core module ${i} is not jco's ${jcoName}`);
+    });
     const exports = callables(plan);
     const r = rng(0x5f1 ^ bytes.length);
     const logFast = [];

@@ -144,7 +144,7 @@ function rng(seed) {
   return () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s / 4294967296; };
 }
 const int = (r, lo, hi) => lo + Math.floor(r() * (hi - lo + 1));
-const STRINGS = ['', 'a', 'hello', 'wörld', '🌍 emoji', 'x'.repeat(70), 'ünïcødé ✓'];
+const STRINGS = ['', 'a', 'hello', 'wörld', '🌍 emoji', 'x'.repeat(70), 'ünïcødé ✓', ' padded ', 'tab\t\n'];
 
 function value(r, t) {
   switch (t.kind) {
@@ -263,10 +263,51 @@ test('every WIT value type round-trips identically through fast glue and jco glu
       if (!isDeepStrictEqual(kindOf(ra), kindOf(rb))) mismatches.push(`f${i} ${shortType(t)} (${inspect(x)}): fast ${inspect(ra, { breakLength: Infinity, maxArrayLength: 4 })} / jco ${inspect(rb, { breakLength: Infinity, maxArrayLength: 4 })}`);
     }
   });
+  // Wrong-shaped values returned by the host: lowering them into the guest must fail (or coerce)
+  // alike, and leave each instance equally usable afterwards.
+  let hostile;
+  const badHost = () => ({ 'test:types/host': Object.fromEntries(TYPES.map((_, i) => [`f${i}`, () => hostile])) });
+  const a2 = fast.instantiate(badHost());
+  const b2 = instantiate((n) => modules.get(n), badHost());
+  TYPES.forEach((t, i) => {
+    for (const h of HOSTILE) {
+      hostile = h;
+      const x = value(r, t);
+      const ra = outcome(() => a2[`f${i}`](x));
+      const rb = outcome(() => b2[`f${i}`](x));
+      calls++;
+      if (!isDeepStrictEqual(kindOf(ra), kindOf(rb))) mismatches.push(`host→guest f${i} ${shortType(t)} (host returned ${inspect(h)}): fast ${inspect(ra, { breakLength: Infinity, maxArrayLength: 4 })} / jco ${inspect(rb, { breakLength: Infinity, maxArrayLength: 4 })}`);
+    }
+  });
   assert.equal(mismatches, [], mismatches.join('\n'));
   const firstDiff = logFast.findIndex((c, k) => !isDeepStrictEqual(c, logJco[k]));
   assert.ok(firstDiff < 0 && logFast.length === logJco.length, `host calls differ after wrong-shaped values, first at #${firstDiff}: fast ${inspect(logFast[firstDiff])} / jco ${inspect(logJco[firstDiff])}`);
   console.log(`fast-glue types: ${TYPES.length} types × (12 random + ${HOSTILE.length} wrong-shaped) values, ${calls} calls, identical to jco`);
+});
+
+test('world-level function imports are read from `imports[name].default`, as jco does', async () => {
+  const jco = await import('@bytecodealliance/jco');
+  const bytes = await jco.parse(`(component
+    (import "host-fn" (func $h (param "x" u32) (result u32)))
+    (core func $low (canon lower (func $h)))
+    (core module $m (import "i" "h" (func $h (param i32) (result i32))) (func (export "f") (param i32) (result i32) local.get 0 call $h))
+    (core instance $i (instantiate $m (with "i" (instance (export "h" (func $low))))))
+    (func $f (param "x" u32) (result u32) (canon lift (core func $i "f")))
+    (export "call-it" (func $f)))`);
+  const fast = await buildFastGlue(bytes);
+  assert.ok(!('unsupported' in fast), fast.unsupported);
+  assert.equal(fast.imports, ['host-fn']);
+  const out = await jco.transpile(bytes, { name: 'component', instantiation: { tag: 'sync' }, noTypescript: true });
+  writeFileSync(join(tmp, 'world-fn.mjs'), out.files['component.js']);
+  const { instantiate } = await import(pathToFileURL(join(tmp, 'world-fn.mjs')).href);
+  const modules = new Map(Object.entries(out.files).filter(([f]) => f.endsWith('.wasm')).map(([f, c]) => [f, new WebAssembly.Module(c)]));
+  const seen = [[], []];
+  const hostOf = (log) => ({ 'host-fn': { default: (x) => { log.push(x); return x * 3 + 1; } } });
+  const a = fast.instantiate(hostOf(seen[0]));
+  const b = instantiate((n) => modules.get(n), hostOf(seen[1]));
+  for (const x of [0, 1, 7, 2 ** 31, 2 ** 32 - 1, -5, 1.5, 'q']) assert.equal(outcome(() => a.callIt(x)), outcome(() => b.callIt(x)));
+  assert.equal(seen[0], seen[1]);
+  assert.is(seen[0].length, 8);
 });
 
 test.after(() => rmSync(tmp, { recursive: true, force: true }));

@@ -1,0 +1,66 @@
+// Pool-level metrics of the `instantiate` suite, all on the same component (the `compute` guest),
+// measured side by side in one process: the bare core instantiation (the floor), our pool miss
+// (cold start, call() → result of a trivial export), our pool hit, and RSS of 10,000 live instances.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createRuntime } from '../../dist/index.js';
+import { median, quantile, sampleAsync, timeSync } from './stats.mjs';
+
+const guest = (name) => fileURLToPath(new URL(`../../guests/dist/${name}.wasm`, import.meta.url));
+
+/** The component's main core module (the one exporting `noop`), compiled, as the floor's subject. */
+async function mainCoreModule(fn) {
+  const { transpile } = await import('@bytecodealliance/jco');
+  const out = await transpile(readFileSync(guest('compute')), { name: 'c', instantiation: { tag: 'sync' }, noTypescript: true });
+  for (const [name, bytes] of Object.entries(out.files)) {
+    if (!name.endsWith('.wasm')) continue;
+    const module = new WebAssembly.Module(bytes);
+    if (WebAssembly.Module.exports(module).some((e) => e.name === 'noop')) return module;
+  }
+  throw new Error('no core module exports noop');
+}
+
+export async function poolMetrics({ quick, log }) {
+  const n = quick ? 2000 : 10000;
+  const rt = createRuntime();
+  const cold = await rt.load('cold', guest('compute'), { pool: { mode: 'fresh', min: 0 } });
+  const warm = await rt.load('warm', guest('compute'), { pool: { mode: 'reuse', min: 1 } });
+  const module = await mainCoreModule();
+  const bareInstance = new WebAssembly.Instance(module, {});
+  const bareNoop = bareInstance.exports.noop;
+
+  log(`instantiate: cold/warm/bare, ${n} samples each, interleaved`);
+  const samples = { bare: [], cold: [], warm: [] };
+  const rounds = 10;
+  for (let r = 0; r < rounds; r++) {
+    samples.bare.push(timeSync(() => new WebAssembly.Instance(module, {}), n / rounds, 20));
+    samples.cold.push(...(await sampleAsync(() => cold.call('noop'), n / rounds)));
+    samples.warm.push(...(await sampleAsync(() => warm.call('noop'), n / rounds)));
+  }
+  const bareCall = timeSync(() => bareNoop(), 200_000, 1000);
+  const metrics = {
+    pool_bare_instance_us: median(samples.bare),
+    cold_start_p50_us: median(samples.cold),
+    cold_start_p99_us: quantile(samples.cold, 0.99),
+    warm_call_p50_us: median(samples.warm),
+    bare_call_us: bareCall,
+  };
+  metrics.cold_start_ratio_vs_bare = metrics.cold_start_p50_us / metrics.pool_bare_instance_us;
+  metrics.warm_call_overhead_us = metrics.warm_call_p50_us - bareCall;
+  rt.close();
+
+  log('instantiate: RSS with 10,000 live pooled hello instances (child process)');
+  const script = `
+    import { createRuntime } from ${JSON.stringify(new URL('../../dist/index.js', import.meta.url).href)};
+    const rt = createRuntime();
+    const before = process.memoryUsage().rss;
+    const fn = await rt.load('hello', ${JSON.stringify(guest('hello'))}, { pool: { mode: 'reuse', min: 10000, max: 10000 } });
+    if (fn.pool.idleCount !== 10000) throw new Error('pool holds ' + fn.pool.idleCount);
+    if ((await fn.call('greet', 'x')) !== 'Hello, x!') throw new Error('bad result');
+    globalThis.gc?.();
+    console.log(JSON.stringify({ before, after: process.memoryUsage().rss }));`;
+  const { after } = JSON.parse(execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 1 << 20 }));
+  metrics.live_instances_10k_rss_mib = after / 2 ** 20;
+  return metrics;
+}

@@ -1,0 +1,10 @@
+// HTTP: serving functions (simple and wasi:http), outgoing HTTP for guests, metrics.
+export { serve, createHandler, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_INFLIGHT, type ServeOptions, type HandlerOptions, type HttpServer, type HttpHandler, type FunctionSource, type ServableFunction } from './serve.js';
+export type { Route } from './routes.js';
+export { wasiHttpImports, type WasiHttpOptions } from './imports.js';
+export { DEFAULT_OUTGOING, type OutgoingHttpPolicy } from './outgoing-policy.js';
+export type { OutgoingStats } from './outgoing-handler.js';
+export { Metrics, LATENCY_WINDOW, type FunctionMetrics } from './metrics.js';
+export { errorResponse, RETRY_AFTER_SECONDS, type ErrorResponse } from './status.js';
+export { runIncomingHandler, INCOMING_HANDLER_EXPORT, type PlainResponse } from './incoming.js';
+export type { PlainRequest } from './types.js';

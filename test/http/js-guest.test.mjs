@@ -1,0 +1,33 @@
+// A wasi:http component from a third-party toolchain (componentize-js / StarlingMonkey, as Spin's
+// JS SDK uses) served unchanged. Its build takes ~100 s, so it is opt-in:
+//   node guests/http-hello/js/build.mjs
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { createRuntime } from '../../dist/index.js';
+import { serve } from '../../dist/http/serve.js';
+import { wasiHttpImports } from '../../dist/http/imports.js';
+
+const wasm = fileURLToPath(new URL('../../guests/http-hello/js/http-hello-js.wasm', import.meta.url));
+if (!existsSync(wasm)) {
+  console.log(`skipping: ${wasm} is not built (node guests/http-hello/js/build.mjs, ~100 s)`);
+} else {
+  const rt = createRuntime();
+  // Spin and `wasmtime serve` give every request a fresh instance; StarlingMonkey relies on it.
+  await rt.load('js', wasm, { pool: { mode: 'fresh', min: 1 }, imports: wasiHttpImports() });
+  const srv = await serve(rt, { routes: [{ method: '*', path: '/*', function: 'js', kind: 'wasi-http' }] });
+
+  test('a StarlingMonkey fetch-event component answers with its own status, headers and body', async () => {
+    for (const [path, status] of [['/a?x=1', 200], ['/teapot', 418], ['/b', 200]]) {
+      const r = await request(srv.url + path, { method: 'POST', body: 'ping', headers: { 'x-name': 'Spin' } });
+      assert.is(r.statusCode, status);
+      assert.is(r.headers['x-guest'], 'http-hello-js');
+      assert.is(await r.body.text(), `Hello from JS, Spin! POST ${path} body=ping`);
+    }
+  });
+
+  test.after(async () => { await srv.close(); rt.close(); });
+}
+test.run();
