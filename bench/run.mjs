@@ -12,7 +12,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const json = args.includes('--json');
-const suites = readdirSync(here).filter((f) => f.endsWith('.mjs') && !['run.mjs', 'demo.mjs', 'util.mjs'].includes(f)).map((f) => f.slice(0, -4));
+const suites = readdirSync(here).filter((f) => f.endsWith('.mjs') && !['run.mjs', 'demo.mjs', 'limits-rewrite.mjs'].includes(f)).map((f) => f.slice(0, -4));
 const suite = args.find((a) => !a.startsWith('--'));
 if (!suite || !suites.includes(suite)) {
   console.error(`usage: npm run bench -- <suite> [--quick] [--json]\nsuites: ${suites.join(', ')}`);

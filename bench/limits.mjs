@@ -1,0 +1,71 @@
+// `npm run bench -- limits`: the cost and precision of the limits.
+// - fuel overhead on the real CPU-bound guest (guests/compute, AssemblyScript): the same component
+//   through our fast glue with its core module metered vs not, side by side, interleaved, median
+//   of per-round ratios; plus the hand-written kernels, deadline overshoot and rewrite throughput
+//   from bench/limits-rewrite.mjs.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { buildFastGlue } from '../dist/component/fast/index.js';
+import { instrumentModule } from '../dist/instrument/index.js';
+import { Meter } from '../dist/limits/index.js';
+import { runLimitsBench } from './limits-rewrite.mjs';
+import { median } from './lib/stats.mjs';
+
+const computeBytes = readFileSync(fileURLToPath(new URL('../guests/dist/compute.wasm', import.meta.url)));
+
+/** Bench-sized calls of the compute guest (guests/README.md), each ~10–50 ms. */
+const CALLS = {
+  fib: (g) => g.fibRec(27),
+  sort: (g) => g.sort(100_000, 1),
+  matmul: (g) => g.matmul(120, 1),
+  hash: (g, data) => g.hash(data, 8),
+};
+
+async function guestOverhead({ quick, log }) {
+  setFlagsFromString('--no-liftoff'); // both builds straight to TurboFan: compare steady-state code
+  const plainGlue = await buildFastGlue(computeBytes);
+  const meteredGlue = await buildFastGlue(computeBytes, { transform: (b) => instrumentModule(b, { meter: true }).bytes });
+  setFlagsFromString('--liftoff');
+  if ('unsupported' in plainGlue || 'unsupported' in meteredGlue) throw new Error('compute guest must take the fast glue');
+  const plain = plainGlue.instantiate({});
+  const meter = new Meter();
+  const metered = meteredGlue.instantiate({}, (m, imports) => new WebAssembly.Instance(m, { ...imports, ...meter.imports }));
+  const data = new Uint8Array(256 * 1024).map((_, i) => (i * 2654435761) >>> 24);
+  const rounds = quick ? 7 : 21;
+  const warmup = quick ? 3 : 6;
+  const metrics = {};
+  for (const [name, call] of Object.entries(CALLS)) {
+    const ratios = [];
+    for (let i = 0; i < rounds + warmup; i++) {
+      let t = performance.now();
+      const a = call(plain, data);
+      const dp = performance.now() - t;
+      meter.start({ deadline: performance.now() + 60_000 }); // the runtime's normal mode: slices + deadline checks
+      t = performance.now();
+      const b = call(metered, data);
+      const dm = performance.now() - t;
+      if (!Object.is(a, b)) throw new Error(`${name}: metered result ${b} differs from ${a}`);
+      if (i >= warmup) ratios.push(dm / dp);
+    }
+    metrics[`fuel_overhead_guest_${name}`] = median(ratios);
+    log(`limits: compute guest ${name}: metered/plain ${metrics[`fuel_overhead_guest_${name}`].toFixed(3)} (fuel used ${meter.fuelUsed})`);
+  }
+  return metrics;
+}
+
+export async function run({ quick = false, log = () => {} } = {}) {
+  const guest = await guestOverhead({ quick, log });
+  const base = runLimitsBench({ quick, log });
+  const metrics = { ...base.metrics, ...guest };
+  // The issue's fuel_overhead_max: the worst ratio over the CPU-bound guests and kernels.
+  metrics.fuel_overhead_max = Math.max(...Object.entries(metrics).filter(([k]) => /^fuel_overhead_(?!max)/.test(k)).map(([, v]) => v));
+  return {
+    metrics,
+    details: base.details,
+    notes: [
+      'fuel_overhead_guest_* = the AssemblyScript compute guest, metered / plain core module, same fast glue; fuel_overhead_<kernel> = hand-written WAT kernels (test/limits/fixtures/cpu-guests.wat)',
+      'fuel_overhead_max = worst of all of them',
+    ],
+  };
+}
