@@ -71,7 +71,9 @@ export class Runtime {
     if (typeof name !== 'string' || !name) throw new InvalidArgumentError('function name must be a non-empty string');
     const { bytes, label } = await readSource(source);
     const limits = normaliseLimits({ ...DEFAULT_LIMITS, ...this.options.defaults?.limits, ...options.limits });
-    const component = await loadComponent(bytes, label, this.cache, limitsTransform(limits), options.glue);
+    const pool = { ...this.options.defaults?.pool, ...options.pool };
+    const reset = pool.mode === 'reset';
+    const component = await loadComponent(bytes, label, this.cache, limitsTransform(limits, reset), options.glue);
     const hostImports = options.imports ?? {};
     const usesNn = component.imports.some((i) => i.startsWith('wasi:nn/'));
     for (const imported of component.imports) {
@@ -92,10 +94,10 @@ export class Runtime {
     };
     const fn = new SfiFunction(name, {
       component, signatures, imports, capture, context,
-      hooks: meterHooks,
+      hooks: meterHooks(reset),
       limits: callLimits(limits, this.#deadline),
       nn,
-      pool: { ...this.options.defaults?.pool, ...options.pool },
+      pool,
     });
     fn.pool.prewarm();
     this.#functions.get(name)?.close();

@@ -5,6 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createRuntime } from '../../dist/index.js';
+import { exportState } from '../../dist/instrument/export-state.js';
+import { collectState, InstanceSnapshot } from '../../dist/pool/snapshot.js';
 import { median, quantile, sampleAsync, timeSync } from './stats.mjs';
 
 const guest = (name) => fileURLToPath(new URL(`../../guests/dist/${name}.wasm`, import.meta.url));
@@ -19,6 +21,40 @@ async function mainCoreModule(fn) {
     if (WebAssembly.Module.exports(module).some((e) => e.name === 'noop')) return module;
   }
   throw new Error('no core module exports noop');
+}
+
+/**
+ * A minimal core module with a memory of `pages` pages, a mutable global, and `dirty()` that
+ * writes one byte of the first page; state exported the way a `reset` pool exports it.
+ */
+function dirtyModule(pages) {
+  const leb = (n) => { const out = []; do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; out.push(b); } while (n); return out; };
+  const section = (id, body) => [id, ...leb(body.length), ...body];
+  const bytes = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, [0x01, 0x60, 0x00, 0x00]),
+    ...section(3, [0x01, 0x00]),
+    ...section(5, [0x01, 0x00, ...leb(pages)]),
+    ...section(6, [0x01, 0x7f, 0x01, 0x41, 0x00, 0x0b]),
+    ...section(7, [0x01, 0x05, ...Buffer.from('dirty'), 0x00, 0x00]),
+    ...section(10, [0x01, 0x09, 0x00, 0x41, 0x00, 0x41, 0x01, 0x36, 0x02, 0x00, 0x0b])];
+  return new WebAssembly.Module(exportState(new Uint8Array(bytes)));
+}
+
+/** µs to restore a snapshot of a `pages`-page memory after one page was dirtied. */
+function resetUs(pages, n) {
+  const instance = new WebAssembly.Instance(dirtyModule(pages), {});
+  const state = { globals: [], tables: [], memories: [] };
+  collectState(instance.exports, state);
+  const snapshot = new InstanceSnapshot(state);
+  const samples = [];
+  for (let i = 0; i < n; i++) {
+    instance.exports.dirty();
+    const t0 = performance.now();
+    if (!snapshot.restore()) throw new Error('restore failed');
+    samples.push((performance.now() - t0) * 1000);
+  }
+  if (new Uint8Array(state.memories[0].buffer)[0] !== 0) throw new Error('restore did not undo the write');
+  return median(samples);
 }
 
 export async function poolMetrics({ quick, log }) {
@@ -49,6 +85,8 @@ export async function poolMetrics({ quick, log }) {
   metrics.cold_start_ratio_vs_bare = metrics.cold_start_p50_us / metrics.pool_bare_instance_us;
   metrics.warm_call_overhead_us = metrics.warm_call_p50_us - bareCall;
   rt.close();
+  metrics.reset_us_64k = resetUs(1, quick ? 2000 : 10000);
+  metrics.reset_us_16m = resetUs(256, quick ? 100 : 500);
 
   log('instantiate: RSS with 10,000 live pooled hello instances (child process)');
   const script = `

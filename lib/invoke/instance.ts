@@ -1,5 +1,6 @@
 import type { LoadedComponent } from '../component/loader.js';
 import type { Meter } from '../limits/index.js';
+import { collectState, InstanceSnapshot, type InstanceState } from '../pool/snapshot.js';
 
 /** Per-instance hooks the limits layer adds to every core module's imports. */
 export interface InstanceHooks {
@@ -7,6 +8,8 @@ export interface InstanceHooks {
   imports?: WebAssembly.Imports;
   /** The instance's fuel/deadline meter, when its core modules are metered. */
   meter?: Meter;
+  /** Snapshot the state exports after instantiation, for pool mode `reset`. */
+  snapshot?: boolean;
 }
 
 /** One live instantiation of a component: jco's export object plus the memories it created. */
@@ -24,6 +27,8 @@ export class ComponentInstance {
     readonly hooks: InstanceHooks,
     /** Microseconds spent instantiating. */
     readonly instantiateUs: number,
+    /** Post-initialisation state, when the pool resets instances between calls. */
+    readonly snapshot?: InstanceSnapshot,
   ) {}
 
   /** Total bytes of every linear memory the instance owns. */
@@ -38,14 +43,17 @@ export class ComponentInstance {
 export function instantiateComponent(component: LoadedComponent, imports: Record<string, object>, hooks: InstanceHooks = {}): ComponentInstance {
   const t0 = performance.now();
   const memories: WebAssembly.Memory[] = [];
+  const state: InstanceState | undefined = hooks.snapshot ? { globals: [], tables: [], memories: [] } : undefined;
   const extra = hooks.imports;
   const instantiateCore = (module: WebAssembly.Module, importObject?: WebAssembly.Imports) => {
     const instance = new WebAssembly.Instance(module, extra ? { ...importObject, ...extra } : importObject);
     for (const value of Object.values(instance.exports)) {
       if (value instanceof WebAssembly.Memory && !memories.includes(value)) memories.push(value);
     }
+    if (state) collectState(instance.exports, state);
     return instance;
   };
   const exports = component.instantiate(imports, instantiateCore);
-  return new ComponentInstance(exports, memories, hooks, (performance.now() - t0) * 1000);
+  const snapshot = state ? new InstanceSnapshot(state) : undefined;
+  return new ComponentInstance(exports, memories, hooks, (performance.now() - t0) * 1000, snapshot);
 }

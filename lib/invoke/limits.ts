@@ -1,6 +1,7 @@
 import type { CoreTransform } from '../component/loader.js';
 import { DeadlineExceededError, InvalidArgumentError, type SfiError } from '../errors.js';
 import { instrumentModule, WASM_PAGE_BYTES } from '../instrument/index.js';
+import { exportState } from '../instrument/export-state.js';
 import { classifyTrap, Meter } from '../limits/index.js';
 import type { ComponentInstance, InstanceHooks } from './instance.js';
 
@@ -38,16 +39,24 @@ export function normaliseLimits(limits: Limits): NormalisedLimits {
 /** Limits with every "no limit" spelled as undefined. */
 export type NormalisedLimits = { [K in keyof Limits]?: number };
 
-/** Rewrites each core module: memory/table caps, and metering for fuel, deadlines and `fuelUsed`. */
-export function limitsTransform(limits: NormalisedLimits): CoreTransform {
+/**
+ * Rewrites each core module: memory/table caps, and metering for fuel, deadlines and `fuelUsed`;
+ * with `exportStateForReset`, also exports the state a `reset` pool restores between calls.
+ */
+export function limitsTransform(limits: NormalisedLimits, exportStateForReset = false): CoreTransform {
   const memoryMaxPages = limits.memoryBytes === undefined ? undefined : Math.floor(limits.memoryBytes / WASM_PAGE_BYTES);
-  return (_name, bytes) => instrumentModule(bytes, { memoryMaxPages, tableMaxElements: limits.tableElements, meter: true }).bytes;
+  return (_name, bytes) => {
+    const out = instrumentModule(bytes, { memoryMaxPages, tableMaxElements: limits.tableElements, meter: true }).bytes;
+    return exportStateForReset ? exportState(out) : out;
+  };
 }
 
-/** A fresh meter per instance (fuel is shared by all core modules of one instance). */
-export function meterHooks(): InstanceHooks {
-  const meter = new Meter();
-  return { imports: meter.imports, meter };
+/** Per-instance hooks: a fresh meter (fuel is shared by all core modules of one instance), and a snapshot for `reset` pools. */
+export function meterHooks(snapshot: boolean): () => InstanceHooks {
+  return () => {
+    const meter = new Meter();
+    return { imports: meter.imports, meter, snapshot };
+  };
 }
 
 /** Where the call in progress publishes its deadline, for host imports that do long work (wasi:nn). */

@@ -4,8 +4,10 @@ import type { ComponentInstance } from '../invoke/instance.js';
 /**
  * - `fresh`: every call gets a never-used instance; spares are made ahead of demand, off the call path.
  * - `reuse`: a warm instance serves call after call; its state persists (like a warm Lambda).
+ * - `reset`: a warm instance restored to its post-initialisation snapshot (memories, mutable
+ *   globals, tables) after every call, so each call starts from the same state at pool-hit cost.
  */
-export type PoolMode = 'fresh' | 'reuse';
+export type PoolMode = 'fresh' | 'reuse' | 'reset';
 
 export interface PoolOptions {
   mode?: PoolMode;
@@ -43,6 +45,9 @@ export class InstancePool {
   constructor(private readonly create: () => ComponentInstance, options: PoolOptions = {}) {
     this.options = { ...DEFAULT_POOL, ...options };
     const { min, max, maxQueue } = this.options;
+    if (!['fresh', 'reuse', 'reset'].includes(this.options.mode)) {
+      throw new InvalidArgumentError(`pool.mode must be 'fresh', 'reuse' or 'reset', got ${JSON.stringify(this.options.mode)}`);
+    }
     if (!(Number.isInteger(min) && min >= 0 && Number.isInteger(max) && max >= 1 && min <= max && Number.isInteger(maxQueue) && maxQueue >= 0)) {
       throw new InvalidArgumentError(`invalid pool options: ${JSON.stringify(options)} (need integers 0 <= min <= max, max >= 1, maxQueue >= 0)`);
     }
@@ -87,11 +92,13 @@ export class InstancePool {
     return lease;
   }
 
-  /** Returns a leased instance. `fresh` and broken instances are discarded. */
+  /** Returns a leased instance. `fresh` and broken instances are discarded; `reset` ones restored first. */
   release(instance: ComponentInstance): void {
     this.#busy--;
     instance.lastUsedAt = performance.now();
-    if (!instance.broken && !this.#closed && this.options.mode === 'reuse') this.#idle.push(instance);
+    const { mode } = this.options;
+    const keep = !instance.broken && !this.#closed && (mode === 'reuse' || (mode === 'reset' && instance.snapshot!.restore()));
+    if (keep) this.#idle.push(instance);
     this.#wakeNext();
     this.#scheduleMaintenance();
   }

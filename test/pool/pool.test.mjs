@@ -34,6 +34,36 @@ test('fresh without a ready spare is a cold start', async () => {
   assert.ok(inv.stats.instantiateUs > 0);
 });
 
+test('reset restores every call to the post-initialisation state, at pool-hit cost', async () => {
+  const fn = await rt.load('reset', guest('state'), { pool: { mode: 'reset', min: 1 } });
+  for (let i = 0; i < 5; i++) {
+    const inv = await fn.invoke('incr');
+    assert.is(inv.value, 1, 'globals restored');
+    assert.is(inv.stats.coldStart, false, 'the same warm instance');
+  }
+  await fn.call('put', 'secret-in-heap-and-global');
+  assert.is(await fn.call('get'), '', 'a secret written in call N is not readable in call N+1');
+  await fn.call('dirty', 1);
+  assert.is(await fn.call('get'), '');
+  assert.is(fn.pool.size, 1, 'one instance served every call');
+});
+
+test('reset: a secret written before a trap is never readable afterwards', async () => {
+  const fn = await rt.load('reset-trap', guest('state'), { pool: { mode: 'reset' } });
+  const err = await rejection(fn.call('put-then-trap', 'leaked?'));
+  assert.is(err.code, 'TRAP');
+  assert.is(await fn.call('get'), '');
+  assert.is(await fn.call('incr'), 1);
+});
+
+test('reset: an instance whose memory grew is replaced, not reused', async () => {
+  const fn = await rt.load('reset-grow', guest('state'), { pool: { mode: 'reset' } });
+  await fn.call('dirty', 64); // grows memory past the snapshot
+  const inv = await fn.invoke('incr');
+  assert.is(inv.value, 1);
+  assert.is(inv.stats.coldStart, true, 'the grown instance could not be reset and was discarded');
+});
+
 test('a trapped instance is never returned to the pool; the pool refills', async () => {
   const fn = await rt.load('trap-reuse', guest('state'), { pool: { mode: 'reuse' } });
   await fn.call('incr');

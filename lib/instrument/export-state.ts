@@ -1,0 +1,104 @@
+import { Reader, Writer } from './bytes.js';
+import { skipImmediates } from './opcodes.js';
+
+/** Prefix of the exports {@link exportState} adds; followed by `global:N`, `table:N` or `memory:N`. */
+export const STATE_EXPORT_PREFIX = 'sfirt:state:';
+
+const SECTION = { import: 2, table: 4, memory: 5, global: 6, export: 7 } as const;
+/** Where an export section goes when the module has none: before start/elem/datacount/code/data. */
+const AFTER_EXPORT = new Set([8, 9, 10, 11, 12]);
+
+/**
+ * Exports every mutable global, table and memory the module defines (under
+ * {@link STATE_EXPORT_PREFIX}) so the host can snapshot an instance after initialisation and
+ * restore it after each call (pool mode `reset`). Imported ones are left to the module that
+ * defines them. Everything else is copied byte for byte.
+ */
+export function exportState(bytes: Uint8Array): Uint8Array {
+  const r = new Reader(bytes);
+  r.skip(8);
+  const sections: { id: number; start: number; end: number }[] = [];
+  while (!r.done) {
+    const id = r.u8();
+    const size = r.u32();
+    sections.push({ id, start: r.pos, end: r.pos + size });
+    r.skip(size);
+  }
+  const imported = { table: 0, memory: 0, global: 0 };
+  const added: [name: string, kind: number, index: number][] = [];
+  for (const s of sections) {
+    const sr = new Reader(bytes, s.start, s.end);
+    if (s.id === SECTION.import) {
+      for (let n = sr.u32(); n > 0; n--) {
+        sr.name(); sr.name();
+        const kind = sr.u8();
+        if (kind === 0) sr.u32();
+        else if (kind === 1) { sr.u8(); limits(sr); imported.table++; }
+        else if (kind === 2) { limits(sr); imported.memory++; }
+        else if (kind === 3) { sr.u8(); sr.u8(); imported.global++; }
+        else if (kind === 4) { sr.u8(); sr.u32(); }
+        else sr.fail(`unknown import kind ${kind}`);
+      }
+    } else if (s.id === SECTION.table) {
+      const n = sr.u32();
+      for (let i = 0; i < n; i++) { sr.u8(); limits(sr); added.push([`table:${imported.table + i}`, 1, imported.table + i]); }
+    } else if (s.id === SECTION.memory) {
+      const n = sr.u32();
+      for (let i = 0; i < n; i++) { limits(sr); added.push([`memory:${imported.memory + i}`, 2, imported.memory + i]); }
+    } else if (s.id === SECTION.global) {
+      const n = sr.u32();
+      for (let i = 0; i < n; i++) {
+        sr.u8();
+        const mutable = sr.u8() === 1;
+        skipConstExpr(sr);
+        if (mutable) added.push([`global:${imported.global + i}`, 3, imported.global + i]);
+      }
+    }
+  }
+  if (added.length === 0) return bytes;
+
+  const exports = new Writer();
+  const existing = sections.find((s) => s.id === SECTION.export);
+  let count = added.length;
+  let body: Uint8Array = new Uint8Array(0);
+  if (existing) {
+    const er = new Reader(bytes, existing.start, existing.end);
+    count += er.u32();
+    body = bytes.subarray(er.pos, existing.end);
+  }
+  exports.u32(count);
+  exports.bytes(body);
+  for (const [name, kind, index] of added) { exports.name(STATE_EXPORT_PREFIX + name); exports.u8(kind); exports.u32(index); }
+
+  const out = new Writer(bytes.length + exports.len + 16);
+  out.bytes(bytes, 0, 8);
+  let placed = false;
+  const place = () => { out.u8(SECTION.export); out.sized(exports); placed = true; };
+  for (const s of sections) {
+    if (s.id === SECTION.export) { place(); continue; }
+    if (!placed && !existing && AFTER_EXPORT.has(s.id)) place();
+    out.u8(s.id);
+    out.u32(s.end - s.start);
+    out.bytes(bytes, s.start, s.end);
+  }
+  if (!placed) place();
+  return out.buf.slice(0, out.len);
+}
+
+function limits(r: Reader): void {
+  const flags = r.u8();
+  r.u32();
+  if (flags & 1) r.u32();
+}
+
+/** Skips a constant expression up to and including its `end`. */
+function skipConstExpr(r: Reader): void {
+  for (;;) {
+    const op = r.u8();
+    if (op === 0x0b) return;
+    if (op === 0x23 || op === 0xd2) { r.u32(); continue; } // global.get, ref.func
+    if (op === 0xd0) { r.u8(); continue; } // ref.null t
+    if (op === 0xfd) { r.u32(); r.skip(16); continue; } // v128.const
+    skipImmediates(r, op);
+  }
+}
