@@ -37,7 +37,8 @@ async function loadgen({ url, method, body, concurrency, durationMs, rate }) {
     } catch { errors++; }
   };
   // Warm-up: a few requests per connection.
-  await Promise.all(Array.from({ length: Math.min(concurrency, 64) * 3 }, one));
+  const warm = Math.min(concurrency, 64) * 3;
+  await Promise.all(Array.from({ length: warm }, one));
   lat.length = 0; for (const k in statuses) delete statuses[k]; errors = 0;
   const start = performance.now();
   const end = start + durationMs;
@@ -59,7 +60,7 @@ async function loadgen({ url, method, body, concurrency, durationMs, rate }) {
   lat.sort((a, b) => a - b);
   const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? 0;
   await pool.close();
-  return { rps: lat.length / elapsed, offered: sent / elapsed, p50: q(0.5), p99: q(0.99), statuses, errors, n: lat.length };
+  return { warm, rps: lat.length / elapsed, offered: sent / elapsed, p50: q(0.5), p99: q(0.99), statuses, errors, n: lat.length };
 }
 
 function runClient(spec) {
@@ -89,11 +90,15 @@ export async function run({ quick = false, log = () => {} } = {}) {
   async function sweepOf(label, url, body, points = sweep, dur = durationMs) {
     const results = [];
     for (const concurrency of points) {
+      // Server CPU per request (this process, workers included): robust to a noisy client.
+      const cpu0 = process.cpuUsage();
       const r = await runClient({ url, method: 'POST', body, concurrency, durationMs: dur });
+      const cpu = process.cpuUsage(cpu0);
+      r.cpuUsPerReq = (cpu.user + cpu.system) / (r.n + r.warm + r.errors);
       const bad = Object.entries(r.statuses).filter(([s]) => s !== '200');
       if (bad.length || r.errors) details.notes.push(`${label} c=${concurrency}: non-200 ${JSON.stringify(Object.fromEntries(bad))}, errors ${r.errors}`);
       results.push({ concurrency, ...r });
-      rows.push(`${label.padEnd(22)} c=${String(concurrency).padStart(2)}  ${r.rps.toFixed(0).padStart(7)} rps  p50 ${r.p50.toFixed(3).padStart(7)} ms  p99 ${r.p99.toFixed(3).padStart(7)} ms`);
+      rows.push(`${label.padEnd(22)} c=${String(concurrency).padStart(2)}  ${r.rps.toFixed(0).padStart(7)} rps  p50 ${r.p50.toFixed(3).padStart(7)} ms  p99 ${r.p99.toFixed(3).padStart(7)} ms  server CPU ${r.cpuUsPerReq.toFixed(0).padStart(5)} µs/req`);
       log(rows.at(-1));
     }
     (details.sweeps[label] ??= []).push(...results);
@@ -112,9 +117,19 @@ export async function run({ quick = false, log = () => {} } = {}) {
   const rt = createRuntime();
   await rt.load('hello', guest('hello'));
   await rt.load('http-hello', guest('http-hello'), { imports: wasiHttpImports() });
+  // The componentize-js (StarlingMonkey) build of the same service, when built (opt-in, ~14 MB).
+  const jsGuest = fileURLToPath(new URL('../guests/http-hello/js/http-hello-js.wasm', import.meta.url));
+  const hasJs = existsSync(jsGuest);
+  if (hasJs) await rt.load('http-hello-js', jsGuest, { pool: { mode: 'fresh', min: 4, max: 16, maxQueue: 32 }, imports: wasiHttpImports() });
+  else details.notes.push('wasi:http JS guest skipped: guests/http-hello/js/http-hello-js.wasm not built (node guests/http-hello/js/build.mjs)');
   const srv = await serve(rt, {
     maxInflight: 64,
-    routes: [{ path: '/greet', function: 'hello' }, { method: '*', path: '/wasi/*', function: 'http-hello', kind: 'wasi-http' }],
+    routes: [
+      { path: '/greet', function: 'hello' },
+      { method: '*', path: '/wasi/*', function: 'http-hello', kind: 'wasi-http' },
+      { method: '*', path: '/js/*', function: 'http-hello-js', kind: 'wasi-http' },
+      { method: '*', path: '/work/*', function: 'http-hello', kind: 'wasi-http' },
+    ],
   });
   // V8 tiers the guests' code up after ~1 s of calls (first calls run ~40× slower): warm up first.
   await runClient({ url: `${srv.url}/greet`, method: 'POST', body: greetBody, concurrency: 8, durationMs: 1500 });
@@ -124,6 +139,7 @@ export async function run({ quick = false, log = () => {} } = {}) {
     ['simple (hello)', `${srv.url}/greet`],
     ['wasi:http (http-hello)', `${srv.url}/wasi/x`],
   ];
+  if (hasJs && !quick) targets.push(['wasi:http JS (fresh inst.)', `${srv.url}/js/x`]);
   const rounds = quick ? 1 : 2;
   const best = {};
   for (const concurrency of sweep) {
@@ -141,6 +157,8 @@ export async function run({ quick = false, log = () => {} } = {}) {
   const wasiBest = bestOf('wasi:http (http-hello)');
   // Ratio at the concurrency where the bare server peaks (and the best-vs-best ratio for reference).
   const simpleAtBare = best[`simple (hello)@${bareBest.concurrency}`];
+  // Median server CPU per request over every point measured.
+  const cpuOf = (label) => { const v = details.sweeps[label].map((r) => r.cpuUsPerReq).sort((a, b) => a - b); return v[Math.floor(v.length / 2)]; };
   bare.close();
   Object.assign(metrics, {
     rps_bare: bareBest.rps, p50_bare_ms: bareBest.p50, p99_bare_ms: bareBest.p99,
@@ -148,24 +166,35 @@ export async function run({ quick = false, log = () => {} } = {}) {
     rps_wasi_http: wasiBest.rps, p50_wasi_http_ms: wasiBest.p50, p99_wasi_http_ms: wasiBest.p99,
     http_ratio_vs_bare: simpleBest.rps / bareBest.rps,
     http_ratio_vs_bare_same_concurrency: simpleAtBare.rps / bareBest.rps,
+    cpu_us_per_req_bare: cpuOf('bare node:http'), cpu_us_per_req_simple: cpuOf('simple (hello)'), cpu_us_per_req_wasi_http: cpuOf('wasi:http (http-hello)'),
+    http_cpu_ratio_vs_bare: cpuOf('bare node:http') / cpuOf('simple (hello)'),
   });
+  if (hasJs) {
+    if (quick) await sweepOf('wasi:http JS (fresh inst.)', `${srv.url}/js/x`, greetBody, [8]);
+    const jsBest = details.sweeps['wasi:http JS (fresh inst.)'].reduce((a, b) => (b.rps > a.rps ? b : a));
+    Object.assign(metrics, { rps_wasi_http_js: jsBest.rps, p50_wasi_http_js_ms: jsBest.p50, p99_wasi_http_js_ms: jsBest.p99 });
+  }
 
   // Overload: offer 10× the sustainable rate, open loop; only 503s may exceed capacity.
   if (global.gc) global.gc();
   const rssBefore = process.memoryUsage().rss;
-  // On the wasi:http route: its capacity is low enough that one client process can offer 10× it.
-  const overloadTarget = Math.round(wasiBest.rps * 10);
-  const overload = await runClient({ url: `${srv.url}/wasi/x`, method: 'POST', body: greetBody, concurrency: 64, durationMs: quick ? 3000 : 10000, rate: overloadTarget });
+  // Overload: a CPU-bound wasi:http route (~3 ms of guest work per request here), whose capacity
+  // one client process can exceed 10×. Capacity is measured right before, closed loop.
+  const WORK = '/work/1000000';
+  const capacity = (await sweepOf('wasi:http /work (3 ms)', `${srv.url}${WORK}`, greetBody, [16], quick ? 1500 : 3000)).rps;
+  const overloadLabel = 'wasi:http /work';
+  const overloadTarget = Math.round(capacity * 10);
+  const overload = await runClient({ url: `${srv.url}${WORK}`, method: 'POST', body: greetBody, concurrency: 64, durationMs: quick ? 3000 : 10000, rate: overloadTarget });
   await new Promise((r) => setTimeout(r, 1000));
   if (global.gc) global.gc();
   const rssAfter = process.memoryUsage().rss;
   const other5xx = Object.entries(overload.statuses).filter(([s]) => s >= 500 && s !== '503' && s !== '504').reduce((n, [, k]) => n + k, 0);
   Object.assign(metrics, {
-    overload_target_rps: overloadTarget, overload_offered_rps: overload.offered, overload_ok_rps: (overload.statuses[200] ?? 0) / (quick ? 3 : 10),
+    overload_capacity_rps: capacity, overload_target_rps: overloadTarget, overload_offered_rps: overload.offered, overload_ok_rps: (overload.statuses[200] ?? 0) / (quick ? 3 : 10),
     overload_503: overload.statuses[503] ?? 0, overload_other_5xx: other5xx, overload_client_errors: overload.errors,
     overload_rss_change: rssAfter / rssBefore - 1,
   });
-  rows.push(`overload (wasi:http route, maxInflight 64): offered ${overload.offered.toFixed(0)} rps (target ${overloadTarget}), statuses ${JSON.stringify(overload.statuses)}, client errors ${overload.errors}, RSS ${(rssBefore / 2 ** 20).toFixed(0)} → ${(rssAfter / 2 ** 20).toFixed(0)} MiB`);
+  rows.push(`overload (${overloadLabel} route, maxInflight 64): offered ${overload.offered.toFixed(0)} rps (target ${overloadTarget}), statuses ${JSON.stringify(overload.statuses)}, client errors ${overload.errors}, RSS ${(rssBefore / 2 ** 20).toFixed(0)} → ${(rssAfter / 2 ** 20).toFixed(0)} MiB`);
   log(rows.at(-1));
   await srv.close();
 
@@ -187,18 +216,26 @@ export async function run({ quick = false, log = () => {} } = {}) {
   for (const workers of [0, 1, 2]) {
     const wr = createWorkerRuntime({ workers, runtime: nnReady ? nnOptions : {} });
     if (nnReady) await wr.load('classifier', guest('classifier'));
-    await wr.load('compute', guest('compute'));
     await wr.load('hello', guest('hello'));
+    await wr.load('http-hello', guest('http-hello'), { http: {} });
     const s = await serve(wr, {
       maxInflight: 256,
-      routes: [{ path: '/classify', function: 'classifier', export: 'classify' }, { path: '/greet', function: 'hello' }],
+      routes: [
+        { path: '/classify', function: 'classifier', export: 'classify' },
+        { path: '/greet', function: 'hello' },
+        { method: '*', path: '/work/*', function: 'http-hello', kind: 'wasi-http' },
+      ],
     });
     const label = workers === 0 ? 'in-thread' : `${workers} worker${workers > 1 ? 's' : ''}`;
     // Warm every worker's engine, session and tiered-up code before timing.
     if (nnReady) {
-      await runClient({ url: `${s.url}/classify`, method: 'POST', body: image.toString('base64'), concurrency: 16, durationMs: 2000 });
+      await runClient({ url: `${s.url}/classify`, method: 'POST', body: image.toString('base64'), concurrency: 16, durationMs: quick ? 1000 : 2000 });
       const best = await sweepOf(`classifier ${label}`, `${s.url}/classify`, image.toString('base64'), quick ? [16] : [8, 16, 32], quick ? 2000 : durationMs);
       scaling[workers] = best;
+    }
+    if (workers > 0) {
+      await runClient({ url: `${s.url}/work/1000000`, method: 'POST', body: greetBody, concurrency: 16, durationMs: 1000 });
+      scaling[`work${workers}`] = await sweepOf(`wasi:http /work ${label}`, `${s.url}/work/1000000`, greetBody, [16], quick ? 1500 : 3000);
     }
     if (workers === 2) {
       await runClient({ url: `${s.url}/greet`, method: 'POST', body: greetBody, concurrency: 16, durationMs: 1500 });
@@ -212,12 +249,42 @@ export async function run({ quick = false, log = () => {} } = {}) {
     Object.assign(metrics, {
       rps_classifier: scaling[0].rps, p50_classifier_ms: scaling[0].p50, p99_classifier_ms: scaling[0].p99,
       rps_classifier_workers1: scaling[1].rps, rps_classifier_workers2: scaling[2].rps,
-      worker_scaling: scaling[2].rps / scaling[1].rps,
+      worker_scaling_http: scaling[2].rps / scaling[1].rps,
     });
+  }
+  if (scaling.work1 && scaling.work2) {
+    Object.assign(metrics, { rps_work_workers1: scaling.work1.rps, rps_work_workers2: scaling.work2.rps, worker_scaling_http_work: scaling.work2.rps / scaling.work1.rps });
+  }
+  if (nnReady) {
+    Object.assign(metrics, await classifierScaling(createWorkerRuntime, nnOptions, image, quick, log, rows));
   } else {
     Object.assign(metrics, await computeScaling(createWorkerRuntime, quick, log, rows));
   }
   return { metrics, table: rows.join('\n'), details, notes: details.notes };
+}
+
+/**
+ * worker_scaling on the classifier with calls dispatched straight from this thread: over HTTP on a
+ * 2-core machine the load generator and the server's own thread take CPU the workers need.
+ */
+async function classifierScaling(createWorkerRuntime, nnOptions, image, quick, log, rows) {
+  const out = {};
+  for (const workers of [1, 2]) {
+    const wr = createWorkerRuntime({ workers, runtime: nnOptions });
+    const fn = await wr.load('classifier', guest('classifier'));
+    const warmEnd = performance.now() + (quick ? 1000 : 1500);
+    await Promise.all(Array.from({ length: 16 }, async () => { while (performance.now() < warmEnd) await fn.call('classify', image); }));
+    const end = performance.now() + (quick ? 2000 : 4000);
+    let n = 0;
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: 32 }, async () => { while (performance.now() < end) { await fn.call('classify', image); n++; } }));
+    out[`calls_per_s_classifier_workers${workers}`] = n / ((performance.now() - t0) / 1000);
+    rows.push(`classifier direct calls, ${workers} worker(s): ${out[`calls_per_s_classifier_workers${workers}`].toFixed(0)} calls/s`);
+    log(rows.at(-1));
+    await wr.close();
+  }
+  out.worker_scaling = out.calls_per_s_classifier_workers2 / out.calls_per_s_classifier_workers1;
+  return out;
 }
 
 /** worker_scaling on a CPU-bound guest (compute.matmul), direct calls, when wasi:nn is absent. */

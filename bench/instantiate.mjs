@@ -62,6 +62,31 @@ async function jcoGlue(bytes, dir, name, patch) {
   return (imports) => instantiate((n) => modules.get(n), imports);
 }
 
+/**
+ * A minimal in-process wasi:nn host (resources as classes, as jco expects) whose `compute`
+ * returns fixed logits at once: the classifier guest's calls then cost glue + guest only.
+ */
+function instantNn() {
+  const dispose = Symbol.dispose ?? Symbol.for('dispose');
+  const logits = new Uint8Array(Float32Array.from([0.5, -1, 2, 7.25, 0, 3, -4, 1, 6.5, 2.5]).buffer);
+  class NnError { code() { return 'runtime-error'; } data() { return 'fake'; } }
+  class Tensor {
+    constructor(dims, ty, data) { this.dims = dims; this.type = ty; this.bytes = data; }
+    dimensions() { return this.dims; }
+    ty() { return this.type; }
+    data() { return this.bytes; }
+    [dispose]() {}
+  }
+  class GraphExecutionContext { compute() { return [['logits', new Tensor(Uint32Array.of(1, 10), 'FP32', logits)]]; } }
+  class Graph { initExecutionContext() { return new GraphExecutionContext(); } }
+  return {
+    'wasi:nn/errors': { Error: NnError },
+    'wasi:nn/tensor': { Tensor },
+    'wasi:nn/inference': { GraphExecutionContext },
+    'wasi:nn/graph': { Graph, loadByName: () => new Graph(), load: () => new Graph() },
+  };
+}
+
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
 
 export async function run({ quick = false, log = () => {} } = {}) {
@@ -112,6 +137,30 @@ export async function run({ quick = false, log = () => {} } = {}) {
       jco_list1k_call_us: { fn: () => { sink += jcoInst.echo(kib).length; }, batch: calls.batch / 20 },
     }, calls));
     metrics.fast_vs_bare_instance_ratio = metrics.fast_instance_us / metrics.bare_instance_us;
+
+    // Imported resources: the wasi:nn classifier guest (four host resource types, handle tables,
+    // own/borrow, resource.drop) with an instant in-process wasi:nn host.
+    log('classifier (imported resources)…');
+    const classifier = guestBytes('classifier');
+    const fastClassifier = await buildFastGlue(classifier);
+    if ('unsupported' in fastClassifier) throw new Error(`classifier must take the fast path: ${fastClassifier.unsupported}`);
+    const jcoClassifier = await jcoGlue(classifier, dir, 'classifier-patched', true);
+    const nn = instantNn();
+    const recorded = [];
+    fastClassifier.instantiate(nn, (m, imports) => { recorded.push([m, imports]); return new WebAssembly.Instance(m, imports); });
+    Object.assign(metrics, compareUs({
+      classifier_bare_instances_us: () => { for (const [m, imports] of recorded) new WebAssembly.Instance(m, imports); },
+      classifier_fast_instance_us: () => fastClassifier.instantiate(nn),
+      classifier_jco_instance_us: () => jcoClassifier(nn),
+    }, { batch: Math.max(20, inst.batch / 4), rounds: inst.rounds }));
+    const image = Uint8Array.from({ length: 784 }, (_, i) => (i * 37) % 256);
+    const fastGuest = fastClassifier.instantiate(nn);
+    const jcoGuest = jcoClassifier(nn);
+    Object.assign(metrics, compareUs({
+      classifier_fast_call_us: () => { sink += fastGuest.classify(image).label; },
+      classifier_jco_call_us: () => { sink += jcoGuest.classify(image).label; },
+    }, { batch: calls.batch / 20, rounds: calls.rounds }));
+    metrics.classifier_jco_vs_fast_call_ratio = metrics.classifier_jco_call_us / metrics.classifier_fast_call_us;
     if (sink === 42) log('');
 
     const rows = [
@@ -121,11 +170,17 @@ export async function run({ quick = false, log = () => {} } = {}) {
       ['per call (compute guest)', 'µs', '× bare'],
       ...['bare_call_us', 'scalar_call_us', 'jco_scalar_call_us', 'list1k_call_us', 'jco_list1k_call_us']
         .map((k) => [k, metrics[k], metrics[k] / metrics.bare_call_us]),
+      ['classifier guest (instant wasi:nn host)', 'µs', '× fast'],
+      ...['classifier_bare_instances_us', 'classifier_fast_instance_us', 'classifier_jco_instance_us']
+        .map((k) => [k, metrics[k], metrics[k] / metrics.classifier_fast_instance_us]),
+      ...['classifier_fast_call_us', 'classifier_jco_call_us']
+        .map((k) => [k, metrics[k], metrics[k] / metrics.classifier_fast_call_us]),
     ];
     const table = rows.map(([k, v, r]) => `${String(k).padEnd(30)} ${typeof v === 'number' ? (+v.toPrecision(3)).toString().padStart(9) : v.padStart(9)} ${typeof r === 'number' ? r.toFixed(2).padStart(8) : r.padStart(8)}`).join('\n');
     const notes = [
       'contenders are timed in alternating batches (median of rounds): ratios stay comparable on a loaded machine, absolute µs do not',
       'fast_glue_overhead_us = fast − bare for wat-add (no memory): the fast glue\'s own per-instance work',
+      'classifier_*: the wasi:nn classifier guest (imported resources) with an in-process wasi:nn host that answers compute() at once, so glue + guest only; bare = its three core modules instantiated with the same imports; jco = jco\'s glue with our patches',
     ];
     // Pool level, through createRuntime(): cold start (pool miss), warm call, RSS of 10k instances.
     Object.assign(metrics, await poolMetrics({ quick, log }));

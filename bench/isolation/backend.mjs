@@ -22,6 +22,7 @@
  *   spawned (not when it is ready), so a request sent right away measures the cold start
  * @property {boolean} [slow] a backend whose repetitions are reduced (the software-emulated VM)
  * @property {boolean} [optIn] run only when named explicitly (a variant, not a default backend)
+ * @property {boolean} [inProcess] runs inside the benchmark process (spawns nothing; reports memory itself)
  * @property {string} [note] a caveat printed under the table
  */
 

@@ -220,6 +220,16 @@ export function wasi_http_incoming_handler_handle(request: i32, outparam: i32): 
   if (startsWith(pathPtr, pathLen, "/status/")) {
     status = 0;
     for (let i: usize = 8; i < pathLen; i++) status = status * 10 + <i32>load<u8>(pathPtr + i) - 48;
+  } else if (startsWith(pathPtr, pathLen, "/work/")) {
+    // CPU-bound answer (for load tests): `n` rounds of a 32-bit mix.
+    let n: u32 = 0;
+    for (let i: usize = 6; i < pathLen; i++) n = n * 10 + <u32>load<u8>(pathPtr + i) - 48;
+    let h: u32 = 2166136261;
+    for (let i: u32 = 0; i < n; i++) { h ^= i; h *= 16777619; h ^= h >> 15; }
+    putAscii(out, "worked ");
+    putU32(out, n);
+    putAscii(out, " ");
+    putU32(out, h);
   } else if (startsWith(pathPtr, pathLen, "/fetch/")) {
     status = fetch(pathPtr, pathLen);
   } else {

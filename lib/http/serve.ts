@@ -13,6 +13,10 @@ import type { PlainRequest } from './types.js';
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 /** Requests handled at once before new ones get 503 (default of `maxInflight`). */
 export const DEFAULT_MAX_INFLIGHT = 256;
+/** How long the event loop may be stuck in one turn before new requests get 503 (default of `maxQueueDelayMs`). */
+export const DEFAULT_MAX_QUEUE_DELAY_MS = 100;
+/** Period of the heartbeat that tells when the event loop last came around. */
+const HEARTBEAT_MS = 5;
 
 /** A function as the server needs it: `SfiFunction` and `WorkerFunction` both fit. */
 export interface ServableFunction {
@@ -37,6 +41,12 @@ export interface HandlerOptions {
   metricsPath?: string;
   /** Requests in progress at once before new ones get 503 + Retry-After (default 256). */
   maxInflight?: number;
+  /**
+   * In-thread guests run synchronously, so under overload requests queue in the kernel, not here,
+   * and `maxInflight` never trips. When the event loop has not come around for this long, the
+   * requests it is working through have waited about that long: new ones get 503 (default 100).
+   */
+  maxQueueDelayMs?: number;
   /** Budget per wasi:http request for outgoing calls, in ms (default: none beyond each function's limits). */
   requestTimeoutMs?: number;
   /** Where to record numbers (default: a new `Metrics`). */
@@ -64,8 +74,24 @@ export function createHandler(runtime: FunctionSource, options: HandlerOptions):
   if (!(maxBody >= 0) || !(maxInflight >= 1)) throw new InvalidArgumentError('maxBodyBytes must be >= 0 and maxInflight >= 1');
   const metrics = options.metrics ?? new Metrics();
   const signatures = new Map<string, { fn: ServableFunction; exportName: string; sig: SimpleSignature }>();
+  const maxQueueDelay = options.maxQueueDelayMs ?? DEFAULT_MAX_QUEUE_DELAY_MS;
   let inflight = 0;
   let draining = false;
+  // Heartbeat: `lastTurn` is when the timers phase last ran, so a request handled long after it
+  // sat behind others in the same turn. After a long turn that served a backlog (two or more
+  // requests: one slow request alone is not overload), the requests that queued meanwhile surface
+  // over the next few turns (a new connection is accepted in one turn, read in another), so new
+  // requests are refused for one more `maxQueueDelay` (`shedUntil`).
+  let lastTurn = performance.now();
+  let shedUntil = 0;
+  let handledThisTurn = 0;
+  const heartbeat = setInterval(() => {
+    const now = performance.now();
+    if (now - lastTurn > maxQueueDelay + HEARTBEAT_MS && handledThisTurn >= 2) shedUntil = now + maxQueueDelay;
+    lastTurn = now;
+    handledThisTurn = 0;
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
   let drained: (() => void) | undefined;
 
   const done = () => {
@@ -92,9 +118,13 @@ export function createHandler(runtime: FunctionSource, options: HandlerOptions):
       send(res, wrongMethod ? 405 : 404, { 'content-type': 'text/plain' }, wrongMethod ? 'method not allowed\n' : 'not found\n');
       return;
     }
-    if (draining || inflight >= maxInflight) {
+    const now = performance.now();
+    const behind = (now - lastTurn > maxQueueDelay && handledThisTurn > 0) || now < shedUntil;
+    handledThisTurn++;
+    if (draining || inflight >= maxInflight || behind) {
       req.resume();
-      const e = errorResponse(new OverloadedError(draining ? 'server is shutting down' : `server has ${inflight} requests in progress`));
+      const why = draining ? 'server is shutting down' : inflight >= maxInflight ? `server has ${inflight} requests in progress` : 'server is behind (event loop stalled)';
+      const e = errorResponse(new OverloadedError(why));
       metrics.record(route.function, 0, false, 'OVERLOADED');
       send(res, e.status, { ...e.headers, ...(draining ? { connection: 'close' } : {}) }, e.body);
       return;
@@ -102,10 +132,12 @@ export function createHandler(runtime: FunctionSource, options: HandlerOptions):
     inflight++;
     const r = route;
     const p = params;
-    readBody(req, maxBody).then(
-      (body) => (body === undefined ? tooLarge(req, res) : dispatch(r, p, req, res, body)),
-      () => { res.destroy(); },
-    ).catch(() => { if (!res.headersSent) send(res, 500, {}, 'internal error\n'); }).finally(done);
+    readBody(req, maxBody, (body) => {
+      if (body === undefined) { tooLarge(req, res); done(); return; }
+      dispatch(r, p, req, res, body)
+        .catch(() => { if (!res.headersSent) send(res, 500, {}, 'internal error\n'); })
+        .finally(done);
+    }, () => { res.destroy(); done(); });
   }) as HttpHandler;
 
   async function dispatch(route: CompiledRoute, params: string[], req: IncomingMessage, res: ServerResponse, body: Uint8Array): Promise<void> {
@@ -152,6 +184,7 @@ export function createHandler(runtime: FunctionSource, options: HandlerOptions):
   Object.defineProperty(handler, 'drain', {
     value: () => {
       draining = true;
+      clearInterval(heartbeat);
       return inflight === 0 ? Promise.resolve() : new Promise<void>((resolve) => { drained = resolve; });
     },
   });
@@ -215,21 +248,30 @@ function tooLarge(req: IncomingMessage, res: ServerResponse): void {
   res.on('finish', () => req.destroy());
 }
 
-/** The whole body, or undefined as soon as it exceeds `max` bytes. */
-function readBody(req: IncomingMessage, max: number): Promise<Uint8Array | undefined> {
+/**
+ * Calls `onBody` with the whole body, or with undefined as soon as it exceeds `max` bytes; calls
+ * `onError` if the request fails first. Callbacks, not a promise: this is the per-request hot path.
+ */
+function readBody(req: IncomingMessage, max: number, onBody: (body: Uint8Array | undefined) => void, onError: () => void): void {
   const declared = Number(req.headers['content-length']);
-  if (declared > max) return Promise.resolve(undefined);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (c: Buffer) => {
-      if (over) return;
-      size += c.byteLength;
-      if (size > max) { over = true; req.pause(); resolve(undefined); return; }
-      chunks.push(c);
-    });
-    req.on('end', () => { if (!over) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)); });
-    req.on('error', reject);
+  if (declared > max) { onBody(undefined); return; }
+  let first: Buffer | undefined;
+  let chunks: Buffer[] | undefined;
+  let size = 0;
+  let settled = false;
+  req.on('data', (c: Buffer) => {
+    if (settled) return;
+    size += c.byteLength;
+    if (size > max) { settled = true; req.pause(); onBody(undefined); return; }
+    if (!first) first = c;
+    else (chunks ??= [first]).push(c);
   });
+  req.on('end', () => {
+    if (settled) return;
+    settled = true;
+    onBody(chunks ? Buffer.concat(chunks) : first ?? EMPTY);
+  });
+  req.on('error', () => { if (!settled) { settled = true; onError(); } });
 }
+
+const EMPTY = new Uint8Array(0);

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { request as httpRequest } from 'node:http';
+import { Worker } from 'node:worker_threads';
 import { request } from 'undici';
 import {
   createRuntime, OverloadedError, DeadlineExceededError, FuelExhaustedError, MemoryLimitExceededError,
@@ -30,13 +31,15 @@ test('every error code maps to its status and x-sfirt-error header', () => {
   assert.not.match(errorResponse(new Error('secret detail')).body, /secret/);
 });
 
-await ensureGuests('trap', 'alloc');
+await ensureGuests('trap', 'alloc', 'spin', 'hello');
 const rt = createRuntime();
 await rt.load('trap', guestUrl('trap'));
 await rt.load('alloc', guestUrl('alloc'), { limits: { memoryBytes: 1024 * 1024 } });
 await rt.load('hello', guestUrl('hello'));
+// Queue-delay shedding is tested on its own server: a cold compile here must not shed these.
 const srv = await serve(rt, {
   maxInflight: 1,
+  maxQueueDelayMs: 60_000,
   routes: [
     { path: '/trap', function: 'trap', export: 'unreachable' },
     { path: '/grow', function: 'alloc', export: 'memory-size' },
@@ -59,7 +62,7 @@ test('over maxInflight is 503 with Retry-After, and the first request still comp
     slow.on('error', reject);
   });
   slow.flushHeaders();
-  await new Promise((r) => setTimeout(r, 150));
+  await new Promise((r) => setTimeout(r, 300));
   const second = await request(`${srv.url}/greet`, { method: 'POST', body: 'x' });
   assert.is(second.statusCode, 503);
   assert.is(second.headers['retry-after'], '1');
@@ -69,6 +72,48 @@ test('over maxInflight is 503 with Retry-After, and the first request still comp
   const r = await first;
   assert.is(r.status, 200);
   assert.is(r.text, 'Hello, Slow!');
+});
+
+test('under a backlog, requests that waited past maxQueueDelayMs get 503; the rest are served', async () => {
+  const slowRt = createRuntime();
+  await slowRt.load('slow', guestUrl('spin'), { limits: { timeoutMs: 25 } }); // every call ~25 ms, then 504
+  await slowRt.load('hello', guestUrl('hello'));
+  const srv = await serve(slowRt, {
+    maxQueueDelayMs: 100,
+    routes: [{ path: '/slow', function: 'slow', export: 'spin' }, { path: '/greet', function: 'hello' }],
+  });
+  // 24 requests on separate connections from another thread (this one is busy serving them).
+  const sender = new Worker(`
+    const { parentPort } = require('node:worker_threads');
+    const http = require('node:http');
+    parentPort.on('message', ({ url, n }) => {
+      const agent = new http.Agent({ keepAlive: false, maxSockets: n });
+      const out = [];
+      for (let i = 0; i < n; i++) {
+        http.request(url, { method: 'POST', agent }, (res) => {
+          res.resume();
+          res.on('end', () => { out.push(res.statusCode); if (out.length === n) parentPort.postMessage(out); });
+        }).on('error', () => { out.push(0); if (out.length === n) parentPort.postMessage(out); }).end();
+      }
+    });`, { eval: true });
+  let statuses;
+  try {
+    const done = new Promise((r) => sender.once('message', r));
+    sender.postMessage({ url: `${srv.url}/slow`, n: 24 });
+    statuses = await done;
+  } finally {
+    await sender.terminate();
+  }
+  const count = (s) => statuses.filter((x) => x === s).length;
+  assert.ok(count(503) >= 1, `some were shed: ${statuses}`);
+  assert.ok(count(504) >= 1, `some were served: ${statuses}`);
+  assert.is(count(503) + count(504), 24, `only 503 (shed) or 504 (the guest's own deadline): ${statuses}`);
+  await new Promise((r) => setTimeout(r, 250)); // past the shedding window
+  const ok = await request(`${srv.url}/greet`, { method: 'POST', body: 'again' });
+  assert.is(ok.statusCode, 200);
+  assert.is(await ok.body.text(), 'Hello, again!');
+  await srv.close();
+  slowRt.close();
 });
 
 test.after(async () => { await srv.close(); rt.close(); });

@@ -10,7 +10,7 @@ import { createRuntime } from '../../../dist/index.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const rt = createRuntime({ nn: { models: { digits: join(root, 'models', 'digits.onnx') }, backend: process.argv[2] ?? 'wasm' } });
 const classifier = await rt.load('classifier', join(root, 'guests', 'dist', 'classifier.wasm'), {
-  limits: { memoryBytes: 16 << 20, timeoutMs: 1000 },
+  limits: { memoryBytes: 16 << 20 },
 });
 
 let chain = Promise.resolve();

@@ -39,7 +39,30 @@ export interface ExportBinding {
 /** Per-instance bindings of one lowered import. */
 export interface ImportBinding {
   cx: MemoryContext;
+  /** The host function, or the resource's class for constructors, methods and statics. */
   host: (...args: unknown[]) => unknown;
+}
+
+/** How the trampoline calls the host (see `HostCall` in plan.ts); `js` names the method. */
+export interface HostCallShape {
+  k: 'func' | 'constructor' | 'method' | 'static';
+  js: string;
+}
+
+type Invoke = (host: (...args: unknown[]) => unknown, args: unknown[]) => unknown;
+
+/** The call jco's glue makes for each kind of import: `f(...)`, `new C(...)`, `self.m(...)`, `C.m(...)`. */
+function invokerOf(shape: HostCallShape): Invoke {
+  const js = shape.js;
+  switch (shape.k) {
+    case 'func': return (host, args) => host(...args);
+    case 'constructor': return (host, args) => new (host as unknown as new (...a: unknown[]) => unknown)(...args);
+    case 'static': return (host, args) => (host as unknown as Record<string, (...a: unknown[]) => unknown>)[js]!(...args);
+    case 'method': return (_host, args) => {
+      const self = args[0] as Record<string, (...a: unknown[]) => unknown>;
+      return self[js]!.apply(self, args.slice(1));
+    };
+  }
 }
 
 type Scalar = { lower: (v: unknown) => unknown; lift: (v: unknown) => unknown };
@@ -164,7 +187,8 @@ function errorPayload(e: unknown): unknown {
 }
 
 /** Compiles a lowered import's adapter; returns a per-instance factory of the core trampoline. */
-export function compileImport(type: FuncType): (b: ImportBinding) => (...coreArgs: unknown[]) => unknown {
+export function compileImport(type: FuncType, shape: HostCallShape = { k: 'func', js: '' }): (b: ImportBinding) => (...coreArgs: unknown[]) => unknown {
+  const invoke = invokerOf(shape);
   const params = type.params.map((p) => codecOf(p.type));
   const nParams = params.length;
   const flatParams = params.reduce((n, c) => n + c.flat.length, 0);
@@ -185,14 +209,14 @@ export function compileImport(type: FuncType): (b: ImportBinding) => (...coreArg
     let ret: unknown;
     if (catchesErr) {
       try {
-        const r = host(...args) as { tag?: unknown } | null;
+        const r = invoke(host, args) as { tag?: unknown } | null;
         ret = r !== null && typeof r === 'object' && (r.tag === 'ok' || r.tag === 'err') ? r : { tag: 'ok', val: r };
       } catch (e) {
         if (e instanceof WebAssembly.RuntimeError) throw e;
         ret = { tag: 'err', val: errorPayload(e) };
       }
     } else {
-      ret = host(...args);
+      ret = invoke(host, args);
     }
     if (!result) return undefined;
     if (resultInMemory) {

@@ -3,7 +3,8 @@
  * lifting to/from flat core values and linear memory. JS value shapes follow jco 1.35's glue
  * exactly (same coercions, same TypeErrors), so the fast path is indistinguishable from it.
  */
-import type { ValType } from './types.js';
+import type { HandleTable } from './resources.js';
+import type { ResourceType, ValType } from './types.js';
 import { camelCase } from './types.js';
 
 export type FlatType = 'i32' | 'i64' | 'f32' | 'f64';
@@ -13,6 +14,8 @@ export interface MemoryContext {
   memory: WebAssembly.Memory | undefined;
   realloc: ((oldPtr: number, oldSize: number, align: number, newSize: number) => number) | undefined;
   dv: DataView | undefined;
+  /** The instance's handle tables of imported resources, by `Plan.resources` index. */
+  rt: HandleTable[];
 }
 
 /** A compiled value type. */
@@ -241,7 +244,15 @@ function typedListCodec(kind: string, ctor: TypedArrayCtor): Codec {
   };
   const liftList = (cx: MemoryContext, ptr: number, len: number): unknown => {
     if (ptr % esize !== 0) throw new TypeError(`list pointer [${ptr}] is not aligned to ${esize}`);
-    return new ctor(cx.memory!.buffer.slice(ptr, ptr + len * esize));
+    const buffer = cx.memory!.buffer;
+    const bytes = len * esize;
+    // jco copies with `buffer.slice(...)`, which is slow on wasm memory (~2 µs even for 40 bytes);
+    // a fresh typed array filled with `set` is the same value. Out-of-range pointers (a guest
+    // bug) keep jco's exact path, whose clamping and errors we reproduce that way.
+    if (ptr < 0 || ptr + bytes > buffer.byteLength) return new ctor(buffer.slice(ptr, ptr + bytes));
+    const out = new ctor(new ArrayBuffer(bytes));
+    new Uint8Array(out.buffer).set(new Uint8Array(buffer, ptr, bytes));
+    return out;
   };
   return listShape(lowerList, liftList);
 }
@@ -530,6 +541,32 @@ function flagsCodec(names: string[]): Codec {
   };
 }
 
+// ---- handles of imported resources ----
+
+function ownCodec(r: ResourceType): Codec {
+  const i = r.index!;
+  return {
+    size: 4, align: 4, flat: ['i32'],
+    lowerFlat: (cx, v, out) => { out.push(cx.rt[i]!.lowerOwn(v)); },
+    liftFlat: (cx, vals, pos) => cx.rt[i]!.liftOwn(vals[pos.i++] as number),
+    store: (cx, v, ptr) => { const h = cx.rt[i]!.lowerOwn(v); view(cx).setInt32(ptr, h, true); },
+    load: (cx, ptr) => cx.rt[i]!.liftOwn(view(cx).getInt32(ptr, true)),
+  };
+}
+
+/** `borrow<R>` of an imported resource, which only travels guest → host (import parameters). */
+function borrowCodec(r: ResourceType): Codec {
+  const i = r.index!;
+  const refuse = (): never => { throw new TypeError('canonical ABI: lowering a borrow of a host resource is not supported'); };
+  return {
+    size: 4, align: 4, flat: ['i32'],
+    lowerFlat: refuse,
+    liftFlat: (cx, vals, pos) => cx.rt[i]!.liftBorrow(vals[pos.i++] as number),
+    store: refuse,
+    load: (cx, ptr) => cx.rt[i]!.liftBorrow(view(cx).getInt32(ptr, true)),
+  };
+}
+
 const cache = new WeakMap<ValType, Codec>();
 
 /** Compiles (once, cached by type identity) the codec of a value type. */
@@ -555,6 +592,8 @@ function build(t: ValType): Codec {
     case 'flags': return flagsCodec(t.names);
     case 'option': return optionCodec(codecOf(t.type), t.type.kind === 'option');
     case 'result': return resultCodec(t.ok && codecOf(t.ok), t.err && codecOf(t.err));
+    case 'own': return ownCodec(t.resource);
+    case 'borrow': return borrowCodec(t.resource);
     default: {
       const s = SCALARS[t.kind];
       if (!s) throw new TypeError(`no codec for ${t.kind}`);

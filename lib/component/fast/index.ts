@@ -8,7 +8,8 @@ import type { MemoryContext } from './codec.js';
 import { parseComponent } from './parse.js';
 import { buildPlan, type CoreItem, type Plan, type ResolvedOptions } from './plan.js';
 import { Unsupported } from './reader.js';
-import { camelCase } from './types.js';
+import { HandleTable } from './resources.js';
+import { camelCase, type FuncType, type ValType } from './types.js';
 
 export { ComponentError } from './bindings.js';
 export type { Plan } from './plan.js';
@@ -50,8 +51,8 @@ export function planComponent(bytes: Uint8Array): Plan | FastGlueUnsupported {
 /**
  * Builds the fast glue of a component: decode, plan, compile its core modules (through
  * `transform` when given) and its adapters. Resolves to `{ unsupported }` for components outside
- * the fast path (resources, async, non-utf8 strings, ...); rejects only if a core module fails
- * to compile.
+ * the fast path (resources the component defines or exports, async, non-utf8 strings, ...);
+ * rejects only if a core module fails to compile.
  */
 export async function buildFastGlue(bytes: Uint8Array, options: { transform?: CoreBytesTransform } = {}): Promise<FastGlue | FastGlueUnsupported> {
   const plan = planComponent(bytes);
@@ -89,8 +90,8 @@ export function createFastGlue(plan: Plan, modules: WebAssembly.Module[]): FastG
   // One MemoryContext per distinct (memory, realloc) pair, shared by the functions using it.
   const contexts: ContextSpec[] = [];
   const contextKeys = new Map<string, number>();
-  const itemKey = (i: CoreItem | undefined) => (!i ? '-' : i.k === 'lower' ? `l${i.id}` : `${i.step}.${i.name}`);
-  const stepOf = (i: CoreItem | undefined) => (!i || i.k === 'lower' ? -1 : i.step);
+  const itemKey = (i: CoreItem | undefined) => (!i ? '-' : i.k === 'lower' ? `l${i.id}` : i.k === 'drop' ? `d${i.resource}` : `${i.step}.${i.name}`);
+  const stepOf = (i: CoreItem | undefined) => (!i || i.k !== 'export' ? -1 : i.step);
   const contextOf = (o: ResolvedOptions): number => {
     const key = `${itemKey(o.memory)}|${itemKey(o.realloc)}`;
     let id = contextKeys.get(key);
@@ -102,7 +103,8 @@ export function createFastGlue(plan: Plan, modules: WebAssembly.Module[]): FastG
   };
 
   const lifts = plan.lifts.map((l) => ({ ...l, make: compileExport(l.type), cx: contextOf(l) }));
-  const lowers = plan.lowers.map((l) => ({ ...l, make: compileImport(l.type), cx: contextOf(l), js: l.jsName }));
+  const lowers = plan.lowers.map((l) => ({ ...l, make: compileImport(l.type, { k: l.call.k, js: l.jsName }), cx: contextOf(l), js: l.jsName }));
+  const resourceClasses = usedResources(plan);
   const contextsAfterStep: number[][] = plan.steps.map(() => []);
   const contextsUpFront: number[] = [];
   contexts.forEach((c, i) => (c.readyAfter < 0 ? contextsUpFront : contextsAfterStep[c.readyAfter]!).push(i));
@@ -119,17 +121,26 @@ export function createFastGlue(plan: Plan, modules: WebAssembly.Module[]): FastG
   });
 
   function instantiate(imports: Record<string, object>, instantiateCore: InstantiateCore = defaultInstantiateCore): Record<string, unknown> {
+    const lookup = (key: string, js: string): unknown => {
+      const iface = (imports as Record<string, Record<string, unknown> | undefined>)[key];
+      if (iface === undefined || iface === null) throw new TypeError(`Cannot destructure property '${js}' of 'imports[...]' as it is undefined.`);
+      const v = iface[js];
+      if (v === undefined) throw new Error(`unexpectedly undefined instance import '${js}', was '${js}' available at instantiation?`);
+      return v;
+    };
+    const rt = plan.resources.map((r, i) =>
+      new HandleTable(resourceClasses.has(i) ? lookup(r.key, r.className) as ConstructorParameters<typeof HandleTable>[0] : undefined, r.className));
     const hostFns = lowers.map((l) => {
-      const iface = (imports as Record<string, Record<string, unknown> | undefined>)[l.key];
-      if (iface === undefined || iface === null) throw new TypeError(`Cannot destructure property '${l.js}' of 'imports[...]' as it is undefined.`);
-      const fn = iface[l.js];
-      if (fn === undefined) throw new Error(`unexpectedly undefined instance import '${l.js}', was '${l.js}' available at instantiation?`);
-      return fn as (...args: unknown[]) => unknown;
-    });
-    const cxs: MemoryContext[] = contexts.map(() => ({ memory: undefined, realloc: undefined, dv: undefined }));
+      if (l.call.k === 'func') return lookup(l.key, l.js) as (...args: unknown[]) => unknown;
+      const r = plan.resources[l.call.resource]!;
+      return rt[l.call.resource]!.cls ?? lookup(r.key, r.className);
+    }) as ((...args: unknown[]) => unknown)[];
+    const cxs: MemoryContext[] = contexts.map(() => ({ memory: undefined, realloc: undefined, dv: undefined, rt }));
     const stepExports: WebAssembly.Exports[] = new Array(plan.steps.length);
     const trampolines = lowers.map((l, i) => l.make({ cx: cxs[l.cx]!, host: hostFns[i]! }));
-    const resolve = (item: CoreItem): unknown => (item.k === 'lower' ? trampolines[item.id] : stepExports[item.step]![item.name]);
+    const drops: ((handle: number) => void)[] = rt.map((t) => (handle: number) => t.drop(handle));
+    const resolve = (item: CoreItem): unknown =>
+      (item.k === 'lower' ? trampolines[item.id] : item.k === 'drop' ? drops[item.resource] : stepExports[item.step]![item.name]);
     const fill = (i: number) => {
       const spec = contexts[i]!;
       const cx = cxs[i]!;
@@ -181,4 +192,30 @@ export function createFastGlue(plan: Plan, modules: WebAssembly.Module[]): FastG
   }
 
   return { modules, imports: plan.imports, instantiate };
+}
+
+/** Indices of the resources whose class the glue needs (jco reads exactly these at instantiation). */
+function usedResources(plan: Plan): Set<number> {
+  const used = new Set<number>();
+  const walk = (t: ValType | undefined): void => {
+    if (!t) return;
+    switch (t.kind) {
+      case 'own': case 'borrow': used.add(t.resource.index!); return;
+      case 'list': walk(t.elem); return;
+      case 'option': walk(t.type); return;
+      case 'record': for (const f of t.fields) walk(f.type); return;
+      case 'tuple': for (const x of t.types) walk(x); return;
+      case 'variant': for (const c of t.cases) walk(c.type); return;
+      case 'result': walk(t.ok); walk(t.err); return;
+    }
+  };
+  const walkFunc = (f: FuncType) => { for (const p of f.params) walk(p.type); walk(f.result); };
+  for (const l of plan.lowers) {
+    if (l.call.k !== 'func') used.add(l.call.resource);
+    walkFunc(l.type);
+  }
+  for (const step of plan.steps) {
+    for (const [, src] of step.args) if (src.k === 'exports') for (const [, item] of src.items) if (item.k === 'drop') used.add(item.resource);
+  }
+  return used;
 }

@@ -2,7 +2,7 @@
  * Decoder of the component binary format (component-model `design/mvp/Binary.md`) into a flat,
  * ordered list of definitions. It resolves nothing: index spaces are built by `plan.ts`, which
  * walks the definitions in order exactly as a validator would. Anything the fast path does not
- * implement (async, resources builtins, start functions, GC core types, ...) throws `Unsupported`.
+ * implement (async, exported-resource builtins, start functions, GC core types, ...) throws `Unsupported`.
  */
 import { Reader, Unsupported } from './reader.js';
 
@@ -75,6 +75,7 @@ export type Definition =
   | { s: 'type'; def: TypeDef }
   | { s: 'canon'; k: 'lift'; coreFunc: number; opts: CanonOptions; type: number }
   | { s: 'canon'; k: 'lower'; func: number; opts: CanonOptions }
+  | { s: 'canon'; k: 'resource.drop'; type: number }
   | { s: 'import'; name: string; desc: ExternDesc }
   | { s: 'export'; name: string; sort: Sort; idx: number; desc?: ExternDesc };
 
@@ -377,6 +378,7 @@ function readCanon(r: Reader): Definition {
     const func = r.u32();
     return { s: 'canon', k: 'lower', func, opts: readCanonOptions(r) };
   }
+  if (op === 0x03) return { s: 'canon', k: 'resource.drop', type: r.u32() };
   const builtin = CANON_BUILTINS[op] ?? 'async/thread built-in';
   throw new Unsupported(`canon ${builtin} (0x${op.toString(16)})`);
 }

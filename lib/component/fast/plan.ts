@@ -6,12 +6,14 @@
  */
 import type { Alias, CanonOptions, Decl, Definition, ExternDesc, ParsedComponent, Sort, TypeDef, ValTypeRef } from './parse.js';
 import { Unsupported } from './reader.js';
-import { camelCase, type FuncType, type ValType } from './types.js';
+import { camelCase, className, type FuncType, type ResourceType, type ValType } from './types.js';
 
 /** Where a per-instance core item (function, memory, table, global) comes from. */
 export type CoreItem =
   | { k: 'export'; step: number; name: string }
-  | { k: 'lower'; id: number };
+  | { k: 'lower'; id: number }
+  /** `canon resource.drop` of an imported resource (index into `Plan.resources`). */
+  | { k: 'drop'; resource: number };
 
 /** The source of one core import module: a previous instantiation or an inline export bag. */
 export type CoreInstanceSource =
@@ -37,13 +39,30 @@ export interface Lift extends ResolvedOptions {
   type: FuncType;
 }
 
-/** A `canon lower` of a host import: a core function calling `imports[key][jsName]`. */
+/**
+ * How a lowered import reaches the host: a plain function `imports[key][jsName]`, or, for a
+ * resource (`resource` indexes `Plan.resources`), `new Class(...)`, `self[jsName](...)` on the
+ * lifted `borrow` in the first parameter, or `Class[jsName](...)`, as jco calls them.
+ */
+export type HostCall =
+  | { k: 'func' }
+  | { k: 'constructor' | 'method' | 'static'; resource: number };
+
+/** A `canon lower` of a host import. */
 export interface Lower extends ResolvedOptions {
   key: string;
   name: string;
   /** The property jco reads: the camelCase function name, or `default` for a world-level function. */
   jsName: string;
+  call: HostCall;
   type: FuncType;
+}
+
+/** An imported resource type: jco's glue finds its class at `imports[key][className]`. */
+export interface PlanResource {
+  key: string;
+  name: string;
+  className: string;
 }
 
 /** A top-level export: a function, or an interface (instance) of functions. */
@@ -60,6 +79,8 @@ export interface Plan {
   exports: PlanExport[];
   /** Import keys (versions stripped, as jco keys its import object). */
   imports: string[];
+  /** Imported resource types, in import order; `ResourceType.index` points here. */
+  resources: PlanResource[];
 }
 
 type TypeEntry =
@@ -67,9 +88,9 @@ type TypeEntry =
   | { k: 'func'; f: FuncType }
   | { k: 'instance'; exports: Map<string, TypeEntry> }
   | { k: 'component' }
-  | { k: 'resource' };
+  | { k: 'resource'; r: ResourceType };
 
-type FuncItem = { k: 'lift'; id: number } | { k: 'host'; key: string; name: string; jsName: string; type: FuncType };
+type FuncItem = { k: 'lift'; id: number } | { k: 'host'; key: string; name: string; jsName: string; call: HostCall; type: FuncType };
 type InstItem =
   | { k: 'import'; key: string; exports: Map<string, TypeEntry> }
   | { k: 'exports'; items: Map<string, Item> };
@@ -113,7 +134,7 @@ function at<T>(list: T[], idx: number, what: string): T {
 
 /** Builds the plan; throws `Unsupported` (with the reason) for anything outside the fast path. */
 export function buildPlan(parsed: ParsedComponent): Plan {
-  const plan: Plan = { modules: [], steps: [], lifts: [], lowers: [], exports: [], imports: [] };
+  const plan: Plan = { modules: [], steps: [], lifts: [], lowers: [], exports: [], imports: [], resources: [] };
   const moduleIds = new Map<Uint8Array, number>();
   const root = new Scope();
 
@@ -136,11 +157,15 @@ export function buildPlan(parsed: ParsedComponent): Plan {
       case 'enum': return { k: 'val', t: { kind: 'enum', names: def.names } };
       case 'option': return { k: 'val', t: { kind: 'option', type: v(def.t) } };
       case 'result': return { k: 'val', t: { kind: 'result', ...(def.ok ? { ok: v(def.ok) } : {}), ...(def.err ? { err: v(def.err) } : {}) } };
-      case 'own': case 'borrow': throw new Unsupported(`resource handles (${def.k})`);
+      case 'own': case 'borrow': {
+        const e = at(ts.types, def.idx, 'type');
+        if (e.k !== 'resource') throw new Unsupported(`${def.k} of a non-resource type`);
+        return { k: 'val', t: { kind: def.k, resource: e.r } };
+      }
       case 'func': return { k: 'func', f: { params: def.params.map((p) => ({ name: p.name, type: v(p.t) })), ...(def.result ? { result: v(def.result) } : {}) } };
       case 'instance': return { k: 'instance', exports: instanceTypeExports(ts, def.decls) };
       case 'component': return { k: 'component' };
-      case 'resource': return { k: 'resource' };
+      case 'resource': return { k: 'resource', r: { name: '(defined by the component)' } };
       case 'unsupported': throw new Unsupported(def.what);
     }
   };
@@ -165,7 +190,7 @@ export function buildPlan(parsed: ParsedComponent): Plan {
           local.types.push(at(outerTypes(local, d.target.count).types, d.target.idx, 'outer type'));
           break;
         case 'export': {
-          const e = descEntry(local, d.desc);
+          const e = descEntry(local, d.desc, d.name);
           if (d.desc.k === 'type') local.types.push(e);
           exports.set(d.name, e);
           break;
@@ -176,14 +201,14 @@ export function buildPlan(parsed: ParsedComponent): Plan {
     return exports;
   }
 
-  function descEntry(ts: TypeScope, desc: ExternDesc): TypeEntry {
+  function descEntry(ts: TypeScope, desc: ExternDesc, name: string): TypeEntry {
     switch (desc.k) {
       case 'func': {
         const e = at(ts.types, desc.idx, 'type');
         if (e.k !== 'func') throw new Unsupported('function import with a non-function type');
         return e;
       }
-      case 'type': return desc.subResource ? { k: 'resource' } : at(ts.types, desc.eq!, 'type');
+      case 'type': return desc.subResource ? { k: 'resource', r: { name } } : at(ts.types, desc.eq!, 'type');
       case 'instance': return at(ts.types, desc.idx, 'type');
       case 'component': return { k: 'component' };
       default: throw new Unsupported(`${desc.k} imports/exports`);
@@ -246,7 +271,7 @@ export function buildPlan(parsed: ParsedComponent): Plan {
       if (inst.k === 'import') {
         const e = inst.exports.get(target.name);
         if (!e) throw new Unsupported(`import ${inst.key} has no export ${target.name}`);
-        if (sort === 'func' && e.k === 'func') scope.funcs.push({ k: 'host', key: inst.key, name: target.name, jsName: camelCase(target.name), type: e.f });
+        if (sort === 'func' && e.k === 'func') scope.funcs.push({ k: 'host', key: inst.key, name: target.name, ...hostCall(inst.exports, target.name), type: e.f });
         else if (sort === 'type') scope.types.push(e);
         else throw new Unsupported(`alias of ${sort} ${target.name} from an imported instance`);
         return;
@@ -314,6 +339,13 @@ export function buildPlan(parsed: ParsedComponent): Plan {
       case 'alias': alias(scope, d.sort, d.target); return;
       case 'type': scope.types.push(resolveTypeDef(scope, d.def)); return;
       case 'canon': {
+        if (d.k === 'resource.drop') {
+          const t = at(scope.types, d.type, 'type');
+          if (t.k !== 'resource') throw new Unsupported('resource.drop of a non-resource type');
+          if (t.r.index === undefined) throw new Unsupported('resources defined by the component');
+          scope.coreFuncs.push({ k: 'drop', resource: t.r.index });
+          return;
+        }
         const opts = resolveOptions(scope, d.opts);
         if (d.k === 'lift') {
           const t = at(scope.types, d.type, 'type');
@@ -324,7 +356,7 @@ export function buildPlan(parsed: ParsedComponent): Plan {
           const f = at(scope.funcs, d.func, 'func');
           if (f.k !== 'host') throw new Unsupported('lowering a function lifted by this component (needs a fused adapter)');
           if (opts.postReturn) throw new Unsupported('post-return on canon lower');
-          const id = plan.lowers.push({ key: f.key, name: f.name, jsName: f.jsName, type: f.type, ...opts }) - 1;
+          const id = plan.lowers.push({ key: f.key, name: f.name, jsName: f.jsName, call: f.call, type: f.type, ...opts }) - 1;
           scope.coreFuncs.push({ k: 'lower', id });
         }
         return;
@@ -337,17 +369,21 @@ export function buildPlan(parsed: ParsedComponent): Plan {
           if (d.desc.k === 'type' && d.desc.eq !== undefined) { scope.types.push(at(scope.types, d.desc.eq, 'type')); return; }
           throw new Unsupported(`nested component import ${d.name} is not supplied`);
         }
-        const e = descEntry(scope, d.desc);
+        const e = descEntry(scope, d.desc, d.name);
         if (d.desc.k === 'instance') {
           if (e.k !== 'instance') throw new Unsupported('instance import with a non-instance type');
           const key = importKey(d.name);
           plan.imports.push(key);
+          // Resources this interface defines (not `use`d from another one, those have an index).
+          for (const [name, x] of e.exports) {
+            if (x.k === 'resource' && x.r.index === undefined) x.r.index = plan.resources.push({ key, name, className: className(name) }) - 1;
+          }
           scope.instances.push({ k: 'import', key, exports: e.exports });
         } else if (d.desc.k === 'func' && e.k === 'func') {
           // A world-level function: jco reads `imports[name].default`.
           const key = importKey(d.name);
           plan.imports.push(key);
-          scope.funcs.push({ k: 'host', key, name: d.name, jsName: 'default', type: e.f });
+          scope.funcs.push({ k: 'host', key, name: d.name, jsName: 'default', call: { k: 'func' }, type: e.f });
         } else if (d.desc.k === 'type') scope.types.push(e);
         else throw new Unsupported(`top-level ${d.desc.k} import ${d.name}`);
         return;
@@ -383,5 +419,43 @@ export function buildPlan(parsed: ParsedComponent): Plan {
   }
 
   run(root, parsed);
+  for (const l of plan.lifts) {
+    if (signatureHasResources(l.type, () => true)) throw new Unsupported('resource handles in exported functions');
+  }
+  for (const l of plan.lowers) {
+    if (signatureHasResources(l.type, (r) => r.index === undefined)) throw new Unsupported('resources defined by the component');
+  }
   return plan;
+}
+
+/**
+ * jco's JS shape of an interface function: `[constructor]r`, `[method]r.f`, `[static]r.f` call
+ * the resource's class (found among the interface's exports); anything else is a plain function.
+ */
+function hostCall(exports: Map<string, TypeEntry>, name: string): { jsName: string; call: HostCall } {
+  const m = /^\[(constructor|method|static)\]([^.]+)(?:\.(.+))?$/.exec(name);
+  if (!m) return { jsName: camelCase(name), call: { k: 'func' } };
+  const kind = m[1] as 'constructor' | 'method' | 'static';
+  const e = exports.get(m[2]!);
+  if (!e || e.k !== 'resource' || e.r.index === undefined) throw new Unsupported(`${name}: resource ${m[2]} is not defined by its interface`);
+  if ((kind === 'constructor') !== (m[3] === undefined)) throw new Unsupported(`malformed resource function name ${name}`);
+  return { jsName: m[3] ? camelCase(m[3]) : className(m[2]!), call: { k: kind, resource: e.r.index } };
+}
+
+/** True when `pred` holds for a resource handle anywhere in the signature. */
+function signatureHasResources(f: FuncType, pred: (r: ResourceType) => boolean): boolean {
+  const walk = (t: ValType | undefined): boolean => {
+    if (!t) return false;
+    switch (t.kind) {
+      case 'own': case 'borrow': return pred(t.resource);
+      case 'list': return walk(t.elem);
+      case 'option': return walk(t.type);
+      case 'record': return t.fields.some((x) => walk(x.type));
+      case 'tuple': return t.types.some(walk);
+      case 'variant': return t.cases.some((c) => walk(c.type));
+      case 'result': return walk(t.ok) || walk(t.err);
+      default: return false;
+    }
+  };
+  return f.params.some((p) => walk(p.type)) || walk(f.result);
 }

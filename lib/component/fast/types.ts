@@ -10,7 +10,18 @@ export type ValType =
   | { kind: 'enum'; names: string[] }
   | { kind: 'flags'; names: string[] }
   | { kind: 'option'; type: ValType }
-  | { kind: 'result'; ok?: ValType; err?: ValType };
+  | { kind: 'result'; ok?: ValType; err?: ValType }
+  | { kind: 'own' | 'borrow'; resource: ResourceType };
+
+/**
+ * A resource type. Imported ones get `index` (into `Plan.resources`) when their interface is
+ * imported; resources the component defines itself keep none (the fast path refuses them).
+ */
+export interface ResourceType {
+  /** The WIT name, e.g. `tensor`. */
+  name: string;
+  index?: number;
+}
 
 /** A component function signature. */
 export interface FuncType {
@@ -27,4 +38,10 @@ export function camelCase(name: string): string {
     out += p.length ? p[0]!.toUpperCase() + p.slice(1).toLowerCase() : '';
   }
   return out;
+}
+
+/** jco's class name for a resource: `graph-execution-context` → `GraphExecutionContext`. */
+export function className(name: string): string {
+  const c = camelCase(name);
+  return c ? c[0]!.toUpperCase() + c.slice(1) : c;
 }

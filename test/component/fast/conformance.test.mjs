@@ -12,6 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isDeepStrictEqual, inspect } from 'node:util';
 import { buildFastGlue, planComponent, jcoCoreModuleName } from '../../../dist/component/fast/index.js';
 import { camelCase } from '../../../dist/component/fast/types.js';
+import { wasiImports } from '../../../dist/wasi/policy.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const sharedComponents = join(root, '..', 'shared', 'components');
@@ -62,17 +63,103 @@ function randomValue(r, t) {
 }
 
 // ---- host imports that record every call ----
-/** Host implementations for the interfaces our guests import; `log` collects the calls. */
-function makeHost(log) {
-  const kv = new Map();
+const dispose = Symbol.dispose ?? Symbol.for('dispose');
+const f32Bytes = (values) => new Uint8Array(Float32Array.from(values).buffer);
+
+/**
+ * A recording fake of the wasi:nn imports (resources as classes, as jco expects): models
+ * `digits` (two outputs), `broken` (fails with an error resource), anything else is not found.
+ */
+function fakeNn(log) {
+  let ids = 0;
+  class NnError {
+    constructor(code, message) { this.id = ++ids; this.errorCode = code; this.message = message; log.push(['new error', this.id, code]); }
+    code() { log.push(['error.code', this.id]); return this.errorCode; }
+    data() { log.push(['error.data', this.id]); return this.message; }
+    [dispose]() { log.push(['drop error', this.id]); }
+  }
+  const fail = (code, message) => { const e = new Error(message); e.payload = new NnError(code, message); return e; };
+  class Tensor {
+    constructor(dims, ty, data) { this.id = ++ids; this.dims = [...dims]; this.type = ty; this.bytes = Uint8Array.from(data); log.push(['new tensor', this.id, this.dims, ty, this.bytes.length]); }
+    dimensions() { log.push(['tensor.dimensions', this.id]); return Uint32Array.from(this.dims); }
+    ty() { log.push(['tensor.ty', this.id]); return this.type; }
+    data() { log.push(['tensor.data', this.id]); return this.bytes; }
+    [dispose]() { log.push(['drop tensor', this.id]); }
+  }
+  class GraphExecutionContext {
+    constructor(model) { this.id = ++ids; this.model = model; }
+    compute(inputs) {
+      log.push(['compute', this.id, inputs.map(([n, t]) => [n, t.id, t.dims, t.type, [...t.bytes.subarray(0, 8)]])]);
+      if (this.model === 'broken') throw fail('invalid-argument', 'input shape does not match');
+      const sum = inputs.reduce((a, [, t]) => a + t.bytes.reduce((x, y) => x + y, 0), 0);
+      const logits = Array.from({ length: 10 }, (_, i) => ((sum >> i) % 7) - 3);
+      return [['other', new Tensor([1], 'FP32', f32Bytes([99]))], ['logits', new Tensor([1, 10], 'FP32', f32Bytes(logits))]];
+    }
+    [dispose]() { log.push(['drop context', this.id]); }
+  }
+  class Graph {
+    constructor(model) { this.id = ++ids; this.model = model; }
+    initExecutionContext() { log.push(['init context', this.id]); return new GraphExecutionContext(this.model); }
+    [dispose]() { log.push(['drop graph', this.id]); }
+  }
   return {
+    'wasi:nn/errors': { Error: NnError },
+    'wasi:nn/tensor': { Tensor },
+    'wasi:nn/inference': { GraphExecutionContext },
+    'wasi:nn/graph': {
+      Graph,
+      loadByName(name) {
+        log.push(['load-by-name', name]);
+        if (name !== 'digits' && name !== 'broken') throw fail('not-found', `no model named ${name}`);
+        return new Graph(name);
+      },
+      load(builders, encoding, target) {
+        log.push(['load', builders.map((b) => b.length), encoding, target]);
+        if (builders.length !== 1 || builders[0].length < 4) throw fail('invalid-encoding', 'not an ONNX model');
+        return new Graph('digits');
+      },
+    },
+  };
+}
+
+/**
+ * Host implementations for the interfaces a component imports; `log` collects the calls. WASI
+ * comes from the runtime's own deterministic WASI imports (stdout/stderr recorded in `log`);
+ * other interfaces without a hand-written fake get recording functions returning seeded values.
+ */
+function makeHost(log, plan) {
+  const kv = new Map();
+  const r = rng(0xa11ce);
+  const capture = { write: (fd, buf) => log.push(['stdio', fd, Buffer.from(buf).toString()]) };
+  const wasi = wasiImports({ deterministic: true, env: { GREETING: 'hi' }, args: ['probe', '--x'] }, capture, (e) => log.push(['exit', e.code]));
+  const host = {
     'sfirt:kv/store': {
       get: (key) => { log.push(['get', key]); return kv.get(key); },
       set: (key, value) => { log.push(['set', key, value]); kv.set(key, value); },
     },
     'sfirt:kv/log': { log: (level, message) => { log.push(['log', level, message]); } },
+    ...fakeNn(log),
   };
+  for (const key of plan.imports) {
+    if (host[key]) continue;
+    if (wasi[key]) { host[key] = wasi[key]; continue; }
+    const iface = host[key] = {};
+    for (const l of plan.lowers) {
+      if (l.key !== key || l.call.k !== 'func') continue;
+      iface[l.jsName] = (...args) => { log.push([l.name, args]); return l.type.result && randomValue(r, l.type.result); };
+    }
+  }
+  return host;
 }
+
+/** Arguments worth calling some exports with, beside the random ones (a real 784-byte image...). */
+const IMAGE = Uint8Array.from({ length: 784 }, (_, i) => (i * 37) % 256);
+const FIXED_ARGS = {
+  classify: [[IMAGE], [IMAGE.subarray(1)]],
+  classifyWith: [['digits', IMAGE], ['broken', IMAGE], ['nope', IMAGE]],
+  loadBytes: [[Uint8Array.of(8, 1, 2, 3, 4)], [Uint8Array.of(1)]],
+  runRaw: [['digits', Uint32Array.of(1, 4), 1, f32Bytes([1, 2, 3, 4])], ['broken', Uint32Array.of(1), 1, f32Bytes([1])], ['digits', Uint32Array.of(2), 9, new Uint8Array(3)]],
+};
 
 /** What a call produced, in a form comparable across the two glues. */
 function outcome(f) {
@@ -145,14 +232,15 @@ for (const [origin, path] of candidates) {
     const r = rng(0x5f1 ^ bytes.length);
     const logFast = [];
     const logJco = [];
-    let a = fast.instantiate(makeHost(logFast));
-    let b = jcoInstantiate(makeHost(logJco));
+    let a = fast.instantiate(makeHost(logFast, plan));
+    let b = jcoInstantiate(makeHost(logJco, plan));
     const covered = [];
     for (const [path, type] of exports) {
       if (SKIP_EXPORTS.has(path.at(-1))) continue;
       covered.push(path.join('#'));
-      for (let round = 0; round < ROUNDS; round++) {
-        const args = type.params.map((p) => randomValue(r, p.type));
+      const fixed = FIXED_ARGS[path.at(-1)] ?? [];
+      for (let round = 0; round < ROUNDS + fixed.length; round++) {
+        const args = round < fixed.length ? fixed[round] : type.params.map((p) => randomValue(r, p.type));
         const fa = path.reduce((o, k) => o[k], a);
         const fb = path.reduce((o, k) => o[k], b);
         const ra = outcome(() => fa(...args));
@@ -162,8 +250,8 @@ for (const [origin, path] of candidates) {
         assert.ok(isDeepStrictEqual(logFast, logJco), `${where}: host calls differ: ${inspect(logFast)} vs ${inspect(logJco)}`);
         if (ra.threw) {
           // Both glues poison (or not) alike; start both afresh, as the runtime would.
-          a = fast.instantiate(makeHost(logFast));
-          b = jcoInstantiate(makeHost(logJco));
+          a = fast.instantiate(makeHost(logFast, plan));
+          b = jcoInstantiate(makeHost(logJco, plan));
         }
       }
     }

@@ -1,0 +1,106 @@
+/**
+ * Handles of imported (host-defined) resources, exactly as jco 1.35's glue keeps them: one table
+ * per resource type and instance, laid out as `[scope, rep | T_FLAG]` pairs with an in-table
+ * free list, plus a "capture table" from rep to the host's JS object. Keeping jco's layout (and
+ * its lack of checks on borrows) makes every handle number, error and dispose call identical.
+ */
+
+/** jco's flag bit: set on the rep cell of a live own handle and on free-list links. */
+const T_FLAG = 1 << 30;
+
+/** jco's private "this placeholder already has a handle" key; ours is equally private. */
+const HANDLE = Symbol('handle');
+/** A host object may carry its own rep under this global key (jco reads it when lowering). */
+const REP = Symbol.for('cabiRep');
+const CABI_DISPOSE = Symbol.for('cabiDispose');
+const DISPOSE: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('dispose');
+
+type HostClass = (abstract new (...args: never[]) => object) & Record<PropertyKey, unknown>;
+
+/** The handles of one imported resource type in one component instance. */
+export class HandleTable {
+  /** `[free-list head | T_FLAG, 0, scope, rep | T_FLAG, ...]` as in jco. */
+  private readonly slots: number[] = [T_FLAG, 0];
+  private readonly objects = new Map<number, object>();
+  private reps = 0;
+
+  /** `cls` is the host's class from the import object (undefined while the type is unused). */
+  constructor(readonly cls: HostClass | undefined, readonly className: string) {}
+
+  /** Host → guest `own<R>`: checks the class, registers the object, returns a new handle. */
+  lowerOwn(obj: unknown): number {
+    const cls = this.cls!;
+    if (!(obj instanceof cls)) throw new TypeError(`Resource error: Not a valid "${this.className}" resource.`);
+    const o = obj as Record<symbol, unknown>;
+    const existing = o[HANDLE] as number | undefined;
+    if (existing) return existing;
+    const rep = (o[REP] as number) || ++this.reps;
+    this.objects.set(rep, obj);
+    return this.createOwn(rep);
+  }
+
+  /** Guest → host `own<R>`: the object behind the handle; the handle is released. */
+  liftOwn(handle: number): object {
+    const rep = this.slots[(handle << 1) + 1]! & ~T_FLAG;
+    let obj = this.objects.get(rep);
+    if (!obj) obj = this.placeholder(handle, rep);
+    else this.objects.delete(rep);
+    this.remove(handle);
+    return obj;
+  }
+
+  /** Guest → host `borrow<R>`: the object behind the handle (jco does not validate borrows). */
+  liftBorrow(handle: number): object {
+    const rep = this.slots[(handle << 1) + 1]! & ~T_FLAG;
+    return this.objects.get(rep) ?? this.placeholder(handle, rep);
+  }
+
+  /** `canon resource.drop`: releases the handle and disposes of an owned host object. */
+  drop(handle: number): void {
+    const { rep, own } = this.remove(handle);
+    if (!own) return;
+    const obj = this.objects.get(rep) as Record<symbol, unknown> | undefined;
+    if (obj) {
+      if (obj[DISPOSE]) (obj[DISPOSE] as () => void)();
+      this.objects.delete(rep);
+    } else if (this.cls?.[CABI_DISPOSE]) {
+      (this.cls[CABI_DISPOSE] as (rep: number) => void)(rep);
+    }
+  }
+
+  /** What jco hands the host for a handle it has no object for (a guest bug): a bare instance. */
+  private placeholder(handle: number, rep: number): object {
+    const obj = Object.create(this.cls!.prototype as object) as object;
+    Object.defineProperty(obj, HANDLE, { writable: true, value: handle });
+    Object.defineProperty(obj, REP, { writable: true, value: rep });
+    return obj;
+  }
+
+  private createOwn(rep: number): number {
+    const t = this.slots;
+    const free = t[0]! & ~T_FLAG;
+    if (free === 0) {
+      t.push(0, rep | T_FLAG);
+      return (t.length >> 1) - 1;
+    }
+    t[0] = t[free << 1]!;
+    t[free << 1] = 0;
+    t[(free << 1) + 1] = rep | T_FLAG;
+    return free;
+  }
+
+  private remove(handle: number): { rep: number; own: boolean } {
+    const t = this.slots;
+    const scope = t[handle << 1]!;
+    const val = t[(handle << 1) + 1]!;
+    const own = (val & T_FLAG) !== 0;
+    const rep = val & ~T_FLAG;
+    // Same checks as jco, including what they let through: an out-of-range handle reads
+    // `undefined` cells, passes both, and is "freed" like jco does it.
+    if (val === 0 || (scope & T_FLAG) !== 0) throw new WebAssembly.RuntimeError(`unknown handle index ${(handle << 1) + 1}`);
+    if (own && scope !== 0) throw new WebAssembly.RuntimeError('cannot remove owned resource while borrowed');
+    t[handle << 1] = t[0]! | T_FLAG;
+    t[0] = handle | T_FLAG;
+    return { rep, own };
+  }
+}
