@@ -3,7 +3,7 @@
 //   classification { label: u32, probabilities: list<f32> }      (12 bytes: [0] label, [4] ptr, [8] len)
 //   nn-failure { code: string, message: string }                   (16 bytes)
 //   result<classification | u32 | list<u8>, nn-failure>           (20 bytes: [0] tag, payload at [4])
-import { alloc, storeString } from './cabi';
+import { alloc, storeString } from '../_lib/cabi';
 import {
   FP32, TENSOR_TYPE_COUNT, ENCODING_ONNX, TARGET_CPU, ERROR_CODES,
   newTensor, tensorType, tensorData, dropTensor, loadGraph, loadByName, initExecutionContext,

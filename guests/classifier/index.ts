@@ -1,9 +1,9 @@
 // The `classifier` guest: MNIST digits through wasi:nn (see world.wit). Canonical ABI by hand:
 // every export returns a pointer to its result<_, nn-failure> (classify.ts has the layouts).
-import { alloc, releaseCallMemory } from './cabi';
+import { alloc, releaseCallMemory } from '../_lib/cabi';
 import { RESULT_SIZE, fail, classifyTensor, loadBytes, runRaw, parsePnm, pnmMaxval } from './classify';
 
-export { cabi_realloc } from './cabi';
+export { cabi_realloc } from '../_lib/cabi';
 
 const SIDE: u32 = 28;
 const PIXELS: usize = 28 * 28;

@@ -1,9 +1,9 @@
 // The `classifier224` guest: 224×224 RGB images through wasi:nn (see world.wit). It shares the
 // wasi:nn plumbing, the canonical-ABI memory and the result layouts with guests/classifier.
-import { alloc, releaseCallMemory } from '../classifier/cabi';
+import { alloc, releaseCallMemory } from '../_lib/cabi';
 import { RESULT_SIZE, fail, classifyTensor, parsePnm, pnmMaxval } from '../classifier/classify';
 
-export { cabi_realloc } from '../classifier/cabi';
+export { cabi_realloc } from '../_lib/cabi';
 
 const SIDE: u32 = 224;
 const PLANE: usize = 224 * 224;

@@ -3,7 +3,7 @@
 // hand: exports whose result flattens to more than one value return a pointer to it.
 import {
   alloc, releaseCallMemory, storeString,
-} from './cabi';
+} from '../_lib/cabi';
 import {
   getEnvironment, getArguments, getStdout, getStderr, blockingWriteAndFlush, dropOutputStream,
   dropIoError, getDirectories, openAt, descriptorRead, descriptorWrite, readDirectory,
@@ -12,7 +12,7 @@ import {
   wallClockNow, monotonicNow, getRandomBytes,
 } from './wasi';
 
-export { cabi_realloc } from './cabi';
+export { cabi_realloc } from '../_lib/cabi';
 
 /** Bytes per descriptor.read / blocking-write-and-flush call (the latter allows at most 4096). */
 const READ_CHUNK: u64 = 65536;
