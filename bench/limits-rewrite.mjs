@@ -37,12 +37,17 @@ export function runLimitsBench({ quick = false, log = () => {} } = {}) {
   const plain = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports;
   const meter = new Meter();
   const metered = new WebAssembly.Instance(new WebAssembly.Module(instrumentModule(bytes, { meter: true }).bytes), meter.imports).exports;
+  // The same kernels with the module's own fuel global (`fuelGlobal: 'own'`), measured in the same rounds.
+  const ownMeter = new Meter();
+  const own = new WebAssembly.Instance(new WebAssembly.Module(instrumentModule(bytes, { meter: true, fuelGlobal: 'own' }).bytes), ownMeter.imports).exports;
+  ownMeter.attach(own);
   setFlagsFromString('--liftoff');
   const rounds = quick ? 9 : 31;
   let worst = 0;
   for (const [name, kernel] of Object.entries(KERNELS)) {
     const tp = [];
     const tm = [];
+    const to = [];
     const warmup = quick ? 6 : 12; // let both builds tier up to TurboFan before measuring
     for (let i = 0; i < rounds + warmup; i++) {
       let t = performance.now();
@@ -53,8 +58,17 @@ export function runLimitsBench({ quick = false, log = () => {} } = {}) {
       const b = kernel(metered);
       const dm = performance.now() - t;
       if (!Object.is(a, b)) throw new Error(`${name}: metered result ${b} differs from ${a}`);
-      if (i >= warmup) { tp.push(dp); tm.push(dm); }
+      ownMeter.start({ deadline: performance.now() + 60_000 });
+      t = performance.now();
+      const c = kernel(own);
+      const dc = performance.now() - t;
+      if (!Object.is(a, c)) throw new Error(`${name}: own-global result ${c} differs from ${a}`);
+      if (ownMeter.fuelUsed !== meter.fuelUsed) throw new Error(`${name}: own-global fuel ${ownMeter.fuelUsed} differs from ${meter.fuelUsed}`);
+      if (i >= warmup) { tp.push(dp); tm.push(dm); to.push(dc); }
     }
+    const ownRatio = median(to.map((m, i) => m / tp[i]));
+    metrics[`fuel_overhead_own_${name}`] = ownRatio;
+    log(`${name}: own fuel global ${median(to).toFixed(2)} ms → ${ownRatio.toFixed(3)}× (min-time ratio ${(Math.min(...to) / Math.min(...tp)).toFixed(3)}; ${ownMeter.refills} refills)`);
     // Median of the per-round ratios (each round runs both builds back to back), so a load spike
     // hits both sides of a pair; the min-time ratio is kept in details as a second opinion.
     const ratio = median(tm.map((m, i) => m / tp[i]));

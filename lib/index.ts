@@ -11,3 +11,5 @@ export type { HostImports } from './host/imports.js';
 export * from './errors.js';
 export { NnError, type NnErrorCode } from './nn/errors.js';
 export type { NnBackend } from './nn/engine.js';
+export * from './http/index.js';
+export * from './workers/index.js';

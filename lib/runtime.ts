@@ -5,6 +5,7 @@ import { ClosedError, InvalidArgumentError, MissingImportError } from './errors.
 import { wrapHostImports, type HostImports } from './host/imports.js';
 import { SfiFunction, type CallContext } from './invoke/function.js';
 import { ComponentSignatures } from './invoke/signatures.js';
+import { serve, type HttpServer, type ServeOptions } from './http/serve.js';
 import { callLimits, DEFAULT_LIMITS, limitsTransform, meterHooks, normaliseLimits, type DeadlineSlot, type Limits } from './invoke/limits.js';
 import type { PoolOptions } from './pool/pool.js';
 import { createWasiNn, type WasiNn, type WasiNnOptions } from './nn/wasi-nn.js';
@@ -103,6 +104,14 @@ export class Runtime {
     this.#functions.get(name)?.close();
     this.#functions.set(name, fn);
     return fn;
+  }
+
+  /**
+   * Serves loaded functions over HTTP (simple functions and `wasi:http/incoming-handler`
+   * components); see `ServeOptions`. Resolves once listening.
+   */
+  serve(options: ServeOptions): Promise<HttpServer> {
+    return serve(this, options);
   }
 
   /** The runtime's `wasi:nn` host for a backend, started on first use. */

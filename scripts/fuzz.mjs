@@ -152,6 +152,9 @@ export function checkModule(original, counters = { calls: 0, fuelStops: 0 }) {
   if (!WebAssembly.validate(metered)) problems.push('metered output does not validate');
   const tight = instrumentModule(original, { meter: true, selfContained: true, memoryMaxPages: 1024 }).bytes;
   if (!WebAssembly.validate(tight)) problems.push('self-contained output does not validate');
+  // Per-module fuel global (`fuelGlobal: 'own'`): must behave and count exactly like the shared one.
+  const own = instrumentModule(original, { meter: true, fuelGlobal: 'own', memoryMaxPages: 65536, tableMaxElements: 10_000_000 }).bytes;
+  if (!WebAssembly.validate(own)) problems.push('own-fuel output does not validate');
   if (problems.length) return problems;
 
   const logA = [];
@@ -169,13 +172,28 @@ export function checkModule(original, counters = { calls: 0, fuelStops: 0 }) {
   for (let i = 0; i < Math.max(ta.length, tb.length); i++) {
     if (ta[i] !== tb[i]) { problems.push(`ample fuel: "${ta[i]}" vs "${tb[i]}"`); break; }
   }
+  const ownModule = new WebAssembly.Module(own);
+  {
+    const m = new Meter();
+    const logC = [];
+    const c = instantiate(ownModule, logC, m.imports);
+    if (c.error) problems.push(`own-fuel instantiation failed: ${c.error}`);
+    else {
+      m.attach(c.exports);
+      const tc = runAll(c.exports, sigs, logC, () => m.start({}));
+      for (let i = 0; i < Math.max(ta.length, tc.length); i++) {
+        if (ta[i] !== tc[i]) { problems.push(`ample fuel, own global: "${ta[i]}" vs "${tc[i]}"`); break; }
+      }
+    }
+  }
 
-  // Little fuel: deterministic stops on two fresh instances.
-  const runs = [0, 1].map(() => {
+  // Little fuel: deterministic stops on two fresh instances, and the same on the own-global build.
+  const runs = [meteredModule, meteredModule, ownModule].map((mod) => {
     const m = new Meter();
     const log = [];
-    const inst = instantiate(meteredModule, log, m.imports);
+    const inst = instantiate(mod, log, m.imports);
     if (inst.error) return [inst.error];
+    m.attach(inst.exports);
     const trace = [];
     for (const [name, sig] of Object.entries(sigs)) {
       if (name === 'hangLimitInitializer') continue;
@@ -193,6 +211,7 @@ export function checkModule(original, counters = { calls: 0, fuelStops: 0 }) {
     return trace;
   });
   if (runs[0].join('\n') !== runs[1].join('\n')) problems.push('little fuel: two runs differ');
+  if (runs[0].join('\n') !== runs[2].join('\n')) problems.push('little fuel: own fuel global differs from the shared one');
   return problems;
 }
 

@@ -3,7 +3,7 @@ import { outgoingHandler, type OutgoingStats } from './outgoing-handler.js';
 import type { OutgoingHttpPolicy } from './outgoing-policy.js';
 import { prepareSyncFetch } from './sync-fetch.js';
 import { wasiHttpTypes } from './types.js';
-import { wasiIoPoll } from './poll.js';
+import { wasiIoPoll } from '../wasi/poll.js';
 
 /** Options of `wasiHttpImports()`. */
 export interface WasiHttpOptions {

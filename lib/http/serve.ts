@@ -81,13 +81,14 @@ export function createHandler(runtime: FunctionSource, options: HandlerOptions):
   // sat behind others in the same turn. After a long turn that served a backlog (two or more
   // requests: one slow request alone is not overload), the requests that queued meanwhile surface
   // over the next few turns (a new connection is accepted in one turn, read in another), so new
-  // requests are refused for one more `maxQueueDelay` (`shedUntil`).
+  // requests are refused for half a `maxQueueDelay` more (`shedUntil`): long enough to catch them,
+  // short enough to keep most of the capacity busy with real work under sustained overload.
   let lastTurn = performance.now();
   let shedUntil = 0;
   let handledThisTurn = 0;
   const heartbeat = setInterval(() => {
     const now = performance.now();
-    if (now - lastTurn > maxQueueDelay + HEARTBEAT_MS && handledThisTurn >= 2) shedUntil = now + maxQueueDelay;
+    if (now - lastTurn > maxQueueDelay + HEARTBEAT_MS && handledThisTurn >= 2) shedUntil = now + maxQueueDelay / 2;
     lastTurn = now;
     handledThisTurn = 0;
   }, HEARTBEAT_MS);

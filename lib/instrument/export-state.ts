@@ -1,5 +1,6 @@
 import { Reader, Writer } from './bytes.js';
 import { skipImmediates } from './opcodes.js';
+import { METER_FUEL_EXPORT } from './instrument.js';
 
 /** Prefix of the exports {@link exportState} adds; followed by `global:N`, `table:N` or `memory:N`. */
 export const STATE_EXPORT_PREFIX = 'sfirt:state:';
@@ -52,6 +53,21 @@ export function exportState(bytes: Uint8Array): Uint8Array {
         const mutable = sr.u8() === 1;
         skipConstExpr(sr);
         if (mutable) added.push([`global:${imported.global + i}`, 3, imported.global + i]);
+      }
+    }
+  }
+  // The meter's own fuel global (`fuelGlobal: 'own'`) belongs to the host's Meter, not to the
+  // guest's state: restoring it would hand the guest fuel the Meter does not know about.
+  const exportSec = sections.find((s) => s.id === SECTION.export);
+  if (exportSec) {
+    const er = new Reader(bytes, exportSec.start, exportSec.end);
+    for (let n = er.u32(); n > 0; n--) {
+      const name = er.name();
+      const kind = er.u8();
+      const index = er.u32();
+      if (name === METER_FUEL_EXPORT && kind === 3) {
+        const at = added.findIndex(([, k, i]) => k === 3 && i === index);
+        if (at >= 0) added.splice(at, 1);
       }
     }
   }

@@ -6,7 +6,12 @@ import { meterFunctionBody, type MeterContext } from './meter-code.js';
 /** Import module name of everything the metering adds; the host provides it (see lib/limits). */
 export const METER_IMPORT_MODULE = 'sfirt:meter';
 /** Names inside {@link METER_IMPORT_MODULE}. */
-export const METER_IMPORTS = { fuel: 'fuel', refill: 'refill', memoryRefused: 'memory_refused' } as const;
+export const METER_IMPORTS = { fuel: 'fuel', refill: 'refill', grant: 'grant', memoryRefused: 'memory_refused' } as const;
+/**
+ * Export name of the module's own fuel global (`fuelGlobal: 'own'`); the host passes the instance's
+ * exports to `Meter.attach` so it can read and reclaim that fuel.
+ */
+export const METER_FUEL_EXPORT = 'sfirt:meter:fuel';
 /** WebAssembly page size in bytes. */
 export const WASM_PAGE_BYTES = 65536;
 
@@ -25,6 +30,16 @@ export interface InstrumentOptions {
    * form; a small slice exercises the refill/resume paths constantly.
    */
   selfContained?: boolean | { slice: number };
+  /**
+   * Where the fuel counter lives when metering (not self-contained):
+   * - `'imported'` (default): one `(global (mut i32))` imported from {@link METER_IMPORT_MODULE},
+   *   shared by all modules of an instance; out of fuel calls `refill(need) -> ok`.
+   * - `'own'`: the module defines its own counter and exports it as {@link METER_FUEL_EXPORT}
+   *   (V8 reaches an imported mutable global through an extra indirection, which costs 5–30% on
+   *   tight loops); out of fuel calls `grant(need, left) -> new fuel or -1 (stop)`. The host must
+   *   `attach` every instance's exports to one `Meter`, which keeps fuel shared per instance.
+   */
+  fuelGlobal?: 'imported' | 'own';
   /** Run `WebAssembly.validate` on the output and throw {@link InvalidModuleError} if it fails. */
   validate?: boolean;
 }
@@ -166,9 +181,18 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
   if (!Number.isInteger(selfSlice) || selfSlice < 1 || selfSlice > 0x7fffffff) {
     throw new InvalidArgumentError(`selfContained.slice must be an integer in 1..2^31-1, got ${selfSlice}`);
   }
+  const fuelMode = options.fuelGlobal ?? 'imported';
+  if (fuelMode !== 'imported' && fuelMode !== 'own') throw new InvalidArgumentError(`fuelGlobal must be 'imported' or 'own', got ${String(fuelMode)}`);
+  // Own mode: the module defines (same index as the imported form) and exports its fuel global.
+  // With selfContained too, the in-module helper takes grant's shape (tests the own-mode slow path).
+  const ownFuel = metering && fuelMode === 'own';
+  const exportsFuel = ownFuel && !selfContained;
+  const definesFuel = selfContained || ownFuel;
   const funcShift = metering ? 2 : 0;
   const globalShift = metering ? 1 : 0;
   const helperType = typeParams.length;
+  /** (i32 need, i32 left) -> i32, the type of `grant` (own mode only). */
+  const grantType = typeParams.length + 1;
 
   const out = new Writer(bytes.length + (bytes.length >> 3) + 256);
   out.bytes(bytes, 0, 8);
@@ -200,18 +224,22 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
       case 1: { // type: append (i32) -> i32 for the helpers
         if (!metering) { if (s) copy(s); break; }
         const n = sr ? sr.u32() : 0;
-        w.u32(n + 1);
+        w.u32(n + (ownFuel ? 2 : 1));
         if (sr) w.bytes(bytes, sr.pos, s!.end);
         w.u8(0x60); w.u32(1); w.u8(I32); w.u32(1); w.u8(I32);
+        if (ownFuel) { w.u8(0x60); w.u32(2); w.u8(I32); w.u8(I32); w.u32(1); w.u8(I32); }
         emit(1, w);
         break;
       }
       case 2: { // import: caps applied above; append the meter imports
         const add = metering && !selfContained;
         if (!s && !add) break;
-        w.u32(numImports + (add ? 3 : 0));
+        w.u32(numImports + (add ? (ownFuel ? 2 : 3) : 0));
         w.bytes(importW.buf, 0, importW.len);
-        if (add) {
+        if (add && ownFuel) {
+          w.name(METER_IMPORT_MODULE); w.name(METER_IMPORTS.grant); w.u8(0); w.u32(grantType);
+          w.name(METER_IMPORT_MODULE); w.name(METER_IMPORTS.memoryRefused); w.u8(0); w.u32(helperType);
+        } else if (add) {
           // Appended after the originals: the two functions take indices numImportedFuncs and +1,
           // the global takes numImportedGlobals; every defined function/global shifts up.
           w.name(METER_IMPORT_MODULE); w.name(METER_IMPORTS.refill); w.u8(0); w.u32(helperType);
@@ -224,7 +252,7 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
       case 3: { // function
         if (!selfContained) { if (s) copy(s); break; }
         const n = sr!.u32();
-        w.u32(n + 2); w.u32(helperType); w.u32(helperType);
+        w.u32(n + 2); w.u32(ownFuel ? grantType : helperType); w.u32(helperType);
         w.bytes(bytes, sr!.pos, s!.end);
         emit(3, w);
         break;
@@ -249,10 +277,11 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
         break;
       }
       case 6: { // global: remap init expressions; self-contained puts the fuel global first
-        if (!s && !selfContained) break;
+        if (!s && !definesFuel) break;
         const n = sr ? sr.u32() : 0;
-        w.u32(n + (selfContained ? 1 : 0));
-        if (selfContained) { w.u8(I32); w.u8(1); w.u8(0x41); w.s32(selfSlice); w.u8(0x0b); }
+        w.u32(n + (definesFuel ? 1 : 0));
+        // Own mode starts empty: the first check asks the host, which then knows of this module.
+        if (definesFuel) { w.u8(I32); w.u8(1); w.u8(0x41); w.s32(selfContained ? selfSlice : 0); w.u8(0x0b); }
         for (let i = 0; i < n; i++) {
           w.u8(sr!.u8()); w.u8(sr!.u8());
           constExpr(sr!, w, mapFunc, mapGlobal);
@@ -261,11 +290,11 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
         emit(6, w);
         break;
       }
-      case 7: { // export
-        if (!s) break;
-        if (!metering) { copy(s); break; }
-        const n = sr!.u32();
-        w.u32(n);
+      case 7: { // export (own mode appends the fuel global, creating the section if needed)
+        if (!s && !exportsFuel) break;
+        if (!metering) { copy(s!); break; }
+        const n = sr ? sr.u32() : 0;
+        w.u32(n + (exportsFuel ? 1 : 0));
         for (let i = 0; i < n; i++) {
           const nameStart = sr!.pos;
           sr!.skip(sr!.u32());
@@ -275,7 +304,8 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
           w.u8(kind);
           w.u32(kind === 0 ? mapFunc(idx) : kind === 3 ? mapGlobal(idx) : idx);
         }
-        if (!sr!.done) sr!.fail('trailing bytes in export section');
+        if (sr && !sr.done) sr.fail('trailing bytes in export section');
+        if (exportsFuel) { w.name(METER_FUEL_EXPORT); w.u8(3); w.u32(numImportedGlobals); }
         emit(7, w);
         break;
       }
@@ -297,7 +327,7 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
         const ctx: MeterContext = {
           typeParams, numImportedFuncs, numImportedGlobals, funcShift, globalShift,
           refillFunc: numImportedFuncs, memoryRefusedFunc: numImportedFuncs + 1, fuelGlobal: numImportedGlobals,
-          trackedMemories: memories.map((m) => m.capped),
+          trackedMemories: memories.map((m) => m.capped), ownFuel,
         };
         const n = sr!.u32();
         if (n !== numDefined) sr!.fail(`code section has ${n} bodies for ${numDefined} functions`);
@@ -305,11 +335,12 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
         if (selfContained) {
           // refill(need): grant a full slice again and continue; memory_refused(mem): nothing.
           const refill = new Writer(16);
-          // fuel = max(slice, need)
+          // fuel = max(slice, need); the grant shape (own fuel) returns it instead of setting the global
           refill.u32(0); refill.u8(0x41); refill.s32(selfSlice); refill.u8(0x20); refill.u32(0);
           refill.u8(0x41); refill.s32(selfSlice); refill.u8(0x20); refill.u32(0); refill.u8(0x4a); // i32.gt_s
-          refill.u8(0x1b); refill.u8(0x24); refill.u32(ctx.fuelGlobal);
-          refill.u8(0x41); refill.s32(1); refill.u8(0x0b);
+          refill.u8(0x1b);
+          if (!ownFuel) { refill.u8(0x24); refill.u32(ctx.fuelGlobal); refill.u8(0x41); refill.s32(1); }
+          refill.u8(0x0b);
           w.sized(refill);
           const refused = new Writer(8);
           refused.u32(0); refused.u8(0x41); refused.s32(0); refused.u8(0x0b);

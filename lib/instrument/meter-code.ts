@@ -18,6 +18,11 @@ export interface MeterContext {
   fuelGlobal: number;
   /** Memories whose max is our cap, so a refused `memory.grow` there is reported to the host. */
   trackedMemories: boolean[];
+  /**
+   * The fuel global is the module's own and `refillFunc` is `grant(need, left) -> fuel | -1`
+   * (instead of the shared imported global and `refill(need) -> ok`).
+   */
+  ownFuel?: boolean;
 }
 
 const enum Kind { Func, Block, Loop, If, Try }
@@ -73,6 +78,15 @@ export function meterFunctionBody(buf: Uint8Array, start: number, end: number, n
   // Out of fuel in this slice: publish the local, ask the host; 0 means stop, which must be a trap
   // (`unreachable`) because a JS exception could be caught by a legacy `catch_all`.
   const slowPath = (c: number) => {
+    if (ctx.ownFuel) {
+      // Hand our fuel back as `left` (the global must not count it twice), get the new amount.
+      w.u8(Op.i32Const); w.u8(0); w.u8(Op.globalSet); w.u32(G);
+      w.u8(Op.i32Const); w.s32(c); w.u8(Op.localGet); w.u32(fuelLocal); w.u8(Op.call); w.u32(ctx.refillFunc);
+      w.u8(Op.localTee); w.u32(fuelLocal); w.u8(Op.i32Const); w.u8(0); w.u8(Op.i32LtS);
+      w.u8(Op.if); w.u8(0x40); w.u8(Op.unreachable); w.u8(Op.end);
+      flush();
+      return;
+    }
     flush();
     w.u8(Op.i32Const); w.s32(c); w.u8(Op.call); w.u32(ctx.refillFunc);
     w.u8(Op.i32Eqz); w.u8(Op.if); w.u8(0x40); w.u8(Op.unreachable); w.u8(Op.end);

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../errors.js';
-import { METER_IMPORT_MODULE, METER_IMPORTS } from '../instrument/instrument.js';
+import { METER_FUEL_EXPORT, METER_IMPORT_MODULE, METER_IMPORTS } from '../instrument/instrument.js';
 
 /** Why the last metered call was stopped by the host, if it was. */
 export type StopReason = 'fuel' | 'deadline' | 'memory';
@@ -29,7 +29,11 @@ export interface MeterLimits {
 
 /**
  * Host side of the metering that {@link instrumentModule} inserts: one per component instance,
- * shared by all its core modules (pass {@link Meter.imports} to every instantiation). Call
+ * shared by all its core modules (pass {@link Meter.imports} to every instantiation, and for
+ * modules instrumented with `fuelGlobal: 'own'` pass each instance's exports to
+ * {@link Meter.attach}). Fuel is one budget per instance whichever module holds it: every counter
+ * (the shared imported global and each attached module's own global) is fuel handed out; a module
+ * that runs dry asks for more, and the host reclaims the others' fuel before it would refuse. Call
  * {@link Meter.start} before each guest call, then read {@link Meter.fuelUsed} and
  * {@link Meter.stopReason}. Not re-entrant across concurrent calls (a component instance runs one
  * call at a time). Start functions run metered during instantiation: call `start()` (unlimited) or
@@ -39,13 +43,16 @@ export interface MeterLimits {
  * Throws {@link InvalidArgumentError} for a bad slice or fuel value.
  */
 export class Meter {
-  /** Fuel left in the current slice; the guest counts it down. */
+  /** Fuel left in the current slice of modules that import it (`fuelGlobal: 'imported'`). */
   readonly fuelGlobal = new WebAssembly.Global({ value: 'i32', mutable: true }, 0);
-  /** The import object fragment: `{ 'sfirt:meter': { fuel, refill, memory_refused } }`. */
+  /** Every fuel counter: attached modules' own globals, then the shared imported one. */
+  readonly #counters: WebAssembly.Global[] = [this.fuelGlobal];
+  /** The import object fragment: `{ 'sfirt:meter': { fuel, refill, grant, memory_refused } }`. */
   readonly imports: Record<string, Record<string, WebAssembly.ImportValue>>;
   readonly #slice: number;
   #limit = Infinity;
   #deadline: number | undefined;
+  /** Fuel handed out since start, minus what was given back; used = this − Σ counters. */
   #handedOut = 0;
   #stop: 'fuel' | 'deadline' | undefined;
   #memoryRefused = false;
@@ -71,7 +78,8 @@ export class Meter {
     this.imports = {
       [METER_IMPORT_MODULE]: {
         [METER_IMPORTS.fuel]: this.fuelGlobal,
-        [METER_IMPORTS.refill]: (need: number) => this.#refill(need),
+        [METER_IMPORTS.refill]: (need: number) => this.#refillShared(need),
+        [METER_IMPORTS.grant]: (need: number, left: number) => this.#request(need, left),
         [METER_IMPORTS.memoryRefused]: () => { this.#memoryRefused = true; return 0; },
       },
     };
@@ -87,13 +95,35 @@ export class Meter {
     this.#stop = undefined;
     this.#memoryRefused = false;
     this.#refills = 0;
-    this.#handedOut = 0;
     this.#nextSlice = this.#slice;
     if (this.#deadline !== undefined) {
       this.#sliceStartMs = performance.now();
       this.#sliceStartUsed = 0;
     }
-    this.#grant(0);
+    // The counter holding the most fuel is probably the hot module's (it got the last grant): it gets
+    // the first slice, so a call usually starts without a host call. Unlimited fuel without a
+    // deadline: every counter gets the maximum (nobody needs to hear from the guest).
+    let best = this.#counters[0]!;
+    for (const c of this.#counters) if (c.value > best.value) best = c;
+    this.#handedOut = 0;
+    const everyone = this.#deadline === undefined && this.#limit === Infinity;
+    for (const c of this.#counters) {
+      c.value = everyone || c === best ? this.#take(0) : 0;
+    }
+  }
+
+  /**
+   * Adds the fuel global of a core instance whose module was instrumented with
+   * `fuelGlobal: 'own'` (exported as {@link METER_FUEL_EXPORT}); call it right after each
+   * instantiation of the component instance, with the instance's exports. Exports without that
+   * global are ignored, so it is safe to call for every core instance. Until a module is attached
+   * (its start function runs during instantiation), the fuel it holds is not reclaimed by others.
+   */
+  attach(exports: WebAssembly.Exports): void {
+    const g = exports[METER_FUEL_EXPORT];
+    if (!(g instanceof WebAssembly.Global) || this.#counters.includes(g)) return;
+    // Keep the shared imported counter last (start() prefers earlier counters on ties).
+    this.#counters.splice(this.#counters.length - 1, 0, g);
   }
 
   /**
@@ -104,7 +134,14 @@ export class Meter {
    * the run that failed a check is not counted.
    */
   get fuelUsed(): number {
-    return this.#handedOut - this.fuelGlobal.value;
+    return this.#handedOut - this.#held();
+  }
+
+  /** Fuel sitting in the counters (handed out, not used yet). */
+  #held(): number {
+    let held = 0;
+    for (const c of this.#counters) held += c.value;
+    return held;
   }
 
   /** 'fuel' or 'deadline' when the host stopped the guest; 'memory' when a capped grow was refused. */
@@ -117,24 +154,42 @@ export class Meter {
     return this.#refills;
   }
 
-  #grant(used: number, need = 0): void {
-    // Without a deadline nobody needs to hear from the guest before the fuel runs out.
+  /**
+   * Hands out the next amount for a counter that needs at least `need` (within the limit: the
+   * caller checked). Without a deadline nobody needs to hear from the guest before its fuel runs out.
+   */
+  #take(need: number): number {
     const slice = this.#deadline === undefined ? MAX_SLICE : this.#nextSlice;
-    const grant = Math.min(Math.max(slice, need), this.#limit - used, MAX_SLICE);
-    this.fuelGlobal.value = grant;
-    this.#handedOut = used + grant;
+    const grant = Math.max(0, Math.min(Math.max(slice, need), this.#limit - this.#handedOut, MAX_SLICE));
+    this.#handedOut += grant;
+    return grant;
   }
 
-  /** Called by the guest when its slice cannot pay for the next run of `need` units. 0 = stop. */
-  #refill(need: number): number {
+  /** `refill(need)` of modules sharing the imported global: 1 = go on, 0 = stop. */
+  #refillShared(need: number): number {
+    const left = this.fuelGlobal.value;
+    this.fuelGlobal.value = 0;
+    const fuel = this.#request(need, left);
+    if (fuel < 0) return 0;
+    this.fuelGlobal.value = fuel;
+    return 1;
+  }
+
+  /**
+   * A counter with `left` fuel (no longer in any counter) cannot pay the next run of `need` units:
+   * returns its new fuel, or -1 = stop. Stops exactly when the instance's total use plus `need`
+   * exceeds the limit, whichever module asks and however the fuel was sliced.
+   */
+  #request(need: number, left: number): number {
     this.#refills++;
-    if (this.#stop) return 0;
-    const used = this.#handedOut - this.fuelGlobal.value;
+    this.#handedOut -= left;
+    if (this.#stop) return -1;
+    let used = this.#handedOut - this.#held();
     if (this.#deadline !== undefined) {
       const now = performance.now();
       if (now >= this.#deadline) {
         this.#stop = 'deadline';
-        return 0;
+        return -1;
       }
       // Size the next slice to last ~SLICE_TARGET_MS (or the time left, if less) at the rate just seen.
       const elapsed = now - this.#sliceStartMs;
@@ -150,11 +205,15 @@ export class Meter {
       this.#sliceStartMs = now;
       this.#sliceStartUsed = used;
     }
-    if (used + need > this.#limit) {
-      this.#stop = 'fuel';
-      return 0;
+    if (this.#handedOut + need > this.#limit) {
+      // Other modules may still hold fuel: take it all back before deciding.
+      for (const c of this.#counters) c.value = 0;
+      this.#handedOut = used;
+      if (used + need > this.#limit) {
+        this.#stop = 'fuel';
+        return -1;
+      }
     }
-    this.#grant(used, need);
-    return 1;
+    return this.#take(need);
   }
 }

@@ -4,7 +4,7 @@ import { NnError, type NnErrorCode } from './errors.js';
 import { instantiateOrtWasm, ORT_WASM_INITIAL_PAGES, type OrtWasmInstance } from './ort-wasm-module.js';
 import {
   allocateData, bytesOf, checkFeeds, elementCount, onnxTypeId, typeFromOnnxId,
-  type NnTensor, type NnValueInfo,
+  type NnTensor, type NnTensorType, type NnValueInfo,
 } from './tensor.js';
 
 /** Default cap on one wasm engine's linear memory: 256 MiB. */
@@ -29,6 +29,11 @@ const LOG_ERROR = 3;
 const GRAPH_OPTIMIZATION_ALL = 99;
 const LOCATION_CPU = 1;
 const ONNX_STRING = 8;
+/**
+ * Inputs up to this size keep their engine-heap buffer and tensor between runs; larger ones are
+ * freed after each run so one big batch does not pin engine memory other sessions may need.
+ */
+export const MAX_KEPT_INPUT_BYTES = 4 * 1024 * 1024;
 
 /**
  * Starts a synchronous inference engine: a private instance of onnxruntime-web's wasm build with
@@ -82,10 +87,23 @@ class OrtWasmEngine implements NnEngine {
     try {
       return fn();
     } catch (err) {
-      if (err instanceof NnError) throw err;
-      this.#broken = true;
-      throw new NnError('runtime-error', `inference engine failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw this.failure(err);
     }
+  }
+
+  /** Throws when the engine cannot be used; the closure-free start of a {@link guard}ed block. */
+  enter(): void {
+    void this.wasm;
+  }
+
+  /**
+   * What a guarded block throws for `err`: our own `NnError` as is; anything else (a wasm trap,
+   * an Emscripten abort) marks the engine broken.
+   */
+  failure(err: unknown): NnError {
+    if (err instanceof NnError) return err;
+    this.#broken = true;
+    return new NnError('runtime-error', `inference engine failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 
   /** Builds an `NnError` from onnxruntime's last error; `bad_alloc` means the memory cap was hit. */
@@ -156,13 +174,33 @@ class OrtWasmEngine implements NnEngine {
   }
 }
 
+/**
+ * An input tensor kept alive between runs: an engine-heap buffer and the onnxruntime tensor that
+ * wraps it (onnxruntime-web's `_OrtCreateTensor` does not copy or own the data). A run with the
+ * same type and dimensions only copies the new bytes into the buffer.
+ */
+interface InputSlot {
+  type: NnTensorType;
+  dims: number[];
+  dataPtr: number;
+  byteLength: number;
+  tensor: number;
+}
+
 class OrtWasmSession implements NnSession {
   readonly inputs: NnValueInfo[] = [];
   readonly outputs: NnValueInfo[] = [];
   /** C strings owned by onnxruntime (freed with `_OrtFree`), in inputs-then-outputs order. */
   readonly #namePtrs: number[] = [];
+  /** One reusable input tensor per model input (index as in `inputs`). */
+  readonly #slots: Array<InputSlot | undefined> = [];
   #handle: number;
   #runOptions = 0;
+  /**
+   * One engine-heap block, allocated once: input name pointers, input values, output name
+   * pointers, output values (4 bytes each), then 16 bytes of scratch for reading outputs.
+   */
+  #runArgs = 0;
 
   constructor(readonly engine: OrtWasmEngine, handle: number) {
     this.#handle = handle;
@@ -186,6 +224,13 @@ class OrtWasmSession implements NnSession {
       }
       this.#runOptions = wasm._OrtCreateRunOptions(LOG_ERROR, 0, false, 0);
       if (this.#runOptions === 0) throw engine.lastError('runtime-error', 'cannot create run options');
+      const nIn = this.inputs.length;
+      const nOut = this.outputs.length;
+      this.#runArgs = engine.malloc(8 * (nIn + nOut) + 16, 'cannot create session');
+      const base = this.#runArgs >> 2;
+      for (let i = 0; i < nIn; i++) wasm.HEAPU32[base + i] = this.#namePtrs[i]!;
+      for (let i = 0; i < nOut; i++) wasm.HEAPU32[base + 2 * nIn + i] = this.#namePtrs[nIn + i]!;
+      for (let i = 0; i < nIn; i++) this.#slots.push(undefined);
     } catch (err) {
       this.release();
       throw err;
@@ -196,53 +241,105 @@ class OrtWasmSession implements NnSession {
     if (this.#handle === 0) throw new NnError('runtime-error', 'session is released');
     checkFeeds(this.inputs, feeds);
     const engine = this.engine;
-    return engine.guard(() => {
+    engine.enter();
+    try {
       const wasm = engine.wasm;
       const nIn = this.inputs.length;
       const nOut = this.outputs.length;
-      const buffers: number[] = [];
-      const tensors: number[] = [];
-      const sp = wasm.stackSave();
-      try {
-        const inNames = wasm.stackAlloc(4 * nIn);
-        const inValues = wasm.stackAlloc(4 * nIn);
-        const outNames = wasm.stackAlloc(4 * nOut);
-        const outValues = wasm.stackAlloc(4 * nOut);
-        for (let i = 0; i < nIn; i++) {
-          const feed = feeds[this.inputs[i]!.name]!;
-          const bytes = bytesOf(feed.data);
-          const dataPtr = engine.malloc(bytes.byteLength, `cannot pass input \`${this.inputs[i]!.name}\``);
-          buffers.push(dataPtr);
-          wasm.HEAPU8.set(bytes, dataPtr);
-          const dimsPtr = wasm.stackAlloc(4 * Math.max(1, feed.dims.length));
-          feed.dims.forEach((d, j) => { wasm.HEAP32[(dimsPtr >> 2) + j] = d; });
-          const tensor = wasm._OrtCreateTensor(onnxTypeId(feed.type), dataPtr, bytes.byteLength, dimsPtr, feed.dims.length, LOCATION_CPU);
-          if (tensor === 0) throw engine.lastError('invalid-argument', `cannot pass input \`${this.inputs[i]!.name}\``);
-          tensors.push(tensor);
-          wasm.HEAPU32[(inNames >> 2) + i] = this.#namePtrs[i]!;
-          wasm.HEAPU32[(inValues >> 2) + i] = tensor;
-        }
-        for (let i = 0; i < nOut; i++) {
-          wasm.HEAPU32[(outNames >> 2) + i] = this.#namePtrs[nIn + i]!;
-          wasm.HEAPU32[(outValues >> 2) + i] = 0;
-        }
-        const rc = wasm._OrtRun(this.#handle, inNames, inValues, nIn, outNames, nOut, outValues, this.#runOptions);
-        for (let i = 0; i < nOut; i++) {
-          const tensor = wasm.HEAPU32[(outValues >> 2) + i]!;
-          if (tensor !== 0) tensors.push(tensor);
-        }
-        if (rc !== 0) throw engine.lastError('runtime-error', 'inference failed');
-        const result: Record<string, NnTensor> = {};
-        for (let i = 0; i < nOut; i++) {
-          result[this.outputs[i]!.name] = readTensor(engine, wasm.HEAPU32[(outValues >> 2) + i]!, this.outputs[i]!.name);
-        }
-        return result;
-      } finally {
-        wasm.stackRestore(sp);
-        for (const t of tensors) wasm._OrtReleaseTensor(t);
-        for (const b of buffers) wasm._free(b);
+      const args = this.#runArgs;
+      const inValues = args + 4 * nIn;
+      const outNames = args + 8 * nIn;
+      const outValues = outNames + 4 * nOut;
+      for (let i = 0; i < nIn; i++) {
+        const feed = feeds[this.inputs[i]!.name]!;
+        const slot = this.#slotFor(i, feed);
+        const data = feed.data;
+        // The only copy of the input: caller's bytes → engine heap.
+        wasm.HEAPU8.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), slot.dataPtr);
+        wasm.HEAPU32[(inValues >> 2) + i] = slot.tensor;
       }
-    });
+      const outBase = outValues >> 2;
+      for (let i = 0; i < nOut; i++) wasm.HEAPU32[outBase + i] = 0;
+      const rc = wasm._OrtRun(this.#handle, args, inValues, nIn, outNames, nOut, outValues, this.#runOptions);
+      if (rc !== 0) {
+        for (let i = 0; i < nOut; i++) {
+          const tensor = wasm.HEAPU32[outBase + i]!;
+          if (tensor !== 0) wasm._OrtReleaseTensor(tensor);
+        }
+        throw engine.lastError('runtime-error', 'inference failed');
+      }
+      const result: Record<string, NnTensor> = {};
+      let failure: unknown;
+      for (let i = 0; i < nOut; i++) {
+        const tensor = wasm.HEAPU32[outBase + i]!;
+        try {
+          if (failure === undefined) result[this.outputs[i]!.name] = readTensor(engine, tensor, this.outputs[i]!.name, outValues + 4 * nOut);
+        } catch (err) {
+          failure = err;
+        } finally {
+          wasm._OrtReleaseTensor(tensor);
+        }
+      }
+      if (failure !== undefined) throw failure;
+      return result;
+    } catch (err) {
+      throw engine.failure(err);
+    } finally {
+      this.#dropLargeSlots();
+    }
+  }
+
+  /** Frees kept inputs above {@link MAX_KEPT_INPUT_BYTES}; a failure here marks the engine broken. */
+  #dropLargeSlots(): void {
+    for (let i = 0; i < this.#slots.length; i++) {
+      const slot = this.#slots[i];
+      if (slot === undefined || slot.byteLength <= MAX_KEPT_INPUT_BYTES || !this.engine.usable) continue;
+      try {
+        this.#dropSlot(i);
+      } catch (err) {
+        this.engine.failure(err);
+      }
+    }
+  }
+
+  /**
+   * The reusable tensor for input `index` shaped like `feed` (already checked against the model),
+   * replacing the cached one when the type or dimensions changed.
+   */
+  #slotFor(index: number, feed: NnTensor): InputSlot {
+    const cached = this.#slots[index];
+    if (cached !== undefined && cached.type === feed.type && sameDims(cached.dims, feed.dims)) return cached;
+    const wasm = this.engine.wasm;
+    this.#dropSlot(index);
+    const name = this.inputs[index]!.name;
+    const byteLength = feed.data.byteLength;
+    const dataPtr = this.engine.malloc(byteLength, `cannot pass input \`${name}\``);
+    const sp = wasm.stackSave();
+    try {
+      const rank = feed.dims.length;
+      const dimsPtr = wasm.stackAlloc(4 * Math.max(1, rank));
+      for (let j = 0; j < rank; j++) wasm.HEAP32[(dimsPtr >> 2) + j] = feed.dims[j]!;
+      const tensor = wasm._OrtCreateTensor(onnxTypeId(feed.type), dataPtr, byteLength, dimsPtr, rank, LOCATION_CPU);
+      if (tensor === 0) throw this.engine.lastError('invalid-argument', `cannot pass input \`${name}\``);
+      const slot: InputSlot = { type: feed.type, dims: feed.dims.slice(), dataPtr, byteLength, tensor };
+      this.#slots[index] = slot;
+      return slot;
+    } catch (err) {
+      wasm._free(dataPtr);
+      throw err;
+    } finally {
+      wasm.stackRestore(sp);
+    }
+  }
+
+  /** Frees input `index`'s kept buffer and tensor, if any. */
+  #dropSlot(index: number): void {
+    const slot = this.#slots[index];
+    if (slot === undefined) return;
+    this.#slots[index] = undefined;
+    const wasm = this.engine.wasm;
+    wasm._OrtReleaseTensor(slot.tensor);
+    wasm._free(slot.dataPtr);
   }
 
   release(): void {
@@ -253,11 +350,24 @@ class OrtWasmSession implements NnSession {
     if (!this.engine.usable) return;
     this.engine.guard(() => {
       const wasm = this.engine.wasm;
+      for (const slot of this.#slots) {
+        if (slot === undefined) continue;
+        wasm._OrtReleaseTensor(slot.tensor);
+        wasm._free(slot.dataPtr);
+      }
+      this.#slots.length = 0;
+      if (this.#runArgs !== 0) wasm._free(this.#runArgs);
       for (const p of this.#namePtrs) wasm._OrtFree(p);
       if (this.#runOptions !== 0) wasm._OrtReleaseRunOptions(this.#runOptions);
       wasm._OrtReleaseSession(handle);
     });
   }
+}
+
+function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Decodes onnxruntime-web's metadata record: [elementType i32, rank u32, symbolic name ptrs[rank], dims[rank]]. */
@@ -278,16 +388,21 @@ function readValueInfo(wasm: OrtWasmInstance, name: string, metadataPtr: number)
   }
 }
 
-/** Copies an output tensor out of the engine's memory. */
-function readTensor(engine: OrtWasmEngine, tensor: number, name: string): NnTensor {
+/**
+ * Copies an output tensor out of the engine's memory (the one copy of the output). `scratch` is 16
+ * bytes of engine memory for onnxruntime's out-parameters.
+ */
+function readTensor(engine: OrtWasmEngine, tensor: number, name: string, scratch: number): NnTensor {
   const wasm = engine.wasm;
-  const p = wasm.stackAlloc(16);
+  const p = scratch;
   if (wasm._OrtGetTensorData(tensor, p, p + 4, p + 8, p + 12) !== 0) throw engine.lastError('runtime-error', `cannot read output \`${name}\``);
   const typeId = wasm.HEAP32[p >> 2]!;
   const dataPtr = wasm.HEAPU32[(p + 4) >> 2]!;
   const dimsPtr = wasm.HEAPU32[(p + 8) >> 2]!;
   const rank = wasm.HEAPU32[(p + 12) >> 2]!;
-  const dims = Array.from(wasm.HEAP32.subarray(dimsPtr >> 2, (dimsPtr >> 2) + rank));
+  const dims: number[] = [];
+  const heap32 = wasm.HEAP32;
+  for (let i = 0; i < rank; i++) dims.push(heap32[(dimsPtr >> 2) + i]!);
   wasm._OrtFree(dimsPtr);
   const type = typeFromOnnxId(typeId);
   if (typeId === ONNX_STRING) wasm._free(dataPtr); // string data is a copy the caller owns

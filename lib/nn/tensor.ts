@@ -32,10 +32,16 @@ export function onnxTypeId(type: NnTensorType): number {
   return ONNX_TYPE_IDS[type];
 }
 
+/** Tensor types indexed by ONNX data type number. */
+const TYPES_BY_ONNX_ID: ReadonlyArray<NnTensorType | undefined> = (() => {
+  const table: Array<NnTensorType | undefined> = [];
+  for (const [name, id] of Object.entries(ONNX_TYPE_IDS)) table[id] = name as NnTensorType;
+  return table;
+})();
+
 /** The tensor type of an ONNX data type number, or `undefined` when unsupported. */
 export function typeFromOnnxId(id: number): NnTensorType | undefined {
-  for (const [name, value] of Object.entries(ONNX_TYPE_IDS)) if (value === id) return name as NnTensorType;
-  return undefined;
+  return Number.isInteger(id) && id >= 0 ? TYPES_BY_ONNX_ID[id] : undefined;
 }
 
 /** Bytes per element of `type`. */
@@ -74,12 +80,13 @@ export function bytesOf(view: ArrayBufferView): Uint8Array {
  * before touching onnxruntime, so they reject the same inputs with the same words.
  */
 export function checkFeeds(inputs: readonly NnValueInfo[], feeds: Record<string, NnTensor>): void {
-  const expected = new Map(inputs.map((i) => [i.name, i]));
-  for (const name of Object.keys(feeds)) {
-    if (!expected.has(name)) throw new NnError('invalid-argument', `model has no input named \`${name}\`; inputs: ${[...expected.keys()].join(', ')}`);
+  // Runs on every inference: plain loops, no per-call maps or closures. Inputs are few.
+  for (const name in feeds) {
+    if (!Object.hasOwn(feeds, name)) continue;
+    if (!declares(inputs, name)) throw new NnError('invalid-argument', `model has no input named \`${name}\`; inputs: ${inputs.map((i) => i.name).join(', ')}`);
   }
   for (const info of inputs) {
-    const feed = feeds[info.name];
+    const feed = Object.hasOwn(feeds, info.name) ? feeds[info.name] : undefined;
     if (feed === undefined) throw new NnError('invalid-argument', `missing input \`${info.name}\``);
     checkTensor(feed, `input \`${info.name}\``);
     if (info.type === undefined) throw new NnError('unsupported-operation', `input \`${info.name}\` has an element type this runtime does not support`);
@@ -87,12 +94,18 @@ export function checkFeeds(inputs: readonly NnValueInfo[], feeds: Record<string,
     if (feed.dims.length !== info.dims.length) {
       throw new NnError('invalid-argument', `input \`${info.name}\` must have rank ${info.dims.length} [${info.dims.join(', ')}], got [${feed.dims.join(', ')}]`);
     }
-    info.dims.forEach((want, i) => {
+    for (let i = 0; i < info.dims.length; i++) {
+      const want = info.dims[i]!;
       if (typeof want === 'number' && want >= 0 && feed.dims[i] !== want) {
         throw new NnError('invalid-argument', `input \`${info.name}\` must have shape [${info.dims.join(', ')}], got [${feed.dims.join(', ')}]`);
       }
-    });
+    }
   }
+}
+
+function declares(inputs: readonly NnValueInfo[], name: string): boolean {
+  for (const info of inputs) if (info.name === name) return true;
+  return false;
 }
 
 /** Largest accepted dimension (int32 max). */
@@ -102,12 +115,15 @@ export const MAX_DIMENSION = 2 ** 31 - 1;
 export function checkTensor(tensor: NnTensor, what = 'tensor'): void {
   if (!(tensor.type in ELEMENT_BYTES)) throw new NnError('invalid-argument', `${what} has unsupported element type ${String(tensor.type)}`);
   // Dimensions travel to onnxruntime-web as int32.
-  if (!Array.isArray(tensor.dims) || !tensor.dims.every((d) => Number.isInteger(d) && d >= 0 && d <= MAX_DIMENSION)) {
-    throw new NnError('invalid-argument', `${what} has invalid dimensions`);
-  }
+  if (!Array.isArray(tensor.dims) || !validDims(tensor.dims)) throw new NnError('invalid-argument', `${what} has invalid dimensions`);
   if (!ArrayBuffer.isView(tensor.data)) throw new NnError('invalid-argument', `${what} data must be a typed array`);
   const want = elementCount(tensor.dims) * ELEMENT_BYTES[tensor.type];
   if (tensor.data.byteLength !== want) {
     throw new NnError('invalid-argument', `${what} [${tensor.dims.join(', ')}] ${tensor.type} needs ${want} bytes of data, got ${tensor.data.byteLength}`);
   }
+}
+
+function validDims(dims: readonly unknown[]): boolean {
+  for (const d of dims) if (!(Number.isInteger(d) && (d as number) >= 0 && (d as number) <= MAX_DIMENSION)) return false;
+  return true;
 }

@@ -150,10 +150,15 @@ class WasiNnHost implements WasiNn {
     try {
       return fn();
     } catch (cause) {
-      const err = cause instanceof NnError ? cause : new NnError('unknown', cause instanceof Error ? cause.message : String(cause), { cause });
-      this.lastError = err;
-      throw Object.assign(err, { payload: new ErrorResource(err) });
+      throw this.guestError(ErrorResource, cause);
     }
+  }
+
+  /** The value to throw for `cause` so jco hands the guest an `error` resource; records it as `lastError`. */
+  guestError(ErrorResource: new (e: NnError) => object, cause: unknown): NnError {
+    const err = cause instanceof NnError ? cause : new NnError('unknown', cause instanceof Error ? cause.message : String(cause), { cause });
+    this.lastError = err;
+    return Object.assign(err, { payload: new ErrorResource(err) });
   }
 
   dispose(): void {
@@ -183,23 +188,23 @@ function buildImports(host: WasiNnHost): Record<string, Record<string, unknown>>
 
   /** `wasi:nn/tensor.tensor`: dimensions, element type and raw little-endian bytes. */
   class Tensor {
-    readonly #dims: Uint32Array;
     readonly #ty: string;
-    readonly #data: Uint8Array;
+    /** The engine-side view of the guest's bytes (no copy), made once. */
+    readonly #nn: NnTensor;
     constructor(dimensions: ArrayLike<number>, ty: string, data: Uint8Array) {
-      // A constructor cannot return a WIT error; inconsistencies surface at `compute`.
-      this.#dims = Uint32Array.from(dimensions);
+      // A constructor cannot return a WIT error; an unknown type surfaces at `compute`.
+      const dims: number[] = [];
+      for (let i = 0; i < dimensions.length; i++) dims.push(dimensions[i]! >>> 0);
       this.#ty = ty;
-      this.#data = data;
+      this.#nn = { type: (Object.hasOwn(WIT_TO_TYPE, ty) ? WIT_TO_TYPE[ty] : undefined)!, dims, data };
     }
-    dimensions(): Uint32Array { return this.#dims.slice(); }
+    dimensions(): Uint32Array { return Uint32Array.from(this.#nn.dims); }
     ty(): string { return this.#ty; }
-    data(): Uint8Array { return this.#data; }
-    /** The engine-side view (no copy). */
+    data(): Uint8Array { return this.#nn.data as Uint8Array; }
+    /** The engine-side view (no copy); the engine copies the bytes into its own memory once. */
     toNnTensor(name: string): NnTensor {
-      const type = WIT_TO_TYPE[this.#ty];
-      if (type === undefined) throw new NnError('invalid-argument', `input \`${name}\` has unknown tensor type ${this.#ty}`);
-      return { type, dims: Array.from(this.#dims), data: this.#data };
+      if (this.#nn.type === undefined) throw new NnError('invalid-argument', `input \`${name}\` has unknown tensor type ${this.#ty}`);
+      return this.#nn;
     }
     static fromNnTensor(t: NnTensor): Tensor {
       const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
@@ -216,7 +221,8 @@ function buildImports(host: WasiNnHost): Record<string, Record<string, unknown>>
       abandoned.register(this, lease, this);
     }
     compute(inputs: Array<[string, Tensor]>): Array<[string, Tensor]> {
-      return guest(() => {
+      // The per-inference path: no closures, one feeds object, outputs wrapped without copying.
+      try {
         host.registry(); // fails fast (and restarts) when the engine broke
         const feeds: Record<string, NnTensor> = {};
         for (const [name, tensor] of inputs) {
@@ -228,8 +234,12 @@ function buildImports(host: WasiNnHost): Record<string, Record<string, unknown>>
         if (deadline !== undefined && performance.now() >= deadline) throw new NnError('timeout', 'the caller\'s deadline passed before inference started');
         const outputs = this.#lease.session.run(feeds);
         if (deadline !== undefined && performance.now() >= deadline) throw new NnError('timeout', 'inference ran past the caller\'s deadline');
-        return Object.entries(outputs).map(([name, t]): [string, Tensor] => [name, Tensor.fromNnTensor(t)]);
-      });
+        const result: Array<[string, Tensor]> = [];
+        for (const name in outputs) result.push([name, Tensor.fromNnTensor(outputs[name]!)]);
+        return result;
+      } catch (cause) {
+        throw host.guestError(ErrorResource, cause);
+      }
     }
     /** Called by jco when the guest drops its handle. */
     drop(): void {

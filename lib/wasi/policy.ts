@@ -1,6 +1,7 @@
 import { InvalidArgumentError, SfiError } from '../errors.js';
 import { clocksAndRandom, type DeterminismOptions } from './clocks-random.js';
 import { preopenedFilesystem, type PreopenGrant } from './filesystem.js';
+import { wasiIoPoll } from './poll.js';
 import { cli, http, io, sockets } from './shim.js';
 import { inheritSink, inputStream, outputStream, type StdioCapture, type StdioMode } from './stdio.js';
 
@@ -76,7 +77,7 @@ export function wasiImports(options: WasiOptions = {}, capture: StdioCapture, on
     'wasi:cli/terminal-stdout': { getTerminalStdout: () => undefined },
     'wasi:cli/terminal-stderr': { getTerminalStderr: () => undefined },
     'wasi:io/error': io.error,
-    'wasi:io/poll': io.poll,
+    'wasi:io/poll': wasiIoPoll,
     'wasi:io/streams': io.streams,
     ...clocksAndRandom(det),
     ...preopenedFilesystem(grants),

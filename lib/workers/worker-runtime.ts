@@ -211,7 +211,7 @@ export class WorkerFunction {
       if (this.#local) {
         result = await (this.#local.invoke(exportName, args) as Promise<Invocation<T>>);
       } else {
-        const r = await this.#owner.dispatch(this.#home, { op: 'invoke', id: 0, name: this.name, exportName, args });
+        const r = await this.#owner.dispatch(this.#home, { op: 'invoke', id: 0, name: this.name, exportName, args: args.map(compactView) });
         result = { value: r.value as T, stdout: r.stdout ?? new Uint8Array(), stderr: r.stderr ?? new Uint8Array(), truncated: r.truncated ?? false, stats: r.stats as CallStats };
       }
       this.#owner.metrics.record(this.name, performance.now() - t0, result.stats.coldStart);
@@ -229,9 +229,17 @@ export class WorkerFunction {
       return { response, coldStart: invocation.stats.coldStart };
     }
     const deadlineIn = deadlineAt === undefined ? undefined : deadlineAt - performance.now();
-    const r = await this.#owner.dispatch(this.#home, { op: 'http', id: 0, name: this.name, request, deadlineIn });
+    const r = await this.#owner.dispatch(this.#home, { op: 'http', id: 0, name: this.name, request: { ...request, body: compactView(request.body) as Uint8Array }, deadlineIn });
     return { response: r.response!, coldStart: r.stats?.coldStart ?? false };
   }
+}
+
+/**
+ * Structured clone copies a typed array's whole underlying buffer: a socket Buffer is a view into
+ * a 64 KiB read buffer, a pooled Buffer into 8 KiB. Copy such views down to their own bytes.
+ */
+function compactView(value: unknown): unknown {
+  return value instanceof Uint8Array && value.byteLength !== value.buffer.byteLength ? value.slice() : value;
 }
 
 /** Creates a runtime whose functions run on worker threads (see `WorkerRuntime`). */

@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { instrumentModule, InvalidModuleError } from '../../dist/instrument/index.js';
+import { exportState, STATE_EXPORT_PREFIX } from '../../dist/instrument/export-state.js';
 import { Meter } from '../../dist/limits/index.js';
 import { LimitTooLowError } from '../../dist/errors.js';
 
@@ -144,6 +145,16 @@ test('onnxruntime-web runs metered: _OrtInit succeeds, fuel is deterministic, a 
   assert.instance(limited.error, WebAssembly.RuntimeError);
   assert.is(limited.meter.stopReason, 'fuel');
   console.log(`  onnxruntime-web _OrtInit metered: ${full.fuel} fuel; stopped at ${limited.fuel} with a limit of ${Math.floor(full.fuel / 3)}`);
+});
+
+test("exportState leaves the meter's own fuel global to the Meter", () => {
+  const names = (bytes) => WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => `${e.name}:${e.kind}`);
+  const shared = names(exportState(instrumentModule(fixture('shared-b'), { meter: true }).bytes));
+  const own = names(exportState(instrumentModule(fixture('shared-b'), { meter: true, fuelGlobal: 'own' }).bytes));
+  // shared-b defines one mutable global ($g), index 1 after the fuel global (imported or own, index 0).
+  assert.equal(shared.filter((n) => n.startsWith(STATE_EXPORT_PREFIX)), [`${STATE_EXPORT_PREFIX}global:1:global`]);
+  assert.equal(own.filter((n) => n.startsWith(STATE_EXPORT_PREFIX)), [`${STATE_EXPORT_PREFIX}global:1:global`]);
+  assert.ok(own.includes('sfirt:meter:fuel:global'));
 });
 
 test.run();

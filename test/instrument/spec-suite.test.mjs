@@ -15,11 +15,11 @@ const transform = fileURLToPath(new URL('./fixtures/spec-transform.mjs', import.
 // suite can never pass for a real run.
 if (!existsSync(join(specDir, 'run-spec.mjs'))) {
   console.log(`  SKIP: ${specDir} not found; the spec suite lives in ../shared/wasm-spec`);
-} else test('spec suite passes through the instrumenter with no new failures', () => {
-  const r = spawnSync(process.execPath, [join(specDir, 'run-spec.mjs'), '--transform', transform, '--known', join(specDir, 'KNOWN-FAILURES.txt')], { encoding: 'utf8', maxBuffer: 64 << 20 });
+} else for (const fuel of ['imported', 'own']) test(`spec suite passes through the instrumenter with no new failures (${fuel} fuel global)`, () => {
+  const r = spawnSync(process.execPath, [join(specDir, 'run-spec.mjs'), '--transform', transform, '--known', join(specDir, 'KNOWN-FAILURES.txt')], { encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, SFIRT_SPEC_FUEL: fuel } });
   const lines = r.stdout.trim().split('\n');
   const summary = lines.at(-1) ?? '';
-  console.log(`  spec suite (instrumented): ${summary}`);
+  console.log(`  spec suite (instrumented, ${fuel} fuel global): ${summary}`);
   const m = /(\d+) passed, (\d+) failed, (\d+) skipped/.exec(summary);
   assert.ok(m, `unexpected runner output:\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
   const newFailures = lines.filter((l) => /^\s{2}\S+:\d+ /.test(l));

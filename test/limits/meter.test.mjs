@@ -134,6 +134,70 @@ test('fuel is shared by all core modules of one instance', () => {
   assert.is(stops[0], stops[1]);
 });
 
+/** Loads shared-a + shared-b into one meter, each module with `fuelGlobal` (attached when own). */
+function loadPair(fuelGlobal, meter) {
+  const inst = (name, imports) => {
+    const { bytes } = instrumentModule(fixture(name), { meter: true, fuelGlobal });
+    const i = new WebAssembly.Instance(new WebAssembly.Module(bytes), { ...imports, ...meter.imports });
+    meter.attach(i.exports);
+    return i.exports;
+  };
+  const b = inst('shared-b', {});
+  return { a: inst('shared-a', { b: { work: b.work } }), b };
+}
+
+test("own fuel globals: imports, export, and the same fuel as the shared global", () => {
+  const own = new WebAssembly.Module(instrumentModule(fixture('cpu-guests'), { meter: true, fuelGlobal: 'own' }).bytes);
+  assert.equal(WebAssembly.Module.imports(own).map((i) => `${i.module}.${i.name}:${i.kind}`).sort(),
+    ['sfirt:meter.grant:function', 'sfirt:meter.memory_refused:function']);
+  assert.ok(WebAssembly.Module.exports(own).some((e) => e.name === 'sfirt:meter:fuel' && e.kind === 'global'));
+  assert.throws(() => instrumentModule(fixture('cpu-guests'), { meter: true, fuelGlobal: 'nope' }), (e) => e.code === 'INVALID_ARGUMENT');
+  const sm = new Meter();
+  const s = loadPair('imported', sm);
+  call(sm, {}, () => s.a.run(100));
+  const expected = sm.fuelUsed;
+  for (const slice of [undefined, 50, 997]) {
+    const om = new Meter({ slice, adaptive: false });
+    const o = loadPair('own', om);
+    const limits = slice ? { deadline: performance.now() + 60_000 } : {};
+    const r = call(om, limits, () => o.a.run(100));
+    assert.is(r.value, 100 * 50 + 5050);
+    assert.is(om.fuelUsed, expected, `slice ${slice}`);
+    if (slice) assert.ok(om.refills > 10, `slice ${slice}: ${om.refills} refills`);
+  }
+});
+
+test('own fuel globals: fuel is shared per instance and a limit stops exactly where the shared global does', () => {
+  const sm = new Meter();
+  const s = loadPair('imported', sm);
+  call(sm, {}, () => s.a.run(100));
+  const total = sm.fuelUsed;
+  for (const frac of [0, 0.01, 0.3, 0.7, 0.99]) {
+    const fuel = Math.floor(total * frac);
+    const ref = call(sm, { fuel }, () => s.a.run(100));
+    assert.is(ref.typed?.code, 'FUEL_EXHAUSTED');
+    for (const slice of [undefined, 64, 5000]) {
+      const om = new Meter({ slice, adaptive: false });
+      const o = loadPair('own', om);
+      const limits = slice ? { fuel, deadline: performance.now() + 60_000 } : { fuel };
+      for (let k = 0; k < 2; k++) { // the second call starts with fuel left in the counters
+        const r = call(om, limits, () => o.a.run(100));
+        assert.is(r.typed?.code, 'FUEL_EXHAUSTED', `fuel ${fuel} slice ${slice}`);
+        assert.is(om.stopReason, 'fuel');
+        assert.is(om.fuelUsed, sm.fuelUsed, `fuel ${fuel} slice ${slice} call ${k}`);
+        assert.ok(om.fuelUsed <= fuel + 200, `used ${om.fuelUsed} of ${fuel}`);
+      }
+    }
+  }
+  // Exactly enough fuel completes, in either module holding it.
+  const om = new Meter({ slice: 100, adaptive: false });
+  const o = loadPair('own', om);
+  assert.is(call(om, { fuel: total }, () => o.a.run(100)).value, 100 * 50 + 5050);
+  assert.is(call(om, { fuel: total, deadline: performance.now() + 60_000 }, () => o.a.run(100)).value, 100 * 50 + 5050);
+  assert.is(om.fuelUsed, total);
+  assert.is(call(om, { deadline: performance.now() - 1 }, () => o.a.run(100)).typed?.code, 'DEADLINE_EXCEEDED');
+});
+
 test('a refused memory.grow past the cap returns -1 and is reported when the guest then traps', () => {
   const { exports, meter } = load('memory-grow', { memoryMaxPages: 4 });
   const r1 = call(meter, {}, () => exports.grow(2));

@@ -85,6 +85,33 @@ test('rejects bytes that are not an ONNX model with invalid-encoding', () => {
   assert.ok(engine.usable);
 });
 
+test('successive runs follow each call\'s data and shape (input buffers are reused between runs)', () => {
+  const session = engine.createSession(denseModel(5));
+  const check = (batch, seed) => {
+    const x = Float32Array.from({ length: batch * 4 }, (_, i) => Math.cos(i * 0.7 + seed) * 2);
+    const { y } = session.run({ x: { type: 'float32', dims: [batch, 4], data: x } });
+    assert.equal(y.dims, [batch, 5]);
+    const want = denseReference(5, x, batch);
+    for (let i = 0; i < want.length; i++) assert.ok(Math.abs(y.data[i] - want[i]) < 1e-5, `batch ${batch} seed ${seed} element ${i}`);
+  };
+  check(1, 0);
+  check(1, 1); // same shape, new data
+  check(3, 2); // new shape
+  try {
+    session.run({ x: { type: 'float32', dims: [3, 5], data: new Float32Array(15) } });
+    assert.unreachable('accepted a wrong shape');
+  } catch (err) {
+    assert.is(err.nnCode, 'invalid-argument');
+  }
+  check(3, 3);
+  check(1, 4); // back to an earlier shape
+  // Inputs above the kept-buffer size (4 MiB) are freed after each run and still give right answers.
+  check(300_000, 5);
+  check(300_000, 6);
+  check(2, 7);
+  session.release();
+});
+
 test('enforces the memory cap: an oversized inference fails cleanly and the engine keeps working', () => {
   const session = engine.createSession(denseModel(64));
   // Output of 200,000 × 64 float32 = 51 MB > the 32 MiB cap.

@@ -1,4 +1,4 @@
-import { io } from '../wasi/shim.js';
+import { io } from './shim.js';
 
 interface PollableLike { ready(): boolean; block(): void }
 
