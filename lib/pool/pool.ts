@@ -1,4 +1,4 @@
-import { InvalidArgumentError, OverloadedError } from '../errors.js';
+import { ClosedError, InvalidArgumentError, OverloadedError } from '../errors.js';
 import type { ComponentInstance } from '../invoke/instance.js';
 
 /**
@@ -66,16 +66,7 @@ export class InstancePool {
   /** A synchronous lease when a slot is free (the common case), else undefined. */
   tryAcquire(): Lease | undefined {
     if (this.#waiters.length > 0) return undefined; // keep FIFO order behind queued callers
-    const ready = this.#idle.pop();
-    if (ready) { this.#busy++; return { instance: ready, cold: false, queueUs: 0 }; }
-    if (this.size >= this.options.max) return undefined;
-    this.#busy++;
-    try {
-      return { instance: this.create(), cold: true, queueUs: 0 };
-    } catch (err) {
-      this.#busy--;
-      throw err;
-    }
+    return this.#take();
   }
 
   /** Waits for a lease; fails fast with `OVERLOADED` when the queue is full. */
@@ -86,10 +77,29 @@ export class InstancePool {
       throw new OverloadedError(`pool is full (${this.options.max} instances busy, ${this.#waiters.length} calls queued)`);
     }
     const t0 = performance.now();
-    await new Promise<void>((resolve) => this.#waiters.push(resolve));
-    const lease = this.tryAcquire() ?? (await this.acquire());
-    lease.queueUs += (performance.now() - t0) * 1000;
-    return lease;
+    for (;;) {
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+      if (this.#closed) throw new ClosedError('pool is closed');
+      // Woken by a release: the freed slot is ours, whoever else is still queued.
+      const lease = this.#take();
+      if (lease) {
+        lease.queueUs = (performance.now() - t0) * 1000;
+        return lease;
+      }
+    }
+  }
+
+  #take(): Lease | undefined {
+    const ready = this.#idle.pop();
+    if (ready) { this.#busy++; return { instance: ready, cold: false, queueUs: 0 }; }
+    if (this.size >= this.options.max) return undefined;
+    this.#busy++;
+    try {
+      return { instance: this.create(), cold: true, queueUs: 0 };
+    } catch (err) {
+      this.#busy--;
+      throw err;
+    }
   }
 
   /** Returns a leased instance. `fresh` and broken instances are discarded; `reset` ones restored first. */
