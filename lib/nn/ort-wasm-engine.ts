@@ -364,6 +364,7 @@ class OrtWasmSession implements NnSession {
   }
 }
 
+/** Whether two dimension lists are equal. */
 function sameDims(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;

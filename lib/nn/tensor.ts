@@ -103,6 +103,7 @@ export function checkFeeds(inputs: readonly NnValueInfo[], feeds: Record<string,
   }
 }
 
+/** Whether the model declares an input called `name`. */
 function declares(inputs: readonly NnValueInfo[], name: string): boolean {
   for (const info of inputs) if (info.name === name) return true;
   return false;
@@ -123,6 +124,7 @@ export function checkTensor(tensor: NnTensor, what = 'tensor'): void {
   }
 }
 
+/** Whether every dimension is an integer in [0, MAX_DIMENSION]. */
 function validDims(dims: readonly unknown[]): boolean {
   for (const d of dims) if (!(Number.isInteger(d) && (d as number) >= 0 && (d as number) <= MAX_DIMENSION)) return false;
   return true;
