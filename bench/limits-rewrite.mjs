@@ -67,7 +67,7 @@ export function runLimitsBench({ quick = false, log = () => {} } = {}) {
       if (i >= warmup) { tp.push(dp); tm.push(dm); to.push(dc); }
     }
     const ownRatio = median(to.map((m, i) => m / tp[i]));
-    metrics[`fuel_overhead_own_${name}`] = ownRatio;
+    metrics[`own_global_overhead_${name}`] = ownRatio;
     log(`${name}: own fuel global ${median(to).toFixed(2)} ms → ${ownRatio.toFixed(3)}× (min-time ratio ${(Math.min(...to) / Math.min(...tp)).toFixed(3)}; ${ownMeter.refills} refills)`);
     // Median of the per-round ratios (each round runs both builds back to back), so a load spike
     // hits both sides of a pair; the min-time ratio is kept in details as a second opinion.

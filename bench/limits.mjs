@@ -25,12 +25,17 @@ const CALLS = {
 async function guestOverhead({ quick, log }) {
   setFlagsFromString('--no-liftoff'); // both builds straight to TurboFan: compare steady-state code
   const plainGlue = await buildFastGlue(computeBytes);
-  const meteredGlue = await buildFastGlue(computeBytes, { transform: (b) => instrumentModule(b, { meter: true }).bytes });
+  // Metered exactly as the runtime meters (own fuel counter per module, attached to the meter).
+  const meteredGlue = await buildFastGlue(computeBytes, { transform: (b) => instrumentModule(b, { meter: true, fuelGlobal: 'own' }).bytes });
   setFlagsFromString('--liftoff');
   if ('unsupported' in plainGlue || 'unsupported' in meteredGlue) throw new Error('compute guest must take the fast glue');
   const plain = plainGlue.instantiate({});
   const meter = new Meter();
-  const metered = meteredGlue.instantiate({}, (m, imports) => new WebAssembly.Instance(m, { ...imports, ...meter.imports }));
+  const metered = meteredGlue.instantiate({}, (m, imports) => {
+    const instance = new WebAssembly.Instance(m, { ...imports, ...meter.imports });
+    meter.attach(instance.exports);
+    return instance;
+  });
   const data = new Uint8Array(256 * 1024).map((_, i) => (i * 2654435761) >>> 24);
   const rounds = quick ? 7 : 21;
   const warmup = quick ? 3 : 6;

@@ -5,7 +5,9 @@
 // Checks per module: the output validates (metered, and self-contained with a tight memory cap);
 // with ample fuel every export returns the same value / throws the same error, logs the same
 // calls and leaves the same memory; with little fuel the stop is FUEL_EXHAUSTED and identical on
-// two fresh instances (or the call completes with the original's result).
+// two fresh instances (or the call completes with the original's result). The same module built
+// with its own fuel global (`fuelGlobal: 'own'`, attached to a Meter) must give the original's
+// results with ample fuel and exactly the shared-global build's little-fuel trace (stops and fuel).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

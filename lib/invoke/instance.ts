@@ -47,6 +47,7 @@ export function instantiateComponent(component: LoadedComponent, imports: Record
   const extra = hooks.imports;
   const instantiateCore = (module: WebAssembly.Module, importObject?: WebAssembly.Imports) => {
     const instance = new WebAssembly.Instance(module, extra ? { ...importObject, ...extra } : importObject);
+    hooks.meter?.attach(instance.exports);
     for (const value of Object.values(instance.exports)) {
       if (value instanceof WebAssembly.Memory && !memories.includes(value)) memories.push(value);
     }

@@ -46,7 +46,9 @@ export type NormalisedLimits = { [K in keyof Limits]?: number };
 export function limitsTransform(limits: NormalisedLimits, exportStateForReset = false): CoreTransform {
   const memoryMaxPages = limits.memoryBytes === undefined ? undefined : Math.floor(limits.memoryBytes / WASM_PAGE_BYTES);
   return (_name, bytes) => {
-    const out = instrumentModule(bytes, { memoryMaxPages, tableMaxElements: limits.tableElements, meter: true }).bytes;
+    // Each module keeps its own fuel counter (cheaper than an imported global on call-heavy code);
+    // the instance's Meter attaches them all, so fuel stays shared by the whole component.
+    const out = instrumentModule(bytes, { memoryMaxPages, tableMaxElements: limits.tableElements, meter: true, fuelGlobal: 'own' }).bytes;
     return exportStateForReset ? exportState(out) : out;
   };
 }

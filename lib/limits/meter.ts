@@ -100,16 +100,12 @@ export class Meter {
       this.#sliceStartMs = performance.now();
       this.#sliceStartUsed = 0;
     }
-    // The counter holding the most fuel is probably the hot module's (it got the last grant): it gets
-    // the first slice, so a call usually starts without a host call. Unlimited fuel without a
-    // deadline: every counter gets the maximum (nobody needs to hear from the guest).
-    let best = this.#counters[0]!;
-    for (const c of this.#counters) if (c.value > best.value) best = c;
+    // Every counter gets a first slice while the limit allows, the fullest first: it is probably the
+    // hot module's (the last grant went there), so a call usually starts without a host call. The
+    // limit stays exact: Σ counters never exceeds it, and a refusal reclaims everything first.
+    const order = [...this.#counters].sort((a, b) => b.value - a.value);
     this.#handedOut = 0;
-    const everyone = this.#deadline === undefined && this.#limit === Infinity;
-    for (const c of this.#counters) {
-      c.value = everyone || c === best ? this.#take(0) : 0;
-    }
+    for (const c of order) c.value = this.#take(0);
   }
 
   /**

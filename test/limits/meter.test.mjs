@@ -196,6 +196,13 @@ test('own fuel globals: fuel is shared per instance and a limit stops exactly wh
   assert.is(call(om, { fuel: total, deadline: performance.now() + 60_000 }, () => o.a.run(100)).value, 100 * 50 + 5050);
   assert.is(om.fuelUsed, total);
   assert.is(call(om, { deadline: performance.now() - 1 }, () => o.a.run(100)).typed?.code, 'DEADLINE_EXCEEDED');
+  // Once both modules are known, a call that fits one slice per module needs no host call at all.
+  const quiet = new Meter();
+  const q = loadPair('own', quiet);
+  assert.ok(total < 100_000, `${total} fits a default slice`);
+  for (let i = 0; i < 3; i++) call(quiet, { deadline: performance.now() + 60_000 }, () => q.a.run(100));
+  assert.is(quiet.refills, 0);
+  assert.is(quiet.fuelUsed, total);
 });
 
 test('a refused memory.grow past the cap returns -1 and is reported when the guest then traps', () => {
