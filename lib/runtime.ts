@@ -10,7 +10,7 @@ import { callLimits, DEFAULT_LIMITS, limitsTransform, meterHooks, normaliseLimit
 import type { PoolOptions } from './pool/pool.js';
 import { createWasiNn, type WasiNn, type WasiNnOptions } from './nn/wasi-nn.js';
 import type { NnBackend } from './nn/engine.js';
-import { isWasiInterface, wasiImports, type WasiOptions } from './wasi/policy.js';
+import { wasiImports, type WasiOptions } from './wasi/policy.js';
 import { StdioCapture } from './wasi/stdio.js';
 
 /** Options of `createRuntime()`. */
@@ -77,11 +77,6 @@ export class Runtime {
     const component = await loadComponent(bytes, label, this.cache, limitsTransform(limits, reset), options.glue);
     const hostImports = options.imports ?? {};
     const usesNn = component.imports.some((i) => i.startsWith('wasi:nn/'));
-    for (const imported of component.imports) {
-      if (!isWasiInterface(imported) && !(imported in hostImports) && !(usesNn && imported.startsWith('wasi:nn/'))) {
-        throw new MissingImportError(imported);
-      }
-    }
     const signatures = new ComponentSignatures(component.wit, bytes);
     signatures.checkHostImports(hostImports);
     const nn = usesNn ? await this.wasiNn(options.nnBackend ?? this.options.nn?.backend ?? 'wasm') : undefined;
@@ -93,6 +88,9 @@ export class Runtime {
       ...nn?.imports,
       ...wrapHostImports(hostImports, context, (iface, fn) => signatures.importReturnsResult(iface, fn)),
     };
+    // Neither WASI/wasi:nn nor the app's imports provide it (e.g. wasi:keyvalue, or a forgotten interface).
+    const missing = component.imports.find((i) => !(i in imports));
+    if (missing) throw new MissingImportError(missing, 'provide it in `imports`');
     const fn = new SfiFunction(name, {
       component, signatures, imports, capture, context,
       hooks: meterHooks(reset),

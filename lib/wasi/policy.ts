@@ -35,11 +35,6 @@ export class GuestExitError extends SfiError {
   }
 }
 
-/** Every WASI interface we provide (and so never report as a missing import). */
-export function isWasiInterface(name: string): boolean {
-  return name.startsWith('wasi:') && !name.startsWith('wasi:nn/');
-}
-
 /** Builds the WASI part of a function's import object, keyed as jco keys imports. */
 export function wasiImports(options: WasiOptions = {}, capture: StdioCapture, onExit: (e: GuestExitError) => void): Record<string, object> {
   const env = Object.entries(options.env ?? {});
