@@ -1,6 +1,8 @@
 import type { LoadedComponent } from '../component/loader.js';
 import type { Meter } from '../limits/index.js';
 import { collectState, InstanceSnapshot, type InstanceState } from '../pool/snapshot.js';
+import { memoryPool, pooledMemoryImports } from '../pool/memory-pool.js';
+import { POOLED_MEMORY_MODULE, type PooledMemoryLimits } from '../instrument/import-memory.js';
 
 /** Per-instance hooks the limits layer adds to every core module's imports. */
 export interface InstanceHooks {
@@ -29,7 +31,14 @@ export class ComponentInstance {
     readonly instantiateUs: number,
     /** Post-initialisation state, when the pool resets instances between calls. */
     readonly snapshot?: InstanceSnapshot,
+    /** Memories taken from the memory pool, returned by `dispose()`. */
+    private readonly pooled: [WebAssembly.Memory, PooledMemoryLimits][] = [],
   ) {}
+
+  /** Called once the instance is gone for good: its pooled memories are zeroed and recycled. */
+  dispose(): void {
+    for (const [memory, limits] of this.pooled.splice(0)) memoryPool.give(memory, limits);
+  }
 
   /** Total bytes of every linear memory the instance owns. */
   memoryBytes(): number {
@@ -45,8 +54,20 @@ export function instantiateComponent(component: LoadedComponent, imports: Record
   const memories: WebAssembly.Memory[] = [];
   const state: InstanceState | undefined = hooks.snapshot ? { globals: [], tables: [], memories: [] } : undefined;
   const extra = hooks.imports;
+  const pooled: [WebAssembly.Memory, PooledMemoryLimits][] = [];
   const instantiateCore = (module: WebAssembly.Module, importObject?: WebAssembly.Imports) => {
-    const instance = new WebAssembly.Instance(module, extra ? { ...importObject, ...extra } : importObject);
+    let imports = extra ? { ...importObject, ...extra } : importObject;
+    const wanted = pooledMemoryImports(module);
+    if (wanted.length) {
+      const memories: Record<string, WebAssembly.Memory> = {};
+      for (const limits of wanted) {
+        const memory = memoryPool.take(limits);
+        pooled.push([memory, limits]);
+        memories[`${limits.index}:${limits.min}:${limits.max ?? ''}`] = memory;
+      }
+      imports = { ...imports, [POOLED_MEMORY_MODULE]: memories };
+    }
+    const instance = new WebAssembly.Instance(module, imports);
     hooks.meter?.attach(instance.exports);
     for (const value of Object.values(instance.exports)) {
       if (value instanceof WebAssembly.Memory && !memories.includes(value)) memories.push(value);
@@ -54,7 +75,13 @@ export function instantiateComponent(component: LoadedComponent, imports: Record
     if (state) collectState(instance.exports, state);
     return instance;
   };
-  const exports = component.instantiate(imports, instantiateCore);
+  let exports: Record<string, unknown>;
+  try {
+    exports = component.instantiate(imports, instantiateCore);
+  } catch (err) {
+    for (const [memory, limits] of pooled) memoryPool.give(memory, limits);
+    throw err;
+  }
   const snapshot = state ? new InstanceSnapshot(state) : undefined;
-  return new ComponentInstance(exports, memories, hooks, (performance.now() - t0) * 1000, snapshot);
+  return new ComponentInstance(exports, memories, hooks, (performance.now() - t0) * 1000, snapshot, pooled);
 }

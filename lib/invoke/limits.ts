@@ -2,6 +2,7 @@ import type { CoreTransform } from '../component/loader.js';
 import { DeadlineExceededError, InvalidArgumentError, type SfiError } from '../errors.js';
 import { instrumentModule, WASM_PAGE_BYTES } from '../instrument/index.js';
 import { exportState } from '../instrument/export-state.js';
+import { importMemories } from '../instrument/import-memory.js';
 import { classifyTrap, Meter } from '../limits/index.js';
 import type { ComponentInstance, InstanceHooks } from './instance.js';
 
@@ -49,7 +50,8 @@ export function limitsTransform(limits: NormalisedLimits, exportStateForReset = 
     // Each module keeps its own fuel counter (cheaper than an imported global on call-heavy code);
     // the instance's Meter attaches them all, so fuel stays shared by the whole component.
     const out = instrumentModule(bytes, { memoryMaxPages, tableMaxElements: limits.tableElements, meter: true, fuelGlobal: 'own' }).bytes;
-    return exportStateForReset ? exportState(out) : out;
+    // `reset` pools snapshot defined memories; every other pool recycles them (importMemories).
+    return exportStateForReset ? exportState(out) : importMemories(out);
   };
 }
 

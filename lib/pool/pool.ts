@@ -109,6 +109,7 @@ export class InstancePool {
     const { mode } = this.options;
     const keep = !instance.broken && !this.#closed && (mode === 'reuse' || (mode === 'reset' && instance.snapshot!.restore()));
     if (keep) this.#idle.push(instance);
+    else instance.dispose();
     this.#wakeNext();
     this.#scheduleMaintenance();
   }
@@ -131,7 +132,11 @@ export class InstancePool {
       this.#sweep = setTimeout(() => {
         this.#sweep = undefined;
         const cutoff = performance.now() - this.options.idleTimeoutMs;
-        this.#idle = this.#idle.filter((inst, i) => i < this.options.min || inst.lastUsedAt > cutoff);
+        this.#idle = this.#idle.filter((inst, i) => {
+          const keep = i < this.options.min || inst.lastUsedAt > cutoff;
+          if (!keep) inst.dispose();
+          return keep;
+        });
         if (this.#idle.length > this.options.min) this.#scheduleMaintenance();
       }, this.options.idleTimeoutMs);
       this.#sweep.unref();
@@ -140,12 +145,12 @@ export class InstancePool {
 
   /** Releases every idle instance now (the next call is a pool miss, unless a refill ran first). */
   drain(): void {
-    this.#idle = [];
+    for (const inst of this.#idle.splice(0)) inst.dispose();
   }
 
   close(): void {
     this.#closed = true;
-    this.#idle = [];
+    this.drain();
     if (this.#sweep) clearTimeout(this.#sweep);
     for (const w of this.#waiters.splice(0)) w();
   }

@@ -7,7 +7,7 @@ import { InstancePool } from '../../dist/pool/pool.js';
 import { OverloadedError } from '../../dist/index.js';
 
 function fakeInstance(id) {
-  return { id, broken: false, lastUsedAt: 0, uses: 0 };
+  return { id, broken: false, lastUsedAt: 0, uses: 0, disposed: false, dispose() { this.disposed = true; } };
 }
 
 test('at most `max` instances; callers beyond wait in order; beyond `maxQueue` OVERLOADED', async () => {
