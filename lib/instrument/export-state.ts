@@ -1,4 +1,5 @@
 import { Reader, Writer } from './bytes.js';
+import { readSections, skipLimits } from './sections.js';
 import { skipImmediates } from './opcodes.js';
 import { METER_FUEL_EXPORT } from './instrument.js';
 
@@ -16,15 +17,7 @@ const AFTER_EXPORT = new Set([8, 9, 10, 11, 12]);
  * defines them. Everything else is copied byte for byte.
  */
 export function exportState(bytes: Uint8Array): Uint8Array {
-  const r = new Reader(bytes);
-  r.skip(8);
-  const sections: { id: number; start: number; end: number }[] = [];
-  while (!r.done) {
-    const id = r.u8();
-    const size = r.u32();
-    sections.push({ id, start: r.pos, end: r.pos + size });
-    r.skip(size);
-  }
+  const sections = readSections(bytes);
   const imported = { table: 0, memory: 0, global: 0 };
   const added: [name: string, kind: number, index: number][] = [];
   for (const s of sections) {
@@ -34,18 +27,18 @@ export function exportState(bytes: Uint8Array): Uint8Array {
         sr.name(); sr.name();
         const kind = sr.u8();
         if (kind === 0) sr.u32();
-        else if (kind === 1) { sr.u8(); limits(sr); imported.table++; }
-        else if (kind === 2) { limits(sr); imported.memory++; }
+        else if (kind === 1) { sr.u8(); skipLimits(sr); imported.table++; }
+        else if (kind === 2) { skipLimits(sr); imported.memory++; }
         else if (kind === 3) { sr.u8(); sr.u8(); imported.global++; }
         else if (kind === 4) { sr.u8(); sr.u32(); }
         else sr.fail(`unknown import kind ${kind}`);
       }
     } else if (s.id === SECTION.table) {
       const n = sr.u32();
-      for (let i = 0; i < n; i++) { sr.u8(); limits(sr); added.push([`table:${imported.table + i}`, 1, imported.table + i]); }
+      for (let i = 0; i < n; i++) { sr.u8(); skipLimits(sr); added.push([`table:${imported.table + i}`, 1, imported.table + i]); }
     } else if (s.id === SECTION.memory) {
       const n = sr.u32();
-      for (let i = 0; i < n; i++) { limits(sr); added.push([`memory:${imported.memory + i}`, 2, imported.memory + i]); }
+      for (let i = 0; i < n; i++) { skipLimits(sr); added.push([`memory:${imported.memory + i}`, 2, imported.memory + i]); }
     } else if (s.id === SECTION.global) {
       const n = sr.u32();
       for (let i = 0; i < n; i++) {
@@ -101,11 +94,6 @@ export function exportState(bytes: Uint8Array): Uint8Array {
   return out.buf.slice(0, out.len);
 }
 
-function limits(r: Reader): void {
-  const flags = r.u8();
-  r.u32();
-  if (flags & 1) r.u32();
-}
 
 /** Skips a constant expression up to and including its `end`. */
 function skipConstExpr(r: Reader): void {

@@ -1,4 +1,5 @@
 import { Reader, Writer } from './bytes.js';
+import { readSections, skipLimits } from './sections.js';
 
 /** Import module of the memories {@link importMemories} turns into imports. */
 export const POOLED_MEMORY_MODULE = 'sfirt:memory';
@@ -26,15 +27,7 @@ export function parsePooledMemoryName(name: string): PooledMemoryLimits {
  * not change: the new imports follow the existing ones, and imports precede definitions.
  */
 export function importMemories(bytes: Uint8Array): Uint8Array {
-  const r = new Reader(bytes);
-  r.skip(8);
-  const sections: { id: number; start: number; end: number }[] = [];
-  while (!r.done) {
-    const id = r.u8();
-    const size = r.u32();
-    sections.push({ id, start: r.pos, end: r.pos + size });
-    r.skip(size);
-  }
+  const sections = readSections(bytes);
   const memSection = sections.find((s) => s.id === SECTION.memory);
   if (!memSection) return bytes;
   const importSection = sections.find((s) => s.id === SECTION.import);
@@ -102,8 +95,3 @@ export function importMemories(bytes: Uint8Array): Uint8Array {
   return out.result();
 }
 
-function skipLimits(r: Reader): void {
-  const flags = r.u8();
-  r.u32();
-  if (flags & 1) r.u32();
-}
