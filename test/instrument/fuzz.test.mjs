@@ -1,9 +1,9 @@
 // Differential fuzzing (≤ 50 s): random modules from binaryen's `wasm-opt -ttf`, original vs
-// instrumented (see scripts/fuzz.mjs for what is compared). `node scripts/fuzz.mjs 10000` is the long run.
+// instrumented (see test/instrument/fuzz.mjs for what is compared). `node test/instrument/fuzz.mjs 10000` is the long run.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
-import { fuzz, WASM_OPT } from '../../scripts/fuzz.mjs';
+import { fuzz, WASM_OPT } from './fuzz.mjs';
 
 if (!existsSync(WASM_OPT)) {
   console.log(`  SKIP: ${WASM_OPT} not found; apt-get install binaryen`);

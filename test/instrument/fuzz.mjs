@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Differential fuzzing of the instrumenter: random valid modules from binaryen's `wasm-opt -ttf`
 // (Debian package binaryen), each run original vs instrumented with the same deterministic inputs.
-//   node scripts/fuzz.mjs [N=1000] [--seed S] [--keep DIR]
+//   node test/instrument/fuzz.mjs [N=1000] [--seed S] [--keep DIR]
 // Checks per module: the output validates (metered, and self-contained with a tight memory cap);
 // with ample fuel every export returns the same value / throws the same error, logs the same
 // calls and leaves the same memory; with little fuel the stop is FUEL_EXHAUSTED and identical on
@@ -13,9 +13,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { instrumentModule } from '../dist/instrument/index.js';
-import { Meter, classifyTrap } from '../dist/limits/index.js';
-import { Reader } from '../dist/instrument/bytes.js';
+import { instrumentModule } from '../../dist/instrument/index.js';
+import { Meter, classifyTrap } from '../../dist/limits/index.js';
+import { Reader } from '../../dist/instrument/bytes.js';
 
 export const WASM_OPT = '/usr/bin/wasm-opt';
 /** Features V8 in Node 20 accepts and binaryen 108 generates correctly (its reference-types output is not valid for V8). */
