@@ -5,14 +5,14 @@
 // (trap / ComponentError payload / TypeError ...) and identical host-import call sequences.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync, readdirSync, existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual, inspect } from 'node:util';
 import { buildFastGlue, planComponent, jcoCoreModuleName } from '../../../dist/component/fast/index.js';
 import { camelCase } from '../../../dist/component/fast/types.js';
 import { wasiImports } from '../../../dist/wasi/policy.js';
+import { int, jcoInstantiator, outcome, rng } from './helpers.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const sharedComponents = join(root, '..', 'shared', 'components');
@@ -21,11 +21,6 @@ const ROUNDS = 6;
 const SKIP_EXPORTS = new Set(['spin', 'spinFor', 'forever']);
 
 // ---- seeded random values per WIT type ----
-function rng(seed) {
-  let s = seed >>> 0 || 1;
-  return () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s / 4294967296; };
-}
-const int = (r, lo, hi) => lo + Math.floor(r() * (hi - lo + 1));
 const STRINGS = ['', 'a', 'hello', 'wörld', '🌍 emoji', 'key-1', 'x'.repeat(40), 'ünïcødé ✓', ' padded ', 'two\nlines\n'];
 
 function randomValue(r, t) {
@@ -161,32 +156,7 @@ const FIXED_ARGS = {
   runRaw: [['digits', Uint32Array.of(1, 4), 1, f32Bytes([1, 2, 3, 4])], ['broken', Uint32Array.of(1), 1, f32Bytes([1])], ['digits', Uint32Array.of(2), 9, new Uint8Array(3)]],
 };
 
-/** What a call produced, in a form comparable across the two glues. */
-function outcome(f) {
-  try {
-    return { ok: f() };
-  } catch (err) {
-    if (err instanceof WebAssembly.RuntimeError) return { threw: 'trap', message: err.message };
-    if (err && Object.prototype.hasOwnProperty.call(err, 'payload')) return { threw: 'ComponentError', payload: err.payload };
-    return { threw: err?.constructor?.name ?? typeof err };
-  }
-}
 
-// ---- jco's glue, as emitted ----
-let jco;
-const tmp = mkdtempSync(join(tmpdir(), 'sfirt-fast-conf-'));
-async function jcoInstantiator(bytes, name) {
-  jco ??= await import('@bytecodealliance/jco');
-  const out = await jco.transpile(bytes, { name: 'component', instantiation: { tag: 'sync' }, noTypescript: true });
-  const file = join(tmp, `${name}.mjs`);
-  writeFileSync(file, out.files['component.js']);
-  const modules = new Map();
-  for (const [f, content] of Object.entries(out.files)) if (f.endsWith('.wasm')) modules.set(f, new WebAssembly.Module(content));
-  const { instantiate } = await import(pathToFileURL(file).href);
-  const instantiator = (imports) => instantiate((n) => modules.get(n), imports);
-  instantiator.files = out.files;
-  return instantiator;
-}
 
 /** Every callable export as [path, WIT function type], in a stable order. */
 function callables(plan) {
@@ -265,7 +235,6 @@ test('at least the plain guests take the fast path', () => {
 
 test.after(() => {
   console.log(['fast-glue conformance:', ...report.sort()].join('\n'));
-  rmSync(tmp, { recursive: true, force: true });
 });
 
 test.run();

@@ -3,40 +3,22 @@
 // payloads as jco's glue, on real digits; the runtime now runs them on the fast glue.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual, inspect } from 'node:util';
 import { transpile } from '@bytecodealliance/jco';
 import { buildFastGlue, planComponent } from '../../../dist/component/fast/index.js';
 import { createWasiNn } from '../../../dist/nn/wasi-nn.js';
 import { createRuntime } from '../../../dist/index.js';
 import { loadDigitsTest } from '../../../models/digits-test.mjs';
+import { jcoInstantiator, outcome } from './helpers.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const guestBytes = (name) => readFileSync(join(root, 'guests', 'dist', `${name}.wasm`));
-const tmp = mkdtempSync(join(tmpdir(), 'sfirt-fast-res-'));
 
-async function jcoInstantiator(bytes, name) {
-  const out = await transpile(bytes, { name: 'component', instantiation: { tag: 'sync' }, noTypescript: true });
-  const file = join(tmp, `${name}.mjs`);
-  writeFileSync(file, out.files['component.js']);
-  const modules = new Map();
-  for (const [f, content] of Object.entries(out.files)) if (f.endsWith('.wasm')) modules.set(f, new WebAssembly.Module(content));
-  const { instantiate } = await import(pathToFileURL(file).href);
-  return (imports) => instantiate((n) => modules.get(n), imports);
-}
 
-function outcome(f) {
-  try {
-    return { ok: f() };
-  } catch (err) {
-    if (err instanceof WebAssembly.RuntimeError) return { threw: 'trap', message: err.message };
-    if (err && Object.prototype.hasOwnProperty.call(err, 'payload')) return { threw: 'ComponentError', payload: err.payload };
-    return { threw: err?.constructor?.name ?? typeof err };
-  }
-}
 
 test('classifier guests plan on the fast path, with the four wasi:nn resources', () => {
   for (const name of ['classifier', 'classifier224']) {
@@ -85,7 +67,7 @@ test('classifier with the real wasi:nn host (onnxruntime-node): same results and
 });
 
 test('the runtime runs the classifier guest on the fast glue', async () => {
-  const cacheDir = mkdtempSync(join(tmp, 'cache-'));
+  const cacheDir = mkdtempSync(join(tmpdir(), 'sfirt-fast-res-cache-'));
   const rt = createRuntime({ cacheDir, nn: { models: { digits: join(root, 'models/digits.onnx') } } });
   try {
     const fn = await rt.load('classify', guestBytes('classifier'), { nnBackend: 'native' });
@@ -96,10 +78,9 @@ test('the runtime runs the classifier guest on the fast glue', async () => {
     assert.is(r.val.probabilities.length, 10);
     assert.is(typeof r.val.label, 'number');
   } finally {
-    await rt.close?.();
+    rt.close();
+    rmSync(cacheDir, { recursive: true, force: true });
   }
 });
-
-test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
 test.run();

@@ -6,14 +6,15 @@
 // host-call record, for seeded random values of each type.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { writeFileSync } from 'node:fs';
 import { isDeepStrictEqual, inspect } from 'node:util';
 import { buildFastGlue } from '../../../dist/component/fast/index.js';
 import { codecOf } from '../../../dist/component/fast/codec.js';
 import { camelCase } from '../../../dist/component/fast/types.js';
+import { int, jcoInstantiator, outcome, rng } from './helpers.mjs';
+
+/** This suite compares the messages of non-trap errors too. */
+const outcomeM = (f) => outcome(f, { withMessage: true });
 
 const P = (kind) => ({ kind });
 const rec = (...fields) => ({ kind: 'record', fields: fields.map(([name, type]) => ({ name, type })) });
@@ -139,11 +140,6 @@ function componentWat(types) {
 }
 
 // ---- values ----
-function rng(seed) {
-  let s = seed >>> 0 || 1;
-  return () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s / 4294967296; };
-}
-const int = (r, lo, hi) => lo + Math.floor(r() * (hi - lo + 1));
 const STRINGS = ['', 'a', 'hello', 'wörld', '🌍 emoji', 'x'.repeat(70), 'ünïcødé ✓', ' padded ', 'tab\t\n'];
 
 function value(r, t) {
@@ -198,15 +194,6 @@ function plain(v) {
   return v;
 }
 
-function outcome(f) {
-  try {
-    return { ok: f() };
-  } catch (err) {
-    if (err instanceof WebAssembly.RuntimeError) return { threw: 'trap', message: err.message };
-    if (err && Object.prototype.hasOwnProperty.call(err, 'payload')) return { threw: 'ComponentError', payload: err.payload };
-    return { threw: err?.constructor?.name ?? typeof err, message: err?.message };
-  }
-}
 
 /** Echoing host: records each call; for `result` types, sometimes throws the err payload instead. */
 function host(log) {
@@ -221,29 +208,24 @@ function host(log) {
   return { 'test:types/host': fns };
 }
 
-const tmp = mkdtempSync(join(tmpdir(), 'sfirt-fast-types-'));
-
 test('every WIT value type round-trips identically through fast glue and jco glue', async () => {
   const jco = await import('@bytecodealliance/jco');
   const bytes = await jco.parse(componentWat(TYPES));
   const fast = await buildFastGlue(bytes);
   assert.ok(!('unsupported' in fast), `unsupported: ${fast.unsupported}`);
-  const out = await jco.transpile(bytes, { name: 'component', instantiation: { tag: 'sync' }, noTypescript: true });
-  writeFileSync(join(tmp, 'types.mjs'), out.files['component.js']);
-  if (process.env.SFIRT_KEEP_GLUE) writeFileSync(process.env.SFIRT_KEEP_GLUE, out.files['component.js']);
-  const modules = new Map(Object.entries(out.files).filter(([f]) => f.endsWith('.wasm')).map(([f, c]) => [f, new WebAssembly.Module(c)]));
-  const { instantiate } = await import(pathToFileURL(join(tmp, 'types.mjs')).href);
+  const jcoGlue = await jcoInstantiator(bytes, 'types');
+  if (process.env.SFIRT_KEEP_GLUE) writeFileSync(process.env.SFIRT_KEEP_GLUE, jcoGlue.files['component.js']);
   const logFast = [];
   const logJco = [];
   const a = fast.instantiate(host(logFast));
-  const b = instantiate((n) => modules.get(n), host(logJco));
+  const b = jcoGlue(host(logJco));
   const r = rng(20261127);
   let calls = 0;
   for (let round = 0; round < 12; round++) {
     TYPES.forEach((t, i) => {
       const x = value(r, t);
-      const ra = outcome(() => a[`f${i}`](x));
-      const rb = outcome(() => b[`f${i}`](x));
+      const ra = outcomeM(() => a[`f${i}`](x));
+      const rb = outcomeM(() => b[`f${i}`](x));
       calls++;
       const where = `f${i}: ${inspect(t, { depth: 4, breakLength: Infinity })} with ${inspect(x, { breakLength: Infinity })}`;
       assert.ok(isDeepStrictEqual(ra, rb), `${where}\n  fast ${inspect(ra)}\n  jco  ${inspect(rb)}`);
@@ -257,8 +239,8 @@ test('every WIT value type round-trips identically through fast glue and jco glu
   let mismatches = [];
   TYPES.forEach((t, i) => {
     for (const x of HOSTILE) {
-      const ra = outcome(() => a[`f${i}`](x));
-      const rb = outcome(() => b[`f${i}`](x));
+      const ra = outcomeM(() => a[`f${i}`](x));
+      const rb = outcomeM(() => b[`f${i}`](x));
       calls++;
       if (!isDeepStrictEqual(kindOf(ra), kindOf(rb))) mismatches.push(`f${i} ${shortType(t)} (${inspect(x)}): fast ${inspect(ra, { breakLength: Infinity, maxArrayLength: 4 })} / jco ${inspect(rb, { breakLength: Infinity, maxArrayLength: 4 })}`);
     }
@@ -268,13 +250,13 @@ test('every WIT value type round-trips identically through fast glue and jco glu
   let hostile;
   const badHost = () => ({ 'test:types/host': Object.fromEntries(TYPES.map((_, i) => [`f${i}`, () => hostile])) });
   const a2 = fast.instantiate(badHost());
-  const b2 = instantiate((n) => modules.get(n), badHost());
+  const b2 = jcoGlue(badHost());
   TYPES.forEach((t, i) => {
     for (const h of HOSTILE) {
       hostile = h;
       const x = value(r, t);
-      const ra = outcome(() => a2[`f${i}`](x));
-      const rb = outcome(() => b2[`f${i}`](x));
+      const ra = outcomeM(() => a2[`f${i}`](x));
+      const rb = outcomeM(() => b2[`f${i}`](x));
       calls++;
       if (!isDeepStrictEqual(kindOf(ra), kindOf(rb))) mismatches.push(`host→guest f${i} ${shortType(t)} (host returned ${inspect(h)}): fast ${inspect(ra, { breakLength: Infinity, maxArrayLength: 4 })} / jco ${inspect(rb, { breakLength: Infinity, maxArrayLength: 4 })}`);
     }
@@ -297,19 +279,15 @@ test('world-level function imports are read from `imports[name].default`, as jco
   const fast = await buildFastGlue(bytes);
   assert.ok(!('unsupported' in fast), fast.unsupported);
   assert.equal(fast.imports, ['host-fn']);
-  const out = await jco.transpile(bytes, { name: 'component', instantiation: { tag: 'sync' }, noTypescript: true });
-  writeFileSync(join(tmp, 'world-fn.mjs'), out.files['component.js']);
-  const { instantiate } = await import(pathToFileURL(join(tmp, 'world-fn.mjs')).href);
-  const modules = new Map(Object.entries(out.files).filter(([f]) => f.endsWith('.wasm')).map(([f, c]) => [f, new WebAssembly.Module(c)]));
+  const jcoGlue = await jcoInstantiator(bytes, 'world-fn');
   const seen = [[], []];
   const hostOf = (log) => ({ 'host-fn': { default: (x) => { log.push(x); return x * 3 + 1; } } });
   const a = fast.instantiate(hostOf(seen[0]));
-  const b = instantiate((n) => modules.get(n), hostOf(seen[1]));
-  for (const x of [0, 1, 7, 2 ** 31, 2 ** 32 - 1, -5, 1.5, 'q']) assert.equal(outcome(() => a.callIt(x)), outcome(() => b.callIt(x)));
+  const b = jcoGlue(hostOf(seen[1]));
+  for (const x of [0, 1, 7, 2 ** 31, 2 ** 32 - 1, -5, 1.5, 'q']) assert.equal(outcomeM(() => a.callIt(x)), outcomeM(() => b.callIt(x)));
   assert.equal(seen[0], seen[1]);
   assert.is(seen[0].length, 8);
 });
 
-test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
 test.run();
