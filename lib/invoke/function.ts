@@ -87,8 +87,8 @@ export class SfiFunction {
   }
 
   /** Calls an export and resolves to its value. */
-  async call<T = unknown>(exportName: string, ...args: unknown[]): Promise<T> {
-    return (await this.invoke<T>(exportName, args)).value;
+  call<T = unknown>(exportName: string, ...args: unknown[]): Promise<T> {
+    return this.invoke<T>(exportName, args).then(valueOf);
   }
 
   /** Calls an export and resolves to its value, captured stdout/stderr and stats. */
@@ -163,6 +163,8 @@ export class SfiFunction {
     this.pool.close();
   }
 }
+
+const valueOf = <T>(invocation: Invocation<T>): T => invocation.value;
 
 /** jco reports a `result` export's `err` by throwing its `ComponentError` with the value in `payload`. */
 function isComponentError(err: unknown): err is { payload: unknown } {

@@ -17,9 +17,19 @@ export interface NnSession {
    * Throws `NnError`: `invalid-argument` when a feed does not match the model, `runtime-error`
    * when onnxruntime fails (with `outOfMemory` set when the engine's memory cap was hit).
    */
-  run(feeds: Record<string, NnTensor>): Record<string, NnTensor>;
+  run(feeds: Record<string, NnTensor>, options?: NnRunOptions): Record<string, NnTensor>;
   /** Frees the session's engine resources. Idempotent. */
   release(): void;
+}
+
+/** Options of one {@link NnSession.run}. */
+export interface NnRunOptions {
+  /**
+   * Return every output's `data` as its raw little-endian bytes (`Uint8Array`) rather than a typed
+   * array of its element type. Saves a re-view for callers that want bytes (wasi:nn); engines whose
+   * outputs are already bytes-backed may ignore it.
+   */
+  rawOutputs?: boolean;
 }
 
 /** One inference engine: a separate onnxruntime instance with its own memory (wasm) or the shared native runtime. */

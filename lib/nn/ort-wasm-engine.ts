@@ -1,9 +1,9 @@
 import { InvalidArgumentError, LimitTooLowError } from '../errors.js';
-import type { NnEngine, NnEngineOptions, NnSession } from './engine.js';
+import type { NnEngine, NnEngineOptions, NnRunOptions, NnSession } from './engine.js';
 import { NnError, type NnErrorCode } from './errors.js';
 import { instantiateOrtWasm, ORT_WASM_INITIAL_PAGES, type OrtWasmInstance } from './ort-wasm-module.js';
 import {
-  allocateData, bytesOf, checkFeeds, elementCount, onnxTypeId, typeFromOnnxId,
+  allocateData, bytesOf, checkFeeds, elementBytes, elementCount, onnxTypeId, typeFromOnnxId,
   type NnTensor, type NnTensorType, type NnValueInfo,
 } from './tensor.js';
 
@@ -237,7 +237,7 @@ class OrtWasmSession implements NnSession {
     }
   }
 
-  run(feeds: Record<string, NnTensor>): Record<string, NnTensor> {
+  run(feeds: Record<string, NnTensor>, options?: NnRunOptions): Record<string, NnTensor> {
     if (this.#handle === 0) throw new NnError('runtime-error', 'session is released');
     checkFeeds(this.inputs, feeds);
     const engine = this.engine;
@@ -255,7 +255,7 @@ class OrtWasmSession implements NnSession {
         const slot = this.#slotFor(i, feed);
         const data = feed.data;
         // The only copy of the input: caller's bytes → engine heap.
-        wasm.HEAPU8.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), slot.dataPtr);
+        wasm.HEAPU8.set(data instanceof Uint8Array ? data : bytesOf(data), slot.dataPtr);
         wasm.HEAPU32[(inValues >> 2) + i] = slot.tensor;
       }
       const outBase = outValues >> 2;
@@ -273,7 +273,7 @@ class OrtWasmSession implements NnSession {
       for (let i = 0; i < nOut; i++) {
         const tensor = wasm.HEAPU32[outBase + i]!;
         try {
-          if (failure === undefined) result[this.outputs[i]!.name] = readTensor(engine, tensor, this.outputs[i]!.name, outValues + 4 * nOut);
+          if (failure === undefined) result[this.outputs[i]!.name] = readTensor(engine, tensor, this.outputs[i]!.name, outValues + 4 * nOut, options?.rawOutputs === true);
         } catch (err) {
           failure = err;
         } finally {
@@ -393,7 +393,7 @@ function readValueInfo(wasm: OrtWasmInstance, name: string, metadataPtr: number)
  * Copies an output tensor out of the engine's memory (the one copy of the output). `scratch` is 16
  * bytes of engine memory for onnxruntime's out-parameters.
  */
-function readTensor(engine: OrtWasmEngine, tensor: number, name: string, scratch: number): NnTensor {
+function readTensor(engine: OrtWasmEngine, tensor: number, name: string, scratch: number, raw: boolean): NnTensor {
   const wasm = engine.wasm;
   const p = scratch;
   if (wasm._OrtGetTensorData(tensor, p, p + 4, p + 8, p + 12) !== 0) throw engine.lastError('runtime-error', `cannot read output \`${name}\``);
@@ -408,7 +408,18 @@ function readTensor(engine: OrtWasmEngine, tensor: number, name: string, scratch
   const type = typeFromOnnxId(typeId);
   if (typeId === ONNX_STRING) wasm._free(dataPtr); // string data is a copy the caller owns
   if (type === undefined) throw new NnError('unsupported-operation', `output \`${name}\` has ONNX element type ${typeId}, which this runtime does not support`);
-  const data = allocateData(type, elementCount(dims));
-  bytesOf(data).set(wasm.HEAPU8.subarray(dataPtr, dataPtr + data.byteLength));
+  const count = elementCount(dims);
+  const byteLength = count * elementBytes(type);
+  // Fresh arrays of up to 64 bytes live on V8's heap; copying with `set` from a view of the engine's
+  // memory (never reading `data.buffer`) keeps them there, saving ~1 µs per small output.
+  if (raw) {
+    const bytes = new Uint8Array(byteLength);
+    bytes.set(wasm.HEAPU8.subarray(dataPtr, dataPtr + byteLength));
+    return { type, dims, data: bytes };
+  }
+  const data = allocateData(type, count);
+  const Ctor = data.constructor as new (buffer: ArrayBufferLike, offset: number, length: number) => ArrayBufferView;
+  if (dataPtr % elementBytes(type) === 0) (data as unknown as { set(src: ArrayBufferView): void }).set(new Ctor(wasm.HEAPU8.buffer, dataPtr, count));
+  else bytesOf(data).set(wasm.HEAPU8.subarray(dataPtr, dataPtr + byteLength));
   return { type, dims, data };
 }

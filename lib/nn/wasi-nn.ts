@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
+import { BORROWED_LISTS } from '../component/fast/codec.js';
 import { InvalidArgumentError } from '../errors.js';
+import { BufferPool } from './buffer-pool.js';
 import type { NnBackend, NnEngine, NnSession } from './engine.js';
 import { NnError, type NnErrorCode } from './errors.js';
 import { ModelRegistry } from './model-registry.js';
@@ -169,6 +171,11 @@ class WasiNnHost implements WasiNn {
   }
 }
 
+/** Marks a Tensor built from engine output: its bytes are its own, not a pooled copy. */
+const OWNED: unique symbol = Symbol('owned');
+const EMPTY = new Uint8Array(0);
+const RAW_OUTPUTS = Object.freeze({ rawOutputs: true });
+
 /** Builds the jco import object; the resource classes are per host so `instanceof` checks stay per host. */
 function buildImports(host: WasiNnHost): Record<string, Record<string, unknown>> {
   const disposeSymbol: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('dispose');
@@ -186,31 +193,55 @@ function buildImports(host: WasiNnHost): Record<string, Record<string, unknown>>
   // graph or context objects are garbage collected.
   const abandoned = new FinalizationRegistry<ModelLease>((lease) => lease.drop());
 
+  /** Input tensors' bytes, recycled once `compute` consumed them (see BufferPool). */
+  const inputBuffers = new BufferPool();
+
   /** `wasi:nn/tensor.tensor`: dimensions, element type and raw little-endian bytes. */
   class Tensor {
     readonly #ty: string;
-    /** The engine-side view of the guest's bytes (no copy), made once. */
+    /** The engine-side tensor; its `data` is this tensor's own copy of the bytes. */
     readonly #nn: NnTensor;
-    constructor(dimensions: ArrayLike<number>, ty: string, data: Uint8Array) {
+    /** True when `#nn.data` came from `inputBuffers` and goes back there when consumed. */
+    #pooled: boolean;
+    /**
+     * `data` may be a view of the guest's memory (this class is marked BORROWED_LISTS): it is
+     * copied here, into a recycled buffer, and not kept.
+     */
+    constructor(dimensions: ArrayLike<number>, ty: string, data: Uint8Array, own?: typeof OWNED) {
       // A constructor cannot return a WIT error; an unknown type surfaces at `compute`.
       const dims: number[] = [];
       for (let i = 0; i < dimensions.length; i++) dims.push(dimensions[i]! >>> 0);
       this.#ty = ty;
-      this.#nn = { type: (Object.hasOwn(WIT_TO_TYPE, ty) ? WIT_TO_TYPE[ty] : undefined)!, dims, data };
+      this.#pooled = own !== OWNED;
+      let bytes = data;
+      if (this.#pooled) {
+        bytes = inputBuffers.take(data.byteLength);
+        bytes.set(data);
+      }
+      this.#nn = { type: (Object.hasOwn(WIT_TO_TYPE, ty) ? WIT_TO_TYPE[ty] : undefined)!, dims, data: bytes };
     }
     dimensions(): Uint32Array { return Uint32Array.from(this.#nn.dims); }
     ty(): string { return this.#ty; }
     data(): Uint8Array { return this.#nn.data as Uint8Array; }
-    /** The engine-side view (no copy); the engine copies the bytes into its own memory once. */
+    /** The engine-side tensor (no copy); the engine copies the bytes into its own memory. */
     toNnTensor(name: string): NnTensor {
       if (this.#nn.type === undefined) throw new NnError('invalid-argument', `input \`${name}\` has unknown tensor type ${this.#ty}`);
       return this.#nn;
     }
+    /** Gives the bytes back for reuse: the guest no longer holds this tensor (consumed or dropped). */
+    release(): void {
+      if (!this.#pooled) return;
+      this.#pooled = false;
+      inputBuffers.give(this.#nn.data as Uint8Array);
+      this.#nn.data = EMPTY;
+    }
     static fromNnTensor(t: NnTensor): Tensor {
-      const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-      return new Tensor(t.dims, TYPE_TO_WIT[t.type], bytes);
+      const bytes = t.data instanceof Uint8Array ? t.data : new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+      return new Tensor(t.dims, TYPE_TO_WIT[t.type], bytes, OWNED);
     }
   }
+  Object.defineProperty(Tensor, BORROWED_LISTS, { value: true });
+  Object.defineProperty(Tensor.prototype, disposeSymbol, { value: Tensor.prototype.release });
 
   /** `wasi:nn/inference.graph-execution-context`: runs its graph's session. */
   class GraphExecutionContext {
@@ -232,13 +263,16 @@ function buildImports(host: WasiNnHost): Record<string, Record<string, unknown>>
         }
         const deadline = host.deadline();
         if (deadline !== undefined && performance.now() >= deadline) throw new NnError('timeout', 'the caller\'s deadline passed before inference started');
-        const outputs = this.#lease.session.run(feeds);
+        const outputs = this.#lease.session.run(feeds, RAW_OUTPUTS);
         if (deadline !== undefined && performance.now() >= deadline) throw new NnError('timeout', 'inference ran past the caller\'s deadline');
         const result: Array<[string, Tensor]> = [];
         for (const name in outputs) result.push([name, Tensor.fromNnTensor(outputs[name]!)]);
         return result;
       } catch (cause) {
         throw host.guestError(ErrorResource, cause);
+      } finally {
+        // The inputs were moved to us (`own<tensor>`) and the engine has copied them: recycle.
+        if (Array.isArray(inputs)) for (const entry of inputs) if (Array.isArray(entry) && entry[1] instanceof Tensor) entry[1].release();
       }
     }
     /** Called by jco when the guest drops its handle. */

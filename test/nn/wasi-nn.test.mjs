@@ -149,6 +149,29 @@ test('load refuses other encodings, targets and multi-part builders (direct host
   assert.is(out.data().byteLength, 24);
 });
 
+test('a tensor keeps its own copy of the bytes; consumed inputs are recycled without leaking into live tensors', () => {
+  const { Tensor } = nn.imports['wasi:nn/tensor'];
+  const { load } = nn.imports['wasi:nn/graph'];
+  const ctx = load([denseModel(3)], 'autodetect', 'cpu').initExecutionContext();
+  const big = new Uint8Array(4096).fill(7);
+  const kept = new Tensor([4096], 'U8', big);
+  big.fill(9);
+  assert.ok(kept.data().every((b) => b === 7), 'later writes to the source do not reach the tensor');
+  const reference = asFloats(ctx.compute([['x', new Tensor([2, 4], 'FP32', xBytes)]])[0][1].data());
+  for (let round = 0; round < 3; round++) {
+    const input = new Tensor([2, 4], 'FP32', xBytes);
+    const [[, out]] = ctx.compute([['x', input]]);
+    assert.equal(Array.from(asFloats(out.data())), Array.from(reference));
+    assert.is(input.data().byteLength, 0, 'a consumed input holds no bytes');
+  }
+  // A dropped tensor's buffer is reused by the next one of that size; the live one is untouched.
+  const dropped = new Tensor([4096], 'U8', new Uint8Array(4096).fill(1));
+  dropped[Symbol.dispose ?? Symbol.for('dispose')]();
+  const next = new Tensor([4096], 'U8', new Uint8Array(4096).fill(2));
+  assert.ok(next.data().every((b) => b === 2));
+  assert.ok(kept.data().every((b) => b === 7));
+});
+
 test('engine out of memory is a runtime-error for the guest, and the engine keeps serving', () => {
   const guest = probe.instantiate(nn.imports);
   const rows = 200_000; // 200,000 × 64 float32 outputs = 51 MB > the 32 MiB engine cap

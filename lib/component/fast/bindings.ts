@@ -4,7 +4,7 @@
  * turns a `canon lower` into a factory of core-callable trampolines around a host function.
  * Per instance, only the small closures binding them to that instance's memory are created.
  */
-import { codecOf, scalarFunctions, type Codec, type MemoryContext } from './codec.js';
+import { BORROWED_LISTS, codecOf, scalarFunctions, type Codec, type MemoryContext } from './codec.js';
 import type { FuncType, ValType } from './types.js';
 
 const MAX_FLAT_PARAMS = 16;
@@ -186,47 +186,53 @@ function errorPayload(e: unknown): unknown {
   return e;
 }
 
-/** Compiles a lowered import's adapter; returns a per-instance factory of the core trampoline. */
+/**
+ * Compiles a lowered import's adapter; returns a per-instance factory of the core trampoline. A host
+ * marked with {@link BORROWED_LISTS} gets views of guest memory for its typed-list parameters.
+ */
 export function compileImport(type: FuncType, shape: HostCallShape = { k: 'func', js: '' }): (b: ImportBinding) => (...coreArgs: unknown[]) => unknown {
   const invoke = invokerOf(shape);
-  const params = type.params.map((p) => codecOf(p.type));
-  const nParams = params.length;
-  const flatParams = params.reduce((n, c) => n + c.flat.length, 0);
+  const copyingParams = type.params.map((p) => codecOf(p.type));
+  const borrowingParams = copyingParams.map((c) => c.borrowed ?? c);
+  const nParams = copyingParams.length;
+  const flatParams = copyingParams.reduce((n, c) => n + c.flat.length, 0);
   const paramTuple = flatParams > MAX_FLAT_PARAMS ? tupleOf(type.params) : undefined;
   const result = type.result ? codecOf(type.result) : undefined;
   const resultInMemory = !!result && result.flat.length > MAX_FLAT_RESULTS;
   const catchesErr = type.result?.kind === 'result';
 
-  return (b) => function (...coreArgs: unknown[]) {
-    const { cx, host } = b;
-    let args: unknown[];
-    if (paramTuple) args = paramTuple.load(cx, coreArgs[0] as number) as unknown[];
-    else {
-      args = new Array(nParams);
-      const pos = { i: 0 };
-      for (let i = 0; i < nParams; i++) args[i] = params[i]!.liftFlat(cx, coreArgs, pos);
-    }
-    let ret: unknown;
-    if (catchesErr) {
-      try {
-        const r = invoke(host, args) as { tag?: unknown } | null;
-        ret = r !== null && typeof r === 'object' && (r.tag === 'ok' || r.tag === 'err') ? r : { tag: 'ok', val: r };
-      } catch (e) {
-        if (e instanceof WebAssembly.RuntimeError) throw e;
-        ret = { tag: 'err', val: errorPayload(e) };
+  return (b) => {
+    const params = (b.host as unknown as Record<symbol, unknown>)[BORROWED_LISTS] === true ? borrowingParams : copyingParams;
+    return function (...coreArgs: unknown[]) {
+      const { cx, host } = b;
+      let args: unknown[];
+      if (paramTuple) args = paramTuple.load(cx, coreArgs[0] as number) as unknown[];
+      else {
+        args = new Array(nParams);
+        const pos = { i: 0 };
+        for (let i = 0; i < nParams; i++) args[i] = params[i]!.liftFlat(cx, coreArgs, pos);
       }
-    } else {
-      ret = invoke(host, args);
-    }
-    if (!result) return undefined;
-    if (resultInMemory) {
-      const retptr = coreArgs[coreArgs.length - 1] as number;
-      result.store(cx, ret, retptr);
-      return undefined;
-    }
-    const out: unknown[] = [];
-    result.lowerFlat(cx, ret, out);
-    return out[0];
+      let ret: unknown;
+      if (catchesErr) {
+        try {
+          const r = invoke(host, args) as { tag?: unknown } | null;
+          ret = r !== null && typeof r === 'object' && (r.tag === 'ok' || r.tag === 'err') ? r : { tag: 'ok', val: r };
+        } catch (e) {
+          if (e instanceof WebAssembly.RuntimeError) throw e;
+          ret = { tag: 'err', val: errorPayload(e) };
+        }
+      } else {
+        ret = invoke(host, args);
+      }
+      if (!result) return undefined;
+      if (resultInMemory) {
+        const retptr = coreArgs[coreArgs.length - 1] as number;
+        result.store(cx, ret, retptr);
+        return undefined;
+      }
+      const out: unknown[] = [];
+      result.lowerFlat(cx, ret, out);
+      return out[0];
+    };
   };
 }
-

@@ -29,7 +29,20 @@ export interface Codec {
   liftFlat(cx: MemoryContext, vals: readonly unknown[], pos: { i: number }): unknown;
   store(cx: MemoryContext, v: unknown, ptr: number): void;
   load(cx: MemoryContext, ptr: number): unknown;
+  /**
+   * For typed lists only: the same codec, except that lifting returns a view of the guest's memory
+   * instead of a copy (see {@link BORROWED_LISTS}).
+   */
+  borrowed?: Codec;
 }
+
+/**
+ * Marks a host function (or a resource class, for its constructor and methods) whose typed-list
+ * parameters may be lifted as views of the guest's memory rather than copies: the host promises to
+ * read them only during the call and to copy what it keeps. Only the runtime's own hosts (wasi:nn)
+ * set it; it saves an off-heap allocation per list, which costs microseconds even for a few bytes.
+ */
+export const BORROWED_LISTS: unique symbol = Symbol.for('sfirt.borrowedLists') as never;
 
 const TEXT_DECODER = new TextDecoder();
 const TEXT_ENCODER = new TextEncoder();
@@ -196,7 +209,8 @@ const stringCodec: Codec = {
 
 // ---- lists ----
 
-type TypedArrayCtor = { new(buf: ArrayBuffer): ArrayBufferView; BYTES_PER_ELEMENT: number };
+type TypedArray = ArrayBufferView & { set(source: never): void };
+type TypedArrayCtor = { new(lengthOrBuffer: number | ArrayBuffer, byteOffset?: number, length?: number): TypedArray; BYTES_PER_ELEMENT: number };
 const TYPED_LISTS: Record<string, TypedArrayCtor> = {
   u8: Uint8Array, s8: Int8Array, u16: Uint16Array, s16: Int16Array, u32: Uint32Array, s32: Int32Array,
   u64: BigUint64Array, s64: BigInt64Array, f32: Float32Array, f64: Float64Array,
@@ -236,6 +250,9 @@ function typedListCodec(kind: string, ctor: TypedArrayCtor): Codec {
         set(dv, off, x);
         off += esize;
       }
+    } else if (v instanceof ctor && ptr >= 0 && ptr % esize === 0 && ptr + bytes <= cx.memory!.buffer.byteLength) {
+      // Same bytes as below, without reading `v.buffer` (which moves a small array off V8's heap).
+      new ctor(cx.memory!.buffer, ptr, len).set(v as never);
     } else {
       const data = new Uint8Array((src.buffer || src) as ArrayBuffer, src.byteOffset, bytes);
       new Uint8Array(cx.memory!.buffer, ptr, bytes).set(data);
@@ -250,11 +267,19 @@ function typedListCodec(kind: string, ctor: TypedArrayCtor): Codec {
     // a fresh typed array filled with `set` is the same value. Out-of-range pointers (a guest
     // bug) keep jco's exact path, whose clamping and errors we reproduce that way.
     if (ptr < 0 || ptr + bytes > buffer.byteLength) return new ctor(buffer.slice(ptr, ptr + bytes));
-    const out = new ctor(new ArrayBuffer(bytes));
-    new Uint8Array(out.buffer).set(new Uint8Array(buffer, ptr, bytes));
+    // `new ctor(len)` keeps arrays of up to 64 bytes on V8's heap (~0.1 µs instead of ~1.2 µs for
+    // an ArrayBuffer); `set` from a same-typed view is a memcpy, and never touches `out.buffer`
+    // (which would move the array off-heap).
+    const out = new ctor(len);
+    out.set(new ctor(buffer, ptr, len) as never);
     return out;
   };
-  return listShape(lowerList, liftList);
+  const liftView = (cx: MemoryContext, ptr: number, len: number): unknown => {
+    const buffer = cx.memory!.buffer;
+    if (ptr % esize !== 0 || ptr < 0 || ptr + len * esize > buffer.byteLength) return liftList(cx, ptr, len);
+    return new ctor(buffer, ptr, len);
+  };
+  return { ...listShape(lowerList, liftList), borrowed: listShape(lowerList, liftView) };
 }
 
 function listShape(lowerList: (cx: MemoryContext, v: unknown) => [number, number], liftList: (cx: MemoryContext, ptr: number, len: number) => unknown): Codec {
