@@ -2,7 +2,8 @@
 // Runs every `test/**/*.test.mjs` (uvu suites) in its own Node process, two at a time, so that
 // per-process singletons (onnxruntime-web's engine, V8 flags) never leak between files and a
 // crash fails one file instead of the whole run. Prints each file's output, then one summary line
-// `N passed, M failed, K skipped`. Usage: node test/run.mjs [filter-substring ...]
+// `N passed, M failed, K skipped`. A file still running after SFIRT_TEST_TIMEOUT_S seconds (default
+// 600) is killed and fails, so a hang cannot eat CI's time. Usage: node test/run.mjs [filter ...]
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative, dirname } from 'node:path';
@@ -12,6 +13,7 @@ import { availableParallelism } from 'node:os';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = dirname(here);
 const filters = process.argv.slice(2);
+const timeoutMs = Number(process.env.SFIRT_TEST_TIMEOUT_S ?? 600) * 1000;
 
 function walk(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -32,7 +34,11 @@ function runFile(file) {
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs);
     child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (timedOut) out += `\n(killed: still running after ${timeoutMs / 1000} s)`;
       const num = (label) => Number(out.match(new RegExp(`${label}:\\s+(\\d+)`))?.[1] ?? 0);
       const total = num('Total'), passed = num('Passed'), skipped = num('Skipped');
       const ok = code === 0;

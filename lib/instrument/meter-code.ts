@@ -36,6 +36,12 @@ interface Frame {
   extra: number;
   /** Cost charged at the loop header (used by the slow path after a wrapped loop). */
   headerCost: number;
+  /**
+   * For `if`: the then-arm's first run, charged in advance with the run before the `if`; given
+   * back on the else path (see `segmentCosts`).
+   */
+  refund?: number;
+  sawElse?: boolean;
 }
 
 /**
@@ -122,12 +128,17 @@ export function meterFunctionBody(buf: Uint8Array, start: number, end: number, n
     const at = r.pos;
     const op = r.u8();
     switch (op) {
-      case Op.block: case Op.if: case Op.try: {
+      case Op.block: case Op.try: {
         readBlockType(r);
-        frames.push({ kind: op === Op.block ? Kind.Block : op === Op.if ? Kind.If : Kind.Try, extra: 0, headerCost: 0 });
+        frames.push({ kind: op === Op.block ? Kind.Block : Kind.Try, extra: 0, headerCost: 0 });
         if (op !== Op.block) { sync(r.pos); copyFrom = r.pos; charge(costs[seg++]!); }
         break;
       }
+      case Op.if:
+        // The then-arm's first run was paid with the run before the `if`: nothing to charge here.
+        readBlockType(r);
+        frames.push({ kind: Kind.If, extra: 0, headerCost: 0, refund: costs[seg++]! });
+        break;
       case Op.loop: {
         const bt = readBlockType(r);
         const c = costs[seg++]!;
@@ -155,10 +166,13 @@ export function meterFunctionBody(buf: Uint8Array, start: number, end: number, n
         }
         break;
       }
-      case Op.else:
+      case Op.else: {
+        const f = frames[frames.length - 1]!;
+        f.sawElse = true;
         sync(r.pos); copyFrom = r.pos;
-        charge(costs[seg++]!);
+        charge(costs[seg++]! - f.refund!);
         break;
+      }
       case Op.catch: case Op.catchAll:
         if (op === Op.catch) r.u32();
         sync(r.pos); copyFrom = r.pos;
@@ -172,6 +186,12 @@ export function meterFunctionBody(buf: Uint8Array, start: number, end: number, n
           break;
         }
         const f = frames.pop()!;
+        if (f.kind === Kind.If && !f.sawElse && f.refund! > 0) {
+          // Not taken: give the prepaid then-run back in an `else` arm we add (an `if` without
+          // `else` has equal parameter and result types, so an arm of local moves is valid).
+          sync(at); copyFrom = at;
+          w.u8(Op.else); charge(-f.refund!);
+        }
         sync(r.pos); copyFrom = r.pos;
         if (f.extra === 3) {
           wrapped--;
@@ -275,7 +295,25 @@ export function meterFunctionBody(buf: Uint8Array, start: number, end: number, n
  * so a run may be charged for instructions a taken `br_if` skips (a small, deterministic overcharge).
  */
 function segmentCosts(r: Reader): number[] {
+  const costs = runCosts(r);
+  // Prepay every `if`'s then-arm with the run before it, innermost first so nested arms add up:
+  // a loop shaped `loop (if cond (then body br 0))` (as AssemblyScript and most compilers emit
+  // `while`) then pays once per iteration, at its header; the else path gives the prepaid cost
+  // back (the rewriter adds an `else` arm where there is none), so totals stay exact.
+  for (let k = costs.ifRuns.length - 1; k >= 0; k--) {
+    const i = costs.ifRuns[k]!;
+    costs.runs[i]! += costs.runs[i + 1]!;
+  }
+  return costs.runs;
+}
+
+/**
+ * The instruction count of every straight-line run (see {@link segmentCosts}), and the indices of
+ * the runs that end at an `if` (whose then-arm is the next run).
+ */
+function runCosts(r: Reader): { runs: number[]; ifRuns: number[] } {
   const costs: number[] = [];
+  const ifRuns: number[] = [];
   let cur = 0;
   let depth = 0;
   while (r.pos < r.end) {
@@ -286,6 +324,7 @@ function segmentCosts(r: Reader): number[] {
       case Op.block: depth++; break;
       case Op.loop: case Op.if: case Op.try:
         depth++;
+        if (op === Op.if) ifRuns.push(costs.length);
         costs.push(cur); cur = 0;
         break;
       case Op.else: case Op.catch: case Op.catchAll:
@@ -296,7 +335,7 @@ function segmentCosts(r: Reader): number[] {
           if (op === Op.delegate) r.fail('delegate outside try');
           costs.push(cur);
           if (r.pos !== r.end) r.fail('code after the end of a function body');
-          return costs;
+          return { runs: costs, ifRuns };
         }
         depth--;
         costs.push(cur); cur = 0;

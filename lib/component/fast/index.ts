@@ -6,6 +6,7 @@
 import { compileExport, compileImport, type ExportBinding, type InstanceState } from './bindings.js';
 import type { MemoryContext } from './codec.js';
 import { parseComponent } from './parse.js';
+import { elideImportShims } from './indirection.js';
 import { buildPlan, type CoreItem, type Plan, type ResolvedOptions } from './plan.js';
 import { Unsupported } from './reader.js';
 import { HandleTable } from './resources.js';
@@ -84,8 +85,10 @@ interface ContextSpec {
 }
 
 /** Builds the glue from a plan and its core modules compiled by the caller (binary order). */
-export function createFastGlue(plan: Plan, modules: WebAssembly.Module[]): FastGlue {
-  if (modules.length !== plan.modules.length) throw new TypeError(`expected ${plan.modules.length} core modules, got ${modules.length}`);
+export function createFastGlue(fullPlan: Plan, modules: WebAssembly.Module[]): FastGlue {
+  if (modules.length !== fullPlan.modules.length) throw new TypeError(`expected ${fullPlan.modules.length} core modules, got ${modules.length}`);
+  // Host functions go straight into the main module: no shim and fixup instances (indirection.ts).
+  const plan = elideImportShims(fullPlan);
 
   // One MemoryContext per distinct (memory, realloc) pair, shared by the functions using it.
   const contexts: ContextSpec[] = [];
