@@ -23,6 +23,10 @@
  * @property {boolean} [slow] a backend whose repetitions are reduced (the software-emulated VM)
  * @property {boolean} [optIn] run only when named explicitly (a variant, not a default backend)
  * @property {boolean} [inProcess] runs inside the benchmark process (spawns nothing; reports memory itself)
+ * @property {number} [warmStarts] starts discarded before cold starts are counted (default 1: the
+ *   first warms the page cache). An in-process runtime discards more, so that its own code is
+ *   JIT-compiled as in a host that has served before; the first start is still reported
+ *   (`cold_first_ms_<name>`).
  * @property {string} [note] a caveat printed under the table
  */
 

@@ -42,6 +42,7 @@ function inProcess(name, nnBackend, describe) {
     name,
     describe,
     inProcess: true,
+    warmStarts: 200,
     note: `${name} cold start = pool miss (new guest instance + first classify) with the engine already holding the model; memory = the guest instance's linear memory (the shared engine's ~5 MiB and the compiled 14 MB engine module are not per instance)`,
     available: unavailable,
     async start() {
