@@ -67,6 +67,11 @@ export async function poolMetrics({ quick, log }) {
   const bareNoop = bareInstance.exports.noop;
 
   log(`instantiate: cold/warm/bare, ${n} samples each, interleaved`);
+  // Warm-up, not counted: V8 compiles the pool-miss path (glue, meter, pool) to optimised code only
+  // after a few hundred calls; without this, round 0's first calls set p99 instead of the runtime.
+  timeSync(() => new WebAssembly.Instance(module, {}), 500, 20);
+  await sampleAsync(() => cold.call('noop'), 1000);
+  await sampleAsync(() => warm.call('noop'), 1000);
   const samples = { bare: [], cold: [], warm: [] };
   const rounds = 10;
   for (let r = 0; r < rounds; r++) {
