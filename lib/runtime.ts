@@ -6,7 +6,8 @@ import { wrapHostImports, type HostImports } from './host/imports.js';
 import { SfiFunction, type CallContext } from './invoke/function.js';
 import { ComponentSignatures } from './invoke/signatures.js';
 import { serve, type HttpServer, type ServeOptions } from './http/serve.js';
-import { callLimits, DEFAULT_LIMITS, limitsTransform, meterHooks, normaliseLimits, type DeadlineSlot, type Limits } from './invoke/limits.js';
+import { callDeadline } from './invoke/call-deadline.js';
+import { callLimits, DEFAULT_LIMITS, limitsTransform, meterHooks, normaliseLimits, type Limits } from './invoke/limits.js';
 import type { PoolOptions } from './pool/pool.js';
 import { createWasiNn, type WasiNn, type WasiNnOptions } from './nn/wasi-nn.js';
 import type { NnBackend } from './nn/engine.js';
@@ -55,7 +56,6 @@ export class Runtime {
   #functions = new Map<string, SfiFunction>();
   #nn = new Map<NnBackend, Promise<WasiNn>>();
   /** The deadline of the guest call in progress on this thread (read by wasi:nn). */
-  #deadline: DeadlineSlot = { at: undefined };
   #closed = false;
 
   constructor(readonly options: RuntimeOptions = {}) {
@@ -94,7 +94,7 @@ export class Runtime {
     const fn = new SfiFunction(name, {
       component, signatures, imports, capture, context,
       hooks: meterHooks(reset),
-      limits: callLimits(limits, this.#deadline),
+      limits: callLimits(limits),
       nn,
       pool,
     });
@@ -116,7 +116,7 @@ export class Runtime {
   wasiNn(backend: NnBackend): Promise<WasiNn> {
     let host = this.#nn.get(backend);
     if (!host) {
-      host = createWasiNn({ ...this.options.nn, backend, deadline: () => this.#deadline.at });
+      host = createWasiNn({ ...this.options.nn, backend, deadline: () => callDeadline.at });
       // A backend that cannot start is reported to this load and retried by the next one.
       host.catch(() => this.#nn.delete(backend));
       this.#nn.set(backend, host);

@@ -1,6 +1,5 @@
 import { InvalidArgumentError, MissingImportError, TrapError } from '../errors.js';
-import type { Invocation } from '../invoke/function.js';
-import { withCallDeadline } from './call-deadline.js';
+import type { Invocation, InvokeOptions } from '../invoke/function.js';
 import { fieldsFromNode, fieldsToNode } from './fields.js';
 import { IncomingRequest, ResponseOutparam, type PlainRequest, type ResponseResult } from './types.js';
 
@@ -16,7 +15,7 @@ export interface PlainResponse {
 
 /** What can run a wasi:http component: an `SfiFunction` (or anything with its `invoke`). */
 export interface Invoker {
-  invoke(exportName: string, args: unknown[]): Promise<Invocation<unknown>>;
+  invoke(exportName: string, args: unknown[], options?: InvokeOptions): Promise<Invocation<unknown>>;
   exportNames?(): string[];
 }
 
@@ -32,7 +31,8 @@ export async function runIncomingHandler(fn: Invoker, request: PlainRequest, dea
   const exportName = handlerExport(fn);
   let invocation: Invocation<unknown>;
   try {
-    invocation = await withCallDeadline(deadlineAt, () => fn.invoke(exportName, [req, out]));
+    // The request's budget stops the guest (and bounds its outgoing calls) like its own timeout.
+    invocation = await fn.invoke(exportName, [req, out], deadlineAt === undefined ? {} : { deadlineAt });
   } catch (err) {
     // jco refuses our request when the function got the shim's wasi:http classes instead of ours.
     if ((err as Error)?.message?.includes('Not a valid "IncomingRequest" resource')) {

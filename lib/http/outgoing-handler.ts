@@ -2,7 +2,7 @@ import { fieldsToNode } from './fields.js';
 import { OutgoingPolicy, type OutgoingHttpPolicy } from './outgoing-policy.js';
 import { syncFetch } from './sync-fetch.js';
 import { Fields, FutureIncomingResponse, IncomingResponse, methodToString, type ErrorCode, type OutgoingRequest, type RequestOptions } from './types.js';
-import { remainingCallMs } from './call-deadline.js';
+import { remainingCallMs } from '../invoke/call-deadline.js';
 
 /** Counters of one function's outgoing requests. */
 export interface OutgoingStats {

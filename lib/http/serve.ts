@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InvalidArgumentError, OverloadedError, SfiError } from '../errors.js';
-import type { Invocation } from '../invoke/function.js';
+import type { Invocation, InvokeOptions } from '../invoke/function.js';
 import { runIncomingHandler, type PlainResponse } from './incoming.js';
 import { Metrics } from './metrics.js';
 import { compileRoutes, type CompiledRoute, type Route } from './routes.js';
@@ -21,7 +21,7 @@ const HEARTBEAT_MS = 5;
 /** A function as the server needs it: `SfiFunction` and `WorkerFunction` both fit. */
 export interface ServableFunction {
   readonly wit: string;
-  invoke(exportName: string, args: unknown[]): Promise<Invocation<unknown>>;
+  invoke(exportName: string, args: unknown[], options?: InvokeOptions): Promise<Invocation<unknown>>;
   exportNames?(): string[];
   /** Runs a wasi:http request where the function lives (workers); otherwise done in this thread. */
   handleHttp?(request: PlainRequest, deadlineAt?: number): Promise<{ response: PlainResponse; coldStart: boolean }>;
@@ -47,7 +47,11 @@ export interface HandlerOptions {
    * requests it is working through have waited about that long: new ones get 503 (default 100).
    */
   maxQueueDelayMs?: number;
-  /** Budget per wasi:http request for outgoing calls, in ms (default: none beyond each function's limits). */
+  /**
+   * Budget per request in ms, from arrival to the end of the guest call (default: none beyond each
+   * function's `limits.timeoutMs`): it stops the guest (504 DEADLINE_EXCEEDED) and bounds its
+   * outgoing HTTP calls and wasi:nn inference.
+   */
   requestTimeoutMs?: number;
   /** Where to record numbers (default: a new `Metrics`). */
   metrics?: Metrics;
@@ -147,12 +151,13 @@ export function createHandler(runtime: FunctionSource, options: HandlerOptions):
     try {
       const fn = runtime.get(route.function);
       if (!fn) throw new SfiError(`no function named ${route.function} is loaded`);
+      // The route's budget ends the guest call like its own timeout would (504 DEADLINE_EXCEEDED).
+      const deadlineAt = options.requestTimeoutMs ? t0 + options.requestTimeoutMs : undefined;
       if (route.kind === 'wasi-http') {
         const request: PlainRequest = {
           method: req.method ?? 'GET', pathWithQuery: req.url ?? '/', scheme: 'http',
           authority: req.headers.host ?? 'localhost', rawHeaders: req.rawHeaders, body,
         };
-        const deadlineAt = options.requestTimeoutMs ? t0 + options.requestTimeoutMs : undefined;
         let response: PlainResponse;
         if (fn.handleHttp) ({ response, coldStart } = await fn.handleHttp(request, deadlineAt));
         else { const r = await runIncomingHandler(fn, request, deadlineAt); response = r.response; coldStart = r.invocation.stats.coldStart; }
@@ -168,7 +173,7 @@ export function createHandler(runtime: FunctionSource, options: HandlerOptions):
         bound = { fn, exportName, sig: simpleSignature(fn.wit, exportName) };
         signatures.set(key, bound);
       }
-      const invocation = await fn.invoke(bound.exportName, simpleArgs(bound.sig, body, params));
+      const invocation = await fn.invoke(bound.exportName, simpleArgs(bound.sig, body, params), deadlineAt === undefined ? {} : { deadlineAt });
       coldStart = invocation.stats.coldStart;
       metrics.record(route.function, performance.now() - t0, coldStart);
       const { body: out, contentType } = renderResult(invocation.value);

@@ -32,6 +32,12 @@ export interface Invocation<T = unknown> extends CapturedOutput {
   nnError?: NnError;
 }
 
+/** Per-call options of `invoke()`. */
+export interface InvokeOptions {
+  /** Absolute deadline (`performance.now()` ms); the earlier of it and `limits.timeoutMs` applies. */
+  deadlineAt?: number;
+}
+
 /** State shared by the host side of one function's imports during a call. */
 export interface CallContext {
   hostFailure: HostFunctionError | undefined;
@@ -51,7 +57,8 @@ export interface FunctionParts {
   signatures: ComponentSignatures;
   /** Arms limits before the guest runs, returns a function that reads fuel and classifies stops. */
   limits?: {
-    arm(instance: ComponentInstance): void;
+    arm(instance: ComponentInstance, deadlineAt?: number): void;
+    disarm(): void;
     fuelUsed(instance: ComponentInstance): number | undefined;
     classify(instance: ComponentInstance, err: unknown): SfiError | undefined;
     deadlineError(): SfiError;
@@ -91,16 +98,20 @@ export class SfiFunction {
     return this.invoke<T>(exportName, args).then(valueOf);
   }
 
-  /** Calls an export and resolves to its value, captured stdout/stderr and stats. */
-  async invoke<T = unknown>(exportName: string, args: unknown[] = []): Promise<Invocation<T>> {
+  /**
+   * Calls an export and resolves to its value, captured stdout/stderr and stats. `deadlineAt`
+   * (a `performance.now()` time) ends the call earlier than `limits.timeoutMs` would, with
+   * `DEADLINE_EXCEEDED`: an HTTP route's budget, say.
+   */
+  async invoke<T = unknown>(exportName: string, args: unknown[] = [], options: InvokeOptions = {}): Promise<Invocation<T>> {
     if (this.#closed) throw new ClosedError(`function ${this.name} is closed`);
     const bound = this.#parts.signatures.bind(exportName);
     bound.validate(args);
     const lease = this.pool.tryAcquire() ?? (await this.pool.acquire());
-    return this.#run<T>(lease, bound, args);
+    return this.#run<T>(lease, bound, args, options.deadlineAt);
   }
 
-  #run<T>(lease: Lease, bound: BoundExport, args: unknown[]): Invocation<T> {
+  #run<T>(lease: Lease, bound: BoundExport, args: unknown[], deadlineAt: number | undefined): Invocation<T> {
     const { instance } = lease;
     const { capture, context, limits, nn } = this.#parts;
     const holder = (bound.holderKey === undefined ? instance.exports : instance.exports[bound.holderKey]) as Record<string, unknown>;
@@ -113,7 +124,7 @@ export class SfiFunction {
     context.exit = undefined;
     capture.begin();
     nn?.takeLastError();
-    limits?.arm(instance);
+    limits?.arm(instance, deadlineAt);
     const t0 = performance.now();
     let value: unknown;
     try {
@@ -123,9 +134,11 @@ export class SfiFunction {
       if (bound.returnsResult && isComponentError(err)) {
         value = { tag: 'err', val: err.payload };
       } else {
+        limits?.disarm();
         this.#fail(instance, err);
       }
     }
+    limits?.disarm();
     const runUs = (performance.now() - t0) * 1000;
     instance.uses++;
     const output = capture.end();

@@ -5,6 +5,7 @@ import { exportState } from '../instrument/export-state.js';
 import { importMemories } from '../instrument/import-memory.js';
 import { classifyTrap, Meter } from '../limits/index.js';
 import type { ComponentInstance, InstanceHooks } from './instance.js';
+import { callDeadline } from './call-deadline.js';
 
 /** Per-function resource limits. Every call of the function runs under all of them. */
 export interface Limits {
@@ -63,31 +64,38 @@ export function meterHooks(snapshot: boolean): () => InstanceHooks {
   };
 }
 
-/** Where the call in progress publishes its deadline, for host imports that do long work (wasi:nn). */
-export interface DeadlineSlot {
-  at: number | undefined;
-}
-
-/** The per-call side: arm the meter, read fuel, turn limit stops into typed errors. */
-export function callLimits(limits: NormalisedLimits, slot: DeadlineSlot) {
+/**
+ * The per-call side: arm the meter, read fuel, turn limit stops into typed errors. A call's
+ * deadline is the earlier of `limits.timeoutMs` after it starts and the caller's own `deadlineAt`
+ * (e.g. an HTTP route's budget); it stops the guest through the meter and is published in
+ * `callDeadline` for the host imports that do long work.
+ */
+export function callLimits(limits: NormalisedLimits) {
   let startedAt = 0;
+  let budgetMs: number | undefined;
   return {
-    arm(instance: ComponentInstance): void {
+    arm(instance: ComponentInstance, deadlineAt?: number): void {
       startedAt = performance.now();
-      // Guest calls run synchronously, one at a time per thread: one slot serves them all.
-      slot.at = limits.timeoutMs === undefined ? undefined : startedAt + limits.timeoutMs;
-      instance.hooks.meter?.start({ fuel: limits.fuel, deadline: slot.at });
+      let at = limits.timeoutMs === undefined ? undefined : startedAt + limits.timeoutMs;
+      if (deadlineAt !== undefined && (at === undefined || deadlineAt < at)) at = deadlineAt;
+      budgetMs = at === undefined ? undefined : at - startedAt;
+      callDeadline.at = at;
+      instance.hooks.meter?.start({ fuel: limits.fuel, deadline: at });
+    },
+    /** The call returned (or failed): host imports outside a call see no deadline. */
+    disarm(): void {
+      callDeadline.at = undefined;
     },
     /** Typed error for a deadline that passed inside a host import (which handed the guest an error value). */
     deadlineError(): SfiError {
-      return new DeadlineExceededError(limits.timeoutMs ?? NaN, performance.now() - startedAt);
+      return new DeadlineExceededError(budgetMs ?? NaN, performance.now() - startedAt);
     },
     fuelUsed(instance: ComponentInstance): number | undefined {
       return instance.hooks.meter?.fuelUsed;
     },
     classify(instance: ComponentInstance, err: unknown): SfiError | undefined {
       const meter = instance.hooks.meter;
-      return meter && classifyTrap(meter, err, { ...limits, startedAt });
+      return meter && classifyTrap(meter, err, { ...limits, ...(budgetMs === undefined ? {} : { timeoutMs: budgetMs }), startedAt });
     },
   };
 }

@@ -14,7 +14,7 @@ export type WorkerFunctionOptions = Omit<FunctionOptions, 'imports'> & {
 /** Main → worker. Messages travel in batches (arrays), one postMessage per tick. */
 export type ToWorker =
   | { op: 'load'; id: number; name: string; source: string | Uint8Array; options: WorkerFunctionOptions }
-  | { op: 'invoke'; id: number; name: string; exportName: string; args: unknown[] }
+  | { op: 'invoke'; id: number; name: string; exportName: string; args: unknown[]; deadlineIn?: number }
   | { op: 'http'; id: number; name: string; request: PlainRequest; deadlineIn?: number };
 
 /** Worker → main. */

@@ -44,11 +44,11 @@ async function handle(m: ToWorker): Promise<void> {
     if (inProgress) await inProgress.catch(() => {});
     const fn = runtime.get(m.name) as SfiFunction | undefined;
     if (!fn) throw new Error(`function ${m.name} is not loaded in this worker`);
+    const deadlineAt = m.deadlineIn === undefined ? undefined : performance.now() + m.deadlineIn;
     if (m.op === 'invoke') {
-      const r = await fn.invoke(m.exportName, m.args);
+      const r = await fn.invoke(m.exportName, m.args, deadlineAt === undefined ? {} : { deadlineAt });
       reply({ id: m.id, ok: true, value: r.value, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated, stats: r.stats });
     } else {
-      const deadlineAt = m.deadlineIn === undefined ? undefined : performance.now() + m.deadlineIn;
       const { response, invocation } = await runIncomingHandler(fn, m.request, deadlineAt);
       reply({ id: m.id, ok: true, response, stats: invocation.stats });
     }

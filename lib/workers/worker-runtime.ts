@@ -6,7 +6,7 @@ import { ClosedError, InvalidArgumentError, OverloadedError } from '../errors.js
 import { wasiHttpImports } from '../http/imports.js';
 import { runIncomingHandler, type PlainResponse } from '../http/incoming.js';
 import type { PlainRequest } from '../http/types.js';
-import type { CallStats, Invocation } from '../invoke/function.js';
+import type { CallStats, Invocation, InvokeOptions } from '../invoke/function.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../runtime.js';
 import { Metrics } from '../http/metrics.js';
 import { fromWire, WorkerCrashedError } from './errors.js';
@@ -179,7 +179,7 @@ export class WorkerRuntime {
 }
 
 /** What a `WorkerFunction` wraps when the runtime has no workers. */
-interface LocalFunction { invoke(e: string, a: unknown[]): Promise<Invocation<unknown>>; exportNames(): string[] }
+interface LocalFunction { invoke(e: string, a: unknown[], o?: InvokeOptions): Promise<Invocation<unknown>>; exportNames(): string[] }
 
 /** A function loaded in a `WorkerRuntime`: same `call`/`invoke` shape as `SfiFunction`. */
 export class WorkerFunction {
@@ -204,14 +204,14 @@ export class WorkerFunction {
   }
 
   /** Calls an export; resolves to its value, captured output and stats. Arguments are structured-cloned. */
-  async invoke<T = unknown>(exportName: string, args: unknown[] = []): Promise<Invocation<T>> {
+  async invoke<T = unknown>(exportName: string, args: unknown[] = [], options: InvokeOptions = {}): Promise<Invocation<T>> {
     const t0 = performance.now();
     try {
       let result: Invocation<T>;
       if (this.#local) {
-        result = await (this.#local.invoke(exportName, args) as Promise<Invocation<T>>);
+        result = await (this.#local.invoke(exportName, args, options) as Promise<Invocation<T>>);
       } else {
-        const r = await this.#owner.dispatch(this.#home, { op: 'invoke', id: 0, name: this.name, exportName, args: args.map(compactView) });
+        const r = await this.#owner.dispatch(this.#home, { op: 'invoke', id: 0, name: this.name, exportName, args: args.map(compactView), ...deadlineIn(options.deadlineAt) });
         result = { value: r.value as T, stdout: r.stdout ?? new Uint8Array(), stderr: r.stderr ?? new Uint8Array(), truncated: r.truncated ?? false, stats: r.stats as CallStats };
       }
       this.#owner.metrics.record(this.name, performance.now() - t0, result.stats.coldStart);
@@ -228,10 +228,14 @@ export class WorkerFunction {
       const { response, invocation } = await runIncomingHandler(this.#local, request, deadlineAt);
       return { response, coldStart: invocation.stats.coldStart };
     }
-    const deadlineIn = deadlineAt === undefined ? undefined : deadlineAt - performance.now();
-    const r = await this.#owner.dispatch(this.#home, { op: 'http', id: 0, name: this.name, request: { ...request, body: compactView(request.body) as Uint8Array }, deadlineIn });
+    const r = await this.#owner.dispatch(this.#home, { op: 'http', id: 0, name: this.name, request: { ...request, body: compactView(request.body) as Uint8Array }, ...deadlineIn(deadlineAt) });
     return { response: r.response!, coldStart: r.stats?.coldStart ?? false };
   }
+}
+
+/** A deadline as time left (clocks differ between threads; `performance.now()` origins too). */
+function deadlineIn(deadlineAt: number | undefined): { deadlineIn?: number } {
+  return deadlineAt === undefined ? {} : { deadlineIn: deadlineAt - performance.now() };
 }
 
 /**

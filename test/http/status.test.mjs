@@ -54,6 +54,24 @@ test('a trapping guest is 500 TRAP end to end', async () => {
   await r.body.text();
 });
 
+test('requestTimeoutMs stops a simple function\'s guest with 504, within the route budget', async () => {
+  const budgetRt = createRuntime();
+  await budgetRt.load('slow', guestUrl('spin'), { limits: { timeoutMs: 10_000 } });
+  const srv2 = await serve(budgetRt, { requestTimeoutMs: 50, routes: [{ path: '/slow', function: 'slow', export: 'spin' }] });
+  try {
+    const t0 = performance.now();
+    const r = await request(`${srv2.url}/slow`, { method: 'POST' });
+    const elapsed = performance.now() - t0;
+    assert.is(r.statusCode, 504);
+    assert.is(r.headers['x-sfirt-error'], 'DEADLINE_EXCEEDED');
+    assert.ok(elapsed < 2000, `answered after ${elapsed.toFixed(0)} ms, not after the function's 10 s`);
+    await r.body.text();
+  } finally {
+    await srv2.close();
+    budgetRt.close();
+  }
+});
+
 test('over maxInflight is 503 with Retry-After, and the first request still completes', async () => {
   // Hold the only slot: a request whose body arrives slowly (node:http sends the headers first).
   const slow = httpRequest(`${srv.url}/greet`, { method: 'POST', headers: { 'content-length': '4' } });

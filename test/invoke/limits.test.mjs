@@ -35,6 +35,35 @@ test('deadline: spin is stopped with DEADLINE_EXCEEDED near its deadline; the ne
   assert.type(await fn.call('spin-for', 10n), 'bigint');
 });
 
+test('a caller deadline (invoke deadlineAt) ends the call before limits.timeoutMs would', async () => {
+  const fn = await rt.load('spin-caller-deadline', guest('spin'), { limits: { timeoutMs: 10_000 } });
+  const t0 = performance.now();
+  const err = await rejection(fn.invoke('spin', [], { deadlineAt: t0 + 30 }));
+  const elapsed = performance.now() - t0;
+  assert.instance(err, DeadlineExceededError);
+  assert.ok(elapsed >= 30 && elapsed < 1000, `stopped after ${elapsed.toFixed(1)} ms`);
+  assert.ok(Math.abs(err.timeoutMs - 30) < 5, `the error names the caller's budget: ${err.timeoutMs}`);
+  // A later deadline than timeoutMs does not extend it; no deadline leaves timeoutMs alone.
+  const short = await rt.load('spin-caller-deadline2', guest('spin'), { limits: { timeoutMs: 20 } });
+  const t1 = performance.now();
+  await rejection(short.invoke('spin', [], { deadlineAt: t1 + 60_000 }));
+  assert.ok(performance.now() - t1 < 1000);
+  assert.type(await fn.call('spin-for', 10n), 'bigint');
+});
+
+test('host imports see the running call\'s deadline, and none outside a call', async () => {
+  const { remainingCallMs } = await import('../../dist/invoke/call-deadline.js');
+  const seen = [];
+  const host = { get: () => { seen.push(remainingCallMs()); return undefined; }, set: () => {}, log: () => {} };
+  const kv = await rt.load('kv-deadline', guest('kv'), { imports: { 'sfirt:kv/store': host, 'sfirt:kv/log': host }, limits: { timeoutMs: 5000 } });
+  await kv.call('incr', 'a');
+  await kv.invoke('incr', ['a'], { deadlineAt: performance.now() + 100 });
+  assert.is(seen.length, 2);
+  assert.ok(seen[0] > 4000 && seen[0] <= 5000, `timeoutMs: ${seen[0]}`);
+  assert.ok(seen[1] > 0 && seen[1] <= 100, `caller deadline: ${seen[1]}`);
+  assert.is(remainingCallMs(), undefined);
+});
+
 test('fuel stops spin too', async () => {
   const fn = await rt.load('spin-fuel', guest('spin'), { limits: { fuel: 1_000_000 } });
   assert.is((await rejection(fn.call('spin'))).code, 'FUEL_EXHAUSTED');
