@@ -57,7 +57,7 @@ export interface FunctionParts {
   signatures: ComponentSignatures;
   /** Arms limits before the guest runs, returns a function that reads fuel and classifies stops. */
   limits?: {
-    arm(instance: ComponentInstance, deadlineAt?: number): void;
+    arm(instance: ComponentInstance, deadlineAt: number | undefined, now: number): void;
     disarm(): void;
     fuelUsed(instance: ComponentInstance): number | undefined;
     classify(instance: ComponentInstance, err: unknown): SfiError | undefined;
@@ -124,8 +124,8 @@ export class SfiFunction {
     context.exit = undefined;
     capture.begin();
     nn?.takeLastError();
-    limits?.arm(instance, deadlineAt);
     const t0 = performance.now();
+    limits?.arm(instance, deadlineAt, t0);
     let value: unknown;
     try {
       value = fn(...args);

@@ -74,13 +74,13 @@ export function callLimits(limits: NormalisedLimits) {
   let startedAt = 0;
   let budgetMs: number | undefined;
   return {
-    arm(instance: ComponentInstance, deadlineAt?: number): void {
-      startedAt = performance.now();
+    arm(instance: ComponentInstance, deadlineAt: number | undefined, now: number): void {
+      startedAt = now;
       let at = limits.timeoutMs === undefined ? undefined : startedAt + limits.timeoutMs;
       if (deadlineAt !== undefined && (at === undefined || deadlineAt < at)) at = deadlineAt;
       budgetMs = at === undefined ? undefined : at - startedAt;
       callDeadline.at = at;
-      instance.hooks.meter?.start({ fuel: limits.fuel, deadline: at });
+      instance.hooks.meter?.start({ fuel: limits.fuel, deadline: at, now });
     },
     /** The call returned (or failed): host imports outside a call see no deadline. */
     disarm(): void {

@@ -194,6 +194,14 @@ class OrtWasmSession implements NnSession {
   readonly #namePtrs: number[] = [];
   /** One reusable input tensor per model input (index as in `inputs`). */
   readonly #slots: Array<InputSlot | undefined> = [];
+  /**
+   * Output tensors onnxruntime writes into (index as in `outputs`), shaped as the last run's
+   * outputs; valid while the input slots stay the same (same input shapes give the same output
+   * shapes). Saves onnxruntime allocating, and us reading and releasing, every output per run.
+   */
+  #outSlots: InputSlot[] | undefined;
+  /** Set once onnxruntime refused kept outputs (data-dependent output shapes): never keep them again. */
+  #outputsVary = false;
   #handle: number;
   #runOptions = 0;
   /**
@@ -259,21 +267,42 @@ class OrtWasmSession implements NnSession {
         wasm.HEAPU32[(inValues >> 2) + i] = slot.tensor;
       }
       const outBase = outValues >> 2;
-      for (let i = 0; i < nOut; i++) wasm.HEAPU32[outBase + i] = 0;
-      const rc = wasm._OrtRun(this.#handle, args, inValues, nIn, outNames, nOut, outValues, this.#runOptions);
+      let outSlots = this.#outSlots;
+      for (let i = 0; i < nOut; i++) wasm.HEAPU32[outBase + i] = outSlots ? outSlots[i]!.tensor : 0;
+      let rc = wasm._OrtRun(this.#handle, args, inValues, nIn, outNames, nOut, outValues, this.#runOptions);
+      if (rc !== 0 && outSlots) {
+        // A model whose output shapes depend on the data refuses kept outputs: run it as before.
+        for (let i = 0; i < nOut; i++) {
+          const tensor = wasm.HEAPU32[outBase + i]!;
+          if (tensor !== 0 && tensor !== outSlots[i]!.tensor) wasm._OrtReleaseTensor(tensor);
+          wasm.HEAPU32[outBase + i] = 0;
+        }
+        this.#dropOutSlots();
+        this.#outputsVary = true;
+        outSlots = undefined;
+        rc = wasm._OrtRun(this.#handle, args, inValues, nIn, outNames, nOut, outValues, this.#runOptions);
+      }
+      const raw = options?.rawOutputs === true;
       if (rc !== 0) {
         for (let i = 0; i < nOut; i++) {
           const tensor = wasm.HEAPU32[outBase + i]!;
-          if (tensor !== 0) wasm._OrtReleaseTensor(tensor);
+          if (tensor !== 0 && tensor !== outSlots?.[i]?.tensor) wasm._OrtReleaseTensor(tensor);
         }
         throw engine.lastError('runtime-error', 'inference failed');
       }
       const result: Record<string, NnTensor> = {};
       let failure: unknown;
+      let replaced = false;
       for (let i = 0; i < nOut; i++) {
         const tensor = wasm.HEAPU32[outBase + i]!;
+        const slot = outSlots?.[i];
+        if (slot !== undefined && tensor === slot.tensor) {
+          if (failure === undefined) result[this.outputs[i]!.name] = copyOut(wasm, slot.type, slot.dims.slice(), slot.dataPtr, raw);
+          continue;
+        }
+        replaced ||= slot !== undefined;
         try {
-          if (failure === undefined) result[this.outputs[i]!.name] = readTensor(engine, tensor, this.outputs[i]!.name, outValues + 4 * nOut, options?.rawOutputs === true);
+          if (failure === undefined) result[this.outputs[i]!.name] = readTensor(engine, tensor, this.outputs[i]!.name, outValues + 4 * nOut, raw);
         } catch (err) {
           failure = err;
         } finally {
@@ -281,6 +310,8 @@ class OrtWasmSession implements NnSession {
         }
       }
       if (failure !== undefined) throw failure;
+      if (replaced) this.#dropOutSlots();
+      else if (!outSlots && !this.#outputsVary) this.#keepOutputs(result);
       return result;
     } catch (err) {
       throw engine.failure(err);
@@ -311,6 +342,7 @@ class OrtWasmSession implements NnSession {
     if (cached !== undefined && cached.type === feed.type && sameDims(cached.dims, feed.dims)) return cached;
     const wasm = this.engine.wasm;
     this.#dropSlot(index);
+    this.#dropOutSlots(); // new input shapes may give new output shapes
     const name = this.inputs[index]!.name;
     const byteLength = feed.data.byteLength;
     const dataPtr = this.engine.malloc(byteLength, `cannot pass input \`${name}\``);
@@ -330,6 +362,51 @@ class OrtWasmSession implements NnSession {
     } finally {
       wasm.stackRestore(sp);
     }
+  }
+
+  /**
+   * Creates output tensors shaped like `outputs` (the first run with these input shapes) for the
+   * next runs, unless one is of a type we cannot pre-allocate or they are too large to keep.
+   */
+  #keepOutputs(outputs: Record<string, NnTensor>): void {
+    let total = 0;
+    for (const info of this.outputs) {
+      const t = outputs[info.name];
+      if (t === undefined) return;
+      total += elementCount(t.dims) * elementBytes(t.type);
+    }
+    if (total > MAX_KEPT_INPUT_BYTES) return;
+    const wasm = this.engine.wasm;
+    const slots: InputSlot[] = [];
+    const sp = wasm.stackSave();
+    try {
+      for (const info of this.outputs) {
+        const t = outputs[info.name]!;
+        const byteLength = elementCount(t.dims) * elementBytes(t.type);
+        const dataPtr = this.engine.malloc(Math.max(1, byteLength), `cannot keep output \`${info.name}\``);
+        const rank = t.dims.length;
+        const dimsPtr = wasm.stackAlloc(4 * Math.max(1, rank));
+        for (let j = 0; j < rank; j++) wasm.HEAP32[(dimsPtr >> 2) + j] = t.dims[j]!;
+        const tensor = wasm._OrtCreateTensor(onnxTypeId(t.type), dataPtr, byteLength, dimsPtr, rank, LOCATION_CPU);
+        if (tensor === 0) { wasm._free(dataPtr); throw this.engine.lastError('runtime-error', `cannot keep output \`${info.name}\``); }
+        slots.push({ type: t.type, dims: t.dims.slice(), dataPtr, byteLength, tensor });
+      }
+      this.#outSlots = slots;
+    } catch {
+      // Not keeping outputs only costs speed: free what was made and let onnxruntime allocate.
+      for (const s of slots) { wasm._OrtReleaseTensor(s.tensor); wasm._free(s.dataPtr); }
+    } finally {
+      wasm.stackRestore(sp);
+    }
+  }
+
+  /** Frees the kept output tensors, if any. */
+  #dropOutSlots(): void {
+    const slots = this.#outSlots;
+    if (slots === undefined) return;
+    this.#outSlots = undefined;
+    const wasm = this.engine.wasm;
+    for (const s of slots) { wasm._OrtReleaseTensor(s.tensor); wasm._free(s.dataPtr); }
   }
 
   /** Frees input `index`'s kept buffer and tensor, if any. */
@@ -356,6 +433,7 @@ class OrtWasmSession implements NnSession {
         wasm._free(slot.dataPtr);
       }
       this.#slots.length = 0;
+      this.#dropOutSlots();
       if (this.#runArgs !== 0) wasm._free(this.#runArgs);
       for (const p of this.#namePtrs) wasm._OrtFree(p);
       if (this.#runOptions !== 0) wasm._OrtReleaseRunOptions(this.#runOptions);
@@ -408,6 +486,11 @@ function readTensor(engine: OrtWasmEngine, tensor: number, name: string, scratch
   const type = typeFromOnnxId(typeId);
   if (typeId === ONNX_STRING) wasm._free(dataPtr); // string data is a copy the caller owns
   if (type === undefined) throw new NnError('unsupported-operation', `output \`${name}\` has ONNX element type ${typeId}, which this runtime does not support`);
+  return copyOut(wasm, type, dims, dataPtr, raw);
+}
+
+/** Copies a tensor's data out of the engine's memory: raw bytes, or a typed array of its type. */
+function copyOut(wasm: OrtWasmInstance, type: NnTensorType, dims: number[], dataPtr: number, raw: boolean): NnTensor {
   const count = elementCount(dims);
   const byteLength = count * elementBytes(type);
   // Fresh arrays of up to 64 bytes live on V8's heap; copying with `set` from a view of the engine's

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createOrtWasmEngine, MIN_ENGINE_MEMORY_BYTES } from '../../dist/nn/ort-wasm-engine.js';
 import { patchGlueSource } from '../../dist/nn/ort-wasm-module.js';
-import { denseModel, denseReference } from './fixtures/tiny-model.mjs';
+import { denseModel, denseReference, nonZeroModel } from './fixtures/tiny-model.mjs';
 
 const MiB = 1024 * 1024;
 const input = (batch) => Float32Array.from({ length: batch * 4 }, (_, i) => Math.sin(i) * 3);
@@ -109,6 +109,19 @@ test('successive runs follow each call\'s data and shape (input buffers are reus
   check(300_000, 5);
   check(300_000, 6);
   check(2, 7);
+  session.release();
+});
+
+test('outputs whose shape depends on the data: kept output tensors are refused and runs stay correct', () => {
+  const session = engine.createSession(nonZeroModel());
+  const run = (values) => {
+    const y = session.run({ x: { type: 'float32', dims: [4], data: Float32Array.from(values) } }).y;
+    return { dims: y.dims, data: Array.from(y.data, Number) };
+  };
+  assert.equal(run([1, 0, 2, 0]), { dims: [1, 2], data: [0, 2] });
+  assert.equal(run([1, 1, 1, 1]), { dims: [1, 4], data: [0, 1, 2, 3] }, 'same input shape, larger output');
+  assert.equal(run([0, 0, 0, 3]), { dims: [1, 1], data: [3] });
+  assert.equal(run([0, 0, 0, 3]), { dims: [1, 1], data: [3] });
   session.release();
 });
 
