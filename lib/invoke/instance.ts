@@ -48,6 +48,17 @@ export class ComponentInstance {
   }
 }
 
+const memoryExportNames = new WeakMap<WebAssembly.Module, string[]>();
+/** Names of a module's memory exports (cached: reading the export list allocates). */
+function memoryExports(module: WebAssembly.Module): string[] {
+  let names = memoryExportNames.get(module);
+  if (!names) {
+    names = WebAssembly.Module.exports(module).filter((e) => e.kind === 'memory').map((e) => e.name);
+    memoryExportNames.set(module, names);
+  }
+  return names;
+}
+
 /** Instantiates a loaded component with the given import object. Synchronous: no await on the hot path. */
 export function instantiateComponent(component: LoadedComponent, imports: Record<string, object>, hooks: InstanceHooks = {}): ComponentInstance {
   const t0 = performance.now();
@@ -68,9 +79,11 @@ export function instantiateComponent(component: LoadedComponent, imports: Record
       imports = { ...imports, [POOLED_MEMORY_MODULE]: memories };
     }
     const instance = new WebAssembly.Instance(module, imports);
-    hooks.meter?.attach(instance.exports);
-    for (const value of Object.values(instance.exports)) {
-      if (value instanceof WebAssembly.Memory && !memories.includes(value)) memories.push(value);
+    const exported = instance.exports;
+    hooks.meter?.attach(exported);
+    for (const name of memoryExports(module)) {
+      const value = exported[name] as WebAssembly.Memory;
+      if (!memories.includes(value)) memories.push(value);
     }
     if (state) collectState(instance.exports, state);
     return instance;
