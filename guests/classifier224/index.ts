@@ -29,12 +29,11 @@ export function classify(image: usize, imageLength: usize): usize {
   // Interleaved RGB (HWC) → planar NCHW.
   const values = alloc(BYTES * 4);
   for (let c: usize = 0; c < 3; c++) {
-    // (x / maxval - mean) / std as one multiply-add per value.
-    const scale: f32 = 1 / (maxval * STD[c]);
-    const shift: f32 = -MEAN[c] / STD[c];
+    const mean = MEAN[c];
+    const std = STD[c];
     const plane = values + c * PLANE * 4;
     for (let i: usize = 0; i < PLANE; i++) {
-      store<f32>(plane + i * 4, <f32>load<u8>(pixels + i * 3 + c) * scale + shift);
+      store<f32>(plane + i * 4, (<f32>load<u8>(pixels + i * 3 + c) / maxval - mean) / std);
     }
   }
   return classifyTensor(ret, 'image224', DIMS, values, BYTES);
