@@ -14,12 +14,13 @@ export type WorkerFunctionOptions = Omit<FunctionOptions, 'imports'> & {
 /** Main → worker. Messages travel in batches (arrays), one postMessage per tick. */
 export type ToWorker =
   | { op: 'load'; id: number; name: string; source: string | Uint8Array; options: WorkerFunctionOptions }
-  | { op: 'invoke'; id: number; name: string; exportName: string; args: unknown[]; deadlineIn?: number }
+  /** `valueOnly`: answer with the value and whether it was a cold start (what `call()` needs), not the whole invocation. */
+  | { op: 'invoke'; id: number; name: string; exportName: string; args: unknown[]; deadlineIn?: number; valueOnly?: boolean }
   | { op: 'http'; id: number; name: string; request: PlainRequest; deadlineIn?: number };
 
 /** Worker → main. */
 export type FromWorker =
-  | { id: number; ok: true; value?: unknown; stdout?: Uint8Array; stderr?: Uint8Array; truncated?: boolean; stats?: CallStats; wit?: string; exports?: string[]; response?: PlainResponse }
+  | { id: number; ok: true; value?: unknown; stdout?: Uint8Array; stderr?: Uint8Array; truncated?: boolean; stats?: CallStats; coldStart?: boolean; wit?: string; exports?: string[]; response?: PlainResponse }
   | { id: number; ok: false; error: WireError };
 
 /** What a worker is started with. */

@@ -47,7 +47,9 @@ async function handle(m: ToWorker): Promise<void> {
     const deadlineAt = m.deadlineIn === undefined ? undefined : performance.now() + m.deadlineIn;
     if (m.op === 'invoke') {
       const r = await fn.invoke(m.exportName, m.args, deadlineAt === undefined ? {} : { deadlineAt });
-      reply({ id: m.id, ok: true, value: r.value, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated, stats: r.stats });
+      // Every extra field is cloned on both threads (empty Uint8Arrays included): send what is asked.
+      if (m.valueOnly) reply({ id: m.id, ok: true, value: r.value, coldStart: r.stats.coldStart });
+      else reply({ id: m.id, ok: true, value: r.value, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated, stats: r.stats });
     } else {
       const { response, invocation } = await runIncomingHandler(fn, m.request, deadlineAt);
       reply({ id: m.id, ok: true, response, stats: invocation.stats });

@@ -200,7 +200,17 @@ export class WorkerFunction {
 
   /** Calls an export and resolves to its value. */
   async call<T = unknown>(exportName: string, ...args: unknown[]): Promise<T> {
-    return (await this.invoke<T>(exportName, args)).value;
+    if (this.#local) return (await this.invoke<T>(exportName, args)).value;
+    // Only the value crosses back (plus the cold-start flag for metrics): half the cloning of invoke().
+    const t0 = performance.now();
+    try {
+      const r = await this.#owner.dispatch(this.#home, { op: 'invoke', id: 0, name: this.name, exportName, args: args.map(compactView), valueOnly: true });
+      this.#owner.metrics.record(this.name, performance.now() - t0, r.coldStart ?? false);
+      return r.value as T;
+    } catch (err) {
+      this.#owner.metrics.record(this.name, performance.now() - t0, false, (err as { code?: string }).code ?? 'INTERNAL');
+      throw err;
+    }
   }
 
   /** Calls an export; resolves to its value, captured output and stats. Arguments are structured-cloned. */

@@ -22,6 +22,19 @@ test('calls run in workers with the SfiFunction call/invoke shape', async () => 
   assert.equal(hello.exportNames(), ['greet']);
 });
 
+test('call() brings back the value only, and still counts calls and cold starts', async () => {
+  const fresh = await wr.load('hello-metrics', guest('hello'), { pool: { mode: 'fresh', min: 0 } });
+  assert.is(await fresh.call('greet', 'a'), 'Hello, a!');
+  assert.is(await fresh.call('greet', 'b'), 'Hello, b!');
+  const m = wr.metrics.snapshot()['hello-metrics'];
+  assert.is(m.calls, 2);
+  assert.is(m.coldStarts, 2, 'every call of a fresh pool without spares is a cold start');
+  assert.is(m.errors, 0);
+  const err = await quickSpin.call('spin').catch((e) => e);
+  assert.is(err.code, 'DEADLINE_EXCEEDED');
+  assert.is(wr.metrics.snapshot()['quick-spin'].errorsByCode.DEADLINE_EXCEEDED >= 1, true);
+});
+
 test('many concurrent calls spread over both workers and all succeed', async () => {
   const names = Array.from({ length: 200 }, (_, i) => `n${i}`);
   const out = await Promise.all(names.map((n) => hello.call('greet', n)));
