@@ -1,5 +1,5 @@
 import { Reader, Writer } from './bytes.js';
-import { readSections, skipLimits } from './sections.js';
+import { readImport, readSections, skipLimits } from './sections.js';
 import { skipImmediates } from './opcodes.js';
 import { METER_FUEL_EXPORT } from './instrument.js';
 
@@ -24,14 +24,10 @@ export function exportState(bytes: Uint8Array): Uint8Array {
     const sr = new Reader(bytes, s.start, s.end);
     if (s.id === SECTION.import) {
       for (let n = sr.u32(); n > 0; n--) {
-        sr.name(); sr.name();
-        const kind = sr.u8();
-        if (kind === 0) sr.u32();
-        else if (kind === 1) { sr.u8(); skipLimits(sr); imported.table++; }
-        else if (kind === 2) { skipLimits(sr); imported.memory++; }
-        else if (kind === 3) { sr.u8(); sr.u8(); imported.global++; }
-        else if (kind === 4) { sr.u8(); sr.u32(); }
-        else sr.fail(`unknown import kind ${kind}`);
+        const { kind } = readImport(sr);
+        if (kind === 1) imported.table++;
+        else if (kind === 2) imported.memory++;
+        else if (kind === 3) imported.global++;
       }
     } else if (s.id === SECTION.table) {
       const n = sr.u32();

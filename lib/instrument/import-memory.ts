@@ -1,5 +1,5 @@
 import { Reader, Writer } from './bytes.js';
-import { readSections, skipLimits } from './sections.js';
+import { readImport, readSections } from './sections.js';
 
 /** Import module of the memories {@link importMemories} turns into imports. */
 export const POOLED_MEMORY_MODULE = 'sfirt:memory';
@@ -39,16 +39,7 @@ export function importMemories(bytes: Uint8Array): Uint8Array {
     const ir = new Reader(bytes, importSection.start, importSection.end);
     importCount = ir.u32();
     const bodyStart = ir.pos;
-    for (let n = 0; n < importCount; n++) {
-      ir.name(); ir.name();
-      const kind = ir.u8();
-      if (kind === 0) ir.u32();
-      else if (kind === 1) { ir.u8(); skipLimits(ir); }
-      else if (kind === 2) { skipLimits(ir); importedMemories++; }
-      else if (kind === 3) { ir.u8(); ir.u8(); }
-      else if (kind === 4) { ir.u8(); ir.u32(); }
-      else ir.fail(`unknown import kind ${kind}`);
-    }
+    for (let n = 0; n < importCount; n++) if (readImport(ir).kind === 2) importedMemories++;
     importBody = bytes.subarray(bodyStart, importSection.end);
   }
 

@@ -21,6 +21,30 @@ export function readSections(bytes: Uint8Array): SectionSpan[] {
   return sections;
 }
 
+/** One entry of the import section. `kind`: 0 func, 1 table, 2 memory, 3 global, 4 tag. */
+export interface ImportEntry {
+  module: string;
+  name: string;
+  kind: number;
+  /** A table's element type (0x70 funcref, 0x6f externref). */
+  refType?: number;
+}
+
+/** Reads one import entry and skips its descriptor; fails on an unknown kind. */
+export function readImport(r: Reader): ImportEntry {
+  const module = r.name();
+  const name = r.name();
+  const kind = r.u8();
+  switch (kind) {
+    case 0: r.u32(); return { module, name, kind };
+    case 1: { const refType = r.u8(); skipLimits(r); return { module, name, kind, refType }; }
+    case 2: skipLimits(r); return { module, name, kind };
+    case 3: r.u8(); r.u8(); return { module, name, kind };
+    case 4: r.u8(); r.u32(); return { module, name, kind };
+  }
+  return r.fail(`unknown import kind ${kind}`);
+}
+
 /** Skips a `limits` (memory or table): flags, min, optional max. */
 export function skipLimits(r: Reader): void {
   const flags = r.u8();

@@ -134,11 +134,11 @@ export class SfiFunction {
       if (bound.returnsResult && isComponentError(err)) {
         value = { tag: 'err', val: err.payload };
       } else {
-        limits?.disarm();
         this.#fail(instance, err);
       }
+    } finally {
+      limits?.disarm();
     }
-    limits?.disarm();
     const runUs = (performance.now() - t0) * 1000;
     instance.uses++;
     const output = capture.end();

@@ -175,11 +175,11 @@ class OrtWasmEngine implements NnEngine {
 }
 
 /**
- * An input tensor kept alive between runs: an engine-heap buffer and the onnxruntime tensor that
- * wraps it (onnxruntime-web's `_OrtCreateTensor` does not copy or own the data). A run with the
- * same type and dimensions only copies the new bytes into the buffer.
+ * A tensor kept alive between runs: an engine-heap buffer and the onnxruntime tensor that wraps it
+ * (onnxruntime-web's `_OrtCreateTensor` does not copy or own the data). An input run with the same
+ * type and dimensions only copies the new bytes in; an output is written there by onnxruntime.
  */
-interface InputSlot {
+interface TensorSlot {
   type: NnTensorType;
   dims: number[];
   dataPtr: number;
@@ -193,13 +193,13 @@ class OrtWasmSession implements NnSession {
   /** C strings owned by onnxruntime (freed with `_OrtFree`), in inputs-then-outputs order. */
   readonly #namePtrs: number[] = [];
   /** One reusable input tensor per model input (index as in `inputs`). */
-  readonly #slots: Array<InputSlot | undefined> = [];
+  readonly #slots: Array<TensorSlot | undefined> = [];
   /**
    * Output tensors onnxruntime writes into (index as in `outputs`), shaped as the last run's
    * outputs; valid while the input slots stay the same (same input shapes give the same output
    * shapes). Saves onnxruntime allocating, and us reading and releasing, every output per run.
    */
-  #outSlots: InputSlot[] | undefined;
+  #outSlots: TensorSlot[] | undefined;
   /** Set once onnxruntime refused kept outputs (data-dependent output shapes): never keep them again. */
   #outputsVary = false;
   #handle: number;
@@ -272,11 +272,7 @@ class OrtWasmSession implements NnSession {
       let rc = wasm._OrtRun(this.#handle, args, inValues, nIn, outNames, nOut, outValues, this.#runOptions);
       if (rc !== 0 && outSlots) {
         // A model whose output shapes depend on the data refuses kept outputs: run it as before.
-        for (let i = 0; i < nOut; i++) {
-          const tensor = wasm.HEAPU32[outBase + i]!;
-          if (tensor !== 0 && tensor !== outSlots[i]!.tensor) wasm._OrtReleaseTensor(tensor);
-          wasm.HEAPU32[outBase + i] = 0;
-        }
+        this.#releaseFailedOutputs(outBase, outSlots);
         this.#dropOutSlots();
         this.#outputsVary = true;
         outSlots = undefined;
@@ -284,10 +280,7 @@ class OrtWasmSession implements NnSession {
       }
       const raw = options?.rawOutputs === true;
       if (rc !== 0) {
-        for (let i = 0; i < nOut; i++) {
-          const tensor = wasm.HEAPU32[outBase + i]!;
-          if (tensor !== 0 && tensor !== outSlots?.[i]?.tensor) wasm._OrtReleaseTensor(tensor);
-        }
+        this.#releaseFailedOutputs(outBase, outSlots);
         throw engine.lastError('runtime-error', 'inference failed');
       }
       const result: Record<string, NnTensor> = {};
@@ -337,31 +330,14 @@ class OrtWasmSession implements NnSession {
    * The reusable tensor for input `index` shaped like `feed` (already checked against the model),
    * replacing the cached one when the type or dimensions changed.
    */
-  #slotFor(index: number, feed: NnTensor): InputSlot {
+  #slotFor(index: number, feed: NnTensor): TensorSlot {
     const cached = this.#slots[index];
     if (cached !== undefined && cached.type === feed.type && sameDims(cached.dims, feed.dims)) return cached;
-    const wasm = this.engine.wasm;
     this.#dropSlot(index);
     this.#dropOutSlots(); // new input shapes may give new output shapes
-    const name = this.inputs[index]!.name;
-    const byteLength = feed.data.byteLength;
-    const dataPtr = this.engine.malloc(byteLength, `cannot pass input \`${name}\``);
-    const sp = wasm.stackSave();
-    try {
-      const rank = feed.dims.length;
-      const dimsPtr = wasm.stackAlloc(4 * Math.max(1, rank));
-      for (let j = 0; j < rank; j++) wasm.HEAP32[(dimsPtr >> 2) + j] = feed.dims[j]!;
-      const tensor = wasm._OrtCreateTensor(onnxTypeId(feed.type), dataPtr, byteLength, dimsPtr, rank, LOCATION_CPU);
-      if (tensor === 0) throw this.engine.lastError('invalid-argument', `cannot pass input \`${name}\``);
-      const slot: InputSlot = { type: feed.type, dims: feed.dims.slice(), dataPtr, byteLength, tensor };
-      this.#slots[index] = slot;
-      return slot;
-    } catch (err) {
-      wasm._free(dataPtr);
-      throw err;
-    } finally {
-      wasm.stackRestore(sp);
-    }
+    const slot = createSlot(this.engine, feed.type, feed.dims, feed.data.byteLength, 'invalid-argument', `cannot pass input \`${this.inputs[index]!.name}\``);
+    this.#slots[index] = slot;
+    return slot;
   }
 
   /**
@@ -376,27 +352,29 @@ class OrtWasmSession implements NnSession {
       total += elementCount(t.dims) * elementBytes(t.type);
     }
     if (total > MAX_KEPT_INPUT_BYTES) return;
-    const wasm = this.engine.wasm;
-    const slots: InputSlot[] = [];
-    const sp = wasm.stackSave();
+    const slots: TensorSlot[] = [];
     try {
       for (const info of this.outputs) {
         const t = outputs[info.name]!;
-        const byteLength = elementCount(t.dims) * elementBytes(t.type);
-        const dataPtr = this.engine.malloc(Math.max(1, byteLength), `cannot keep output \`${info.name}\``);
-        const rank = t.dims.length;
-        const dimsPtr = wasm.stackAlloc(4 * Math.max(1, rank));
-        for (let j = 0; j < rank; j++) wasm.HEAP32[(dimsPtr >> 2) + j] = t.dims[j]!;
-        const tensor = wasm._OrtCreateTensor(onnxTypeId(t.type), dataPtr, byteLength, dimsPtr, rank, LOCATION_CPU);
-        if (tensor === 0) { wasm._free(dataPtr); throw this.engine.lastError('runtime-error', `cannot keep output \`${info.name}\``); }
-        slots.push({ type: t.type, dims: t.dims.slice(), dataPtr, byteLength, tensor });
+        slots.push(createSlot(this.engine, t.type, t.dims, elementCount(t.dims) * elementBytes(t.type), 'runtime-error', `cannot keep output \`${info.name}\``));
       }
       this.#outSlots = slots;
     } catch {
       // Not keeping outputs only costs speed: free what was made and let onnxruntime allocate.
-      for (const s of slots) { wasm._OrtReleaseTensor(s.tensor); wasm._free(s.dataPtr); }
-    } finally {
-      wasm.stackRestore(sp);
+      for (const s of slots) freeSlot(this.engine.wasm, s);
+    }
+  }
+
+  /**
+   * After a failed run: releases the output tensors onnxruntime made (never the kept ones in
+   * `kept`) and clears the output values for another run.
+   */
+  #releaseFailedOutputs(outBase: number, kept: TensorSlot[] | undefined): void {
+    const wasm = this.engine.wasm;
+    for (let i = 0; i < this.outputs.length; i++) {
+      const tensor = wasm.HEAPU32[outBase + i]!;
+      if (tensor !== 0 && tensor !== kept?.[i]?.tensor) wasm._OrtReleaseTensor(tensor);
+      wasm.HEAPU32[outBase + i] = 0;
     }
   }
 
@@ -405,8 +383,7 @@ class OrtWasmSession implements NnSession {
     const slots = this.#outSlots;
     if (slots === undefined) return;
     this.#outSlots = undefined;
-    const wasm = this.engine.wasm;
-    for (const s of slots) { wasm._OrtReleaseTensor(s.tensor); wasm._free(s.dataPtr); }
+    for (const s of slots) freeSlot(this.engine.wasm, s);
   }
 
   /** Frees input `index`'s kept buffer and tensor, if any. */
@@ -414,9 +391,7 @@ class OrtWasmSession implements NnSession {
     const slot = this.#slots[index];
     if (slot === undefined) return;
     this.#slots[index] = undefined;
-    const wasm = this.engine.wasm;
-    wasm._OrtReleaseTensor(slot.tensor);
-    wasm._free(slot.dataPtr);
+    freeSlot(this.engine.wasm, slot);
   }
 
   release(): void {
@@ -427,11 +402,7 @@ class OrtWasmSession implements NnSession {
     if (!this.engine.usable) return;
     this.engine.guard(() => {
       const wasm = this.engine.wasm;
-      for (const slot of this.#slots) {
-        if (slot === undefined) continue;
-        wasm._OrtReleaseTensor(slot.tensor);
-        wasm._free(slot.dataPtr);
-      }
+      for (const slot of this.#slots) if (slot !== undefined) freeSlot(wasm, slot);
       this.#slots.length = 0;
       this.#dropOutSlots();
       if (this.#runArgs !== 0) wasm._free(this.#runArgs);
@@ -440,6 +411,35 @@ class OrtWasmSession implements NnSession {
       wasm._OrtReleaseSession(handle);
     });
   }
+}
+
+/**
+ * An engine-heap buffer of `byteLength` bytes and the onnxruntime tensor of `type` and `dims` that
+ * wraps it; failures free what was made and throw `NnError(code)` with `what`.
+ */
+function createSlot(engine: OrtWasmEngine, type: NnTensorType, dims: readonly number[], byteLength: number, code: NnErrorCode, what: string): TensorSlot {
+  const wasm = engine.wasm;
+  const dataPtr = engine.malloc(byteLength, what);
+  const sp = wasm.stackSave();
+  try {
+    const rank = dims.length;
+    const dimsPtr = wasm.stackAlloc(4 * Math.max(1, rank));
+    for (let j = 0; j < rank; j++) wasm.HEAP32[(dimsPtr >> 2) + j] = dims[j]!;
+    const tensor = wasm._OrtCreateTensor(onnxTypeId(type), dataPtr, byteLength, dimsPtr, rank, LOCATION_CPU);
+    if (tensor === 0) throw engine.lastError(code, what);
+    return { type, dims: dims.slice(), dataPtr, byteLength, tensor };
+  } catch (err) {
+    wasm._free(dataPtr);
+    throw err;
+  } finally {
+    wasm.stackRestore(sp);
+  }
+}
+
+/** Releases a slot's tensor and frees its buffer. */
+function freeSlot(wasm: OrtWasmInstance, slot: TensorSlot): void {
+  wasm._OrtReleaseTensor(slot.tensor);
+  wasm._free(slot.dataPtr);
 }
 
 /** Whether two dimension lists are equal. */

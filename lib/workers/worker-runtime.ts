@@ -202,29 +202,25 @@ export class WorkerFunction {
   async call<T = unknown>(exportName: string, ...args: unknown[]): Promise<T> {
     if (this.#local) return (await this.invoke<T>(exportName, args)).value;
     // Only the value crosses back (plus the cold-start flag for metrics): half the cloning of invoke().
-    const t0 = performance.now();
-    try {
-      const r = await this.#owner.dispatch(this.#home, { op: 'invoke', id: 0, name: this.name, exportName, args: args.map(compactView), valueOnly: true });
-      this.#owner.metrics.record(this.name, performance.now() - t0, r.coldStart ?? false);
-      return r.value as T;
-    } catch (err) {
-      this.#owner.metrics.record(this.name, performance.now() - t0, false, (err as { code?: string }).code ?? 'INTERNAL');
-      throw err;
-    }
+    const r = await this.#recorded(() => this.#owner.dispatch(this.#home, { op: 'invoke', id: 0, name: this.name, exportName, args: args.map(compactView), valueOnly: true }), (m) => m.coldStart ?? false);
+    return r.value as T;
   }
 
   /** Calls an export; resolves to its value, captured output and stats. Arguments are structured-cloned. */
-  async invoke<T = unknown>(exportName: string, args: unknown[] = [], options: InvokeOptions = {}): Promise<Invocation<T>> {
+  invoke<T = unknown>(exportName: string, args: unknown[] = [], options: InvokeOptions = {}): Promise<Invocation<T>> {
+    return this.#recorded(async (): Promise<Invocation<T>> => {
+      if (this.#local) return this.#local.invoke(exportName, args, options) as Promise<Invocation<T>>;
+      const r = await this.#owner.dispatch(this.#home, { op: 'invoke', id: 0, name: this.name, exportName, args: args.map(compactView), ...deadlineIn(options.deadlineAt) });
+      return { value: r.value as T, stdout: r.stdout ?? new Uint8Array(), stderr: r.stderr ?? new Uint8Array(), truncated: r.truncated ?? false, stats: r.stats as CallStats };
+    }, (result) => result.stats.coldStart);
+  }
+
+  /** Runs one call and records its latency, cold start or error code in the runtime's metrics. */
+  async #recorded<R>(run: () => Promise<R>, coldStart: (result: R) => boolean): Promise<R> {
     const t0 = performance.now();
     try {
-      let result: Invocation<T>;
-      if (this.#local) {
-        result = await (this.#local.invoke(exportName, args, options) as Promise<Invocation<T>>);
-      } else {
-        const r = await this.#owner.dispatch(this.#home, { op: 'invoke', id: 0, name: this.name, exportName, args: args.map(compactView), ...deadlineIn(options.deadlineAt) });
-        result = { value: r.value as T, stdout: r.stdout ?? new Uint8Array(), stderr: r.stderr ?? new Uint8Array(), truncated: r.truncated ?? false, stats: r.stats as CallStats };
-      }
-      this.#owner.metrics.record(this.name, performance.now() - t0, result.stats.coldStart);
+      const result = await run();
+      this.#owner.metrics.record(this.name, performance.now() - t0, coldStart(result));
       return result;
     } catch (err) {
       this.#owner.metrics.record(this.name, performance.now() - t0, false, (err as { code?: string }).code ?? 'INTERNAL');

@@ -13,7 +13,7 @@
  * after the main module, keep the shim).
  */
 import { Reader } from '../../instrument/bytes.js';
-import { readSections } from '../../instrument/sections.js';
+import { readImport, readSections } from '../../instrument/sections.js';
 import type { CoreInstanceSource, CoreItem, CoreStep, Plan } from './plan.js';
 
 const FUNCREF = 0x70;
@@ -105,17 +105,10 @@ export function readFixup(bytes: Uint8Array): { table: ImportName; slots: Map<nu
     const funcs: ImportName[] = [];
     let table: ImportName | undefined;
     for (let n = r.u32(), i = 0; i < n; i++) {
-      const mod = r.name();
-      const name = r.name();
-      const kind = r.u8();
-      if (kind === 0) { r.u32(); funcs.push([mod, name]); }
-      else if (kind === 1 && table === undefined) {
-        table = [mod, name];
-        if (r.u8() !== FUNCREF) return undefined;
-        const flags = r.u8();
-        r.u32();
-        if (flags & 1) r.u32();
-      } else return undefined;
+      const entry = readImport(r);
+      if (entry.kind === 0) funcs.push([entry.module, entry.name]);
+      else if (entry.kind === 1 && table === undefined && entry.refType === FUNCREF) table = [entry.module, entry.name];
+      else return undefined;
     }
     if (table === undefined) return undefined;
     r = new Reader(bytes, elemSec.start, elemSec.end);
