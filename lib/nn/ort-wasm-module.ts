@@ -57,6 +57,29 @@ const WASM_SPECIFIER = 'onnxruntime-web/ort-wasm-simd-threaded.wasm';
 export const ORT_WASM_INITIAL_PAGES = 256;
 
 let loading: Promise<{ factory: Factory; module: WebAssembly.Module }> | undefined;
+let compiling: Promise<WebAssembly.Module> | undefined;
+/** Where this thread gets the compiled module from (set by runtime workers: their parent's copy). */
+let moduleSource: () => Promise<WebAssembly.Module> = compileOrtWasmModule;
+
+/**
+ * Compiles onnxruntime-web's wasm once per thread. A compiled module can be posted to worker
+ * threads, and V8 then shares its machine code, tier-ups included, across them: one compile and one
+ * optimisation of the hot kernels per process instead of one per worker.
+ */
+export function compileOrtWasmModule(): Promise<WebAssembly.Module> {
+  compiling ??= readFile(new URL(import.meta.resolve(WASM_SPECIFIER)))
+    .then((bytes) => WebAssembly.compile(bytes))
+    .catch((err: unknown) => {
+      compiling = undefined;
+      throw err;
+    });
+  return compiling;
+}
+
+/** Makes this thread take the compiled module from `source` (e.g. another thread) instead of compiling it. */
+export function provideOrtWasmModule(source: () => Promise<WebAssembly.Module>): void {
+  moduleSource = source;
+}
 
 /**
  * Rewrites the glue so the memory maximum comes from `moduleArg.sfirtMaximumPages`. Exported for
@@ -76,14 +99,13 @@ export function patchGlueSource(source: string, glueUrl: string): string {
 async function load(): Promise<{ factory: Factory; module: WebAssembly.Module }> {
   try {
     const glueUrl = import.meta.resolve(GLUE_SPECIFIER);
-    const wasmUrl = import.meta.resolve(WASM_SPECIFIER);
     const source = patchGlueSource(await readFile(new URL(glueUrl), 'utf8'), glueUrl);
     if (!source.includes('async function ortWasmThreaded(moduleArg={})')) {
       throw new BackendUnavailableError('unrecognised onnxruntime-web glue: factory signature changed');
     }
     const [glue, module] = await Promise.all([
       import(`data:text/javascript;base64,${Buffer.from(source).toString('base64')}`) as Promise<{ default: Factory }>,
-      readFile(new URL(wasmUrl)).then((bytes) => WebAssembly.compile(bytes)),
+      moduleSource(),
     ]);
     return { factory: glue.default, module };
   } catch (err) {

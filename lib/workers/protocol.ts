@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { FunctionOptions, RuntimeOptions } from '../runtime.js';
 import type { WasiHttpOptions } from '../http/imports.js';
 import type { PlainResponse } from '../http/incoming.js';
@@ -24,4 +25,8 @@ export type FromWorker =
   | { id: number; ok: false; error: WireError };
 
 /** What a worker is started with. */
-export interface WorkerInit { runtime: RuntimeOptions }
+export interface WorkerInit {
+  runtime: RuntimeOptions;
+  /** Where the worker takes compiled modules shared by the whole process (see shared-modules.ts). */
+  sharedModules: MessagePort;
+}

@@ -6,25 +6,41 @@ import { wasiHttpImports } from '../http/imports.js';
 import { runIncomingHandler } from '../http/incoming.js';
 import type { SfiFunction } from '../invoke/function.js';
 import { toWire } from './errors.js';
+import { useSharedModules } from './shared-modules.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 
 const init = workerData as WorkerInit;
+useSharedModules(init.sharedModules);
 const runtime = createRuntime(init.runtime);
 const port = parentPort!;
 let outbox: FromWorker[] = [];
 let scheduled = false;
+/** When the oldest answer in the outbox was queued. */
+let oldestQueuedAt = 0;
+/**
+ * Answers wait at most this long for the end of the batch being run: the caller gets them while
+ * this worker goes on with the rest, and can send more work before the queue here runs dry.
+ */
+const MAX_REPLY_DELAY_MS = 0.2;
 /** Loads in progress: calls that arrive meanwhile (e.g. right after a restart) wait for them. */
 const loading = new Map<string, Promise<unknown>>();
 
+function flush(): void {
+  const batch = outbox;
+  outbox = [];
+  if (batch.length) port.postMessage(batch);
+}
+
 function reply(m: FromWorker): void {
+  const now = performance.now();
+  if (outbox.length === 0) oldestQueuedAt = now;
   outbox.push(m);
+  if (now - oldestQueuedAt > MAX_REPLY_DELAY_MS) flush();
   if (!scheduled) {
     scheduled = true;
     setImmediate(() => {
       scheduled = false;
-      const batch = outbox;
-      outbox = [];
-      port.postMessage(batch);
+      flush();
     });
   }
 }

@@ -10,6 +10,7 @@ import type { CallStats, Invocation, InvokeOptions } from '../invoke/function.js
 import { createRuntime, type Runtime, type RuntimeOptions } from '../runtime.js';
 import { Metrics } from '../http/metrics.js';
 import { fromWire, WorkerCrashedError } from './errors.js';
+import { serveSharedModules } from './shared-modules.js';
 import type { FromWorker, ToWorker, WorkerFunctionOptions, WorkerInit } from './protocol.js';
 
 export type { WorkerFunctionOptions } from './protocol.js';
@@ -72,8 +73,11 @@ export class WorkerRuntime {
   }
 
   #spawn(slot: WorkerSlot): void {
-    const init: WorkerInit = { runtime: this.options.runtime ?? {} };
-    const worker = new Worker(fileURLToPath(new URL('./worker-main.js', import.meta.url)), { workerData: init, resourceLimits: this.options.resourceLimits });
+    const shared = serveSharedModules();
+    const init: WorkerInit = { runtime: this.options.runtime ?? {}, sharedModules: shared.workerPort };
+    const worker = new Worker(fileURLToPath(new URL('./worker-main.js', import.meta.url)), {
+      workerData: init, transferList: [shared.workerPort], resourceLimits: this.options.resourceLimits,
+    });
     slot.worker = worker;
     worker.on('message', (batch: FromWorker[]) => {
       for (const m of batch) {
@@ -86,6 +90,7 @@ export class WorkerRuntime {
     let reason = 'exited';
     worker.on('error', (err) => { reason = err.message; });
     worker.on('exit', (code) => {
+      shared.close();
       if (slot.worker !== worker) return;
       const failed = slot.pending;
       slot.pending = new Map();
