@@ -40,6 +40,12 @@ export interface InstrumentOptions {
    *   `attach` every instance's exports to one `Meter`, which keeps fuel shared per instance.
    */
   fuelGlobal?: 'imported' | 'own';
+  /**
+   * Counted loops with a straight-line body (`for (; i < n; i++)`) that the fuel left in the slice
+   * covers are charged once at entry and run unmetered (default true; false keeps every loop's
+   * per-iteration check, for comparison). Fuel totals are the same either way; see counted-loop.ts.
+   */
+  versionLoops?: boolean;
   /** Run `WebAssembly.validate` on the output and throw {@link InvalidModuleError} if it fails. */
   validate?: boolean;
 }
@@ -73,6 +79,8 @@ export interface InstrumentResult {
   importsMeter: boolean;
   /** Number of function bodies rewritten. */
   meteredFunctions: number;
+  /** Counted loops given an unmetered copy (see `versionLoops`). */
+  versionedLoops: number;
 }
 
 /** Largest 32-bit memory, in pages. */
@@ -199,6 +207,7 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
   const emit = (id: number, w: Writer) => { out.u8(id); out.sized(w); };
   const copy = (s: Section) => { out.u8(s.id); out.u32(s.end - s.start); out.bytes(bytes, s.start, s.end); };
   let meteredFunctions = 0;
+  let versionedLoops = 0;
   const mapFunc = (f: number) => (f >= numImportedFuncs ? f + funcShift : f);
   const mapGlobal = (g: number) => (g >= numImportedGlobals ? g + globalShift : g);
 
@@ -327,7 +336,7 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
         const ctx: MeterContext = {
           typeParams, numImportedFuncs, numImportedGlobals, funcShift, globalShift,
           refillFunc: numImportedFuncs, memoryRefusedFunc: numImportedFuncs + 1, fuelGlobal: numImportedGlobals,
-          trackedMemories: memories.map((m) => m.capped), ownFuel,
+          trackedMemories: memories.map((m) => m.capped), ownFuel, versionLoops: options.versionLoops !== false,
         };
         const n = sr!.u32();
         if (n !== numDefined) sr!.fail(`code section has ${n} bodies for ${numDefined} functions`);
@@ -354,7 +363,7 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
           const type = funcTypes[numImportedFuncs + i]!;
           const params = typeParams[type];
           if (params === undefined) sr!.fail(`function ${numImportedFuncs + i} has unknown type ${type}`);
-          meterFunctionBody(bytes, start, start + size, params, ctx, w, scratch);
+          versionedLoops += meterFunctionBody(bytes, start, start + size, params, ctx, w, scratch);
           meteredFunctions++;
         }
         if (!sr!.done) sr!.fail('trailing bytes in code section');
@@ -377,7 +386,7 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
   if (options.validate && !WebAssembly.validate(result)) {
     throw new InvalidModuleError('instrumented module does not validate (the input was probably invalid)');
   }
-  return { bytes: result, memories, tables, importsMeter: metering && !selfContained, meteredFunctions };
+  return { bytes: result, memories, tables, importsMeter: metering && !selfContained, meteredFunctions, versionedLoops };
 }
 
 function readLimits(r: Reader): { flags: number; min: number; max: number | undefined } {

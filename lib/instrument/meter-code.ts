@@ -1,5 +1,6 @@
 import { Reader, Writer } from './bytes.js';
 import { Op, readBlockType, skipImmediates } from './opcodes.js';
+import { matchCountedLoop, writeVersionedEntry } from './counted-loop.js';
 
 /** What the metering pass needs to know about the module around one function body. */
 export interface MeterContext {
@@ -23,6 +24,8 @@ export interface MeterContext {
    * (instead of the shared imported global and `refill(need) -> ok`).
    */
   ownFuel?: boolean;
+  /** Run counted loops that fit in the fuel left as unmetered copies (see counted-loop.ts); default true. */
+  versionLoops?: boolean;
 }
 
 const enum Kind { Func, Block, Loop, If, Try }
@@ -32,8 +35,15 @@ const MAX_LOCALS = 50_000;
 
 interface Frame {
   kind: Kind;
-  /** Labels we inserted right outside this frame (3 for a loop wrapped with an exit slow path). */
+  /**
+   * Labels we inserted right outside this frame: 3 for a loop wrapped with an exit slow path, one
+   * more when it is the metered arm of a versioned counted loop.
+   */
   extra: number;
+  /** A loop wrapped with an exit slow path. */
+  wrapped?: boolean;
+  /** A loop inside the `else` arm of a versioned entry (its `end` closes that `if` too). */
+  versioned?: boolean;
   /** Cost charged at the loop header (used by the slow path after a wrapped loop). */
   headerCost: number;
   /**
@@ -48,8 +58,9 @@ interface Frame {
  * Rewrites one function body (`buf[start..end)`, without its size prefix) so that it charges fuel
  * per straight-line run and checks it at function entry and loop headers; see README in
  * lib/instrument for the scheme. Also remaps function/global indices shifted by the added helpers.
+ * Returns the number of loops versioned (see counted-loop.ts).
  */
-export function meterFunctionBody(buf: Uint8Array, start: number, end: number, numParams: number, ctx: MeterContext, out: Writer, scratch = new Writer()): void {
+export function meterFunctionBody(buf: Uint8Array, start: number, end: number, numParams: number, ctx: MeterContext, out: Writer, scratch = new Writer()): number {
   const r = new Reader(buf, start, end);
   // Locals: copy the groups, then add two i32s: the cached fuel and a memory.grow scratch slot.
   const groups = r.u32();
@@ -109,6 +120,7 @@ export function meterFunctionBody(buf: Uint8Array, start: number, end: number, n
 
   const frames: Frame[] = [{ kind: Kind.Func, extra: 0, headerCost: 0 }];
   let wrapped = 0;
+  let versioned = 0;
   let copyFrom = codeStart;
   const sync = (p: number) => { if (p > copyFrom) w.bytes(buf, copyFrom, p); };
   /** New relative depth of original branch depth `d`, plus whether it leaves the function. */
@@ -143,6 +155,13 @@ export function meterFunctionBody(buf: Uint8Array, start: number, end: number, n
         const bt = readBlockType(r);
         const c = costs[seg++]!;
         const canWrap = bt < 0 || ctx.typeParams[bt] === 0;
+        // Counted loop: the loop run (c), then-run (prepaid, refunded on exit) and the loop's `end`.
+        const counted = bt === -1 && ctx.versionLoops !== false ? matchCountedLoop(buf, at, end, fuelLocal) : undefined;
+        if (counted) {
+          versioned++;
+          sync(at); copyFrom = at;
+          writeVersionedEntry(w, buf, counted, { fuelLocal, scratchLocal, perTrip: c, exit: c - costs[seg]! + costs[seg + 1]!, mapGlobal });
+        }
         if (canWrap) {
           // block bt (exit) / loop (retry) / block (slow) / loop bt (original) + header check
           sync(at);
@@ -155,7 +174,7 @@ export function meterFunctionBody(buf: Uint8Array, start: number, end: number, n
           w.u8(Op.localGet); w.u32(fuelLocal); w.u8(Op.i32Const); w.s32(c); w.u8(Op.i32Sub);
           w.u8(Op.localTee); w.u32(fuelLocal); w.u8(Op.i32Const); w.u8(0); w.u8(Op.i32LtS);
           w.u8(Op.brIf); w.u32(1);
-          frames.push({ kind: Kind.Loop, extra: 3, headerCost: c });
+          frames.push({ kind: Kind.Loop, extra: counted ? 4 : 3, headerCost: c, wrapped: true, versioned: !!counted });
           wrapped++;
         } else {
           // A loop with parameters cannot be re-entered from outside: check inline.
@@ -193,13 +212,14 @@ export function meterFunctionBody(buf: Uint8Array, start: number, end: number, n
           w.u8(Op.else); charge(-f.refund!);
         }
         sync(r.pos); copyFrom = r.pos;
-        if (f.extra === 3) {
+        if (f.wrapped) {
           wrapped--;
           w.u8(Op.br); w.u32(2); w.u8(Op.end); // leave through the exit block with the loop's results
           w.u8(Op.localGet); w.u32(fuelLocal); w.u8(Op.i32Const); w.s32(f.headerCost); w.u8(Op.i32Add); w.u8(Op.localSet); w.u32(fuelLocal);
           slowPath(f.headerCost);
           w.u8(Op.br); w.u32(0); w.u8(Op.end);
           w.u8(Op.unreachable); w.u8(Op.end);
+          if (f.versioned) w.u8(Op.end);
         }
         charge(costs[seg++]!);
         break;
@@ -286,6 +306,7 @@ export function meterFunctionBody(buf: Uint8Array, start: number, end: number, n
     }
   }
   out.sized(w);
+  return versioned;
 }
 
 /**
