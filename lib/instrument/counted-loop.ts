@@ -2,40 +2,45 @@ import { Reader, type Writer } from './bytes.js';
 import { Op, skipImmediates } from './opcodes.js';
 
 /**
- * Loop versioning for the tightest loops. A loop shaped as compilers emit `for (; i < n; i++)` with
- * a straight-line body,
+ * Loop versioning for the tightest loops. Two shapes whose trip count is known at entry, with a
+ * straight-line body (no control flow, calls, memory.grow or ref.func; writes neither i nor n):
  *
- *   loop                                ;; empty block type
- *     <i> <n> i32.lt_u|lt_s|ne          ;; or <n> <i> i32.gt_u|gt_s|ne; <n> a local or a constant
- *     if                                ;; empty block type, no else
- *       <body: no control flow, calls, memory.grow, ref.func; writes neither i nor n>
- *       local.get i  i32.const 1  i32.add  local.set i
- *       br 1                              ;; back to the loop
- *     end
- *   end
+ *   while (AssemblyScript's `for`)           do-while (LLVM's rotated loops)
+ *   loop                                     loop
+ *     <i> <n> i32.lt_u|lt_s|ne                 <body>
+ *     if                                       local.get i  i32.const 1  i32.add  local.tee i
+ *       <body>                                 <n>  i32.lt_u|lt_s|ne              br_if 0
+ *       local.get i i32.const 1 i32.add      end
+ *       local.set i
+ *       br 1                                 (also `local.set i  local.get i  <n>  cmp`,
+ *     end                                    `local.set i  <n>  local.get i  gt_u|gt_s|ne`,
+ *   end                                      and the countdown `local.get k  i32.const -1
+ *                                            i32.add  local.tee k  br_if 0`)
  *
- * runs exactly `trips` iterations, computable at entry. Its metered form pays a header check per
- * iteration (`f -= c; br_if f < 0`), which on a body of a few instructions costs 15–25 %. When the
- * fuel left in this slice covers the whole loop, the rewriter charges it once and runs an unmetered
- * copy; otherwise the metered loop runs (and stops exactly where it always would):
+ * (the while condition may also be `<n> <i> gt_u|gt_s|ne`; `<n>` is a local or a constant).
+ * The metered form pays a header check per iteration (`f -= c; br_if f < 0`), which on a body of a
+ * few instructions costs 15–25 %. When the fuel left in this slice covers the whole loop, the
+ * rewriter charges it once and runs an unmetered copy; otherwise the metered loop runs:
  *
- *   trips = continue(i, n) ? n - i : 0
- *   if ((trips + 1) * c <= f) { f -= trips * c + exit; <original loop> } else { <metered loop> }
+ *   x = (trips of a while loop) | (body runs of a do-while loop − 1)
+ *   if ((x + 1) * c <= f) { f -= x * c + last; <original loop> } else { <metered loop> }
  *
- * `c` is the metered header charge (condition run plus the prepaid then-run), `exit` what the last,
- * failing check nets after its refund. The metered loop passes all trips + 1 checks exactly when
- * `(trips + 1) * c <= f`, so both forms complete, stop and charge identically: totals are the
- * metered loop's, and when fuel runs short the metered loop runs and stops where it always did. A
- * trap inside the copy leaves the precharge in the function's fuel local, which a trap never writes
- * back (the body has no call to flush it), so the host sees the same fuel as with the metered loop.
+ * `c` is the metered header charge (for a while loop: condition run plus the prepaid then-run);
+ * `last` is what the final header nets (while: the failing check after its refund; do-while: a full
+ * `c`). The metered loop passes all x + 1 header checks exactly when `(x + 1) * c <= f`, so both
+ * forms complete, stop and charge identically; when fuel runs short the metered loop runs and stops
+ * where it always did. A trap inside the copy leaves the precharge in the function's fuel local,
+ * which a trap never writes back (the body has no call to flush it), so the host sees the same fuel.
  * The slice bounds how long an unmetered copy runs, so the deadline check keeps its period.
  */
 export interface CountedLoop {
-  /** Induction variable (local index). */
+  shape: 'while' | 'do';
+  /** Induction variable (local index) and its step. */
   iv: number;
+  step: 1 | -1;
   /** Bound: a local (index) or a constant. */
-  bound: { local: number } | { value: number };
-  /** Continue condition, normalised to `i <op> n`. */
+  bound: Operand;
+  /** Continue condition, normalised to `i <cmp> n` (`ne` only for a step of -1). */
   cmp: 'lt_u' | 'lt_s' | 'ne';
   /** Offset of the loop's `loop` opcode and just past its `end`. */
   start: number;
@@ -44,75 +49,122 @@ export interface CountedLoop {
 
 type Operand = { local: number } | { value: number };
 
-function operand(r: Reader): Operand | undefined {
-  const op = r.u8();
-  if (op === Op.localGet) return { local: r.u32() };
-  if (op === Op.i32Const) return { value: r.s(32) };
+const I32_NE = 0x47, I32_LT_U = 0x49, I32_GT_S = 0x4a, I32_GT_U = 0x4b, I32_LT_S = Op.i32LtS;
+const I32_MUL = 0x6c, I64_CONST = 0x42, I64_MUL = 0x7e, I64_ADD = 0x7c, I64_LE_S = 0x57;
+const I64_EXTEND_I32_S = 0xac, I64_EXTEND_I32_U = 0xad, SELECT = 0x1b, NOP = 0x01;
+
+/** One decoded instruction: opcode and its single integer immediate where it has one we look at. */
+interface Insn { at: number; op: number; imm: number }
+
+const isOperand = (x: Insn | undefined): boolean => x !== undefined && (x.op === Op.localGet || x.op === Op.i32Const);
+const toOperand = (x: Insn): Operand => (x.op === Op.localGet ? { local: x.imm } : { value: x.imm });
+const isGet = (x: Insn | undefined, l: number) => x !== undefined && x.op === Op.localGet && x.imm === l;
+const isConst = (x: Insn | undefined, v: number) => x !== undefined && x.op === Op.i32Const && x.imm === v;
+
+/**
+ * Reads straight-line instructions until a control one (returned last), or undefined when the code
+ * has anything a versioned body must not contain or a local index ≥ `locals`.
+ */
+function readStraight(r: Reader, locals: number): Insn[] | undefined {
+  const out: Insn[] = [];
+  for (;;) {
+    const at = r.pos;
+    const op = r.u8();
+    let imm = 0;
+    if (op === Op.localGet || op === Op.localSet || op === Op.localTee) {
+      imm = r.u32();
+      if (imm >= locals) return undefined;
+    } else if (op === Op.i32Const) {
+      imm = r.s(32);
+    } else if (op === Op.if || op === Op.br || op === Op.brIf) {
+      imm = op === Op.if ? r.u8() : r.u32();
+      out.push({ at, op, imm });
+      return out;
+    } else if ((op < Op.drop && op !== NOP) || op === Op.memoryGrow || op === Op.refFunc) {
+      return undefined;
+    } else {
+      skipImmediates(r, op);
+    }
+    out.push({ at, op, imm });
+  }
+}
+
+/** `i <op> n` normalised, or undefined. `a`, `b` are the compared operands in stack order. */
+function condition(a: Insn, b: Insn, cmpOp: number, iv: number): { bound: Operand; cmp: CountedLoop['cmp'] } | undefined {
+  if (isGet(a, iv) && !isGet(b, iv) && isOperand(b) && (cmpOp === I32_LT_U || cmpOp === I32_LT_S || cmpOp === I32_NE)) {
+    return { bound: toOperand(b), cmp: cmpOp === I32_LT_U ? 'lt_u' : cmpOp === I32_LT_S ? 'lt_s' : 'ne' };
+  }
+  if (isGet(b, iv) && !isGet(a, iv) && isOperand(a) && (cmpOp === I32_GT_U || cmpOp === I32_GT_S || cmpOp === I32_NE)) {
+    return { bound: toOperand(a), cmp: cmpOp === I32_GT_U ? 'lt_u' : cmpOp === I32_GT_S ? 'lt_s' : 'ne' };
+  }
   return undefined;
 }
 
-const I32_NE = 0x47, I32_LT_U = 0x49, I32_GT_S = 0x4a, I32_GT_U = 0x4b, I32_LT_S = Op.i32LtS;
+/** True when no instruction in `body` writes `iv` or the bound local. */
+function untouched(body: Insn[], iv: number, bound: Operand): boolean {
+  return body.every((x) => (x.op !== Op.localSet && x.op !== Op.localTee) || (x.imm !== iv && !('local' in bound && x.imm === bound.local)));
+}
 
 /**
- * Recognises a counted loop whose `loop` opcode is at `start` (block type already known to be
- * empty); `locals` is the number of locals the original function has (params included).
- * Returns undefined for anything else; never throws on valid code.
+ * Recognises a counted loop whose `loop` opcode is at `start`; `locals` is the number of locals the
+ * original function has (params included). Returns undefined for anything else; never throws.
  */
 export function matchCountedLoop(buf: Uint8Array, start: number, end: number, locals: number): CountedLoop | undefined {
   const r = new Reader(buf, start, end);
   try {
     if (r.u8() !== Op.loop || r.u8() !== 0x40) return undefined;
-    const a = operand(r);
-    const b = operand(r);
-    const cmpOp = r.u8();
-    if (!a || !b || r.u8() !== Op.if || r.u8() !== 0x40) return undefined;
-    // The body, up to the increment: where the last four instructions started, and every write.
-    const recent: number[] = [];
-    const writes: { at: number; local: number }[] = [];
-    for (;;) {
-      const at = r.pos;
-      const op = r.u8();
-      if (op === Op.br) {
-        if (r.u32() !== 1 || r.u8() !== Op.end || r.u8() !== Op.end || recent.length < 4) return undefined;
-        const incAt = recent[recent.length - 4]!;
-        const inc = new Reader(buf, incAt, at);
-        if (inc.u8() !== Op.localGet) return undefined;
-        const iv = inc.u32();
-        if (inc.u8() !== Op.i32Const || inc.s(32) !== 1 || inc.u8() !== Op.i32Add || inc.u8() !== Op.localSet || inc.u32() !== iv) return undefined;
-        const written = new Set(writes.filter((x) => x.at < incAt).map((x) => x.local));
-        return classify(iv, a, b, cmpOp, written, start, r.pos, locals);
-      }
-      if ((op < Op.drop && op !== 0x01) || op === Op.memoryGrow || op === Op.refFunc) return undefined;
-      if (op === Op.localGet || op === Op.localSet || op === Op.localTee) {
-        const local = r.u32();
-        if (local >= locals) return undefined;
-        if (op !== Op.localGet) writes.push({ at, local });
-      } else {
-        skipImmediates(r, op);
-      }
-      recent.push(at);
-      if (recent.length > 4) recent.shift();
-    }
+    const head = readStraight(r, locals);
+    if (!head) return undefined;
+    const last = head.pop()!;
+    if (last.op === Op.if) return matchWhile(r, head, last, start, locals);
+    if (last.op === Op.brIf && last.imm === 0 && r.u8() === Op.end) return matchDo(head, start, r.pos);
+    return undefined;
   } catch {
     return undefined; // malformed: the metering pass reports it with its own message
   }
 }
 
-function classify(iv: number, a: Operand, b: Operand, cmpOp: number, written: Set<number>, start: number, end: number, locals: number): CountedLoop | undefined {
-  let bound: Operand;
-  let cmp: CountedLoop['cmp'];
-  const isIv = (o: Operand) => 'local' in o && o.local === iv;
-  if (isIv(a) && !isIv(b) && (cmpOp === I32_LT_U || cmpOp === I32_LT_S || cmpOp === I32_NE)) {
-    bound = b;
-    cmp = cmpOp === I32_LT_U ? 'lt_u' : cmpOp === I32_LT_S ? 'lt_s' : 'ne';
-  } else if (isIv(b) && !isIv(a) && (cmpOp === I32_GT_U || cmpOp === I32_GT_S || cmpOp === I32_NE)) {
-    bound = a;
-    cmp = cmpOp === I32_GT_U ? 'lt_u' : cmpOp === I32_GT_S ? 'lt_s' : 'ne';
+function matchWhile(r: Reader, cond: Insn[], ifInsn: Insn, start: number, locals: number): CountedLoop | undefined {
+  if (ifInsn.imm !== 0x40 || cond.length !== 3) return undefined;
+  const body = readStraight(r, locals);
+  const br = body?.pop();
+  if (!body || !br || br.op !== Op.br || br.imm !== 1 || r.u8() !== Op.end || r.u8() !== Op.end || body.length < 4) return undefined;
+  // Increment: local.get i  i32.const 1  i32.add  local.set i
+  const [g, one, add, set] = body.slice(-4) as [Insn, Insn, Insn, Insn];
+  const iv = g.imm;
+  if (g.op !== Op.localGet || !isConst(one, 1) || add.op !== Op.i32Add || set.op !== Op.localSet || set.imm !== iv) return undefined;
+  const c = condition(cond[0]!, cond[1]!, cond[2]!.op, iv);
+  if (!c || !untouched(body.slice(0, -4), iv, c.bound)) return undefined;
+  return { shape: 'while', iv, step: 1, ...c, start, end: r.pos };
+}
+
+function matchDo(code: Insn[], start: number, end: number): CountedLoop | undefined {
+  const n = code.length;
+  const at = (k: number) => code[n - k];
+  // Countdown: local.get k  i32.const -1  i32.add  local.tee k  (br_if 0)
+  if (n >= 4 && at(4)!.op === Op.localGet && isConst(at(3), -1) && at(2)!.op === Op.i32Add && at(1)!.op === Op.localTee && at(1)!.imm === at(4)!.imm) {
+    const iv = at(4)!.imm;
+    const bound = { value: 0 };
+    return untouched(code.slice(0, -4), iv, bound) ? { shape: 'do', iv, step: -1, bound, cmp: 'ne', start, end } : undefined;
+  }
+  // Count up: local.get i  i32.const 1  i32.add, then `local.tee i  <n> cmp`, `local.set i
+  // local.get i  <n>  cmp` or `local.set i  <n>  local.get i  cmp`.
+  let inc: number;
+  let a: Insn, b: Insn;
+  if (n >= 6 && at(3)!.op === Op.localTee) {
+    inc = 6; a = { ...at(3)!, op: Op.localGet }; b = at(2)!;
+  } else if (n >= 7 && at(4)!.op === Op.localSet) {
+    inc = 7; a = at(3)!; b = at(2)!;
+    if (!isGet(a, at(4)!.imm) && !isGet(b, at(4)!.imm)) return undefined;
   } else {
     return undefined;
   }
-  if (iv >= locals || written.has(iv) || ('local' in bound && (bound.local >= locals || written.has(bound.local)))) return undefined;
-  return { iv, bound, cmp, start, end };
+  const g = at(inc)!, write = at(inc - 3)!;
+  const iv = g.imm;
+  if (g.op !== Op.localGet || !isConst(at(inc - 1), 1) || at(inc - 2)!.op !== Op.i32Add || write.imm !== iv) return undefined;
+  const c = condition(a, b, at(1)!.op, iv);
+  if (!c || !untouched(code.slice(0, -inc), iv, c.bound)) return undefined;
+  return { shape: 'do', iv, step: 1, ...c, start, end };
 }
 
 /** Local slots and costs the versioned entry needs. */
@@ -120,53 +172,55 @@ export interface VersionParams {
   fuelLocal: number;
   /** An i32 local free for the duration of the entry check. */
   scratchLocal: number;
-  /** Metered charge per iteration (loop header) and of the final, failing check. */
+  /** Metered charge per header pass, and what the final pass nets. */
   perTrip: number;
-  exit: number;
+  last: number;
   mapGlobal(g: number): number;
 }
 
 /**
- * Writes `trips → scratch; if ((trips + 1) * perTrip <= fuel) { fuel -= trips * perTrip + exit;
+ * Writes `x → scratch; if ((x + 1) * perTrip <= fuel) { fuel -= x * perTrip + last;
  * <original loop> } else` — the caller then writes the metered loop and one `end` after it.
  */
 export function writeVersionedEntry(w: Writer, buf: Uint8Array, loop: CountedLoop, p: VersionParams): void {
   const bound = () => {
     if ('local' in loop.bound) { w.u8(Op.localGet); w.u32(loop.bound.local); } else { w.u8(Op.i32Const); w.s32(loop.bound.value); }
   };
-  const iv = () => { w.u8(Op.localGet); w.u32(loop.iv); };
-  // trips = n - i (mod 2^32): exact for `ne`; for `<` only when the loop runs at all.
-  bound(); iv(); w.u8(Op.i32Sub);
+  // The value the continue condition sees first: i itself (while) or i after one step (do-while).
+  const first = () => {
+    w.u8(Op.localGet); w.u32(loop.iv);
+    if (loop.shape === 'do') { w.u8(Op.i32Const); w.s32(loop.step); w.u8(Op.i32Add); }
+  };
+  // x = distance from `first` to n in steps (mod 2^32): exact for `ne`; for `<` only when the
+  // condition holds at `first` (else 0).
+  if (loop.step === 1) { bound(); first(); } else { first(); bound(); }
+  w.u8(Op.i32Sub);
   if (loop.cmp !== 'ne') {
     w.u8(Op.i32Const); w.u8(0);
-    iv(); bound(); w.u8(loop.cmp === 'lt_u' ? I32_LT_U : I32_LT_S);
-    w.u8(0x1b); // select
+    first(); bound(); w.u8(loop.cmp === 'lt_u' ? I32_LT_U : I32_LT_S);
+    w.u8(SELECT);
   }
   w.u8(Op.localSet); w.u32(p.scratchLocal);
-  // In i64: up to 2^32 trips times the charge cannot overflow.
+  // In i64: (2^32 - 1 + 1) times the charge cannot overflow.
   w.u8(Op.localGet); w.u32(p.scratchLocal); w.u8(I64_EXTEND_I32_U);
   w.u8(I64_CONST); w.u8(1); w.u8(I64_ADD);
   w.u8(I64_CONST); w.s32(p.perTrip); w.u8(I64_MUL);
   w.u8(Op.localGet); w.u32(p.fuelLocal); w.u8(I64_EXTEND_I32_S);
   w.u8(I64_LE_S);
   w.u8(Op.if); w.u8(0x40);
-  // Fits: the charge (less than (trips + 1) * perTrip) is at most the i32 fuel: i32 arithmetic is exact.
+  // Fits: the charge (at most (x + 1) * perTrip) is at most the i32 fuel, so i32 arithmetic is exact.
   w.u8(Op.localGet); w.u32(p.fuelLocal);
   w.u8(Op.localGet); w.u32(p.scratchLocal); w.u8(Op.i32Const); w.s32(p.perTrip); w.u8(I32_MUL);
-  w.u8(Op.i32Const); w.s32(p.exit); w.u8(Op.i32Add);
+  w.u8(Op.i32Const); w.s32(p.last); w.u8(Op.i32Add);
   w.u8(Op.i32Sub); w.u8(Op.localSet); w.u32(p.fuelLocal);
   copyLoop(w, buf, loop, p.mapGlobal);
   w.u8(Op.else);
 }
 
-const I32_MUL = 0x6c, I64_CONST = 0x42, I64_MUL = 0x7e, I64_ADD = 0x7c, I64_LE_S = 0x57;
-const I64_EXTEND_I32_S = 0xac, I64_EXTEND_I32_U = 0xad;
-
 /** The original loop, byte for byte except global indices (shifted by the metering's added global). */
 function copyLoop(w: Writer, buf: Uint8Array, loop: CountedLoop, mapGlobal: (g: number) => number): void {
   const r = new Reader(buf, loop.start, loop.end);
   let from = r.pos;
-  r.u8(); r.u8(); // loop 0x40
   while (r.pos < r.end) {
     const at = r.pos;
     const op = r.u8();
@@ -176,7 +230,7 @@ function copyLoop(w: Writer, buf: Uint8Array, loop: CountedLoop, mapGlobal: (g: 
       w.u8(op); w.u32(mapGlobal(g));
       from = r.pos;
     } else if (op === Op.loop || op === Op.if) {
-      r.u8();
+      r.u8(); // empty block type
     } else {
       skipImmediates(r, op);
     }

@@ -155,12 +155,14 @@ export function meterFunctionBody(buf: Uint8Array, start: number, end: number, n
         const bt = readBlockType(r);
         const c = costs[seg++]!;
         const canWrap = bt < 0 || ctx.typeParams[bt] === 0;
-        // Counted loop: the loop run (c), then-run (prepaid, refunded on exit) and the loop's `end`.
         const counted = bt === -1 && ctx.versionLoops !== false ? matchCountedLoop(buf, at, end, fuelLocal) : undefined;
         if (counted) {
           versioned++;
           sync(at); copyFrom = at;
-          writeVersionedEntry(w, buf, counted, { fuelLocal, scratchLocal, perTrip: c, exit: c - costs[seg]! + costs[seg + 1]!, mapGlobal });
+          // A while loop's last pass: its run (c) less the refunded then-run, plus the run after
+          // the `if` (the loop's `end`). A do-while loop's body is one run: every pass costs c.
+          const last = counted.shape === 'while' ? c - costs[seg]! + costs[seg + 1]! : c;
+          writeVersionedEntry(w, buf, counted, { fuelLocal, scratchLocal, perTrip: c, last, mapGlobal });
         }
         if (canWrap) {
           // block bt (exit) / loop (retry) / block (slow) / loop bt (original) + header check

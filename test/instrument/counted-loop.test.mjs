@@ -34,12 +34,15 @@ const CASES = [
   ['ne', [7, 7]], ['ne', [0, 1000]], ['ne', [-3, 2]],
   ['const_bound', [0]], ['const_bound', [999]], ['const_bound', [5000]], ['const_bound', [-200]],
   ['writes_bound', [0, 100]], ['branches', [0, 500]], ['step2', [0, 500]], ['nested', [60]],
+  ['do_tee', [0, 0]], ['do_tee', [0, 1]], ['do_tee', [9, 3]], ['do_tee', [-1, 5]], ['do_tee', [0, 2500]],
+  ['do_set', [-10, 10]], ['do_set', [5, -5]], ['do_set', [2147483640, -2147483000]], ['do_gt', [0, 700]], ['do_gt', [700, 0]],
+  ['do_ne', [0, 1]], ['do_ne', [0, 900]], ['do_ne', [-5, 5]], ['countdown', [1]], ['countdown', [2000]],
 ];
 
 test('counted loops are versioned, near misses are not', () => {
   const { versionedLoops } = load({});
-  // lt_u, gt_s, ne, const_bound, traps, and nested's inner loop.
-  assert.is(versionedLoops, 6);
+  // lt_u, gt_s, ne, const_bound, traps, nested's inner loop, and the five do-while loops.
+  assert.is(versionedLoops, 11);
   assert.is(load({ versionLoops: false }).versionedLoops, 0);
 });
 
@@ -63,7 +66,7 @@ test('same results and fuel totals as per-iteration metering, whatever the slice
 test('a fuel limit stops at the same point as per-iteration metering', () => {
   const versioned = load({});
   const plain = load({ versionLoops: false });
-  for (const [name, args] of [['lt_u', [0, 3000]], ['gt_s', [0, 2000]], ['const_bound', [0]], ['nested', [60]], ['ne', [0, 1000]]]) {
+  for (const [name, args] of [['lt_u', [0, 3000]], ['gt_s', [0, 2000]], ['const_bound', [0]], ['nested', [60]], ['ne', [0, 1000]], ['do_tee', [0, 2500]], ['countdown', [2000]]]) {
     const total = run(plain, name, args).used;
     // Around the loop's last check too: there the metered loop briefly needs its prepaid then-run.
     for (const fuel of [0, 0.1, 0.5, 0.9, 0.999].map((f) => Math.floor(total * f)).concat([total - 8, total - 3, total - 1, total, total + 5])) {
@@ -105,10 +108,11 @@ const get = (l) => [0x20, l], set = (l) => [0x21, l], c32 = (v) => [0x41, ...sle
 
 function randomLoopModule(rand) {
   const pick = (xs) => xs[Math.floor(rand() * xs.length)];
-  const form = pick(['lt_u', 'lt_s', 'ne']);
+  const shape = pick(['while', 'do-tee', 'do-set', 'do-set-gt', 'countdown']);
+  const form = shape === 'countdown' ? 'ne' : pick(['lt_u', 'lt_s', 'ne']);
   const constBound = form !== 'ne' && rand() < 0.3 ? Math.floor(rand() * 4000) - 1000 : undefined;
   const bound = constBound === undefined ? get(N) : c32(constBound);
-  const ivFirst = rand() < 0.5;
+  const ivFirst = shape === 'while' ? rand() < 0.5 : shape !== 'do-set-gt';
   const cmp = { lt_u: ivFirst ? 0x49 : 0x4b, lt_s: ivFirst ? 0x48 : 0x4a, ne: 0x47 }[form];
   const cond = ivFirst ? [...get(I), ...bound, cmp] : [...bound, ...get(I), cmp];
   const body = [];
@@ -129,8 +133,16 @@ function randomLoopModule(rand) {
         break;
     }
   }
+  const inc = [...get(I), ...c32(shape === 'countdown' ? -1 : 1), 0x6a];
+  const loop = {
+    while: [...cond, 0x04, 0x40, ...body, ...inc, ...set(I), 0x0c, 1, 0x0b],
+    'do-tee': [...body, ...inc, 0x22, I, ...bound, cmp, 0x0d, 0],
+    'do-set': [...body, ...inc, ...set(I), ...cond, 0x0d, 0],
+    'do-set-gt': [...body, ...inc, ...set(I), ...cond, 0x0d, 0],
+    countdown: [...body, ...inc, 0x22, I, 0x0d, 0],
+  }[shape];
   const code = [
-    0x03, 0x40, ...cond, 0x04, 0x40, ...body, ...get(I), ...c32(1), 0x6a, ...set(I), 0x0c, 1, 0x0b, 0x0b,
+    0x03, 0x40, ...loop, 0x0b,
     // checksum: a ^ b ^ wrap(x) ^ g ^ i
     ...get(A), ...get(B), 0x73, ...get(X), 0xa7, 0x73, 0x23, 0, 0x73, ...get(I), 0x73, 0x0b,
   ];
@@ -145,25 +157,28 @@ function randomLoopModule(rand) {
     ...section(7, vec([[3, ...'run'.split('').map((ch) => ch.charCodeAt(0)), 0, 0]])),
     ...section(10, vec([[...uleb(fn.length), ...fn]])),
   ]);
-  // Arguments: start i, then n (or the constant) at most 3,000 trips away, sometimes behind.
+  // Arguments: start i, then n (or the constant) at most 3,000 trips away, sometimes behind; under
+  // `!=` never behind (2^32 trips), and a do-while's first check sees i + 1.
   const args = [];
   for (let k = 0; k < 4; k++) {
-    const start = constBound !== undefined ? constBound - Math.floor(rand() * 3000) + 5 : pick([0, 1, -1, -2147483648, 2147483600, Math.floor(rand() * 2 ** 32) | 0]);
-    const ahead = form === 'ne' ? Math.floor(rand() * 3000) : Math.floor(rand() * 3005) - 5;
+    if (shape === 'countdown') { args.push([1 + Math.floor(rand() * 3000), 0]); continue; }
+    const start = constBound !== undefined ? constBound - Math.floor(rand() * 3000) + 5 : pick([0, 1, -1, -2147483648, 2147483600, 2147483647, Math.floor(rand() * 2 ** 32) | 0]);
+    const ahead = form === 'ne' ? (shape === 'while' ? 0 : 1) + Math.floor(rand() * 3000) : Math.floor(rand() * 3005) - 5;
     args.push([start | 0, (start + ahead) | 0]);
   }
-  return { bytes, args, nearMiss };
+  return { bytes, args, nearMiss, shape };
 }
 
-test('random counted loops: same results, traps, fuel totals and fuel stops as the metered loop (400 modules)', () => {
+test('random counted loops (while, do-while, countdown): same results, traps, fuel totals and fuel stops as the metered loop (400 modules)', () => {
   const rand = prng(20261127);
-  let versionedModules = 0, stops = 0, traps = 0;
+  let stops = 0, traps = 0;
+  const versionedByShape = {};
   for (let m = 0; m < 400; m++) {
-    const { bytes, args, nearMiss } = randomLoopModule(rand);
+    const { bytes, args, nearMiss, shape } = randomLoopModule(rand);
     assert.ok(WebAssembly.validate(bytes), `module ${m} is valid`);
     const r = instrumentModule(bytes, { meter: true, validate: true });
     if (!nearMiss) assert.is(r.versionedLoops, 1, `module ${m} is versioned`);
-    if (r.versionedLoops) versionedModules++;
+    if (r.versionedLoops) versionedByShape[shape] = (versionedByShape[shape] ?? 0) + 1;
     const versioned = new WebAssembly.Module(r.bytes);
     const metered = new WebAssembly.Module(instrumentModule(bytes, { meter: true, versionLoops: false }).bytes);
     const original = new WebAssembly.Module(bytes);
@@ -192,7 +207,8 @@ test('random counted loops: same results, traps, fuel totals and fuel stops as t
       }
     }
   }
-  assert.ok(versionedModules > 300, `${versionedModules} modules versioned`);
+  const shapes = Object.values(versionedByShape);
+  assert.ok(shapes.length === 5 && shapes.every((n) => n > 40), `versioned per shape: ${JSON.stringify(versionedByShape)}`);
   assert.ok(stops > 500 && traps > 20, `${stops} fuel stops, ${traps} traps exercised`);
 });
 
