@@ -75,7 +75,7 @@ export function meterFunctionBody(buf: Uint8Array, start: number, end: number, n
   // V8 rejects functions with more than 50,000 locals; ours must not push a valid one over.
   if (fuelLocal + 2 > MAX_LOCALS) r.fail(`function has ${fuelLocal} locals; metering needs 2 more and V8 allows ${MAX_LOCALS}`);
   const scratchLocal = fuelLocal + 1;
-  const costs = segmentCosts(new Reader(buf, codeStart, end));
+  const { runs: costs, prepaid } = segmentCosts(new Reader(buf, codeStart, end));
 
   const w = scratch;
   w.reset();
@@ -147,15 +147,23 @@ export function meterFunctionBody(buf: Uint8Array, start: number, end: number, n
         break;
       }
       case Op.if:
-        // The then-arm's first run was paid with the run before the `if`: nothing to charge here.
         readBlockType(r);
-        frames.push({ kind: Kind.If, extra: 0, headerCost: 0, refund: costs[seg++]! });
+        if (prepaid.has(seg)) {
+          // The then-arm's first run was paid with the run before the `if`: nothing to charge here.
+          frames.push({ kind: Kind.If, extra: 0, headerCost: 0, refund: costs[seg++]! });
+        } else {
+          frames.push({ kind: Kind.If, extra: 0, headerCost: 0, refund: 0 });
+          sync(r.pos); copyFrom = r.pos;
+          charge(costs[seg++]!);
+        }
         break;
       case Op.loop: {
         const bt = readBlockType(r);
         const c = costs[seg++]!;
         const canWrap = bt < 0 || ctx.typeParams[bt] === 0;
-        const counted = bt === -1 && ctx.versionLoops !== false ? matchCountedLoop(buf, at, end, fuelLocal) : undefined;
+        let counted = bt === -1 && ctx.versionLoops !== false ? matchCountedLoop(buf, at, end, fuelLocal) : undefined;
+        // (A while loop's costs below assume its then-arm is prepaid, which a loop-back arm always is.)
+        if (counted?.shape === 'while' && !prepaid.has(seg)) counted = undefined;
         if (counted) {
           versioned++;
           sync(at); copyFrom = at;
@@ -316,55 +324,83 @@ export function meterFunctionBody(buf: Uint8Array, start: number, end: number, n
  * is also the order they end: runs never nest). A run starts at function entry and after loop, if,
  * else, try, catch, catch_all, delegate and every inner end; `block` and branches do not end a run,
  * so a run may be charged for instructions a taken `br_if` skips (a small, deterministic overcharge).
+ *
+ * An `if` whose then-arm ends by branching back to a loop (`loop (if cond (then body br 1))`, as
+ * AssemblyScript and most compilers emit `while`) has its then-arm's first run prepaid with the run
+ * before the `if`, so such a loop pays once per iteration, at its header; the else path gives the
+ * prepaid cost back (the rewriter adds an `else` arm where there is none), so totals stay exact.
+ * Other then-arms (an early `return`, a `break`, a conditional increment) are charged where they
+ * start: prepaying them would put a refund on the path that is usually taken. `prepaid` holds the
+ * indices of the prepaid then-runs.
  */
-function segmentCosts(r: Reader): number[] {
-  const costs = runCosts(r);
-  // Prepay every `if`'s then-arm with the run before it, innermost first so nested arms add up:
-  // a loop shaped `loop (if cond (then body br 0))` (as AssemblyScript and most compilers emit
-  // `while`) then pays once per iteration, at its header; the else path gives the prepaid cost
-  // back (the rewriter adds an `else` arm where there is none), so totals stay exact.
-  for (let k = costs.ifRuns.length - 1; k >= 0; k--) {
-    const i = costs.ifRuns[k]!;
-    costs.runs[i]! += costs.runs[i + 1]!;
+function segmentCosts(r: Reader): { runs: number[]; prepaid: Set<number> } {
+  const { runs, loopBackIfs } = runCosts(r);
+  // Innermost first, so nested prepaid arms add up.
+  for (let k = loopBackIfs.length - 1; k >= 0; k--) {
+    const i = loopBackIfs[k]!;
+    runs[i]! += runs[i + 1]!;
   }
-  return costs.runs;
+  return { runs, prepaid: new Set(loopBackIfs.map((i) => i + 1)) };
 }
+
+const enum Label { Block, Loop, If, Try }
 
 /**
  * The instruction count of every straight-line run (see {@link segmentCosts}), and the indices of
- * the runs that end at an `if` (whose then-arm is the next run).
+ * the runs that end at an `if` whose then-arm ends with a branch back to an enclosing loop.
  */
-function runCosts(r: Reader): { runs: number[]; ifRuns: number[] } {
+function runCosts(r: Reader): { runs: number[]; loopBackIfs: number[] } {
   const costs: number[] = [];
-  const ifRuns: number[] = [];
+  const loopBackIfs: number[] = [];
+  /** Open labels, and for each open `if` (by label depth) the run index that ended at it. */
+  const labels: Label[] = [];
+  const ifRun: number[] = [];
   let cur = 0;
-  let depth = 0;
+  let prevBranchesToLoop = false;
+  const closeThen = () => {
+    // Leaving an if's then-arm (at its else or end): did its last instruction loop back?
+    if (labels[labels.length - 1] === Label.If && ifRun[labels.length - 1]! >= 0 && prevBranchesToLoop) loopBackIfs.push(ifRun[labels.length - 1]!);
+    ifRun[labels.length - 1] = -1;
+  };
   while (r.pos < r.end) {
     const op = r.u8();
     cur++;
-    skipImmediates(r, op);
+    let branchesToLoop = false;
+    if (op === Op.br) {
+      const d = r.u32();
+      branchesToLoop = labels[labels.length - 1 - d] === Label.Loop;
+    } else {
+      skipImmediates(r, op);
+    }
     switch (op) {
-      case Op.block: depth++; break;
+      case Op.block: labels.push(Label.Block); break;
       case Op.loop: case Op.if: case Op.try:
-        depth++;
-        if (op === Op.if) ifRuns.push(costs.length);
+        labels.push(op === Op.loop ? Label.Loop : op === Op.if ? Label.If : Label.Try);
+        ifRun[labels.length - 1] = op === Op.if ? costs.length : -1;
         costs.push(cur); cur = 0;
         break;
-      case Op.else: case Op.catch: case Op.catchAll:
+      case Op.else:
+        closeThen();
+        costs.push(cur); cur = 0;
+        break;
+      case Op.catch: case Op.catchAll:
         costs.push(cur); cur = 0;
         break;
       case Op.end: case Op.delegate:
-        if (depth === 0) {
+        if (labels.length === 0) {
           if (op === Op.delegate) r.fail('delegate outside try');
           costs.push(cur);
           if (r.pos !== r.end) r.fail('code after the end of a function body');
-          return { runs: costs, ifRuns };
+          // Prepaid ifs in source order (the caller walks them innermost first, i.e. backwards).
+          loopBackIfs.sort((a, b) => a - b);
+          return { runs: costs, loopBackIfs };
         }
-        depth--;
+        if (op === Op.end) closeThen();
+        labels.pop();
         costs.push(cur); cur = 0;
         break;
     }
+    prevBranchesToLoop = branchesToLoop;
   }
   r.fail('function body does not end with `end`');
 }
-
