@@ -19,19 +19,27 @@ import { Op, skipImmediates } from './opcodes.js';
  *
  * (the while condition may also be `<n> <i> gt_u|gt_s|ne`; `<n>` is a local or a constant).
  * The metered form pays a header check per iteration (`f -= c; br_if f < 0`), which on a body of a
- * few instructions costs 15–25 %. When the fuel left in this slice covers the whole loop, the
- * rewriter charges it once and runs an unmetered copy; otherwise the metered loop runs:
+ * few instructions costs 15–25 %. Instead, at entry and again each time the slow path has refilled
+ * the slice, the rewritten loop runs as many passes as the fuel left in the slice pays for as an
+ * unmetered copy whose condition compares with a limit `lim` in place of `n` (strip mining):
  *
- *   x = (trips of a while loop) | (body runs of a do-while loop − 1)
- *   if ((x + 1) * c <= f) { f -= x * c + last; <original loop> } else { <metered loop> }
+ *   block $metered
+ *     x = passes left − 1          ;; while: trips left; do-while: body runs left − 1
+ *     if ((x + 1) * c <= f)        { f -= x * c + last; s = passes left; final = 1 }
+ *     else if (f >= c)             { s = f / c;  f -= s * c;  final = 0 }
+ *     else                         br $metered
+ *     lim = i + step * s;  <original loop, comparing with lim>;  br_if $exit (final);  br $retry
+ *   end
+ *   <metered loop; its slow path refills, then branches to $retry>
  *
  * `c` is the metered header charge (for a while loop: condition run plus the prepaid then-run);
  * `last` is what the final header nets (while: the failing check after its refund; do-while: a full
- * `c`). The metered loop passes all x + 1 header checks exactly when `(x + 1) * c <= f`, so both
- * forms complete, stop and charge identically; when fuel runs short the metered loop runs and stops
- * where it always did. A trap inside the copy leaves the precharge in the function's fuel local,
- * which a trap never writes back (the body has no call to flush it), so the host sees the same fuel.
- * The slice bounds how long an unmetered copy runs, so the deadline check keeps its period.
+ * `c`). A strip ends with fuel left below one pass, so the metered loop's first check goes to the
+ * slow path with exactly the fuel the metered loop would have had there: both forms refill, stop
+ * and charge identically, and the totals are the metered loop's. A trap inside a strip leaves its
+ * precharge in the function's fuel local, which a trap never writes back (the body has no call to
+ * flush it), so the host sees the same fuel. A strip never outlasts a slice, so the deadline check
+ * keeps its period.
  */
 export interface CountedLoop {
   shape: 'while' | 'do';
@@ -45,6 +53,13 @@ export interface CountedLoop {
   /** Offset of the loop's `loop` opcode and just past its `end`. */
   start: number;
   end: number;
+  /**
+   * Where the copy compares with `lim` instead: the bound operand's bytes `[patchAt, patchEnd)` are
+   * replaced by `local.get lim`; for the countdown (`local.tee k  br_if 0`, no operand) `lim` and
+   * an `i32.ne` are inserted before the `br_if` (patchAt = patchEnd).
+   */
+  patchAt: number;
+  patchEnd: number;
 }
 
 type Operand = { local: number } | { value: number };
@@ -89,13 +104,16 @@ function readStraight(r: Reader, locals: number): Insn[] | undefined {
   }
 }
 
-/** `i <op> n` normalised, or undefined. `a`, `b` are the compared operands in stack order. */
-function condition(a: Insn, b: Insn, cmpOp: number, iv: number): { bound: Operand; cmp: CountedLoop['cmp'] } | undefined {
+/**
+ * `i <op> n` normalised, or undefined. `a`, `b` are the compared operands in stack order; `next`
+ * is the instruction after `b` (the comparison), which bounds the bound operand's bytes.
+ */
+function condition(a: Insn, b: Insn, cmpOp: number, iv: number, next: Insn): { bound: Operand; cmp: CountedLoop['cmp']; patchAt: number; patchEnd: number } | undefined {
   if (isGet(a, iv) && !isGet(b, iv) && isOperand(b) && (cmpOp === I32_LT_U || cmpOp === I32_LT_S || cmpOp === I32_NE)) {
-    return { bound: toOperand(b), cmp: cmpOp === I32_LT_U ? 'lt_u' : cmpOp === I32_LT_S ? 'lt_s' : 'ne' };
+    return { bound: toOperand(b), cmp: cmpOp === I32_LT_U ? 'lt_u' : cmpOp === I32_LT_S ? 'lt_s' : 'ne', patchAt: b.at, patchEnd: next.at };
   }
   if (isGet(b, iv) && !isGet(a, iv) && isOperand(a) && (cmpOp === I32_GT_U || cmpOp === I32_GT_S || cmpOp === I32_NE)) {
-    return { bound: toOperand(a), cmp: cmpOp === I32_GT_U ? 'lt_u' : cmpOp === I32_GT_S ? 'lt_s' : 'ne' };
+    return { bound: toOperand(a), cmp: cmpOp === I32_GT_U ? 'lt_u' : cmpOp === I32_GT_S ? 'lt_s' : 'ne', patchAt: a.at, patchEnd: b.at };
   }
   return undefined;
 }
@@ -117,7 +135,7 @@ export function matchCountedLoop(buf: Uint8Array, start: number, end: number, lo
     if (!head) return undefined;
     const last = head.pop()!;
     if (last.op === Op.if) return matchWhile(r, head, last, start, locals);
-    if (last.op === Op.brIf && last.imm === 0 && r.u8() === Op.end) return matchDo(head, start, r.pos);
+    if (last.op === Op.brIf && last.imm === 0 && r.u8() === Op.end) return matchDo(head, last, start, r.pos);
     return undefined;
   } catch {
     return undefined; // malformed: the metering pass reports it with its own message
@@ -133,19 +151,20 @@ function matchWhile(r: Reader, cond: Insn[], ifInsn: Insn, start: number, locals
   const [g, one, add, set] = body.slice(-4) as [Insn, Insn, Insn, Insn];
   const iv = g.imm;
   if (g.op !== Op.localGet || !isConst(one, 1) || add.op !== Op.i32Add || set.op !== Op.localSet || set.imm !== iv) return undefined;
-  const c = condition(cond[0]!, cond[1]!, cond[2]!.op, iv);
+  const c = condition(cond[0]!, cond[1]!, cond[2]!.op, iv, cond[2]!);
   if (!c || !untouched(body.slice(0, -4), iv, c.bound)) return undefined;
   return { shape: 'while', iv, step: 1, ...c, start, end: r.pos };
 }
 
-function matchDo(code: Insn[], start: number, end: number): CountedLoop | undefined {
+function matchDo(code: Insn[], brIf: Insn, start: number, end: number): CountedLoop | undefined {
   const n = code.length;
   const at = (k: number) => code[n - k];
   // Countdown: local.get k  i32.const -1  i32.add  local.tee k  (br_if 0)
   if (n >= 4 && at(4)!.op === Op.localGet && isConst(at(3), -1) && at(2)!.op === Op.i32Add && at(1)!.op === Op.localTee && at(1)!.imm === at(4)!.imm) {
     const iv = at(4)!.imm;
     const bound = { value: 0 };
-    return untouched(code.slice(0, -4), iv, bound) ? { shape: 'do', iv, step: -1, bound, cmp: 'ne', start, end } : undefined;
+    if (!untouched(code.slice(0, -4), iv, bound)) return undefined;
+    return { shape: 'do', iv, step: -1, bound, cmp: 'ne', start, end, patchAt: brIf.at, patchEnd: brIf.at };
   }
   // Count up: local.get i  i32.const 1  i32.add, then `local.tee i  <n> cmp`, `local.set i
   // local.get i  <n>  cmp` or `local.set i  <n>  local.get i  cmp`.
@@ -162,72 +181,101 @@ function matchDo(code: Insn[], start: number, end: number): CountedLoop | undefi
   const g = at(inc)!, write = at(inc - 3)!;
   const iv = g.imm;
   if (g.op !== Op.localGet || !isConst(at(inc - 1), 1) || at(inc - 2)!.op !== Op.i32Add || write.imm !== iv) return undefined;
-  const c = condition(a, b, at(1)!.op, iv);
+  const c = condition(a, b, at(1)!.op, iv, at(1)!);
   if (!c || !untouched(code.slice(0, -inc), iv, c.bound)) return undefined;
   return { shape: 'do', iv, step: 1, ...c, start, end };
 }
 
-/** Local slots and costs the versioned entry needs. */
-export interface VersionParams {
+/** Local slots and costs the strips need. */
+export interface StripParams {
   fuelLocal: number;
-  /** An i32 local free for the duration of the entry check. */
+  /** Free i32 locals: passes to run, and the limit the copy compares with. */
   scratchLocal: number;
+  limitLocal: number;
   /** Metered charge per header pass, and what the final pass nets. */
-  perTrip: number;
+  perPass: number;
   last: number;
   mapGlobal(g: number): number;
 }
 
 /**
- * Writes `x → scratch; if ((x + 1) * perTrip <= fuel) { fuel -= x * perTrip + last;
- * <original loop> } else` — the caller then writes the metered loop and one `end` after it.
+ * Writes `block $metered … end` (see the comment at the top), right inside the wrapped loop's
+ * `loop $retry` (so `br 1` is $retry and `br_if 2` leaves through $exit).
  */
-export function writeVersionedEntry(w: Writer, buf: Uint8Array, loop: CountedLoop, p: VersionParams): void {
+export function writeStrips(w: Writer, buf: Uint8Array, loop: CountedLoop, p: StripParams): void {
   const bound = () => {
     if ('local' in loop.bound) { w.u8(Op.localGet); w.u32(loop.bound.local); } else { w.u8(Op.i32Const); w.s32(loop.bound.value); }
   };
+  const get = (l: number) => { w.u8(Op.localGet); w.u32(l); };
+  const set = (l: number) => { w.u8(Op.localSet); w.u32(l); };
+  const i32 = (v: number) => { w.u8(Op.i32Const); w.s32(v); };
   // The value the continue condition sees first: i itself (while) or i after one step (do-while).
   const first = () => {
-    w.u8(Op.localGet); w.u32(loop.iv);
-    if (loop.shape === 'do') { w.u8(Op.i32Const); w.s32(loop.step); w.u8(Op.i32Add); }
+    get(loop.iv);
+    if (loop.shape === 'do') { i32(loop.step); w.u8(Op.i32Add); }
   };
-  // x = distance from `first` to n in steps (mod 2^32): exact for `ne`; for `<` only when the
-  // condition holds at `first` (else 0).
+  w.u8(Op.block); w.u8(0x40);
+  // x = distance from `first` to n in steps (mod 2^32): exact for `ne`; for `<`, 0 unless the
+  // condition holds at `first`.
   if (loop.step === 1) { bound(); first(); } else { first(); bound(); }
   w.u8(Op.i32Sub);
   if (loop.cmp !== 'ne') {
-    w.u8(Op.i32Const); w.u8(0);
+    i32(0);
     first(); bound(); w.u8(loop.cmp === 'lt_u' ? I32_LT_U : I32_LT_S);
     w.u8(SELECT);
   }
-  w.u8(Op.localSet); w.u32(p.scratchLocal);
-  // In i64: (2^32 - 1 + 1) times the charge cannot overflow.
-  w.u8(Op.localGet); w.u32(p.scratchLocal); w.u8(I64_EXTEND_I32_U);
+  set(p.scratchLocal);
+  // The rest fits: (x + 1) * c <= f, in i64 ((2^32 - 1 + 1) * c cannot overflow).
+  get(p.scratchLocal); w.u8(I64_EXTEND_I32_U);
   w.u8(I64_CONST); w.u8(1); w.u8(I64_ADD);
-  w.u8(I64_CONST); w.s32(p.perTrip); w.u8(I64_MUL);
-  w.u8(Op.localGet); w.u32(p.fuelLocal); w.u8(I64_EXTEND_I32_S);
+  w.u8(I64_CONST); w.s32(p.perPass); w.u8(I64_MUL);
+  get(p.fuelLocal); w.u8(I64_EXTEND_I32_S);
   w.u8(I64_LE_S);
-  w.u8(Op.if); w.u8(0x40);
-  // Fits: the charge (at most (x + 1) * perTrip) is at most the i32 fuel, so i32 arithmetic is exact.
-  w.u8(Op.localGet); w.u32(p.fuelLocal);
-  w.u8(Op.localGet); w.u32(p.scratchLocal); w.u8(Op.i32Const); w.s32(p.perTrip); w.u8(I32_MUL);
-  w.u8(Op.i32Const); w.s32(p.last); w.u8(Op.i32Add);
-  w.u8(Op.i32Sub); w.u8(Op.localSet); w.u32(p.fuelLocal);
-  copyLoop(w, buf, loop, p.mapGlobal);
+  w.u8(Op.if); w.u8(0x7f);
+  // f -= x * c + last (at most (x + 1) * c <= f: exact in i32); passes = x (+ 1 for do-while).
+  get(p.fuelLocal); get(p.scratchLocal); i32(p.perPass); w.u8(I32_MUL); i32(p.last); w.u8(Op.i32Add); w.u8(Op.i32Sub); set(p.fuelLocal);
+  if (loop.shape === 'do') { get(p.scratchLocal); i32(1); w.u8(Op.i32Add); set(p.scratchLocal); }
+  i32(1);
   w.u8(Op.else);
+  // Less than one pass left: the metered loop's check goes to the slow path.
+  get(p.fuelLocal); i32(p.perPass); w.u8(Op.i32LtS); w.u8(Op.brIf); w.u32(1);
+  // passes = f / c (f >= c > 0); f -= passes * c.
+  get(p.fuelLocal); i32(p.perPass); w.u8(I32_DIV_U); set(p.scratchLocal);
+  get(p.fuelLocal); get(p.scratchLocal); i32(p.perPass); w.u8(I32_MUL); w.u8(Op.i32Sub); set(p.fuelLocal);
+  i32(0);
+  w.u8(Op.end);
+  // lim = i + step * passes; the copy runs exactly `passes` passes; then done or around again.
+  get(loop.iv); get(p.scratchLocal); w.u8(loop.step === 1 ? Op.i32Add : Op.i32Sub); set(p.limitLocal);
+  copyLoop(w, buf, loop, p);
+  w.u8(Op.brIf); w.u32(2);
+  w.u8(Op.br); w.u32(1);
+  w.u8(Op.end);
 }
 
-/** The original loop, byte for byte except global indices (shifted by the metering's added global). */
-function copyLoop(w: Writer, buf: Uint8Array, loop: CountedLoop, mapGlobal: (g: number) => number): void {
+const I32_DIV_U = 0x6e;
+
+/**
+ * The original loop, byte for byte except the bound (compared with `lim` instead) and global
+ * indices (shifted by the metering's added global).
+ */
+function copyLoop(w: Writer, buf: Uint8Array, loop: CountedLoop, p: StripParams): void {
   const r = new Reader(buf, loop.start, loop.end);
   let from = r.pos;
   while (r.pos < r.end) {
     const at = r.pos;
+    if (at === loop.patchAt) {
+      w.bytes(buf, from, at);
+      w.u8(Op.localGet); w.u32(p.limitLocal);
+      if (loop.patchAt === loop.patchEnd) w.u8(I32_NE);
+      r.pos = loop.patchEnd;
+      from = r.pos;
+      if (r.pos !== at) continue;
+    }
     const op = r.u8();
     if (op === Op.globalGet || op === Op.globalSet) {
       const g = r.u32();
       w.bytes(buf, from, at);
-      w.u8(op); w.u32(mapGlobal(g));
+      w.u8(op); w.u32(p.mapGlobal(g));
       from = r.pos;
     } else if (op === Op.loop || op === Op.if) {
       r.u8(); // empty block type

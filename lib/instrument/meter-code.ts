@@ -1,6 +1,6 @@
 import { Reader, Writer } from './bytes.js';
 import { Op, readBlockType, skipImmediates } from './opcodes.js';
-import { matchCountedLoop, writeVersionedEntry } from './counted-loop.js';
+import { matchCountedLoop, writeStrips } from './counted-loop.js';
 
 /** What the metering pass needs to know about the module around one function body. */
 export interface MeterContext {
@@ -35,15 +35,10 @@ const MAX_LOCALS = 50_000;
 
 interface Frame {
   kind: Kind;
-  /**
-   * Labels we inserted right outside this frame: 3 for a loop wrapped with an exit slow path, one
-   * more when it is the metered arm of a versioned counted loop.
-   */
+  /** Labels we inserted right outside this frame (3 for a loop wrapped with an exit slow path). */
   extra: number;
   /** A loop wrapped with an exit slow path. */
   wrapped?: boolean;
-  /** A loop inside the `else` arm of a versioned entry (its `end` closes that `if` too). */
-  versioned?: boolean;
   /** Cost charged at the loop header (used by the slow path after a wrapped loop). */
   headerCost: number;
   /**
@@ -73,15 +68,16 @@ export function meterFunctionBody(buf: Uint8Array, start: number, end: number, n
   const codeStart = r.pos;
   const fuelLocal = numParams + declared;
   // V8 rejects functions with more than 50,000 locals; ours must not push a valid one over.
-  if (fuelLocal + 2 > MAX_LOCALS) r.fail(`function has ${fuelLocal} locals; metering needs 2 more and V8 allows ${MAX_LOCALS}`);
+  if (fuelLocal + 3 > MAX_LOCALS) r.fail(`function has ${fuelLocal} locals; metering needs 3 more and V8 allows ${MAX_LOCALS}`);
   const scratchLocal = fuelLocal + 1;
+  const limitLocal = fuelLocal + 2;
   const { runs: costs, prepaid } = segmentCosts(new Reader(buf, codeStart, end));
 
   const w = scratch;
   w.reset();
   w.u32(groups + 1);
   w.bytes(buf, groupsStart, codeStart);
-  w.u32(2);
+  w.u32(3);
   w.u8(0x7f);
 
   const G = ctx.fuelGlobal;
@@ -164,19 +160,19 @@ export function meterFunctionBody(buf: Uint8Array, start: number, end: number, n
         let counted = bt === -1 && ctx.versionLoops !== false ? matchCountedLoop(buf, at, end, fuelLocal) : undefined;
         // (A while loop's costs below assume its then-arm is prepaid, which a loop-back arm always is.)
         if (counted?.shape === 'while' && !prepaid.has(seg)) counted = undefined;
-        if (counted) {
-          versioned++;
-          sync(at); copyFrom = at;
-          // A while loop's last pass: its run (c) less the refunded then-run, plus the run after
-          // the `if` (the loop's `end`). A do-while loop's body is one run: every pass costs c.
-          const last = counted.shape === 'while' ? c - costs[seg]! + costs[seg + 1]! : c;
-          writeVersionedEntry(w, buf, counted, { fuelLocal, scratchLocal, perTrip: c, last, mapGlobal });
-        }
         if (canWrap) {
           // block bt (exit) / loop (retry) / block (slow) / loop bt (original) + header check
           sync(at);
           w.u8(Op.block); w.bytes(buf, at + 1, r.pos);
           w.u8(Op.loop); w.u8(0x40);
+          if (counted) {
+            // Unmetered strips first, every time the slow path has refilled (see counted-loop.ts).
+            // A while loop's last pass: its run (c) less the refunded then-run, plus the run after
+            // the `if` (the loop's `end`). A do-while loop's body is one run: every pass costs c.
+            versioned++;
+            const last = counted.shape === 'while' ? c - costs[seg]! + costs[seg + 1]! : c;
+            writeStrips(w, buf, counted, { fuelLocal, scratchLocal, limitLocal, perPass: c, last, mapGlobal });
+          }
           w.u8(Op.block); w.u8(0x40);
           w.bytes(buf, at, r.pos);
           copyFrom = r.pos;
@@ -184,7 +180,7 @@ export function meterFunctionBody(buf: Uint8Array, start: number, end: number, n
           w.u8(Op.localGet); w.u32(fuelLocal); w.u8(Op.i32Const); w.s32(c); w.u8(Op.i32Sub);
           w.u8(Op.localTee); w.u32(fuelLocal); w.u8(Op.i32Const); w.u8(0); w.u8(Op.i32LtS);
           w.u8(Op.brIf); w.u32(1);
-          frames.push({ kind: Kind.Loop, extra: counted ? 4 : 3, headerCost: c, wrapped: true, versioned: !!counted });
+          frames.push({ kind: Kind.Loop, extra: 3, headerCost: c, wrapped: true });
           wrapped++;
         } else {
           // A loop with parameters cannot be re-entered from outside: check inline.
@@ -229,7 +225,6 @@ export function meterFunctionBody(buf: Uint8Array, start: number, end: number, n
           slowPath(f.headerCost);
           w.u8(Op.br); w.u32(0); w.u8(Op.end);
           w.u8(Op.unreachable); w.u8(Op.end);
-          if (f.versioned) w.u8(Op.end);
         }
         charge(costs[seg++]!);
         break;
