@@ -44,7 +44,8 @@ export interface HandlerOptions {
   /**
    * In-thread guests run synchronously, so under overload requests queue in the kernel, not here,
    * and `maxInflight` never trips. When the event loop has not come around for this long, the
-   * requests it is working through have waited about that long: new ones get 503 (default 100).
+   * requests it is working through have waited about that long: new ones get 503; so does a request
+   * whose body was read this long ago when its turn to run comes (default 100).
    */
   maxQueueDelayMs?: number;
   /**
@@ -137,8 +138,18 @@ export function createHandler(runtime: FunctionSource, options: HandlerOptions):
     inflight++;
     const r = route;
     const p = params;
-    readBody(req, maxBody, (body) => {
+    readBody(req, maxBody, (body, receivedAt) => {
       if (body === undefined) { tooLarge(req, res); done(); return; }
+      // Requests read in one turn run one after another: one that has waited its turn too long
+      // (behind synchronous guest calls) is shed here rather than served late.
+      const waited = performance.now() - receivedAt;
+      if (waited > maxQueueDelay) {
+        const e = errorResponse(new OverloadedError(`request waited ${waited.toFixed(0)} ms for the event loop`));
+        metrics.record(r.function, 0, false, 'OVERLOADED');
+        send(res, e.status, e.headers, e.body);
+        done();
+        return;
+      }
       dispatch(r, p, req, res, body)
         .catch(() => { if (!res.headersSent) send(res, 500, {}, 'internal error\n'); })
         .finally(done);
@@ -258,24 +269,26 @@ function tooLarge(req: IncomingMessage, res: ServerResponse): void {
  * Calls `onBody` with the whole body, or with undefined as soon as it exceeds `max` bytes; calls
  * `onError` if the request fails first. Callbacks, not a promise: this is the per-request hot path.
  */
-function readBody(req: IncomingMessage, max: number, onBody: (body: Uint8Array | undefined) => void, onError: () => void): void {
+function readBody(req: IncomingMessage, max: number, onBody: (body: Uint8Array | undefined, receivedAt: number) => void, onError: () => void): void {
+  let receivedAt = performance.now();
   const declared = Number(req.headers['content-length']);
-  if (declared > max) { onBody(undefined); return; }
+  if (declared > max) { onBody(undefined, receivedAt); return; }
   let first: Buffer | undefined;
   let chunks: Buffer[] | undefined;
   let size = 0;
   let settled = false;
   req.on('data', (c: Buffer) => {
     if (settled) return;
+    receivedAt = performance.now();
     size += c.byteLength;
-    if (size > max) { settled = true; req.pause(); onBody(undefined); return; }
+    if (size > max) { settled = true; req.pause(); onBody(undefined, receivedAt); return; }
     if (!first) first = c;
     else (chunks ??= [first]).push(c);
   });
   req.on('end', () => {
     if (settled) return;
     settled = true;
-    onBody(chunks ? Buffer.concat(chunks) : first ?? EMPTY);
+    onBody(chunks ? Buffer.concat(chunks) : first ?? EMPTY, receivedAt);
   });
   req.on('error', () => { if (!settled) { settled = true; onError(); } });
 }

@@ -95,28 +95,34 @@ test('over maxInflight is 503 with Retry-After, and the first request still comp
 test('under a backlog, requests that waited past maxQueueDelayMs get 503; the rest are served', async () => {
   const slowRt = createRuntime();
   await slowRt.load('slow', guestUrl('spin'), { limits: { timeoutMs: 25 } }); // every call ~25 ms, then 504
+  await slowRt.load('blocker', guestUrl('spin'), { limits: { timeoutMs: 400 } });
   await slowRt.load('hello', guestUrl('hello'));
   const srv = await serve(slowRt, {
     maxQueueDelayMs: 100,
-    routes: [{ path: '/slow', function: 'slow', export: 'spin' }, { path: '/greet', function: 'hello' }],
+    routes: [{ path: '/slow', function: 'slow', export: 'spin' }, { path: '/block', function: 'blocker', export: 'spin' }, { path: '/greet', function: 'hello' }],
   });
   // 24 requests on separate connections from another thread (this one is busy serving them). The
-  // sender connects every socket first and then writes all 24 requests at once, so they reach the
-  // server as one backlog (sent one by one, a loaded machine can trickle them in and none waits).
+  // sender connects every socket, has this thread spin 400 ms on /block, and writes the 24 requests
+  // meanwhile: they reach the server as one backlog however slowly a loaded machine lets the sender
+  // write (written while the server polls, a few at a time, none would wait).
   const sender = new Worker(`
     const { parentPort } = require('node:worker_threads');
     const net = require('node:net');
+    const ask = (s, path) => new Promise((resolve) => {
+      let text = '';
+      s.on('data', (d) => { text += d; });
+      s.on('close', () => resolve(Number(/^HTTP\\/1\\.1 (\\d{3})/.exec(text)?.[1] ?? 0)));
+      s.on('error', () => {});
+      s.write('POST ' + path + ' HTTP/1.1\\r\\nHost: localhost\\r\\nContent-Length: 0\\r\\nConnection: close\\r\\n\\r\\n');
+    });
     parentPort.on('message', async ({ port, n }) => {
-      const sockets = await Promise.all(Array.from({ length: n }, () => new Promise((resolve, reject) => {
+      const sockets = await Promise.all(Array.from({ length: n + 1 }, () => new Promise((resolve, reject) => {
         const s = net.connect(port, '127.0.0.1', () => resolve(s)).on('error', reject);
       })));
-      const out = await Promise.all(sockets.map((s) => new Promise((resolve) => {
-        let text = '';
-        s.on('data', (d) => { text += d; });
-        s.on('close', () => resolve(Number(/^HTTP\\/1\\.1 (\\d{3})/.exec(text)?.[1] ?? 0)));
-        s.on('error', () => {});
-        s.write('POST /slow HTTP/1.1\\r\\nHost: localhost\\r\\nContent-Length: 0\\r\\nConnection: close\\r\\n\\r\\n');
-      })));
+      const blocked = ask(sockets[0], '/block');
+      await new Promise((r) => setTimeout(r, 50));
+      const out = await Promise.all(sockets.slice(1).map((s) => ask(s, '/slow')));
+      await blocked;
       parentPort.postMessage(out);
     });`, { eval: true });
   let statuses;
