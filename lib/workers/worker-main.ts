@@ -7,21 +7,15 @@ import { runIncomingHandler } from '../http/incoming.js';
 import type { SfiFunction } from '../invoke/function.js';
 import { toWire } from './errors.js';
 import { useSharedModules } from './shared-modules.js';
-import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
+import { pushFromWorker, readToWorker, type FromWorker, type ToWorker, type WorkerInit } from './protocol.js';
 
 const init = workerData as WorkerInit;
 useSharedModules(init.sharedModules);
 const runtime = createRuntime(init.runtime);
 const port = parentPort!;
-let outbox: FromWorker[] = [];
+/** Answers of this turn, flattened (see protocol.ts): one postMessage per turn of the event loop. */
+let outbox: unknown[] = [];
 let scheduled = false;
-/** When the oldest answer in the outbox was queued. */
-let oldestQueuedAt = 0;
-/**
- * Answers wait at most this long for the end of the batch being run: the caller gets them while
- * this worker goes on with the rest, and can send more work before the queue here runs dry.
- */
-const MAX_REPLY_DELAY_MS = 0.2;
 /** Loads in progress: calls that arrive meanwhile (e.g. right after a restart) wait for them. */
 const loading = new Map<string, Promise<unknown>>();
 
@@ -31,11 +25,8 @@ function flush(): void {
   if (batch.length) port.postMessage(batch);
 }
 
-function reply(m: FromWorker): void {
-  const now = performance.now();
-  if (outbox.length === 0) oldestQueuedAt = now;
-  outbox.push(m);
-  if (now - oldestQueuedAt > MAX_REPLY_DELAY_MS) flush();
+function reply(m: FromWorker, valueOnly = false): void {
+  pushFromWorker(outbox, m, valueOnly);
   if (!scheduled) {
     scheduled = true;
     setImmediate(() => {
@@ -64,7 +55,7 @@ async function handle(m: ToWorker): Promise<void> {
     if (m.op === 'invoke') {
       const r = await fn.invoke(m.exportName, m.args, deadlineAt === undefined ? {} : { deadlineAt });
       // Every extra field is cloned on both threads (empty Uint8Arrays included): send what is asked.
-      if (m.valueOnly) reply({ id: m.id, ok: true, value: r.value, coldStart: r.stats.coldStart });
+      if (m.valueOnly) reply({ id: m.id, ok: true, value: r.value, coldStart: r.stats.coldStart }, true);
       else reply({ id: m.id, ok: true, value: r.value, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated, stats: r.stats });
     } else {
       const { response, invocation } = await runIncomingHandler(fn, m.request, deadlineAt);
@@ -75,6 +66,6 @@ async function handle(m: ToWorker): Promise<void> {
   }
 }
 
-port.on('message', (batch: ToWorker[]) => {
-  for (const m of batch) void handle(m);
+port.on('message', (batch: unknown[]) => {
+  readToWorker(batch, (m) => void handle(m));
 });

@@ -11,7 +11,7 @@ import { createRuntime, type Runtime, type RuntimeOptions } from '../runtime.js'
 import { Metrics } from '../http/metrics.js';
 import { fromWire, WorkerCrashedError } from './errors.js';
 import { serveSharedModules } from './shared-modules.js';
-import type { FromWorker, ToWorker, WorkerFunctionOptions, WorkerInit } from './protocol.js';
+import { pushToWorker, readFromWorker, type FromWorker, type ToWorker, type WorkerFunctionOptions, type WorkerInit } from './protocol.js';
 
 export type { WorkerFunctionOptions } from './protocol.js';
 
@@ -37,7 +37,8 @@ interface Pending { resolve(m: FromWorker & { ok: true }): void; reject(e: Error
 class WorkerSlot {
   worker!: Worker;
   pending = new Map<number, Pending>();
-  outbox: ToWorker[] = [];
+  /** Messages of the next batch, flattened (see protocol.ts). */
+  outbox: unknown[] = [];
   flushQueued = false;
   constructor(readonly index: number) {}
 }
@@ -79,13 +80,13 @@ export class WorkerRuntime {
       workerData: init, transferList: [shared.workerPort], resourceLimits: this.options.resourceLimits,
     });
     slot.worker = worker;
-    worker.on('message', (batch: FromWorker[]) => {
-      for (const m of batch) {
+    worker.on('message', (batch: unknown[]) => {
+      readFromWorker(batch, (m) => {
         const p = slot.pending.get(m.id);
-        if (!p) continue;
+        if (!p) return;
         slot.pending.delete(m.id);
         if (m.ok) p.resolve(m); else p.reject(fromWire(m.error));
-      }
+      });
     });
     let reason = 'exited';
     worker.on('error', (err) => { reason = err.message; });
@@ -109,7 +110,7 @@ export class WorkerRuntime {
     m.id = id;
     return new Promise((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
-      slot.outbox.push(m);
+      pushToWorker(slot.outbox, m);
       if (!slot.flushQueued) {
         slot.flushQueued = true;
         // One postMessage per tick for everything dispatched in it: fewer cross-thread wake-ups.
