@@ -1,0 +1,41 @@
+// The flat batch format between the main thread and workers survives a real structured clone.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { pushFromWorker, pushToWorker, readFromWorker, readToWorker } from '../../dist/workers/protocol.js';
+
+const clone = (batch) => structuredClone(batch);
+
+test('main → worker: every message kind round-trips, in order', () => {
+  const sent = [
+    { op: 'load', id: 1, name: 'f', source: new Uint8Array([0, 97, 115, 109]), options: { limits: { fuel: 10 } } },
+    { op: 'invoke', id: 2, name: 'f', exportName: 'add', args: [1, 2n, 'x', new Uint8Array([3])], deadlineIn: 12.5, valueOnly: true },
+    { op: 'invoke', id: 3, name: 'f', exportName: 'noop', args: [], deadlineIn: undefined, valueOnly: false },
+    { op: 'http', id: 4, name: 'h', request: { method: 'GET', pathWithQuery: '/', body: new Uint8Array() }, deadlineIn: 5 },
+  ];
+  const batch = [];
+  for (const m of sent) pushToWorker(batch, m);
+  const got = [];
+  readToWorker(clone(batch), (m) => got.push(m));
+  assert.equal(got, sent);
+});
+
+test('worker → main: value-only, full and error answers round-trip', () => {
+  const batch = [];
+  pushFromWorker(batch, { id: 7, ok: true, value: { tag: 'ok', val: new Float32Array([0.5]) }, coldStart: true }, true);
+  pushFromWorker(batch, { id: 8, ok: true, value: 3, stats: { coldStart: false, runUs: 1 } });
+  pushFromWorker(batch, { id: 9, ok: false, error: { name: 'TrapError', code: 'TRAP', message: 'unreachable' } });
+  const got = [];
+  readFromWorker(clone(batch), (m) => got.push(m));
+  assert.equal(got, [
+    { id: 7, ok: true, value: { tag: 'ok', val: new Float32Array([0.5]) }, coldStart: true },
+    { id: 8, ok: true, value: 3, stats: { coldStart: false, runUs: 1 } },
+    { id: 9, ok: false, error: { name: 'TrapError', code: 'TRAP', message: 'unreachable' } },
+  ]);
+});
+
+test('a corrupt batch is an error, not a misread', () => {
+  assert.throws(() => readToWorker([99, 1], () => {}), /corrupt worker batch/);
+  assert.throws(() => readFromWorker([1, 5, 0], () => {}), /corrupt worker answer batch/);
+});
+
+test.run();
