@@ -84,7 +84,7 @@ export async function run({ quick = false, log = () => {} } = {}) {
   if (!existsSync(guest('http-hello'))) await (await import('../guests/build.mjs')).buildGuests({ only: ['http-hello'] });
 
   const sweep = quick ? [1, 8, 64] : [1, 2, 4, 8, 16, 32, 64];
-  const durationMs = quick ? 800 : 3000;
+  const durationMs = quick ? 1000 : 3000;
   const metrics = {};
   const details = { sweeps: {}, notes: [] };
   const rows = [];
