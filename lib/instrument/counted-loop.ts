@@ -2,7 +2,7 @@ import { Reader, type Writer } from './bytes.js';
 import { Op, skipImmediates } from './opcodes.js';
 
 /**
- * Loop versioning for the tightest loops. Two shapes whose trip count is known at entry, with a
+ * Strip mining for the tightest loops. Two shapes whose trip count is known at entry, with a
  * straight-line body (no control flow, calls, memory.grow or ref.func; writes neither i nor n):
  *
  *   while (AssemblyScript's `for`)           do-while (LLVM's rotated loops)
@@ -48,7 +48,7 @@ export interface CountedLoop {
   step: 1 | -1;
   /** Bound: a local (index) or a constant. */
   bound: Operand;
-  /** Continue condition, normalised to `i <cmp> n` (`ne` only for a step of -1). */
+  /** Continue condition, normalised to `i <cmp> n` (a step of -1 comes only with `ne`). */
   cmp: 'lt_u' | 'lt_s' | 'ne';
   /** Offset of the loop's `loop` opcode and just past its `end`. */
   start: number;

@@ -41,9 +41,10 @@ export interface InstrumentOptions {
    */
   fuelGlobal?: 'imported' | 'own';
   /**
-   * Counted loops with a straight-line body (`for (; i < n; i++)`) that the fuel left in the slice
-   * covers are charged once at entry and run unmetered (default true; false keeps every loop's
-   * per-iteration check, for comparison). Fuel totals are the same either way; see counted-loop.ts.
+   * Counted loops with a straight-line body (`for (; i < n; i++)` and LLVM's rotated forms) run in
+   * unmetered strips, each paid for up front from the fuel left in the slice (default true; false
+   * keeps every loop's per-iteration check, for comparison). Fuel totals, stops and refills are the
+   * same either way; see counted-loop.ts.
    */
   versionLoops?: boolean;
   /** Run `WebAssembly.validate` on the output and throw {@link InvalidModuleError} if it fails. */
@@ -79,7 +80,7 @@ export interface InstrumentResult {
   importsMeter: boolean;
   /** Number of function bodies rewritten. */
   meteredFunctions: number;
-  /** Counted loops given an unmetered copy (see `versionLoops`). */
+  /** Counted loops given unmetered strips (see `versionLoops`). */
   versionedLoops: number;
 }
 

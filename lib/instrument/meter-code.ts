@@ -24,7 +24,7 @@ export interface MeterContext {
    * (instead of the shared imported global and `refill(need) -> ok`).
    */
   ownFuel?: boolean;
-  /** Run counted loops that fit in the fuel left as unmetered copies (see counted-loop.ts); default true. */
+  /** Run counted loops in unmetered strips paid for up front (see counted-loop.ts); default true. */
   versionLoops?: boolean;
 }
 
@@ -53,11 +53,12 @@ interface Frame {
  * Rewrites one function body (`buf[start..end)`, without its size prefix) so that it charges fuel
  * per straight-line run and checks it at function entry and loop headers; see README in
  * lib/instrument for the scheme. Also remaps function/global indices shifted by the added helpers.
- * Returns the number of loops versioned (see counted-loop.ts).
+ * Returns the number of counted loops given unmetered strips (see counted-loop.ts).
  */
 export function meterFunctionBody(buf: Uint8Array, start: number, end: number, numParams: number, ctx: MeterContext, out: Writer, scratch = new Writer()): number {
   const r = new Reader(buf, start, end);
-  // Locals: copy the groups, then add two i32s: the cached fuel and a memory.grow scratch slot.
+  // Locals: copy the groups, then add three i32s: the cached fuel, a scratch slot (memory.grow
+  // results, a strip's pass count) and a counted loop's strip limit.
   const groups = r.u32();
   let declared = 0;
   const groupsStart = r.pos;
