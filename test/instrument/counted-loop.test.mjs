@@ -158,15 +158,25 @@ function randomLoopModule(rand) {
     ...section(10, vec([[...uleb(fn.length), ...fn]])),
   ]);
   // Arguments: start i, then n (or the constant) at most 3,000 trips away, sometimes behind; under
-  // `!=` never behind (2^32 trips), and a do-while's first check sees i + 1.
+  // `!=` never behind, and a do-while's first check sees i + 1. A pair whose loop would wrap around
+  // (e.g. a do-while from i = -1 under `<u`: 2^32 passes) is drawn again: too slow to meter.
   const args = [];
-  for (let k = 0; k < 4; k++) {
+  while (args.length < 4) {
     if (shape === 'countdown') { args.push([1 + Math.floor(rand() * 3000), 0]); continue; }
     const start = constBound !== undefined ? constBound - Math.floor(rand() * 3000) + 5 : pick([0, 1, -1, -2147483648, 2147483600, 2147483647, Math.floor(rand() * 2 ** 32) | 0]);
     const ahead = form === 'ne' ? (shape === 'while' ? 0 : 1) + Math.floor(rand() * 3000) : Math.floor(rand() * 3005) - 5;
-    args.push([start | 0, (start + ahead) | 0]);
+    const n = constBound ?? (start + ahead) | 0;
+    if (passes(shape, form, start | 0, n) <= 3100) args.push([start | 0, n]);
   }
   return { bytes, args, nearMiss, shape };
+}
+
+/** How many times a generated loop's body runs from i = `start` to `n` (steps of 1). */
+function passes(shape, form, start, n) {
+  const first = shape === 'while' ? start : (start + 1) | 0;
+  const holds = form === 'ne' ? first !== n : form === 'lt_u' ? first >>> 0 < n >>> 0 : first < n;
+  const more = holds ? (n - first) >>> 0 : 0;
+  return shape === 'while' ? more : 1 + more;
 }
 
 // `npm run fuzz` runs many more (SFIRT_LOOP_MODULES).
