@@ -55,7 +55,6 @@ export class Runtime {
   readonly cache: DiskCache;
   #functions = new Map<string, SfiFunction>();
   #nn = new Map<NnBackend, Promise<WasiNn>>();
-  /** The deadline of the guest call in progress on this thread (read by wasi:nn). */
   #closed = false;
 
   constructor(readonly options: RuntimeOptions = {}) {

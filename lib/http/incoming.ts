@@ -32,7 +32,7 @@ export async function runIncomingHandler(fn: Invoker, request: PlainRequest, dea
   let invocation: Invocation<unknown>;
   try {
     // The request's budget stops the guest (and bounds its outgoing calls) like its own timeout.
-    invocation = await fn.invoke(exportName, [req, out], deadlineAt === undefined ? {} : { deadlineAt });
+    invocation = await fn.invoke(exportName, [req, out], { deadlineAt });
   } catch (err) {
     // jco refuses our request when the function got the shim's wasi:http classes instead of ours.
     if ((err as Error)?.message?.includes('Not a valid "IncomingRequest" resource')) {

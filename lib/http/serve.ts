@@ -100,6 +100,13 @@ export function createHandler(runtime: FunctionSource, options: HandlerOptions):
   heartbeat.unref();
   let drained: (() => void) | undefined;
 
+  /** Answers 503 + Retry-After (OVERLOADED) and counts it against the route's function. */
+  const shed = (res: ServerResponse, fn: string, why: string, headers: Record<string, string>) => {
+    const e = errorResponse(new OverloadedError(why));
+    metrics.record(fn, 0, false, 'OVERLOADED');
+    send(res, e.status, { ...e.headers, ...headers }, e.body);
+  };
+
   const done = () => {
     inflight--;
     if (draining && inflight === 0) drained?.();
@@ -130,9 +137,7 @@ export function createHandler(runtime: FunctionSource, options: HandlerOptions):
     if (draining || inflight >= maxInflight || behind) {
       req.resume();
       const why = draining ? 'server is shutting down' : inflight >= maxInflight ? `server has ${inflight} requests in progress` : 'server is behind (event loop stalled)';
-      const e = errorResponse(new OverloadedError(why));
-      metrics.record(route.function, 0, false, 'OVERLOADED');
-      send(res, e.status, { ...e.headers, ...(draining ? { connection: 'close' } : {}) }, e.body);
+      shed(res, route.function, why, draining ? { connection: 'close' } : {});
       return;
     }
     inflight++;
@@ -144,9 +149,7 @@ export function createHandler(runtime: FunctionSource, options: HandlerOptions):
       // (behind synchronous guest calls) is shed here rather than served late.
       const waited = performance.now() - receivedAt;
       if (waited > maxQueueDelay) {
-        const e = errorResponse(new OverloadedError(`request waited ${waited.toFixed(0)} ms for the event loop`));
-        metrics.record(r.function, 0, false, 'OVERLOADED');
-        send(res, e.status, e.headers, e.body);
+        shed(res, r.function, `request waited ${waited.toFixed(0)} ms for the event loop`, {});
         done();
         return;
       }
@@ -184,7 +187,7 @@ export function createHandler(runtime: FunctionSource, options: HandlerOptions):
         bound = { fn, exportName, sig: simpleSignature(fn.wit, exportName) };
         signatures.set(key, bound);
       }
-      const invocation = await fn.invoke(bound.exportName, simpleArgs(bound.sig, body, params), deadlineAt === undefined ? {} : { deadlineAt });
+      const invocation = await fn.invoke(bound.exportName, simpleArgs(bound.sig, body, params), { deadlineAt });
       coldStart = invocation.stats.coldStart;
       metrics.record(route.function, performance.now() - t0, coldStart);
       const { body: out, contentType } = renderResult(invocation.value);

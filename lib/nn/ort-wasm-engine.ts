@@ -30,10 +30,11 @@ const GRAPH_OPTIMIZATION_ALL = 99;
 const LOCATION_CPU = 1;
 const ONNX_STRING = 8;
 /**
- * Inputs up to this size keep their engine-heap buffer and tensor between runs; larger ones are
- * freed after each run so one big batch does not pin engine memory other sessions may need.
+ * Inputs up to this size keep their engine-heap buffer and tensor between runs, and a run's outputs
+ * up to this size in all are kept for the next run; larger ones are freed after each run so one big
+ * batch does not pin engine memory other sessions may need.
  */
-export const MAX_KEPT_INPUT_BYTES = 4 * 1024 * 1024;
+export const MAX_KEPT_TENSOR_BYTES = 4 * 1024 * 1024;
 
 /**
  * Starts a synchronous inference engine: a private instance of onnxruntime-web's wasm build with
@@ -313,11 +314,11 @@ class OrtWasmSession implements NnSession {
     }
   }
 
-  /** Frees kept inputs above {@link MAX_KEPT_INPUT_BYTES}; a failure here marks the engine broken. */
+  /** Frees kept inputs above {@link MAX_KEPT_TENSOR_BYTES}; a failure here marks the engine broken. */
   #dropLargeSlots(): void {
     for (let i = 0; i < this.#slots.length; i++) {
       const slot = this.#slots[i];
-      if (slot === undefined || slot.byteLength <= MAX_KEPT_INPUT_BYTES || !this.engine.usable) continue;
+      if (slot === undefined || slot.byteLength <= MAX_KEPT_TENSOR_BYTES || !this.engine.usable) continue;
       try {
         this.#dropSlot(i);
       } catch (err) {
@@ -351,7 +352,7 @@ class OrtWasmSession implements NnSession {
       if (t === undefined) return;
       total += elementCount(t.dims) * elementBytes(t.type);
     }
-    if (total > MAX_KEPT_INPUT_BYTES) return;
+    if (total > MAX_KEPT_TENSOR_BYTES) return;
     const slots: TensorSlot[] = [];
     try {
       for (const info of this.outputs) {

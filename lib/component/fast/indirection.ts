@@ -167,14 +167,14 @@ export function elideImportShims(plan: Plan): Plan {
     const shim = readShim(plan.modules[plan.steps[s]!.module]!);
     if (!shim || plan.steps[s]!.args.length !== 0) continue;
     // The fixup: a later step of fixup shape whose table import is the shim's table.
+    let fixup: ReturnType<typeof readFixup>;
     const f = plan.steps.findIndex((step, i) => {
       if (i <= s) return false;
-      const fixup = readFixup(plan.modules[step.module]!);
+      fixup = readFixup(plan.modules[step.module]!);
       const table = fixup && argItem(step, fixup.table);
       return !!table && table.k === 'export' && table.step === s && table.name === shim.table;
     });
-    if (f < 0) continue;
-    const fixup = readFixup(plan.modules[plan.steps[f]!.module]!)!;
+    if (f < 0 || !fixup) continue;
     // Shim export name → the item the fixup stores in its slot.
     const direct = new Map<string, CoreItem>();
     for (const [name, slot] of shim.slots) {
