@@ -35,6 +35,8 @@ export interface WorkerInit {
 // most of its time on objects' keys (a batch of 8 calls costs 13 µs to post as objects, 4 µs flat,
 // measured here), and the main thread pays it for every call it dispatches.
 const LOAD = 1, INVOKE = 2, HTTP = 3;
+/** Fields per message of each kind, op included. */
+const FIELDS: Record<number, number> = { [LOAD]: 5, [INVOKE]: 7, [HTTP]: 5 };
 const VALUE = 0, FULL = 1, ERROR = 2;
 
 /** Appends one main → worker message to a batch. */
@@ -44,22 +46,27 @@ export function pushToWorker(batch: unknown[], m: ToWorker): void {
   else batch.push(LOAD, m.id, m.name, m.source, m.options);
 }
 
+/** Where a main → worker batch must be cut so that its first part holds `messages` messages. */
+export function splitPoint(b: unknown[], messages: number): number {
+  let i = 0;
+  for (let n = 0; n < messages && i < b.length; n++) i += FIELDS[b[i] as number] ?? b.length;
+  return i;
+}
+
 /** Calls `each` with every message of a main → worker batch. */
 export function readToWorker(b: unknown[], each: (m: ToWorker) => void): void {
   for (let i = 0; i < b.length;) {
     const op = b[i];
     if (op === INVOKE) {
       each({ op: 'invoke', id: b[i + 1] as number, name: b[i + 2] as string, exportName: b[i + 3] as string, args: b[i + 4] as unknown[], deadlineIn: b[i + 5] as number | undefined, valueOnly: b[i + 6] as boolean });
-      i += 7;
     } else if (op === HTTP) {
       each({ op: 'http', id: b[i + 1] as number, name: b[i + 2] as string, request: b[i + 3] as PlainRequest, deadlineIn: b[i + 4] as number | undefined });
-      i += 5;
     } else if (op === LOAD) {
       each({ op: 'load', id: b[i + 1] as number, name: b[i + 2] as string, source: b[i + 3] as string | Uint8Array, options: b[i + 4] as WorkerFunctionOptions });
-      i += 5;
     } else {
       throw new Error(`corrupt worker batch: op ${String(op)} at ${i}`);
     }
+    i += FIELDS[op as number]!;
   }
 }
 

@@ -66,6 +66,13 @@ async function handle(m: ToWorker): Promise<void> {
   }
 }
 
+// A post's answers leave as soon as all its calls are done, not at the end of the turn: when the
+// main thread has split its calls over two posts, it refills the first group while this thread
+// runs the second (answers of calls that are still waiting, e.g. on I/O, go with a later flush).
 port.on('message', (batch: unknown[]) => {
-  readToWorker(batch, (m) => void handle(m));
+  let running = 0;
+  readToWorker(batch, (m) => {
+    running++;
+    void handle(m).then(() => { if (--running === 0) flush(); });
+  });
 });

@@ -11,7 +11,7 @@ import { createRuntime, type Runtime, type RuntimeOptions } from '../runtime.js'
 import { Metrics } from '../http/metrics.js';
 import { fromWire, WorkerCrashedError } from './errors.js';
 import { serveSharedModules } from './shared-modules.js';
-import { pushToWorker, readFromWorker, type FromWorker, type ToWorker, type WorkerFunctionOptions, type WorkerInit } from './protocol.js';
+import { pushToWorker, readFromWorker, splitPoint, type FromWorker, type ToWorker, type WorkerFunctionOptions, type WorkerInit } from './protocol.js';
 
 export type { WorkerFunctionOptions } from './protocol.js';
 
@@ -19,6 +19,8 @@ export type { WorkerFunctionOptions } from './protocol.js';
 export const DEFAULT_MAX_PENDING_PER_WORKER = 1024;
 /** A call leaves its function's home worker only when the home has this many more calls in flight. */
 const AFFINITY_SLACK = 2;
+/** Calls per post below which a tick's calls are not split in two (see `#flush`). */
+const MIN_GROUP = 16;
 
 /** Options of `createWorkerRuntime()`. */
 export interface WorkerRuntimeOptions {
@@ -39,6 +41,8 @@ class WorkerSlot {
   pending = new Map<number, Pending>();
   /** Messages of the next batch, flattened (see protocol.ts). */
   outbox: unknown[] = [];
+  /** Messages in `outbox`. */
+  outboxCalls = 0;
   flushQueued = false;
   constructor(readonly index: number) {}
 }
@@ -96,6 +100,7 @@ export class WorkerRuntime {
       const failed = slot.pending;
       slot.pending = new Map();
       slot.outbox = [];
+      slot.outboxCalls = 0;
       for (const p of failed.values()) p.reject(new WorkerCrashedError(slot.index, `${reason} (exit code ${code})`));
       if (this.#closed) return;
       this.crashes++;
@@ -111,17 +116,34 @@ export class WorkerRuntime {
     return new Promise((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
       pushToWorker(slot.outbox, m);
+      slot.outboxCalls++;
       if (!slot.flushQueued) {
         slot.flushQueued = true;
         // One postMessage per tick for everything dispatched in it: fewer cross-thread wake-ups.
-        queueMicrotask(() => {
-          slot.flushQueued = false;
-          const batch = slot.outbox;
-          slot.outbox = [];
-          if (batch.length) slot.worker.postMessage(batch);
-        });
+        queueMicrotask(() => this.#flush(slot));
       }
     });
+  }
+
+  /**
+   * Posts the tick's messages. When they are most of the worker's calls in flight, they go as two
+   * posts: the worker answers each post as soon as its calls are done, so its callers' next calls
+   * reach it while it still runs the other half, and it never waits idle for this thread (each
+   * group keeps its own rhythm from then on). Groups stay large enough that waking this thread,
+   * which costs ~20 µs of CPU here, is shared by many calls.
+   */
+  #flush(slot: WorkerSlot): void {
+    slot.flushQueued = false;
+    const batch = slot.outbox;
+    slot.outbox = [];
+    if (!batch.length) return;
+    const calls = slot.outboxCalls;
+    slot.outboxCalls = 0;
+    const half = Math.ceil(slot.pending.size / 2);
+    if (calls < 2 * MIN_GROUP || calls <= half) { slot.worker.postMessage(batch); return; }
+    const cut = splitPoint(batch, half);
+    slot.worker.postMessage(batch.slice(0, cut));
+    slot.worker.postMessage(batch.slice(cut));
   }
 
   /** Picks the worker for a call of a function whose home is `home`. */

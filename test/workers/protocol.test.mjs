@@ -1,7 +1,7 @@
 // The flat batch format between the main thread and workers survives a real structured clone.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { pushFromWorker, pushToWorker, readFromWorker, readToWorker } from '../../dist/workers/protocol.js';
+import { pushFromWorker, pushToWorker, readFromWorker, readToWorker, splitPoint } from '../../dist/workers/protocol.js';
 
 const clone = (batch) => structuredClone(batch);
 
@@ -31,6 +31,26 @@ test('worker → main: value-only, full and error answers round-trip', () => {
     { id: 8, ok: true, value: 3, stats: { coldStart: false, runUs: 1 } },
     { id: 9, ok: false, error: { name: 'TrapError', code: 'TRAP', message: 'unreachable' } },
   ]);
+});
+
+test('a batch cut at splitPoint reads as its first n messages, then the rest', () => {
+  const sent = [
+    { op: 'invoke', id: 1, name: 'f', exportName: 'a', args: [1], deadlineIn: undefined, valueOnly: true },
+    { op: 'load', id: 2, name: 'g', source: 'g.wasm', options: {} },
+    { op: 'http', id: 3, name: 'h', request: { method: 'GET', pathWithQuery: '/', body: new Uint8Array() }, deadlineIn: 5 },
+    { op: 'invoke', id: 4, name: 'f', exportName: 'b', args: [], deadlineIn: 3, valueOnly: false },
+  ];
+  const batch = [];
+  for (const m of sent) pushToWorker(batch, m);
+  for (let n = 0; n <= sent.length; n++) {
+    const cut = splitPoint(batch, n);
+    const first = [], rest = [];
+    readToWorker(batch.slice(0, cut), (m) => first.push(m));
+    readToWorker(batch.slice(cut), (m) => rest.push(m));
+    assert.equal(first, sent.slice(0, n));
+    assert.equal(rest, sent.slice(n));
+  }
+  assert.is(splitPoint(batch, 99), batch.length);
 });
 
 test('a corrupt batch is an error, not a misread', () => {

@@ -87,6 +87,28 @@ test('outgoing HTTP from a guest in a worker goes through its policy', async () 
   up.close();
 });
 
+test('a tick of many calls goes as two posts, and the first post is answered without waiting for the second', async () => {
+  const one = createWorkerRuntime({ workers: 1 });
+  try {
+    const fast = await one.load('hello', guest('hello'));
+    const slow = await one.load('slow', guest('spin'), { limits: { timeoutMs: 600 } });
+    const t0 = performance.now();
+    const firstPost = Array.from({ length: 16 }, (_, i) => fast.call('greet', `a${i}`).then((v) => [v, performance.now() - t0]));
+    // The second post starts with a call that holds the worker for 600 ms.
+    const held = slow.call('spin').catch((e) => [e.code, performance.now() - t0]);
+    const secondPost = Array.from({ length: 15 }, (_, i) => fast.call('greet', `b${i}`));
+    const first = await Promise.all(firstPost);
+    assert.equal(first.map(([v]) => v), Array.from({ length: 16 }, (_, i) => `Hello, a${i}!`));
+    const [code, heldMs] = await held;
+    assert.is(code, 'DEADLINE_EXCEEDED');
+    const firstMs = Math.max(...first.map(([, ms]) => ms));
+    assert.ok(firstMs < heldMs - 300, `first post answered at ${firstMs.toFixed(0)} ms, the held call ended at ${heldMs.toFixed(0)} ms`);
+    assert.equal(await Promise.all(secondPost), Array.from({ length: 15 }, (_, i) => `Hello, b${i}!`));
+  } finally {
+    await one.close();
+  }
+});
+
 test('workers: 0 runs in this thread with the same API', async () => {
   const local = createWorkerRuntime({ workers: 0 });
   const fn = await local.load('hello', guest('hello'));
