@@ -41,9 +41,14 @@ const VALUE = 0, FULL = 1, ERROR = 2;
 
 /** Appends one main → worker message to a batch. */
 export function pushToWorker(batch: unknown[], m: ToWorker): void {
-  if (m.op === 'invoke') batch.push(INVOKE, m.id, m.name, m.exportName, m.args, m.deadlineIn, m.valueOnly === true);
+  if (m.op === 'invoke') pushInvoke(batch, m.id, m.name, m.exportName, m.args, m.deadlineIn, m.valueOnly === true);
   else if (m.op === 'http') batch.push(HTTP, m.id, m.name, m.request, m.deadlineIn);
   else batch.push(LOAD, m.id, m.name, m.source, m.options);
+}
+
+/** Appends an `invoke` message from its fields (the hot path builds no message object). */
+export function pushInvoke(batch: unknown[], id: number, name: string, exportName: string, args: unknown[], deadlineIn: number | undefined, valueOnly: boolean): void {
+  batch.push(INVOKE, id, name, exportName, args, deadlineIn, valueOnly);
 }
 
 /** Where a main → worker batch must be cut so that its first part holds `messages` messages. */

@@ -11,7 +11,7 @@ import { createRuntime, type Runtime, type RuntimeOptions } from '../runtime.js'
 import { Metrics } from '../http/metrics.js';
 import { fromWire, WorkerCrashedError } from './errors.js';
 import { serveSharedModules } from './shared-modules.js';
-import { pushToWorker, readFromWorker, splitPoint, type FromWorker, type ToWorker, type WorkerFunctionOptions, type WorkerInit } from './protocol.js';
+import { pushInvoke, pushToWorker, readFromWorker, splitPoint, type FromWorker, type ToWorker, type WorkerFunctionOptions, type WorkerInit } from './protocol.js';
 
 export type { WorkerFunctionOptions } from './protocol.js';
 
@@ -34,7 +34,14 @@ export interface WorkerRuntimeOptions {
   resourceLimits?: ResourceLimits;
 }
 
-interface Pending { resolve(m: FromWorker & { ok: true }): void; reject(e: Error): void }
+/**
+ * A message waiting for its answer. A `call()` (`value: true`) resolves with the bare value and is
+ * recorded in the metrics when its answer arrives: one promise per call on this thread, which
+ * dispatches every call of every worker and so bounds how far two workers can scale.
+ */
+type Pending =
+  | { value?: false; resolve(m: FromWorker & { ok: true }): void; reject(e: Error): void }
+  | { value: true; resolve(v: unknown): void; reject(e: Error): void; name: string; startedAt: number };
 
 class WorkerSlot {
   worker!: Worker;
@@ -89,7 +96,12 @@ export class WorkerRuntime {
         const p = slot.pending.get(m.id);
         if (!p) return;
         slot.pending.delete(m.id);
-        if (m.ok) p.resolve(m); else p.reject(fromWire(m.error));
+        if (!m.ok) this.#fail(p, fromWire(m.error));
+        else if (!p.value) p.resolve(m);
+        else {
+          this.metrics.record(p.name, performance.now() - p.startedAt, m.coldStart === true);
+          p.resolve(m.value);
+        }
       });
     });
     let reason = 'exited';
@@ -101,7 +113,7 @@ export class WorkerRuntime {
       slot.pending = new Map();
       slot.outbox = [];
       slot.outboxCalls = 0;
-      for (const p of failed.values()) p.reject(new WorkerCrashedError(slot.index, `${reason} (exit code ${code})`));
+      for (const p of failed.values()) this.#fail(p, new WorkerCrashedError(slot.index, `${reason} (exit code ${code})`));
       if (this.#closed) return;
       this.crashes++;
       this.#spawn(slot);
@@ -110,19 +122,28 @@ export class WorkerRuntime {
     });
   }
 
+  #fail(p: Pending, error: Error): void {
+    if (p.value) this.metrics.record(p.name, performance.now() - p.startedAt, false, errorCode(error));
+    p.reject(error);
+  }
+
   #send(slot: WorkerSlot, m: ToWorker): Promise<FromWorker & { ok: true }> {
     const id = this.#nextId++;
     m.id = id;
     return new Promise((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
       pushToWorker(slot.outbox, m);
-      slot.outboxCalls++;
-      if (!slot.flushQueued) {
-        slot.flushQueued = true;
-        // One postMessage per tick for everything dispatched in it: fewer cross-thread wake-ups.
-        queueMicrotask(() => this.#flush(slot));
-      }
+      this.#queued(slot);
     });
+  }
+
+  #queued(slot: WorkerSlot): void {
+    slot.outboxCalls++;
+    if (!slot.flushQueued) {
+      slot.flushQueued = true;
+      // One postMessage per tick for everything dispatched in it: fewer cross-thread wake-ups.
+      queueMicrotask(() => this.#flush(slot));
+    }
   }
 
   /**
@@ -162,6 +183,25 @@ export class WorkerRuntime {
     let slot: WorkerSlot;
     try { slot = this.pick(home); } catch (err) { return Promise.reject(err); }
     return this.#send(slot, m);
+  }
+
+  /** Calls `exportName` of function `name` and resolves to its value, recorded in the metrics (used by `WorkerFunction.call`). */
+  dispatchCall(home: number, name: string, exportName: string, args: unknown[]): Promise<unknown> {
+    const startedAt = performance.now();
+    let slot: WorkerSlot;
+    try {
+      if (this.#closed) throw new ClosedError();
+      slot = this.pick(home);
+    } catch (err) {
+      this.metrics.record(name, performance.now() - startedAt, false, errorCode(err));
+      return Promise.reject(err);
+    }
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      slot.pending.set(id, { value: true, resolve, reject, name, startedAt });
+      pushInvoke(slot.outbox, id, name, exportName, args, undefined, true);
+      this.#queued(slot);
+    });
   }
 
   /** Loads a component in every worker under `name`. Host functions (`imports`) cannot cross threads. */
@@ -227,11 +267,11 @@ export class WorkerFunction {
   exportNames(): string[] { return this.#local ? this.#local.exportNames() : [...(this.#exports ?? [])]; }
 
   /** Calls an export and resolves to its value. */
-  async call<T = unknown>(exportName: string, ...args: unknown[]): Promise<T> {
-    if (this.#local) return (await this.invoke<T>(exportName, args)).value;
+  call<T = unknown>(exportName: string, ...args: unknown[]): Promise<T> {
+    if (this.#local) return this.invoke<T>(exportName, args).then((r) => r.value);
     // Only the value crosses back (plus the cold-start flag for metrics): half the cloning of invoke().
-    const r = await this.#recorded(() => this.#owner.dispatch(this.#home, { op: 'invoke', id: 0, name: this.name, exportName, args: args.map(compactView), valueOnly: true }), (m) => m.coldStart ?? false);
-    return r.value as T;
+    for (let i = 0; i < args.length; i++) args[i] = compactView(args[i]);
+    return this.#owner.dispatchCall(this.#home, this.name, exportName, args) as Promise<T>;
   }
 
   /** Calls an export; resolves to its value, captured output and stats. Arguments are structured-cloned. */
@@ -251,7 +291,7 @@ export class WorkerFunction {
       this.#owner.metrics.record(this.name, performance.now() - t0, coldStart(result));
       return result;
     } catch (err) {
-      this.#owner.metrics.record(this.name, performance.now() - t0, false, (err as { code?: string }).code ?? 'INTERNAL');
+      this.#owner.metrics.record(this.name, performance.now() - t0, false, errorCode(err));
       throw err;
     }
   }
@@ -265,6 +305,11 @@ export class WorkerFunction {
     const r = await this.#owner.dispatch(this.#home, { op: 'http', id: 0, name: this.name, request: { ...request, body: compactView(request.body) as Uint8Array }, ...deadlineIn(deadlineAt) });
     return { response: r.response!, coldStart: r.stats?.coldStart ?? false };
   }
+}
+
+/** The code a failed call is counted under in the metrics. */
+function errorCode(err: unknown): string {
+  return (err as { code?: string }).code ?? 'INTERNAL';
 }
 
 /** A deadline as time left (clocks differ between threads; `performance.now()` origins too). */
