@@ -73,7 +73,7 @@ export async function poolMetrics({ quick, log }) {
   await sampleAsync(() => cold.call('noop'), 1000);
   await sampleAsync(() => warm.call('noop'), 1000);
   // The floor's tail, sampled exactly as the cold starts are: one bare instantiation and `noop` call
-  // per event-loop turn. Its p99 is V8's, not ours (see the note below).
+  // per event-loop turn. Its p99 is V8's, not ours (see the bare_cold note in instantiate.mjs).
   const bareCold = async () => new WebAssembly.Instance(module, {}).exports.noop();
   await sampleAsync(bareCold, 1000);
   const samples = { bare: [], bareCold: [], cold: [], warm: [] };
