@@ -109,6 +109,29 @@ test('a tick of many calls goes as two posts, and the first post is answered wit
   }
 });
 
+test('calls beyond maxPendingPerWorker fail fast with OVERLOADED, calls after close() with CLOSED; both are counted', async () => {
+  const small = createWorkerRuntime({ workers: 1, maxPendingPerWorker: 3 });
+  try {
+    const fast = await small.load('hello', guest('hello'));
+    const slow = await small.load('slow', guest('spin'), { limits: { timeoutMs: 300 } });
+    const held = slow.call('spin').catch((e) => e.code);
+    const queued = [fast.call('greet', 'a'), fast.call('greet', 'b')];
+    const over = await fast.call('greet', 'c').catch((e) => e);
+    assert.is(over.code, 'OVERLOADED');
+    assert.is(await held, 'DEADLINE_EXCEEDED');
+    assert.equal(await Promise.all(queued), ['Hello, a!', 'Hello, b!']);
+    assert.is(await fast.call('greet', 'd'), 'Hello, d!', 'the runtime serves again once calls drain');
+    await small.close();
+    const closed = await fast.call('greet', 'e').catch((e) => e);
+    assert.is(closed.code, 'CLOSED');
+    const m = small.metrics.snapshot().hello;
+    assert.is(m.calls, 5);
+    assert.equal(m.errorsByCode, { OVERLOADED: 1, CLOSED: 1 });
+  } finally {
+    await small.close();
+  }
+});
+
 test('workers: 0 runs in this thread with the same API', async () => {
   const local = createWorkerRuntime({ workers: 0 });
   const fn = await local.load('hello', guest('hello'));
