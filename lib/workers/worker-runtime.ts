@@ -270,7 +270,7 @@ export class WorkerFunction {
   call<T = unknown>(exportName: string, ...args: unknown[]): Promise<T> {
     if (this.#local) return this.invoke<T>(exportName, args).then((r) => r.value);
     // Only the value crosses back (plus the cold-start flag for metrics): half the cloning of invoke().
-    for (let i = 0; i < args.length; i++) args[i] = compactView(args[i]);
+    for (let i = 0; i < args.length; i++) args[i] = argumentCopy(args[i]);
     return this.#owner.dispatchCall(this.#home, this.name, exportName, args) as Promise<T>;
   }
 
@@ -278,7 +278,7 @@ export class WorkerFunction {
   invoke<T = unknown>(exportName: string, args: unknown[] = [], options: InvokeOptions = {}): Promise<Invocation<T>> {
     return this.#recorded(async (): Promise<Invocation<T>> => {
       if (this.#local) return this.#local.invoke(exportName, args, options) as Promise<Invocation<T>>;
-      const r = await this.#owner.dispatch(this.#home, { op: 'invoke', id: 0, name: this.name, exportName, args: args.map(compactView), ...deadlineIn(options.deadlineAt) });
+      const r = await this.#owner.dispatch(this.#home, { op: 'invoke', id: 0, name: this.name, exportName, args: args.map(argumentCopy), ...deadlineIn(options.deadlineAt) });
       return { value: r.value as T, stdout: r.stdout ?? new Uint8Array(), stderr: r.stderr ?? new Uint8Array(), truncated: r.truncated ?? false, stats: r.stats as CallStats };
     }, (result) => result.stats.coldStart);
   }
@@ -317,12 +317,24 @@ function deadlineIn(deadlineAt: number | undefined): { deadlineIn?: number } {
   return deadlineAt === undefined ? {} : { deadlineIn: deadlineAt - performance.now() };
 }
 
+/** `%TypedArray%.prototype.slice`: a copy for every kind (`Buffer#slice` is a view, not a copy). */
+const copyTypedArray = (Object.getPrototypeOf(Uint8Array.prototype) as { slice(this: ArrayBufferView): ArrayBufferView }).slice;
+
 /**
  * Structured clone copies a typed array's whole underlying buffer: a socket Buffer is a view into
  * a 64 KiB read buffer, a pooled Buffer into 8 KiB. Copy such views down to their own bytes.
  */
 function compactView(value: unknown): unknown {
-  return value instanceof Uint8Array && value.byteLength !== value.buffer.byteLength ? value.slice() : value;
+  return value instanceof Uint8Array && value.byteLength !== value.buffer.byteLength ? copyTypedArray.call(value) : value;
+}
+
+/**
+ * A call's typed-array arguments are copied when it is made, down to their own bytes: calls are
+ * posted to the worker at the end of the tick, and a caller may reuse its buffer right after
+ * `call()` returns. (Views of shared memory stay shared, as structured clone shares them.)
+ */
+function argumentCopy(value: unknown): unknown {
+  return ArrayBuffer.isView(value) && !(value instanceof DataView) && value.buffer instanceof ArrayBuffer ? copyTypedArray.call(value) : value;
 }
 
 /** Creates a runtime whose functions run on worker threads (see `WorkerRuntime`). */

@@ -41,6 +41,17 @@ test('many concurrent calls spread over both workers and all succeed', async () 
   assert.equal(out, names.map((n) => `Hello, ${n}!`));
 });
 
+test('typed-array arguments are copied when the call is made: overwriting them afterwards changes nothing', async () => {
+  const a = new Uint8Array([1, 2, 3]);
+  const b = Buffer.from([4, 5, 6, 7]);
+  const calls = [bytes.call('reverse', a), bytes.invoke('reverse', [b])];
+  a.fill(0);
+  b.fill(0);
+  const [x, y] = await Promise.all(calls);
+  assert.equal([...x], [3, 2, 1]);
+  assert.equal([...y.value], [7, 6, 5, 4]);
+});
+
 test('typed errors keep their code across the thread boundary', async () => {
   try { await quickSpin.call('spin'); assert.unreachable(); } catch (e) { assert.is(e.code, 'DEADLINE_EXCEEDED'); }
   try { await hello.call('nope'); assert.unreachable(); } catch (e) { assert.is(e.code, 'UNKNOWN_EXPORT'); }
