@@ -95,40 +95,52 @@ test('over maxInflight is 503 with Retry-After, and the first request still comp
 test('under a backlog, requests that waited past maxQueueDelayMs get 503; the rest are served', async () => {
   const slowRt = createRuntime();
   await slowRt.load('slow', guestUrl('spin'), { limits: { timeoutMs: 25 } }); // every call ~25 ms, then 504
-  await slowRt.load('blocker', guestUrl('spin'), { limits: { timeoutMs: 400 } });
   await slowRt.load('hello', guestUrl('hello'));
   const srv = await serve(slowRt, {
     maxQueueDelayMs: 100,
-    routes: [{ path: '/slow', function: 'slow', export: 'spin' }, { path: '/block', function: 'blocker', export: 'spin' }, { path: '/greet', function: 'hello' }],
+    routes: [{ path: '/slow', function: 'slow', export: 'spin' }, { path: '/greet', function: 'hello' }],
   });
-  // 24 requests on separate connections from another thread (this one is busy serving them). The
-  // sender connects every socket, has this thread spin 400 ms on /block, and writes the 24 requests
-  // meanwhile: they reach the server as one backlog however slowly a loaded machine lets the sender
-  // write (written while the server polls, a few at a time, none would wait).
+  // 24 requests on connections the server has already accepted, written from another thread while
+  // this one is blocked (Atomics.wait until the sender says every request is in the kernel's
+  // buffers): back in its event loop, the server finds all 24 readable at once, a backlog however
+  // slowly a loaded machine runs the sender. (Not-yet-accepted connections would not do: the server
+  // accepts about one per turn, so their requests would never queue behind each other.)
+  const written = new Int32Array(new SharedArrayBuffer(4));
   const sender = new Worker(`
     const { parentPort } = require('node:worker_threads');
     const net = require('node:net');
-    const ask = (s, path) => new Promise((resolve) => {
-      let text = '';
-      s.on('data', (d) => { text += d; });
-      s.on('close', () => resolve(Number(/^HTTP\\/1\\.1 (\\d{3})/.exec(text)?.[1] ?? 0)));
-      s.on('error', () => {});
-      s.write('POST ' + path + ' HTTP/1.1\\r\\nHost: localhost\\r\\nContent-Length: 0\\r\\nConnection: close\\r\\n\\r\\n');
-    });
-    parentPort.on('message', async ({ port, n }) => {
-      const sockets = await Promise.all(Array.from({ length: n + 1 }, () => new Promise((resolve, reject) => {
-        const s = net.connect(port, '127.0.0.1', () => resolve(s)).on('error', reject);
-      })));
-      const blocked = ask(sockets[0], '/block');
-      await new Promise((r) => setTimeout(r, 50));
-      const out = await Promise.all(sockets.slice(1).map((s) => ask(s, '/slow')));
-      await blocked;
-      parentPort.postMessage(out);
+    let sockets;
+    parentPort.on('message', async (m) => {
+      if (m.connect) {
+        sockets = await Promise.all(Array.from({ length: m.n }, () => new Promise((resolve, reject) => {
+          const s = net.connect(m.port, '127.0.0.1', () => resolve(s)).on('error', reject);
+        })));
+        parentPort.postMessage('connected');
+        return;
+      }
+      let sent = 0;
+      const statuses = sockets.map((s) => new Promise((resolve) => {
+        let text = '';
+        s.on('data', (d) => { text += d; });
+        s.on('close', () => resolve(Number(/^HTTP\\/1\\.1 (\\d{3})/.exec(text)?.[1] ?? 0)));
+        s.on('error', () => {});
+        s.write('POST /slow HTTP/1.1\\r\\nHost: localhost\\r\\nContent-Length: 0\\r\\nConnection: close\\r\\n\\r\\n', () => {
+          if (++sent === sockets.length) { Atomics.store(m.written, 0, 1); Atomics.notify(m.written, 0); }
+        });
+      }));
+      parentPort.postMessage(await Promise.all(statuses));
     });`, { eval: true });
   let statuses;
   try {
-    const done = new Promise((r) => sender.once('message', r));
-    sender.postMessage({ port: new URL(srv.url).port, n: 24 });
+    const next = () => new Promise((r) => sender.once('message', r));
+    const connected = next();
+    sender.postMessage({ connect: true, port: new URL(srv.url).port, n: 24 });
+    await connected;
+    const accepted = () => new Promise((resolve, reject) => srv.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+    while ((await accepted()) < 24) await new Promise((r) => setTimeout(r, 5));
+    const done = next();
+    sender.postMessage({ write: true, written });
+    assert.is(Atomics.wait(written, 0, 0, 20_000), 'ok', 'the sender wrote every request');
     statuses = await done;
   } finally {
     await sender.terminate();
