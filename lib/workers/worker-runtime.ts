@@ -151,7 +151,7 @@ export class WorkerRuntime {
    * posts: the worker answers each post as soon as its calls are done, so its callers' next calls
    * reach it while it still runs the other half, and it never waits idle for this thread (each
    * group keeps its own rhythm from then on). Groups stay large enough that waking this thread,
-   * which costs ~20 µs of CPU here, is shared by many calls.
+   * which costs ~20–30 µs of CPU here (bench/diagnostics/wake-cost.mjs), is shared by many calls.
    */
   #flush(slot: WorkerSlot): void {
     slot.flushQueued = false;
@@ -269,8 +269,8 @@ export class WorkerFunction {
   /** Calls an export and resolves to its value. */
   call<T = unknown>(exportName: string, ...args: unknown[]): Promise<T> {
     if (this.#local) return this.invoke<T>(exportName, args).then((r) => r.value);
-    // Only the value crosses back (plus the cold-start flag for metrics): half the cloning of invoke().
     for (let i = 0; i < args.length; i++) args[i] = argumentCopy(args[i]);
+    // Only the value crosses back (plus the cold-start flag for metrics): half the cloning of invoke().
     return this.#owner.dispatchCall(this.#home, this.name, exportName, args) as Promise<T>;
   }
 
