@@ -237,8 +237,8 @@ export async function run({ quick = false, log = () => {} } = {}) {
       scaling[workers] = best;
     }
     if (workers > 0 && !quick) { // (a diagnostic: the classifier and direct calls carry the metric)
-      await runClient({ url: `${s.url}/work/1000000`, method: 'POST', body: greetBody, concurrency: 16, durationMs: quick ? 500 : 1000 });
-      scaling[`work${workers}`] = await sweepOf(`wasi:http /work ${label}`, `${s.url}/work/1000000`, greetBody, [16], quick ? 1500 : 3000);
+      await runClient({ url: `${s.url}/work/1000000`, method: 'POST', body: greetBody, concurrency: 16, durationMs: 1000 });
+      scaling[`work${workers}`] = await sweepOf(`wasi:http /work ${label}`, `${s.url}/work/1000000`, greetBody, [16], 3000);
     }
     if (workers === 2) {
       await runClient({ url: `${s.url}/greet`, method: 'POST', body: greetBody, concurrency: 16, durationMs: quick ? 700 : 1500 });

@@ -65,7 +65,7 @@ export interface CountedLoop {
 type Operand = { local: number } | { value: number };
 
 const I32_NE = 0x47, I32_LT_U = 0x49, I32_GT_S = 0x4a, I32_GT_U = 0x4b, I32_LT_S = Op.i32LtS;
-const I32_MUL = 0x6c, I64_CONST = 0x42, I64_MUL = 0x7e, I64_ADD = 0x7c, I64_LE_S = 0x57;
+const I32_MUL = 0x6c, I32_DIV_U = 0x6e, I64_CONST = 0x42, I64_MUL = 0x7e, I64_ADD = 0x7c, I64_LE_S = 0x57;
 const I64_EXTEND_I32_S = 0xac, I64_EXTEND_I32_U = 0xad, SELECT = 0x1b, NOP = 0x01;
 
 /** One decoded instruction: opcode and its single integer immediate where it has one we look at. */
@@ -252,7 +252,6 @@ export function writeStrips(w: Writer, buf: Uint8Array, loop: CountedLoop, p: St
   w.u8(Op.end);
 }
 
-const I32_DIV_U = 0x6e;
 
 /**
  * The original loop, byte for byte except the bound (compared with `lim` instead) and global

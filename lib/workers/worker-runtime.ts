@@ -49,7 +49,7 @@ class WorkerSlot {
   /** Messages of the next batch, flattened (see protocol.ts). */
   outbox: unknown[] = [];
   /** Messages in `outbox`. */
-  outboxCalls = 0;
+  outboxMessages = 0;
   flushQueued = false;
   constructor(readonly index: number) {}
 }
@@ -112,7 +112,7 @@ export class WorkerRuntime {
       const failed = slot.pending;
       slot.pending = new Map();
       slot.outbox = [];
-      slot.outboxCalls = 0;
+      slot.outboxMessages = 0;
       for (const p of failed.values()) this.#fail(p, new WorkerCrashedError(slot.index, `${reason} (exit code ${code})`));
       if (this.#closed) return;
       this.crashes++;
@@ -138,7 +138,7 @@ export class WorkerRuntime {
   }
 
   #queued(slot: WorkerSlot): void {
-    slot.outboxCalls++;
+    slot.outboxMessages++;
     if (!slot.flushQueued) {
       slot.flushQueued = true;
       // One postMessage per tick for everything dispatched in it: fewer cross-thread wake-ups.
@@ -158,10 +158,10 @@ export class WorkerRuntime {
     const batch = slot.outbox;
     slot.outbox = [];
     if (!batch.length) return;
-    const calls = slot.outboxCalls;
-    slot.outboxCalls = 0;
+    const messages = slot.outboxMessages;
+    slot.outboxMessages = 0;
     const half = Math.ceil(slot.pending.size / 2);
-    if (calls < 2 * MIN_GROUP || calls <= half) { slot.worker.postMessage(batch); return; }
+    if (messages < 2 * MIN_GROUP || messages <= half) { slot.worker.postMessage(batch); return; }
     const cut = splitPoint(batch, half);
     slot.worker.postMessage(batch.slice(0, cut));
     slot.worker.postMessage(batch.slice(cut));
@@ -179,10 +179,15 @@ export class WorkerRuntime {
 
   /** Sends a message to a worker and resolves with its answer (used by `WorkerFunction`). */
   dispatch(home: number, m: ToWorker): Promise<FromWorker & { ok: true }> {
-    if (this.#closed) return Promise.reject(new ClosedError());
     let slot: WorkerSlot;
-    try { slot = this.pick(home); } catch (err) { return Promise.reject(err); }
+    try { slot = this.#open(home); } catch (err) { return Promise.reject(err); }
     return this.#send(slot, m);
+  }
+
+  /** The worker for a new call: CLOSED after `close()`, OVERLOADED when every worker is full. */
+  #open(home: number): WorkerSlot {
+    if (this.#closed) throw new ClosedError();
+    return this.pick(home);
   }
 
   /** Calls `exportName` of function `name` and resolves to its value, recorded in the metrics (used by `WorkerFunction.call`). */
@@ -190,8 +195,7 @@ export class WorkerRuntime {
     const startedAt = performance.now();
     let slot: WorkerSlot;
     try {
-      if (this.#closed) throw new ClosedError();
-      slot = this.pick(home);
+      slot = this.#open(home);
     } catch (err) {
       this.metrics.record(name, performance.now() - startedAt, false, errorCode(err));
       return Promise.reject(err);
