@@ -15,8 +15,11 @@ export type WorkerFunctionOptions = Omit<FunctionOptions, 'imports'> & {
 /** Main → worker. Messages travel in batches (arrays), one postMessage per tick. */
 export type ToWorker =
   | { op: 'load'; id: number; name: string; source: string | Uint8Array; options: WorkerFunctionOptions }
-  /** `valueOnly`: answer with the value and whether it was a cold start (what `call()` needs), not the whole invocation. */
-  | { op: 'invoke'; id: number; name: string; exportName: string; args: unknown[]; deadlineIn?: number; valueOnly?: boolean }
+  /**
+   * `valueOnly`: answer with the value and whether it was a cold start (what `call()` needs), not
+   * the whole invocation. `views`: arguments that wait in the worker's arena (see arg-arena.ts).
+   */
+  | { op: 'invoke'; id: number; name: string; exportName: string; args: unknown[]; deadlineIn?: number; valueOnly?: boolean; views?: number[] }
   | { op: 'http'; id: number; name: string; request: PlainRequest; deadlineIn?: number };
 
 /** Worker → main. */
@@ -29,6 +32,8 @@ export interface WorkerInit {
   runtime: RuntimeOptions;
   /** Where the worker takes compiled modules shared by the whole process (see shared-modules.ts). */
   sharedModules: MessagePort;
+  /** The memory `call()` arguments arrive in (see arg-arena.ts). */
+  argArena: SharedArrayBuffer;
 }
 
 // Batches cross threads as flat arrays of fields, not arrays of objects: structured clone spends
@@ -36,19 +41,19 @@ export interface WorkerInit {
 // measured here), and the main thread pays it for every call it dispatches.
 const LOAD = 1, INVOKE = 2, HTTP = 3;
 /** Fields per message of each kind, op included. */
-const FIELDS: Record<number, number> = { [LOAD]: 5, [INVOKE]: 7, [HTTP]: 5 };
+const FIELDS: Record<number, number> = { [LOAD]: 5, [INVOKE]: 8, [HTTP]: 5 };
 const VALUE = 0, FULL = 1, ERROR = 2;
 
 /** Appends one main → worker message to a batch. */
 export function pushToWorker(batch: unknown[], m: ToWorker): void {
-  if (m.op === 'invoke') pushInvoke(batch, m.id, m.name, m.exportName, m.args, m.deadlineIn, m.valueOnly === true);
+  if (m.op === 'invoke') pushInvoke(batch, m.id, m.name, m.exportName, m.args, m.deadlineIn, m.valueOnly === true, m.views);
   else if (m.op === 'http') batch.push(HTTP, m.id, m.name, m.request, m.deadlineIn);
   else batch.push(LOAD, m.id, m.name, m.source, m.options);
 }
 
 /** Appends an `invoke` message from its fields (the hot path builds no message object). */
-export function pushInvoke(batch: unknown[], id: number, name: string, exportName: string, args: unknown[], deadlineIn: number | undefined, valueOnly: boolean): void {
-  batch.push(INVOKE, id, name, exportName, args, deadlineIn, valueOnly);
+export function pushInvoke(batch: unknown[], id: number, name: string, exportName: string, args: unknown[], deadlineIn: number | undefined, valueOnly: boolean, views?: number[]): void {
+  batch.push(INVOKE, id, name, exportName, args, deadlineIn, valueOnly, views ?? 0);
 }
 
 /** Where a main → worker batch must be cut so that its first part holds `messages` messages. */
@@ -63,7 +68,8 @@ export function readToWorker(b: unknown[], each: (m: ToWorker) => void): void {
   for (let i = 0; i < b.length;) {
     const op = b[i];
     if (op === INVOKE) {
-      each({ op: 'invoke', id: b[i + 1] as number, name: b[i + 2] as string, exportName: b[i + 3] as string, args: b[i + 4] as unknown[], deadlineIn: b[i + 5] as number | undefined, valueOnly: b[i + 6] as boolean });
+      const views = b[i + 7] === 0 ? undefined : b[i + 7] as number[];
+      each({ op: 'invoke', id: b[i + 1] as number, name: b[i + 2] as string, exportName: b[i + 3] as string, args: b[i + 4] as unknown[], deadlineIn: b[i + 5] as number | undefined, valueOnly: b[i + 6] as boolean, views });
     } else if (op === HTTP) {
       each({ op: 'http', id: b[i + 1] as number, name: b[i + 2] as string, request: b[i + 3] as PlainRequest, deadlineIn: b[i + 4] as number | undefined });
     } else if (op === LOAD) {

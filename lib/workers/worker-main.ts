@@ -7,6 +7,7 @@ import { runIncomingHandler } from '../http/incoming.js';
 import type { SfiFunction } from '../invoke/function.js';
 import { toWire } from './errors.js';
 import { useSharedModules } from './shared-modules.js';
+import { unplace } from './arg-arena.js';
 import { pushFromWorker, readToWorker, type FromWorker, type ToWorker, type WorkerInit } from './protocol.js';
 
 const init = workerData as WorkerInit;
@@ -72,6 +73,7 @@ async function handle(m: ToWorker): Promise<void> {
 port.on('message', (batch: unknown[]) => {
   let running = 0;
   readToWorker(batch, (m) => {
+    if (m.op === 'invoke' && m.views) unplace(init.argArena, m.args, m.views);
     running++;
     void handle(m).then(() => { if (--running === 0) flush(); });
   });

@@ -11,6 +11,7 @@ import { createRuntime, type Runtime, type RuntimeOptions } from '../runtime.js'
 import { Metrics } from '../http/metrics.js';
 import { fromWire, WorkerCrashedError } from './errors.js';
 import { serveSharedModules } from './shared-modules.js';
+import { ArgArena } from './arg-arena.js';
 import { pushInvoke, pushToWorker, readFromWorker, splitPoint, type FromWorker, type ToWorker, type WorkerFunctionOptions, type WorkerInit } from './protocol.js';
 
 export type { WorkerFunctionOptions } from './protocol.js';
@@ -41,10 +42,12 @@ export interface WorkerRuntimeOptions {
  */
 type Pending =
   | { value?: false; resolve(m: FromWorker & { ok: true }): void; reject(e: Error): void }
-  | { value: true; resolve(v: unknown): void; reject(e: Error): void; name: string; startedAt: number };
+  | { value: true; resolve(v: unknown): void; reject(e: Error): void; name: string; startedAt: number; region: number };
 
 class WorkerSlot {
   worker!: Worker;
+  /** Where this worker's `call()` arguments travel (a new one per worker started). */
+  arena!: ArgArena;
   pending = new Map<number, Pending>();
   /** Messages of the next batch, flattened (see protocol.ts). */
   outbox: unknown[] = [];
@@ -86,16 +89,19 @@ export class WorkerRuntime {
 
   #spawn(slot: WorkerSlot): void {
     const shared = serveSharedModules();
-    const init: WorkerInit = { runtime: this.options.runtime ?? {}, sharedModules: shared.workerPort };
+    const arena = new ArgArena();
+    const init: WorkerInit = { runtime: this.options.runtime ?? {}, sharedModules: shared.workerPort, argArena: arena.buffer };
     const worker = new Worker(fileURLToPath(new URL('./worker-main.js', import.meta.url)), {
       workerData: init, transferList: [shared.workerPort], resourceLimits: this.options.resourceLimits,
     });
     slot.worker = worker;
+    slot.arena = arena;
     worker.on('message', (batch: unknown[]) => {
       readFromWorker(batch, (m) => {
         const p = slot.pending.get(m.id);
         if (!p) return;
         slot.pending.delete(m.id);
+        if (p.value && p.region >= 0) arena.free(p.region);
         if (!m.ok) this.#fail(p, fromWire(m.error));
         else if (!p.value) p.resolve(m);
         else {
@@ -190,7 +196,11 @@ export class WorkerRuntime {
     return this.pick(home);
   }
 
-  /** Calls `exportName` of function `name` and resolves to its value, recorded in the metrics (used by `WorkerFunction.call`). */
+  /**
+   * Calls `exportName` of function `name` and resolves to its value, recorded in the metrics (used
+   * by `WorkerFunction.call`). Typed-array arguments are copied now, into the worker's arena when
+   * they fit (see arg-arena.ts), else as copies for structured clone.
+   */
   dispatchCall(home: number, name: string, exportName: string, args: unknown[]): Promise<unknown> {
     const startedAt = performance.now();
     let slot: WorkerSlot;
@@ -200,10 +210,13 @@ export class WorkerRuntime {
       this.metrics.record(name, performance.now() - startedAt, false, errorCode(err));
       return Promise.reject(err);
     }
+    const views: number[] = [];
+    const region = slot.arena.place(args, views);
+    if (region < 0) for (let i = 0; i < args.length; i++) args[i] = argumentCopy(args[i]);
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      slot.pending.set(id, { value: true, resolve, reject, name, startedAt });
-      pushInvoke(slot.outbox, id, name, exportName, args, undefined, true);
+      slot.pending.set(id, { value: true, resolve, reject, name, startedAt, region });
+      pushInvoke(slot.outbox, id, name, exportName, args, undefined, true, region < 0 ? undefined : views);
       this.#queued(slot);
     });
   }
@@ -273,7 +286,6 @@ export class WorkerFunction {
   /** Calls an export and resolves to its value. */
   call<T = unknown>(exportName: string, ...args: unknown[]): Promise<T> {
     if (this.#local) return this.invoke<T>(exportName, args).then((r) => r.value);
-    for (let i = 0; i < args.length; i++) args[i] = argumentCopy(args[i]);
     // Only the value crosses back (plus the cold-start flag for metrics): half the cloning of invoke().
     return this.#owner.dispatchCall(this.#home, this.name, exportName, args) as Promise<T>;
   }
