@@ -41,7 +41,7 @@ export interface WorkerRuntimeOptions {
  * dispatches every call of every worker and so bounds how far two workers can scale.
  */
 type Pending =
-  | { value?: false; resolve(m: FromWorker & { ok: true }): void; reject(e: Error): void }
+  | { value?: false; resolve(m: FromWorker & { ok: true }): void; reject(e: Error): void; region: number }
   | { value: true; resolve(v: unknown): void; reject(e: Error): void; name: string; startedAt: number; region: number };
 
 class WorkerSlot {
@@ -101,7 +101,7 @@ export class WorkerRuntime {
         const p = slot.pending.get(m.id);
         if (!p) return;
         slot.pending.delete(m.id);
-        if (p.value && p.region >= 0) arena.free(p.region);
+        if (p.region >= 0) arena.free(p.region);
         if (!m.ok) this.#fail(p, fromWire(m.error));
         else if (!p.value) p.resolve(m);
         else {
@@ -133,11 +133,12 @@ export class WorkerRuntime {
     p.reject(error);
   }
 
-  #send(slot: WorkerSlot, m: ToWorker): Promise<FromWorker & { ok: true }> {
+  /** `region`: the arena region holding the message's arguments, freed when its answer arrives. */
+  #send(slot: WorkerSlot, m: ToWorker, region = -1): Promise<FromWorker & { ok: true }> {
     const id = this.#nextId++;
     m.id = id;
     return new Promise((resolve, reject) => {
-      slot.pending.set(id, { resolve, reject });
+      slot.pending.set(id, { resolve, reject, region });
       pushToWorker(slot.outbox, m);
       this.#queued(slot);
     });
@@ -183,11 +184,18 @@ export class WorkerRuntime {
     return slot;
   }
 
-  /** Sends a message to a worker and resolves with its answer (used by `WorkerFunction`). */
+  /**
+   * Sends a message to a worker and resolves with its answer (used by `WorkerFunction`). An
+   * invoke's typed-array arguments are copied now (see `placeArguments`), in `m.args` itself.
+   */
   dispatch(home: number, m: ToWorker): Promise<FromWorker & { ok: true }> {
     let slot: WorkerSlot;
     try { slot = this.#open(home); } catch (err) { return Promise.reject(err); }
-    return this.#send(slot, m);
+    if (m.op !== 'invoke') return this.#send(slot, m);
+    const views: number[] = [];
+    const region = placeArguments(slot.arena, m.args, views);
+    if (region >= 0) m.views = views;
+    return this.#send(slot, m, region);
   }
 
   /** The worker for a new call: CLOSED after `close()`, OVERLOADED when every worker is full. */
@@ -198,8 +206,7 @@ export class WorkerRuntime {
 
   /**
    * Calls `exportName` of function `name` and resolves to its value, recorded in the metrics (used
-   * by `WorkerFunction.call`). Typed-array arguments are copied now, into the worker's arena when
-   * they fit (see arg-arena.ts), else as copies for structured clone.
+   * by `WorkerFunction.call`). Typed-array arguments are copied now (see `placeArguments`).
    */
   dispatchCall(home: number, name: string, exportName: string, args: unknown[]): Promise<unknown> {
     const startedAt = performance.now();
@@ -211,8 +218,7 @@ export class WorkerRuntime {
       return Promise.reject(err);
     }
     const views: number[] = [];
-    const region = slot.arena.place(args, views);
-    if (region < 0) for (let i = 0; i < args.length; i++) args[i] = argumentCopy(args[i]);
+    const region = placeArguments(slot.arena, args, views);
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       slot.pending.set(id, { value: true, resolve, reject, name, startedAt, region });
@@ -290,11 +296,11 @@ export class WorkerFunction {
     return this.#owner.dispatchCall(this.#home, this.name, exportName, args) as Promise<T>;
   }
 
-  /** Calls an export; resolves to its value, captured output and stats. Arguments are structured-cloned. */
+  /** Calls an export; resolves to its value, captured output and stats. Typed-array arguments are copied when it is made, other arguments structured-cloned. */
   invoke<T = unknown>(exportName: string, args: unknown[] = [], options: InvokeOptions = {}): Promise<Invocation<T>> {
     return this.#recorded(async (): Promise<Invocation<T>> => {
       if (this.#local) return this.#local.invoke(exportName, args, options) as Promise<Invocation<T>>;
-      const r = await this.#owner.dispatch(this.#home, { op: 'invoke', id: 0, name: this.name, exportName, args: args.map(argumentCopy), ...deadlineIn(options.deadlineAt) });
+      const r = await this.#owner.dispatch(this.#home, { op: 'invoke', id: 0, name: this.name, exportName, args: [...args], ...deadlineIn(options.deadlineAt) });
       return { value: r.value as T, stdout: r.stdout ?? new Uint8Array(), stderr: r.stderr ?? new Uint8Array(), truncated: r.truncated ?? false, stats: r.stats as CallStats };
     }, (result) => result.stats.coldStart);
   }
@@ -345,10 +351,18 @@ function compactView(value: unknown): unknown {
 }
 
 /**
- * A call's typed-array arguments are copied when it is made, down to their own bytes: calls are
- * posted to the worker at the end of the tick, and a caller may reuse its buffer right after
- * `call()` returns. (Views of shared memory stay shared, as structured clone shares them.)
+ * A call's typed-array arguments are copied when it is made: calls are posted to the worker at the
+ * end of the tick, and a caller may reuse its buffer right after `call()` returns. They go into the
+ * worker's arena when they fit (returns the region, see arg-arena.ts), else each is copied down to
+ * its own bytes for structured clone (returns -1). `args` is the call's own array, changed in place.
  */
+function placeArguments(arena: ArgArena, args: unknown[], views: number[]): number {
+  const region = arena.place(args, views);
+  if (region < 0) for (let i = 0; i < args.length; i++) args[i] = argumentCopy(args[i]);
+  return region;
+}
+
+/** A typed array's own bytes (views of shared memory stay shared, as structured clone shares them). */
 function argumentCopy(value: unknown): unknown {
   return ArrayBuffer.isView(value) && !(value instanceof DataView) && value.buffer instanceof ArrayBuffer ? copyTypedArray.call(value) : value;
 }

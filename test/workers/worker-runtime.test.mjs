@@ -44,7 +44,9 @@ test('many concurrent calls spread over both workers and all succeed', async () 
 test('typed-array arguments are copied when the call is made: overwriting them afterwards changes nothing', async () => {
   const a = new Uint8Array([1, 2, 3]);
   const b = Buffer.from([4, 5, 6, 7]);
-  const calls = [bytes.call('reverse', a), bytes.invoke('reverse', [b])];
+  const invokeArgs = [b];
+  const calls = [bytes.call('reverse', a), bytes.invoke('reverse', invokeArgs)];
+  assert.is(invokeArgs[0], b, 'the caller\'s argument array is left as it was');
   a.fill(0);
   b.fill(0);
   const [x, y] = await Promise.all(calls);
@@ -52,7 +54,7 @@ test('typed-array arguments are copied when the call is made: overwriting them a
   assert.equal([...y.value], [7, 6, 5, 4]);
 });
 
-test('call() arguments arrive intact through the workers\' arenas: waves of 1,000 concurrent calls go round them many times, large ones are cloned', async () => {
+test('call() arguments arrive intact through the workers\' arenas: waves of 1,000 concurrent calls and invocations go round them many times, large ones are cloned', async () => {
   const inputs = Array.from({ length: 3000 }, (_, i) => {
     // Every 7th call carries 100 KB, more than a call may place in the arena (64 KiB).
     const a = new Uint8Array(i % 7 === 0 ? 100_000 : 3000 + (i % 13));
@@ -60,7 +62,7 @@ test('call() arguments arrive intact through the workers\' arenas: waves of 1,00
     return a;
   });
   const out = [];
-  for (let w = 0; w < inputs.length; w += 1000) out.push(...await Promise.all(inputs.slice(w, w + 1000).map((a) => bytes.call('reverse', a))));
+  for (let w = 0; w < inputs.length; w += 1000) out.push(...await Promise.all(inputs.slice(w, w + 1000).map((a, i) => (i % 3 ? bytes.call('reverse', a) : bytes.invoke('reverse', [a]).then((r) => r.value)))));
   inputs.forEach((a, i) => assert.ok(Buffer.from(out[i]).equals(Buffer.from(a).reverse()), `call ${i}`));
   // Shared memory is shared with the guest's caller as structured clone shares it; other kinds pass.
   const shared = new Uint8Array(new SharedArrayBuffer(3));
