@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { median } from './lib/stats.mjs';
+import { settle } from './lib/settle.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const guest = (name) => fileURLToPath(new URL(`../guests/dist/${name}.wasm`, import.meta.url));
@@ -230,6 +231,7 @@ export async function run({ quick = false, log = () => {} } = {}) {
       ],
     });
     const label = workers === 0 ? 'in-thread' : `${workers} worker${workers > 1 ? 's' : ''}`;
+    await settledAfter(`classifier ${label} loaded`, log, rows);
     // Warm every worker's engine, session and tiered-up code before timing.
     if (nnReady) {
       await runClient({ url: `${s.url}/classify`, method: 'POST', body: image.toString('base64'), concurrency: 16, durationMs: quick ? 700 : 2000 });
@@ -287,6 +289,7 @@ async function workerScaling(createWorkerRuntime, { label, key, runtime, load, c
     await Promise.all(Array.from({ length: callers }, async () => { while (performance.now() < end) { await call(fn); n++; } }));
     return n / ((performance.now() - t0) / 1000);
   };
+  await settledAfter('worker_scaling runtimes loaded', log, rows);
   for (const s of sides) await drive(s.fn, 16, quick ? 1000 : 1500);
   // Up to 128 callers: with two workers a worker's calls only split into two pipelined groups of at
   // least 16 (see WorkerRuntime#flush) from 64 callers on, and larger groups share the main thread's
@@ -309,6 +312,12 @@ async function workerScaling(createWorkerRuntime, { label, key, runtime, load, c
   }
   out.worker_scaling = out[`${key}_workers2`] / out[`${key}_workers1`];
   return out;
+}
+
+/** Waits for background compilation to finish before measuring; a wait longer than a glance is reported. */
+async function settledAfter(what, log, rows) {
+  const ms = await settle();
+  if (ms > 600) { rows.push(`(${what}: waited ${(ms / 1000).toFixed(1)} s for background compilation to finish)`); log(rows.at(-1)); }
 }
 
 /** µs per outgoing request: blocking (syncFetch via the fetch worker) vs awaiting undici directly. */
