@@ -1,5 +1,5 @@
-// Typed-array arguments of `call()` travel to a worker through a SharedArrayBuffer that the two
-// threads share, not through structured clone. Cloning a typed array costs the main thread a
+// Typed-array arguments of `call()` and `invoke()` travel to a worker through a SharedArrayBuffer
+// that the two threads share, not through structured clone. Cloning a typed array costs the main thread a
 // malloc'd copy at call time, a second copy while serialising, and a free later on a V8 helper
 // thread (plus a third copy and free in the worker); that was ~1 µs of the main thread's ~5 µs
 // per classifier call, and every µs it spends is taken from the workers on a 2-core machine.
@@ -25,8 +25,8 @@ const tagOf = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.p
 
 /**
  * Main-thread side: a ring of regions, one per call, freed when the call's answer arrives (in any
- * order; space is reused once every older region, or every newer one, is free). A call whose region does not fit
- * clones its arguments instead, so a full arena slows calls down but never fails them.
+ * order; space is reused once every older region, or every newer one, is free). A call whose
+ * region does not fit clones its arguments instead: a full arena slows calls, never fails them.
  */
 export class ArgArena {
   readonly buffer = new SharedArrayBuffer(ARENA_BYTES);

@@ -32,7 +32,7 @@ export interface WorkerInit {
   runtime: RuntimeOptions;
   /** Where the worker takes compiled modules shared by the whole process (see shared-modules.ts). */
   sharedModules: MessagePort;
-  /** The memory `call()` arguments arrive in (see arg-arena.ts). */
+  /** Where typed-array arguments of calls arrive (see arg-arena.ts). */
   argArena: SharedArrayBuffer;
 }
 

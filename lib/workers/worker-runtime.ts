@@ -46,7 +46,7 @@ type Pending =
 
 class WorkerSlot {
   worker!: Worker;
-  /** Where this worker's `call()` arguments travel (a new one per worker started). */
+  /** Where typed-array arguments of this worker's calls travel (a new one per worker started). */
   arena!: ArgArena;
   pending = new Map<number, Pending>();
   /** Messages of the next batch, flattened (see protocol.ts). */
@@ -296,7 +296,10 @@ export class WorkerFunction {
     return this.#owner.dispatchCall(this.#home, this.name, exportName, args) as Promise<T>;
   }
 
-  /** Calls an export; resolves to its value, captured output and stats. Typed-array arguments are copied when it is made, other arguments structured-cloned. */
+  /**
+   * Calls an export; resolves to its value, captured output and stats. Typed-array arguments are
+   * copied when it is made (see `placeArguments`), others structured-cloned.
+   */
   invoke<T = unknown>(exportName: string, args: unknown[] = [], options: InvokeOptions = {}): Promise<Invocation<T>> {
     return this.#recorded(async (): Promise<Invocation<T>> => {
       if (this.#local) return this.#local.invoke(exportName, args, options) as Promise<Invocation<T>>;
