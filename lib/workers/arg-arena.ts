@@ -30,7 +30,8 @@ const tagOf = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.p
  */
 export class ArgArena {
   readonly buffer = new SharedArrayBuffer(ARENA_BYTES);
-  readonly #bytes = new Uint8Array(this.buffer);
+  /** The arena seen as each kind, made when first needed: `set()` from the same kind is a plain copy. */
+  readonly #asKind: (TypedArray | undefined)[] = [];
   /** Regions in allocation order, as a ring: start offset, end offset, answered yet. */
   readonly #starts = new Int32Array(MAX_REGIONS);
   readonly #ends = new Int32Array(MAX_REGIONS);
@@ -59,7 +60,9 @@ export class ArgArena {
       const kind = kindOf(args[i]);
       if (kind < 0) continue;
       const a = args[i] as TypedArray;
-      this.#bytes.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at);
+      const arena = (this.#asKind[kind] ??= new KINDS[kind]!(this.buffer as unknown as ArrayBuffer));
+      // (Regions are 8-byte aligned, so `at` is a whole number of elements of every kind.)
+      (arena.set as (src: TypedArray, offset: number) => void)(a, at / arena.BYTES_PER_ELEMENT);
       views.push(i, kind, at, a.length);
       args[i] = 0;
       at += align8(a.byteLength);
