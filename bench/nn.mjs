@@ -64,7 +64,7 @@ export async function runNnBench({ quick = false, log = () => {} } = {}) {
   ortWeb.env.wasm.numThreads = 1;
   if (!ortNode) notes.push('onnxruntime-node not available: native metrics skipped');
 
-  // Engine start: the first one pays for loading and compiling the 14 MB module (once per process).
+  // Engine start: the first one pays for loading and compiling the 14 MB module (once per thread).
   let t = performance.now();
   const wasm = await createOrtWasmEngine({ memoryMaxBytes: 512 * MiB });
   metrics.engine_first_create_wasm_ms = performance.now() - t;

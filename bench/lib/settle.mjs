@@ -1,8 +1,8 @@
 // Waits until this process stops using CPU on its own: V8 keeps compiling in the background after
-// a runtime starts (with two or more onnxruntime engines in one process it re-compiles the
-// engine's 886 KB init function with TurboFan: 1.5–6 s of one core here, `node
-// --trace-wasm-compilation-times`), and a measurement taken meanwhile charges that to whatever
-// runs then.
+// a runtime starts (tier-ups of hot wasm; and once a thread has started two or more onnxruntime
+// engines, a TurboFan re-compile of the engine's 886 KB initialisation: 1.5–6 s of one core here,
+// `node --trace-wasm-compilation-times`), and a measurement taken meanwhile charges that to
+// whatever runs then.
 
 /**
  * Resolves once a `windowMs` window passes with the process using under `idleShare` of one core,

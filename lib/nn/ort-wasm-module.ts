@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
+import { threadId } from 'node:worker_threads';
 import { BackendUnavailableError } from '../errors.js';
+import { Writer } from '../instrument/bytes.js';
 
 /**
  * Loads onnxruntime-web's single-threaded-capable wasm build (`ort-wasm-simd-threaded`) as a
@@ -8,7 +10,7 @@ import { BackendUnavailableError } from '../errors.js';
  * it into the module, so the only place a memory cap can be put is that constructor call: we load
  * the glue's source with that one literal replaced by an option (`sfirtMaximumPages`) and with
  * `import.meta.url` pinned to the real file, from a `data:` URL. The 14 MB module is compiled once
- * per process and shared by every instance.
+ * per thread and shared by that thread's instances.
  */
 
 /** The subset of the Emscripten module object the engine uses. */
@@ -58,17 +60,22 @@ export const ORT_WASM_INITIAL_PAGES = 256;
 
 let loading: Promise<{ factory: Factory; module: WebAssembly.Module }> | undefined;
 let compiling: Promise<WebAssembly.Module> | undefined;
-/** Where this thread gets the compiled module from (set by runtime workers: their parent's copy). */
-let moduleSource: () => Promise<WebAssembly.Module> = compileOrtWasmModule;
+
+/** Name of the custom section that makes each thread's copy of the engine's bytes its own. */
+export const THREAD_SECTION = 'sfirt-thread';
 
 /**
- * Compiles onnxruntime-web's wasm once per thread. A compiled module can be posted to worker
- * threads, and V8 then shares its machine code, tier-ups included, across them: one compile and one
- * optimisation of the hot kernels per process instead of one per worker.
+ * Compiles onnxruntime-web's wasm once per thread, with a custom section naming the thread.
+ * Why: V8 keeps one native module per distinct bytes for the whole process, and its tier-up
+ * budget with it. onnxruntime's initialisation is one 886 KB function run once per engine; with
+ * two workers' engines on one native module it crosses the budget and V8 re-compiles it with
+ * TurboFan: 1.5–6 s of one core and ~240 MB of compiler memory right after start
+ * (`node --trace-wasm-compilation-times`). With bytes of its own, each worker tiers up only what it
+ * runs hot (`bench/diagnostics/worker-start.mjs`: peak RSS ~150 MiB lower, full speed seconds sooner).
  */
 export function compileOrtWasmModule(): Promise<WebAssembly.Module> {
   compiling ??= readFile(new URL(import.meta.resolve(WASM_SPECIFIER)))
-    .then((bytes) => WebAssembly.compile(bytes))
+    .then((bytes) => WebAssembly.compile(withCustomSection(bytes, THREAD_SECTION, String(threadId))))
     .catch((err: unknown) => {
       compiling = undefined;
       throw err;
@@ -76,9 +83,19 @@ export function compileOrtWasmModule(): Promise<WebAssembly.Module> {
   return compiling;
 }
 
-/** Makes this thread take the compiled module from `source` (e.g. another thread) instead of compiling it. */
-export function provideOrtWasmModule(source: () => Promise<WebAssembly.Module>): void {
-  moduleSource = source;
+/** `bytes` with a custom section (id 0) appended: custom sections may follow every other section. */
+function withCustomSection(bytes: Uint8Array, name: string, content: string): Uint8Array<ArrayBuffer> {
+  const body = new Writer(64);
+  const nameBytes = Buffer.from(name);
+  body.u32(nameBytes.length);
+  body.bytes(nameBytes);
+  body.bytes(Buffer.from(content));
+  const out = new Writer(bytes.length + body.len + 6);
+  out.bytes(bytes);
+  out.u8(0);
+  out.u32(body.len);
+  out.bytes(body.buf, 0, body.len);
+  return out.buf.subarray(0, out.len);
 }
 
 /**
@@ -105,7 +122,7 @@ async function load(): Promise<{ factory: Factory; module: WebAssembly.Module }>
     }
     const [glue, module] = await Promise.all([
       import(`data:text/javascript;base64,${Buffer.from(source).toString('base64')}`) as Promise<{ default: Factory }>,
-      moduleSource(),
+      compileOrtWasmModule(),
     ]);
     return { factory: glue.default, module };
   } catch (err) {

@@ -1,4 +1,3 @@
-import type { MessagePort } from 'node:worker_threads';
 import type { FunctionOptions, RuntimeOptions } from '../runtime.js';
 import type { WasiHttpOptions } from '../http/imports.js';
 import type { PlainResponse } from '../http/incoming.js';
@@ -30,8 +29,6 @@ export type FromWorker =
 /** What a worker is started with. */
 export interface WorkerInit {
   runtime: RuntimeOptions;
-  /** Where the worker takes compiled modules shared by the whole process (see shared-modules.ts). */
-  sharedModules: MessagePort;
   /** Where typed-array arguments of calls arrive (see arg-arena.ts). */
   argArena: SharedArrayBuffer;
 }

@@ -6,12 +6,10 @@ import { wasiHttpImports } from '../http/imports.js';
 import { runIncomingHandler } from '../http/incoming.js';
 import type { SfiFunction } from '../invoke/function.js';
 import { toWire } from './errors.js';
-import { useSharedModules } from './shared-modules.js';
 import { unplace } from './arg-arena.js';
 import { pushFromWorker, readToWorker, type FromWorker, type ToWorker, type WorkerInit } from './protocol.js';
 
 const init = workerData as WorkerInit;
-useSharedModules(init.sharedModules);
 const runtime = createRuntime(init.runtime);
 const port = parentPort!;
 /** Answers of this turn, flattened (see protocol.ts): one postMessage per turn of the event loop. */

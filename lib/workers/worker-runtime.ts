@@ -10,7 +10,6 @@ import type { CallStats, Invocation, InvokeOptions } from '../invoke/function.js
 import { createRuntime, type Runtime, type RuntimeOptions } from '../runtime.js';
 import { Metrics } from '../http/metrics.js';
 import { fromWire, WorkerCrashedError } from './errors.js';
-import { serveSharedModules } from './shared-modules.js';
 import { ArgArena } from './arg-arena.js';
 import { pushInvoke, pushToWorker, readFromWorker, splitPoint, type FromWorker, type ToWorker, type WorkerFunctionOptions, type WorkerInit } from './protocol.js';
 
@@ -88,11 +87,10 @@ export class WorkerRuntime {
   }
 
   #spawn(slot: WorkerSlot): void {
-    const shared = serveSharedModules();
     const arena = new ArgArena();
-    const init: WorkerInit = { runtime: this.options.runtime ?? {}, sharedModules: shared.workerPort, argArena: arena.buffer };
+    const init: WorkerInit = { runtime: this.options.runtime ?? {}, argArena: arena.buffer };
     const worker = new Worker(fileURLToPath(new URL('./worker-main.js', import.meta.url)), {
-      workerData: init, transferList: [shared.workerPort], resourceLimits: this.options.resourceLimits,
+      workerData: init, resourceLimits: this.options.resourceLimits,
     });
     slot.worker = worker;
     slot.arena = arena;
@@ -113,7 +111,6 @@ export class WorkerRuntime {
     let reason = 'exited';
     worker.on('error', (err) => { reason = err.message; });
     worker.on('exit', (code) => {
-      shared.close();
       if (slot.worker !== worker) return;
       const failed = slot.pending;
       slot.pending = new Map();
