@@ -252,7 +252,6 @@ export function writeStrips(w: Writer, buf: Uint8Array, loop: CountedLoop, p: St
   w.u8(Op.end);
 }
 
-
 /**
  * The original loop, byte for byte except the bound (compared with `lim` instead) and global
  * indices (shifted by the metering's added global).

@@ -42,19 +42,20 @@ export class ArgArena {
 
   /**
    * Copies the call's typed-array arguments (non-shared, up to MAX_ARENA_CALL_BYTES together) into
-   * one region and returns its sequence number, or -1 when there are none or they do not fit.
-   * On success `views` receives `[argIndex, kind, byteOffset, length]` per placed argument and
-   * those `args` entries are set to 0 (the worker puts the views in their place).
+   * one region and returns its placement: the region's sequence number, then `[argIndex, kind,
+   * byteOffset, length]` per placed argument, whose `args` entries are set to 0 (the worker puts
+   * views in their place). Undefined, and `args` untouched, when there are none or they do not fit.
    */
-  place(args: unknown[], views: number[]): number {
+  place(args: unknown[]): number[] | undefined {
     let total = 0;
     for (let i = 0; i < args.length; i++) {
       const a = args[i];
       if (kindOf(a) >= 0) total += align8((a as TypedArray).byteLength);
     }
-    if (total === 0 || total > MAX_ARENA_CALL_BYTES) return -1;
+    if (total === 0 || total > MAX_ARENA_CALL_BYTES) return undefined;
     const start = this.#reserve(total);
-    if (start < 0) return -1;
+    if (start < 0) return undefined;
+    const placement = [this.#next - 1];
     let at = start;
     for (let i = 0; i < args.length; i++) {
       const kind = kindOf(args[i]);
@@ -63,11 +64,11 @@ export class ArgArena {
       const arena = (this.#asKind[kind] ??= new KINDS[kind]!(this.buffer as unknown as ArrayBuffer));
       // (Regions are 8-byte aligned, so `at` is a whole number of elements of every kind.)
       (arena.set as (src: TypedArray, offset: number) => void)(a, at / arena.BYTES_PER_ELEMENT);
-      views.push(i, kind, at, a.length);
+      placement.push(i, kind, at, a.length);
       args[i] = 0;
       at += align8(a.byteLength);
     }
-    return this.#next - 1;
+    return placement;
   }
 
   /**
@@ -106,20 +107,24 @@ export class ArgArena {
 }
 
 /** Worker side: puts views of the arena back in place of the arguments `place()` moved there. */
-export function unplace(arena: SharedArrayBuffer, args: unknown[], views: number[]): void {
-  for (let i = 0; i < views.length; i += 4) {
+export function unplace(arena: SharedArrayBuffer, args: unknown[], placement: number[]): void {
+  for (let i = 1; i < placement.length; i += 4) {
     // (TypeScript's constructor types take ArrayBuffer only; views of shared memory are valid.)
-    args[views[i]!] = new KINDS[views[i + 1]!]!(arena as unknown as ArrayBuffer, views[i + 2]!, views[i + 3]!);
+    args[placement[i]!] = new KINDS[placement[i + 1]!]!(arena as unknown as ArrayBuffer, placement[i + 2]!, placement[i + 3]!);
   }
 }
 
 /**
- * The kind of a typed array over an ordinary ArrayBuffer, or -1 for anything else (views of shared
- * memory stay shared, as structured clone keeps them; DataViews and unknown kinds are cloned).
+ * A typed array over an ordinary ArrayBuffer: an argument copied when its call is made (views of
+ * shared memory stay shared, as structured clone keeps them; DataViews are cloned).
  */
+export function isOwnedTypedArray(v: unknown): v is ArrayBufferView {
+  return ArrayBuffer.isView(v) && !(v instanceof DataView) && v.buffer instanceof ArrayBuffer;
+}
+
+/** The kind of an owned typed array, or -1 for anything else (unknown kinds are cloned). */
 function kindOf(v: unknown): number {
-  if (!ArrayBuffer.isView(v) || v instanceof DataView || !(v.buffer instanceof ArrayBuffer)) return -1;
-  return KIND_BY_TAG.get(tagOf.call(v) as string) ?? -1;
+  return isOwnedTypedArray(v) ? KIND_BY_TAG.get(tagOf.call(v) as string) ?? -1 : -1;
 }
 
 function align8(n: number): number {

@@ -16,9 +16,9 @@ export type ToWorker =
   | { op: 'load'; id: number; name: string; source: string | Uint8Array; options: WorkerFunctionOptions }
   /**
    * `valueOnly`: answer with the value and whether it was a cold start (what `call()` needs), not
-   * the whole invocation. `views`: arguments that wait in the worker's arena (see arg-arena.ts).
+   * the whole invocation. `placement`: arguments that wait in the worker's arena (see arg-arena.ts).
    */
-  | { op: 'invoke'; id: number; name: string; exportName: string; args: unknown[]; deadlineIn?: number; valueOnly?: boolean; views?: number[] }
+  | { op: 'invoke'; id: number; name: string; exportName: string; args: unknown[]; deadlineIn?: number; valueOnly?: boolean; placement?: number[] }
   | { op: 'http'; id: number; name: string; request: PlainRequest; deadlineIn?: number };
 
 /** Worker → main. */
@@ -43,14 +43,14 @@ const VALUE = 0, FULL = 1, ERROR = 2;
 
 /** Appends one main → worker message to a batch. */
 export function pushToWorker(batch: unknown[], m: ToWorker): void {
-  if (m.op === 'invoke') pushInvoke(batch, m.id, m.name, m.exportName, m.args, m.deadlineIn, m.valueOnly === true, m.views);
+  if (m.op === 'invoke') pushInvoke(batch, m.id, m.name, m.exportName, m.args, m.deadlineIn, m.valueOnly === true, m.placement);
   else if (m.op === 'http') batch.push(HTTP, m.id, m.name, m.request, m.deadlineIn);
   else batch.push(LOAD, m.id, m.name, m.source, m.options);
 }
 
 /** Appends an `invoke` message from its fields (the hot path builds no message object). */
-export function pushInvoke(batch: unknown[], id: number, name: string, exportName: string, args: unknown[], deadlineIn: number | undefined, valueOnly: boolean, views?: number[]): void {
-  batch.push(INVOKE, id, name, exportName, args, deadlineIn, valueOnly, views ?? 0);
+export function pushInvoke(batch: unknown[], id: number, name: string, exportName: string, args: unknown[], deadlineIn: number | undefined, valueOnly: boolean, placement?: number[]): void {
+  batch.push(INVOKE, id, name, exportName, args, deadlineIn, valueOnly, placement ?? 0);
 }
 
 /** Where a main → worker batch must be cut so that its first part holds `messages` messages. */
@@ -65,8 +65,8 @@ export function readToWorker(b: unknown[], each: (m: ToWorker) => void): void {
   for (let i = 0; i < b.length;) {
     const op = b[i];
     if (op === INVOKE) {
-      const views = b[i + 7] === 0 ? undefined : b[i + 7] as number[];
-      each({ op: 'invoke', id: b[i + 1] as number, name: b[i + 2] as string, exportName: b[i + 3] as string, args: b[i + 4] as unknown[], deadlineIn: b[i + 5] as number | undefined, valueOnly: b[i + 6] as boolean, views });
+      const placement = b[i + 7] === 0 ? undefined : b[i + 7] as number[];
+      each({ op: 'invoke', id: b[i + 1] as number, name: b[i + 2] as string, exportName: b[i + 3] as string, args: b[i + 4] as unknown[], deadlineIn: b[i + 5] as number | undefined, valueOnly: b[i + 6] as boolean, placement });
     } else if (op === HTTP) {
       each({ op: 'http', id: b[i + 1] as number, name: b[i + 2] as string, request: b[i + 3] as PlainRequest, deadlineIn: b[i + 4] as number | undefined });
     } else if (op === LOAD) {

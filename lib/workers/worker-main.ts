@@ -71,7 +71,7 @@ async function handle(m: ToWorker): Promise<void> {
 port.on('message', (batch: unknown[]) => {
   let running = 0;
   readToWorker(batch, (m) => {
-    if (m.op === 'invoke' && m.views) unplace(init.argArena, m.args, m.views);
+    if (m.op === 'invoke' && m.placement) unplace(init.argArena, m.args, m.placement);
     running++;
     void handle(m).then(() => { if (--running === 0) flush(); });
   });

@@ -10,7 +10,7 @@ import type { CallStats, Invocation, InvokeOptions } from '../invoke/function.js
 import { createRuntime, type Runtime, type RuntimeOptions } from '../runtime.js';
 import { Metrics } from '../http/metrics.js';
 import { fromWire, WorkerCrashedError } from './errors.js';
-import { ArgArena } from './arg-arena.js';
+import { ArgArena, isOwnedTypedArray } from './arg-arena.js';
 import { pushInvoke, pushToWorker, readFromWorker, splitPoint, type FromWorker, type ToWorker, type WorkerFunctionOptions, type WorkerInit } from './protocol.js';
 
 export type { WorkerFunctionOptions } from './protocol.js';
@@ -189,10 +189,8 @@ export class WorkerRuntime {
     let slot: WorkerSlot;
     try { slot = this.#open(home); } catch (err) { return Promise.reject(err); }
     if (m.op !== 'invoke') return this.#send(slot, m);
-    const views: number[] = [];
-    const region = placeArguments(slot.arena, m.args, views);
-    if (region >= 0) m.views = views;
-    return this.#send(slot, m, region);
+    m.placement = placeArguments(slot.arena, m.args);
+    return this.#send(slot, m, m.placement?.[0]);
   }
 
   /** The worker for a new call: CLOSED after `close()`, OVERLOADED when every worker is full. */
@@ -214,12 +212,11 @@ export class WorkerRuntime {
       this.metrics.record(name, performance.now() - startedAt, false, errorCode(err));
       return Promise.reject(err);
     }
-    const views: number[] = [];
-    const region = placeArguments(slot.arena, args, views);
+    const placement = placeArguments(slot.arena, args);
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      slot.pending.set(id, { value: true, resolve, reject, name, startedAt, region });
-      pushInvoke(slot.outbox, id, name, exportName, args, undefined, true, region < 0 ? undefined : views);
+      slot.pending.set(id, { value: true, resolve, reject, name, startedAt, region: placement?.[0] ?? -1 });
+      pushInvoke(slot.outbox, id, name, exportName, args, undefined, true, placement);
       this.#queued(slot);
     });
   }
@@ -353,18 +350,13 @@ function compactView(value: unknown): unknown {
 /**
  * A call's typed-array arguments are copied when it is made: calls are posted to the worker at the
  * end of the tick, and a caller may reuse its buffer right after `call()` returns. They go into the
- * worker's arena when they fit (returns the region, see arg-arena.ts), else each is copied down to
- * its own bytes for structured clone (returns -1). `args` is the call's own array, changed in place.
+ * worker's arena when they fit (returns their placement, see arg-arena.ts), else each is copied
+ * down to its own bytes for structured clone. `args` is the call's own array, changed in place.
  */
-function placeArguments(arena: ArgArena, args: unknown[], views: number[]): number {
-  const region = arena.place(args, views);
-  if (region < 0) for (let i = 0; i < args.length; i++) args[i] = argumentCopy(args[i]);
-  return region;
-}
-
-/** A typed array's own bytes (views of shared memory stay shared, as structured clone shares them). */
-function argumentCopy(value: unknown): unknown {
-  return ArrayBuffer.isView(value) && !(value instanceof DataView) && value.buffer instanceof ArrayBuffer ? copyTypedArray.call(value) : value;
+function placeArguments(arena: ArgArena, args: unknown[]): number[] | undefined {
+  const placement = arena.place(args);
+  if (!placement) for (let i = 0; i < args.length; i++) if (isOwnedTypedArray(args[i])) args[i] = copyTypedArray.call(args[i] as ArrayBufferView);
+  return placement;
 }
 
 /** Creates a runtime whose functions run on worker threads (see `WorkerRuntime`). */

@@ -65,12 +65,8 @@ test('starting two workers does not make V8 re-compile the engine\'s initialisat
     const image = new Uint8Array(784);
     for (let i = 0; i < 400; i++) await Promise.all([fn.call('classify', image), fn.call('classify', image)]);
     // A tier-up, if triggered, compiles in the background (seconds): wait until the process is idle.
-    for (const end = Date.now() + 20_000; Date.now() < end;) {
-      const cpu = process.cpuUsage();
-      await new Promise((r) => setTimeout(r, 250));
-      const used = process.cpuUsage(cpu);
-      if (used.user + used.system < 25_000) break;
-    }
+    const { settle } = await import(${JSON.stringify(new URL('../../bench/lib/settle.mjs', import.meta.url).href)});
+    await settle({ maxMs: 20_000 });
     await wr.close();`;
   // (A file, not `-e`: workers inherit the process's flags, and `--input-type` is refused there.)
   const file = join(mkdtempSync(join(tmpdir(), 'sfirt-tierup-')), 'start-two-workers.mjs');

@@ -5,9 +5,9 @@ import * as assert from 'uvu/assert';
 import { ArgArena, ARENA_BYTES, MAX_ARENA_CALL_BYTES, unplace } from '../../dist/workers/arg-arena.js';
 
 /** What a worker receives: the batch is cloned, the arena is shared. */
-function roundTrip(arena, args, views) {
+function roundTrip(arena, args, placement) {
   const got = structuredClone(args);
-  unplace(arena.buffer, got, structuredClone(views));
+  unplace(arena.buffer, got, structuredClone(placement));
   return got;
 }
 
@@ -19,12 +19,11 @@ test('every typed-array kind arrives as a view of the arena with the same elemen
     new Float64Array([Math.PI]), new BigInt64Array([-3n]), new BigUint64Array([2n ** 63n]),
   ];
   const args = ['text', 42, ...kinds, { a: 1 }];
-  const views = [];
-  const region = arena.place(args, views);
-  assert.ok(region >= 0);
-  assert.is(views.length, 4 * kinds.length);
+  const placement = arena.place(args);
+  assert.ok(placement[0] >= 0, 'a region');
+  assert.is(placement.length, 1 + 4 * kinds.length);
   assert.equal(args.slice(2, -1), kinds.map(() => 0), 'placed arguments leave a 0 behind');
-  const got = roundTrip(arena, args, views);
+  const got = roundTrip(arena, args, placement);
   assert.is(got[0], 'text');
   assert.is(got[1], 42);
   assert.equal(got.at(-1), { a: 1 });
@@ -41,10 +40,9 @@ test('a Buffer or a view into a larger buffer arrives as its own bytes in a Uint
   const arena = new ArgArena();
   const pool = Buffer.from('xxhello worldxx');
   const args = [pool.subarray(2, 13)];
-  const views = [];
-  arena.place(args, views);
+  const placement = arena.place(args);
   pool.fill(0);
-  const [v] = roundTrip(arena, args, views);
+  const [v] = roundTrip(arena, args, placement);
   assert.is(v.constructor, Uint8Array);
   assert.is(Buffer.from(v).toString(), 'hello world');
 });
@@ -54,9 +52,7 @@ test('calls without typed arrays, with only shared or DataView arguments, or wit
   const shared = new Uint8Array(new SharedArrayBuffer(4));
   for (const args of [[1, 'x'], [shared], [new DataView(new ArrayBuffer(8))], [new Uint8Array(MAX_ARENA_CALL_BYTES + 1)], [new Uint8Array(0)]]) {
     const before = [...args];
-    const views = [];
-    assert.is(arena.place(args, views), -1);
-    assert.equal(views, []);
+    assert.is(arena.place(args), undefined);
     assert.equal(args, before, 'arguments stay as they were, for structured clone');
   }
   assert.is(arena.liveRegions, 0);
@@ -71,14 +67,13 @@ test('space is reused once older regions are freed, in whatever order answers ar
   for (let round = 0; round < 400; round++) {
     const bytes = new Uint8Array(size).fill(round & 255);
     const args = [bytes];
-    const views = [];
-    const region = arena.place(args, views);
-    if (region < 0) {
+    const placement = arena.place(args);
+    if (!placement) {
       // Refused only when no contiguous gap is left: after the newest region (or from 0) and
       // before the oldest live one, which pins the ring's head.
       const bySeq = [...live].sort((a, b) => a.region - b.region);
-      const head = bySeq[0].views[2];
-      const tail = bySeq.at(-1).views[2] + size;
+      const head = bySeq[0].placement[3];
+      const tail = bySeq.at(-1).placement[3] + size;
       const gap = tail > head ? Math.max(ARENA_BYTES - tail, head) : head - tail;
       assert.ok(gap < size, `refused with a gap of ${gap} bytes (head ${head}, tail ${tail}, live ${live.length})`);
       // Then free a random live call (answers come back out of order) and try again.
@@ -89,9 +84,9 @@ test('space is reused once older regions are freed, in whatever order answers ar
       continue;
     }
     placed++;
-    live.push({ region, args, views, fill: round & 255 });
+    live.push({ region: placement[0], args, placement, fill: round & 255 });
     // Every live call still sees its own bytes: nothing was overwritten.
-    for (const l of live) assert.ok(roundTrip(arena, l.args, l.views)[0].every((b) => b === l.fill));
+    for (const l of live) assert.ok(roundTrip(arena, l.args, l.placement)[0].every((b) => b === l.fill));
   }
   assert.is(placed, 400);
   for (const l of live) arena.free(l.region);
@@ -100,23 +95,23 @@ test('space is reused once older regions are freed, in whatever order answers ar
 
 test('a region that is never answered only keeps its own space: later calls fall back, nothing breaks', () => {
   const arena = new ArgArena();
-  const stuck = arena.place([new Uint8Array(8)], []);
+  const stuck = arena.place([new Uint8Array(8)])?.[0];
   assert.ok(stuck >= 0);
   // A steady stream with four calls in flight, answered in order: the ring goes round until it
   // reaches the stuck region, then calls that do not fit before it are refused (and cloned).
   const window = [];
   let refused = 0;
   for (let i = 0; i < 200; i++) {
-    const region = arena.place([new Uint8Array(MAX_ARENA_CALL_BYTES)], []);
-    if (region < 0) refused++;
-    else window.push(region);
+    const placement = arena.place([new Uint8Array(MAX_ARENA_CALL_BYTES)]);
+    if (!placement) refused++;
+    else window.push(placement[0]);
     if (window.length > 4) arena.free(window.shift());
   }
   assert.ok(refused > 0 && refused < 200, `refused ${refused} of 200`);
   for (const r of window) arena.free(r);
   arena.free(stuck);
   assert.is(arena.liveRegions, 0);
-  assert.ok(arena.place([new Uint8Array(MAX_ARENA_CALL_BYTES)], []) >= 0, 'space is back once the stuck call is answered');
+  assert.ok(arena.place([new Uint8Array(MAX_ARENA_CALL_BYTES)])?.[0] >= 0, 'space is back once the stuck call is answered');
 });
 
 test.run();

@@ -8,8 +8,8 @@ const clone = (batch) => structuredClone(batch);
 test('main → worker: every message kind round-trips, in order', () => {
   const sent = [
     { op: 'load', id: 1, name: 'f', source: new Uint8Array([0, 97, 115, 109]), options: { limits: { fuel: 10 } } },
-    { op: 'invoke', id: 2, name: 'f', exportName: 'add', args: [1, 2n, 'x', new Uint8Array([3])], deadlineIn: 12.5, valueOnly: true, views: undefined },
-    { op: 'invoke', id: 3, name: 'f', exportName: 'noop', args: [0], deadlineIn: undefined, valueOnly: false, views: [0, 7, 4096, 10] },
+    { op: 'invoke', id: 2, name: 'f', exportName: 'add', args: [1, 2n, 'x', new Uint8Array([3])], deadlineIn: 12.5, valueOnly: true, placement: undefined },
+    { op: 'invoke', id: 3, name: 'f', exportName: 'noop', args: [0], deadlineIn: undefined, valueOnly: false, placement: [5, 0, 7, 4096, 10] },
     { op: 'http', id: 4, name: 'h', request: { method: 'GET', pathWithQuery: '/', body: new Uint8Array() }, deadlineIn: 5 },
   ];
   const batch = [];
@@ -35,10 +35,10 @@ test('worker → main: value-only, full and error answers round-trip', () => {
 
 test('a batch cut at splitPoint reads as its first n messages, then the rest', () => {
   const sent = [
-    { op: 'invoke', id: 1, name: 'f', exportName: 'a', args: [1], deadlineIn: undefined, valueOnly: true, views: undefined },
+    { op: 'invoke', id: 1, name: 'f', exportName: 'a', args: [1], deadlineIn: undefined, valueOnly: true, placement: undefined },
     { op: 'load', id: 2, name: 'g', source: 'g.wasm', options: {} },
     { op: 'http', id: 3, name: 'h', request: { method: 'GET', pathWithQuery: '/', body: new Uint8Array() }, deadlineIn: 5 },
-    { op: 'invoke', id: 4, name: 'f', exportName: 'b', args: [0], deadlineIn: 3, valueOnly: false, views: [0, 0, 0, 3] },
+    { op: 'invoke', id: 4, name: 'f', exportName: 'b', args: [0], deadlineIn: 3, valueOnly: false, placement: [0, 0, 0, 0, 3] },
   ];
   const batch = [];
   for (const m of sent) pushToWorker(batch, m);
