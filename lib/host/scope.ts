@@ -1,0 +1,85 @@
+/**
+ * Host state owned by one component instance.
+ *
+ * Every host interface that hands a guest something to hold — WASI descriptors and streams,
+ * `wasi:nn` graphs and contexts, `wasi:http` requests and bodies, resources of the app's own
+ * imports — registers it here, in the scope of the instance whose guest holds it. Nothing one
+ * caller opens can then be seen by another: a pool that resets an instance releases everything
+ * opened since the instance was initialised (`releaseSinceMark`), and a discarded instance
+ * releases everything (`releaseAll`). Counting happens here too, so per-instance caps
+ * (`limits.openFiles`, `wasi:nn` quotas) are checked in one place.
+ *
+ * Host interfaces are built per instance by an `InstanceImports` factory that receives the scope.
+ */
+export class InstanceScope {
+  /** Resource → how to release it, in creation order. */
+  #live = new Map<object, (resource: object) => void>();
+  /** Resources that existed when `mark()` was called (the instance's initial state). */
+  #initial: Set<object> | undefined;
+  #closed = false;
+
+  /** Number of live resources of a kind (`kind` as passed to `track`). */
+  #counts = new Map<string, number>();
+  #kinds = new WeakMap<object, string>();
+
+  /** Live resources of `kind` (e.g. `'descriptor'`), for per-instance caps. */
+  count(kind: string): number {
+    return this.#counts.get(kind) ?? 0;
+  }
+
+  /**
+   * Registers `resource`, released with `release` when the instance is reset or discarded.
+   * Returns the resource. After `releaseAll()` the scope refuses new resources (releases them at once).
+   */
+  track<T extends object>(resource: T, kind: string, release: (resource: T) => void): T {
+    if (this.#closed) {
+      release(resource);
+      return resource;
+    }
+    this.#live.set(resource, release as (r: object) => void);
+    this.#kinds.set(resource, kind);
+    this.#counts.set(kind, (this.#counts.get(kind) ?? 0) + 1);
+    return resource;
+  }
+
+  /** The guest dropped `resource` and its host side released it: stop tracking it. */
+  untrack(resource: object): void {
+    if (!this.#live.delete(resource)) return;
+    const kind = this.#kinds.get(resource)!;
+    this.#counts.set(kind, this.#counts.get(kind)! - 1);
+    this.#initial?.delete(resource);
+  }
+
+  /** The instance finished initialising: what is live now survives a reset. */
+  mark(): void {
+    this.#initial = new Set(this.#live.keys());
+  }
+
+  /** Pool `reset`: releases every resource opened since `mark()`. */
+  releaseSinceMark(): void {
+    const keep = this.#initial ?? new Set<object>();
+    for (const resource of [...this.#live.keys()]) {
+      if (!keep.has(resource)) this.#release(resource);
+    }
+  }
+
+  /** The instance is discarded: releases everything; later resources are released as they come. */
+  releaseAll(): void {
+    this.#closed = true;
+    for (const resource of [...this.#live.keys()]) this.#release(resource);
+  }
+
+  #release(resource: object): void {
+    const release = this.#live.get(resource)!;
+    this.untrack(resource);
+    try {
+      release(resource);
+    } catch {
+      // Releasing is best effort (a descriptor already closed by the host, say); never let it
+      // stop the other releases or reach the caller.
+    }
+  }
+}
+
+/** Builds one instance's host imports (keyed as jco keys them) on that instance's scope. */
+export type InstanceImports = (scope: InstanceScope) => Record<string, object>;
