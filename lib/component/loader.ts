@@ -158,7 +158,10 @@ function artifactFromEntry(entry: CacheEntry): Artifact | string {
     || (meta.glueFormat !== 'script' && meta.glueFormat !== 'module')) return 'manifest meta has the wrong shape';
   const missing = [GLUE_FILE, WIT_FILE, ...meta.coreModules.map((n) => `core/${n}`)].find((f) => !entry.files[f]);
   if (missing) return `manifest does not list ${missing}`;
-  const text = (name: string) => Buffer.from(entry.files[name]!).toString('utf8');
+  const text = (name: string) => {
+    const b = entry.files[name]!;
+    return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
+  };
   return {
     glue: { source: text(GLUE_FILE), format: meta.glueFormat },
     wit: text(WIT_FILE), imports: meta.imports, exports: meta.exports,

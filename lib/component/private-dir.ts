@@ -21,25 +21,32 @@ export class NotPrivateError extends Error {}
  * without POSIX user ids (Windows: the user profile's ACLs apply).
  */
 export async function ensurePrivateDir(dir: string): Promise<string> {
+  let real: string;
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-  } catch (err) {
-    throw new NotPrivateError(`cannot create ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    real = await realpath(dir);
+  } catch {
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      real = await realpath(dir);
+    } catch (err) {
+      throw new NotPrivateError(`cannot create ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
   }
-  const real = await realpath(dir);
   const uid = process.getuid?.();
   if (uid === undefined) return real;
-  const own = await stat(real);
-  if (!own.isDirectory()) throw new NotPrivateError(`${real} is not a directory`);
-  if (own.uid !== uid) throw new NotPrivateError(`${real} is owned by uid ${own.uid}, not by this user (uid ${uid})`);
-  if (own.mode & GROUP_OR_OTHER_WRITE) throw new NotPrivateError(`${real} is writable by group or others (mode ${octal(own.mode)})`);
-  for (let parent = dirname(real), child = real; parent !== child; child = parent, parent = dirname(parent)) {
-    const st = await stat(parent);
+  const chain = [real];
+  for (let p = dirname(real); p !== chain.at(-1); p = dirname(p)) chain.push(p);
+  const [own, ...parents] = await Promise.all(chain.map((p) => stat(p)));
+  if (!own!.isDirectory()) throw new NotPrivateError(`${real} is not a directory`);
+  if (own!.uid !== uid) throw new NotPrivateError(`${real} is owned by uid ${own!.uid}, not by this user (uid ${uid})`);
+  if (own!.mode & GROUP_OR_OTHER_WRITE) throw new NotPrivateError(`${real} is writable by group or others (mode ${octal(own!.mode)})`);
+  parents.forEach((st, i) => {
+    const parent = chain[i + 1];
     if (st.uid !== uid && st.uid !== 0) throw new NotPrivateError(`${real}: its parent ${parent} is owned by uid ${st.uid}, neither this user nor root`);
     if (st.mode & GROUP_OR_OTHER_WRITE && !(st.mode & STICKY)) {
       throw new NotPrivateError(`${real}: its parent ${parent} is writable by group or others (mode ${octal(st.mode)}), so its entries could be replaced`);
     }
-  }
+  });
   return real;
 }
 

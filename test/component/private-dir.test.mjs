@@ -61,7 +61,7 @@ test('a symlink is judged by its target', async () => {
 test('a path that is a file, or cannot be created, is refused', async () => {
   const base = tempCache();
   writeFileSync(join(base, 'file'), '');
-  assert.match((await rejection(ensurePrivateDir(join(base, 'file')))).message, 'cannot create');
+  assert.match((await rejection(ensurePrivateDir(join(base, 'file')))).message, 'is not a directory');
   assert.match((await rejection(ensurePrivateDir(join(base, 'file', 'sub')))).message, 'cannot create');
 });
 
