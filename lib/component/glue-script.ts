@@ -45,9 +45,28 @@ export function toGlueScript(esm: string): string | undefined {
 }
 
 const indirectEval = globalThis.eval;
+/**
+ * Glue evaluated in this process, by format and text: loading the same component again reuses it,
+ * as `import()` of the same file did (jco's `instantiate` keeps no state between calls).
+ */
+const evaluated = { script: new Map<string, Promise<JcoGlue>>(), module: new Map<string, Promise<JcoGlue>>() };
 
-/** Evaluates stored glue (already verified by the caller); `name` is what stack frames show. */
-export async function evaluateGlue(source: string, format: GlueFormat, name: string): Promise<JcoGlue> {
+/**
+ * Evaluates stored glue (already verified by the caller), once per process per text; `name` is
+ * what stack frames show (the first evaluation's name).
+ */
+export function evaluateGlue(source: string, format: GlueFormat, name: string): Promise<JcoGlue> {
+  const memo = evaluated[format];
+  let glue = memo.get(source);
+  if (!glue) {
+    glue = evaluate(source, format, name);
+    memo.set(source, glue);
+    glue.catch(() => memo.delete(source));
+  }
+  return glue;
+}
+
+async function evaluate(source: string, format: GlueFormat, name: string): Promise<JcoGlue> {
   const sourceUrl = `\n//# sourceURL=${name}`;
   if (format === 'module') return (await import(dataUrl(source + sourceUrl))) as JcoGlue;
   let factory: () => JcoGlue;

@@ -26,8 +26,10 @@ test('real jco glue converts to a script that keeps every line where it was', as
 });
 
 test('stack frames in the glue name sfirt-cache/<key>/glue.js with the stored file\'s line numbers', async () => {
-  const script = toGlueScript(await glueOf('hello'));
+  // A text of its own: evaluated glue is reused per process by text (the name of its first evaluation).
+  const script = `${toGlueScript(await glueOf('hello'))}\n// stack test`;
   const glue = await evaluateGlue(script, 'script', 'sfirt-cache/0123abcd/glue.js');
+  assert.is(await evaluateGlue(script, 'script', 'sfirt-cache/other/glue.js'), glue);
   let stack = '';
   try {
     glue.instantiate(() => { throw new Error('no module'); }, {});

@@ -5,7 +5,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensurePrivateDir } from '../../dist/component/private-dir.js';
 import { guest, rejection, tempCache } from '../helpers.mjs';
@@ -116,8 +115,10 @@ test('control: the planted entry does run from a private directory (what the ref
 
 asRoot('as another user (uid 65534): no home → memory with a warning and no temp-dir fallback; a root-owned dir refused; an own dir used; a read-only own dir warns and loads', async () => {
   const asNobody = { uid: NOBODY, gid: NOBODY };
-  const tmpBefore = readdirSync(tmpdir()).filter((n) => n.includes('sfirt-cache'));
-  const env = { PATH: process.env.PATH, TMPDIR: tmpdir() }; // no HOME, SFIRT_CACHE_DIR, XDG_CACHE_HOME
+  // Its own temp directory, writable by it: a temp-dir fallback would show up there.
+  const childTmp = tempCache();
+  chownSync(childTmp, NOBODY, NOBODY);
+  const env = { PATH: process.env.PATH, TMPDIR: childTmp }; // no HOME, SFIRT_CACHE_DIR, XDG_CACHE_HOME
   const rootOwned = tempCache();
   const own = tempCache();
   chownSync(own, NOBODY, NOBODY);
@@ -134,7 +135,7 @@ asRoot('as another user (uid 65534): no home → memory with a warning and no te
   for (const r of [noHome, refused, first, readOnlyLoad]) assert.ok(r.ok && r.value === 'Hello, n!', JSON.stringify(r));
   assert.is(noHome.cacheStore, 'memory');
   assert.ok(noHome.warnings.some((w) => w.code === 'SFIRT_CACHE_REFUSED'), JSON.stringify(noHome.warnings));
-  assert.equal(readdirSync(tmpdir()).filter((n) => n.includes('sfirt-cache')), tmpBefore, 'a temp-dir cache appeared');
+  assert.equal(readdirSync(childTmp), [], 'a temp-dir cache appeared');
   assert.is(refused.cacheStore, 'memory');
   assert.match(refused.warnings.find((w) => w.code === 'SFIRT_CACHE_REFUSED')?.message ?? '', 'owned by uid 0');
   assert.equal(readdirSync(rootOwned), []);
@@ -147,7 +148,7 @@ asRoot('as another user (uid 65534): no home → memory with a warning and no te
   assert.ok(readOnlyLoad.warnings.some((w) => w.code === 'SFIRT_CACHE_WRITE_FAILED'), JSON.stringify(readOnlyLoad.warnings));
   const [hit] = await loadInChild([{ cacheDir: own, guest: guest('hello'), call }], { ...asNobody, env });
   assert.ok(hit.ok && hit.cacheHit, JSON.stringify(hit));
-  for (const d of [rootOwned, own, readOnly]) rmSync(d, { recursive: true, force: true });
+  for (const d of [rootOwned, own, readOnly, childTmp]) rmSync(d, { recursive: true, force: true });
 });
 
 test.run();
