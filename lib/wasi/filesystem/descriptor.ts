@@ -97,9 +97,12 @@ export class Descriptor {
     return s;
   }
 
+  // The helpers below are static and take the receiver as an argument: a private *method* called
+  // on a bare object (a made-up handle) would throw V8's brand-check TypeError before our check.
+
   /** A directory descriptor's handle, checked to still name its directory. */
-  #dir(): DirHandle {
-    const s = Descriptor.#state(this);
+  static #dir(d: unknown): DirHandle {
+    const s = Descriptor.#state(d);
     if (s.type !== 'directory') throw 'not-directory';
     if (!s.handle) throw 'no-entry';
     s.handle.verify();
@@ -107,29 +110,29 @@ export class Descriptor {
   }
 
   /** Like `#dir`, for operations that change the tree. */
-  #mutableDir(): DirHandle {
-    const s = Descriptor.#state(this);
+  static #mutableDir(d: unknown): DirHandle {
+    const s = Descriptor.#state(d);
     if (s.type === 'directory' && s.root.readOnly) throw 'read-only';
-    return this.#dir();
+    return Descriptor.#dir(d);
   }
 
   /** A file descriptor's state. */
-  #file(): State {
-    const s = Descriptor.#state(this);
+  static #file(d: unknown): State {
+    const s = Descriptor.#state(d);
     if (s.type === 'directory') throw 'is-directory';
     return s;
   }
 
   /** The other directory of a `rename-at` / `link-at`: ours, a directory, same preopen, writable. */
-  #peer(other: unknown): DirHandle {
-    const mine = Descriptor.#state(this);
+  static #peer(d: unknown, other: unknown): DirHandle {
+    const mine = Descriptor.#state(d);
     const theirs = Descriptor.#state(other);
     if (theirs.root !== mine.root) throw 'cross-device';
-    return (other as Descriptor).#mutableDir();
+    return Descriptor.#mutableDir(other);
   }
 
   readViaStream(offset: bigint): FileInputStream {
-    const s = this.#file();
+    const s = Descriptor.#file(this);
     if (!s.flags.read) throw 'bad-descriptor';
     const at = offsetOf(offset);
     if (at === undefined) throw 'invalid';
@@ -138,7 +141,7 @@ export class Descriptor {
   }
 
   writeViaStream(offset: bigint): FileOutputStream {
-    const s = this.#writableFile();
+    const s = Descriptor.#writableFile(this);
     const at = offsetOf(offset);
     if (at === undefined) throw 'file-too-large';
     s.files.admit();
@@ -146,13 +149,13 @@ export class Descriptor {
   }
 
   appendViaStream(): FileOutputStream {
-    const s = this.#writableFile();
+    const s = Descriptor.#writableFile(this);
     s.files.admit();
     return FileOutputStream.create(s, 0, true);
   }
 
-  #writableFile(): State {
-    const s = this.#file();
+  static #writableFile(d: unknown): State {
+    const s = Descriptor.#file(d);
     if (s.root.readOnly) throw 'read-only';
     if (!s.flags.write) throw 'bad-descriptor';
     return s;
@@ -166,17 +169,17 @@ export class Descriptor {
   }
 
   syncData(): void {
-    this.#sync(fdatasyncSync);
+    Descriptor.#sync(this, fdatasyncSync);
   }
 
   sync(): void {
-    this.#sync(fsyncSync);
+    Descriptor.#sync(this, fsyncSync);
   }
 
-  #sync(fn: (fd: number) => void): void {
-    const s = Descriptor.#state(this);
+  static #sync(d: unknown, fn: (fd: number) => void): void {
+    const s = Descriptor.#state(d);
     if (s.type !== 'directory') return hostCall(() => fn(s.fd));
-    const dir = this.#dir();
+    const dir = Descriptor.#dir(d);
     const fd = dir.open(undefined, O_RDONLY | O_DIRECTORY | O_NONBLOCK);
     try {
       hostCall(() => fn(fd));
@@ -194,7 +197,7 @@ export class Descriptor {
   }
 
   setSize(size: bigint): void {
-    const s = this.#file();
+    const s = Descriptor.#file(this);
     if (s.root.readOnly) throw 'read-only';
     if (!s.flags.write) throw 'bad-descriptor';
     const n = offsetOf(size);
@@ -206,7 +209,7 @@ export class Descriptor {
     const s = Descriptor.#state(this);
     if (s.root.readOnly) throw 'read-only';
     if (s.type === 'directory') {
-      const dir = this.#mutableDir();
+      const dir = Descriptor.#mutableDir(this);
       const [a, m] = times(atime, mtime, () => dir.stat());
       if (a !== undefined) hostCall(() => utimesSync(dir.path, a, m!));
       return;
@@ -217,7 +220,7 @@ export class Descriptor {
   }
 
   read(length: bigint, offset: bigint): [Uint8Array, boolean] {
-    const s = this.#file();
+    const s = Descriptor.#file(this);
     if (!s.flags.read) throw 'bad-descriptor';
     if (typeof length !== 'bigint' || typeof offset !== 'bigint' || length < 0n || offset < 0n) throw 'invalid';
     const at = offsetOf(offset);
@@ -229,21 +232,21 @@ export class Descriptor {
   }
 
   write(buffer: Uint8Array, offset: bigint): bigint {
-    const s = this.#writableFile();
+    const s = Descriptor.#writableFile(this);
     const at = offsetOf(offset);
     if (at === undefined || !(buffer instanceof Uint8Array)) throw at === undefined ? 'file-too-large' : 'invalid';
     return BigInt(hostCall(() => writeSync(s.fd, buffer, 0, buffer.byteLength, at)));
   }
 
   readDirectory(): DirectoryEntryStream {
-    const dir = this.#dir();
-    const s = this.#s!;
+    const dir = Descriptor.#dir(this);
+    const s = Descriptor.#state(this);
     s.files.admit();
     return DirectoryEntryStream.open(s.files, dir, s);
   }
 
   createDirectoryAt(path: string): void {
-    walkPath(this.#mutableDir(), path, (walk) => {
+    walkPath(Descriptor.#mutableDir(this), path, (walk) => {
       const name = walk.name;
       if (name === undefined) throw 'exist';
       hostCall(() => mkdirSync(walk.dir.child(name), 0o777));
@@ -252,22 +255,22 @@ export class Descriptor {
 
   stat(): DescriptorStat {
     const s = Descriptor.#state(this);
-    return descriptorStat(s.type === 'directory' ? this.#dir().stat() : hostCall(() => fstatSync(s.fd, { bigint: true })));
+    return descriptorStat(s.type === 'directory' ? Descriptor.#dir(this).stat() : hostCall(() => fstatSync(s.fd, { bigint: true })));
   }
 
   statAt(pathFlags: PathFlags, path: string): DescriptorStat {
-    return descriptorStat(this.#statAt(pathFlags, path));
+    return descriptorStat(Descriptor.#statAt(this, pathFlags, path));
   }
 
-  #statAt(pathFlags: PathFlags, path: string): BigIntStats {
-    return walkPath(this.#dir(), path, (walk) => {
+  static #statAt(d: unknown, pathFlags: PathFlags, path: string): BigIntStats {
+    return walkPath(Descriptor.#dir(d), path, (walk) => {
       if (pathFlags?.symlinkFollow || walk.dirOnly) walk.follow();
       return statWalk(walk);
     });
   }
 
   setTimesAt(pathFlags: PathFlags, path: string, atime: NewTimestamp, mtime: NewTimestamp): void {
-    walkPath(this.#mutableDir(), path, (walk) => {
+    walkPath(Descriptor.#mutableDir(this), path, (walk) => {
       if (pathFlags?.symlinkFollow || walk.dirOnly) walk.follow();
       const [a, m] = times(atime, mtime, () => statWalk(walk));
       if (a === undefined) return;
@@ -278,8 +281,8 @@ export class Descriptor {
   }
 
   linkAt(oldPathFlags: PathFlags, oldPath: string, newDescriptor: Descriptor, newPath: string): void {
-    const from = this.#mutableDir();
-    const to = this.#peer(newDescriptor);
+    const from = Descriptor.#mutableDir(this);
+    const to = Descriptor.#peer(this, newDescriptor);
     walkPath(from, oldPath, (source) => {
       if (oldPathFlags?.symlinkFollow) source.follow();
       const oldName = source.name;
@@ -299,7 +302,7 @@ export class Descriptor {
     const wantDirectory = !!openFlags?.directory;
     const read = !!flags?.read, write = !!flags?.write;
     if (s.type === 'directory' && s.root.readOnly && (create || exclusive || truncate || write || flags?.mutateDirectory)) throw 'read-only';
-    const dir = this.#dir();
+    const dir = Descriptor.#dir(this);
     if (create && wantDirectory) throw 'invalid';
     s.files.admit();
     let hostFlags = (write ? (read ? O_RDWR : O_WRONLY) : O_RDONLY) | O_NONBLOCK
@@ -340,7 +343,7 @@ export class Descriptor {
   }
 
   readlinkAt(path: string): string {
-    return walkPath(this.#dir(), path, (walk) => {
+    return walkPath(Descriptor.#dir(this), path, (walk) => {
       const name = walk.name;
       if (name === undefined) throw 'invalid';
       const target = walk.dir.readLink(name);
@@ -355,7 +358,7 @@ export class Descriptor {
   }
 
   removeDirectoryAt(path: string): void {
-    walkPath(this.#mutableDir(), path, (walk) => {
+    walkPath(Descriptor.#mutableDir(this), path, (walk) => {
       const name = walk.name;
       if (name === undefined) throw 'invalid';
       hostCall(() => rmdirSync(walk.dir.child(name)));
@@ -363,8 +366,8 @@ export class Descriptor {
   }
 
   renameAt(oldPath: string, newDescriptor: Descriptor, newPath: string): void {
-    const from = this.#mutableDir();
-    const to = this.#peer(newDescriptor);
+    const from = Descriptor.#mutableDir(this);
+    const to = Descriptor.#peer(this, newDescriptor);
     walkPath(from, oldPath, (source) => {
       const oldName = source.name;
       if (oldName === undefined) throw 'busy';
@@ -378,7 +381,7 @@ export class Descriptor {
   }
 
   symlinkAt(oldPath: string, newPath: string): void {
-    const dir = this.#mutableDir();
+    const dir = Descriptor.#mutableDir(this);
     const parts = parseLinkTarget(oldPath);
     walkPath(dir, newPath, (walk) => {
       const name = walk.name;
@@ -391,7 +394,7 @@ export class Descriptor {
   }
 
   unlinkFileAt(path: string): void {
-    walkPath(this.#mutableDir(), path, (walk) => {
+    walkPath(Descriptor.#mutableDir(this), path, (walk) => {
       const name = walk.name;
       if (name === undefined) throw 'is-directory';
       if (walk.dirOnly) throw statWalk(walk).isDirectory() ? 'is-directory' : 'not-directory';
@@ -401,25 +404,25 @@ export class Descriptor {
 
   isSameObject(other: Descriptor): boolean {
     try {
-      const a = this.#identity();
-      const b = (Descriptor.#state(other), (other as Descriptor).#identity());
+      const a = Descriptor.#identity(this);
+      const b = Descriptor.#identity(other);
       return a.dev === b.dev && a.ino === b.ino;
     } catch {
       return false;
     }
   }
 
-  #identity(): BigIntStats {
-    const s = Descriptor.#state(this);
-    return s.type === 'directory' ? this.#dir().stat() : hostCall(() => fstatSync(s.fd, { bigint: true }));
+  static #identity(d: unknown): BigIntStats {
+    const s = Descriptor.#state(d);
+    return s.type === 'directory' ? Descriptor.#dir(d).stat() : hostCall(() => fstatSync(s.fd, { bigint: true }));
   }
 
   metadataHash(): MetadataHashValue {
-    return metadataHash(this.#identity());
+    return metadataHash(Descriptor.#identity(this));
   }
 
   metadataHashAt(pathFlags: PathFlags, path: string): MetadataHashValue {
-    return metadataHash(this.#statAt(pathFlags, path));
+    return metadataHash(Descriptor.#statAt(this, pathFlags, path));
   }
 
   /** The guest dropped its handle. Preopens stay open: their root belongs to the grant. */

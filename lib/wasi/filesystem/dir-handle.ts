@@ -125,7 +125,19 @@ class FdDir implements DirHandle {
     return new FdDir(fd);
   }
 
-  verify(): void {}
+  /**
+   * A removed directory (a guest's `remove-directory-at`, or the swap attack's first step) has
+   * no links left: refuse it rather than list or create in a directory no path names.
+   */
+  verify(): void {
+    let links: number;
+    try {
+      links = fstatSync(this.#fd).nlink;
+    } catch (err) {
+      throw fsError(err);
+    }
+    if (links === 0) throw 'no-entry';
+  }
 
   close(): void {
     if (this.#fd < 0) return;
