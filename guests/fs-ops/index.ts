@@ -13,6 +13,8 @@
 // Result of each operation: status:u8, then
 //   0 ok: the operation's payload (below)       1 error-code: code:u8
 //   2 stream closed                             3 stream failed: code:u8 (filesystem-error-code; 255 = none)
+//   4 skipped: a handle argument referred to an operation that returned no handle (it failed), so
+//     nothing was called (made-up handles are passed as raw numbers instead)
 import { alloc, releaseCallMemory } from '../_lib/cabi';
 import {
   getDirectories, readViaStream, writeViaStream, appendViaStream, openAt, readDirectory, advise, syncData, sync,
@@ -120,6 +122,9 @@ function remember(op: u32, item: u32, handle: i32, kind: u8): void {
   handleCount++;
 }
 
+/** Set when a handle argument referred to an operation that produced no handle. */
+let missing = false;
+
 function handle_(): i32 {
   if (u8_() == 0) return <i32>u32_();
   const op = <u32>u16_();
@@ -128,7 +133,16 @@ function handle_(): i32 {
     const rec = handles + <usize>i * 12;
     if (load<u32>(rec) == op && load<u32>(rec, 4) == item) return load<i32>(rec, 8);
   }
+  missing = true;
   return -1;
+}
+
+/** After an operation's arguments are read: true (and a `skipped` result) when one was missing. */
+function skipped(): bool {
+  if (!missing) return false;
+  missing = false;
+  put8(4);
+  return true;
 }
 
 /** An explicit drop: the final clean-up skips it. */
@@ -283,12 +297,14 @@ function step(op: u32, code: u8): void {
     case OPEN_AT: {
       const self = handle_(); const pathFlags = <i32>u8_(); const path = bytes_(); const len = argLength;
       const openFlags = <i32>u8_(); const flags = <i32>u8_();
+      if (skipped()) break;
       openAt(self, pathFlags, path, len, openFlags, flags, RET);
       owned(op, DESCRIPTOR);
       break;
     }
     case READ: {
       const self = handle_(); const length = u64_(); const offset = u64_();
+      if (skipped()) break;
       read(self, length, offset, RET);
       if (load<u8>(RET) != 0) { put8(1); put8(load<u8>(RET, 4)); break; }
       put8(0); put8(load<u8>(RET, 12)); putBytes(<usize>load<u32>(RET, 4), <usize>load<u32>(RET, 8));
@@ -296,31 +312,35 @@ function step(op: u32, code: u8): void {
     }
     case WRITE: {
       const self = handle_(); const data = bytes_(); const len = argLength; const offset = u64_();
+      if (skipped()) break;
       write(self, data, len, offset, RET);
       if (load<u8>(RET) != 0) { put8(1); put8(load<u8>(RET, 8)); break; }
       put8(0); put64(load<u64>(RET, 8));
       break;
     }
-    case READ_DIR_ALL: readDirAll(handle_()); break;
-    case READ_DIRECTORY: readDirectory(handle_(), RET); owned(op, DIR_STREAM); break;
+    case READ_DIR_ALL: { const h = handle_(); if (skipped()) break; readDirAll(h); break; }
+    case READ_DIRECTORY: { const h = handle_(); if (skipped()) break; readDirectory(h, RET); owned(op, DIR_STREAM); break; }
     case READ_DIR_ENTRY: {
-      readDirectoryEntry(handle_(), RET);
+      const h = handle_(); if (skipped()) break;
+      readDirectoryEntry(h, RET);
       if (load<u8>(RET) != 0) { put8(1); put8(load<u8>(RET, 4)); break; }
       put8(0); put8(load<u8>(RET, 4));
       if (load<u8>(RET, 4) != 0) { put8(load<u8>(RET, 8)); putBytes(<usize>load<u32>(RET, 12), <usize>load<u32>(RET, 16)); }
       break;
     }
-    case CREATE_DIR: { const self = handle_(); const p = bytes_(); createDirectoryAt(self, p, argLength, RET); small(); break; }
-    case REMOVE_DIR: { const self = handle_(); const p = bytes_(); removeDirectoryAt(self, p, argLength, RET); small(); break; }
-    case UNLINK: { const self = handle_(); const p = bytes_(); unlinkFileAt(self, p, argLength, RET); small(); break; }
+    case CREATE_DIR: { const self = handle_(); const p = bytes_(); if (skipped()) break; createDirectoryAt(self, p, argLength, RET); small(); break; }
+    case REMOVE_DIR: { const self = handle_(); const p = bytes_(); if (skipped()) break; removeDirectoryAt(self, p, argLength, RET); small(); break; }
+    case UNLINK: { const self = handle_(); const p = bytes_(); if (skipped()) break; unlinkFileAt(self, p, argLength, RET); small(); break; }
     case SYMLINK: {
       const self = handle_(); const target = bytes_(); const targetLen = argLength; const p = bytes_();
+      if (skipped()) break;
       symlinkAt(self, target, targetLen, p, argLength, RET);
       small();
       break;
     }
     case READLINK: {
       const self = handle_(); const p = bytes_();
+      if (skipped()) break;
       readlinkAt(self, p, argLength, RET);
       if (load<u8>(RET) != 0) { put8(1); put8(load<u8>(RET, 4)); break; }
       put8(0); putBytes(<usize>load<u32>(RET, 4), <usize>load<u32>(RET, 8));
@@ -328,6 +348,7 @@ function step(op: u32, code: u8): void {
     }
     case RENAME: {
       const self = handle_(); const from = bytes_(); const fromLen = argLength; const other = handle_(); const to = bytes_();
+      if (skipped()) break;
       renameAt(self, from, fromLen, other, to, argLength, RET);
       small();
       break;
@@ -335,19 +356,21 @@ function step(op: u32, code: u8): void {
     case LINK: {
       const self = handle_(); const flags = <i32>u8_(); const from = bytes_(); const fromLen = argLength;
       const other = handle_(); const to = bytes_();
+      if (skipped()) break;
       linkAt(self, flags, from, fromLen, other, to, argLength, RET);
       small();
       break;
     }
-    case STAT: stat(handle_(), RET); putStat(); break;
-    case STAT_AT: { const self = handle_(); const flags = <i32>u8_(); const p = bytes_(); statAt(self, flags, p, argLength, RET); putStat(); break; }
-    case GET_TYPE: getType(handle_(), RET); if (small()) put8(load<u8>(RET, 1)); break;
-    case GET_FLAGS: getFlags(handle_(), RET); if (small()) put8(load<u8>(RET, 1)); break;
-    case SET_SIZE: { const self = handle_(); setSize(self, u64_(), RET); small(); break; }
+    case STAT: { const h = handle_(); if (skipped()) break; stat(h, RET); putStat(); break; }
+    case STAT_AT: { const self = handle_(); const flags = <i32>u8_(); const p = bytes_(); if (skipped()) break; statAt(self, flags, p, argLength, RET); putStat(); break; }
+    case GET_TYPE: { const h = handle_(); if (skipped()) break; getType(h, RET); if (small()) put8(load<u8>(RET, 1)); break; }
+    case GET_FLAGS: { const h = handle_(); if (skipped()) break; getFlags(h, RET); if (small()) put8(load<u8>(RET, 1)); break; }
+    case SET_SIZE: { const self = handle_(); const size = u64_(); if (skipped()) break; setSize(self, size, RET); small(); break; }
     case SET_TIMES_AT: {
       const self = handle_(); const flags = <i32>u8_(); const p = bytes_(); const len = argLength;
       timestamp_(); const aTag = tsTag; const aSec = tsSec; const aNs = tsNs;
       timestamp_();
+      if (skipped()) break;
       setTimesAt(self, flags, p, len, aTag, aSec, aNs, tsTag, tsSec, tsNs, RET);
       small();
       break;
@@ -356,59 +379,66 @@ function step(op: u32, code: u8): void {
       const self = handle_();
       timestamp_(); const aTag = tsTag; const aSec = tsSec; const aNs = tsNs;
       timestamp_();
+      if (skipped()) break;
       setTimes(self, aTag, aSec, aNs, tsTag, tsSec, tsNs, RET);
       small();
       break;
     }
-    case DROP_DESCRIPTOR: { const h = handle_(); dropDescriptor(h); forget(h, DESCRIPTOR); put8(0); break; }
-    case DROP_DIR_STREAM: { const h = handle_(); dropDirectoryEntryStream(h); forget(h, DIR_STREAM); put8(0); break; }
-    case DROP_INPUT: { const h = handle_(); dropInputStream(h); forget(h, INPUT); put8(0); break; }
-    case DROP_OUTPUT: { const h = handle_(); dropOutputStream(h); forget(h, OUTPUT); put8(0); break; }
-    case READ_VIA_STREAM: { const self = handle_(); readViaStream(self, u64_(), RET); owned(op, INPUT); break; }
-    case WRITE_VIA_STREAM: { const self = handle_(); writeViaStream(self, u64_(), RET); owned(op, OUTPUT); break; }
-    case APPEND_VIA_STREAM: appendViaStream(handle_(), RET); owned(op, OUTPUT); break;
+    case DROP_DESCRIPTOR: { const h = handle_(); if (skipped()) break; dropDescriptor(h); forget(h, DESCRIPTOR); put8(0); break; }
+    case DROP_DIR_STREAM: { const h = handle_(); if (skipped()) break; dropDirectoryEntryStream(h); forget(h, DIR_STREAM); put8(0); break; }
+    case DROP_INPUT: { const h = handle_(); if (skipped()) break; dropInputStream(h); forget(h, INPUT); put8(0); break; }
+    case DROP_OUTPUT: { const h = handle_(); if (skipped()) break; dropOutputStream(h); forget(h, OUTPUT); put8(0); break; }
+    case READ_VIA_STREAM: { const self = handle_(); const offset = u64_(); if (skipped()) break; readViaStream(self, offset, RET); owned(op, INPUT); break; }
+    case WRITE_VIA_STREAM: { const self = handle_(); const offset = u64_(); if (skipped()) break; writeViaStream(self, offset, RET); owned(op, OUTPUT); break; }
+    case APPEND_VIA_STREAM: { const h = handle_(); if (skipped()) break; appendViaStream(h, RET); owned(op, OUTPUT); break; }
     case STREAM_READ: {
       const self = handle_();
-      inputRead(self, u64_(), RET);
+      const len = u64_(); if (skipped()) break;
+      inputRead(self, len, RET);
       if (load<u8>(RET) != 0) { streamError(4); break; }
       put8(0); putBytes(<usize>load<u32>(RET, 4), <usize>load<u32>(RET, 8));
       break;
     }
     case STREAM_SKIP: {
       const self = handle_();
-      inputSkip(self, u64_(), RET);
+      const len = u64_(); if (skipped()) break;
+      inputSkip(self, len, RET);
       if (load<u8>(RET) != 0) { streamError(8); break; }
       put8(0); put64(load<u64>(RET, 8));
       break;
     }
     case STREAM_WRITE: {
       const self = handle_(); const data = bytes_();
+      if (skipped()) break;
       outputWrite(self, data, argLength, RET);
       if (load<u8>(RET) != 0) { streamError(4); break; }
       put8(0);
       break;
     }
     case CHECK_WRITE: {
-      outputCheckWrite(handle_(), RET);
+      const h = handle_(); if (skipped()) break;
+      outputCheckWrite(h, RET);
       if (load<u8>(RET) != 0) { streamError(8); break; }
       put8(0); put64(load<u64>(RET, 8));
       break;
     }
     case WRITE_ZEROES: {
       const self = handle_();
-      outputWriteZeroes(self, u64_(), RET);
+      const len = u64_(); if (skipped()) break;
+      outputWriteZeroes(self, len, RET);
       if (load<u8>(RET) != 0) { streamError(4); break; }
       put8(0);
       break;
     }
-    case IS_SAME: { const self = handle_(); const other = handle_(); put8(0); put8(<u8>isSameObject(self, other)); break; }
-    case METADATA_HASH: metadataHash(handle_(), RET); putHash(); break;
-    case METADATA_HASH_AT: { const self = handle_(); const flags = <i32>u8_(); const p = bytes_(); metadataHashAt(self, flags, p, argLength, RET); putHash(); break; }
-    case SYNC: sync(handle_(), RET); small(); break;
-    case SYNC_DATA: syncData(handle_(), RET); small(); break;
+    case IS_SAME: { const self = handle_(); const other = handle_(); if (skipped()) break; put8(0); put8(<u8>isSameObject(self, other)); break; }
+    case METADATA_HASH: { const h = handle_(); if (skipped()) break; metadataHash(h, RET); putHash(); break; }
+    case METADATA_HASH_AT: { const self = handle_(); const flags = <i32>u8_(); const p = bytes_(); if (skipped()) break; metadataHashAt(self, flags, p, argLength, RET); putHash(); break; }
+    case SYNC: { const h = handle_(); if (skipped()) break; sync(h, RET); small(); break; }
+    case SYNC_DATA: { const h = handle_(); if (skipped()) break; syncData(h, RET); small(); break; }
     case ADVISE: {
       const self = handle_(); const offset = u64_(); const length = u64_();
-      advise(self, offset, length, <i32>u8_(), RET);
+      const advice = <i32>u8_(); if (skipped()) break;
+      advise(self, offset, length, advice, RET);
       small();
       break;
     }
@@ -425,6 +455,7 @@ export function run(program: usize, length: usize): usize {
   end = program + length;
   handleCount = 0;
   handleCapacity = 0;
+  missing = false;
   outLength = 0;
   const keep = (u8_() & 1) != 0;
   let op: u32 = 0;

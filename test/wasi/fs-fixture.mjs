@@ -2,7 +2,8 @@
 // out, a read-only preopen, and a canary tree outside both that must never be read, listed or
 // changed. `snapshot()` records everything outside the read-write root (names, contents, mtimes,
 // directories' own mtimes) so a test can assert that nothing there moved.
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRuntime } from '../../dist/index.js';
@@ -17,6 +18,8 @@ export const CANARY = 'CANARY-7f3a';
  */
 export function makeSandbox() {
   const top = mkdtempSync(join(tmpdir(), 'sfz-'));
+  // A name no guest can guess, in every directory outside the root: seeing it means a listing leaked.
+  const token = randomBytes(6).toString('hex');
   const canary = join(top, 'canary');
   mkdirSync(join(canary, 'dir'), { recursive: true });
   writeFileSync(join(canary, 'secret.txt'), `${CANARY} top secret`);
@@ -25,22 +28,35 @@ export function makeSandbox() {
   mkdirSync(join(l2, 'canary-l2'), { recursive: true });
   writeFileSync(join(top, 'l1', 'canary-l1.txt'), `${CANARY} l1`);
   writeFileSync(join(l2, 'canary-l2', 'secret.txt'), `${CANARY} l2`);
+  for (const dir of [top, canary, join(canary, 'dir'), join(top, 'l1'), l2, join(l2, 'canary-l2')]) {
+    writeFileSync(join(dir, `hidden-${token}`), `${CANARY} hidden`);
+  }
   const root = join(l2, 'root');
-  mkdirSync(join(root, 'sub', 'deeper'), { recursive: true });
-  writeFileSync(join(root, 'hello.txt'), 'hello from the root');
-  writeFileSync(join(root, 'sub', 'inner.txt'), 'inner');
-  // Host-made symlinks: inside, and pointing out (relative and absolute), and a loop.
-  symlinkSync('sub', join(root, 'in'));
-  symlinkSync('../canary-l2', join(root, 'out'));
-  symlinkSync(join(canary, 'secret.txt'), join(root, 'abs'));
-  symlinkSync('loop', join(root, 'loop'));
+  mkdirSync(root);
+  populateRoot({ root, canary });
   const ro = join(l2, 'ro');
   mkdirSync(join(ro, 'rosub'), { recursive: true });
   writeFileSync(join(ro, 'ro.txt'), 'read only');
   writeFileSync(join(ro, 'rosub', 'x.txt'), 'x');
-  const sandbox = { top, root, ro, canary };
+  const sandbox = { top, root, ro, canary, token };
   sandbox.baseline = snapshot(sandbox);
   return sandbox;
+}
+
+/**
+ * (Re)fills the read-write root (its contents only: the root directory itself stays, so its
+ * parent does not change): files, a sub-directory, and host-made symlinks inside, out (relative
+ * and absolute) and in a loop.
+ */
+export function populateRoot({ root, canary }) {
+  for (const name of readdirSync(root)) rmSync(join(root, name), { recursive: true, force: true });
+  mkdirSync(join(root, 'sub', 'deeper'), { recursive: true });
+  writeFileSync(join(root, 'hello.txt'), 'hello from the root');
+  writeFileSync(join(root, 'sub', 'inner.txt'), 'inner');
+  symlinkSync('sub', join(root, 'in'));
+  symlinkSync('../canary-l2', join(root, 'out'));
+  symlinkSync(join(canary, 'secret.txt'), join(root, 'abs'));
+  symlinkSync('loop', join(root, 'loop'));
 }
 
 /** Everything outside the read-write root, as a comparable object. */
@@ -78,10 +94,14 @@ function sharedCache() {
   return cache;
 }
 
-/** Every string and byte array in `results` (and `extra`), to scan for host paths or canary bytes. */
+/**
+ * What in `results` (and `extra`) came from outside the root: a host path, canary bytes, or the
+ * unguessable name that only directories outside the root hold. (Names a guest can aim at, like
+ * `secret.txt`, are no evidence: a guest may create its own.)
+ */
 export function leaks(sandbox, results, extra = []) {
   const found = [];
-  const needles = [sandbox.top, CANARY, 'canary-l1', 'secret.txt', 'deep.txt'];
+  const needles = [sandbox.top, CANARY, sandbox.token];
   const visit = (v, where) => {
     if (typeof v === 'string' || v instanceof Uint8Array) {
       const text = typeof v === 'string' ? v : Buffer.from(v).toString('latin1');

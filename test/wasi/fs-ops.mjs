@@ -30,6 +30,8 @@ const decoder = new TextDecoder();
 export class Program {
   #bytes = [];
   #ops = [];
+  /** Each operation with its arguments, for failure reports. */
+  trace = [];
 
   /** `keep`: leave every handle obtained open after the call (a `reuse` instance keeps them). */
   constructor({ keep = false } = {}) {
@@ -88,6 +90,17 @@ export class Program {
   advise(h, offset, length, advice = 'normal') { return this.#op('advise', handle(h), u64(offset), u64(length), u8(ADVICE.indexOf(advice))); }
 }
 
+// Record every operation with its arguments in `trace` (for failure reports).
+for (const name of Object.getOwnPropertyNames(Program.prototype)) {
+  const d = Object.getOwnPropertyDescriptor(Program.prototype, name);
+  if (!(name in OP) || typeof d.value !== 'function') continue;
+  Program.prototype[name] = function (...args) {
+    const index = d.value.apply(this, args);
+    this.trace[index] = [name, ...args];
+    return index;
+  };
+}
+
 function openFlags(o) {
   return (o.create ? 1 : 0) | (o.directory ? 2 : 0) | (o.exclusive ? 4 : 0) | (o.truncate ? 8 : 0);
 }
@@ -116,7 +129,8 @@ const time = (t) => (out) => {
 
 /**
  * Decodes the guest's results: one entry per operation, `{ ok: true, value }`, `{ err: code }`,
- * `{ closed: true }` or `{ streamError: code | null }`.
+ * `{ closed: true }`, `{ streamError: code | null }`, or `{ skipped: true }` (a `ref` to an
+ * operation that returned no handle: nothing was called).
  */
 export function decode(program, bytes) {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -140,6 +154,7 @@ export function decode(program, bytes) {
     if (status === 1) { results.push({ err: ERROR_CODES[r8()] ?? 'unknown' }); continue; }
     if (status === 2) { results.push({ closed: true }); continue; }
     if (status === 3) { const c = r8(); results.push({ streamError: c === 255 ? null : ERROR_CODES[c] }); continue; }
+    if (status === 4) { results.push({ skipped: true }); continue; }
     if (status !== 0) throw new Error(`fs-ops: bad status ${status} for ${name}`);
     let value;
     switch (name) {
