@@ -2,7 +2,7 @@
 // metadata, the per-instance open-file cap and the scope that releases what a guest held.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { InstanceScope } from '../../dist/host/scope.js';
@@ -217,6 +217,24 @@ else {
     scope.releaseAll();
   });
 }
+
+test('host side: paths deeper than the walk\'s open window, down and back up with `..`', () => {
+  const scope = new InstanceScope();
+  const base = join(sandbox.root, 'deep');
+  const names = Array(300).fill('a');
+  mkdirSync(join(base, ...names), { recursive: true });
+  writeFileSync(join(base, ...names, 'f'), 'deep');
+  const [[root]] = filesystemImports({ '/d': { hostPath: base, readOnly: false } })(scope)['wasi:filesystem/preopens'].getDirectories();
+  const read = (path) => text(root.openAt({}, path, {}, { read: true }).read(10n, 0n)[0]);
+  assert.is(read(`${names.join('/')}/f`), 'deep');
+  writeFileSync(join(base, 'top'), 'top');
+  assert.is(read(`${names.join('/')}/${names.map(() => '..').join('/')}/top`), 'top');
+  const mixed = [...names.slice(0, 40), ...Array(30).fill('..'), ...names.slice(0, 5), ...Array(15).fill('..'), 'top'].join('/');
+  assert.is(read(mixed), 'top');
+  assert.throws(() => read(`${names.join('/')}/${names.map(() => '..').join('/')}/../top`), (e) => e === 'not-permitted');
+  scope.releaseAll();
+  rmSync(base, { recursive: true, force: true });
+});
 
 test('host side: a bare object of our classes (a made-up handle) is bad-descriptor, never a TypeError', () => {
   const scope = new InstanceScope();

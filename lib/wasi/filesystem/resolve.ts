@@ -22,23 +22,39 @@ import { parseLinkTarget, parsePath } from './path.js';
 
 /** Symlinks followed in one resolution before `loop` (Linux's own limit). */
 export const MAX_SYMLINK_HOPS = 40;
+/** Components one resolution may walk (symlink targets included) before `name-too-long`. */
+export const MAX_WALK_STEPS = 8192;
+/**
+ * Directories a walk keeps open at once. Deeper ones are closed as the walk goes down (and
+ * reopened by name from the descriptor if `..` climbs back to them), so a 2,000-level path costs
+ * the host 16 fds, not 2,000, while it resolves.
+ */
+export const OPEN_WINDOW = 16;
+
+interface Level {
+  /** The directory's name in its parent (as walked: symlinks already replaced by their targets). */
+  name: string;
+  /** Its handle, or undefined once it fell out of the open window. */
+  handle: DirHandle | undefined;
+}
 
 export class Walk {
   /** Directories entered, from the descriptor's (index 0, not ours to close) down. */
-  #stack: DirHandle[];
+  #stack: Level[];
   #hops = 0;
+  #steps = 0;
   /** The last component still to be applied, or undefined when the path names `dir` itself. */
   name: string | undefined;
   /** The path ended with `/`: its target must be a directory. */
   dirOnly = false;
 
   constructor(base: DirHandle) {
-    this.#stack = [base];
+    this.#stack = [{ name: '', handle: base }];
   }
 
   /** The directory holding `name` (or named by the path, when `name` is undefined). */
   get dir(): DirHandle {
-    return this.#stack[this.#stack.length - 1]!;
+    return this.#stack[this.#stack.length - 1]!.handle!;
   }
 
   /** How many directories `dir` is below the descriptor. */
@@ -75,7 +91,7 @@ export class Walk {
 
   /** Closes the directories this walk opened (never the descriptor's). */
   release(): void {
-    for (let i = this.#stack.length - 1; i > 0; i--) this.#stack[i]!.close();
+    for (let i = this.#stack.length - 1; i > 0; i--) this.#stack[i]!.handle?.close();
     this.#stack.length = 1;
   }
 
@@ -85,6 +101,7 @@ export class Walk {
     let queue = parts;
     let at = 0;
     while (at < queue.length) {
+      if (++this.#steps > MAX_WALK_STEPS) throw 'name-too-long';
       const part = queue[at++]!;
       if (part === '..') {
         this.#up();
@@ -96,7 +113,7 @@ export class Walk {
       }
       const next = this.dir.openDir(part);
       if (typeof next !== 'string') {
-        this.#stack.push(next);
+        this.#push(part, next);
         continue;
       }
       if (++this.#hops > MAX_SYMLINK_HOPS) throw 'loop';
@@ -105,9 +122,31 @@ export class Walk {
     }
   }
 
+  #push(name: string, handle: DirHandle): void {
+    const stack = this.#stack;
+    stack.push({ name, handle });
+    const old = stack.length - 1 - OPEN_WINDOW;
+    if (old > 0) {
+      stack[old]!.handle?.close();
+      stack[old]!.handle = undefined;
+    }
+  }
+
   #up(): void {
-    if (this.#stack.length === 1) throw 'not-permitted';
-    this.#stack.pop()!.close();
+    const stack = this.#stack;
+    if (stack.length === 1) throw 'not-permitted';
+    stack.pop()!.handle?.close();
+    if (stack[stack.length - 1]!.handle) return;
+    // Climbed back out of the open window: reopen the path down to here from the descriptor, by
+    // the names walked. Each step is the same confined, no-follow step as before; if the tree
+    // changed meanwhile (a directory became a symlink), the walk fails rather than follow it.
+    const levels = stack.slice(1);
+    stack.length = 1;
+    for (const level of levels) {
+      const next = this.dir.openDir(level.name);
+      if (typeof next === 'string') throw 'no-entry';
+      this.#push(level.name, next);
+    }
   }
 }
 
