@@ -5,7 +5,7 @@ import { inspect } from 'node:util';
 import { anchorMode } from '../../dist/wasi/filesystem/dir-handle.js';
 import { fuzz } from './fuzz-confinement.mjs';
 
-const SEQUENCES = Number(process.env.SFIRT_FS_FUZZ ?? 400);
+const SEQUENCES = Number(process.env.SFIRT_FS_FUZZ ?? 300);
 
 test(`${SEQUENCES} random sequences in the host's mode: 0 escapes`, async () => {
   const stats = await fuzz({ sequences: SEQUENCES, seed: 1 });

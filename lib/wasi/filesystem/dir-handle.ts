@@ -274,6 +274,7 @@ export function setAnchorMode(next: AnchorMode | undefined): void {
 /** Opens a preopen's root directory (a host path chosen by the app, so host symlinks in it are followed). */
 export function openRoot(hostPath: string): DirHandle {
   const absolute = resolveHostPath(hostPath);
+  if (mode === undefined && process.platform !== 'linux') mode = 'path';
   if (mode === undefined || mode === 'fd') {
     const fd = openOrThrow(absolute, O_RDONLY | O_DIRECTORY | O_NONBLOCK);
     if (mode === undefined) mode = procFdWorks(fd) ? 'fd' : 'path';
@@ -291,7 +292,6 @@ export function openRoot(hostPath: string): DirHandle {
 }
 
 function procFdWorks(fd: number): boolean {
-  if (process.platform !== 'linux') return false;
   try {
     const a = fstatSync(fd, { bigint: true });
     const b = statSync(`/proc/self/fd/${fd}`, { bigint: true });
