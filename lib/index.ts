@@ -5,7 +5,7 @@ export type { ComponentSource } from './component/source.js';
 export type { PoolOptions, PoolMode } from './pool/pool.js';
 export type { WasiOptions } from './wasi/policy.js';
 export { GuestExitError } from './wasi/policy.js';
-export type { PreopenGrant } from './wasi/filesystem.js';
+export type { PreopenGrant } from './wasi/filesystem/index.js';
 export type { StdioMode } from './wasi/stdio.js';
 export type { HostImports } from './host/imports.js';
 export * from './errors.js';

@@ -87,7 +87,7 @@ export class Runtime {
     const capture = new StdioCapture(options.captureLimitBytes);
     const wasi = { ...this.options.defaults?.wasi, ...options.wasi };
     const imports = {
-      ...wasiImports(wasi, capture, (e) => { context.exit ??= e; }),
+      ...wasiImports(wasi, capture, (e) => { context.exit ??= e; }, { openFiles: limits.openFiles }),
       ...nn?.imports,
       ...wrapHostImports(hostImports, context, (iface, fn) => signatures.importReturnsResult(iface, fn)),
     };
