@@ -1,4 +1,4 @@
-import { DiskCache, defaultCacheDir } from './component/cache.js';
+import { ArtifactCache, defaultCacheDir } from './component/cache.js';
 import { loadComponent, type GluePreference } from './component/loader.js';
 import { readSource, type ComponentSource } from './component/source.js';
 import { ClosedError, InvalidArgumentError, MissingImportError } from './errors.js';
@@ -16,8 +16,12 @@ import { StdioCapture } from './wasi/stdio.js';
 
 /** Options of `createRuntime()`. */
 export interface RuntimeOptions {
-  /** Directory of the precompile cache (default: `$SFIRT_CACHE_DIR` or `~/.cache/sfirt`). */
-  cacheDir?: string;
+  /**
+   * Directory of the precompile cache (default: `$SFIRT_CACHE_DIR`, else `$XDG_CACHE_HOME/sfirt`,
+   * else `~/.cache/sfirt`); it must be private to this user, else it is not used (warning
+   * `SFIRT_CACHE_REFUSED`). `false`: keep transpiled components in memory only.
+   */
+  cacheDir?: string | false;
   /** Defaults for every function loaded by this runtime. */
   defaults?: Pick<FunctionOptions, 'pool' | 'wasi' | 'limits'>;
   /**
@@ -52,13 +56,13 @@ export interface FunctionOptions {
 
 /** Loads components as isolated functions. */
 export class Runtime {
-  readonly cache: DiskCache;
+  readonly cache: ArtifactCache;
   #functions = new Map<string, SfiFunction>();
   #nn = new Map<NnBackend, Promise<WasiNn>>();
   #closed = false;
 
   constructor(readonly options: RuntimeOptions = {}) {
-    this.cache = new DiskCache(options.cacheDir ?? defaultCacheDir());
+    this.cache = new ArtifactCache(options.cacheDir ?? defaultCacheDir());
   }
 
   /**
