@@ -13,3 +13,8 @@ export { NnError, type NnErrorCode } from './nn/errors.js';
 export type { NnBackend } from './nn/engine.js';
 export * from './http/index.js';
 export * from './workers/index.js';
+export type { LoadedManifest } from './manifest/load.js';
+export type { Manifest, ManifestFunction, ManifestBuild, ManifestNn, ManifestServer } from './manifest/types.js';
+export { readManifest } from './manifest/read.js';
+export { InvalidManifestError } from './manifest/errors.js';
+export type { TypedFunction, WitResult } from './typed.js';
