@@ -12,11 +12,11 @@ import type { Invocation, InvokeOptions, SfiFunction } from './invoke/function.j
 /** A `result<T, E>` export's value: `call()` resolves to it rather than throwing `err`. */
 export type WitResult<T, E> = { tag: 'ok'; val: T } | { tag: 'err'; val: E };
 
-/** Exports by the name `call()` takes, each as a function type. */
-export type ExportMap = { [name: string]: (...args: never[]) => unknown };
+/** Exports by the name `call()` takes, each as a function type (an interface, so no index signature). */
+export type ExportMap<E> = { [K in keyof E]: (...args: never[]) => unknown };
 
 /** `SfiFunction` whose `call`/`invoke` know the component's exports. */
-export interface TypedFunction<E extends ExportMap> extends Omit<SfiFunction, 'call' | 'invoke'> {
+export interface TypedFunction<E extends ExportMap<E>> extends Omit<SfiFunction, 'call' | 'invoke'> {
   call<K extends keyof E & string>(exportName: K, ...args: Parameters<E[K]>): Promise<ReturnType<E[K]>>;
   invoke<K extends keyof E & string>(exportName: K, args: Parameters<E[K]>, options?: InvokeOptions): Promise<Invocation<ReturnType<E[K]>>>;
 }

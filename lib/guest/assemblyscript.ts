@@ -44,7 +44,9 @@ export function usesKit(source: string): boolean {
  * functions of `expected` that the entry does not define itself, each freeing the call's memory.
  */
 export function kitAppendix(entrySource: string, expected: ExpectedExport[]): string {
-  const defines = (name: string) => new RegExp(`\\b${name}\\b`).test(entrySource);
+  // Exported by the entry itself: `export function NAME` or `export { …NAME… }` (comments do not count).
+  const code = entrySource.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/[^\n]*/g, '');
+  const defines = (name: string) => new RegExp(`export\\s+function\\s+${name}\\b|export\\s*\\{[^}]*\\b${name}\\b[^}]*\\}`).test(code);
   const lines = ['', '// --- added by `sfirt build`: canonical-ABI exports the guest leaves to the kit ---'];
   lines.push(`import { releaseCallMemory as __sfirt_release } from "${KIT_SPECIFIER}/cabi";`);
   if (!defines('cabi_realloc')) lines.push(`export { cabi_realloc } from "${KIT_SPECIFIER}/cabi";`);
