@@ -5,6 +5,7 @@
  * results go back to JSON (BigInt as an exact number, typed arrays as arrays).
  */
 import { toLowerCamel, type ResolvedType } from '../component/wit/index.js';
+import { InvalidArgumentError } from '../errors.js';
 import { UsageError } from './usage.js';
 
 const TYPED_LISTS: Record<string, { from(values: ArrayLike<number> | ArrayLike<bigint>): unknown }> = {
@@ -36,7 +37,10 @@ export function fromJson(value: unknown, type: ResolvedType, where: string): unk
       if (typed && el.kind === 'primitive' && el.name === 'u8' && typeof value === 'string') return new TextEncoder().encode(value);
       if (!Array.isArray(value)) return value; // the runtime's check reports the mismatch
       const items = value.map((v, i) => fromJson(v, el, `${where}[${i}]`));
-      return typed ? typed.from(items as number[]) : items;
+      if (!typed || el.kind !== 'primitive') return items;
+      // A typed array would wrap 300 to 44 for a u8: check each element before converting.
+      items.forEach((v, i) => checkElement(v, el.name, `${where}[${i}]`));
+      return typed.from(items as number[]);
     }
     case 'option':
       return value === null ? undefined : fromJson(value, type.some, where);
@@ -68,6 +72,20 @@ export function fromJson(value: unknown, type: ResolvedType, where: string): unk
     default:
       return value;
   }
+}
+
+const INT_RANGES: Record<string, [number, number]> = {
+  u8: [0, 0xff], s8: [-0x80, 0x7f], u16: [0, 0xffff], s16: [-0x8000, 0x7fff], u32: [0, 0xffffffff], s32: [-0x80000000, 0x7fffffff],
+};
+
+function checkElement(v: unknown, type: string, where: string): void {
+  const range = INT_RANGES[type];
+  const ok = range
+    ? typeof v === 'number' && Number.isInteger(v) && v >= range[0] && v <= range[1]
+    : type === 'u64' ? typeof v === 'bigint' && v >= 0n && v < 2n ** 64n
+      : type === 's64' ? typeof v === 'bigint' && v >= -(2n ** 63n) && v < 2n ** 63n
+        : typeof v === 'number';
+  if (!ok) throw new InvalidArgumentError(`${where}: ${typeof v === 'bigint' ? v : JSON.stringify(v)} is not a ${type}`);
 }
 
 /** JSON text of a result: BigInt as an exact number, typed arrays as arrays, undefined as null. */
