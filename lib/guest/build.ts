@@ -62,7 +62,7 @@ export async function buildGuest(spec: GuestBuild): Promise<{ out: string; bytes
     log('componentNew');
     component = await componentFromCore(core, witSource, world, expected);
   } else if (spec.lang === 'js') {
-    log(`componentize-js ${entry} (world ${world}; takes 10-30 s)`);
+    log(`componentize-js ${entry} (world ${world}; 20-60 s)`);
     component = await componentFromJs(entry, witSource, world, own, dir);
   } else {
     throw new Error(`unknown language ${String(spec.lang)} (as, js)`);

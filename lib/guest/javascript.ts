@@ -4,7 +4,7 @@
  * milliseconds rather than microseconds: right for porting JS code, not for µs cold starts.
  */
 import { relative } from 'node:path';
-import { COMPONENTIZE_JS, importToolchain } from './toolchain.js';
+import { COMPONENTIZE_JS, importToolchain, ToolchainMissingError } from './toolchain.js';
 
 type Feature = 'stdio' | 'random' | 'clocks' | 'http' | 'fetch-event';
 interface ComponentizeApi {
@@ -18,7 +18,15 @@ interface ComponentizeApi {
  * fetch-event handler (which import `wasi:http`) are left out unless the world uses `wasi:http`.
  */
 export async function componentFromJs(entry: string, witSource: string, worldName: string, ownWit: string, projectDir: string): Promise<Uint8Array> {
-  const { componentize } = await importToolchain<ComponentizeApi>(COMPONENTIZE_JS, projectDir);
+  let api: ComponentizeApi;
+  try {
+    api = await importToolchain<ComponentizeApi>(COMPONENTIZE_JS, projectDir);
+  } catch (err) {
+    // Its undeclared dependency (see COMPONENTIZE_JS) is missing: say what to install.
+    if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') throw new ToolchainMissingError(COMPONENTIZE_JS, err);
+    throw err;
+  }
+  const { componentize } = api;
   const usesHttp = /\bwasi:http\//.test(ownWit);
   // componentize-js reads the source through its own WASI view of the current directory.
   const { component } = await componentize({

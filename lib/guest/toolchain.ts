@@ -17,16 +17,25 @@ export interface Toolchain {
   range: string;
   /** What it is for, for the error message. */
   purpose: string;
+  /** The packages to install for it (`npm install --save-dev …`). */
+  install: string;
 }
 
-export const ASSEMBLYSCRIPT: Toolchain = { pkg: 'assemblyscript', entry: 'dist/asc.js', range: '^0.28.20', purpose: 'AssemblyScript guests (--lang as)' };
-export const COMPONENTIZE_JS: Toolchain = { pkg: '@bytecodealliance/componentize-js', entry: 'src/componentize.js', range: '^0.22.0', purpose: 'JavaScript guests (--lang js)' };
+export const ASSEMBLYSCRIPT: Toolchain = { pkg: 'assemblyscript', entry: 'dist/asc.js', range: '^0.28.20', purpose: 'AssemblyScript guests (--lang as)', install: 'assemblyscript@^0.28.20' };
+/**
+ * componentize-js imports `@bytecodealliance/preview2-shim` without declaring it, and next to sfirt
+ * npm may not hoist it (a peer range of jco's own jco-std conflicts): installing it beside is what works.
+ */
+export const COMPONENTIZE_JS: Toolchain = {
+  pkg: '@bytecodealliance/componentize-js', entry: 'src/componentize.js', range: '^0.22.0', purpose: 'JavaScript guests (--lang js)',
+  install: '@bytecodealliance/componentize-js@^0.22.0 @bytecodealliance/preview2-shim@^0.26.1',
+};
 
 /** The toolchain is not installed: the message says how to install it. */
 export class ToolchainMissingError extends Error {
   readonly code = 'TOOLCHAIN_MISSING';
   constructor(readonly toolchain: Toolchain, cause?: unknown) {
-    super(`${toolchain.pkg} is not installed; sfirt build needs it for ${toolchain.purpose}: npm install --save-dev ${toolchain.pkg}@${toolchain.range}`, { cause });
+    super(`${toolchain.pkg} is not installed; sfirt build needs it for ${toolchain.purpose}: npm install --save-dev ${toolchain.install}`, { cause });
     this.name = 'ToolchainMissingError';
   }
 }

@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../../guest/wit-source.js';
+import { ASSEMBLYSCRIPT, COMPONENTIZE_JS } from '../../guest/toolchain.js';
 import type { Command } from '../main.js';
 import { parse, str, UsageError } from '../usage.js';
 
@@ -40,7 +41,7 @@ test/greet.test.mjs and a README. Then: cd <dir> && npx sfirt build.
 
 Building needs the language's compiler (optional dependencies of sfirt):
   --lang as (default)  npm install -D assemblyscript
-  --lang js            npm install -D @bytecodealliance/componentize-js
+  --lang js            npm install -D @bytecodealliance/componentize-js @bytecodealliance/preview2-shim
 
 Options:
   --lang <as|js>   source language (default as)
@@ -56,7 +57,7 @@ Options:
     const written: string[] = [];
     copyTemplate(join(TEMPLATES, lang), dir, { name }, written);
     const rel = relative(process.cwd(), dir) || '.';
-    const tool = lang === 'as' ? 'assemblyscript' : '@bytecodealliance/componentize-js';
+    const tool = (lang === 'as' ? ASSEMBLYSCRIPT : COMPONENTIZE_JS).install;
     console.log(`created ${rel}/ (${lang === 'as' ? 'AssemblyScript' : 'JavaScript'} function "${name}"):`);
     for (const f of written) console.log(`  ${relative(dir, f)}`);
     console.log(`\nnext:\n  npm install -D ${tool}   # once, to build\n  cd ${rel}\n  npx sfirt build\n  npx sfirt call ${name}.wasm greet '"world"'`);
