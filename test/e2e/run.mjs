@@ -8,7 +8,7 @@
 // node_modules right after installing the tarball) with its largest packages; fails above 200.
 // Usage: node test/e2e/run.mjs [--skip-js] [--keep]
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, lstatSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, lstatSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +34,16 @@ function run(cmd, cmdArgs, { cwd = app, ok = [0], input } = {}) {
   }
   return { ...r, ms };
 }
-const npx = (cmdArgs, opts) => run('npx', ['--no-install', ...cmdArgs], opts);
+/** Every `sfirt` command line the run executed (args after `sfirt`), to check the README against. */
+const ran = new Set();
+const npx = (cmdArgs, opts) => {
+  if (cmdArgs[0] === 'sfirt') ran.add(JSON.stringify(cmdArgs.slice(1)));
+  return run('npx', ['--no-install', ...cmdArgs], opts);
+};
+/** Splits a shell command line into words (single and double quotes; no escapes needed here). */
+function shellWords(line) {
+  return [...line.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]);
+}
 
 async function step(name, fn) {
   const t0 = performance.now();
@@ -179,6 +188,7 @@ await step('wasi:nn without onnxruntime-web: BACKEND_UNAVAILABLE says how to ins
 });
 
 await step('sfirt serve sfirt.json answers 200', async () => {
+  ran.add(JSON.stringify(['serve', 'sfirt.json'])); // as the README runs it, on a free port here
   const child = spawn(join(app, 'node_modules', '.bin', 'sfirt'), ['serve', 'sfirt.json', '--port', '0'], { cwd: fnDir, env });
   const exited = new Promise((resolve) => child.on('close', resolve));
   let out = '';
@@ -217,6 +227,17 @@ if (!args.includes('--skip-js')) {
     return `${b.stdout.trim()}; fuel 10 → exit ${f.status}`;
   });
 }
+
+await step('every sfirt command of the README walkthrough ran here', () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const block = /<!-- walkthrough -->\s*```sh\n([\s\S]*?)```/.exec(readme)?.[1];
+  expect(block, 'README.md has no walkthrough block');
+  const commands = block.split('\n').map((l) => l.replace(/\s{2,}#.*$/, '').trim()).filter((l) => l.startsWith('npx sfirt '));
+  expect(commands.length >= 6, `only ${commands.length} sfirt commands in the walkthrough`);
+  const untested = commands.filter((c) => !ran.has(JSON.stringify(shellWords(c).slice(2))));
+  expect(!untested.length, `not run by the e2e: ${untested.join(' | ')}`);
+  return `${commands.length} commands`;
+});
 
 const failed = results.filter((r) => !r.ok).length;
 if (!args.includes('--keep')) rmSync(work, { recursive: true, force: true });
