@@ -18,3 +18,5 @@ export type { Manifest, ManifestFunction, ManifestBuild, ManifestNn, ManifestSer
 export { readManifest } from './manifest/read.js';
 export { InvalidManifestError } from './manifest/errors.js';
 export type { TypedFunction, WitResult } from './typed.js';
+export { describeComponent, type ComponentDescription, type DescribedFunction, type DescribedImport, type ImportProvider } from './component/describe.js';
+export { buildGuest, type GuestBuild, type GuestLanguage } from './guest/build.js';
