@@ -4,6 +4,7 @@
  * with their signatures, the imports grouped by who provides them, and which bindings it would
  * run on. Used by `sfirt inspect` and `sfirt types`.
  */
+import { InvalidComponentError } from '../errors.js';
 import { assertComponentHeader } from './source.js';
 import { planComponent } from './fast/index.js';
 import { wasmTools } from './jco.js';
@@ -73,7 +74,6 @@ export async function describeComponent(bytes: Uint8Array, label = 'component'):
   try {
     wit = await componentWit(bytes);
   } catch (err) {
-    const { InvalidComponentError } = await import('../errors.js');
     throw new InvalidComponentError(`${label} is not a valid component: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, { cause: err });
   }
   const doc = addInterfacesFromBinary(parseWit(wit), bytes);

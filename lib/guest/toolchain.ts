@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** A toolchain that `sfirt build` loads on demand. */
 export interface Toolchain {
@@ -54,7 +54,7 @@ export function findToolchain(toolchain: Toolchain, fromDir: string): { dir: str
 
 /** Imports a toolchain, from the project first, else from beside sfirt; `ToolchainMissingError` when neither has it. */
 export async function importToolchain<T>(toolchain: Toolchain, projectDir: string): Promise<T> {
-  const found = findToolchain(toolchain, projectDir) ?? findToolchain(toolchain, dirname(new URL(import.meta.url).pathname));
+  const found = findToolchain(toolchain, projectDir) ?? findToolchain(toolchain, dirname(fileURLToPath(import.meta.url)));
   if (!found) throw new ToolchainMissingError(toolchain);
   return (await import(pathToFileURL(join(found.dir, toolchain.entry)).href)) as T;
 }
