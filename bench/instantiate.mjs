@@ -90,7 +90,7 @@ function instantNn() {
 
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
 
-export async function run({ quick = false, log = () => {} } = {}) {
+export async function run({ quick = false, log = () => {}, outDir = resultsDir } = {}) {
   const inst = quick ? { batch: 200, rounds: 9 } : { batch: 1000, rounds: 21 };
   const calls = quick ? { batch: 20000, rounds: 9 } : { batch: 200000, rounds: 21 };
   const dir = mkdtempSync(join(tmpdir(), 'sfirt-bench-inst-'));
@@ -187,8 +187,8 @@ export async function run({ quick = false, log = () => {} } = {}) {
     Object.assign(metrics, await poolMetrics({ quick, log }));
     // Load times in new processes, cold vs warm precompile cache (optionally vs a baseline build).
     Object.assign(metrics, await loadMetrics({ quick, log }));
-    mkdirSync(resultsDir, { recursive: true });
-    writeFileSync(join(resultsDir, `instantiate${quick ? '-quick' : ''}-cold-start.svg`), barChartSvg({
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(join(outDir, `instantiate${quick ? '-quick' : ''}-cold-start.svg`), barChartSvg({
       title: 'Per-instance cost: bare core instance vs our pool miss vs jco glue', unit: 'µs, median', log: true,
       rows: [
         { label: 'bare instance', value: metrics.bare_instance_us },

@@ -13,6 +13,8 @@ import { createWasiNn, type WasiNn, type WasiNnOptions } from './nn/wasi-nn.js';
 import type { NnBackend } from './nn/engine.js';
 import { wasiImports, type WasiOptions } from './wasi/policy.js';
 import { StdioCapture } from './wasi/stdio.js';
+import { readManifest } from './manifest/read.js';
+import { loadManifestFunctions, type LoadedManifest } from './manifest/load.js';
 
 /** Options of `createRuntime()`. */
 export interface RuntimeOptions {
@@ -113,6 +115,22 @@ export class Runtime {
    */
   serve(options: ServeOptions): Promise<HttpServer> {
     return serve(this, options);
+  }
+
+  /**
+   * Loads every function of an `sfirt.json` manifest (schema: `sfirt/sfirt.schema.json`); its
+   * `nn` section configures this runtime's `wasi:nn` unless a `wasi:nn` host already started.
+   * `result.serve()` serves its routes. Fails with INVALID_MANIFEST naming the field, or as `load()`.
+   */
+  async loadManifest(path: string): Promise<LoadedManifest> {
+    if (this.#closed) throw new ClosedError();
+    const manifest = readManifest(path);
+    if (manifest.nn) {
+      if (this.#nn.size) throw new InvalidArgumentError(`${path}: nn settings cannot apply, this runtime's wasi:nn host has started; pass them to createRuntime({ nn })`);
+      const nn = this.options.nn;
+      this.options.nn = { ...nn, ...manifest.nn, models: { ...nn?.models, ...manifest.nn.models } };
+    }
+    return loadManifestFunctions(this, manifest);
   }
 
   /** The runtime's `wasi:nn` host for a backend, started on first use. */

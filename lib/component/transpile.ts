@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { InvalidComponentError } from '../errors.js';
+import { jcoTranspileVersion, transpiler, wasmTools } from './jco.js';
 import { sha256, type Stamp } from './manifest.js';
 
 /** What we keep of jco's `transpile` for one component, as stored in the on-disk cache. */
@@ -25,15 +24,9 @@ const ARTIFACT_FORMAT = 2;
 /** Node 20 has no JSPI; the glue is patched differently when it does. */
 const HAS_JSPI = typeof (WebAssembly as unknown as { promising?: unknown }).promising === 'function';
 
-let jcoVersionMemo: string | undefined;
 /** The installed jco version (part of every cache key: its glue changes between versions). */
 export function jcoVersion(): string {
-  if (!jcoVersionMemo) {
-    const api = fileURLToPath(import.meta.resolve('@bytecodealliance/jco'));
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', `file://${api}`), 'utf8')) as { version: string };
-    jcoVersionMemo = pkg.version;
-  }
-  return jcoVersionMemo;
+  return `transpile-${jcoTranspileVersion()}`;
 }
 
 /**
@@ -51,12 +44,15 @@ export function artifactIdentity(bytes: Uint8Array): { key: string; stamp: Stamp
 
 /** Runs jco in-process. Loaded lazily: importing jco costs ~100 ms, and a cache hit never needs it. */
 export async function transpileComponent(bytes: Uint8Array, label: string): Promise<TranspiledComponent> {
-  const jco = await import('@bytecodealliance/jco');
-  let out: Awaited<ReturnType<typeof jco.transpile>>;
+  const [{ transpileBytes }, { componentWit }] = await Promise.all([transpiler(), wasmTools()]);
+  let out: Awaited<ReturnType<typeof transpileBytes>>;
   let wit: string;
   try {
-    out = await jco.transpile(bytes, { name: 'component', instantiation: { tag: 'sync' }, noTypescript: true } as never);
-    wit = await jco.componentWit(bytes);
+    // As the jco CLI calls it: a `result` export's `err` is thrown as jco's `ComponentError`.
+    out = await transpileBytes(bytes, {
+      name: 'component', instantiation: { tag: 'sync' }, emitTypescriptDeclarations: false, noComponentErrorWrapping: false,
+    });
+    wit = await componentWit(bytes);
   } catch (err) {
     throw new InvalidComponentError(`${label} is not a valid component: ${firstLine(err)}`, { cause: err });
   }
