@@ -1,7 +1,8 @@
-import { InvalidArgumentError, LimitTooLowError } from '../errors.js';
-import type { NnEngine, NnEngineOptions, NnRunOptions, NnSession } from './engine.js';
-import { NnError, type NnErrorCode } from './errors.js';
-import { instantiateOrtWasm, ORT_WASM_INITIAL_PAGES, type OrtWasmInstance } from './ort-wasm-module.js';
+import { BackendUnavailableError, InvalidArgumentError, LimitTooLowError } from '../errors.js';
+import type { NnEngine, NnEngineOptions, NnRunOptions, NnSession, NnSessionOptions } from './engine.js';
+import { engineError, NnError, type NnErrorCode } from './errors.js';
+import { instantiateOrtWasm, ORT_WASM_INITIAL_PAGES, type OrtWasmInstance, type OrtWasmModuleOptions } from './ort-wasm-module.js';
+import { FIRED_HARD, FIRED_SOFT, InferenceWatchdog, type WatchedEngine } from './watchdog.js';
 import {
   allocateData, bytesOf, checkFeeds, elementBytes, elementCount, onnxTypeId, typeFromOnnxId,
   type NnTensor, type NnTensorType, type NnValueInfo,
@@ -12,10 +13,18 @@ export const DEFAULT_ENGINE_MEMORY_MAX_BYTES = 256 * 1024 * 1024;
 /** The smallest cap an engine can start with: the glue's initial 16 MiB memory. */
 export const MIN_ENGINE_MEMORY_BYTES = ORT_WASM_INITIAL_PAGES * 65536;
 
+/**
+ * How long after a run's deadline the engine is stopped hard (trapped and discarded) when it has
+ * not stopped on its own at a node boundary: one node running past this is what it takes.
+ */
+export const HARD_STOP_GRACE_MS = 5;
+
 /** Options for {@link createOrtWasmEngine}. */
-export interface OrtWasmEngineOptions extends NnEngineOptions {
+export interface OrtWasmEngineOptions extends NnEngineOptions, OrtWasmModuleOptions {
   /** Cap on the engine's linear memory, in bytes (rounded down to 64 KiB pages). Default 256 MiB. */
   memoryMaxBytes?: number;
+  /** See {@link HARD_STOP_GRACE_MS}. */
+  hardStopGraceMs?: number;
 }
 
 // onnxruntime's OrtErrorCode values (onnxruntime_c_api.h).
@@ -24,8 +33,13 @@ const ORT_NO_MODEL = 4;
 const ORT_INVALID_PROTOBUF = 7;
 const ORT_NOT_IMPLEMENTED = 9;
 const ORT_INVALID_GRAPH = 10;
-/** `_OrtInit`/session logging: 3 = errors only, so guests cannot flood the host's stderr. */
-const LOG_ERROR = 3;
+/**
+ * `_OrtInit`/session/run logging: 4 = fatal only. Errors (3) are logged to the host's stderr, and
+ * a guest can make onnxruntime fail at will: it must not be able to write there.
+ */
+const LOG_FATAL = 4;
+/** Byte offset of `terminate` in onnxruntime's `OrtRunOptions` (wasm32; checked at engine start). */
+const TERMINATE_OFFSET = 20;
 const GRAPH_OPTIMIZATION_ALL = 99;
 const LOCATION_CPU = 1;
 const ONNX_STRING = 8;
@@ -50,13 +64,42 @@ export async function createOrtWasmEngine(options: OrtWasmEngineOptions = {}): P
   if (!Number.isFinite(maxBytes) || maxBytes < MIN_ENGINE_MEMORY_BYTES) {
     throw new LimitTooLowError(`engine memory cap ${maxBytes} bytes is below onnxruntime-web's initial ${MIN_ENGINE_MEMORY_BYTES} bytes`);
   }
+  const grace = options.hardStopGraceMs ?? HARD_STOP_GRACE_MS;
+  if (!(grace >= 0)) throw new InvalidArgumentError(`hardStopGraceMs must be a non-negative number, got ${grace}`);
   const pages = Math.min(65536, Math.floor(maxBytes / 65536));
-  const wasm = await instantiateOrtWasm(pages);
-  const engine = new OrtWasmEngine(wasm, pages * 65536);
-  engine.guard(() => {
-    if (wasm._OrtInit(1, LOG_ERROR) !== 0) throw engine.lastError('runtime-error', 'cannot initialise onnxruntime');
-  });
+  const [start, watchdog] = await Promise.all([
+    instantiateOrtWasm(pages, options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
+    InferenceWatchdog.forThisThread(),
+  ]);
+  const watched = await watchdog.watch(start.memory);
+  const engine = new OrtWasmEngine(start.wasm, pages * 65536, watched, grace);
+  try {
+    engine.guard(() => {
+      const wasm = start.wasm;
+      if (wasm._OrtInit(1, LOG_FATAL) !== 0) throw engine.lastError('runtime-error', 'cannot initialise onnxruntime');
+      const stop = engine.malloc(8, 'cannot start the engine');
+      wasm.HEAPU8.fill(0, stop, stop + 8);
+      start.stopFlag.value = stop;
+      const runOptions = wasm._OrtCreateRunOptions(LOG_FATAL, 0, false, 0);
+      if (runOptions === 0) throw engine.lastError('runtime-error', 'cannot create run options');
+      checkTerminateOffset(wasm);
+      engine.started(runOptions, stop);
+    });
+  } catch (err) {
+    engine.dispose();
+    throw err;
+  }
   return engine;
+}
+
+/** Checks that `terminate` sits where the watchdog will write it (another onnxruntime build may differ). */
+function checkTerminateOffset(wasm: OrtWasmInstance): void {
+  const off = wasm._OrtCreateRunOptions(LOG_FATAL, 0, false, 0);
+  const on = wasm._OrtCreateRunOptions(LOG_FATAL, 0, true, 0);
+  const ok = off !== 0 && on !== 0 && wasm.HEAPU8[off + TERMINATE_OFFSET] === 0 && wasm.HEAPU8[on + TERMINATE_OFFSET] === 1;
+  if (off !== 0) wasm._OrtReleaseRunOptions(off);
+  if (on !== 0) wasm._OrtReleaseRunOptions(on);
+  if (!ok) throw new BackendUnavailableError('unrecognised onnxruntime-web build: OrtRunOptions.terminate is not where this runtime expects it');
 }
 
 class OrtWasmEngine implements NnEngine {
@@ -64,9 +107,68 @@ class OrtWasmEngine implements NnEngine {
   #wasm: OrtWasmInstance | undefined;
   #broken = false;
   readonly #sessions = new Set<OrtWasmSession>();
+  /** The engine's one `OrtRunOptions` (runs are sequential) and the address of its `terminate` byte. */
+  #runOptions = 0;
+  #terminateAddr = 0;
+  /** The stop byte the engine's loops check. */
+  #stopAddr = 0;
 
-  constructor(wasm: OrtWasmInstance, readonly memoryMaxBytes: number) {
+  constructor(wasm: OrtWasmInstance, readonly memoryMaxBytes: number, readonly watched: WatchedEngine, readonly hardStopGraceMs: number) {
     this.#wasm = wasm;
+  }
+
+  started(runOptions: number, stopAddr: number): void {
+    this.#runOptions = runOptions;
+    this.#terminateAddr = runOptions + TERMINATE_OFFSET;
+    this.#stopAddr = stopAddr;
+  }
+
+  get runOptions(): number {
+    return this.#runOptions;
+  }
+
+  /**
+   * True when the last {@link watchdogged} call asked onnxruntime to stop at a node boundary (its
+   * deadline passed): an error status from that run means `timeout`.
+   */
+  stoppedSoftly = false;
+
+  /**
+   * Runs `fn` (an `_OrtRun` or `_OrtCreateSession`) under the watchdog: at `deadline` onnxruntime
+   * is asked to stop between nodes (when `soft`; see {@link stoppedSoftly}), and
+   * {@link hardStopGraceMs} after that (or at the deadline, without `soft`) the engine is stopped
+   * hard, which breaks it and throws `NnError('timeout')`.
+   */
+  watchdogged<T>(deadline: number | undefined, soft: boolean, fn: () => T): T {
+    this.stoppedSoftly = false;
+    if (deadline === undefined) return fn();
+    this.watched.arm(soft ? this.#terminateAddr : 0, this.#stopAddr, deadline, soft ? this.hardStopGraceMs : 0);
+    let fired = 0;
+    try {
+      const result = fn();
+      fired = this.#disarm();
+      return result;
+    } catch (err) {
+      fired = this.#disarm();
+      if (fired & FIRED_HARD) {
+        this.#broken = true;
+        throw new NnError('timeout', 'inference ran past the caller\'s deadline and was stopped', { cause: err });
+      }
+      throw err;
+    } finally {
+      this.stoppedSoftly = (fired & FIRED_SOFT) !== 0;
+    }
+  }
+
+  /** Disarms the watchdog and clears what it may have set. */
+  #disarm(): number {
+    const fired = this.watched.disarm();
+    const wasm = this.#wasm;
+    if (fired !== 0 && wasm !== undefined) {
+      Atomics.store(wasm.HEAPU8, this.#terminateAddr, 0);
+      Atomics.store(wasm.HEAPU8, this.#stopAddr, 0);
+    }
+    return fired;
   }
 
   get usable(): boolean {
@@ -104,7 +206,7 @@ class OrtWasmEngine implements NnEngine {
   failure(err: unknown): NnError {
     if (err instanceof NnError) return err;
     this.#broken = true;
-    return new NnError('runtime-error', `inference engine failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    return engineError('runtime-error', 'inference engine failed', err);
   }
 
   /** Builds an `NnError` from onnxruntime's last error; `bad_alloc` means the memory cap was hit. */
@@ -116,49 +218,53 @@ class OrtWasmEngine implements NnEngine {
       wasm._OrtGetLastError(p, p + 4);
       const code = wasm.HEAP32[p >> 2]!;
       const messagePtr = wasm.HEAPU32[(p + 4) >> 2]!;
-      const message = messagePtr ? wasm.UTF8ToString(messagePtr) : `onnxruntime error ${code}`;
-      if (/bad_alloc|failed to allocate/i.test(message)) return this.outOfMemory(what, message);
+      const message = messagePtr ? wasm.UTF8ToString(messagePtr, 4096) : `onnxruntime error ${code}`;
+      if (/bad_alloc|failed to allocate/i.test(message)) return this.outOfMemory(what);
       let nnCode = fallback;
       if (fallback === 'invalid-encoding' && code === ORT_NOT_IMPLEMENTED) nnCode = 'unsupported-operation';
       if (fallback === 'runtime-error' && code === ORT_INVALID_ARGUMENT) nnCode = 'invalid-argument';
       if (fallback === 'runtime-error' && (code === ORT_INVALID_PROTOBUF || code === ORT_INVALID_GRAPH || code === ORT_NO_MODEL)) nnCode = 'invalid-encoding';
-      return new NnError(nnCode, `${what}: ${message}`);
+      return engineError(nnCode, what, message);
     } finally {
       wasm.stackRestore(sp);
     }
   }
 
-  outOfMemory(what: string, detail: string): NnError {
-    return new NnError('runtime-error', `${what}: inference engine out of memory (cap ${this.memoryMaxBytes} bytes; ${detail})`, { outOfMemory: true });
+  outOfMemory(what: string, bytes?: number): NnError {
+    const detail = bytes === undefined ? '' : `; cannot allocate ${bytes} bytes`;
+    return new NnError('runtime-error', `${what}: inference engine out of memory (cap ${this.memoryMaxBytes} bytes${detail})`, { outOfMemory: true });
   }
 
   /** `malloc` that turns a refusal into an out-of-memory error. */
   malloc(bytes: number, what: string): number {
     const ptr = this.wasm._malloc(Math.max(1, bytes));
-    if (ptr === 0) throw this.outOfMemory(what, `cannot allocate ${bytes} bytes`);
+    if (ptr === 0) throw this.outOfMemory(what, bytes);
     return ptr;
   }
 
-  createSession(model: Uint8Array): NnSession {
+  createSession(model: Uint8Array, options?: NnSessionOptions): NnSession {
     return this.guard(() => {
       const wasm = this.wasm;
       const modelPtr = this.malloc(model.byteLength, 'cannot load model');
-      let options = 0;
+      let sessionOptions = 0;
       let handle = 0;
       try {
         wasm.HEAPU8.set(model, modelPtr);
-        options = wasm._OrtCreateSessionOptions(GRAPH_OPTIMIZATION_ALL, false, false, 0, false, 0, 0, LOG_ERROR, 0, 0);
-        if (options === 0) throw this.lastError('runtime-error', 'cannot create session options');
-        handle = wasm._OrtCreateSession(modelPtr, model.byteLength, options);
+        sessionOptions = wasm._OrtCreateSessionOptions(GRAPH_OPTIMIZATION_ALL, false, false, 0, false, 0, 0, LOG_FATAL, 0, 0);
+        if (sessionOptions === 0) throw this.lastError('runtime-error', 'cannot create session options');
+        // onnxruntime does not look at a deadline while it parses and optimises: only a hard stop ends it.
+        handle = this.watchdogged(options?.deadline, false, () => wasm._OrtCreateSession(modelPtr, model.byteLength, sessionOptions));
         if (handle === 0) throw this.lastError('invalid-encoding', 'cannot load model');
         const session = new OrtWasmSession(this, handle);
         handle = 0;
         this.#sessions.add(session);
         return session;
       } finally {
-        if (handle !== 0) wasm._OrtReleaseSession(handle);
-        if (options !== 0) wasm._OrtReleaseSessionOptions(options);
-        wasm._free(modelPtr);
+        if (this.usable) {
+          if (handle !== 0) wasm._OrtReleaseSession(handle);
+          if (sessionOptions !== 0) wasm._OrtReleaseSessionOptions(sessionOptions);
+          wasm._free(modelPtr);
+        }
       }
     });
   }
@@ -171,6 +277,7 @@ class OrtWasmEngine implements NnEngine {
     if (this.#wasm === undefined) return;
     if (!this.#broken) for (const session of [...this.#sessions]) session.release();
     this.#sessions.clear();
+    this.watched.dispose();
     this.#wasm = undefined; // the instance and its memory go with the last reference
   }
 }
@@ -204,7 +311,6 @@ class OrtWasmSession implements NnSession {
   /** Set once onnxruntime refused kept outputs (data-dependent output shapes): never keep them again. */
   #outputsVary = false;
   #handle: number;
-  #runOptions = 0;
   /**
    * One engine-heap block, allocated once: input name pointers, input values, output name
    * pointers, output values (4 bytes each), then 16 bytes of scratch for reading outputs.
@@ -231,8 +337,6 @@ class OrtWasmSession implements NnSession {
       } finally {
         wasm.stackRestore(sp);
       }
-      this.#runOptions = wasm._OrtCreateRunOptions(LOG_ERROR, 0, false, 0);
-      if (this.#runOptions === 0) throw engine.lastError('runtime-error', 'cannot create run options');
       const nIn = this.inputs.length;
       const nOut = this.outputs.length;
       this.#runArgs = engine.malloc(8 * (nIn + nOut) + 16, 'cannot create session');
@@ -270,20 +374,26 @@ class OrtWasmSession implements NnSession {
       const outBase = outValues >> 2;
       let outSlots = this.#outSlots;
       for (let i = 0; i < nOut; i++) wasm.HEAPU32[outBase + i] = outSlots ? outSlots[i]!.tensor : 0;
-      let rc = wasm._OrtRun(this.#handle, args, inValues, nIn, outNames, nOut, outValues, this.#runOptions);
-      if (rc !== 0 && outSlots) {
+      const handle = this.#handle;
+      const runOptions = engine.runOptions;
+      const deadline = options?.deadline;
+      let rc = engine.watchdogged(deadline, true, () => wasm._OrtRun(handle, args, inValues, nIn, outNames, nOut, outValues, runOptions));
+      if (rc !== 0 && outSlots && !engine.stoppedSoftly) {
         // A model whose output shapes depend on the data refuses kept outputs: run it as before.
         this.#releaseFailedOutputs(outBase, outSlots);
         this.#dropOutSlots();
         this.#outputsVary = true;
         outSlots = undefined;
-        rc = wasm._OrtRun(this.#handle, args, inValues, nIn, outNames, nOut, outValues, this.#runOptions);
+        rc = engine.watchdogged(deadline, true, () => wasm._OrtRun(handle, args, inValues, nIn, outNames, nOut, outValues, runOptions));
       }
       const raw = options?.rawOutputs === true;
       if (rc !== 0) {
         this.#releaseFailedOutputs(outBase, outSlots);
+        if (engine.stoppedSoftly) throw new NnError('timeout', 'inference ran past the caller\'s deadline and was stopped');
         throw engine.lastError('runtime-error', 'inference failed');
       }
+      const budget = options?.maxOutputBytes ?? Infinity;
+      let outputBytes = 0;
       const result: Record<string, NnTensor> = {};
       let failure: unknown;
       let replaced = false;
@@ -291,12 +401,20 @@ class OrtWasmSession implements NnSession {
         const tensor = wasm.HEAPU32[outBase + i]!;
         const slot = outSlots?.[i];
         if (slot !== undefined && tensor === slot.tensor) {
-          if (failure === undefined) result[this.outputs[i]!.name] = copyOut(wasm, slot.type, slot.dims.slice(), slot.dataPtr, raw);
+          if (failure === undefined) {
+            outputBytes += slot.byteLength;
+            if (outputBytes > budget) failure = tooLarge(budget);
+            else result[this.outputs[i]!.name] = copyOut(wasm, slot.type, slot.dims.slice(), slot.dataPtr, raw);
+          }
           continue;
         }
         replaced ||= slot !== undefined;
         try {
-          if (failure === undefined) result[this.outputs[i]!.name] = readTensor(engine, tensor, this.outputs[i]!.name, outValues + 4 * nOut, raw);
+          if (failure === undefined) {
+            const out = readTensor(engine, tensor, this.outputs[i]!.name, outValues + 4 * nOut, raw, budget - outputBytes);
+            outputBytes += out.data.byteLength;
+            result[this.outputs[i]!.name] = out;
+          }
         } catch (err) {
           failure = err;
         } finally {
@@ -408,7 +526,6 @@ class OrtWasmSession implements NnSession {
       this.#dropOutSlots();
       if (this.#runArgs !== 0) wasm._free(this.#runArgs);
       for (const p of this.#namePtrs) wasm._OrtFree(p);
-      if (this.#runOptions !== 0) wasm._OrtReleaseRunOptions(this.#runOptions);
       wasm._OrtReleaseSession(handle);
     });
   }
@@ -472,7 +589,7 @@ function readValueInfo(wasm: OrtWasmInstance, name: string, metadataPtr: number)
  * Copies an output tensor out of the engine's memory (the one copy of the output). `scratch` is 16
  * bytes of engine memory for onnxruntime's out-parameters.
  */
-function readTensor(engine: OrtWasmEngine, tensor: number, name: string, scratch: number, raw: boolean): NnTensor {
+function readTensor(engine: OrtWasmEngine, tensor: number, name: string, scratch: number, raw: boolean, budget: number): NnTensor {
   const wasm = engine.wasm;
   const p = scratch;
   if (wasm._OrtGetTensorData(tensor, p, p + 4, p + 8, p + 12) !== 0) throw engine.lastError('runtime-error', `cannot read output \`${name}\``);
@@ -487,7 +604,13 @@ function readTensor(engine: OrtWasmEngine, tensor: number, name: string, scratch
   const type = typeFromOnnxId(typeId);
   if (typeId === ONNX_STRING) wasm._free(dataPtr); // string data is a copy the caller owns
   if (type === undefined) throw new NnError('unsupported-operation', `output \`${name}\` has ONNX element type ${typeId}, which this runtime does not support`);
+  // Checked before anything is copied out of the engine.
+  if (elementCount(dims) * elementBytes(type) > budget) throw tooLarge(budget);
   return copyOut(wasm, type, dims, dataPtr, raw);
+}
+
+function tooLarge(budget: number): NnError {
+  return new NnError('too-large', `the model's outputs exceed the ${budget} bytes this call may receive`);
 }
 
 /** Copies a tensor's data out of the engine's memory: raw bytes, or a typed array of its type. */

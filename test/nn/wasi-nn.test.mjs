@@ -162,7 +162,14 @@ test('a tensor keeps its own copy of the bytes; consumed inputs are recycled wit
     const input = new Tensor([2, 4], 'FP32', xBytes);
     const [[, out]] = ctx.compute([['x', input]]);
     assert.equal(Array.from(asFloats(out.data())), Array.from(reference));
-    assert.is(input.data().byteLength, 0, 'a consumed input holds no bytes');
+    // `compute` took the input (`own<tensor>`): it is gone, and using it is a canonical-ABI trap.
+    try {
+      input.data();
+      assert.unreachable('a consumed input is still usable');
+    } catch (err) {
+      assert.is(err.code, 'TRAP');
+      assert.is(err.trapKind, 'invalid-handle');
+    }
   }
   // A dropped tensor's buffer is reused by the next one of that size; the live one is untouched.
   const dropped = new Tensor([4096], 'U8', new Uint8Array(4096).fill(1));
