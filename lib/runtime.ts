@@ -7,7 +7,7 @@ import { InstanceScope } from './host/scope.js';
 import { SfiFunction, type CallContext } from './invoke/function.js';
 import { ComponentSignatures } from './invoke/signatures.js';
 import { serve, type HttpServer, type ServeOptions } from './http/serve.js';
-import { callDeadline } from './invoke/call-deadline.js';
+import { callDeadline, callFuel } from './invoke/call-deadline.js';
 import { callLimits, DEFAULT_LIMITS, limitsTransform, meterHooks, normaliseLimits, type Limits } from './invoke/limits.js';
 import type { PoolOptions } from './pool/pool.js';
 import { createWasiNn, type WasiNn, type WasiNnOptions } from './nn/wasi-nn.js';
@@ -27,7 +27,7 @@ export interface RuntimeOptions {
    * model is parsed once per engine. Backend `wasm` (default) runs onnxruntime-web as its own
    * memory-capped wasm instance; `native` uses onnxruntime-node (optional dependency).
    */
-  nn?: Omit<WasiNnOptions, 'loadNativeBinding'>;
+  nn?: Omit<WasiNnOptions, 'loadNativeBinding' | 'deadline' | 'fuel'>;
 }
 
 /** Options of `runtime.load()`. */
@@ -118,7 +118,7 @@ export class Runtime {
   wasiNn(backend: NnBackend): Promise<WasiNn> {
     let host = this.#nn.get(backend);
     if (!host) {
-      host = createWasiNn({ cacheDir: this.cache.dir, ...this.options.nn, backend, deadline: () => callDeadline.at });
+      host = createWasiNn({ cacheDir: this.cache.dir, ...this.options.nn, backend, deadline: () => callDeadline.at, fuel: () => callFuel.meter });
       // A backend that cannot start is reported to this load and retried by the next one.
       host.catch(() => this.#nn.delete(backend));
       this.#nn.set(backend, host);

@@ -8,8 +8,9 @@
  * `runtime-error` until it is ready (tens of ms). It is not started ahead of need: each engine
  * start runs onnxruntime's 890 KB initialisation function, and a second run in the same thread
  * crosses V8's tier-up budget for it (~11 s of TurboFan compilation, see ort-wasm-module.ts).
- * Every swap bumps {@link EngineSlot.generation}: sessions made on an older generation are gone,
- * and the model registry re-creates named models on the new engine when next used.
+ * A wasm engine that trapped restores itself (`engine-snapshot.ts`); this replacement is for an
+ * engine that cannot. Sessions of a replaced engine are no longer `alive`, and the model registry
+ * re-creates named models on the new engine when next used.
  */
 import type { NnEngine } from './engine.js';
 import { NnError } from './errors.js';
@@ -19,8 +20,6 @@ export class EngineSlot {
   #standby: NnEngine | undefined;
   #starting: Promise<void> | undefined;
   #disposed = false;
-  /** Incremented on every swap; sessions are valid only in the generation they were made in. */
-  generation = 0;
 
   /**
    * @param first the engine to start with
@@ -51,7 +50,6 @@ export class EngineSlot {
     this.#engine.dispose();
     this.#engine = standby;
     this.#standby = undefined;
-    this.generation++;
     return standby;
   }
 

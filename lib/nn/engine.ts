@@ -22,6 +22,11 @@ export interface NnSession {
   run(feeds: Record<string, NnTensor>, options?: NnRunOptions): Record<string, NnTensor>;
   /** Frees the session's engine resources. Idempotent. */
   release(): void;
+  /**
+   * False once released, or once its engine lost it (the wasm engine restored after a trap); a
+   * model that is not alive has to be loaded again.
+   */
+  readonly alive: boolean;
 }
 
 /** Options of one {@link NnSession.run}. */

@@ -38,8 +38,8 @@ export class NnError extends SfiError {
  * An engine's error text reduced to what a guest may read: onnxruntime's messages carry source
  * locations and paths of its build (`/onnxruntime_src/...cc:123`), C++ signatures, and for some
  * failures host paths (a model file, the working directory). Every token that looks like a path,
- * a source location or a C++ qualified name is dropped, terminal colours removed, whitespace
- * collapsed, and the text cut at 300 characters.
+ * a file name, a source location or a C++ qualified name is dropped, terminal colours removed,
+ * whitespace collapsed, and the text cut at 300 characters.
  */
 export function sanitizeEngineMessage(text: string): string {
   let t = text.replace(/\x1b\[[0-9;]*m/g, ' ');
@@ -49,6 +49,8 @@ export function sanitizeEngineMessage(text: string): string {
   // Paths (absolute, relative with a separator, Windows drives) and source locations.
   t = t.replace(/\S*[\\/]\S*/g, ' ');
   t = t.replace(/\S+\.(?:cc|cpp|cxx|c|h|hpp|inl)(?::\d+)?\b/g, ' ');
+  // Bare file names (`package.json`, `weights.bin`): a file's name is host information too.
+  t = t.replace(/[\w.-]*\w\.[A-Za-z][A-Za-z0-9]{0,7}\b/g, ' ');
   t = t.replace(/\s+/g, ' ').trim();
   return t.length > 300 ? `${t.slice(0, 300)}…` : t;
 }

@@ -5,15 +5,13 @@ import { NnError } from './errors.js';
 
 /**
  * One loaded model. Named models come from the host's configuration and are shared by every
- * instance of every function; after an engine swap they are parsed again on first use. Models
- * from guest bytes are shared only among the instances of one function (so no guest can learn,
- * from how fast `load` answers, whether another function loaded the same bytes) and are lost with
- * the engine they were parsed in.
+ * instance of every function; when the engine lost them (restored after a trap, or replaced) they
+ * are parsed again on first use. Models from guest bytes are shared only among the instances of
+ * one function (so no guest can learn, from how fast `load` answers, whether another function
+ * loaded the same bytes) and are lost with the engine state they were parsed in.
  */
 export class ModelEntry {
   session: NnSession | undefined;
-  /** The engine generation `session` belongs to. */
-  generation = -1;
   /** Guest uses (graphs) holding this entry; named entries are never released. */
   refs = 0;
   constructor(readonly kind: 'named' | 'guest', readonly key: string) {}
@@ -49,12 +47,9 @@ export class ModelRegistry {
     const key = `${functionKey}:${createHash('sha256').update(bytes).digest('hex')}`;
     let entry = this.#guest.get(key);
     if (entry === undefined || this.session(entry, false) === undefined) {
-      const engine = this.slot.current();
-      const generation = this.slot.generation;
-      const session = engine.createSession(bytes, deadline === undefined ? undefined : { deadline });
+      const session = this.slot.current().createSession(bytes, deadline === undefined ? undefined : { deadline });
       entry = new ModelEntry('guest', key);
       entry.session = session;
-      entry.generation = generation;
       this.#guest.set(key, entry);
     }
     entry.refs++;
@@ -68,14 +63,12 @@ export class ModelRegistry {
    */
   session(entry: ModelEntry, required = true): NnSession | undefined {
     const engine = this.slot.current();
-    if (entry.session !== undefined && entry.generation === this.slot.generation) return entry.session;
+    if (entry.session?.alive) return entry.session;
     if (entry.kind === 'guest') {
       if (!required) return undefined;
       throw new NnError('runtime-error', 'the inference engine was restarted since this model was loaded; load it again');
     }
-    const generation = this.slot.generation;
     entry.session = engine.createSession(this.modelBytes.get(entry.key)!);
-    entry.generation = generation;
     return entry.session;
   }
 
@@ -84,14 +77,14 @@ export class ModelRegistry {
     if (entry.kind !== 'guest' || entry.refs <= 0) return;
     if (--entry.refs > 0) return;
     if (this.#guest.get(entry.key) === entry) this.#guest.delete(entry.key);
-    if (entry.generation === this.slot.generation) entry.session?.release();
+    entry.session?.release();
     entry.session = undefined;
   }
 
   /** Releases every session (the engines are disposed by the slot). */
   dispose(): void {
     for (const e of [...this.#named.values(), ...this.#guest.values()]) {
-      if (e.generation === this.slot.generation) e.session?.release();
+      e.session?.release();
       e.session = undefined;
     }
     this.#named.clear();

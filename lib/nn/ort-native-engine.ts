@@ -13,6 +13,9 @@
  * Cost: two thread hops and two process hops per call (~0.1–0.3 ms on a 2-vCPU VM), and two child
  * processes (~60 MiB each) per engine.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { BackendUnavailableError, InvalidArgumentError } from '../errors.js';
 import type { NnEngine, NnEngineOptions, NnRunOptions, NnSession, NnSessionOptions } from './engine.js';
@@ -64,8 +67,9 @@ export async function createOrtNativeEngine(options: OrtNativeEngineOptions = {}
   }
   const signal = new SharedArrayBuffer(4);
   const { port1, port2 } = new MessageChannel();
+  const cwd = mkdtempSync(join(tmpdir(), 'sfirt-nn-native-'));
   const worker = new Worker(new URL('./native/bridge.js', import.meta.url), {
-    workerData: { port: port2, signal, specifier, threads, dataLimitKiB: Math.ceil((memoryMaxBytes + NATIVE_PROCESS_BASE_BYTES) / 1024) },
+    workerData: { port: port2, signal, specifier, threads, dataLimitKiB: Math.ceil((memoryMaxBytes + NATIVE_PROCESS_BASE_BYTES) / 1024), cwd },
     transferList: [port2],
   });
   try {
@@ -78,13 +82,14 @@ export async function createOrtNativeEngine(options: OrtNativeEngineOptions = {}
   } catch (err) {
     port1.close();
     await worker.terminate();
+    rmSync(cwd, { recursive: true, force: true });
     throw new BackendUnavailableError(`onnxruntime-node is not available: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
   // From here on replies are read synchronously (receiveMessageOnPort), never by a listener.
   port1.removeAllListeners('message');
   worker.unref();
   port1.unref();
-  return new OrtNativeEngine(worker, port1, new Int32Array(signal), memoryMaxBytes);
+  return new OrtNativeEngine(worker, port1, new Int32Array(signal), memoryMaxBytes, cwd);
 }
 
 class OrtNativeEngine implements NnEngine {
@@ -96,7 +101,7 @@ class OrtNativeEngine implements NnEngine {
   #nextSession = 1;
   readonly #sessions = new Set<OrtNativeSession>();
 
-  constructor(readonly worker: Worker, readonly port: MessagePort, readonly signal: Int32Array, readonly memoryMaxBytes: number) {}
+  constructor(readonly worker: Worker, readonly port: MessagePort, readonly signal: Int32Array, readonly memoryMaxBytes: number, readonly cwd: string) {}
 
   get usable(): boolean {
     return !this.#disposed && !this.#stuck;
@@ -155,7 +160,7 @@ class OrtNativeEngine implements NnEngine {
     this.#sessions.clear();
     this.port.close();
     // Ends the bridge; its children see their IPC channel close and exit.
-    void this.worker.terminate();
+    void this.worker.terminate().finally(() => rmSync(this.cwd, { recursive: true, force: true }));
   }
 }
 
@@ -166,6 +171,11 @@ function failure(reply: Extract<NativeReply, { ok: false }>): NnError {
 
 class OrtNativeSession implements NnSession {
   #released = false;
+
+  /** The bridge re-loads a session into a replacement process, so only release or disposal ends it. */
+  get alive(): boolean {
+    return !this.#released && this.engine.usable;
+  }
 
   constructor(readonly engine: OrtNativeEngine, readonly id: number, readonly inputs: NnValueInfo[], readonly outputs: NnValueInfo[]) {}
 

@@ -1,5 +1,6 @@
 import { BackendUnavailableError, InvalidArgumentError, LimitTooLowError } from '../errors.js';
 import type { NnEngine, NnEngineOptions, NnRunOptions, NnSession, NnSessionOptions } from './engine.js';
+import { EngineSnapshot } from './engine-snapshot.js';
 import { engineError, NnError, type NnErrorCode } from './errors.js';
 import { instantiateOrtWasm, ORT_WASM_INITIAL_PAGES, type OrtWasmInstance, type OrtWasmModuleOptions } from './ort-wasm-module.js';
 import { FIRED_HARD, FIRED_SOFT, InferenceWatchdog, type WatchedEngine } from './watchdog.js';
@@ -14,10 +15,12 @@ export const DEFAULT_ENGINE_MEMORY_MAX_BYTES = 256 * 1024 * 1024;
 export const MIN_ENGINE_MEMORY_BYTES = ORT_WASM_INITIAL_PAGES * 65536;
 
 /**
- * How long after a run's deadline the engine is stopped hard (trapped and discarded) when it has
- * not stopped on its own at a node boundary: one node running past this is what it takes.
+ * How long after a run's deadline the engine is stopped hard (trapped and restored to its state
+ * after start, which loses every loaded model) when it has not stopped on its own at a node
+ * boundary: one node running past this is what it takes. Also what a busy machine may take to
+ * schedule the engine's thread again, so it is not much shorter.
  */
-export const HARD_STOP_GRACE_MS = 5;
+export const HARD_STOP_GRACE_MS = 20;
 
 /** Options for {@link createOrtWasmEngine}. */
 export interface OrtWasmEngineOptions extends NnEngineOptions, OrtWasmModuleOptions {
@@ -71,7 +74,7 @@ export async function createOrtWasmEngine(options: OrtWasmEngineOptions = {}): P
     instantiateOrtWasm(pages, options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
     InferenceWatchdog.forThisThread(),
   ]);
-  const watched = await watchdog.watch(start.memory);
+  const watched = await watchdog.watch(start.state.memory);
   const engine = new OrtWasmEngine(start.wasm, pages * 65536, watched, grace);
   try {
     engine.guard(() => {
@@ -83,7 +86,7 @@ export async function createOrtWasmEngine(options: OrtWasmEngineOptions = {}): P
       const runOptions = wasm._OrtCreateRunOptions(LOG_FATAL, 0, false, 0);
       if (runOptions === 0) throw engine.lastError('runtime-error', 'cannot create run options');
       checkTerminateOffset(wasm);
-      engine.started(runOptions, stop);
+      engine.started(runOptions, stop, new EngineSnapshot(start.state));
     });
   } catch (err) {
     engine.dispose();
@@ -112,19 +115,38 @@ class OrtWasmEngine implements NnEngine {
   #terminateAddr = 0;
   /** The stop byte the engine's loops check. */
   #stopAddr = 0;
+  #snapshot: EngineSnapshot | undefined;
+  /** Bumped by every restore: sessions of an older epoch are gone. */
+  epoch = 0;
 
   constructor(wasm: OrtWasmInstance, readonly memoryMaxBytes: number, readonly watched: WatchedEngine, readonly hardStopGraceMs: number) {
     this.#wasm = wasm;
   }
 
-  started(runOptions: number, stopAddr: number): void {
+  started(runOptions: number, stopAddr: number, snapshot: EngineSnapshot): void {
     this.#runOptions = runOptions;
     this.#terminateAddr = runOptions + TERMINATE_OFFSET;
     this.#stopAddr = stopAddr;
+    this.#snapshot = snapshot;
   }
 
   get runOptions(): number {
     return this.#runOptions;
+  }
+
+  /**
+   * After a trap: puts the engine back in its state right after start (every session is lost) so
+   * it serves again at once; an engine that cannot be restored is broken for good.
+   */
+  #recover(): void {
+    this.epoch++;
+    this.#sessions.clear();
+    try {
+      if (this.#snapshot === undefined) throw new Error('no snapshot');
+      this.#snapshot.restore();
+    } catch {
+      this.#broken = true;
+    }
   }
 
   /**
@@ -151,7 +173,7 @@ class OrtWasmEngine implements NnEngine {
     } catch (err) {
       fired = this.#disarm();
       if (fired & FIRED_HARD) {
-        this.#broken = true;
+        this.#recover();
         throw new NnError('timeout', 'inference ran past the caller\'s deadline and was stopped', { cause: err });
       }
       throw err;
@@ -184,7 +206,7 @@ class OrtWasmEngine implements NnEngine {
 
   /**
    * Runs `fn` against the instance. An exception that is not ours (a wasm trap, an Emscripten
-   * abort) leaves onnxruntime's state unknown, so the engine is marked broken.
+   * abort) leaves onnxruntime's state unknown, so the engine is restored to its state after start.
    */
   guard<T>(fn: () => T): T {
     try {
@@ -201,12 +223,12 @@ class OrtWasmEngine implements NnEngine {
 
   /**
    * What a guarded block throws for `err`: our own `NnError` as is; anything else (a wasm trap,
-   * an Emscripten abort) marks the engine broken.
+   * an Emscripten abort) restores the engine to its state after start (every model is lost).
    */
   failure(err: unknown): NnError {
     if (err instanceof NnError) return err;
-    this.#broken = true;
-    return engineError('runtime-error', 'inference engine failed', err);
+    this.#recover();
+    return engineError('runtime-error', 'inference engine failed; its models were unloaded', err);
   }
 
   /** Builds an `NnError` from onnxruntime's last error; `bad_alloc` means the memory cap was hit. */
@@ -311,6 +333,8 @@ class OrtWasmSession implements NnSession {
   /** Set once onnxruntime refused kept outputs (data-dependent output shapes): never keep them again. */
   #outputsVary = false;
   #handle: number;
+  /** The engine epoch this session was made in (a restore of the engine ends it). */
+  readonly #epoch: number;
   /**
    * One engine-heap block, allocated once: input name pointers, input values, output name
    * pointers, output values (4 bytes each), then 16 bytes of scratch for reading outputs.
@@ -319,6 +343,7 @@ class OrtWasmSession implements NnSession {
 
   constructor(readonly engine: OrtWasmEngine, handle: number) {
     this.#handle = handle;
+    this.#epoch = engine.epoch;
     const wasm = engine.wasm;
     try {
       const sp = wasm.stackSave();
@@ -352,6 +377,7 @@ class OrtWasmSession implements NnSession {
 
   run(feeds: Record<string, NnTensor>, options?: NnRunOptions): Record<string, NnTensor> {
     if (this.#handle === 0) throw new NnError('runtime-error', 'session is released');
+    if (!this.alive) throw new NnError('runtime-error', 'the inference engine was restarted since this model was loaded; load it again');
     checkFeeds(this.inputs, feeds);
     const engine = this.engine;
     engine.enter();
@@ -432,8 +458,14 @@ class OrtWasmSession implements NnSession {
     }
   }
 
+  /** False once released, or once the engine was restored (its memory no longer holds this session). */
+  get alive(): boolean {
+    return this.#handle !== 0 && this.#epoch === this.engine.epoch && this.engine.usable;
+  }
+
   /** Frees kept inputs above {@link MAX_KEPT_TENSOR_BYTES}; a failure here marks the engine broken. */
   #dropLargeSlots(): void {
+    if (!this.alive) return;
     for (let i = 0; i < this.#slots.length; i++) {
       const slot = this.#slots[i];
       if (slot === undefined || slot.byteLength <= MAX_KEPT_TENSOR_BYTES || !this.engine.usable) continue;
@@ -515,9 +547,11 @@ class OrtWasmSession implements NnSession {
 
   release(): void {
     if (this.#handle === 0) return;
+    const alive = this.alive;
     const handle = this.#handle;
     this.#handle = 0;
     this.engine.forget(this);
+    if (!alive) return; // the engine's memory no longer holds it
     if (!this.engine.usable) return;
     this.engine.guard(() => {
       const wasm = this.engine.wasm;

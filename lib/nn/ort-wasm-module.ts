@@ -4,7 +4,9 @@ import { threadId } from 'node:worker_threads';
 import { DiskCache, defaultCacheDir } from '../component/cache.js';
 import { BackendUnavailableError } from '../errors.js';
 import { Writer } from '../instrument/bytes.js';
+import { exportState, STATE_EXPORT_PREFIX } from '../instrument/export-state.js';
 import { addLoopChecks, LOOP_CHECK_VERSION, STOP_FLAG_EXPORT } from '../instrument/loop-check.js';
+import type { EngineState } from './engine-snapshot.js';
 
 /**
  * Loads onnxruntime-web's single-threaded-capable wasm build (`ort-wasm-simd-threaded`) as a
@@ -13,8 +15,9 @@ import { addLoopChecks, LOOP_CHECK_VERSION, STOP_FLAG_EXPORT } from '../instrume
  * it into the module, so the only place a memory cap can be put is that constructor call: we load
  * the glue's source with that one literal replaced by an option (`sfirtMaximumPages`) and with
  * `import.meta.url` pinned to the real file, from a `data:` URL. The 14 MB module gets stop checks
- * at its loop headers (`lib/instrument/loop-check.ts`, so a watchdog thread can stop a run; the
- * rewritten bytes are cached on disk), is compiled once per thread and shared by that thread's
+ * at its loop headers (`lib/instrument/loop-check.ts`, so a watchdog thread can stop a run) and
+ * exports its mutable globals and table (`exportState`, so a stopped engine can be restored); the
+ * rewritten bytes are cached on disk. It is compiled once per thread and shared by that thread's
  * instances.
  */
 
@@ -100,7 +103,7 @@ export function compileOrtWasmModule(options: OrtWasmModuleOptions = {}): Promis
  */
 async function compileChecked(cacheDir: string): Promise<WebAssembly.Module> {
   const original = await readFile(new URL(import.meta.resolve(WASM_SPECIFIER)));
-  const key = `ort-engine-${createHash('sha256').update(original).digest('hex').slice(0, 32)}-loop-check-${LOOP_CHECK_VERSION}`;
+  const key = `ort-engine-${createHash('sha256').update(original).digest('hex').slice(0, 32)}-loop-check-${LOOP_CHECK_VERSION}-state`;
   const cache = new DiskCache(cacheDir);
   const compile = (bytes: Uint8Array) => WebAssembly.compile(withCustomSection(bytes, THREAD_SECTION, String(threadId)));
   const cached = await cache.read(key, 'engine.wasm').catch(() => undefined);
@@ -111,8 +114,8 @@ async function compileChecked(cacheDir: string): Promise<WebAssembly.Module> {
       // fall through: rewrite
     }
   }
-  const { bytes } = addLoopChecks(original);
-  await cache.writeEntry(`${key}`, { 'engine.wasm': bytes }).catch(() => {});
+  const bytes = exportState(addLoopChecks(original).bytes);
+  await cache.writeEntry(key, { 'engine.wasm': bytes }).catch(() => {});
   return compile(bytes);
 }
 
@@ -165,10 +168,10 @@ async function load(options: OrtWasmModuleOptions): Promise<{ factory: Factory; 
   }
 }
 
-/** One engine instance: the Emscripten module, its (shared) memory and its stop-flag global. */
+/** One engine instance: the Emscripten module, its state (shared memory, globals, table) and its stop-flag global. */
 export interface OrtWasmStart {
   wasm: OrtWasmInstance;
-  memory: WebAssembly.Memory;
+  state: EngineState;
   /** Holds the address of the byte that, once non-zero, makes the engine trap at its next checked loop. */
   stopFlag: WebAssembly.Global;
 }
@@ -185,6 +188,8 @@ export async function instantiateOrtWasm(maximumPages: number, options: OrtWasmM
   const hadWorker = Object.getOwnPropertyDescriptor(globalThis, 'Worker');
   let memory: WebAssembly.Memory | undefined;
   let stopFlag: WebAssembly.Global | undefined;
+  const globals: WebAssembly.Global[] = [];
+  const tables: WebAssembly.Table[] = [];
   try {
     const wasm = await factory({
       numThreads: 1,
@@ -194,12 +199,17 @@ export async function instantiateOrtWasm(maximumPages: number, options: OrtWasmM
         memory = findMemory(imports);
         const flag = instance.exports[STOP_FLAG_EXPORT];
         if (flag instanceof WebAssembly.Global) stopFlag = flag;
+        for (const [name, value] of Object.entries(instance.exports)) {
+          if (!name.startsWith(STATE_EXPORT_PREFIX)) continue;
+          if (value instanceof WebAssembly.Global) globals.push(value);
+          else if (value instanceof WebAssembly.Table) tables.push(value);
+        }
         done(instance, module);
         return instance.exports;
       },
     });
     if (!memory || !stopFlag) throw new BackendUnavailableError('unrecognised onnxruntime-web build: no imported memory or stop flag');
-    return { wasm, memory, stopFlag };
+    return { wasm, state: { memory, globals, tables }, stopFlag };
   } finally {
     if (hadWorker) Object.defineProperty(globalThis, 'Worker', hadWorker);
     else delete (globalThis as { Worker?: unknown }).Worker;

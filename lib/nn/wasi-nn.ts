@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { BORROWED_LISTS } from '../component/fast/codec.js';
 import { InvalidArgumentError, TrapError, type TrapKind } from '../errors.js';
+import type { CallFuel } from '../invoke/call-deadline.js';
 import { InstanceScope, type InstanceImports } from '../host/scope.js';
 import { BufferPool } from './buffer-pool.js';
 import type { NnBackend, NnEngine } from './engine.js';
@@ -19,6 +20,11 @@ export const WASI_NN_VERSION = '0.2.0-rc-2024-10-28';
 export const DEFAULT_MAX_MODEL_BYTES = 64 * 1024 * 1024;
 /** Default cap on graphs loaded from guest bytes per instance (`quota.guestModels`). */
 export const DEFAULT_MAX_GUEST_MODELS = 4;
+/**
+ * Default fuel per millisecond of engine work: about what a millisecond of metered wasm burns on
+ * a current core (1–3 G simple instructions per second), on the low side.
+ */
+export const DEFAULT_FUEL_PER_MS = 1_000_000;
 
 export type { NnQuota } from './quota.js';
 
@@ -46,6 +52,14 @@ export interface WasiNnOptions {
    * it, and a running inference (or the parsing of a guest's model) is stopped at it: `timeout`.
    */
   deadline?: () => number | undefined;
+  /**
+   * The calling guest's fuel meter, if any. Inference is charged to it at `fuelPerMs` per
+   * millisecond of engine time, and stopped (`timeout`, then `FUEL_EXHAUSTED` for the call) when
+   * the call's fuel would not pay for more.
+   */
+  fuel?: () => CallFuel | undefined;
+  /** Fuel charged per millisecond of inference (and of parsing a guest's model). Default 1,000,000. */
+  fuelPerMs?: number;
   /** Directory for the rewritten engine module (wasm backend); default: the runtime's default cache. */
   cacheDir?: string;
   /** Replaces the check that onnxruntime-node is installed (tests use it to simulate its absence). */
@@ -123,8 +137,10 @@ export async function createWasiNn(options: WasiNnOptions = {}): Promise<WasiNn>
   const startEngine = (): Promise<NnEngine> => backend === 'wasm'
     ? createOrtWasmEngine({ memoryMaxBytes, ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }) })
     : createOrtNativeEngine({ threads: options.threads ?? 1, memoryMaxBytes, ...(options.loadNativeBinding ? { loadBinding: options.loadNativeBinding } : {}) });
+  const fuelPerMs = options.fuelPerMs ?? DEFAULT_FUEL_PER_MS;
+  if (!(fuelPerMs >= 0) || !Number.isFinite(fuelPerMs)) throw new InvalidArgumentError(`fuelPerMs must be a non-negative number, got ${fuelPerMs}`);
   const slot = new EngineSlot(await startEngine(), startEngine);
-  return new WasiNnHost(slot, modelBytes, maxModelBytes, quota, options.deadline ?? (() => undefined));
+  return new WasiNnHost(slot, modelBytes, maxModelBytes, quota, options.deadline ?? (() => undefined), options.fuel ?? (() => undefined), fuelPerMs);
 }
 
 class WasiNnHost implements WasiNn {
@@ -140,8 +156,32 @@ class WasiNnHost implements WasiNn {
     readonly maxModelBytes: number,
     readonly quota: Readonly<NnQuota>,
     readonly deadline: () => number | undefined,
+    readonly fuel: () => CallFuel | undefined,
+    readonly fuelPerMs: number,
   ) {
     this.registry = new ModelRegistry(slot, modelBytes);
+  }
+
+  /**
+   * Runs engine work for the current guest call: stopped at the call's deadline, or earlier when
+   * the call's fuel would not pay for more, and charged to its fuel afterwards.
+   */
+  engineWork<T>(fn: (deadline: number | undefined) => T): T {
+    let deadline = this.deadline();
+    const start = performance.now();
+    if (deadline !== undefined && start >= deadline) throw new NnError('timeout', 'the caller\'s deadline passed before the engine started');
+    const meter = this.fuel();
+    if (meter === undefined || this.fuelPerMs === 0) return fn(deadline);
+    const left = meter.fuelLeft;
+    if (left !== Infinity) {
+      const byFuel = start + left / this.fuelPerMs;
+      if (deadline === undefined || byFuel < deadline) deadline = byFuel;
+    }
+    try {
+      return fn(deadline);
+    } finally {
+      meter.charge(Math.ceil((performance.now() - start) * this.fuelPerMs));
+    }
   }
 
   get engine(): NnEngine {
@@ -176,8 +216,16 @@ class WasiNnHost implements WasiNn {
       throw cause;
     }
     const err = cause instanceof NnError ? cause : new NnError('unknown', 'wasi:nn host failed', { cause });
+    let payload: object;
+    try {
+      payload = errorFor(err);
+    } catch (trapped) {
+      // The guest holds too many errors already: the trap is the call's failure.
+      this.lastError = undefined;
+      throw trapped;
+    }
     this.lastError = err;
-    return Object.assign(err, { payload: errorFor(err) });
+    return Object.assign(err, { payload });
   }
 
   dispose(): void {
@@ -363,9 +411,8 @@ function functionImports(host: WasiNnHost, functionKey: string, quota: NnQuota, 
           feeds[name] = tensor.toNnTensor(name);
         }
         const session = registry.session(self.#lease.entry)!;
-        const deadline = host.deadline();
-        if (deadline !== undefined && performance.now() >= deadline) throw new NnError('timeout', 'the caller\'s deadline passed before inference started');
-        const outputs = session.run(feeds, { rawOutputs: true, deadline, maxOutputBytes: inst.outputBudget() });
+        const maxOutputBytes = inst.outputBudget();
+        const outputs = host.engineWork((deadline) => session.run(feeds, { rawOutputs: true, deadline, maxOutputBytes }));
         const result: Array<[string, Tensor]> = [];
         for (const name in outputs) {
           const t = outputs[name]!;
@@ -447,7 +494,7 @@ function functionImports(host: WasiNnHost, functionKey: string, quota: NnQuota, 
       }
       inst.admit(KIND.guestGraph, quota.guestModels, () => new NnError('too-large', `the instance holds ${quota.guestModels} models loaded from bytes; drop some graphs`));
       admitGuestModel(bytes);
-      const entry = registry.acquireGuest(functionKey, bytes, host.deadline());
+      const entry = host.engineWork((deadline) => registry.acquireGuest(functionKey, bytes, deadline));
       return new Graph(new ModelLease(registry, entry), inst, KIND.guestGraph);
     } catch (cause) {
       throw host.guestError((e) => new ErrorResource(e, inst), cause);

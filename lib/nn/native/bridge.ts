@@ -19,9 +19,11 @@ interface BridgeData {
   threads: number;
   /** Data-segment limit of each child, in KiB (`ulimit -d`). */
   dataLimitKiB: number;
+  /** An empty directory, the children's working directory. */
+  cwd: string;
 }
 
-const { port, signal, specifier, threads, dataLimitKiB } = workerData as BridgeData;
+const { port, signal, specifier, threads, dataLimitKiB, cwd } = workerData as BridgeData;
 const signalView = new Int32Array(signal);
 const CHILD_SCRIPT = fileURLToPath(new URL('./child.js', import.meta.url));
 /** Most stderr kept from a child (for the message when it fails to start). */
@@ -40,11 +42,13 @@ class Child {
   constructor() {
     // `ulimit -d` caps the data segment (heap and private writable mappings: what onnxruntime
     // allocates) before `exec` replaces the shell with Node; the environment is empty so nothing
-    // of the host's (NODE_OPTIONS, ORT_* switches) reaches it.
+    // of the host's (NODE_OPTIONS, ORT_* switches) reaches it, and the working directory is empty
+    // so that a relative path in a model (external data) finds no host file.
     this.proc = spawn('/bin/sh', ['-c', 'ulimit -d "$1" && exec "$2" "$3" "$4" "$5"', 'sh', String(dataLimitKiB), process.execPath, CHILD_SCRIPT, specifier, String(threads)], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'advanced',
       env: {},
+      cwd,
     });
     this.proc.stderr!.on('data', (chunk: Buffer) => {
       if (this.#stderr.length < STDERR_LIMIT) this.#stderr += chunk.toString('utf8').slice(0, STDERR_LIMIT - this.#stderr.length);
@@ -103,8 +107,13 @@ class Child {
     return h;
   }
 
+  /** Ends the process; it counts as gone at once (its 'exit' event comes later). */
   kill(): void {
-    if (!this.#exited) this.proc.kill('SIGKILL');
+    if (this.#exited) return;
+    this.#exited = true;
+    this.proc.kill('SIGKILL');
+    for (const done of this.#pending.values()) done({ id: 0, ok: false, failure: { code: 'runtime-error', message: 'the inference process was stopped' } });
+    this.#pending.clear();
   }
 }
 
@@ -169,29 +178,32 @@ async function handle(req: NativeRequest): Promise<void> {
     case 'run': {
       const model = models.get(req.session);
       if (model === undefined) return failed(req.id, { code: 'runtime-error', message: 'session is released' });
-      const child = current();
       let timer: NodeJS.Timeout | undefined;
       const deadline = req.deadline === undefined ? undefined : new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), Math.max(0, req.deadline! - (performance.timeOrigin + performance.now())));
       });
-      const work = (async (): Promise<ChildReply> => {
-        await child.ready;
-        const handle = await child.handle(req.session, model);
-        return child.request({ op: 'run', handle, feeds: req.feeds, maxOutputBytes: req.maxOutputBytes });
-      })().catch((err: unknown): ChildReply => ({ id: 0, ok: false, failure: isFailure(err) ? err : { code: 'runtime-error', message: 'the inference process failed' } }));
-      const outcome = await (deadline ? Promise.race([work, deadline]) : work);
-      clearTimeout(timer);
-      if (outcome === 'timeout') {
-        // onnxruntime-node cannot be asked to stop: end its process, and let the standby take over.
-        child.kill();
-        current();
-        return failed(req.id, { code: 'timeout', message: 'inference ran past the caller\'s deadline and was stopped' });
+      try {
+        // A process that died on its own (out of memory in the previous request, say) before or
+        // while taking this one: the run is pure, so it is tried once more on the replacement.
+        for (let attempt = 0; ; attempt++) {
+          const child = current();
+          const work = runOn(child, req, model);
+          const outcome = await (deadline ? Promise.race([work, deadline]) : work);
+          if (outcome === 'timeout') {
+            // onnxruntime-node cannot be asked to stop: end its process, and let the standby take over.
+            child.kill();
+            current();
+            return failed(req.id, { code: 'timeout', message: 'inference ran past the caller\'s deadline and was stopped' });
+          }
+          if (outcome.ok) return reply({ id: req.id, ok: true, tensors: outcome.tensors! });
+          if (child.alive || attempt > 0) {
+            if (!child.alive) current();
+            return failed(req.id, outcome.failure);
+          }
+        }
+      } finally {
+        clearTimeout(timer);
       }
-      if (!outcome.ok) {
-        if (!child.alive) current();
-        return failed(req.id, outcome.failure);
-      }
-      return reply({ id: req.id, ok: true, tensors: outcome.tensors! });
     }
     case 'release': {
       models.delete(req.session);
@@ -203,6 +215,15 @@ async function handle(req: NativeRequest): Promise<void> {
       return reply({ id: req.id, ok: true });
     }
   }
+}
+
+/** Runs `req` on `child` (loading the model there first if needed); never rejects. */
+function runOn(child: Child, req: Extract<NativeRequest, { op: 'run' }>, model: Uint8Array): Promise<ChildReply> {
+  return (async (): Promise<ChildReply> => {
+    await child.ready;
+    const handle = await child.handle(req.session, model);
+    return child.request({ op: 'run', handle, feeds: req.feeds, maxOutputBytes: req.maxOutputBytes });
+  })().catch((err: unknown): ChildReply => ({ id: 0, ok: false, failure: isFailure(err) ? err : { code: 'runtime-error', message: 'the inference process failed' } }));
 }
 
 function isFailure(x: unknown): x is NativeFailure {

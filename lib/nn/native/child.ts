@@ -91,9 +91,12 @@ async function main(): Promise<void> {
         const native = new ort.binding.InferenceSession();
         try {
           const m = msg.model;
+          // No memory arena: onnxruntime's arena keeps what a large run allocated, so one guest's
+          // big input would keep this process large; without it, large blocks go back to the OS.
           native.loadModel(m.buffer, m.byteOffset, m.byteLength, {
             intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential',
             graphOptimizationLevel: 'all', logSeverityLevel: LOG_FATAL,
+            enableCpuMemArena: false, enableMemPattern: false,
           });
           const inputs = native.inputMetadata.map(toValueInfo);
           const outputs = native.outputMetadata.map(toValueInfo);
