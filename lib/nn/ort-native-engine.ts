@@ -4,7 +4,7 @@
  * onnxruntime-node runs inside whatever process loads it, with no memory cap, and its JS binding
  * cannot stop a run (its run options do not expose `terminate`). So it never runs in the host
  * process: a bridge thread (`native/bridge.ts`) keeps a child process (`native/child.ts`) with a
- * data-segment limit (`ulimit -d`: the engine's memory cap plus what Node needs), kills it when a
+ * data-segment limit (`ulimit -d`: the engine's memory cap, Node's own needs included), kills it when a
  * run passes its deadline, and swaps in a warm standby child that already holds the models. The
  * guest's thread sends each request to the bridge and blocks in `Atomics.wait` until the reply or
  * the deadline, whichever comes first, so a guest's synchronous wasi:nn call stays synchronous
@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import { BackendUnavailableError, InvalidArgumentError } from '../errors.js';
+import { BackendUnavailableError, InvalidArgumentError, LimitTooLowError } from '../errors.js';
 import type { NnEngine, NnEngineOptions, NnRunOptions, NnSession, NnSessionOptions } from './engine.js';
 import { NnError } from './errors.js';
 import type { NativeReply, NativeRequest, WithoutId } from './native/protocol.js';
@@ -30,16 +30,22 @@ export interface OrtNativeBinding {
   Tensor: unknown;
 }
 
-/** Default cap on the engine's own memory (on top of what its Node process needs). */
+/** Default cap on the engine process's data segment (Node and onnxruntime together). */
 export const DEFAULT_NATIVE_MEMORY_MAX_BYTES = 256 * 1024 * 1024;
-/** What a child Node process with onnxruntime-node loaded needs for itself (data segment, measured ~64 MiB). */
-export const NATIVE_PROCESS_BASE_BYTES = 96 * 1024 * 1024;
+/**
+ * The smallest cap the engine process can run with: Node with onnxruntime-node loaded and a small
+ * model run once takes ~100 MiB of data segment (~80 MiB resident).
+ */
+export const MIN_NATIVE_MEMORY_BYTES = 128 * 1024 * 1024;
 /** How long a request without a deadline may take before the engine is considered stuck. */
 const UNBOUNDED_REQUEST_MS = 120_000;
 
 /** Options for {@link createOrtNativeEngine}. */
 export interface OrtNativeEngineOptions extends NnEngineOptions {
-  /** Cap on memory onnxruntime may allocate in its process. Default 256 MiB. */
+  /**
+   * Cap on the engine process's data segment (`ulimit -d`): Node's own ~100 MiB plus what
+   * onnxruntime allocates. Default 256 MiB, at least {@link MIN_NATIVE_MEMORY_BYTES}.
+   */
   memoryMaxBytes?: number;
   /**
    * Checks onnxruntime-node can be loaded before a process is started (default: resolve the
@@ -58,7 +64,9 @@ export async function createOrtNativeEngine(options: OrtNativeEngineOptions = {}
   const threads = options.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1) throw new InvalidArgumentError(`threads must be a positive integer, got ${threads}`);
   const memoryMaxBytes = options.memoryMaxBytes ?? DEFAULT_NATIVE_MEMORY_MAX_BYTES;
-  if (!(memoryMaxBytes > 0)) throw new InvalidArgumentError(`memoryMaxBytes must be a positive number, got ${memoryMaxBytes}`);
+  if (!(memoryMaxBytes >= MIN_NATIVE_MEMORY_BYTES) || !Number.isFinite(memoryMaxBytes)) {
+    throw new LimitTooLowError(`native engine memory cap ${memoryMaxBytes} bytes is below the ${MIN_NATIVE_MEMORY_BYTES} bytes its process needs`);
+  }
   const specifier = options.specifier ?? 'onnxruntime-node';
   try {
     await (options.loadBinding ?? (async () => import.meta.resolve(specifier)))();
@@ -69,7 +77,7 @@ export async function createOrtNativeEngine(options: OrtNativeEngineOptions = {}
   const { port1, port2 } = new MessageChannel();
   const cwd = mkdtempSync(join(tmpdir(), 'sfirt-nn-native-'));
   const worker = new Worker(new URL('./native/bridge.js', import.meta.url), {
-    workerData: { port: port2, signal, specifier, threads, dataLimitKiB: Math.ceil((memoryMaxBytes + NATIVE_PROCESS_BASE_BYTES) / 1024), cwd },
+    workerData: { port: port2, signal, specifier, threads, dataLimitKiB: Math.floor(memoryMaxBytes / 1024), cwd },
     transferList: [port2],
   });
   try {

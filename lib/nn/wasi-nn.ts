@@ -37,8 +37,8 @@ export interface WasiNnOptions {
   /** Cap on the bytes a guest may pass to `graph.load` (larger → `too-large`). Default 64 MiB. */
   maxModelBytes?: number;
   /**
-   * Cap on the engine's memory: the wasm engine's linear memory, the native engine's process
-   * (data segment, on top of what Node needs to run it). Default 256 MiB.
+   * Cap on the engine's memory: the wasm engine's linear memory; the native engine's process
+   * (data segment, Node's own ~100 MiB included; at least 128 MiB). Default 256 MiB.
    */
   engineMemoryMaxBytes?: number;
   /** Same as `quota.guestModels` (kept for compatibility). */
@@ -53,12 +53,17 @@ export interface WasiNnOptions {
    */
   deadline?: () => number | undefined;
   /**
-   * The calling guest's fuel meter, if any. Inference is charged to it at `fuelPerMs` per
-   * millisecond of engine time, and stopped (`timeout`, then `FUEL_EXHAUSTED` for the call) when
-   * the call's fuel would not pay for more.
+   * The calling guest's fuel meter, if any. Engine work (inference, parsing a guest's model) is
+   * charged to it at `fuelPerMs` per millisecond, and stopped (`timeout` for the guest,
+   * `FUEL_EXHAUSTED` for the call) when the call's fuel would not pay for more.
    */
   fuel?: () => CallFuel | undefined;
-  /** Fuel charged per millisecond of inference (and of parsing a guest's model). Default 1,000,000. */
+  /**
+   * Fuel per millisecond of engine work. Engine time is wall-clock time, so charging it makes
+   * `fuelUsed` depend on the machine; by default it is charged only in calls without a deadline
+   * (where fuel is the only thing that can bound inference), at {@link DEFAULT_FUEL_PER_MS}. A
+   * number charges every call at that rate (0: never).
+   */
   fuelPerMs?: number;
   /** Directory for the rewritten engine module (wasm backend); default: the runtime's default cache. */
   cacheDir?: string;
@@ -137,8 +142,8 @@ export async function createWasiNn(options: WasiNnOptions = {}): Promise<WasiNn>
   const startEngine = (): Promise<NnEngine> => backend === 'wasm'
     ? createOrtWasmEngine({ memoryMaxBytes, ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }) })
     : createOrtNativeEngine({ threads: options.threads ?? 1, memoryMaxBytes, ...(options.loadNativeBinding ? { loadBinding: options.loadNativeBinding } : {}) });
-  const fuelPerMs = options.fuelPerMs ?? DEFAULT_FUEL_PER_MS;
-  if (!(fuelPerMs >= 0) || !Number.isFinite(fuelPerMs)) throw new InvalidArgumentError(`fuelPerMs must be a non-negative number, got ${fuelPerMs}`);
+  const fuelPerMs = options.fuelPerMs;
+  if (fuelPerMs !== undefined && (!(fuelPerMs >= 0) || !Number.isFinite(fuelPerMs))) throw new InvalidArgumentError(`fuelPerMs must be a non-negative number, got ${fuelPerMs}`);
   const slot = new EngineSlot(await startEngine(), startEngine);
   return new WasiNnHost(slot, modelBytes, maxModelBytes, quota, options.deadline ?? (() => undefined), options.fuel ?? (() => undefined), fuelPerMs);
 }
@@ -157,30 +162,31 @@ class WasiNnHost implements WasiNn {
     readonly quota: Readonly<NnQuota>,
     readonly deadline: () => number | undefined,
     readonly fuel: () => CallFuel | undefined,
-    readonly fuelPerMs: number,
+    readonly fuelPerMs: number | undefined,
   ) {
     this.registry = new ModelRegistry(slot, modelBytes);
   }
 
   /**
    * Runs engine work for the current guest call: stopped at the call's deadline, or earlier when
-   * the call's fuel would not pay for more, and charged to its fuel afterwards.
+   * the call's fuel would not pay for more, and charged to its fuel afterwards (see `fuelPerMs`).
    */
   engineWork<T>(fn: (deadline: number | undefined) => T): T {
     let deadline = this.deadline();
     const start = performance.now();
     if (deadline !== undefined && start >= deadline) throw new NnError('timeout', 'the caller\'s deadline passed before the engine started');
     const meter = this.fuel();
-    if (meter === undefined || this.fuelPerMs === 0) return fn(deadline);
+    const rate = this.fuelPerMs ?? (deadline === undefined ? DEFAULT_FUEL_PER_MS : 0);
+    if (meter === undefined || rate === 0) return fn(deadline);
     const left = meter.fuelLeft;
     if (left !== Infinity) {
-      const byFuel = start + left / this.fuelPerMs;
+      const byFuel = start + left / rate;
       if (deadline === undefined || byFuel < deadline) deadline = byFuel;
     }
     try {
       return fn(deadline);
     } finally {
-      meter.charge(Math.ceil((performance.now() - start) * this.fuelPerMs));
+      meter.charge(Math.ceil((performance.now() - start) * rate));
     }
   }
 

@@ -111,6 +111,22 @@ for (const backend of ['wasm', 'native']) {
     assert.ok(v.ms < TIMEOUT_MS * 15, `victim answered after ${v.ms} ms`);
   });
 
+  test(`${backend}: a call with fuel and no deadline is charged for inference and stopped when its fuel runs out`, async () => {
+    // 200 M fuel: ~200 ms of engine time at the default rate (a loaded machine's small runs fit).
+    const fn = await rt.load(`fueled-${backend}`, guest('nn-hostile'), { limits: { ...hostileLimits, fuel: 200_000_000, timeoutMs: null }, nnBackend: backend });
+    const graph = await fn.call('load-named', utf8('loop'));
+    const ctx = await fn.call('init-context', graph.val);
+    const small = await fn.invoke('compute', [ctx.val, utf8('trips'), new Uint32Array(0), 6, new Uint8Array(BigInt64Array.of(1n).buffer)]);
+    assert.is(small.value.tag, 'ok');
+    assert.ok(small.stats.fuelUsed > 0, 'inference was charged');
+    const t0 = performance.now();
+    const err = await rejection(fn.call('compute', ctx.val, utf8('trips'), new Uint32Array(0), 6, new Uint8Array(BigInt64Array.of(2n ** 40n).buffer)));
+    const ms = performance.now() - t0;
+    console.log(`  ${backend}: 200 M fuel stopped a 2^40-trip loop after ${ms.toFixed(1)} ms`);
+    assert.is(err.code, 'FUEL_EXHAUSTED', String(err));
+    assert.ok(ms < 5_000);
+  });
+
   test(`${backend}: the engine is usable after a stopped inference and computes the same loop exactly`, async () => {
     const graph = await hostile.call('load-named', utf8('loop'));
     const ctx = await hostile.call('init-context', graph.val);
