@@ -7,13 +7,13 @@
  */
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import {
-  ARMED, ENGINE, FIRED, FIRED_HARD, FIRED_SOFT, FIRING, GRACE, HARD_ADDR, nowMicros, NEVER, SLEEP_UNTIL,
+  ARMED, ENGINE, FIRED, FIRED_HARD, FIRED_SOFT, FIRING, GRACE, HARD_ADDR, ORIGIN, sharedNow, SLEEP_MS, SLEEPS_FOREVER,
   SOFT_ADDR, SOFT_AT, SOFT_FIRED_AT, STATE, WAKE, type WatchdogMessage,
 } from './watchdog-layout.js';
 
 const { control, port } = workerData as { control: SharedArrayBuffer; port: MessagePort };
 const ctl = new Int32Array(control);
-const times = new BigInt64Array(control);
+const times = new Float64Array(control);
 const memories = new Map<number, WebAssembly.Memory>();
 
 function drain(): void {
@@ -36,11 +36,11 @@ function raise(id: number, addr: number): void {
   if (addr < bytes.length) Atomics.store(bytes, addr, 1);
 }
 
-/** One pass over the armed run: fires what is due; returns when to look again (µs). */
-function check(now: bigint): bigint {
-  if (Atomics.load(ctl, STATE) !== ARMED) return NEVER;
+/** One pass over the armed run: fires what is due; returns when to look again (shared ms; Infinity: never; NaN: now). */
+function check(now: number): number {
+  if (Atomics.load(ctl, STATE) !== ARMED) return Infinity;
   // Claim the arm first: while FIRING, the owner cannot disarm and re-arm under us.
-  if (Atomics.compareExchange(ctl, STATE, ARMED, FIRING) !== ARMED) return 0n;
+  if (Atomics.compareExchange(ctl, STATE, ARMED, FIRING) !== ARMED) return NaN;
   try {
     const id = ctl[ENGINE]!;
     let fired = ctl[FIRED]!;
@@ -59,7 +59,7 @@ function check(now: bigint): bigint {
       fired |= FIRED_HARD;
     }
     ctl[FIRED] = fired;
-    return (fired & FIRED_HARD) === 0 ? hardAt : NEVER;
+    return (fired & FIRED_HARD) === 0 ? hardAt : Infinity;
   } finally {
     Atomics.store(ctl, STATE, ARMED);
   }
@@ -69,10 +69,10 @@ function check(now: bigint): bigint {
 for (;;) {
   drain();
   const wake = Atomics.load(ctl, WAKE);
-  const next = check(nowMicros());
-  if (next === 0n) continue;
-  Atomics.store(times, SLEEP_UNTIL, next);
-  const now = nowMicros();
-  if (next !== NEVER && next <= now) continue;
-  Atomics.wait(ctl, WAKE, wake, next === NEVER ? undefined : Number(next - now) / 1000);
+  const next = check(sharedNow());
+  if (Number.isNaN(next)) continue;
+  Atomics.store(ctl, SLEEP_MS, next === Infinity ? SLEEPS_FOREVER : Math.floor(next - times[ORIGIN]!));
+  const now = sharedNow();
+  if (next <= now) continue;
+  Atomics.wait(ctl, WAKE, wake, next === Infinity ? undefined : next - now);
 }

@@ -25,8 +25,8 @@ import { Worker } from 'node:worker_threads';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { BackendUnavailableError } from '../errors.js';
 import {
-  ARMED, CONTROL_BYTES, ENGINE, FIRED, FIRING, GRACE, HARD_ADDR, IDLE, NEVER, SLEEP_UNTIL,
-  SOFT_ADDR, SOFT_AT, STATE, toMicros, WAKE, type WatchdogMessage,
+  ARMED, CONTROL_BYTES, ENGINE, FIRED, FIRING, GRACE, HARD_ADDR, IDLE, ORIGIN, SLEEP_MS, SLEEPS_FOREVER,
+  SOFT_ADDR, SOFT_AT, STATE, WAKE, type WatchdogMessage,
 } from './watchdog-layout.js';
 
 export { FIRED_HARD, FIRED_SOFT } from './watchdog-layout.js';
@@ -36,14 +36,18 @@ let thisThread: Promise<InferenceWatchdog> | undefined;
 /** The watchdog of the current thread (started on first use). */
 export class InferenceWatchdog {
   readonly #ctl: Int32Array;
-  readonly #times: BigInt64Array;
+  readonly #times: Float64Array;
+  /** `performance.now()` of this thread → shared ms, and the origin of `SLEEP_MS`. */
+  readonly #timeOrigin = performance.timeOrigin;
+  readonly #origin: number;
   readonly #port: MessagePort;
   #nextId = 1;
   readonly #pending = new Map<number, () => void>();
 
   private constructor(control: SharedArrayBuffer, port: MessagePort) {
     this.#ctl = new Int32Array(control);
-    this.#times = new BigInt64Array(control);
+    this.#times = new Float64Array(control);
+    this.#origin = this.#times[ORIGIN]!;
     this.#port = port;
     port.on('message', (msg: { kind: string; id: number }) => {
       if (msg.kind === 'registered') this.#pending.get(msg.id)?.();
@@ -62,7 +66,8 @@ export class InferenceWatchdog {
 
   static async #start(): Promise<InferenceWatchdog> {
     const control = new SharedArrayBuffer(CONTROL_BYTES);
-    new BigInt64Array(control)[SLEEP_UNTIL] = NEVER;
+    new Float64Array(control)[ORIGIN] = performance.timeOrigin + performance.now();
+    new Int32Array(control)[SLEEP_MS] = SLEEPS_FOREVER;
     const { port1, port2 } = new MessageChannel();
     const worker = new Worker(new URL('./watchdog-thread.js', import.meta.url), {
       workerData: { control, port: port2 },
@@ -70,11 +75,12 @@ export class InferenceWatchdog {
       // A watchdog needs almost nothing; keep its heap small.
       resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 1 },
     });
-    worker.unref();
     await new Promise<void>((resolve, reject) => {
       worker.once('online', resolve);
       worker.once('error', reject);
     });
+    // The watchdog never keeps the process alive.
+    worker.unref();
     // A watchdog that dies (it should not) leaves runs unbounded: forget it so the next engine starts another.
     worker.once('exit', () => { thisThread = undefined; });
     return new InferenceWatchdog(control, port1);
@@ -120,16 +126,17 @@ export class InferenceWatchdog {
   arm(id: number, softAddr: number, hardAddr: number, deadline: number, graceMs: number): void {
     const ctl = this.#ctl;
     const times = this.#times;
-    const soft = toMicros(deadline);
+    const soft = this.#timeOrigin + deadline;
     ctl[ENGINE] = id;
     ctl[SOFT_ADDR] = softAddr;
     ctl[HARD_ADDR] = hardAddr;
     ctl[FIRED] = 0;
     times[SOFT_AT] = soft;
-    times[GRACE] = BigInt(Math.round(graceMs * 1000));
+    times[GRACE] = graceMs;
     Atomics.store(ctl, STATE, ARMED);
     Atomics.add(ctl, WAKE, 1);
-    if (soft < Atomics.load(times, SLEEP_UNTIL)) Atomics.notify(ctl, WAKE);
+    const sleeping = Atomics.load(ctl, SLEEP_MS);
+    if (sleeping === SLEEPS_FOREVER || soft - this.#origin < sleeping) Atomics.notify(ctl, WAKE);
   }
 
   /** Ends the armed run; returns the `FIRED_*` bits of what the watchdog wrote. */
