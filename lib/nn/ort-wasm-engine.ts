@@ -130,10 +130,6 @@ class OrtWasmEngine implements NnEngine {
     this.#snapshot = snapshot;
   }
 
-  get runOptions(): number {
-    return this.#runOptions;
-  }
-
   /**
    * After a trap: puts the engine back in its state right after start (every session is lost) so
    * it serves again at once; an engine that cannot be restored is broken for good.
@@ -156,10 +152,10 @@ class OrtWasmEngine implements NnEngine {
   stoppedSoftly = false;
 
   /**
-   * Runs `fn` (an `_OrtRun` or `_OrtCreateSession`) under the watchdog: at `deadline` onnxruntime
-   * is asked to stop between nodes (when `soft`; see {@link stoppedSoftly}), and
+   * Runs `fn` (an `_OrtCreateSession`, say) under the watchdog: at `deadline` onnxruntime is
+   * asked to stop between nodes (when `soft`; see {@link stoppedSoftly}), and
    * {@link hardStopGraceMs} after that (or at the deadline, without `soft`) the engine is stopped
-   * hard, which breaks it and throws `NnError('timeout')`.
+   * hard: it traps, is restored to its state after start, and this throws `NnError('timeout')`.
    */
   watchdogged<T>(deadline: number | undefined, soft: boolean, fn: () => T): T {
     this.stoppedSoftly = false;
@@ -170,6 +166,32 @@ class OrtWasmEngine implements NnEngine {
       const result = fn();
       fired = this.#disarm();
       return result;
+    } catch (err) {
+      fired = this.#disarm();
+      if (fired & FIRED_HARD) {
+        this.#recover();
+        throw new NnError('timeout', 'inference ran past the caller\'s deadline and was stopped', { cause: err });
+      }
+      throw err;
+    } finally {
+      this.stoppedSoftly = (fired & FIRED_SOFT) !== 0;
+    }
+  }
+
+  /**
+   * `_OrtRun` under the watchdog, as {@link watchdogged} with `soft` (the per-inference path:
+   * no closure). Returns onnxruntime's status code.
+   */
+  ortRun(deadline: number | undefined, handle: number, args: number, inValues: number, nIn: number, outNames: number, nOut: number, outValues: number): number {
+    const wasm = this.wasm;
+    this.stoppedSoftly = false;
+    if (deadline === undefined) return wasm._OrtRun(handle, args, inValues, nIn, outNames, nOut, outValues, this.#runOptions);
+    this.watched.arm(this.#terminateAddr, this.#stopAddr, deadline, this.hardStopGraceMs);
+    let fired = 0;
+    try {
+      const rc = wasm._OrtRun(handle, args, inValues, nIn, outNames, nOut, outValues, this.#runOptions);
+      fired = this.#disarm();
+      return rc;
     } catch (err) {
       fired = this.#disarm();
       if (fired & FIRED_HARD) {
@@ -401,16 +423,15 @@ class OrtWasmSession implements NnSession {
       let outSlots = this.#outSlots;
       for (let i = 0; i < nOut; i++) wasm.HEAPU32[outBase + i] = outSlots ? outSlots[i]!.tensor : 0;
       const handle = this.#handle;
-      const runOptions = engine.runOptions;
       const deadline = options?.deadline;
-      let rc = engine.watchdogged(deadline, true, () => wasm._OrtRun(handle, args, inValues, nIn, outNames, nOut, outValues, runOptions));
+      let rc = engine.ortRun(deadline, handle, args, inValues, nIn, outNames, nOut, outValues);
       if (rc !== 0 && outSlots && !engine.stoppedSoftly) {
         // A model whose output shapes depend on the data refuses kept outputs: run it as before.
         this.#releaseFailedOutputs(outBase, outSlots);
         this.#dropOutSlots();
         this.#outputsVary = true;
         outSlots = undefined;
-        rc = engine.watchdogged(deadline, true, () => wasm._OrtRun(handle, args, inValues, nIn, outNames, nOut, outValues, runOptions));
+        rc = engine.ortRun(deadline, handle, args, inValues, nIn, outNames, nOut, outValues);
       }
       const raw = options?.rawOutputs === true;
       if (rc !== 0) {

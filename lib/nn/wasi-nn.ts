@@ -4,7 +4,7 @@ import { InvalidArgumentError, TrapError, type TrapKind } from '../errors.js';
 import type { CallFuel } from '../invoke/call-deadline.js';
 import { InstanceScope, type InstanceImports } from '../host/scope.js';
 import { BufferPool } from './buffer-pool.js';
-import type { NnBackend, NnEngine } from './engine.js';
+import type { NnBackend, NnEngine, NnSession } from './engine.js';
 import { EngineSlot } from './engine-slot.js';
 import { NnError, type NnErrorCode } from './errors.js';
 import { admitGuestModel } from './model-admission.js';
@@ -167,6 +167,16 @@ class WasiNnHost implements WasiNn {
     this.registry = new ModelRegistry(slot, modelBytes);
   }
 
+  /** One inference for the current guest call, as {@link engineWork} (the per-inference path: no closure). */
+  runSession(session: NnSession, feeds: Record<string, NnTensor>, maxOutputBytes: number): Record<string, NnTensor> {
+    const deadline = this.deadline();
+    if (this.fuelPerMs === 0 || (this.fuelPerMs === undefined && deadline !== undefined)) {
+      if (deadline !== undefined && performance.now() >= deadline) throw new NnError('timeout', 'the caller\'s deadline passed before the engine started');
+      return session.run(feeds, { rawOutputs: true, deadline, maxOutputBytes });
+    }
+    return this.engineWork((d) => session.run(feeds, { rawOutputs: true, deadline: d, maxOutputBytes }));
+  }
+
   /**
    * Runs engine work for the current guest call: stopped at the call's deadline, or earlier when
    * the call's fuel would not pay for more, and charged to its fuel afterwards (see `fuelPerMs`).
@@ -261,14 +271,37 @@ const OWNED: unique symbol = Symbol('owned');
 const EMPTY = new Uint8Array(0);
 const DISPOSE: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('dispose');
 
-/** One instance's wasi:nn state: its scope (counts, release) and the bytes of tensors it holds. */
+/** One instance's wasi:nn state: its scope (counts, release), its tensors and the bytes they hold. */
 class NnInstance {
   tensorBytes = 0;
+  /**
+   * Live tensors. They are registered in the scope as one resource, not one each: a guest makes
+   * two per inference, and per-resource tracking costs ~0.4 µs apiece. The set is registered when
+   * its first tensor appears and again after each release, so it counts as opened after `mark()`
+   * (a reset releases it) unless tensors were made while the instance initialised.
+   */
+  readonly tensors = new Set<{ release(): void }>();
+  #tensorsTracked = false;
+  /** The instance's tensor class (outputs must be instances of it for the glue to lower them). */
+  Tensor!: new (dims: ArrayLike<number>, ty: string, data: Uint8Array, own?: typeof OWNED) => object;
+
   constructor(readonly scope: InstanceScope, readonly quota: NnQuota, readonly callBytesLeft: () => number | undefined) {}
 
   /** Counts a new resource of `kind`, or throws `what` when the instance holds its cap already. */
   admit(kind: string, cap: number, onFull: () => Error): void {
     if (this.scope.count(kind) >= cap) throw onFull();
+  }
+
+  addTensor(t: { release(): void }): void {
+    this.tensors.add(t);
+    if (this.#tensorsTracked) return;
+    this.#tensorsTracked = true;
+    this.scope.track(this.tensors, KIND.tensor, () => this.#releaseTensors());
+  }
+
+  #releaseTensors(): void {
+    this.#tensorsTracked = false;
+    for (const t of [...this.tensors]) t.release();
   }
 
   /** Output bytes `compute` may return now. */
@@ -338,7 +371,7 @@ function functionImports(host: WasiNnHost, functionKey: string, quota: NnQuota, 
      */
     constructor(inst: NnInstance, dimensions: ArrayLike<number>, ty: string, data: Uint8Array, own?: typeof OWNED) {
       this.#inst = inst;
-      inst.admit(KIND.tensor, quota.tensors, () => trap('resource-limit', `the instance holds ${quota.tensors} wasi:nn tensors; drop them`));
+      if (inst.tensors.size >= quota.tensors) throw trap('resource-limit', `the instance holds ${quota.tensors} wasi:nn tensors; drop them`);
       // A constructor cannot return a WIT error; an unknown type or a refused size surfaces at `compute`.
       const dims: number[] = [];
       for (let i = 0; i < dimensions.length; i++) dims.push(dimensions[i]! >>> 0);
@@ -355,7 +388,7 @@ function functionImports(host: WasiNnHost, functionKey: string, quota: NnQuota, 
       }
       inst.tensorBytes += bytes.byteLength;
       this.#nn = { type: (Object.hasOwn(WIT_TO_TYPE, ty) ? WIT_TO_TYPE[ty] : undefined)!, dims, data: bytes };
-      inst.scope.track(this, KIND.tensor, (t) => t.release());
+      inst.addTensor(this);
     }
     dimensions(): Uint32Array { return Uint32Array.from(Tensor.#of(this).#nn.dims); }
     ty(): string { return Tensor.#of(this).#ty; }
@@ -370,7 +403,7 @@ function functionImports(host: WasiNnHost, functionKey: string, quota: NnQuota, 
     release(): void {
       if (!this.#live) return;
       this.#live = false;
-      this.#inst.scope.untrack(this);
+      this.#inst.tensors.delete(this);
       this.#inst.tensorBytes -= this.#nn.data.byteLength;
       if (this.#pooled) inputBuffers.give(this.#nn.data as Uint8Array);
       this.#pooled = false;
@@ -417,8 +450,7 @@ function functionImports(host: WasiNnHost, functionKey: string, quota: NnQuota, 
           feeds[name] = tensor.toNnTensor(name);
         }
         const session = registry.session(self.#lease.entry)!;
-        const maxOutputBytes = inst.outputBudget();
-        const outputs = host.engineWork((deadline) => session.run(feeds, { rawOutputs: true, deadline, maxOutputBytes }));
+        const outputs = host.runSession(session, feeds, inst.outputBudget());
         const result: Array<[string, Tensor]> = [];
         for (const name in outputs) {
           const t = outputs[name]!;
@@ -483,9 +515,8 @@ function functionImports(host: WasiNnHost, functionKey: string, quota: NnQuota, 
 
   /** A tensor of the instance's own class (the glue checks `instanceof` when lowering it). */
   function newTensor(inst: NnInstance, dims: ArrayLike<number>, ty: string, data: Uint8Array, own?: typeof OWNED): Tensor {
-    return new (classOf.get(inst)!)(dims, ty, data, own);
+    return new inst.Tensor(dims, ty, data, own) as Tensor;
   }
-  const classOf = new WeakMap<NnInstance, new (dims: ArrayLike<number>, ty: string, data: Uint8Array, own?: typeof OWNED) => Tensor>();
 
   function load(inst: NnInstance, builders: Uint8Array[], encoding: string, target: string): Graph {
     try {
@@ -527,7 +558,7 @@ function functionImports(host: WasiNnHost, functionKey: string, quota: NnQuota, 
         super(inst, dimensions, ty, data, own);
       }
     };
-    classOf.set(inst, InstanceTensor);
+    inst.Tensor = InstanceTensor;
     const interfaces: Record<string, Record<string, unknown>> = {
       tensor: { Tensor: InstanceTensor },
       graph: {

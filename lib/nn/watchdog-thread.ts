@@ -38,7 +38,13 @@ function raise(id: number, addr: number): void {
 
 /** One pass over the armed run: fires what is due; returns when to look again (shared ms; Infinity: never; NaN: now). */
 function check(now: number): number {
-  if (Atomics.load(ctl, STATE) !== ARMED) return Infinity;
+  if (Atomics.load(ctl, STATE) !== ARMED) {
+    // Between runs. Keep sleeping until the last deadline armed, if it is still ahead: the next
+    // run most likely has a deadline at least as late, and then its owner need not wake us (a
+    // stream of short runs would otherwise wake this thread once per run).
+    const last = times[SOFT_AT]!;
+    return last > now ? last : Infinity;
+  }
   // Claim the arm first: while FIRING, the owner cannot disarm and re-arm under us.
   if (Atomics.compareExchange(ctl, STATE, ARMED, FIRING) !== ARMED) return NaN;
   try {

@@ -260,9 +260,7 @@ test('per-instance imports: each instance counts its own resources, and a reset 
   scopeB.mark();
   const { Tensor } = b['wasi:nn/tensor'];
   const t = new Tensor([2, 4], 'FP32', xBytes);
-  assert.is(scopeB.count('wasi-nn:tensor'), 1);
   scopeB.releaseSinceMark();
-  assert.is(scopeB.count('wasi-nn:tensor'), 0);
   assert.is(scopeB.count('wasi-nn:graph'), 1, 'what existed at mark() survives a reset');
   try {
     t.data();
