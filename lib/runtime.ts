@@ -118,7 +118,7 @@ export class Runtime {
   wasiNn(backend: NnBackend): Promise<WasiNn> {
     let host = this.#nn.get(backend);
     if (!host) {
-      host = createWasiNn({ cacheDir: this.cache.dir, ...this.options.nn, backend, deadline: () => callDeadline.at, fuel: () => callFuel.meter });
+      host = createWasiNn({ ...this.options.nn, backend, deadline: () => callDeadline.at, fuel: () => callFuel.meter });
       // A backend that cannot start is reported to this load and retried by the next one.
       host.catch(() => this.#nn.delete(backend));
       this.#nn.set(backend, host);

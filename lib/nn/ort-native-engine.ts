@@ -4,7 +4,7 @@
  * onnxruntime-node runs inside whatever process loads it, with no memory cap, and its JS binding
  * cannot stop a run (its run options do not expose `terminate`). So it never runs in the host
  * process: a bridge thread (`native/bridge.ts`) keeps a child process (`native/child.ts`) with a
- * data-segment limit (`ulimit -d`: the engine's memory cap, Node's own needs included), kills it when a
+ * data-segment limit (`ulimit -d`: the engine's memory cap plus what Node itself needs), kills it when a
  * run passes its deadline, and swaps in a warm standby child that already holds the models. The
  * guest's thread sends each request to the bridge and blocks in `Atomics.wait` until the reply or
  * the deadline, whichever comes first, so a guest's synchronous wasi:nn call stays synchronous
@@ -30,21 +30,27 @@ export interface OrtNativeBinding {
   Tensor: unknown;
 }
 
-/** Default cap on the engine process's data segment (Node and onnxruntime together). */
-export const DEFAULT_NATIVE_MEMORY_MAX_BYTES = 256 * 1024 * 1024;
 /**
- * The smallest cap the engine process can run with: Node with onnxruntime-node loaded and a small
- * model run once takes ~100 MiB of data segment (~80 MiB resident).
+ * Default cap on what onnxruntime may allocate in the engine process. Lower than the wasm engine's
+ * default: the process's own Node adds ~100 MiB of its own, and a guest should not be able to make
+ * the host grow by more than ~256 MiB in all.
  */
-export const MIN_NATIVE_MEMORY_BYTES = 128 * 1024 * 1024;
+export const DEFAULT_NATIVE_MEMORY_MAX_BYTES = 192 * 1024 * 1024;
+/**
+ * Data segment a child Node process with onnxruntime-node loaded takes for itself (measured ~100
+ * MiB after loading a small model and running it once, ~80 MiB resident), added to the cap.
+ */
+export const NATIVE_PROCESS_BASE_BYTES = 112 * 1024 * 1024;
+/** The smallest engine cap accepted. */
+export const MIN_NATIVE_MEMORY_BYTES = 16 * 1024 * 1024;
 /** How long a request without a deadline may take before the engine is considered stuck. */
 const UNBOUNDED_REQUEST_MS = 120_000;
 
 /** Options for {@link createOrtNativeEngine}. */
 export interface OrtNativeEngineOptions extends NnEngineOptions {
   /**
-   * Cap on the engine process's data segment (`ulimit -d`): Node's own ~100 MiB plus what
-   * onnxruntime allocates. Default 256 MiB, at least {@link MIN_NATIVE_MEMORY_BYTES}.
+   * Cap on what onnxruntime may allocate in the engine process (the process's data segment is
+   * capped at this plus {@link NATIVE_PROCESS_BASE_BYTES}). Default 192 MiB, at least 16 MiB.
    */
   memoryMaxBytes?: number;
   /**
@@ -65,7 +71,7 @@ export async function createOrtNativeEngine(options: OrtNativeEngineOptions = {}
   if (!Number.isInteger(threads) || threads < 1) throw new InvalidArgumentError(`threads must be a positive integer, got ${threads}`);
   const memoryMaxBytes = options.memoryMaxBytes ?? DEFAULT_NATIVE_MEMORY_MAX_BYTES;
   if (!(memoryMaxBytes >= MIN_NATIVE_MEMORY_BYTES) || !Number.isFinite(memoryMaxBytes)) {
-    throw new LimitTooLowError(`native engine memory cap ${memoryMaxBytes} bytes is below the ${MIN_NATIVE_MEMORY_BYTES} bytes its process needs`);
+    throw new LimitTooLowError(`native engine memory cap ${memoryMaxBytes} bytes is below the minimum of ${MIN_NATIVE_MEMORY_BYTES} bytes`);
   }
   const specifier = options.specifier ?? 'onnxruntime-node';
   try {
@@ -77,7 +83,7 @@ export async function createOrtNativeEngine(options: OrtNativeEngineOptions = {}
   const { port1, port2 } = new MessageChannel();
   const cwd = mkdtempSync(join(tmpdir(), 'sfirt-nn-native-'));
   const worker = new Worker(new URL('./native/bridge.js', import.meta.url), {
-    workerData: { port: port2, signal, specifier, threads, dataLimitKiB: Math.floor(memoryMaxBytes / 1024), cwd },
+    workerData: { port: port2, signal, specifier, threads, dataLimitKiB: Math.floor((memoryMaxBytes + NATIVE_PROCESS_BASE_BYTES) / 1024), cwd },
     transferList: [port2],
   });
   try {

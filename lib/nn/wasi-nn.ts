@@ -9,7 +9,7 @@ import { EngineSlot } from './engine-slot.js';
 import { NnError, type NnErrorCode } from './errors.js';
 import { admitGuestModel } from './model-admission.js';
 import { ModelRegistry, printable, type ModelEntry } from './model-registry.js';
-import { createOrtNativeEngine, type OrtNativeBinding } from './ort-native-engine.js';
+import { createOrtNativeEngine, DEFAULT_NATIVE_MEMORY_MAX_BYTES, type OrtNativeBinding } from './ort-native-engine.js';
 import { createOrtWasmEngine, DEFAULT_ENGINE_MEMORY_MAX_BYTES } from './ort-wasm-engine.js';
 import { KIND, resolveQuota, type NnQuota } from './quota.js';
 import type { NnTensor, NnTensorType } from './tensor.js';
@@ -37,8 +37,9 @@ export interface WasiNnOptions {
   /** Cap on the bytes a guest may pass to `graph.load` (larger → `too-large`). Default 64 MiB. */
   maxModelBytes?: number;
   /**
-   * Cap on the engine's memory: the wasm engine's linear memory; the native engine's process
-   * (data segment, Node's own ~100 MiB included; at least 128 MiB). Default 256 MiB.
+   * Cap on the engine's memory: the wasm engine's linear memory (default 256 MiB); what
+   * onnxruntime-node may allocate in its process (default 192 MiB; the process's own Node takes
+   * ~100 MiB more).
    */
   engineMemoryMaxBytes?: number;
   /** Same as `quota.guestModels` (kept for compatibility). */
@@ -65,7 +66,11 @@ export interface WasiNnOptions {
    * number charges every call at that rate (0: never).
    */
   fuelPerMs?: number;
-  /** Directory for the rewritten engine module (wasm backend); default: the runtime's default cache. */
+  /**
+   * Directory for the rewritten engine module (wasm backend; it depends only on the installed
+   * onnxruntime-web, so one per machine is enough). Default: `$SFIRT_CACHE_DIR`, else
+   * `~/.cache/sfirt`.
+   */
   cacheDir?: string;
   /** Replaces the check that onnxruntime-node is installed (tests use it to simulate its absence). */
   loadNativeBinding?: () => Promise<OrtNativeBinding | unknown>;
@@ -138,7 +143,7 @@ export async function createWasiNn(options: WasiNnOptions = {}): Promise<WasiNn>
       }
     } else throw new InvalidArgumentError(`model \`${name}\` must be bytes (Uint8Array) or a file path`);
   }
-  const memoryMaxBytes = options.engineMemoryMaxBytes ?? DEFAULT_ENGINE_MEMORY_MAX_BYTES;
+  const memoryMaxBytes = options.engineMemoryMaxBytes ?? (backend === 'wasm' ? DEFAULT_ENGINE_MEMORY_MAX_BYTES : DEFAULT_NATIVE_MEMORY_MAX_BYTES);
   const startEngine = (): Promise<NnEngine> => backend === 'wasm'
     ? createOrtWasmEngine({ memoryMaxBytes, ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }) })
     : createOrtNativeEngine({ threads: options.threads ?? 1, memoryMaxBytes, ...(options.loadNativeBinding ? { loadBinding: options.loadNativeBinding } : {}) });

@@ -37,10 +37,16 @@ test('at the deadline the soft byte is written, the hard byte a grace period aft
 
 test('a run disarmed before its deadline is never written to, even by a watchdog that wakes later', () => {
   const t0 = performance.now();
-  watched.arm(SOFT, HARD, t0 + 20, 0);
+  watched.arm(SOFT, HARD, t0 + 200, 0);
   spinUntil(t0 + 5);
-  assert.is(watched.disarm(), 0);
-  spinUntil(t0 + 60, SOFT);
+  const fired = watched.disarm();
+  const disarmedAt = performance.now() - t0;
+  spinUntil(t0 + 300, SOFT);
+  if (disarmedAt >= 200) {
+    console.log(`  (this thread was descheduled past the deadline: disarmed after ${disarmedAt.toFixed(1)} ms)`);
+    return;
+  }
+  assert.is(fired, 0);
   assert.is(bytes[SOFT], 0);
   assert.is(bytes[HARD], 0);
 });

@@ -44,7 +44,7 @@ class Child {
     // allocates) before `exec` replaces the shell with Node; the environment is empty so nothing
     // of the host's (NODE_OPTIONS, ORT_* switches) reaches it, and the working directory is empty
     // so that a relative path in a model (external data) finds no host file.
-    this.proc = spawn('/bin/sh', ['-c', 'ulimit -d "$1" && exec "$2" "$3" "$4" "$5"', 'sh', String(dataLimitKiB), process.execPath, CHILD_SCRIPT, specifier, String(threads)], {
+    this.proc = spawn('/bin/sh', ['-c', 'ulimit -d "$1" && exec "$2" --expose-gc "$3" "$4" "$5"', 'sh', String(dataLimitKiB), process.execPath, CHILD_SCRIPT, specifier, String(threads)], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'advanced',
       env: {},
