@@ -26,6 +26,8 @@ const models = {
   expand: H.expandModel(2),
   'constant-of-shape': H.constantOfShapeModel(),
   leak: H.externalDataModel('package.json', 64),
+  giant: H.giantDimsModel(),
+  deep: H.deepNestingModel(18),
 };
 const rt = createRuntime({ cacheDir: tempCache(), nn: { models } });
 // A 16 MiB guest; the deadline tests use TIMEOUT_MS, the others the default (a loaded machine).
@@ -153,6 +155,27 @@ for (const backend of ['wasm', 'native']) {
       assert.ok(['runtime-error', 'too-large', 'invalid-argument'].includes(r.val.code), `${name} ${shape}: ${r.val.code} ${r.val.message}`);
       assertNoHostLeak(r.val.message);
     }
+    await victimStillRight(backend);
+  });
+
+  test(`${backend}: giant declared dims and deep nesting are typed errors or run correctly, the victim unaffected`, async () => {
+    const giant = await hostile.call('load-named', utf8('giant'));
+    if (giant.tag === 'err') {
+      assert.ok(['invalid-encoding', 'invalid-argument', 'runtime-error', 'unsupported-operation'].includes(giant.val.code), giant.val.code);
+      assertNoHostLeak(giant.val.message);
+    } else {
+      const ctx = await hostile.call('init-context', giant.val);
+      const r = await hostile.call('compute', ctx.val, utf8('x'), Uint32Array.of(1, 1), 1, new Uint8Array(4));
+      assert.is(r.tag, 'err');
+      assertNoHostLeak(r.val.message);
+    }
+    const deep = await hostile.call('load-named', utf8('deep'));
+    assert.is(deep.tag, 'ok', JSON.stringify(deep.val));
+    const ctx = await hostile.call('init-context', deep.val);
+    const out = await hostile.call('compute', ctx.val, utf8('x'), Uint32Array.of(1), 1, new Uint8Array(Float32Array.of(2).buffer));
+    // The input `c` (the If condition) is missing: a typed error naming it, nothing else.
+    assert.is(out.tag, 'err');
+    assert.is(out.val.code, 'invalid-argument');
     await victimStillRight(backend);
   });
 
