@@ -76,11 +76,17 @@ export class InvalidArgumentError extends SfiError {
   constructor(message: string) { super(message); this.name = 'InvalidArgumentError'; }
 }
 
-/** The kinds of wasm trap we can tell apart from V8's messages. */
+/**
+ * The kinds of wasm trap we can tell apart from V8's messages, plus the canonical-ABI traps the
+ * runtime's own hosts raise: `invalid-handle` (a resource handle that names no live resource of
+ * that type), `invalid-utf8` (a string that is not valid UTF-8), `resource-limit` (a guest
+ * exceeded a per-instance cap on host resources it holds).
+ */
 export type TrapKind =
   | 'unreachable' | 'integer-divide-by-zero' | 'integer-overflow' | 'invalid-conversion-to-integer'
   | 'out-of-bounds-memory' | 'out-of-bounds-table' | 'indirect-call-type-mismatch' | 'null-reference'
-  | 'stack-overflow' | 'misaligned' | 'cannot-enter-component' | 'unknown';
+  | 'stack-overflow' | 'misaligned' | 'cannot-enter-component' | 'invalid-handle' | 'invalid-utf8'
+  | 'resource-limit' | 'unknown';
 
 /** The guest trapped. The instance that trapped has been discarded. */
 export class TrapError extends SfiError {

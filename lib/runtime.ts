@@ -3,10 +3,11 @@ import { loadComponent, type GluePreference } from './component/loader.js';
 import { readSource, type ComponentSource } from './component/source.js';
 import { ClosedError, InvalidArgumentError, MissingImportError } from './errors.js';
 import { wrapHostImports, type HostImports } from './host/imports.js';
+import { InstanceScope } from './host/scope.js';
 import { SfiFunction, type CallContext } from './invoke/function.js';
 import { ComponentSignatures } from './invoke/signatures.js';
 import { serve, type HttpServer, type ServeOptions } from './http/serve.js';
-import { callDeadline } from './invoke/call-deadline.js';
+import { callDeadline, callFuel } from './invoke/call-deadline.js';
 import { callLimits, DEFAULT_LIMITS, limitsTransform, meterHooks, normaliseLimits, type Limits } from './invoke/limits.js';
 import type { PoolOptions } from './pool/pool.js';
 import { createWasiNn, type WasiNn, type WasiNnOptions } from './nn/wasi-nn.js';
@@ -32,7 +33,7 @@ export interface RuntimeOptions {
    * model is parsed once per engine. Backend `wasm` (default) runs onnxruntime-web as its own
    * memory-capped wasm instance; `native` uses onnxruntime-node (optional dependency).
    */
-  nn?: Omit<WasiNnOptions, 'loadNativeBinding'>;
+  nn?: Omit<WasiNnOptions, 'loadNativeBinding' | 'deadline' | 'fuel'>;
 }
 
 /** Options of `runtime.load()`. */
@@ -88,9 +89,11 @@ export class Runtime {
     const context: CallContext = { hostFailure: undefined, exit: undefined };
     const capture = new StdioCapture(options.captureLimitBytes);
     const wasi = { ...this.options.defaults?.wasi, ...options.wasi };
+    // wasi:nn state belongs to an instance; until instantiation passes scopes, one scope per function.
+    const nnImports = nn?.functionImports(limits.memoryBytes === undefined ? {} : { quota: { tensorBytes: Math.min(nn.quota.tensorBytes, limits.memoryBytes) } })(new InstanceScope());
     const imports = {
       ...wasiImports(wasi, capture, (e) => { context.exit ??= e; }, { openFiles: limits.openFiles }),
-      ...nn?.imports,
+      ...nnImports,
       ...wrapHostImports(hostImports, context, (iface, fn) => signatures.importReturnsResult(iface, fn)),
     };
     // Neither WASI/wasi:nn nor the app's imports provide it (e.g. wasi:keyvalue, or a forgotten interface).
@@ -137,7 +140,7 @@ export class Runtime {
   wasiNn(backend: NnBackend): Promise<WasiNn> {
     let host = this.#nn.get(backend);
     if (!host) {
-      host = createWasiNn({ ...this.options.nn, backend, deadline: () => callDeadline.at });
+      host = createWasiNn({ cacheDir: this.options.cacheDir, ...this.options.nn, backend, deadline: () => callDeadline.at, fuel: () => callFuel.meter });
       // A backend that cannot start is reported to this load and retried by the next one.
       host.catch(() => this.#nn.delete(backend));
       this.#nn.set(backend, host);

@@ -1,11 +1,11 @@
 import type { CoreTransform } from '../component/loader.js';
-import { DeadlineExceededError, InvalidArgumentError, type SfiError } from '../errors.js';
+import { DeadlineExceededError, FuelExhaustedError, InvalidArgumentError, type SfiError } from '../errors.js';
 import { instrumentModule, WASM_PAGE_BYTES } from '../instrument/index.js';
 import { exportState } from '../instrument/export-state.js';
 import { importMemories } from '../instrument/import-memory.js';
 import { classifyTrap, Meter } from '../limits/index.js';
 import type { ComponentInstance, InstanceHooks } from './instance.js';
-import { callDeadline } from './call-deadline.js';
+import { callDeadline, callFuel } from './call-deadline.js';
 
 /** Per-function resource limits. Every call of the function runs under all of them. */
 export interface Limits {
@@ -86,14 +86,21 @@ export function callLimits(limits: NormalisedLimits) {
       if (deadlineAt !== undefined && (at === undefined || deadlineAt < at)) at = deadlineAt;
       budgetMs = at === undefined ? undefined : at - startedAt;
       callDeadline.at = at;
+      callFuel.meter = instance.hooks.meter;
       instance.hooks.meter?.start({ fuel: limits.fuel, deadline: at, now });
     },
     /** The call returned (or failed): host imports outside a call see no deadline. */
     disarm(): void {
       callDeadline.at = undefined;
+      callFuel.meter = undefined;
     },
-    /** Typed error for a deadline that passed inside a host import (which handed the guest an error value). */
-    deadlineError(): SfiError {
+    /**
+     * Typed error for a limit that stopped work inside a host import (which handed the guest an
+     * error value): the fuel the import charged ran out, else the deadline passed.
+     */
+    deadlineError(instance?: ComponentInstance): SfiError {
+      const meter = instance?.hooks.meter;
+      if (meter?.stopReason === 'fuel') return new FuelExhaustedError(limits.fuel ?? meter.fuelUsed);
       return new DeadlineExceededError(budgetMs ?? NaN, performance.now() - startedAt);
     },
     fuelUsed(instance: ComponentInstance): number | undefined {

@@ -11,6 +11,8 @@ const PATTERNS: [RegExp, TrapKind][] = [
   [/null|dereferencing a null/i, 'null-reference'],
   [/unaligned/i, 'misaligned'],
   [/cannot enter component instance/i, 'cannot-enter-component'],
+  // The glues' resource tables (jco's and ours) on a handle the guest does not hold.
+  [/unknown handle index|cannot remove owned resource while borrowed/i, 'invalid-handle'],
 ];
 
 /** Maps whatever a guest call threw to a typed error: SfiErrors pass through, wasm traps get a kind. */
