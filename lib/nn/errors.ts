@@ -26,12 +26,23 @@ export class NnError extends SfiError {
       outOfMemory?: boolean;
     },
   ) {
-    super(message, options);
+    // A message may quote what a guest or its model sent (names, shapes), and a guest may keep
+    // up to `quota.errors` of them: cut it, so an error never holds more than a few KiB of host memory.
+    super(message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS)}…` : message, options);
     this.name = 'NnError';
     this.outOfMemory = options?.outOfMemory ?? false;
   }
   /** True when the inference engine's memory cap (`engineMemoryMaxBytes`) refused an allocation. */
   readonly outOfMemory: boolean;
+}
+
+/** Longest `NnError` message, in UTF-16 code units (longer ones are cut). */
+export const MAX_MESSAGE_CHARS = 1000;
+
+/** A name a guest or its model chose, for a message: at most 64 characters, controls escaped. */
+export function printable(s: string): string {
+  const cut = s.length > 64 ? `${s.slice(0, 64)}…` : s;
+  return JSON.stringify(cut).slice(1, -1);
 }
 
 /**

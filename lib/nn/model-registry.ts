@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { NnSession } from './engine.js';
 import type { EngineSlot } from './engine-slot.js';
-import { NnError } from './errors.js';
+import { NnError, printable } from './errors.js';
 
 /**
  * One loaded model. Named models come from the host's configuration and are shared by every
@@ -92,8 +92,5 @@ export class ModelRegistry {
   }
 }
 
-/** A guest-supplied name for a message: at most 64 characters, controls escaped. */
-export function printable(s: string): string {
-  const cut = s.length > 64 ? `${s.slice(0, 64)}…` : s;
-  return JSON.stringify(cut).slice(1, -1);
-}
+/** Kept here for the modules that import it from the registry. */
+export { printable };

@@ -304,6 +304,37 @@ test('placeholders for unknown handles (what the fast glue hands over) trap inst
   }
 });
 
+test('what a guest sends never becomes host memory outside the budget: ranks are capped, messages are cut', () => {
+  const scope = new InstanceScope();
+  const imports = nn.functionImports()(scope);
+  const { Tensor } = imports['wasi:nn/tensor'];
+  const { load } = imports['wasi:nn/graph'];
+  const ctx = load([denseModel(3)], 'autodetect', 'cpu').initExecutionContext();
+  // A 16 MiB guest can send millions of dimensions per tensor and keep 1,024 tensors: the host
+  // used to keep every dimension (8 bytes each in a JS array), outside `quota.tensorBytes`.
+  const huge = new Uint32Array(1_000_000).fill(1);
+  const before = process.memoryUsage().heapUsed;
+  const kept = Array.from({ length: 100 }, () => new Tensor(huge, 'U8', new Uint8Array(1)));
+  const grew = process.memoryUsage().heapUsed - before;
+  assert.ok(grew < 100 * MiB, `100 tensors of rank 10^6 grew the host heap by ${Math.round(grew / MiB)} MiB`);
+  assert.is(kept[0].dimensions().length, 0, 'an over-rank tensor keeps no dimensions');
+  const rank = (() => { try { ctx.compute([['x', kept[0]]]); } catch (err) { return err; } })();
+  assert.is(rank?.nnCode, 'invalid-argument');
+  assert.match(rank.message, /rank 1000000; at most 64/);
+  // Names the guest chose are quoted through `printable`, and no message outgrows the cap.
+  const name = 'n'.repeat(4 * MiB);
+  const unknown = (() => { try { ctx.compute([[name, new Tensor([2, 4], 'FP32', xBytes)]]); } catch (err) { return err; } })();
+  assert.is(unknown?.nnCode, 'invalid-argument');
+  assert.ok(unknown.message.length < 400, `message of ${unknown.message.length} chars`);
+  assert.ok(unknown.payload.data().length < 400);
+  // The same for names the guest's model declares (a 25,000-character input name).
+  const named = load([denseModel(3, 'i'.repeat(25_000))], 'autodetect', 'cpu').initExecutionContext();
+  const missing = (() => { try { named.compute([]); } catch (err) { return err; } })();
+  assert.is(missing?.nnCode, 'invalid-argument');
+  assert.ok(missing.message.length < 400, `message of ${missing.message.length} chars`);
+  scope.releaseAll();
+});
+
 test('host quotas are validated', async () => {
   for (const quota of [{ contexts: -1 }, { tensors: 1.5 }, { nonsense: 1 }]) {
     try {
