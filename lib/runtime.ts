@@ -92,7 +92,7 @@ export class Runtime {
     // wasi:nn state belongs to an instance; until instantiation passes scopes, one scope per function.
     const nnImports = nn?.functionImports(limits.memoryBytes === undefined ? {} : { quota: { tensorBytes: Math.min(nn.quota.tensorBytes, limits.memoryBytes) } })(new InstanceScope());
     const imports = {
-      ...wasiImports(wasi, capture, (e) => { context.exit ??= e; }, { openFiles: limits.openFiles }),
+      ...wasiImports(wasi, capture, (e) => { context.exit ??= e; }, { openFiles: limits.openFiles, memoryBytes: limits.memoryBytes }),
       ...nnImports,
       ...wrapHostImports(hostImports, context, (iface, fn) => signatures.importReturnsResult(iface, fn)),
     };
