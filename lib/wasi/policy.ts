@@ -42,17 +42,19 @@ export interface WasiLimits {
   openFiles?: number;
   /** The guest's memory limit (`limits.memoryBytes`): no single WASI result may be larger. */
   memoryBytes?: number;
+  /** Host directories no read-write preopen may overlap: the runtime's precompile caches. */
+  protectedDirs?: readonly string[];
 }
 
 /**
  * `wasi:filesystem` for a function: a factory called once per instance (its preopen descriptors
  * and open-file count live in that instance's scope). Throws `InvalidArgumentError` for a preopen
- * that is not a host directory.
+ * that is not a host directory, or a read-write one overlapping `limits.protectedDirs`.
  */
 export function wasiFilesystem(options: WasiOptions = {}, limits: WasiLimits = {}): InstanceImports {
   const grants = Object.fromEntries(Object.entries(options.preopens ?? {}).map(([guest, g]) =>
     [guest, typeof g === 'string' ? { hostPath: g, readOnly: true } : g]));
-  return filesystemImports(grants, { openFiles: limits.openFiles ?? Infinity });
+  return filesystemImports(grants, { openFiles: limits.openFiles ?? Infinity, protectedDirs: limits.protectedDirs ?? [] });
 }
 
 /**

@@ -4,7 +4,8 @@
  * its preopen descriptors, released when the instance is discarded), so a pool of 10,000
  * instances costs one host fd per grant, not 10,000.
  */
-import { statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
 import { openRoot, type DirHandle } from './dir-handle.js';
 
@@ -20,8 +21,12 @@ export class PreopenRoot {
 
   constructor(readonly guestPath: string, readonly hostPath: string, readonly readOnly: boolean) {}
 
-  /** Checks a grant when a function is loaded; the message names the guest path, never the host one. */
-  static fromGrant(guestPath: string, grant: PreopenGrant): PreopenRoot {
+  /**
+   * Checks a grant when a function is loaded; the message names the guest path, never the host one.
+   * A read-write grant may not overlap `protectedDirs` (the precompile cache: it holds JavaScript
+   * and wasm the host runs for every function, so a guest that can write there runs code as the host).
+   */
+  static fromGrant(guestPath: string, grant: PreopenGrant, protectedDirs: readonly string[] = []): PreopenRoot {
     const where = `wasi.preopens['${guestPath}']`;
     if (typeof guestPath !== 'string' || guestPath.length === 0 || guestPath.includes('\0')) {
       throw new InvalidArgumentError('wasi.preopens: guest paths must be non-empty strings without NUL');
@@ -37,7 +42,11 @@ export class PreopenRoot {
       isDirectory = statSync(grant.hostPath).isDirectory();
     } catch { /* reported below */ }
     if (!isDirectory) throw new InvalidArgumentError(`${where}: the host path is not a directory`);
-    return new PreopenRoot(guestPath, grant.hostPath, grant.readOnly !== false);
+    const readOnly = grant.readOnly !== false;
+    if (!readOnly && protectedDirs.some((dir) => overlaps(realPath(grant.hostPath), realPath(dir)))) {
+      throw new InvalidArgumentError(`${where}: a read-write grant may not contain, or lie inside, the precompile cache directory (it holds code the host runs); grant a directory beside it, or move the cache (cacheDir)`);
+    }
+    return new PreopenRoot(guestPath, grant.hostPath, readOnly);
   }
 
   /**
@@ -65,4 +74,22 @@ export class PreopenRoot {
       this.#handle = undefined;
     }
   }
+}
+
+/** The real path of `path`, or of its nearest existing ancestor joined with the rest (a cache not created yet). */
+function realPath(path: string): string {
+  const absolute = resolve(path);
+  for (let dir = absolute; ; dir = dirname(dir)) {
+    try {
+      return join(realpathSync(dir), relative(dir, absolute));
+    } catch {
+      if (dirname(dir) === dir) return absolute;
+    }
+  }
+}
+
+/** Whether one directory is the other or inside it. */
+function overlaps(a: string, b: string): boolean {
+  const within = (inner: string, outer: string) => inner === outer || inner.startsWith(outer.endsWith(sep) ? outer : outer + sep);
+  return within(a, b) || within(b, a);
 }
