@@ -13,6 +13,7 @@ import { fstatSync, readSync, writeSync } from 'node:fs';
 import { CLOSED, failed, InputStream, IoError, OutputStream, WRITE_PERMIT } from '../io/index.js';
 import { fsError, isErrorCode } from './errors.js';
 import { FILE_STREAM, type OpenFiles } from './open-files.js';
+import type { DiskUsage } from './quota.js';
 import type { ErrorCode } from './types.js';
 
 export { MAX_READ_BYTES } from '../io/index.js';
@@ -22,6 +23,8 @@ export interface StreamFile {
   readonly fd: number;
   readonly closed: boolean;
   readonly files: OpenFiles;
+  /** The grant's disk quota, if it has one: writes that grow the file are charged to it. */
+  readonly root: { readonly usage?: DiskUsage | undefined };
 }
 
 /** A `stream-error` whose `wasi:io/error` carries the `error-code` (see `filesystemErrorCode`). */
@@ -110,13 +113,19 @@ export class FileOutputStream extends OutputStream {
 
   protected override writeBytes(contents: Uint8Array): void {
     const s = live(this.#s) as OutputState;
-    try {
-      if (s.append) s.position = fstatSync(s.file.fd).size;
+    const fd = s.file.fd;
+    const write = () => {
+      if (s.append) s.position = fstatSync(fd).size;
       let done = 0;
       while (done < contents.byteLength) {
-        done += writeSync(s.file.fd, contents, done, contents.byteLength - done, s.position + done);
+        done += writeSync(fd, contents, done, contents.byteLength - done, s.position + done);
       }
       s.position += done;
+    };
+    const usage = s.file.root.usage;
+    try {
+      if (usage) usage.withGrowth(fd, (size) => (s.append ? size : s.position) + contents.byteLength, write);
+      else write();
     } catch (err) {
       throw fileFailure(err);
     }
