@@ -3,7 +3,8 @@ import { InstanceScope, type InstanceImports } from '../host/scope.js';
 import { clocksAndRandom, type DeterminismOptions } from './clocks-random.js';
 import { filesystemImports, type PreopenGrant } from './filesystem/index.js';
 import { wasiIo } from './io/index.js';
-import { cli, http, sockets } from './shim.js';
+import { wasiHttpTypes } from '../http/types.js';
+import { cli, sockets } from './shim.js';
 import { inheritSink, inputStream, outputStream, type StdioCapture, type StdioMode } from './stdio.js';
 
 /**
@@ -116,7 +117,8 @@ function deniedNetwork(): Record<string, object> {
     'wasi:sockets/tcp-create-socket': s.tcpCreateSocket!,
     'wasi:sockets/udp': s.udp!,
     'wasi:sockets/udp-create-socket': s.udpCreateSocket!,
-    'wasi:http/types': http.types as object,
+    // Our own types (as wasiHttpImports gives): their bodies are this runtime's wasi:io streams.
+    'wasi:http/types': wasiHttpTypes,
     'wasi:http/outgoing-handler': { handle() { throw { tag: 'HTTP-request-denied' }; } },
   };
   return denied;
