@@ -188,6 +188,15 @@ export class BytesInputStream extends InputStream {
     super();
   }
 
+  /** Bytes read so far (instance state a pool reset may rewind). */
+  get position(): number {
+    return this.#at;
+  }
+
+  set position(at: number) {
+    this.#at = Math.max(0, Math.min(at, this.data.byteLength));
+  }
+
   protected override readBytes(n: number): Uint8Array {
     if (this.#at >= this.data.byteLength) throw CLOSED;
     const end = Math.min(this.data.byteLength, this.#at + n);
