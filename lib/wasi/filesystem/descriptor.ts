@@ -10,7 +10,8 @@
  * 2. A descriptor reached from a read-only preopen refuses every mutation (`read-only`), whatever
  *    the open flags or the other descriptor of a `rename-at` / `link-at` say.
  * 3. `rename-at` and `link-at` stay within one preopen (`cross-device`).
- * 4. Failures are `error-code`s (`errors.ts`); nothing else is thrown.
+ * 4. Failures are `error-code`s (`errors.ts`); nothing else is thrown. Past the calling guest's
+ *    deadline no method does host work (`interrupted`, see `deadline.ts`).
  * 5. On a grant with a disk quota (`quota.ts`), what grows the tree is charged before the host
  *    call (`quota` when it would not fit) and what shrinks it is refunded after.
  */
@@ -25,6 +26,7 @@ import { fsError } from './errors.js';
 import { DESCRIPTOR, type OpenFiles } from './open-files.js';
 import { parseLinkTarget, targetStaysBelow } from './path.js';
 import type { PreopenRoot } from './preopens.js';
+import { pastDeadline } from './deadline.js';
 import { walkPath, type Walk } from './resolve.js';
 import type { DiskUsage } from './quota.js';
 import { descriptorStat, metadataHash, timestampSeconds, typeOfMode } from './stat.js';
@@ -101,11 +103,12 @@ export class Descriptor {
     return d;
   }
 
-  /** The state of a live descriptor of ours, else `bad-descriptor`. */
+  /** The state of a live descriptor of ours, else `bad-descriptor`; `interrupted` past the call's deadline. */
   static #state(d: unknown): State {
     if (typeof d !== 'object' || d === null || !(#s in d)) throw 'bad-descriptor';
     const s = (d as Descriptor).#s;
     if (!s || s.closed) throw 'bad-descriptor';
+    if (pastDeadline()) throw 'interrupted';
     return s;
   }
 

@@ -11,6 +11,7 @@
  */
 import { fstatSync, readSync, writeSync } from 'node:fs';
 import { CLOSED, failed, InputStream, IoError, OutputStream, WRITE_PERMIT } from '../io/index.js';
+import { pastDeadline } from './deadline.js';
 import { fsError, isErrorCode } from './errors.js';
 import { FILE_STREAM, type OpenFiles } from './open-files.js';
 import type { DiskUsage } from './quota.js';
@@ -40,6 +41,8 @@ interface StreamState {
 
 function live(s: StreamState | undefined): StreamState {
   if (!s || s.file.closed) throw CLOSED;
+  // Past the calling guest's deadline, no host work (see descriptor.ts).
+  if (pastDeadline()) throw fileFailure('interrupted');
   return s;
 }
 
