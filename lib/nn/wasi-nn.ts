@@ -44,6 +44,12 @@ export interface WasiNnOptions {
   engineMemoryMaxBytes?: number;
   /** Same as `quota.guestModels` (kept for compatibility). */
   maxGuestModels?: number;
+  /**
+   * Most bytes of models loaded from guest bytes that the engine holds at once, all functions
+   * together (past it, `load` answers `too-large`); the rest of the engine's memory stays for
+   * host-registered models and inference. Default: a quarter of `engineMemoryMaxBytes`.
+   */
+  guestModelBytes?: number;
   /** Per-instance caps (see {@link NnQuota}); a function's own quota overrides these. */
   quota?: Partial<NnQuota>;
   /** Threads per inference for the native engine (the wasm engine always uses 1). Default 1. */
@@ -149,8 +155,10 @@ export async function createWasiNn(options: WasiNnOptions = {}): Promise<WasiNn>
     : createOrtNativeEngine({ threads: options.threads ?? 1, memoryMaxBytes, ...(options.loadNativeBinding ? { loadBinding: options.loadNativeBinding } : {}) });
   const fuelPerMs = options.fuelPerMs;
   if (fuelPerMs !== undefined && (!(fuelPerMs >= 0) || !Number.isFinite(fuelPerMs))) throw new InvalidArgumentError(`fuelPerMs must be a non-negative number, got ${fuelPerMs}`);
+  const guestModelBytes = options.guestModelBytes ?? Math.floor(memoryMaxBytes / 4);
+  if (!(guestModelBytes >= 0)) throw new InvalidArgumentError(`guestModelBytes must be a non-negative number, got ${guestModelBytes}`);
   const slot = new EngineSlot(await startEngine(), startEngine);
-  return new WasiNnHost(slot, modelBytes, maxModelBytes, quota, options.deadline ?? (() => undefined), options.fuel ?? (() => undefined), fuelPerMs);
+  return new WasiNnHost(slot, modelBytes, maxModelBytes, quota, options.deadline ?? (() => undefined), options.fuel ?? (() => undefined), fuelPerMs, guestModelBytes);
 }
 
 class WasiNnHost implements WasiNn {
@@ -168,8 +176,9 @@ class WasiNnHost implements WasiNn {
     readonly deadline: () => number | undefined,
     readonly fuel: () => CallFuel | undefined,
     readonly fuelPerMs: number | undefined,
+    guestModelBytes: number,
   ) {
-    this.registry = new ModelRegistry(slot, modelBytes);
+    this.registry = new ModelRegistry(slot, modelBytes, guestModelBytes);
   }
 
   /** One inference for the current guest call, as {@link engineWork} (the per-inference path: no closure). */

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { createWasiNn, WASI_NN_VERSION } from '../../dist/nn/wasi-nn.js';
 import { InstanceScope } from '../../dist/host/scope.js';
 import { buildProbe } from './fixtures/build-probe.mjs';
-import { denseModel, denseReference } from './fixtures/tiny-model.mjs';
+import { denseModel, denseReference, weightsModel } from './fixtures/tiny-model.mjs';
 
 const MiB = 1024 * 1024;
 const digitsPath = fileURLToPath(new URL('../../models/digits.onnx', import.meta.url));
@@ -333,6 +333,32 @@ test('what a guest sends never becomes host memory outside the budget: ranks are
   assert.is(missing?.nnCode, 'invalid-argument');
   assert.ok(missing.message.length < 400, `message of ${missing.message.length} chars`);
   scope.releaseAll();
+});
+
+test('guest models share a budget of engine memory, so they never leave host-registered models and inference without it', async () => {
+  // Graphs a guest keeps loaded live in the engine every function shares: without a budget, one
+  // function's graphs filled the engine and another function's inference failed (out of memory)
+  // until they were dropped (test/redteam/nn-engine-hog.mjs).
+  const host = await createWasiNn({ models: { dense: denseModel(3) }, engineMemoryMaxBytes: 64 * MiB, maxModelBytes: 16 * MiB });
+  try {
+    const a = host.functionImports()(new InstanceScope());
+    const b = host.functionImports()(new InstanceScope());
+    const load = (imports, bytes) => { try { return imports['wasi:nn/graph'].load([bytes], 'onnx', 'cpu'); } catch (err) { return err; } };
+    // The budget is a quarter of the engine: 16 MiB of guest models, all functions together.
+    const held = [load(a, weightsModel(7 * MiB, 1)), load(a, weightsModel(7 * MiB, 2))];
+    for (const g of held) assert.not.instance(g, Error, String(g));
+    const refused = load(b, weightsModel(4 * MiB, 3));
+    assert.is(refused.nnCode, 'too-large');
+    // Host-registered models and inference keep the rest of the engine.
+    const ctx = b['wasi:nn/graph'].loadByName('dense').initExecutionContext();
+    const { Tensor } = b['wasi:nn/tensor'];
+    assert.is(ctx.compute([['x', new Tensor([2, 4], 'FP32', xBytes)]])[0][1].data().byteLength, 24);
+    // Dropping a graph gives its bytes back.
+    held[0][Symbol.dispose]();
+    assert.not.instance(load(b, weightsModel(4 * MiB, 3)), Error);
+  } finally {
+    host.dispose();
+  }
 });
 
 test('host quotas are validated', async () => {
