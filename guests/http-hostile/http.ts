@@ -16,6 +16,9 @@ export declare function fieldsGet(fields: i32, namePtr: usize, nameLen: usize, r
 export declare function fieldsSet(fields: i32, namePtr: usize, nameLen: usize, values: usize, count: usize, ret: usize): void;
 @external("wasi:http/types@0.2.0", "[method]fields.append")
 export declare function fieldsAppend(fields: i32, namePtr: usize, nameLen: usize, valuePtr: usize, valueLen: usize, ret: usize): void;
+/** list<tuple<string, list<u8>>> at ret: (ptr, count), elements (name ptr, len, value ptr, len). */
+@external("wasi:http/types@0.2.0", "[method]fields.entries")
+export declare function fieldsEntries(fields: i32, ret: usize): void;
 @external("wasi:http/types@0.2.0", "[resource-drop]fields")
 export declare function dropFields(fields: i32): void;
 

@@ -13,6 +13,7 @@
 //   /no-finish           writes a body, drops it without finishing
 //   /stash               keeps the request's headers handle past the request
 //   /use-stash           reads header `x-secret` through the stashed handle, echoes it
+//   /echo-headers        body: every request field the guest sees, "name: value\n"
 //   /outgoing/<authority>/<path>  GET through outgoing-handler with forbidden and allowed fields;
 //                        body: the attempts' results, then upstream's answer
 import * as http from "./http";
@@ -209,7 +210,8 @@ function outgoing(pathPtr: usize, pathLen: usize): i32 {
   const future = load<i32>(RET, 8);
   http.futureGet(future, RET);
   http.dropFuture(future);
-  if (load<u8>(RET) == 0 || load<u8>(RET, 8) != 0 || load<u8>(RET, 16) != 0) { putAscii(out, "fetch error"); return 502; }
+  if (load<u8>(RET) == 0 || load<u8>(RET, 8) != 0) { putAscii(out, "fetch error"); return 502; }
+  if (load<u8>(RET, 16) != 0) { putAscii(out, "error-code "); putU32(out, <u32>load<u8>(RET, 24)); return 502; }
   const response = load<i32>(RET, 24);
   http.responseConsume(response, RET);
   if (load<u8>(RET) == 0) {
@@ -278,6 +280,21 @@ export function wasi_http_incoming_handler_handle(request: i32, outparam: i32): 
     return;
   }
   if (equals(pathPtr, pathLen, "/forbidden")) { forbidden(outparam); return; }
+  if (equals(pathPtr, pathLen, "/echo-headers")) {
+    const headers = http.requestHeaders(request);
+    http.fieldsEntries(headers, RET);
+    const list = load<u32>(RET), count = load<u32>(RET, 4);
+    for (let i: u32 = 0; i < count; i++) {
+      const e = list + i * 16;
+      putBytes(out, load<u32>(e), load<u32>(e, 4));
+      putAscii(out, ": ");
+      putBytes(out, load<u32>(e, 8), load<u32>(e, 12));
+      putAscii(out, "\n");
+    }
+    http.dropFields(headers);
+    respond(outparam, http.newFields(), 200, out);
+    return;
+  }
   if (equals(pathPtr, pathLen, "/huge-headers")) { hugeHeaders(outparam); return; }
   if (equals(pathPtr, pathLen, "/no-finish")) {
     putAscii(out, "never finished");

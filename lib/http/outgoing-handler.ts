@@ -80,6 +80,8 @@ function firstByteMs(options: RequestOptions | undefined): number | undefined {
  * The guest's headers as sent: `fields` already refuses every forbidden name; this drops them
  * again (defence in depth) and drops `content-length`, which undici sets from the actual body.
  */
-function outgoingHeaders(fields: Fields): [string, string][] {
-  return fieldsToNode(fields).filter(([n]) => n !== 'content-length' && !isForbiddenHeader(n));
+function outgoingHeaders(fields: Fields): string[] {
+  const flat: string[] = [];
+  for (const [n, v] of fieldsToNode(fields)) if (n !== 'content-length' && !isForbiddenHeader(n)) flat.push(n, v);
+  return flat;
 }
