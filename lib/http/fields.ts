@@ -142,9 +142,9 @@ export class Fields extends HttpResource {
       if (!isValidFieldName(name)) continue;
       const key = name.toLowerCase();
       if (isForbiddenHeader(key)) continue;
-      const value = Buffer.from(raw[i + 1]!, 'latin1');
-      if (!isValidFieldValue(value) || this.#names.length >= MAX_FIELDS_ENTRIES || this.#bytes + key.length + value.byteLength > MAX_FIELDS_BYTES) continue;
-      this.#push(key, new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+      const value = latin1Bytes(raw[i + 1]!);
+      if (!value || !isValidFieldValue(value) || this.#names.length >= MAX_FIELDS_ENTRIES || this.#bytes + key.length + value.byteLength > MAX_FIELDS_BYTES) continue;
+      this.#push(key, value);
     }
   }
 }
@@ -175,5 +175,20 @@ export function fieldsToNode(fields: Fields): [string, string][] {
 
 /** Bytes → a string of the same code units (what Node writes back as the same bytes). */
 export function latin1(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  // Header values are short: a loop beats allocating a Buffer view per value.
+  if (bytes.byteLength > 256) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  let out = '';
+  for (let i = 0; i < bytes.length; i++) out += String.fromCharCode(bytes[i]!);
+  return out;
+}
+
+/** A string of code units ≤ 0xFF (Node's header strings) → those bytes; undefined if one is wider. */
+export function latin1Bytes(text: string): Uint8Array | undefined {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0xff) return undefined;
+    out[i] = c;
+  }
+  return out;
 }

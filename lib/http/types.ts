@@ -4,7 +4,7 @@
 // are thrown as values (`{ tag: ... }`), which the glue turns into a WIT `err`; an Error thrown
 // here (a released resource, too many resources) is a trap.
 import { readyPollable } from '../wasi/shim.js';
-import { Fields, lockFields } from './fields.js';
+import { Fields, latin1, lockFields } from './fields.js';
 import { parseContentLength } from './header-policy.js';
 import { HttpResource, type ResourceOwner } from './resource.js';
 import { BodyInputStream, BodyOutputStream, type ByteSink } from './streams.js';
@@ -75,7 +75,7 @@ export function declaredLength(headers: Fields): number | undefined {
   if (values.length === 0) return undefined;
   let n: number | undefined;
   for (const v of values) {
-    const parsed = parseContentLength(Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1'));
+    const parsed = parseContentLength(latin1(v));
     if (parsed === undefined || (n !== undefined && parsed !== n)) return NaN;
     n = parsed;
   }
