@@ -228,8 +228,11 @@ export function createHandler(runtime: FunctionSource, options: HandlerOptions):
     handledThisTurn++;
     const client = config.maxPerClient === Infinity ? undefined : (req.socket.remoteAddress ?? '');
     if (draining || inflight >= config.maxInflight || behind || (client !== undefined && (perClient.get(client) ?? 0) >= config.maxPerClient)) {
+      // A refused request's body is not worth reading: with one declared, the connection closes
+      // after the answer (else a client could trickle it on a socket the server keeps).
+      const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
       req.resume();
-      refuse(req, res, route.function, draining ? 'CLOSED' : 'OVERLOADED', draining);
+      refuse(req, res, route.function, draining ? 'CLOSED' : 'OVERLOADED', draining || hasBody);
       return;
     }
     inflight++;
