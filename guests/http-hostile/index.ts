@@ -13,6 +13,8 @@
 //   /no-finish           writes a body, drops it without finishing
 //   /stash               keeps the request's headers handle past the request
 //   /use-stash           reads header `x-secret` through the stashed handle, echoes it
+//   /leak-fields         constructs 5,000 fields and drops none
+//   /churn-fields        constructs and drops 5,000 fields; body "churned"
 //   /echo-headers        body: every request field the guest sees, "name: value\n"
 //   /outgoing/<authority>/<path>  GET through outgoing-handler with forbidden and allowed fields;
 //                        body: the attempts' results, then upstream's answer
@@ -280,6 +282,18 @@ export function wasi_http_incoming_handler_handle(request: i32, outparam: i32): 
     return;
   }
   if (equals(pathPtr, pathLen, "/forbidden")) { forbidden(outparam); return; }
+  if (equals(pathPtr, pathLen, "/leak-fields")) {
+    for (let i = 0; i < 5000; i++) http.newFields();
+    putAscii(out, "leaked");
+    respond(outparam, http.newFields(), 200, out);
+    return;
+  }
+  if (equals(pathPtr, pathLen, "/churn-fields")) {
+    for (let i = 0; i < 5000; i++) http.dropFields(http.newFields());
+    putAscii(out, "churned");
+    respond(outparam, http.newFields(), 200, out);
+    return;
+  }
   if (equals(pathPtr, pathLen, "/echo-headers")) {
     const headers = http.requestHeaders(request);
     http.fieldsEntries(headers, RET);

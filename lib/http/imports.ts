@@ -2,9 +2,8 @@ import type { HostImports } from '../host/imports.js';
 import type { InstanceImports } from '../host/scope.js';
 import { outgoingHandler, type OutgoingStats } from './outgoing-handler.js';
 import type { OutgoingHttpPolicy } from './outgoing-policy.js';
-import { instanceHttpTypes } from './instance-types.js';
+import { instanceHttpTypes, sharedHttpTypes } from './instance-types.js';
 import { prepareSyncFetch } from './sync-fetch.js';
-import { wasiHttpTypes } from './types.js';
 import { wasiIoPoll } from '../wasi/poll.js';
 
 /** Options of `wasiHttpImports()`. */
@@ -25,7 +24,7 @@ export interface WasiHttpOptions {
 export function wasiHttpImports(options: WasiHttpOptions = {}): HostImports {
   if (options.outgoing) prepareSyncFetch();
   return {
-    'wasi:http/types': wasiHttpTypes as unknown as Record<string, unknown>,
+    'wasi:http/types': sharedHttpTypes as unknown as Record<string, unknown>,
     'wasi:http/outgoing-handler': outgoingHandler(options.outgoing, options.stats),
     'wasi:io/poll': wasiIoPoll as unknown as Record<string, unknown>,
   };

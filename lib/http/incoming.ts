@@ -3,7 +3,7 @@ import type { Invocation, InvokeOptions } from '../invoke/function.js';
 import { InvalidResponseError } from './errors.js';
 import { latin1 } from './fields.js';
 import { isForbiddenHeader } from './header-policy.js';
-import { RequestScope } from './resource.js';
+import { RequestScope, withRequestOwner } from './resource.js';
 import { declaredLength, IncomingRequest, ResponseOutparam, type OutgoingResponse, type PlainRequest, type ResponseResult } from './types.js';
 
 /** The export every `wasi:http/proxy` component has. */
@@ -42,10 +42,12 @@ export async function runIncomingHandler(fn: Invoker, request: PlainRequest, dea
   let invocation: Invocation<unknown>;
   try {
     // The request's budget stops the guest (and bounds its outgoing calls) like its own timeout.
-    invocation = await fn.invoke(exportName, [req, out], { deadlineAt });
+    // A pooled instance runs the guest within this synchronous call: what it constructs through
+    // imports shared by every instance belongs to this request (see `sharedHttpTypes`).
+    invocation = await withRequestOwner(scope, () => fn.invoke(exportName, [req, out], { deadlineAt }));
   } catch (err) {
     scope.releaseAll();
-    out.result?.tag === 'ok' && out.result.val.release();
+    if (out.result?.tag === 'ok') out.result.val.release();
     // The glue refuses our request when the function got the shim's wasi:http classes instead of ours.
     if ((err as Error)?.message?.includes('Not a valid "IncomingRequest" resource')) {
       throw new MissingImportError('wasi:http/types', 'the component was loaded without wasiHttpImports(); load it with { imports: wasiHttpImports() }');
@@ -53,10 +55,10 @@ export async function runIncomingHandler(fn: Invoker, request: PlainRequest, dea
     throw err;
   }
   const result = out.result;
-  scope.releaseAll();
   try {
     return { response: checkedResponse(result), invocation };
   } finally {
+    scope.releaseAll();
     if (result?.tag === 'ok') result.val.release();
   }
 }

@@ -30,6 +30,8 @@ export function methodToString(method: Method): string {
   return method.tag === 'other' ? method.val : method.tag.toUpperCase();
 }
 
+const EMPTY = new Uint8Array(0);
+
 /** Cap on one body a guest writes for the host to send (a response, or an outgoing request). */
 export const MAX_GUEST_BODY_BYTES = 64 * 1024 * 1024;
 
@@ -44,7 +46,8 @@ const HTTPS = Object.freeze({ tag: 'HTTPS' }) as Scheme;
  * that the declared length was reached.
  */
 export class BodySink implements ByteSink {
-  chunks: Uint8Array[] = [];
+  /** One growing buffer (never a list of chunks: a guest writing a byte at a time costs a byte each). */
+  #buf = EMPTY;
   bytes = 0;
   finished = false;
   /** The guest dropped the body without finishing it: the message is incomplete. */
@@ -55,17 +58,26 @@ export class BodySink implements ByteSink {
     return Math.min(this.limit, this.declaredLength ?? Infinity) - this.bytes;
   }
   push(buf: Uint8Array): boolean {
-    if (buf.byteLength > this.room()) return false;
-    if (buf.byteLength) this.chunks.push(buf.slice());
-    this.bytes += buf.byteLength;
+    const n = buf.byteLength;
+    if (n > this.room()) return false;
+    const need = this.bytes + n;
+    if (need > this.#buf.byteLength) {
+      const grown = new Uint8Array(Math.min(this.limit, Math.max(need, this.#buf.byteLength * 2, 256)));
+      grown.set(this.#buf.subarray(0, this.bytes));
+      this.#buf = grown;
+    }
+    this.#buf.set(buf, this.bytes);
+    this.bytes = need;
     return true;
   }
+  /** The bytes written, as one array of exactly that length (it may cross threads whole). */
   concat(): Uint8Array {
-    if (this.chunks.length === 1) return this.chunks[0]!;
-    const out = new Uint8Array(this.bytes);
-    let at = 0;
-    for (const c of this.chunks) { out.set(c, at); at += c.byteLength; }
-    return out;
+    return this.#buf.byteLength === this.bytes ? this.#buf : this.#buf.slice(0, this.bytes);
+  }
+  /** Drops the bytes (the body was released). */
+  clear(): void {
+    this.#buf = EMPTY;
+    this.bytes = 0;
   }
 }
 
@@ -198,7 +210,7 @@ export class OutgoingBody extends HttpResource {
   }
   wipe(): void {
     this.sink.aborted ||= !this.sink.finished;
-    this.sink.chunks = [];
+    this.sink.clear();
     this.#stream?.release();
   }
 }
@@ -383,9 +395,3 @@ export class FutureIncomingResponse extends HttpResource {
 export function httpErrorCode(_err: unknown): ErrorCode | undefined {
   return undefined;
 }
-
-/** The `wasi:http/types` classes shared by every instance (see `instance-types.ts` for per-instance ones). */
-export const wasiHttpTypes = {
-  Fields, IncomingRequest, IncomingBody, FutureTrailers, OutgoingResponse, OutgoingBody, ResponseOutparam,
-  RequestOptions, OutgoingRequest, IncomingResponse, FutureIncomingResponse, httpErrorCode,
-};

@@ -144,6 +144,15 @@ test('outgoing: the guest gets forbidden for te, proxy-authorization, host, conn
   assert.is(fields[names.indexOf('host') * 2 + 1], `127.0.0.1:${upstreamPort}`, 'host is the request\'s authority, not the guest\'s');
 });
 
+test('a guest that never drops what it constructs is stopped (a trap), one that drops is not', async () => {
+  let [r] = parseResponses((await exchange(port, get('/leak-fields', '', true))).raw);
+  assert.is(r.status, 500);
+  assert.not.match(r.body, /leaked/);
+  [r] = parseResponses((await exchange(port, get('/churn-fields', '', true))).raw);
+  assert.is(r.status, 200);
+  assert.is(r.body, 'churned');
+});
+
 test('after every attack the server still answers', async () => {
   const [r] = parseResponses((await exchange(port, get('/status/200', '', true))).raw);
   assert.is(r.status, 200);
