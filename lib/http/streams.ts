@@ -4,14 +4,29 @@
  * stream ever blocks. The glue checks streams with `instanceof` against the shim's classes, so
  * ours inherit their prototypes; methods live on the prototype (no closures per stream).
  */
-import { io, readyPollable } from '../wasi/shim.js';
-import { HttpResourceTrap, resourceClass } from './resource.js';
+import { io } from '../wasi/shim.js';
+import { HttpResourceTrap, resourceClass, type ResourceOwner } from './resource.js';
 
 /** `wasi:io/streams.stream-error` `closed`: the end of a body, or a body that takes no more. */
 const CLOSED = Object.freeze({ tag: 'closed' });
 const EMPTY = new Uint8Array(0);
 /** Most bytes one `check-write` allows (the guest asks again after writing them). */
 const WRITE_WINDOW = 1 << 20;
+
+/**
+ * A pollable that is always ready (nothing here ever waits), registered like every other resource
+ * so that a guest subscribing in a loop without dropping is counted and stopped.
+ */
+export class ReadyPollable extends resourceClass(io.poll.Pollable as unknown as new () => object) {
+  ready(): boolean { this.alive(); return true; }
+  block(): void { this.alive(); }
+  wipe(): void {}
+}
+
+/** A pollable for a resource, owned with it. */
+export function readyPollable(owner: ResourceOwner | undefined): ReadyPollable {
+  return new ReadyPollable().adopt(owner);
+}
 
 /** An input stream over fixed bytes; `closed` at the end. */
 export class BodyInputStream extends resourceClass(io.streams.InputStream as unknown as new () => object) {
@@ -34,7 +49,7 @@ export class BodyInputStream extends resourceClass(io.streams.InputStream as unk
   blockingRead(len: bigint): Uint8Array { return this.read(len); }
   skip(len: bigint): bigint { return BigInt(this.read(len).byteLength); }
   blockingSkip(len: bigint): bigint { return this.skip(len); }
-  subscribe(): object { this.alive(); return readyPollable(); }
+  subscribe(): object { this.alive(); return readyPollable(this.owner); }
   wipe(): void { this.#data = EMPTY; }
 }
 
@@ -72,7 +87,7 @@ export class BodyOutputStream extends resourceClass(io.streams.OutputStream as u
   blockingWriteZeroesAndFlush(n: bigint): void { this.writeZeroes(n); }
   splice(): bigint { throw new HttpResourceTrap('output-stream.splice is not supported on wasi:http bodies'); }
   blockingSplice(): bigint { return this.splice(); }
-  subscribe(): object { this.#open(); return readyPollable(); }
+  subscribe(): object { this.#open(); return readyPollable(this.owner); }
   #open(): ByteSink {
     this.alive();
     return this.#sink!;

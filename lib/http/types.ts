@@ -3,11 +3,10 @@
 // share these prototypes, so objects the server builds pass for every instance. Expected failures
 // are thrown as values (`{ tag: ... }`), which the glue turns into a WIT `err`; an Error thrown
 // here (a released resource, too many resources) is a trap.
-import { readyPollable } from '../wasi/shim.js';
 import { Fields, latin1, lockFields } from './fields.js';
 import { parseContentLength } from './header-policy.js';
 import { HttpResource, type ResourceOwner } from './resource.js';
-import { BodyInputStream, BodyOutputStream, type ByteSink } from './streams.js';
+import { BodyInputStream, BodyOutputStream, readyPollable, type ByteSink } from './streams.js';
 
 export { Fields } from './fields.js';
 
@@ -122,7 +121,7 @@ export class IncomingBody extends HttpResource {
 /** `future-trailers`: always resolved, never any trailers. */
 export class FutureTrailers extends HttpResource {
   #taken = false;
-  subscribe(): object { this.alive(); return readyPollable(); }
+  subscribe(): object { this.alive(); return readyPollable(this.owner); }
   get(): unknown {
     this.alive();
     if (this.#taken) return { tag: 'err', val: undefined };
@@ -377,7 +376,7 @@ export class FutureIncomingResponse extends HttpResource {
     if (this.#result?.tag === 'ok') this.#result.val.adopt(owner);
     return this;
   }
-  subscribe(): object { this.alive(); return readyPollable(); }
+  subscribe(): object { this.alive(); return readyPollable(this.owner); }
   get(): unknown {
     this.alive();
     const r = this.#result;
