@@ -63,6 +63,7 @@ test('256 sockets sending a body at 1 byte/s for 12 s: the requests beside them 
     await srv.close();
   }
   const good = results.filter((r, i) => r.status === 200 && r.body === `Hello, user${i}!` && r.ms <= 2000);
+  console.log(`  slow-body attack: ${good.length}/20 answered 200 within 2 s (slowest ${Math.max(...results.map((r) => r.ms)).toFixed(0)} ms); attackers refused: ${seen[503]} × 503, ${seen[408]} × 408`);
   assert.ok(good.length >= 18, `${good.length}/20 answered 200 within 2 s: ${JSON.stringify(results.map((r) => [r.status, Math.round(r.ms)]))}`);
   assert.is(seen.other, 0, `a trickling body is never served: ${JSON.stringify(seen.others)}`);
   assert.ok(seen[503] > 0, `stalled bodies past their share were refused at once: ${JSON.stringify(seen)}`);
