@@ -192,9 +192,13 @@ export function createHandler(runtime: FunctionSource, options: HandlerOptions):
     try { onError(err, req); } catch { /* a failing hook must not take the server down */ }
   };
 
-  /** Refuses a request the server will not run (503/408/413), counted against its function. */
+  /**
+   * Refuses a request the server will not run (503/408/413): counted as a refusal, and a 503 also
+   * against the route's function (as a pool's OVERLOADED would be); a client's slow or oversized
+   * body is not the function's error.
+   */
   const refuse = (req: IncomingMessage, res: ServerResponse, fn: string, code: string, close: boolean) => {
-    metrics.record(fn, 0, false, code);
+    if (code === 'OVERLOADED' || code === 'CLOSED') metrics.record(fn, 0, false, code);
     metrics.refused(code);
     const e = errorResponseFor(code);
     sendError(req, res, e, close);
