@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Worker } from 'node:worker_threads';
-import { createRuntime } from '../../dist/index.js';
+import { createRuntime, createWorkerRuntime } from '../../dist/index.js';
 import { serve } from '../../dist/http/serve.js';
 import { wasiHttpImports } from '../../dist/http/imports.js';
 import { ensureGuests, guestUrl } from './guests.mjs';
@@ -151,6 +151,25 @@ test('a guest that never drops what it constructs is stopped (a trap), one that 
   [r] = parseResponses((await exchange(port, get('/churn-fields', '', true))).raw);
   assert.is(r.status, 200);
   assert.is(r.body, 'churned');
+});
+
+test('on a worker thread the same checks hold: the refusal crosses as INVALID_RESPONSE, nothing smuggled', async () => {
+  const wr = createWorkerRuntime({ workers: 1 });
+  await wr.load('hostile', guestUrl('http-hostile'), { http: {} });
+  const srv2 = await serve(wr, { maxQueueDelayMs: 60_000, routes: [{ method: '*', path: '/*', function: 'hostile', kind: 'wasi-http' }] });
+  try {
+    const { raw } = await exchange(srv2.port, get('/lying-length') + get('/status/200', '', true));
+    assert.not.match(raw, /stolen|<script>/);
+    const [first] = parseResponses(raw);
+    assert.is(first.status, 500);
+    assert.is(first.header('x-sfirt-error'), 'INVALID_RESPONSE');
+    const [forbidden] = parseResponses((await exchange(srv2.port, get('/forbidden', '', true))).raw);
+    assert.is(forbidden.status, 200);
+    for (const name of FORBIDDEN) assert.not.ok(forbidden.headers.some(([n]) => n === name), name);
+  } finally {
+    await srv2.close();
+    await wr.close();
+  }
 });
 
 test('after every attack the server still answers', async () => {
