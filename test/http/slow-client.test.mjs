@@ -105,7 +105,7 @@ test('requestTimeoutMs bounds the body too: a trickled body is 408 by the reques
   }
 });
 
-test('headers trickled past headersTimeoutMs: the connection is closed', async () => {
+test('headers trickled past headersTimeoutMs, or none sent at all: the connection is closed', async () => {
   const srv = await serve(rt, { headersTimeoutMs: 300, routes: [{ path: '/greet', function: 'hello' }] });
   try {
     const s = open(srv.port, 'POST /greet HTTP/1.1\r\nHost: local');
@@ -117,6 +117,11 @@ test('headers trickled past headersTimeoutMs: the connection is closed', async (
     assert.is.not(raw, 'still open');
     assert.ok(performance.now() - t0 < 8000);
     assert.not.match(raw, /Hello/);
+    // A connection that sends nothing at all is closed by the same deadline.
+    const silent = open(srv.port, '');
+    const quiet = await Promise.race([silent.answer, sleep(8000).then(() => 'still open')]);
+    silent.destroy();
+    assert.is.not(quiet, 'still open');
   } finally {
     await srv.close();
   }
