@@ -1,4 +1,4 @@
-import { InvalidArgumentError, MissingImportError } from '../errors.js';
+import { InvalidArgumentError, MissingImportError, type SfiError } from '../errors.js';
 import type { Invocation, InvokeOptions } from '../invoke/function.js';
 import { InvalidResponseError } from './errors.js';
 import { latin1 } from './fields.js';
@@ -39,27 +39,36 @@ export async function runIncomingHandler(fn: Invoker, request: PlainRequest, dea
   const req = new IncomingRequest(request, scope);
   const out = new ResponseOutparam(scope);
   const exportName = handlerExport(fn);
+  // Checked before the instance goes back to its pool (`InvokeOptions.validate`, issue 16's
+  // contract): a guest that set no response, or one the host will not send, failed, and its
+  // instance is discarded. An invoker that ignores `validate` gets the same error below.
+  let checked: PlainResponse | undefined;
+  const validate = (): SfiError | undefined => {
+    try {
+      checked = checkedResponse(out.result);
+      return undefined;
+    } catch (err) {
+      return err as InvalidResponseError;
+    }
+  };
   let invocation: Invocation<unknown>;
   try {
     // The request's budget stops the guest (and bounds its outgoing calls) like its own timeout.
     // A pooled instance runs the guest within this synchronous call: what it constructs through
     // imports shared by every instance belongs to this request (see `sharedHttpTypes`).
-    invocation = await withRequestOwner(scope, () => fn.invoke(exportName, [req, out], { deadlineAt }));
+    const options = { deadlineAt, validate } as InvokeOptions;
+    invocation = await withRequestOwner(scope, () => fn.invoke(exportName, [req, out], options));
+    checked ??= checkedResponse(out.result);
+    return { response: checked, invocation };
   } catch (err) {
-    scope.releaseAll();
-    if (out.result?.tag === 'ok') out.result.val.release();
     // The glue refuses our request when the function got the shim's wasi:http classes instead of ours.
     if ((err as Error)?.message?.includes('Not a valid "IncomingRequest" resource')) {
       throw new MissingImportError('wasi:http/types', 'the component was loaded without wasiHttpImports(); load it with { imports: wasiHttpImports() }');
     }
     throw err;
-  }
-  const result = out.result;
-  try {
-    return { response: checkedResponse(result), invocation };
   } finally {
     scope.releaseAll();
-    if (result?.tag === 'ok') result.val.release();
+    if (out.result?.tag === 'ok') out.result.val.release();
   }
 }
 
