@@ -61,7 +61,9 @@ export class BodySink implements ByteSink {
     if (n > this.room()) return false;
     const need = this.bytes + n;
     if (need > this.#buf.byteLength) {
-      const grown = new Uint8Array(Math.min(this.limit, Math.max(need, this.#buf.byteLength * 2, 256)));
+      // The first write gets exactly its size (most bodies are one write: concat() then copies
+      // nothing); later ones double, so many small writes cost amortised O(1) each.
+      const grown = new Uint8Array(this.bytes === 0 ? need : Math.min(this.limit, Math.max(need, this.#buf.byteLength * 2)));
       grown.set(this.#buf.subarray(0, this.bytes));
       this.#buf = grown;
     }
