@@ -5,11 +5,15 @@
 //   simple      hello.invoke('greet'): a simple route's call, for scale
 // then a CPU profile of the wasi:http loop, self time grouped by layer (the component glue, our
 // lib/http, the guest's wasm, GC, the rest).
-//   node bench/diagnostics/http-path.mjs [requests] [--js]   (--js: the componentize-js guest, reset pool)
+// With `--against <other dist dir>` (e.g. a build of main), the wasi:http loop of both builds is
+// timed in alternating rounds instead (same guest, same process): a side-by-side A/B.
+//   node bench/diagnostics/http-path.mjs [requests] [--js] [--against /path/to/dist]
 import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
 
 const N = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 20000);
+const againstAt = process.argv.indexOf('--against');
+const against = againstAt > 0 ? process.argv[againstAt + 1] : undefined;
 const js = process.argv.includes('--js');
 const dist = (p) => new URL(`../../dist/${p}`, import.meta.url).href;
 const { createRuntime } = await import(dist('index.js'));
@@ -74,6 +78,33 @@ const fn = js
 const hello = await rt.load('hello', fileURLToPath(new URL('../../guests/dist/hello.wasm', import.meta.url)));
 console.log(`glue: ${fn.glue.kind}${fn.glue.fallbackReason ? ` (${fn.glue.fallbackReason})` : ''}`);
 const n = js ? Math.min(N, 1000) : N;
+if (against) {
+  // A/B: this build vs `against`, the same guest in one process, 12 alternating rounds.
+  const other = {};
+  ({ createRuntime: other.createRuntime } = await import(new URL(`file://${against}/index.js`).href));
+  ({ wasiHttpImports: other.wasiHttpImports } = await import(new URL(`file://${against}/http/imports.js`).href));
+  ({ runIncomingHandler: other.runIncomingHandler } = await import(new URL(`file://${against}/http/incoming.js`).href));
+  const otherRt = other.createRuntime();
+  const guestPath = js ? '../../guests/http-hello/js/http-hello-js.wasm' : '../../guests/dist/http-hello.wasm';
+  const otherFn = await otherRt.load('h', fileURLToPath(new URL(guestPath, import.meta.url)), { imports: other.wasiHttpImports(), ...(js ? { pool: { mode: 'reset' } } : {}) });
+  const sides = { this: () => runIncomingHandler(fn, plain()), [against]: () => other.runIncomingHandler(otherFn, plain()) };
+  const rounds = {};
+  const per = Math.max(100, Math.floor(n / 10));
+  for (let round = 0; round < 12; round++) {
+    for (const name of round % 2 ? Object.keys(sides).reverse() : Object.keys(sides)) {
+      const t0 = performance.now();
+      for (let i = 0; i < per; i++) await sides[name]();
+      (rounds[name] ??= []).push(((performance.now() - t0) * 1000) / per);
+    }
+  }
+  for (const [name, v] of Object.entries(rounds)) {
+    v.sort((a, b) => a - b);
+    console.log(`${name}: min ${v[0].toFixed(1)} µs, p25 ${v[3].toFixed(1)}, median ${v[6].toFixed(1)} per request (${per} per round)`);
+  }
+  otherRt.close();
+  rt.close();
+  process.exit(0);
+}
 await timed('host-only', N, hostOnly);
 await timed('wasi:http', n, () => runIncomingHandler(fn, plain()));
 await timed('simple', N, () => hello.invoke('greet', ['benchmark']));
