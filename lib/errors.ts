@@ -2,9 +2,38 @@
  * One error hierarchy for everything the runtime can refuse or stop. Users switch on `code`
  * (stable, undici style), never on message text.
  */
+/**
+ * Every `code` an `SfiError` can carry, so `err.code === 'FUEL_EXHUASTED'` is a compile error.
+ * A new error class adds its code here (one per line; a subclass whose code is missing does not
+ * compile).
+ */
+export type SfiErrorCode =
+  | 'SFI_ERROR'
+  | 'NOT_A_COMPONENT'
+  | 'INVALID_COMPONENT'
+  | 'INVALID_MODULE'
+  | 'MISSING_IMPORT'
+  | 'UNKNOWN_EXPORT'
+  | 'INVALID_ARGUMENT'
+  | 'TRAP'
+  | 'HOST_FUNCTION_ERROR'
+  | 'FUEL_EXHAUSTED'
+  | 'DEADLINE_EXCEEDED'
+  | 'MEMORY_LIMIT_EXCEEDED'
+  | 'LIMIT_TOO_LOW'
+  | 'INVALID_MANIFEST'
+  | 'OVERLOADED'
+  | 'BACKEND_UNAVAILABLE'
+  | 'NN_ERROR'
+  | 'GUEST_EXIT'
+  | 'WORKER_CRASHED'
+  | 'CLOSED'
+  /** An untyped failure inside a worker thread, as it crosses threads. */
+  | 'INTERNAL';
+
 export class SfiError extends Error {
   /** Stable machine-readable code, e.g. `TRAP` or `FUEL_EXHAUSTED`. */
-  readonly code: string = 'SFI_ERROR';
+  readonly code: SfiErrorCode = 'SFI_ERROR';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'SfiError';

@@ -17,12 +17,18 @@ export interface Limits {
   fuel?: number | null;
   /** Wall-clock budget per call in ms, guest and host imports together; `DEADLINE_EXCEEDED`. */
   timeoutMs?: number | null;
+  /**
+   * Filesystem resources one instance may hold at once (descriptors, preopens included, directory
+   * listings and file streams); past it the guest gets the WASI error `insufficient-memory`.
+   */
+  openFiles?: number | null;
 }
 
 /** Limits applied when neither the runtime nor the function sets them. */
-export const DEFAULT_LIMITS: Readonly<Required<Pick<Limits, 'memoryBytes' | 'timeoutMs'>>> = {
+export const DEFAULT_LIMITS: Readonly<Required<Pick<Limits, 'memoryBytes' | 'timeoutMs' | 'openFiles'>>> = {
   memoryBytes: 256 * 1024 * 1024,
   timeoutMs: 10_000,
+  openFiles: 256,
 };
 
 /** Checks user-supplied limits; `null`/`Infinity` mean "no limit" for fuel and timeout. */

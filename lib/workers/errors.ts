@@ -1,4 +1,4 @@
-import { SfiError } from '../errors.js';
+import { SfiError, type SfiErrorCode } from '../errors.js';
 
 /** The worker thread running a call died (crash, out-of-memory, terminate); the worker has been replaced. */
 export class WorkerCrashedError extends SfiError {
@@ -11,8 +11,8 @@ export class WorkerCrashedError extends SfiError {
 
 /** A typed error raised inside a worker, rebuilt on this side with the same `code`, name and message. */
 export class RemoteSfiError extends SfiError {
-  override readonly code: string;
-  constructor(code: string, name: string, message: string) {
+  override readonly code: SfiErrorCode;
+  constructor(code: SfiErrorCode, name: string, message: string) {
     super(message);
     this.code = code;
     this.name = name;
@@ -20,7 +20,7 @@ export class RemoteSfiError extends SfiError {
 }
 
 /** An error as it crosses threads. */
-export interface WireError { code: string; name: string; message: string }
+export interface WireError { code: SfiErrorCode; name: string; message: string }
 
 /** Error → wire form (untyped errors become INTERNAL). */
 export function toWire(err: unknown): WireError {
