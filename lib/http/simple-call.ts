@@ -42,11 +42,22 @@ export function simpleSignature(wit: string, exportName: string | undefined, rou
     fn = fns.find((f) => f.witName === exportName || f.jsName === exportName || f.qualifiedName === exportName);
     if (!fn) throw new InvalidRouteError(route, `export ${exportName} is not a world-level function of the component (it has ${fns.map((f) => f.witName).join(', ') || 'none'})`);
   }
+  const param = simpleRouteParam(fn);
+  if (param) return { exportName: fn.qualifiedName, param };
+  throw new InvalidRouteError(route, `export ${fn.witName} takes ${fn.params.length} parameter(s) that are not one string or list<u8>; a simple route passes the request body as its one parameter`);
+}
+
+/**
+ * How a simple route would pass the body to `fn`, or undefined when it cannot: a world-level
+ * function taking nothing, one `string` or one `list<u8>`.
+ */
+export function simpleRouteParam(fn: ResolvedFunction): SimpleSignature['param'] | undefined {
+  if (fn.interfaceId !== undefined || fn.kind !== 'freestanding') return undefined;
   const params = fn.params.map((p) => p.type);
-  if (params.length === 0) return { exportName: fn.qualifiedName, param: 'none' };
-  if (params.length === 1 && isString(params[0]!)) return { exportName: fn.qualifiedName, param: 'string' };
-  if (params.length === 1 && isBytes(params[0]!)) return { exportName: fn.qualifiedName, param: 'bytes' };
-  throw new InvalidRouteError(route, `export ${fn.witName} takes ${params.length} parameter(s) that are not one string or list<u8>; a simple route passes the request body as its one parameter`);
+  if (params.length === 0) return 'none';
+  if (params.length === 1 && isString(params[0]!)) return 'string';
+  if (params.length === 1 && isBytes(params[0]!)) return 'bytes';
+  return undefined;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
