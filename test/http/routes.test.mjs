@@ -2,7 +2,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { request } from 'undici';
-import { createRuntime, InvalidRouteError } from '../../dist/index.js';
+import { readFileSync } from 'node:fs';
+import { createRuntime, describeComponent, InvalidRouteError } from '../../dist/index.js';
+import { simpleRouteParam } from '../../dist/http/simple-call.js';
 import { serve, createHandler } from '../../dist/http/serve.js';
 import { Metrics } from '../../dist/http/metrics.js';
 import { wasiHttpImports } from '../../dist/http/imports.js';
@@ -53,6 +55,12 @@ test('routes that fit are accepted: one string, one list<u8>, none; the sole exp
     { path: '/d', function: 'compute', export: 'echo' },
     { method: '*', path: '/e/*', function: 'http-hello', kind: 'wasi-http' },
   ]), undefined);
+});
+
+test('simpleRouteParam says which exports a simple route can serve (what `sfirt serve` generates routes for)', async () => {
+  const d = await describeComponent(new Uint8Array(readFileSync(guestUrl('compute'))));
+  const servable = d.exports.filter((e) => simpleRouteParam(e.resolved) !== undefined).map((e) => e.name).sort();
+  assert.equal(servable, ['echo', 'noop']);
 });
 
 test('serve() rejects with the same error and does not listen', async () => {
