@@ -28,6 +28,9 @@ export type SfiErrorCode =
   | 'GUEST_EXIT'
   | 'WORKER_CRASHED'
   | 'CLOSED'
+  /** HTTP serving (lib/http/errors.ts): a route that can never be served; a guest response refused. */
+  | 'INVALID_ROUTE'
+  | 'INVALID_RESPONSE'
   /** An untyped failure inside a worker thread, as it crosses threads. */
   | 'INTERNAL';
 
