@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { InvalidArgumentError, OverloadedError, SfiError } from '../errors.js';
+import { InvalidArgumentError, OverloadedError, UnknownFunctionError } from '../errors.js';
 import type { Invocation, InvokeOptions } from '../invoke/function.js';
 import { runIncomingHandler, type PlainResponse } from './incoming.js';
 import { Metrics } from './metrics.js';
@@ -164,7 +164,7 @@ export function createHandler(runtime: FunctionSource, options: HandlerOptions):
     let coldStart = false;
     try {
       const fn = runtime.get(route.function);
-      if (!fn) throw new SfiError(`no function named ${route.function} is loaded`);
+      if (!fn) throw new UnknownFunctionError(route.function);
       // The route's budget ends the guest call like its own timeout would (504 DEADLINE_EXCEEDED).
       const deadlineAt = options.requestTimeoutMs ? t0 + options.requestTimeoutMs : undefined;
       if (route.kind === 'wasi-http') {

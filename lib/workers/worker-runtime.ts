@@ -2,14 +2,13 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { readSource, type ComponentSource } from '../component/source.js';
-import { ClosedError, InvalidArgumentError, OverloadedError } from '../errors.js';
+import { ClosedError, fromWire, InvalidArgumentError, OverloadedError, WorkerCrashedError, type NnError } from '../errors.js';
 import { wasiHttpImports } from '../http/imports.js';
 import { runIncomingHandler, type PlainResponse } from '../http/incoming.js';
 import type { PlainRequest } from '../http/types.js';
 import type { CallStats, Invocation, InvokeOptions } from '../invoke/function.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../runtime.js';
 import { Metrics } from '../http/metrics.js';
-import { fromWire, WorkerCrashedError } from './errors.js';
 import { ArgArena, isOwnedTypedArray } from './arg-arena.js';
 import { pushInvoke, pushToWorker, readFromWorker, splitPoint, type FromWorker, type ToWorker, type WorkerFunctionOptions, type WorkerInit } from './protocol.js';
 
@@ -298,7 +297,9 @@ export class WorkerFunction {
     return this.#recorded(async (): Promise<Invocation<T>> => {
       if (this.#local) return this.#local.invoke(exportName, args, options) as Promise<Invocation<T>>;
       const r = await this.#owner.dispatch(this.#home, { op: 'invoke', id: 0, name: this.name, exportName, args: [...args], ...deadlineIn(options.deadlineAt) });
-      return { value: r.value as T, stdout: r.stdout ?? new Uint8Array(), stderr: r.stderr ?? new Uint8Array(), truncated: r.truncated ?? false, stats: r.stats as CallStats };
+      const inv: Invocation<T> = { value: r.value as T, stdout: r.stdout ?? new Uint8Array(), stderr: r.stderr ?? new Uint8Array(), truncated: r.truncated ?? false, stats: r.stats as CallStats };
+      if (r.nnError) inv.nnError = fromWire(r.nnError) as NnError;
+      return inv;
     }, (result) => result.stats.coldStart);
   }
 
