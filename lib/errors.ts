@@ -26,8 +26,9 @@ export abstract class SfiError extends Error {
   static override [Symbol.hasInstance]<T>(this: abstract new (...args: never[]) => T, value: unknown): value is T {
     if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
     if (typeof value !== 'object' || value === null || (value as { [kSfiError]?: unknown })[kSfiError] !== true) return false;
+    const code = (value as { code?: unknown }).code;
     const self: unknown = this;
-    return self === SfiError || errorClass((value as { code?: unknown }).code) === self;
+    return typeof code === 'string' && (self === SfiError || errorClass(code) === self);
   }
 }
 Object.defineProperty(SfiError.prototype, kSfiError, { value: true });
