@@ -185,6 +185,12 @@ test('every rule path is exercised by a valid value too: a full set of options l
   });
   assert.equal(await fn.call('env'), [['A', '1']]);
   assert.is(fn.glue.kind, 'jco');
+  // Records that are not object literals are records too (process.env's prototype is its own).
+  const env = await rt.load('env', guest('wasi-probe'), { wasi: { env: process.env } });
+  assert.is((await env.call('env')).length, Object.keys(process.env).length);
+  for (const notARecord of [new Map([['A', '1']]), ['A=1']]) {
+    assert.match((await rejection(rt.load('bad', guest('wasi-probe'), { wasi: { env: notARecord } }))).message, /^wasi\.env must be an object/);
+  }
 });
 
 test.run();

@@ -55,7 +55,12 @@ async function handle(m: ToWorker): Promise<void> {
       const r = await fn.invoke(m.exportName, m.args, { deadlineAt });
       // Every extra field is cloned on both threads (empty Uint8Arrays included): send what is asked.
       if (m.valueOnly) reply({ id: m.id, ok: true, value: r.value, coldStart: r.stats.coldStart }, true);
-      else reply({ id: m.id, ok: true, value: r.value, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated, stats: r.stats, ...(r.nnError ? { nnError: toWire(r.nnError) } : {}) });
+      else {
+        const answer: FromWorker = { id: m.id, ok: true, value: r.value, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated, stats: r.stats };
+        // The wasi:nn failure the guest was handed crosses as an error of its own class (codec in lib/errors.ts).
+        if (r.nnError) answer.nnError = toWire(r.nnError);
+        reply(answer);
+      }
     } else {
       const { response, invocation } = await runIncomingHandler(fn, m.request, deadlineAt);
       reply({ id: m.id, ok: true, response, stats: invocation.stats });
