@@ -2,7 +2,8 @@
  * Every error the runtime raises, in one hierarchy with stable codes (undici style): users switch
  * on `code` or use `instanceof`, never message text.
  *
- * - `ERROR_CLASSES` maps each code to its class. A new error class is one more line there.
+ * - `SfiErrorCode` is the type of `err.code`; `ERROR_CLASSES` maps each code to its class (typed so
+ *   that a code without a class, or a class under another code, does not compile).
  * - Errors cross threads as code + fields (`toWire` / `fromWire`) and come back as the same class
  *   with the same fields, so `err instanceof DeadlineExceededError` and `err.timeoutMs` work on a
  *   worker runtime as they do in-thread.
@@ -11,13 +12,41 @@
  *   back to brand + code when the prototype chain does not match.
  */
 
+/**
+ * Every `code` an `SfiError` can carry, so `err.code === 'FUEL_EXHUASTED'` is a compile error. A
+ * new error class adds its code here and its class to `ERROR_CLASSES` (one line each; either one
+ * missing does not compile).
+ */
+export type SfiErrorCode =
+  | 'NOT_A_COMPONENT'
+  | 'INVALID_COMPONENT'
+  | 'INVALID_MODULE'
+  | 'MISSING_IMPORT'
+  | 'UNKNOWN_EXPORT'
+  | 'UNKNOWN_FUNCTION'
+  | 'INVALID_ARGUMENT'
+  | 'TRAP'
+  | 'GUEST_EXIT'
+  | 'HOST_FUNCTION_ERROR'
+  | 'FUEL_EXHAUSTED'
+  | 'DEADLINE_EXCEEDED'
+  | 'MEMORY_LIMIT_EXCEEDED'
+  | 'LIMIT_TOO_LOW'
+  | 'INVALID_MANIFEST'
+  | 'OVERLOADED'
+  | 'BACKEND_UNAVAILABLE'
+  | 'NN_ERROR'
+  | 'WORKER_CRASHED'
+  | 'CLOSED'
+  | 'INTERNAL';
+
 /** Brand on `SfiError.prototype`, shared by every copy of the package (`Symbol.for`). */
 const kSfiError = Symbol.for('sfirt.error');
 
 /** The base of every runtime error. Never thrown itself: each failure has its own class and code. */
 export abstract class SfiError extends Error {
   /** Stable machine-readable code, e.g. `TRAP` or `FUEL_EXHAUSTED`. */
-  abstract readonly code: string;
+  abstract readonly code: SfiErrorCode;
 
   /**
    * `instanceof` by prototype first; for an error of another copy of the package, by brand and
@@ -147,6 +176,15 @@ export class MemoryLimitExceededError extends SfiError {
   }
 }
 
+/** `sfirt.json` is missing, not JSON, or does not match its schema; `field` names where. */
+export class InvalidManifestError extends SfiError {
+  override readonly code = 'INVALID_MANIFEST';
+  constructor(readonly manifestPath: string, readonly field: string, message: string) {
+    super(message);
+    this.name = 'InvalidManifestError';
+  }
+}
+
 /** A limit is set below what the module itself declares (e.g. memory minimum above the cap). */
 export class LimitTooLowError extends SfiError {
   override readonly code = 'LIMIT_TOO_LOW';
@@ -224,7 +262,10 @@ export class InternalError extends SfiError {
  * Every error class by its code: what `fromWire` rebuilds and `instanceof` recognises across
  * copies of the package. One line per class; `test/errors.test.mjs` checks that every class is here.
  */
-export const ERROR_CLASSES = {
+/** A class whose errors carry `code` C. */
+export type ErrorClass<C extends SfiErrorCode = SfiErrorCode> = abstract new (...args: never[]) => SfiError & { readonly code: C };
+
+export const ERROR_CLASSES: { readonly [C in SfiErrorCode]: ErrorClass<C> } = {
   NOT_A_COMPONENT: NotAComponentError,
   INVALID_COMPONENT: InvalidComponentError,
   INVALID_MODULE: InvalidModuleError,
@@ -239,17 +280,18 @@ export const ERROR_CLASSES = {
   DEADLINE_EXCEEDED: DeadlineExceededError,
   MEMORY_LIMIT_EXCEEDED: MemoryLimitExceededError,
   LIMIT_TOO_LOW: LimitTooLowError,
+  INVALID_MANIFEST: InvalidManifestError,
   OVERLOADED: OverloadedError,
   BACKEND_UNAVAILABLE: BackendUnavailableError,
   NN_ERROR: NnError,
   WORKER_CRASHED: WorkerCrashedError,
   CLOSED: ClosedError,
   INTERNAL: InternalError,
-} as const satisfies Record<string, abstract new (...args: never[]) => SfiError>;
+};
 
 /** The class registered for `code`, if any. */
-export function errorClass(code: unknown): (typeof ERROR_CLASSES)[keyof typeof ERROR_CLASSES] | undefined {
-  return typeof code === 'string' && Object.hasOwn(ERROR_CLASSES, code) ? ERROR_CLASSES[code as keyof typeof ERROR_CLASSES] : undefined;
+export function errorClass(code: unknown): ErrorClass | undefined {
+  return typeof code === 'string' && Object.hasOwn(ERROR_CLASSES, code) ? ERROR_CLASSES[code as SfiErrorCode] : undefined;
 }
 
 /**
@@ -257,7 +299,7 @@ export function errorClass(code: unknown): (typeof ERROR_CLASSES)[keyof typeof E
  * `trapKind`, `nnCode`, ...) and its cause, all structured-cloneable.
  */
 export interface WireError {
-  code: string;
+  code: SfiErrorCode;
   name: string;
   message: string;
   stack?: string;

@@ -57,7 +57,8 @@ export interface WasiConfig extends Required<Omit<WasiOptions, 'preopens' | 'std
 
 /** `RuntimeOptions` complete. The defaults stay partial: they are merged under each function's options. */
 export interface RuntimeConfig {
-  cacheDir: string | undefined;
+  /** `false`: transpiled components in memory only; undefined: the default directory. */
+  cacheDir: string | false | undefined;
   defaults: { pool: PoolOptions; wasi: WasiOptions; limits: Limits };
   nn: RuntimeNnOptions;
   /** `wasi:nn` backend of a function that names none. */
@@ -316,7 +317,7 @@ const functionRules: Rules<FunctionOptions> = {
 // Entry points
 
 const runtimeRule = object<RuntimeOptions>({
-  cacheDir: nonEmptyString,
+  cacheDir: (value, path) => (value === false ? false : nonEmptyString(value, path)),
   defaults: object<NonNullable<RuntimeOptions['defaults']>>({ pool: poolRule, wasi: wasiRule, limits: limitsRule }),
   nn: nnRule,
 });

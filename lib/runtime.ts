@@ -1,4 +1,4 @@
-import { DiskCache, defaultCacheDir } from './component/cache.js';
+import { ArtifactCache, defaultCacheDir } from './component/cache.js';
 import { loadComponent, type GluePreference } from './component/loader.js';
 import { readSource, type ComponentSource } from './component/source.js';
 import { ClosedError, InvalidArgumentError, MissingImportError } from './errors.js';
@@ -14,11 +14,17 @@ import { createWasiNn, type WasiNn, type WasiNnOptions } from './nn/wasi-nn.js';
 import type { NnBackend } from './nn/engine.js';
 import { wasiImports, type WasiOptions } from './wasi/policy.js';
 import { StdioCapture } from './wasi/stdio.js';
+import { readManifest } from './manifest/read.js';
+import { loadManifestFunctions, type LoadedManifest } from './manifest/load.js';
 
 /** Options of `createRuntime()`. */
 export interface RuntimeOptions {
-  /** Directory of the precompile cache (default: `$SFIRT_CACHE_DIR` or `~/.cache/sfirt`). */
-  cacheDir?: string;
+  /**
+   * Directory of the precompile cache (default: `$SFIRT_CACHE_DIR`, else `$XDG_CACHE_HOME/sfirt`,
+   * else `~/.cache/sfirt`); it must be private to this user, else it is not used (warning
+   * `SFIRT_CACHE_REFUSED`). `false`: keep transpiled components in memory only.
+   */
+  cacheDir?: string | false;
   /** Defaults for every function loaded by this runtime. */
   defaults?: Pick<FunctionOptions, 'pool' | 'wasi' | 'limits'>;
   /**
@@ -55,7 +61,7 @@ export interface FunctionOptions {
 
 /** Loads components as isolated functions. */
 export class Runtime {
-  readonly cache: DiskCache;
+  readonly cache: ArtifactCache;
   #functions = new Map<string, SfiFunction>();
   #nn = new Map<NnBackend, Promise<WasiNn>>();
   #closed = false;
@@ -64,7 +70,7 @@ export class Runtime {
   /** Throws `InvalidArgumentError` naming the option for an unknown or bad option. */
   constructor(readonly options: RuntimeOptions = {}) {
     this.#config = runtimeConfig(options);
-    this.cache = new DiskCache(this.#config.cacheDir ?? defaultCacheDir());
+    this.cache = new ArtifactCache(this.#config.cacheDir ?? defaultCacheDir());
   }
 
   /**
@@ -125,6 +131,23 @@ export class Runtime {
    */
   serve(options: ServeOptions): Promise<HttpServer> {
     return serve(this, options);
+  }
+
+  /**
+   * Loads every function of an `sfirt.json` manifest (schema: `sfirt/sfirt.schema.json`); its
+   * `nn` section configures this runtime's `wasi:nn` unless a `wasi:nn` host already started.
+   * `result.serve()` serves its routes. Fails with INVALID_MANIFEST naming the field, or as `load()`.
+   */
+  async loadManifest(path: string): Promise<LoadedManifest> {
+    if (this.#closed) throw new ClosedError();
+    const manifest = readManifest(path);
+    if (manifest.nn) {
+      if (this.#nn.size) throw new InvalidArgumentError(`${path}: nn settings cannot apply, this runtime's wasi:nn host has started; pass them to createRuntime({ nn })`);
+      const nn = this.options.nn;
+      this.options.nn = { ...nn, ...manifest.nn, models: { ...nn?.models, ...manifest.nn.models } };
+      this.#config = runtimeConfig(this.options);
+    }
+    return loadManifestFunctions(this, manifest);
   }
 
   /** The runtime's `wasi:nn` host for a backend, started on first use. */

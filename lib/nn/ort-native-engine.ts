@@ -2,6 +2,7 @@ import { BackendUnavailableError, InvalidArgumentError } from '../errors.js';
 import type { NnEngine, NnEngineOptions, NnSession } from './engine.js';
 import { NnError } from './errors.js';
 import { allocateData, bytesOf, checkFeeds, typeFromOnnxId, type NnTensor, type NnTensorType, type NnValueInfo } from './tensor.js';
+import { ORT_NODE_INSTALL } from './install-hints.js';
 
 /**
  * The parts of onnxruntime-node this engine uses. Its native binding (`dist/binding.js`) is
@@ -61,7 +62,7 @@ export async function createOrtNativeEngine(options: OrtNativeEngineOptions = {}
     ort = await (options.loadBinding ?? loadOrtNativeBinding)();
     ort.initOrt();
   } catch (err) {
-    throw new BackendUnavailableError(`onnxruntime-node is not available: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new BackendUnavailableError(`onnxruntime-node is not available (${err instanceof Error ? err.message : String(err)}); ${ORT_NODE_INSTALL}`, { cause: err });
   }
   return new OrtNativeEngine(ort, threads);
 }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { threadId } from 'node:worker_threads';
 import { BackendUnavailableError } from '../errors.js';
 import { Writer } from '../instrument/bytes.js';
+import { isMissingModule, ORT_WEB_INSTALL } from './install-hints.js';
 
 /**
  * Loads onnxruntime-web's single-threaded-capable wasm build (`ort-wasm-simd-threaded`) as a
@@ -128,6 +129,7 @@ async function load(): Promise<{ factory: Factory; module: WebAssembly.Module }>
   } catch (err) {
     loading = undefined; // let a later call retry
     if (err instanceof BackendUnavailableError) throw err;
+    if (isMissingModule(err)) throw new BackendUnavailableError(ORT_WEB_INSTALL, { cause: err });
     throw new BackendUnavailableError(`cannot load onnxruntime-web's wasm build: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 }
