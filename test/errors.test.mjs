@@ -36,6 +36,7 @@ const samples = {
   DEADLINE_EXCEEDED: [[30, 31.25], { timeoutMs: 30, elapsedMs: 31.25 }],
   MEMORY_LIMIT_EXCEEDED: [[2097152], { memoryLimitBytes: 2097152 }],
   LIMIT_TOO_LOW: [['memory cap 0 pages is below the declared minimum 17'], {}],
+  INVALID_MANIFEST: [['/app/sfirt.json', 'functions.hello.source', 'functions.hello.source must be a string'], { manifestPath: '/app/sfirt.json', field: 'functions.hello.source' }],
   OVERLOADED: [['pool is full'], {}],
   BACKEND_UNAVAILABLE: [['onnxruntime-node is not installed', { cause: new Error('Cannot find module') }], {}],
   NN_ERROR: [['runtime-error', 'engine out of memory', { outOfMemory: true }], { nnCode: 'runtime-error', outOfMemory: true }],
