@@ -10,7 +10,6 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
 export const EXIT_CODES: Record<SfiErrorCode, number> = {
-  SFI_ERROR: 1,
   INTERNAL: 1,
   NOT_A_COMPONENT: 10,
   INVALID_COMPONENT: 11,
@@ -21,6 +20,7 @@ export const EXIT_CODES: Record<SfiErrorCode, number> = {
   LIMIT_TOO_LOW: 16,
   INVALID_MANIFEST: 17,
   INVALID_ROUTE: 18,
+  UNKNOWN_FUNCTION: 19,
   TRAP: 20,
   HOST_FUNCTION_ERROR: 21,
   GUEST_EXIT: 22,

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, SfiError } from '../errors.js';
+import { GuestExitError, InvalidArgumentError } from '../errors.js';
 import { InstanceScope, type InstanceImports } from '../host/scope.js';
 import { clocksAndRandom, type DeterminismOptions } from './clocks-random.js';
 import { filesystemImports, type PreopenGrant } from './filesystem/index.js';
@@ -27,14 +27,7 @@ export interface WasiOptions {
   deterministic?: boolean | DeterminismOptions;
 }
 
-/** The guest called `wasi:cli/exit`. It never exits the host; the instance is discarded. */
-export class GuestExitError extends SfiError {
-  override readonly code = 'GUEST_EXIT';
-  constructor(readonly exitCode: number) {
-    super(`guest called exit(${exitCode})`);
-    this.name = 'GuestExitError';
-  }
-}
+export { GuestExitError } from '../errors.js';
 
 /** The per-function limits WASI applies (see `Limits`). */
 export interface WasiLimits {

@@ -9,10 +9,11 @@ import { request } from 'undici';
 import { createRuntime } from '../../dist/index.js';
 import { serve } from '../../dist/http/serve.js';
 import { wasiHttpImports } from '../../dist/http/imports.js';
+import { testUnless } from '../helpers.mjs';
 
 const wasm = fileURLToPath(new URL('../../guests/http-hello/js/http-hello-js.wasm', import.meta.url));
 if (!existsSync(wasm)) {
-  console.log(`skipping: ${wasm} is not built (node guests/http-hello/js/build.mjs, ~100 s)`);
+  testUnless(`${wasm} is not built (node guests/http-hello/js/build.mjs, ~100 s)`)('a StarlingMonkey fetch-event component answers with its own status, headers and body');
 } else {
   const rt = createRuntime();
   // Spin and `wasmtime serve` give every request a fresh instance; StarlingMonkey relies on a clean
