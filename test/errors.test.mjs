@@ -42,6 +42,8 @@ const samples = {
   NN_ERROR: [['runtime-error', 'engine out of memory', { outOfMemory: true }], { nnCode: 'runtime-error', outOfMemory: true }],
   WORKER_CRASHED: [[1, 'exited (exit code 1)'], { workerIndex: 1 }],
   CLOSED: [[], {}],
+  INVALID_ROUTE: [['GET /x', 'no function named x is loaded'], { route: 'GET /x' }],
+  INVALID_RESPONSE: [['content-length-mismatch', 'body is 7 bytes, content-length says 2'], { reason: 'content-length-mismatch' }],
   INTERNAL: [['something we did not foresee', { cause: new Error('inner') }], {}],
 };
 
@@ -197,15 +199,14 @@ test('failures raised inside a worker arrive as the class and fields the same fa
   }
 });
 
-test('an HTTP route naming no loaded function answers UNKNOWN_FUNCTION (was the bare SFI_ERROR)', async () => {
+test('an HTTP route naming no loaded function is INVALID_ROUTE at serve() (was the bare SFI_ERROR)', async () => {
   const rt = createRuntime({ cacheDir: tempCache() });
-  const srv = await serve(rt, { port: 0, routes: [{ method: 'GET', path: '/x', function: 'never-loaded' }] });
   try {
-    const res = await fetch(`${srv.url}/x`);
-    assert.is(res.headers.get('x-sfirt-error'), 'UNKNOWN_FUNCTION');
-    assert.match(await res.text(), 'never-loaded');
+    const err = await serve(rt, { port: 0, routes: [{ method: 'GET', path: '/x', function: 'never-loaded' }] }).then(() => undefined, (e) => e);
+    assert.ok(err instanceof errors.InvalidRouteError, String(err));
+    assert.is(err.code, 'INVALID_ROUTE');
+    assert.match(err.message, 'never-loaded');
   } finally {
-    await srv.close();
     rt.close();
   }
 });
