@@ -2,7 +2,7 @@ import { DiskCache, defaultCacheDir } from './component/cache.js';
 import { loadComponent, type GluePreference } from './component/loader.js';
 import { readSource, type ComponentSource } from './component/source.js';
 import { ClosedError, InvalidArgumentError, MissingImportError } from './errors.js';
-import { wrapHostImports, type HostImports } from './host/imports.js';
+import { fillVersionedKeys, normaliseHostImports, wrapHostImports, type HostImports } from './host/imports.js';
 import { SfiFunction, type CallContext } from './invoke/function.js';
 import { ComponentSignatures } from './invoke/signatures.js';
 import { serve, type HttpServer, type ServeOptions } from './http/serve.js';
@@ -74,9 +74,9 @@ export class Runtime {
     const pool = { ...this.options.defaults?.pool, ...options.pool };
     const reset = pool.mode === 'reset';
     const component = await loadComponent(bytes, label, this.cache, limitsTransform(limits, reset), options.glue);
-    const hostImports = options.imports ?? {};
     const usesNn = component.imports.some((i) => i.startsWith('wasi:nn/'));
     const signatures = new ComponentSignatures(component.wit, bytes);
+    const hostImports = normaliseHostImports(options.imports ?? {}, signatures.imports);
     signatures.checkHostImports(hostImports);
     const nn = usesNn ? await this.wasiNn(options.nnBackend ?? this.options.nn?.backend ?? 'wasm') : undefined;
     const context: CallContext = { hostFailure: undefined, exit: undefined };
@@ -88,8 +88,9 @@ export class Runtime {
       ...wrapHostImports(hostImports, context, (iface, fn) => signatures.importReturnsResult(iface, fn)),
     };
     // Neither WASI/wasi:nn nor the app's imports provide it (e.g. wasi:keyvalue, or a forgotten interface).
+    fillVersionedKeys(imports, component.imports);
     const missing = component.imports.find((i) => !(i in imports));
-    if (missing) throw new MissingImportError(missing, 'provide it in `imports`');
+    if (missing) throw new MissingImportError(missing, signatures.importHint(missing));
     const fn = new SfiFunction(name, {
       component, signatures, imports, capture, context,
       hooks: meterHooks(reset),

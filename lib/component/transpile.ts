@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { InvalidComponentError } from '../errors.js';
+import { componentImportNames, versionedImportMap } from './wit/import-keys.js';
 
 /** What we keep of jco's `transpile` for one component, as stored in the on-disk cache. */
 export interface TranspiledComponent {
@@ -18,7 +19,7 @@ export interface TranspiledComponent {
 }
 
 /** Bumped whenever the glue patches or the stored layout change, so old cache entries are ignored. */
-const ARTIFACT_FORMAT = 1;
+const ARTIFACT_FORMAT = 2;
 /** Node 20 has no JSPI; the glue is patched differently when it does. */
 const HAS_JSPI = typeof (WebAssembly as unknown as { promising?: unknown }).promising === 'function';
 
@@ -45,7 +46,9 @@ export async function transpileComponent(bytes: Uint8Array, label: string): Prom
   let out: Awaited<ReturnType<typeof jco.transpile>>;
   let wit: string;
   try {
-    out = await jco.transpile(bytes, { name: 'component', instantiation: { tag: 'sync' }, noTypescript: true } as never);
+    // Two versions of one interface keep their versions as import keys (wit/import-keys.ts).
+    const map = versionedImportMap(importNamesOrNone(bytes));
+    out = await jco.transpile(bytes, { name: 'component', instantiation: { tag: 'sync' }, noTypescript: true, map } as never);
     wit = await jco.componentWit(bytes);
   } catch (err) {
     throw new InvalidComponentError(`${label} is not a valid component: ${firstLine(err)}`, { cause: err });
@@ -77,6 +80,15 @@ export function patchGlue(glue: string): string {
     );
   }
   return out;
+}
+
+/** Top-level import names; none when the bytes are malformed (jco then reports why). */
+function importNamesOrNone(bytes: Uint8Array): string[] {
+  try {
+    return componentImportNames(bytes);
+  } catch {
+    return [];
+  }
 }
 
 function firstLine(err: unknown): string {

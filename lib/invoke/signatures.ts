@@ -34,7 +34,10 @@ export class ComponentSignatures {
       const signature = findExport(this.exports, name);
       bound = {
         signature,
-        holderKey: signature.interfaceId === undefined ? undefined : signature.interfaceJsName ?? signature.interfaceId,
+        // A package interface by its full id (jco keys both `test` and `test:dep/test@0.2.0`, and
+        // the short key belongs to the first of several versions); an inline one by its jco name.
+        holderKey: signature.interfaceId === undefined ? undefined
+          : signature.interfaceId.includes(':') ? signature.interfaceId : signature.interfaceJsName ?? signature.interfaceId,
         validate: compileValidator(signature),
         returnsResult: signature.result?.kind === 'result',
       };
@@ -48,38 +51,47 @@ export class ComponentSignatures {
     return this.exports.filter((f) => f.kind === 'freestanding').map((f) => f.qualifiedName);
   }
 
-  /** The imported interface with this jco key (interface id without `@version`). */
+  /** The imported interface the glue reads from `imports[key]` (see `ImportedInterface.jsKey`). */
   importByKey(key: string): ImportedInterface | undefined {
-    return this.imports.find((i) => stripVersion(i.id) === key);
+    return this.imports.find((i) => i.jsKey === key);
   }
 
   /**
-   * Checks that the app's host imports implement every function the component imports from them.
-   * @throws MissingImportError naming `interface#function`.
+   * Checks that the app's host imports (normalised: `normaliseHostImports`) implement every
+   * function and resource class the component imports from the interfaces they provide.
+   * @throws MissingImportError naming `interface#function` and the shape that works.
    */
   checkHostImports(hostImports: Record<string, Record<string, unknown>>): void {
-    for (const [key, members] of Object.entries(hostImports)) {
-      const iface = this.importByKey(key);
-      if (!iface) continue;
+    for (const iface of this.imports) {
+      const members = hostImports[iface.jsKey];
+      if (members === undefined) continue;
       for (const f of iface.functions) {
+        if (iface.isFunction) {
+          if (typeof members.default !== 'function') throw new MissingImportError(iface.id, this.importHint(iface.jsKey));
+          continue;
+        }
         const holder = f.kind === 'freestanding' ? members : (members[f.resourceJsName ?? ''] as Record<string, unknown> | undefined);
         if (f.kind === 'freestanding' && typeof holder?.[f.jsName] !== 'function') {
-          throw new MissingImportError(`${key}#${f.witName}`, `provide imports['${key}'].${f.jsName}`);
+          throw new MissingImportError(`${iface.id}#${f.witName}`, `provide imports['${iface.jsKey}'].${f.jsName}`);
         }
         if (f.kind !== 'freestanding' && typeof holder !== 'function') {
-          throw new MissingImportError(`${key}#${f.resource}`, `provide the resource class imports['${key}'].${f.resourceJsName}`);
+          throw new MissingImportError(`${iface.id}#${f.resource}`, `provide the resource class imports['${iface.jsKey}'].${f.resourceJsName}`);
         }
       }
     }
   }
 
+  /** How to provide the import read from `imports[key]`, for MISSING_IMPORT messages. */
+  importHint(key: string): string {
+    const iface = this.importByKey(key);
+    if (iface?.isFunction) return `provide imports['${key}'] as a function (or { default: fn })`;
+    return `provide imports['${key}'], an object of its functions and resource classes`;
+  }
+
   /** True when a host import's WIT result is `result<_, _>`: there a throw is the `err` value. */
   importReturnsResult(key: string, jsName: string): boolean {
-    return this.importByKey(key)?.functions.some((f) => f.jsName === jsName && f.result?.kind === 'result') ?? false;
+    const iface = this.importByKey(key);
+    if (iface?.isFunction) return jsName === 'default' && iface.functions[0]?.result?.kind === 'result';
+    return iface?.functions.some((f) => f.jsName === jsName && f.result?.kind === 'result') ?? false;
   }
-}
-
-function stripVersion(id: string): string {
-  const at = id.indexOf('@', id.lastIndexOf('/'));
-  return at < 0 ? id : id.slice(0, at);
 }

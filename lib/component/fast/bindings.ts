@@ -179,6 +179,13 @@ export function compileExport(type: FuncType): (b: ExportBinding) => (...args: u
   };
 }
 
+/** True when a `result`'s ok type, options peeled, is itself a `result`. */
+function okIsResult(t: { ok?: ValType }): boolean {
+  let ok = t.ok;
+  while (ok?.kind === 'option') ok = ok.type;
+  return ok?.kind === 'result';
+}
+
 /** jco's `getErrorPayload`: a thrown `{ payload }` or plain value becomes `err`; Errors propagate. */
 function errorPayload(e: unknown): unknown {
   if (e && hasOwn.call(e, 'payload')) return (e as { payload: unknown }).payload;
@@ -200,6 +207,10 @@ export function compileImport(type: FuncType, shape: HostCallShape = { k: 'func'
   const result = type.result ? codecOf(type.result) : undefined;
   const resultInMemory = !!result && result.flat.length > MAX_FLAT_RESULTS;
   const catchesErr = type.result?.kind === 'result';
+  // jco takes a host's `{ tag: 'ok' | 'err' }` return value as the result itself, except when the
+  // ok type (under options) is a result too: then the value is always the ok payload, so that
+  // `ok(err(x))` is told apart from `err(x)`.
+  const passesTaggedResult = catchesErr && !okIsResult(type.result as { kind: 'result'; ok?: ValType });
 
   return (b) => {
     const params = (b.host as unknown as Record<symbol, unknown>)[BORROWED_LISTS] === true ? borrowingParams : copyingParams;
@@ -216,7 +227,7 @@ export function compileImport(type: FuncType, shape: HostCallShape = { k: 'func'
       if (catchesErr) {
         try {
           const r = invoke(host, args) as { tag?: unknown } | null;
-          ret = r !== null && typeof r === 'object' && (r.tag === 'ok' || r.tag === 'err') ? r : { tag: 'ok', val: r };
+          ret = passesTaggedResult && r !== null && typeof r === 'object' && (r.tag === 'ok' || r.tag === 'err') ? r : { tag: 'ok', val: r };
         } catch (e) {
           if (e instanceof WebAssembly.RuntimeError) throw e;
           ret = { tag: 'err', val: errorPayload(e) };

@@ -189,7 +189,9 @@ export function createFastGlue(fullPlan: Plan, modules: WebAssembly.Module[]): F
         for (const [n, id] of e.funcs!) obj[n] = fnOf(id);
         value = obj;
       }
-      for (const k of e.keys) out[k] = value;
+      // jco: the first export wins a short key (`test` for both `a:b/test@0.1.0` and `@0.2.0`);
+      // full ids are unique.
+      for (const k of e.keys) if (!(k in out)) out[k] = value;
     }
     return out;
   }

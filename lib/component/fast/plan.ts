@@ -5,6 +5,7 @@
  * interface shims) are flattened by evaluating them at their instantiation site.
  */
 import type { Alias, CanonOptions, Decl, Definition, ExternDesc, ParsedComponent, Sort, TypeDef, ValTypeRef } from './parse.js';
+import { jcoImportKeys } from '../wit/import-keys.js';
 import { Unsupported } from './reader.js';
 import { camelCase, className, type FuncType, type ResourceType, type ValType } from './types.js';
 
@@ -120,11 +121,6 @@ class Scope implements TypeScope {
   constructor(readonly parent?: Scope) {}
 }
 
-/** Strips `@version` from an interface name: jco keys imports without it. */
-function importKey(name: string): string {
-  const at = name.indexOf('@');
-  return at < 0 ? name : name.slice(0, at);
-}
 
 function at<T>(list: T[], idx: number, what: string): T {
   const v = list[idx];
@@ -137,6 +133,9 @@ export function buildPlan(parsed: ParsedComponent): Plan {
   const plan: Plan = { modules: [], steps: [], lifts: [], lowers: [], exports: [], imports: [], resources: [] };
   const moduleIds = new Map<Uint8Array, number>();
   const root = new Scope();
+  // jco keys imports without `@version`, unless two versions of one interface are imported.
+  const importKeys = jcoImportKeys(parsed.definitions.flatMap((d) => (d.s === 'import' ? [d.name] : [])));
+  const importKey = (name: string): string => importKeys.get(name) ?? name;
 
   const resolveVal = (ts: TypeScope, ref: ValTypeRef): ValType => {
     if ('prim' in ref) return { kind: ref.prim };

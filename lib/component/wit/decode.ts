@@ -15,6 +15,15 @@ import type { Field, PrimitiveName, ResolvedType, WitFunction, WitInterface, Typ
  * reported as `InvalidComponentError('unsupported ...')`; callers treat that as "no extra types".
  */
 export function decodeComponentInterfaces(bytes: Uint8Array): Map<string, WitInterface> {
+  const { imports, exports } = decodeInterfacesByDirection(bytes);
+  return new Map([...imports, ...exports]);
+}
+
+/**
+ * The same, with imports and exports apart: an interface that is both imported and exported may
+ * differ between the two (the import lists only the functions the component calls).
+ */
+export function decodeInterfacesByDirection(bytes: Uint8Array): { imports: Map<string, WitInterface>; exports: Map<string, WitInterface> } {
   try {
     return decodeTopLevel(bytes);
   } catch (err) {
@@ -24,20 +33,21 @@ export function decodeComponentInterfaces(bytes: Uint8Array): Map<string, WitInt
   }
 }
 
-function decodeTopLevel(bytes: Uint8Array): Map<string, WitInterface> {
+function decodeTopLevel(bytes: Uint8Array): { imports: Map<string, WitInterface>; exports: Map<string, WitInterface> } {
   const r = new Reader(bytes);
   if (r.u8() !== 0 || r.u8() !== 0x61 || r.u8() !== 0x73 || r.u8() !== 0x6d) throw new InvalidComponentError('not a wasm binary');
   const version = r.u8() | (r.u8() << 8);
   const layer = r.u8() | (r.u8() << 8);
   if (layer !== 1) throw new InvalidComponentError(`not a component (layer ${layer}, version ${version})`);
   const top = decodeComponent(r, bytes.length, undefined);
-  const out = new Map<string, WitInterface>();
-  for (const list of [top.imports, top.exports]) {
+  const interfaces = (list: Map<string, Extern>): Map<string, WitInterface> => {
+    const out = new Map<string, WitInterface>();
     for (const [name, ext] of list) {
       if (ext.sort === 'instance' && name.includes(':')) out.set(name, toInterface(name, ext.type));
     }
-  }
-  return out;
+    return out;
+  };
+  return { imports: interfaces(top.imports), exports: interfaces(top.exports) };
 }
 
 /** A function type: named params and an optional result. */
