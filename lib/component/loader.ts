@@ -58,6 +58,8 @@ interface Meta {
   imports: string[];
   exports: [string, string][];
   coreModules: string[];
+  /** Why there is no jco glue (`glue.mjs` is empty), when there is none. */
+  noJcoGlue?: string;
 }
 
 /** Loads a component through the on-disk cache: transpile on a miss, reuse the stored glue on a hit. */
@@ -72,7 +74,10 @@ export async function loadComponent(bytes: Uint8Array, label: string, cache: Dis
     const t = performance.now();
     artifact = await transpileComponent(bytes, label);
     transpileMs = performance.now() - t;
-    const meta: Meta = { imports: artifact.imports, exports: artifact.exports, coreModules: Object.keys(artifact.coreModules) };
+    const meta: Meta = {
+      imports: artifact.imports, exports: artifact.exports, coreModules: Object.keys(artifact.coreModules),
+      ...(artifact.noJcoGlue ? { noJcoGlue: artifact.noJcoGlue } : {}),
+    };
     await cache.writeEntry(key, {
       'glue.mjs': artifact.glue,
       'world.wit': artifact.wit,
@@ -103,6 +108,7 @@ export async function loadComponent(bytes: Uint8Array, label: string, cache: Dis
     loaded = { ...common, glue: 'fast', instantiate: (imports, ic) => fast.instantiate(imports, ic) };
   } else {
     if (glue === 'fast') throw new InvalidComponentError(`${label}: the fast glue does not support this component (${plan.unsupported})`);
+    if (artifact.noJcoGlue) throw new InvalidComponentError(`${label}: ${artifact.noJcoGlue}; load it with glue 'auto' or 'fast'`);
     const glueUrl = pathToFileURL(join(cache.entryDir(key), 'glue.mjs')).href;
     const jco = (await import(glueUrl)) as { instantiate: JcoInstantiate };
     loaded = {
@@ -122,9 +128,10 @@ async function readArtifact(cache: DiskCache, key: string): Promise<TranspiledCo
     cache.read(key, 'glue.mjs'), cache.read(key, 'world.wit'),
     ...meta.coreModules.map((n) => cache.read(key, `core/${n}`)),
   ]);
-  if (!glue || wit === undefined || cores.some((c) => !c)) return undefined;
+  if ((!glue?.length && !meta.noJcoGlue) || wit === undefined || cores.some((c) => !c)) return undefined;
   return {
-    glue: glue.toString('utf8'), wit: wit.toString('utf8'), imports: meta.imports, exports: meta.exports,
+    glue: glue?.toString('utf8') ?? '', wit: wit.toString('utf8'), imports: meta.imports, exports: meta.exports,
     coreModules: Object.fromEntries(meta.coreModules.map((n, i) => [n, new Uint8Array(cores[i]!)])),
+    ...(meta.noJcoGlue ? { noJcoGlue: meta.noJcoGlue } : {}),
   };
 }

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { InvalidComponentError } from '../errors.js';
 import { componentImportNames, versionedImportMap } from './wit/import-keys.js';
+import { jcoCoreModuleName, planComponent } from './fast/index.js';
+import { parseComponent, usesStringEncoding } from './fast/parse.js';
 
 /** What we keep of jco's `transpile` for one component, as stored in the on-disk cache. */
 export interface TranspiledComponent {
@@ -16,6 +18,8 @@ export interface TranspiledComponent {
   exports: [string, string][];
   /** The component's world as WIT text (jco `componentWit`). */
   wit: string;
+  /** Set (to the reason) when jco could not transpile it: `glue` is empty, only our glue runs it. */
+  noJcoGlue?: string;
 }
 
 /** Bumped whenever the glue patches or the stored layout change, so old cache entries are ignored. */
@@ -40,9 +44,16 @@ export function transpileKey(bytes: Uint8Array): string {
   return h.digest('hex').slice(0, 32);
 }
 
-/** Runs jco in-process. Loaded lazily: importing jco costs ~100 ms, and a cache hit never needs it. */
+/**
+ * Runs jco in-process. Loaded lazily: importing jco costs ~100 ms, and a cache hit never needs it.
+ * A component jco cannot transpile but our own glue runs (`latin1+utf16` strings: jco's bindgen
+ * panics on them, and a panic leaves its wasm instance unusable for the rest of the process) gets
+ * an artifact without jco glue (`glue: ''`): core modules from our decoder, WIT from jco's printer.
+ */
 export async function transpileComponent(bytes: Uint8Array, label: string): Promise<TranspiledComponent> {
   const jco = await import('@bytecodealliance/jco');
+  const own = ownArtifactReason(bytes);
+  if (own) return ownArtifact(bytes, label, own, jco.componentWit);
   let out: Awaited<ReturnType<typeof jco.transpile>>;
   let wit: string;
   try {
@@ -80,6 +91,30 @@ export function patchGlue(glue: string): string {
     );
   }
   return out;
+}
+
+/** Why jco must not see these bytes (see `transpileComponent`), or undefined. */
+function ownArtifactReason(bytes: Uint8Array): string | undefined {
+  try {
+    return usesStringEncoding(parseComponent(bytes), 'latin1+utf16') ? 'jco cannot transpile latin1+utf16 strings' : undefined;
+  } catch {
+    return undefined; // not decodable by us: jco decides
+  }
+}
+
+/** The artifact of a component only our glue runs: no jco glue; `glue` is empty. */
+async function ownArtifact(bytes: Uint8Array, label: string, reason: string, componentWit: (b: Uint8Array) => Promise<string>): Promise<TranspiledComponent> {
+  const plan = planComponent(bytes);
+  if ('unsupported' in plan) throw new InvalidComponentError(`${label}: ${reason}, and the fast glue does not support it either (${plan.unsupported})`);
+  let wit: string;
+  try {
+    wit = await componentWit(bytes);
+  } catch (err) {
+    throw new InvalidComponentError(`${label} is not a valid component: ${firstLine(err)}`, { cause: err });
+  }
+  const coreModules = Object.fromEntries(plan.modules.map((m, i) => [jcoCoreModuleName(i), m]));
+  const exports = plan.exports.map((e): [string, string] => [e.name, e.k === 'func' ? 'function' : 'instance']);
+  return { glue: '', coreModules, imports: plan.imports, exports, wit, noJcoGlue: reason };
 }
 
 /** Top-level import names; none when the bytes are malformed (jco then reports why). */

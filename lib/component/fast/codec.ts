@@ -3,7 +3,9 @@
  * lifting to/from flat core values and linear memory. JS value shapes follow jco 1.35's glue
  * exactly (same coercions, same TypeErrors), so the fast path is indistinguishable from it.
  */
+import type { GuestResourceTable } from './guest-resources.js';
 import type { HandleTable } from './resources.js';
+import { liftEncodedString, lowerEncodedString, UTF8, type Encoding } from './strings.js';
 import type { ResourceType, ValType } from './types.js';
 import { camelCase } from './types.js';
 
@@ -16,6 +18,10 @@ export interface MemoryContext {
   dv: DataView | undefined;
   /** The instance's handle tables of imported resources, by `Plan.resources` index. */
   rt: HandleTable[];
+  /** The instance's handle tables of resources it defines, by `Plan.definedResources` index. */
+  gt: GuestResourceTable[];
+  /** The canonical string encoding of this option set. */
+  enc: Encoding;
 }
 
 /** A compiled value type. */
@@ -98,6 +104,7 @@ function hostChar(s: unknown): number {
 
 /** jco's `_utf8AllocateAndEncode`: exact-size allocation, empty string without calling realloc. */
 function lowerString(cx: MemoryContext, s: unknown): [number, number] {
+  if (cx.enc !== UTF8) return lowerEncodedString(cx, cx.enc, s);
   if (typeof s !== 'string') throw new TypeError('expected a string, received [' + typeof s + ']');
   if (s.length === 0) return [1, 0];
   let len = 0;
@@ -115,6 +122,7 @@ function lowerString(cx: MemoryContext, s: unknown): [number, number] {
 }
 
 function liftString(cx: MemoryContext, ptr: number, len: number): string {
+  if (cx.enc !== UTF8) return liftEncodedString(cx, cx.enc, ptr, len);
   if (!cx.memory) throw new TypeError('canonical ABI: no memory for this function');
   return TEXT_DECODER.decode(new Uint8Array(cx.memory.buffer, ptr, len));
 }
@@ -566,9 +574,10 @@ function flagsCodec(names: string[]): Codec {
   };
 }
 
-// ---- handles of imported resources ----
+// ---- handles of imported resources, and of resources the component defines ----
 
 function ownCodec(r: ResourceType): Codec {
+  if (r.defined !== undefined) return definedOwnCodec(r.defined);
   const i = r.index!;
   return {
     size: 4, align: 4, flat: ['i32'],
@@ -579,16 +588,39 @@ function ownCodec(r: ResourceType): Codec {
   };
 }
 
-/** `borrow<R>` of an imported resource, which only travels guest → host (import parameters). */
+/** `borrow<R>` of an imported resource: lent to the guest (export parameters) or lifted (import parameters). */
 function borrowCodec(r: ResourceType): Codec {
+  if (r.defined !== undefined) return definedBorrowCodec(r.defined);
   const i = r.index!;
-  const refuse = (): never => { throw new TypeError('canonical ABI: lowering a borrow of a host resource is not supported'); };
   return {
     size: 4, align: 4, flat: ['i32'],
-    lowerFlat: refuse,
+    lowerFlat: (cx, v, out) => { out.push(cx.rt[i]!.lowerBorrow(v)); },
     liftFlat: (cx, vals, pos) => cx.rt[i]!.liftBorrow(vals[pos.i++] as number),
-    store: refuse,
+    store: (cx, v, ptr) => { const h = cx.rt[i]!.lowerBorrow(v); view(cx).setInt32(ptr, h, true); },
     load: (cx, ptr) => cx.rt[i]!.liftBorrow(view(cx).getInt32(ptr, true)),
+  };
+}
+
+/** `own<R>` of a resource the component defines: handle objects of its exported class. */
+function definedOwnCodec(d: number): Codec {
+  return {
+    size: 4, align: 4, flat: ['i32'],
+    lowerFlat: (cx, v, out) => { out.push(cx.gt[d]!.lowerOwn(v)); },
+    liftFlat: (cx, vals, pos) => cx.gt[d]!.liftOwn(vals[pos.i++] as number),
+    store: (cx, v, ptr) => { const h = cx.gt[d]!.lowerOwn(v); view(cx).setInt32(ptr, h, true); },
+    load: (cx, ptr) => cx.gt[d]!.liftOwn(view(cx).getInt32(ptr, true)),
+  };
+}
+
+/** `borrow<R>` of a resource the component defines, which only travels host → guest (as the rep). */
+function definedBorrowCodec(d: number): Codec {
+  const refuse = (): never => { throw new TypeError('canonical ABI: lifting a borrow of a guest resource is not supported'); };
+  return {
+    size: 4, align: 4, flat: ['i32'],
+    lowerFlat: (cx, v, out) => { out.push(cx.gt[d]!.lowerBorrow(v)); },
+    liftFlat: refuse,
+    store: (cx, v, ptr) => { const h = cx.gt[d]!.lowerBorrow(v); view(cx).setInt32(ptr, h, true); },
+    load: refuse,
   };
 }
 
