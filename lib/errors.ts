@@ -47,6 +47,19 @@ export class InvalidArgumentError extends SfiError {
   constructor(message: string) { super(message); this.name = 'InvalidArgumentError'; }
 }
 
+/** Why a resource handle cannot be used. */
+export type InvalidHandleReason =
+  | 'dropped' | 'moved' | 'instance-gone' | 'collected' | 'closed' | 'other-function' | 'other-instance';
+
+/**
+ * A resource handle that can no longer be used (dropped, moved into the guest, its instance
+ * discarded after a failure, its function closed) or that belongs to another function or instance.
+ */
+export class InvalidHandleError extends SfiError {
+  override readonly code = 'INVALID_HANDLE';
+  constructor(readonly reason: InvalidHandleReason, message: string) { super(message); this.name = 'InvalidHandleError'; }
+}
+
 /** The kinds of wasm trap we can tell apart from V8's messages. */
 export type TrapKind =
   | 'unreachable' | 'integer-divide-by-zero' | 'integer-overflow' | 'invalid-conversion-to-integer'

@@ -77,10 +77,18 @@ export async function transpileComponent(bytes: Uint8Array, label: string): Prom
 /**
  * Removes two per-instance costs of jco's glue that buy nothing on this Node (PLATFORM.md):
  * probing `WebAssembly.promising` by catching a TypeError (V8 re-parses the huge enclosing
- * function to build the message), and reading `process.env.JCO_DEBUG` on every call.
+ * function to build the message), and reading `process.env.JCO_DEBUG` on every call. And one
+ * hazard: jco registers each resource object it hands out with a FinalizationRegistry that runs
+ * the guest's destructor when the object is collected: guest code outside any call and its limits,
+ * possibly on an instance already discarded (whose recycled memory another instance now uses).
+ * The runtime manages handle lifetimes itself (lib/invoke/handles.ts), so those registries go.
  */
 export function patchGlue(glue: string): string {
   let out = glue.replace(
+    /function finalizationRegistryCreate \(unregister\) \{[\s\S]{0,200}?return new FinalizationRegistry\(unregister\);\s*\}/,
+    'function finalizationRegistryCreate (unregister) { return { register () {}, unregister () {} }; }',
+  );
+  out = out.replace(
     /const _debugLog = \(\.\.\.args\) => \{\s*if \(!globalThis\?\.process\?\.env\?\.JCO_DEBUG\) \{ return; \}\s*console\.debug\(\.\.\.args\);\s*\};/,
     'const _debugLog = (...args) => {};',
   );

@@ -1,5 +1,6 @@
-import { addInterfacesFromBinary, compileValidator, findExport, parseWit, resolveWorldExports, resolveWorldImports, type ArgsValidator, type ImportedInterface, type ResolvedFunction } from '../component/wit/index.js';
+import { addInterfacesFromBinary, compileValidator, findExport, parseWit, resolveWorldExports, resolveWorldImports, type ArgsValidator, type ImportedInterface, type ResolvedFunction, type ResolvedType } from '../component/wit/index.js';
 import { InvalidComponentError, MissingImportError } from '../errors.js';
+import { handleWalk, type HandleWalk } from './handles.js';
 
 /** An export resolved once per function: where jco put it, how to check its arguments, how to shape its result. */
 export interface BoundExport {
@@ -9,6 +10,21 @@ export interface BoundExport {
   validate: ArgsValidator;
   /** jco unwraps `result<T, E>` (returns T, throws E); we hand callers `{ tag, val }` instead. */
   returnsResult: boolean;
+  /**
+   * Set when the function takes or gives handles of resources the component defines (any
+   * constructor, method or static, and functions with such handles in their signature).
+   */
+  handles?: BoundHandles;
+}
+
+/** Where a function's handles are (see lib/invoke/handles.ts). */
+export interface BoundHandles {
+  /** A method's `self`: the resource (`interface#name`); the first argument of the call. */
+  self?: string;
+  /** Per parameter (`self` excluded), the walk over its handles, if it has any. */
+  params: (HandleWalk | undefined)[];
+  /** The walk over the result's handles (after `{ tag, val }` shaping), if it has any. */
+  result?: HandleWalk;
 }
 
 /** The typed surface of a component: its exports (for lookup and validation) and imports. */
@@ -32,8 +48,10 @@ export class ComponentSignatures {
     let bound = this.#bound.get(name);
     if (!bound) {
       const signature = findExport(this.exports, name);
+      const handles = this.#handlesOf(signature);
       bound = {
         signature,
+        ...(handles ? { handles } : {}),
         // A package interface by its full id (jco keys both `test` and `test:dep/test@0.2.0`, and
         // the short key belongs to the first of several versions); an inline one by its jco name.
         holderKey: signature.interfaceId === undefined ? undefined
@@ -46,10 +64,30 @@ export class ComponentSignatures {
     return bound;
   }
 
-  /** The canonical names of every callable export. */
+  /** The canonical names of every callable export (resource constructors, methods and statics included). */
   exportNames(): string[] {
-    return this.exports.filter((f) => f.kind === 'freestanding').map((f) => f.qualifiedName);
+    return this.exports.map((f) => f.qualifiedName);
   }
+
+  /**
+   * A resource in an exported interface's signature is the component's own (a handle object)
+   * when an exported interface defines it; world-level functions only see imported resources.
+   */
+  #handlesOf(f: ResolvedFunction): BoundHandles | undefined {
+    if (f.interfaceId === undefined) return undefined;
+    const exported = this.#exportedInterfaces ??= new Set(this.exports.flatMap((x) => (x.interfaceId === undefined ? [] : [x.interfaceId])));
+    const guest = (r: ResolvedType): string | undefined =>
+      (r.kind === 'resource' && exported.has(r.origin.scope) ? `${r.origin.scope}#${r.origin.name}` : undefined);
+    const own = (): ResolvedType => ({ kind: 'own', resource: { kind: 'resource', origin: { scope: f.interfaceId!, name: f.resource! } } });
+    const result = f.result ?? (f.kind === 'constructor' ? own() : undefined);
+    const params = f.params.map((p) => handleWalk(p.type, guest));
+    const resultWalk = result && handleWalk(result, guest);
+    const self = f.kind === 'method' ? `${f.interfaceId}#${f.resource}` : undefined;
+    if (!self && !resultWalk && !params.some(Boolean)) return undefined;
+    return { ...(self ? { self } : {}), params, ...(resultWalk ? { result: resultWalk } : {}) };
+  }
+
+  #exportedInterfaces: Set<string> | undefined;
 
   /** The imported interface the glue reads from `imports[key]` (see `ImportedInterface.jsKey`). */
   importByKey(key: string): ImportedInterface | undefined {

@@ -426,6 +426,12 @@ function toInterface(id: string, inst: InstanceType): WitInterface {
     }
   }
   for (const f of functions) for (const p of f.params) tagScope(p.type, id);
+  // A resource this interface defines belongs to it wherever it is referenced (same object).
+  for (const [n, e] of inst.exports) {
+    if (e.sort === 'type' && e.type.t === 'value' && e.type.v.kind === 'resource' && (inst.definedResources?.has(n) ?? true) && !e.type.v.origin.scope) {
+      e.type.v.origin.scope = id;
+    }
+  }
   return { id, name, uses: [], types, functions };
 }
 
