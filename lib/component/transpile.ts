@@ -88,13 +88,21 @@ export function patchGlue(glue: string): string {
     /function finalizationRegistryCreate \(unregister\) \{[\s\S]{0,200}?return new FinalizationRegistry\(unregister\);\s*\}/,
     'function finalizationRegistryCreate (unregister) { return { register () {}, unregister () {} }; }',
   );
+  // jco 1.35 lifts each owned handle of a resource the component defines as `var rscN`,
+  // `var handleM` and a dispose closure over them; in a list's loop those `var`s are shared, so
+  // disposing any element removed the last element's handle (and ran its destructor). Bind the
+  // closure to the values of its own iteration.
+  out = out.replace(
+    /Object\.defineProperty\((rsc\d+), symbolDispose, \{ writable: true, value: function \(\) \{(\s*finalizationRegistry\d+\.unregister\(\1\);\s*const handleEntry = rscTableRemove\(handleTable\d+, (handle\d+)\);[^}]*?)\}\}\);/g,
+    'Object.defineProperty($1, symbolDispose, { writable: true, value: (($1, $3) => function () {$2})($1, $3) });',
+  );
   out = out.replace(
     /const _debugLog = \(\.\.\.args\) => \{\s*if \(!globalThis\?\.process\?\.env\?\.JCO_DEBUG\) \{ return; \}\s*console\.debug\(\.\.\.args\);\s*\};/,
     'const _debugLog = (...args) => {};',
   );
   if (!HAS_JSPI) {
     out = out.replace(
-      /try \{\s*(\w+) = WebAssembly\.promising\(([\w.$]+)\);\s*\} catch\s*\(err\) \{\s*\1 = \2;\s*\}/g,
+      /try \{\s*(\w+) = WebAssembly\.promising\(([^;]+?)\);\s*\} catch\s*\(err\) \{\s*\1 = \2;\s*\}/g,
       '$1 = $2;',
     );
   }

@@ -5,7 +5,7 @@
  * Per instance, only the small closures binding them to that instance's memory are created.
  */
 import { BORROWED_LISTS, codecOf, scalarFunctions, type Codec, type MemoryContext } from './codec.js';
-import type { FuncType, ValType } from './types.js';
+import { camelCase, type FuncType, type ValType } from './types.js';
 
 const MAX_FLAT_PARAMS = 16;
 const MAX_FLAT_RESULTS = 1;
@@ -179,11 +179,21 @@ export function compileExport(type: FuncType): (b: ExportBinding) => (...args: u
   };
 }
 
-/** True when a `result`'s ok type, options peeled, is itself a `result`. */
-function okIsResult(t: { ok?: ValType }): boolean {
+/**
+ * jco 1.35's rule (probed on its generated glue): a `result`'s ok value may itself be an object
+ * tagged `ok`/`err` when the ok type, options peeled, is a result, a variant with both an `ok` and
+ * an `err` case, or a record or flags with a member named `tag`.
+ */
+function okMayLookTagged(t: { ok?: ValType }): boolean {
   let ok = t.ok;
   while (ok?.kind === 'option') ok = ok.type;
-  return ok?.kind === 'result';
+  switch (ok?.kind) {
+    case 'result': return true;
+    case 'variant': return ok.cases.some((c) => c.name === 'ok') && ok.cases.some((c) => c.name === 'err');
+    case 'record': return ok.fields.some((f) => camelCase(f.name) === 'tag');
+    case 'flags': return ok.names.some((n) => camelCase(n) === 'tag');
+    default: return false;
+  }
 }
 
 /** jco's `getErrorPayload`: a thrown `{ payload }` or plain value becomes `err`; Errors propagate. */
@@ -207,10 +217,10 @@ export function compileImport(type: FuncType, shape: HostCallShape = { k: 'func'
   const result = type.result ? codecOf(type.result) : undefined;
   const resultInMemory = !!result && result.flat.length > MAX_FLAT_RESULTS;
   const catchesErr = type.result?.kind === 'result';
-  // jco takes a host's `{ tag: 'ok' | 'err' }` return value as the result itself, except when the
-  // ok type (under options) is a result too: then the value is always the ok payload, so that
-  // `ok(err(x))` is told apart from `err(x)`.
-  const passesTaggedResult = catchesErr && !okIsResult(type.result as { kind: 'result'; ok?: ValType });
+  // jco takes a host's `{ tag: 'ok' | 'err' }` return value as the result itself, except when an
+  // ok value could look like that (see `okMayLookTagged`): then the value is always the ok
+  // payload, so that `ok(err(x))` is told apart from `err(x)`.
+  const passesTaggedResult = catchesErr && !okMayLookTagged(type.result as { kind: 'result'; ok?: ValType });
 
   return (b) => {
     const params = (b.host as unknown as Record<symbol, unknown>)[BORROWED_LISTS] === true ? borrowingParams : copyingParams;

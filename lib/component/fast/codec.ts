@@ -92,6 +92,7 @@ function guestBool(i: number): boolean {
   throw new TypeError('invalid variant discriminant for bool');
 }
 
+/** jco's `validateGuestChar`, on the code point read as a signed i32 (negative: RangeError). */
 function guestChar(i: number): string {
   if (i > 0x10ffff || (i >= 0xd800 && i <= 0xdfff)) throw new TypeError('not a valid char');
   return String.fromCodePoint(i);
@@ -187,7 +188,7 @@ const SCALARS: Record<string, Scalar> = {
   },
   char: {
     size: 4, flat: 'i32', lower: hostChar, lift: (v) => guestChar(v as number),
-    get: (dv, p) => guestChar(dv.getUint32(p, true)), set: (dv, p, v) => dv.setUint32(p, v as number, true),
+    get: (dv, p) => guestChar(dv.getInt32(p, true)), set: (dv, p, v) => dv.setUint32(p, v as number, true),
   },
 };
 
