@@ -448,14 +448,18 @@ export function buildPlan(parsed: ParsedComponent): Plan {
     }
   }
 
-  /** The defined resources an exported instance exports, named (the first export names a type). */
+  /**
+   * The defined resources an exported instance exports first (jco gives the class to that
+   * interface; another that re-exports the type, `use`ing it, gets none).
+   */
   function instanceResources(inst: InstItem): [string, number][] {
     const out: [string, number][] = [];
     if (inst.k !== 'exports') return out;
     for (const [tname, item] of inst.items) {
       if (item.sort !== 'type' || item.v.k !== 'resource' || item.v.r.defined === undefined) continue;
       const d = plan.definedResources[item.v.r.defined]!;
-      if (!d.name) d.name = tname;
+      if (d.name) continue;
+      d.name = tname;
       out.push([tname, item.v.r.defined]);
     }
     return out;
