@@ -172,6 +172,7 @@ export async function runFuzz({ seed = 1, calls = 10_000, log = () => {}, maxDiv
             const all = types.map((t) => randomValue(r, t, ctx));
             const d1 = await subject.check('dump-all', 0, all, r);
             checks++;
+            coverage.add('parameters in memory (> 16 flat values)');
             if (d1) { divergences.push({ minimal: undefined, divergence: d1, wit: subject.wit }); break; }
             const hostIdx = types.map((_, k) => k).filter((k) => functionsOf(types[k]).hostDump);
             if (hostIdx.length) {

@@ -22,7 +22,7 @@ const WORDS = ['a', 'b', 'x', 'id', 'name', 'value', 'ok', 'err', 'none', 'some'
 export function randomType(r, opts, depth = opts.depth) {
   const leaf = depth <= 0 || r() < 0.3;
   if (leaf) {
-    if (opts.resources !== 'none' && r() < 0.12) return handle(r, opts);
+    if (opts.resources !== 'none' && r() < 0.25) return handle(r, opts);
     return { k: PRIMS[Math.floor(r() * PRIMS.length)] };
   }
   const sub = () => randomType(r, opts, depth - 1);

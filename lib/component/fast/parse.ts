@@ -76,7 +76,9 @@ export type Definition =
   | { s: 'type'; def: TypeDef }
   | { s: 'canon'; k: 'lift'; coreFunc: number; opts: CanonOptions; type: number }
   | { s: 'canon'; k: 'lower'; func: number; opts: CanonOptions }
-  | { s: 'canon'; k: 'resource.drop' | 'resource.new' | 'resource.rep'; type: number }
+  | { s: 'canon'; k: 'resource.drop'; type: number }
+  | { s: 'canon'; k: 'resource.new'; type: number }
+  | { s: 'canon'; k: 'resource.rep'; type: number }
   | { s: 'import'; name: string; desc: ExternDesc }
   | { s: 'export'; name: string; sort: Sort; idx: number; desc?: ExternDesc };
 

@@ -46,7 +46,7 @@ test('adder: an interface exported through a nested shim component is flattened'
   if (!existsSync(path)) { console.log('parse: ../shared/components absent; adder case skipped'); return; }
   const plan = planComponent(readFileSync(path));
   assert.ok(!('unsupported' in plan), plan.unsupported);
-  assert.equal(plan.exports, [{ name: 'docs:adder/add@0.1.0', k: 'instance', funcs: [['add', 0]] }]);
+  assert.equal(plan.exports, [{ name: 'docs:adder/add@0.1.0', k: 'instance', funcs: [['add', 0]], resources: [] }]);
 });
 
 test('components outside the fast path are refused with a reason', async () => {
