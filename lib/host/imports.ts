@@ -41,7 +41,7 @@ export function normaliseHostImports(provided: HostImports, imports: readonly Im
     }
   }
   for (const [key, entry] of Object.entries(provided)) {
-    if (!used.has(key) && !(key in out)) out[key] = objectEntry(key, entry);
+    if (entry !== undefined && !used.has(key) && !(key in out)) out[key] = objectEntry(key, entry);
   }
   return out;
 }

@@ -149,7 +149,7 @@ export async function runFuzz({ seed = 1, calls = 10_000, log = () => {}, maxDiv
       components++;
       coverage.types(types);
       coverage.add(`strings ${encoding}`);
-      const rounds = Math.max(4, Math.min(components <= fixed.length ? 30 : 24, Math.ceil((calls - checks) / (types.length * 6))));
+      const rounds = Math.max(4, Math.min(components <= fixed.length ? 30 : 40, Math.ceil((calls - checks) / (types.length * 6))));
       try {
         outer: for (let round = 0; round < rounds; round++) {
           for (let i = 0; i < types.length; i++) {

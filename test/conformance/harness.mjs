@@ -121,11 +121,22 @@ function materializeHost(t, v, HostThing) {
 
 // ---- implementations ----
 
+/**
+ * jco's glue as emitted, but for its `WebAssembly.promising` probes, resolved to the branch they
+ * take on Node 20 (no JSPI: the probe throws, the catch assigns the plain function): the same code
+ * runs, without V8 re-parsing the huge enclosing function for each probe's TypeError (up to ~0.5 s
+ * per instantiation of a large glue, and plain jco is re-instantiated after every trap).
+ */
+export function withoutPromisingProbes(glue) {
+  if (typeof WebAssembly.promising === 'function') return glue;
+  return glue.replace(/try \{\s*(\w+) = WebAssembly\.promising\(([^;]+?)\);\s*\} catch\s*\(err\) \{\s*\1 = \2;\s*\}/g, '$1 = $2;');
+}
+
 /** Plain jco: transpile as emitted, instantiate directly. */
 async function plainJco(jco, bytes, types, encoding) {
   const out = await jco.transpile(bytes, { name: 'component', instantiation: { tag: 'sync' }, noTypescript: true });
   const file = join(glueDir, `g${glueCount++}.mjs`);
-  writeFileSync(file, out.files['component.js']);
+  writeFileSync(file, withoutPromisingProbes(new TextDecoder().decode(out.files['component.js'])));
   const modules = new Map();
   for (const [f, content] of Object.entries(out.files)) if (f.endsWith('.wasm')) modules.set(f, new WebAssembly.Module(content));
   const { instantiate } = await import(pathToFileURL(file).href);

@@ -66,7 +66,7 @@ export function randomValue(r, t, ctx) {
     case 'char': return randomChar(r);
     case 'string': return randomString(r);
     case 'list': {
-      const n = r() < 0.05 ? int(r, 50, 300) : int(r, 0, 6);
+      const n = r() < 0.02 ? int(r, 40, 120) : int(r, 0, 6);
       const items = Array.from({ length: n }, () => randomValue(r, t.elem, ctx));
       const typed = TYPED[t.elem.k];
       return typed && r() < 0.5 ? typed.from(items) : items;
