@@ -12,7 +12,7 @@
 // and over all types: dump-all(x0: T0, ..., pad) (parameters in memory) and host-dump-all(x0, ...).
 // Resource `thing` (defined by the guest: rep = the constructor's argument, `get` returns it) and
 // `host-thing` (imported) appear in types as own/borrow handles.
-import { hasBorrow, hasGuestResource, hasHostResource, has, layout, namedTypes, variantCases, witDefinition, witType } from './types.mjs';
+import { hasBorrow, hasGuestResource, hasHostResource, layout, namedTypes, witDefinition, witType } from './types.mjs';
 
 export const PACKAGE = 'fuzz:c@0.1.0';
 export const API = 'fuzz:c/api@0.1.0';
@@ -441,4 +441,3 @@ function coreWat(types, fns, allHost, encoding, usesThing, usesHostThing) {
   ${funcs.join('\n  ')})`;
 }
 
-export { has, variantCases };

@@ -6,7 +6,6 @@
 //
 //   node test/conformance/fuzz.mjs [calls=100000] [--seed N]     (npm run fuzz)
 // `runFuzz` is what test/conformance/fuzz.test.mjs runs (the quick run of `npm test`).
-import { inspect } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -278,5 +277,4 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   console.log(`covered: ${res.coverage}`);
   for (const d of res.divergences) console.log(`\nDIVERGENCE\n${formatReport(d)}`);
   process.exitCode = res.divergences.length ? 1 : 0;
-  void inspect;
 }

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { inspect, isDeepStrictEqual } from 'node:util';
 import { API, buildComponent, functionsOf } from './component.mjs';
-import { layout, variantCases, witType } from './types.mjs';
-import { camel, canonicalBytes, caseOf, corruptSerialization, randomValue, serialize } from './values.mjs';
+import { variantCases, witType } from './types.mjs';
+import { camel, canonicalBytes, caseOf, corruptSerialization, serialize } from './values.mjs';
 
 const LIMITS = { fuel: 2e9, memoryBytes: 64 << 20, timeoutMs: 60_000 };
 const PAD_VALUE = Array.from({ length: 16 }, (_, i) => BigInt(i));
@@ -368,4 +368,3 @@ export function formatDivergence(d) {
   return `${d.why}\n  call: ${d.kind} of ${d.type}\n  value: ${inspect(d.value, { depth: 8, breakLength: 120, maxArrayLength: 20 })}\n  outcomes: ${inspect(d.outcomes, { depth: 8, breakLength: 120, maxArrayLength: 20 })}`;
 }
 
-export { layout, randomValue };

@@ -273,7 +273,6 @@ for (const file of files) {
       }
     }
     for (const impl of impls) impl.fn?.close();
-    void DISPOSE;
     report.push(`  ${file}: ${calls} calls × 3 implementations (${skipped} skipped: no handle yet), ${signatures.exports.length} exports`);
     assert.ok(calls > 0 || signatures.exports.length === 0);
   });
