@@ -18,7 +18,7 @@
  */
 import { inspect } from 'node:util';
 import { InvalidArgumentError, InvalidHandleError, type InvalidHandleReason } from '../errors.js';
-import { describeValue } from '../component/wit/validate.js';
+import { describeValue, isNullable } from '../component/wit/validate.js';
 import { toLowerCamel, type ResolvedType } from '../component/wit/types.js';
 import type { ComponentInstance } from './instance.js';
 
@@ -184,8 +184,8 @@ export function handleWalk(t: ResolvedType, guestResource: (r: ResolvedType) => 
     case 'option': {
       const w = handleWalk(t.some, guestResource);
       if (!w) return undefined;
-      // jco: an option of an option is tagged at the outer level; otherwise null/undefined is none.
-      if (t.some.kind === 'option') return (v, visit) => tagged(v, (tag) => (tag === 'some' ? w : undefined), visit);
+      // jco: an option whose payload is nullable is tagged; otherwise null/undefined is none.
+      if (isNullable(t.some)) return (v, visit) => tagged(v, (tag) => (tag === 'some' ? w : undefined), visit);
       return (v, visit) => (v === undefined || v === null ? v : w(v, visit));
     }
     case 'result': {

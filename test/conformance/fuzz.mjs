@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { functionsOf } from './component.mjs';
 import { formatDivergence, Subject } from './harness.mjs';
-import { layout, randomType, walk } from './types.mjs';
+import { layout, randomType, taggedOption, walk } from './types.mjs';
 import { randomValue } from './values.mjs';
 
 /** xorshift32 in [0, 1). */
@@ -64,6 +64,8 @@ function curated() {
       { k: 'option', t: { k: 'result', ok: { k: 'option', t: { k: 'result' } } } },
       { k: 'tuple', ts: [P('char'), P('s64'), P('f32'), P('bool'), P('s16')] },
       { k: 'list', elem: { k: 'list', elem: P('string') } },
+      { k: 'option', t: { k: 'option', t: { k: 'option', t: { k: 'result', err: P('string') } } } },
+      { k: 'option', t: { k: 'option', t: { k: 'option', t: { k: 'option', t: P('u8') } } } },
     ]],
     ['utf16', [
       own('thing'), borrow('thing'), { k: 'list', elem: own('host-thing') }, { k: 'option', t: borrow('host-thing') },
@@ -87,7 +89,7 @@ class Coverage {
         this.add(x.k === 'own' || x.k === 'borrow' ? `${x.k}<${x.res}>` : x.k);
         if (['variant', 'enum', 'option', 'result'].includes(x.k)) this.add(`discriminant ${layout(x).disc} byte${layout(x).disc > 1 ? 's' : ''}`);
         if (x.k === 'flags') this.add(`flags of ${layout(x).size} byte${layout(x).size > 1 ? 's' : ''}`);
-        if (x.k === 'option' && x.t.k === 'option') this.add('option<option<_>>');
+        if (x.k === 'option' && x.t.k === 'option') this.add(x.t.t.k === 'option' ? 'option<option<option<_>>> (shapes alternate)' : 'option<option<_>>');
         if (x.k === 'result' && x.ok?.k === 'result') this.add('result<result<_, _>, _>');
       });
       if (layout(t).flat.length > 16) this.add('parameters in memory (> 16 flat values)');
@@ -201,7 +203,7 @@ function children(t, v) {
     case 'list': return Array.from(v).map((x) => [t.elem, x]);
     case 'record': return t.fields.map((f) => [f.t, v[Object.keys(v).find((k) => k.toLowerCase() === f.name.replaceAll('-', '').toLowerCase()) ?? f.name]]);
     case 'tuple': return t.ts.map((x, i) => [x, v[i]]);
-    case 'option': return t.t.k === 'option' ? (v?.tag === 'some' ? [[t.t, v.val]] : []) : (v === undefined || v === null ? [] : [[t.t, v]]);
+    case 'option': return taggedOption(t) ? (v?.tag === 'some' ? [[t.t, v.val]] : []) : (v === undefined || v === null ? [] : [[t.t, v]]);
     case 'result': { const c = v.tag === 'ok' ? t.ok : t.err; return c ? [[c, v.val]] : []; }
     case 'variant': { const c = t.cases.find((x) => x.name === v.tag); return c?.t ? [[c.t, v.val]] : []; }
     default: return [];

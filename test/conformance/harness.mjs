@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { inspect, isDeepStrictEqual } from 'node:util';
 import { API, buildComponent, functionsOf } from './component.mjs';
-import { variantCases, witType } from './types.mjs';
+import { taggedOption, variantCases, witType } from './types.mjs';
 import { camel, canonicalBytes, caseOf, corruptSerialization, serialize } from './values.mjs';
 
 const LIMITS = { fuel: 2e9, memoryBytes: 64 << 20, timeoutMs: 60_000 };
@@ -91,7 +91,7 @@ export function mapHandles(t, v, f) {
       const c = variantCases(t)[i];
       if (!c) return v;
       const mapped = mapHandles(c, payload, f);
-      if (t.k === 'option' && t.t.k !== 'option') return mapped;
+      if (t.k === 'option' && !taggedOption(t)) return mapped;
       return { ...v, val: mapped };
     }
     default: return v;

@@ -29,6 +29,8 @@ process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
 const int = (r, lo, hi) => lo + Math.floor(r() * (hi - lo + 1));
 const STRINGS = ['', 'a', 'hello', 'wörld', '🌍 emoji', 'x'.repeat(40), 'ünïcødé ✓', 'two\nlines'];
+/** jco: an option is nullable unless its payload is (then tagged): nested options alternate. */
+const nullable = (t) => t.kind === 'option' && !nullable(t.some);
 const lower = (n) => n.replace(/^%/, '').split('-').map((p, i) => (i ? p[0].toUpperCase() + p.slice(1).toLowerCase() : p.toLowerCase())).join('');
 
 /** A random value of `t`; `handle(t)` supplies own/borrow arguments (or undefined: skip the call). */
@@ -62,7 +64,7 @@ function value(r, t, handle) {
     case 'flags': return Object.fromEntries(t.flags.map((n) => [lower(n), r() < 0.5]));
     case 'variant': { const c = t.cases[int(r, 0, t.cases.length - 1)]; return c.type ? { tag: c.name, val: value(r, c.type, handle) } : { tag: c.name }; }
     case 'option':
-      if (t.some.kind === 'option') return r() < 0.3 ? { tag: 'none' } : { tag: 'some', val: value(r, t.some, handle) };
+      if (nullable(t.some)) return r() < 0.3 ? { tag: 'none' } : { tag: 'some', val: value(r, t.some, handle) };
       return r() < 0.3 ? undefined : value(r, t.some, handle);
     case 'result': return r() < 0.5 ? { tag: 'ok', val: t.ok && value(r, t.ok, handle) } : { tag: 'err', val: t.err && value(r, t.err, handle) };
     case 'own': case 'borrow': return handle(t);
@@ -305,7 +307,7 @@ function normalize(t, v, handles, host, isGuest) {
     case 'record': return Object.fromEntries(t.fields.map((f) => [lower(f.name), normalize(f.type, v[lower(f.name)], handles, host, isGuest)]));
     case 'tuple': return t.elements.map((x, i) => normalize(x, v[i], handles, host, isGuest));
     case 'option':
-      if (t.some.kind === 'option') return v.tag === 'some' ? { tag: 'some', val: normalize(t.some, v.val, handles, host, isGuest) } : v;
+      if (nullable(t.some)) return v.tag === 'some' ? { tag: 'some', val: normalize(t.some, v.val, handles, host, isGuest) } : v;
       return v === undefined || v === null ? v : normalize(t.some, v, handles, host, isGuest);
     case 'result': {
       const c = v.tag === 'ok' ? t.ok : t.err;

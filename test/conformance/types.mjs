@@ -85,6 +85,11 @@ export function walk(t, f) {
   }
 }
 
+/** jco's representation: an option is nullable unless its payload is; then it is `{ tag }`-tagged. */
+export const nullable = (t) => t.k === 'option' && !nullable(t.t);
+/** Is this option represented `{ tag: 'none' } | { tag: 'some', val }`? */
+export const taggedOption = (t) => nullable(t.t);
+
 export const has = (t, pred) => { let found = false; walk(t, (x) => { if (pred(x)) found = true; }); return found; };
 export const hasBorrow = (t) => has(t, (x) => x.k === 'borrow');
 export const hasGuestResource = (t) => has(t, (x) => (x.k === 'own' || x.k === 'borrow') && x.res === 'thing');

@@ -2,7 +2,7 @@
 // string), the reference serialization of a value (what the guest's `dump` writes), its parser, and
 // the value shapes jco uses. Handles appear as placeholders `{ $thing: rep }` / `{ $host: v }`,
 // which each implementation turns into its own handle objects.
-import { discSize, layout, variantCases } from './types.mjs';
+import { discSize, layout, taggedOption, variantCases } from './types.mjs';
 
 const camels = new Map();
 /** jco's lowerCamelCase for WIT names. */
@@ -84,7 +84,7 @@ export function randomValue(r, t, ctx) {
       return c.t ? { tag: c.name, val: randomValue(r, c.t, ctx) } : { tag: c.name };
     }
     case 'option':
-      if (t.t.k === 'option') return r() < 0.3 ? { tag: 'none' } : { tag: 'some', val: randomValue(r, t.t, ctx) };
+      if (taggedOption(t)) return r() < 0.3 ? { tag: 'none' } : { tag: 'some', val: randomValue(r, t.t, ctx) };
       return r() < 0.3 ? (r() < 0.5 ? undefined : null) : randomValue(r, t.t, ctx);
     case 'result': {
       const ok = r() < 0.5;
@@ -137,7 +137,7 @@ export function caseOf(t, v) {
     case 'enum': return [t.cases.indexOf(v), undefined];
     case 'variant': return [t.cases.findIndex((c) => c.name === v.tag), v.val];
     case 'option':
-      if (t.t.k === 'option') return v.tag === 'none' ? [0, undefined] : [1, v.val];
+      if (taggedOption(t)) return v.tag === 'none' ? [0, undefined] : [1, v.val];
       return v === undefined || v === null ? [0, undefined] : [1, v];
     case 'result': return v.tag === 'ok' ? [0, v.val] : [1, v.val];
   }
@@ -241,7 +241,7 @@ function de(dv, p, t, enc) {
       switch (t.k) {
         case 'enum': return t.cases[i];
         case 'variant': return c ? { tag: t.cases[i].name, val: payload } : { tag: t.cases[i].name };
-        case 'option': return t.t.k === 'option' ? (i === 0 ? { tag: 'none' } : { tag: 'some', val: payload }) : (i === 0 ? undefined : payload);
+        case 'option': return taggedOption(t) ? (i === 0 ? { tag: 'none' } : { tag: 'some', val: payload }) : (i === 0 ? undefined : payload);
         case 'result': return { tag: i === 0 ? 'ok' : 'err', val: payload };
       }
     }

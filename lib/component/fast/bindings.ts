@@ -4,7 +4,7 @@
  * turns a `canon lower` into a factory of core-callable trampolines around a host function.
  * Per instance, only the small closures binding them to that instance's memory are created.
  */
-import { BORROWED_LISTS, codecOf, scalarFunctions, type Codec, type MemoryContext } from './codec.js';
+import { BORROWED_LISTS, boxedArray, codecOf, scalarFunctions, type Codec, type MemoryContext } from './codec.js';
 import { camelCase, type FuncType, type ValType } from './types.js';
 
 const MAX_FLAT_PARAMS = 16;
@@ -167,7 +167,7 @@ export function compileExport(type: FuncType): (b: ExportBinding) => (...args: u
 
   return (b) => function (...args: unknown[]) {
     enter(b.state);
-    const flat: unknown[] = [];
+    const flat = boxedArray();
     if (paramTuple) {
       const ptr = b.cx.realloc!(0, 0, paramTuple.align, paramTuple.size);
       paramTuple.store(b.cx, args.slice(0, nParams), ptr);
@@ -229,9 +229,9 @@ export function compileImport(type: FuncType, shape: HostCallShape = { k: 'func'
       let args: unknown[];
       if (paramTuple) args = paramTuple.load(cx, coreArgs[0] as number) as unknown[];
       else {
-        args = new Array(nParams);
+        args = boxedArray();
         const pos = { i: 0 };
-        for (let i = 0; i < nParams; i++) args[i] = params[i]!.liftFlat(cx, coreArgs, pos);
+        for (let i = 0; i < nParams; i++) args.push(params[i]!.liftFlat(cx, coreArgs, pos));
       }
       let ret: unknown;
       if (catchesErr) {
@@ -251,7 +251,7 @@ export function compileImport(type: FuncType, shape: HostCallShape = { k: 'func'
         result.store(cx, ret, retptr);
         return undefined;
       }
-      const out: unknown[] = [];
+      const out = boxedArray();
       result.lowerFlat(cx, ret, out);
       return out[0];
     };

@@ -67,6 +67,18 @@ function realloc(cx: MemoryContext, align: number, size: number): number {
   return cx.realloc(0, 0, align, size);
 }
 
+/**
+ * An empty array whose elements are boxed values. V8 stores numbers of an array holding only
+ * numbers unboxed, and silences signalling NaNs on the way in (their payload loses its quiet bit):
+ * flat values, payloads and tuple members pass through arrays made here so that a NaN keeps
+ * exactly the bits it came with (as it does in jco's straight-line glue).
+ */
+export function boxedArray(): unknown[] {
+  const a: unknown[] = [undefined];
+  a.pop();
+  return a;
+}
+
 /** `n` rounded up to a multiple of `align`. */
 export function alignTo(n: number, align: number): number {
   return Math.ceil(n / align) * align;
@@ -334,9 +346,9 @@ function productCodec(members: Codec[], get: (v: unknown, i: number) => unknown,
   return {
     size, align, flat: members.flatMap((m) => m.flat),
     lowerFlat: (cx, v, out) => { for (let i = 0; i < n; i++) members[i]!.lowerFlat(cx, get(v, i), out); },
-    liftFlat: (cx, vals, pos) => { const o = new Array(n); for (let i = 0; i < n; i++) o[i] = members[i]!.liftFlat(cx, vals, pos); return build(o); },
+    liftFlat: (cx, vals, pos) => { const o = boxedArray(); for (let i = 0; i < n; i++) o.push(members[i]!.liftFlat(cx, vals, pos)); return build(o); },
     store: (cx, v, ptr) => { for (let i = 0; i < n; i++) members[i]!.store(cx, get(v, i), ptr + offsets[i]!); },
-    load: (cx, ptr) => { const o = new Array(n); for (let i = 0; i < n; i++) o[i] = members[i]!.load(cx, ptr + offsets[i]!); return build(o); },
+    load: (cx, ptr) => { const o = boxedArray(); for (let i = 0; i < n; i++) o.push(members[i]!.load(cx, ptr + offsets[i]!)); return build(o); },
   };
 }
 
@@ -405,12 +417,14 @@ function zeroOf(t: FlatType): unknown {
 }
 
 /**
- * The shared machinery of all variant-like types. `toCase` maps a JS value to [case, payload];
- * `fromCase` maps a lifted [case, payload] back to the JS value.
+ * The shared machinery of all variant-like types. `caseOf` maps a JS value to its case index,
+ * `payloadOf` reads that case's payload (no intermediate array: see `boxedArray`); `fromCase` maps
+ * a lifted case and payload back to the JS value.
  */
 function variantCodec(
   cases: (Codec | undefined)[],
-  toCase: (v: unknown) => [number, unknown],
+  caseOf: (v: unknown) => number,
+  payloadOf: (v: unknown) => unknown,
   fromCase: (i: number, payload: unknown) => unknown,
   invalidMessage: string,
 ): Codec {
@@ -436,13 +450,13 @@ function variantCodec(
   return {
     size, align: maxAlign, flat,
     lowerFlat: (cx, v, out) => {
-      const [i, payload] = toCase(v);
+      const i = caseOf(v);
       out.push(i);
       const c = cases[i];
       let n = 0;
       if (c) {
-        const tmp: unknown[] = [];
-        c.lowerFlat(cx, payload, tmp);
+        const tmp = boxedArray();
+        c.lowerFlat(cx, payloadOf(v), tmp);
         for (; n < tmp.length; n++) out.push(coerceToSlot(tmp[n], c.flat[n]!, joined[n]!));
       }
       for (; n < joined.length; n++) out.push(zeroOf(joined[n]!));
@@ -453,14 +467,15 @@ function variantCodec(
       const start = pos.i;
       pos.i += joined.length;
       if (!c) return fromCase(i, undefined);
-      const tmp = c.flat.map((f, n) => coerceFromSlot(vals[start + n], joined[n]!, f));
+      const tmp = boxedArray();
+      for (let n = 0; n < c.flat.length; n++) tmp.push(coerceFromSlot(vals[start + n], joined[n]!, c.flat[n]!));
       return fromCase(i, c.liftFlat(cx, tmp, { i: 0 }));
     },
     store: (cx, v, ptr) => {
-      const [i, payload] = toCase(v);
+      const i = caseOf(v);
       setDisc(view(cx), ptr, i);
       const c = cases[i];
-      if (c) c.store(cx, payload, ptr + payloadOffset);
+      if (c) c.store(cx, payloadOf(v), ptr + payloadOffset);
     },
     load: (cx, ptr) => {
       const i = getDisc(view(cx), ptr);
@@ -476,8 +491,9 @@ function enumCodec(names: string[]): Codec {
     (v) => {
       const i = names.indexOf(v as string);
       if (i < 0) throw new TypeError(`"${String(v)}" is not one of the cases of the enum`);
-      return [i, undefined];
+      return i;
     },
+    () => undefined,
     (i) => names[i],
     'invalid discriminant specified for enum',
   );
@@ -491,33 +507,37 @@ function plainVariantCodec(cases: { name: string; codec?: Codec }[]): Codec {
       const tag = (v as { tag?: unknown } | null)?.tag;
       const i = names.indexOf(tag as string);
       if (i < 0) throw new TypeError(`invalid variant tag value \`${JSON.stringify(tag)}\` (received \`${String(v)}\`) specified for variant`);
-      return [i, (v as { val?: unknown }).val];
+      return i;
     },
+    (v) => (v as { val?: unknown }).val,
     (i, payload) => (cases[i]!.codec ? { tag: names[i], val: payload } : { tag: names[i] }),
     'invalid variant discriminant for variant',
   );
 }
 
-function optionCodec(inner: Codec, innerIsOption: boolean): Codec {
+function optionCodec(inner: Codec, innerIsNullable: boolean): Codec {
   // jco: `undefined`/`null` is none and the value itself is some; but an option whose payload is
-  // itself an option is a tagged variant (`{ tag: 'none' }` / `{ tag: 'some', val }`) both ways.
-  if (innerIsOption) {
+  // represented nullable is a tagged variant (`{ tag: 'none' }` / `{ tag: 'some', val }`) both
+  // ways, so nested options alternate between the two shapes.
+  if (innerIsNullable) {
     return variantCodec(
       [undefined, inner],
       (v) => {
         switch ((v as { tag: unknown }).tag) {
-          case 'none': return [0, undefined];
-          case 'some': return [1, (v as { val: unknown }).val];
+          case 'none': return 0;
+          case 'some': return 1;
           default: throw new TypeError('invalid variant specified for option');
         }
       },
+      (v) => (v as { val: unknown }).val,
       (i, payload) => (i === 0 ? { tag: 'none' } : { tag: 'some', val: payload }),
       'invalid variant discriminant for option',
     );
   }
   return variantCodec(
     [undefined, inner],
-    (v) => (v === undefined || v === null ? [0, undefined] : [1, v]),
+    (v) => (v === undefined || v === null ? 0 : 1),
+    (v) => v,
     (i, payload) => (i === 0 ? undefined : payload),
     'invalid variant discriminant for option',
   );
@@ -528,10 +548,11 @@ function resultCodec(ok: Codec | undefined, err: Codec | undefined): Codec {
     [ok, err],
     (v) => {
       const tag = (v as { tag?: unknown } | null)?.tag;
-      if (tag === 'ok') return [0, (v as { val?: unknown }).val];
-      if (tag === 'err') return [1, (v as { val?: unknown }).val];
+      if (tag === 'ok') return 0;
+      if (tag === 'err') return 1;
       throw new TypeError(`invalid variant specified for result`);
     },
+    (v) => (v as { val?: unknown }).val,
     (i, payload) => (i === 0 ? { tag: 'ok', val: payload } : { tag: 'err', val: payload }),
     'invalid variant discriminant for expected',
   );
@@ -625,6 +646,11 @@ function definedBorrowCodec(d: number): Codec {
   };
 }
 
+/** jco represents `t` by a nullable value: an option whose payload is not (see `optionCodec`). */
+function nullable(t: ValType): boolean {
+  return t.kind === 'option' && !nullable(t.type);
+}
+
 const cache = new WeakMap<ValType, Codec>();
 
 /** Compiles (once, cached by type identity) the codec of a value type. */
@@ -648,7 +674,7 @@ function build(t: ValType): Codec {
     case 'variant': return plainVariantCodec(t.cases.map((c) => (c.type ? { name: c.name, codec: codecOf(c.type) } : { name: c.name })));
     case 'enum': return enumCodec(t.names);
     case 'flags': return flagsCodec(t.names);
-    case 'option': return optionCodec(codecOf(t.type), t.type.kind === 'option');
+    case 'option': return optionCodec(codecOf(t.type), nullable(t.type));
     case 'result': return resultCodec(t.ok && codecOf(t.ok), t.err && codecOf(t.err));
     case 'own': return ownCodec(t.resource);
     case 'borrow': return borrowCodec(t.resource);

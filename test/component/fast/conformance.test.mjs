@@ -20,6 +20,9 @@ const ROUNDS = 6;
 const SKIP_EXPORTS = new Set(['spin', 'spinFor', 'forever']);
 
 // ---- seeded random values per WIT type ----
+
+/** jco: an option is nullable unless its payload is (then `{ tag }`-tagged): nested options alternate. */
+const nullable = (t) => t.kind === 'option' && !nullable(t.type);
 const STRINGS = ['', 'a', 'hello', 'wörld', '🌍 emoji', 'key-1', 'x'.repeat(40), 'ünïcødé ✓', ' padded ', 'two\nlines\n'];
 
 function randomValue(r, t) {
@@ -49,7 +52,7 @@ function randomValue(r, t) {
     case 'flags': return Object.fromEntries(t.names.map((n) => [camelCase(n), r() < 0.5]));
     case 'variant': { const c = t.cases[int(r, 0, t.cases.length - 1)]; return c.type ? { tag: c.name, val: randomValue(r, c.type) } : { tag: c.name }; }
     case 'option':
-      if (t.type.kind === 'option') return r() < 0.3 ? { tag: 'none' } : { tag: 'some', val: randomValue(r, t.type) };
+      if (nullable(t.type)) return r() < 0.3 ? { tag: 'none' } : { tag: 'some', val: randomValue(r, t.type) };
       return r() < 0.3 ? undefined : randomValue(r, t.type);
     case 'result': return r() < 0.5 ? { tag: 'ok', val: t.ok && randomValue(r, t.ok) } : { tag: 'err', val: t.err && randomValue(r, t.err) };
     default: throw new Error(`no generator for ${t.kind}`);
