@@ -65,6 +65,10 @@ function curated() {
       { k: 'tuple', ts: [P('char'), P('s64'), P('f32'), P('bool'), P('s16')] },
       { k: 'list', elem: { k: 'list', elem: P('string') } },
       { k: 'option', t: { k: 'option', t: { k: 'option', t: { k: 'result', err: P('string') } } } },
+      // Host results whose ok value may itself carry an `ok`/`err` tag (jco's per-tag rule).
+      { k: 'result', ok: { k: 'variant', name: 'only-err', cases: [{ name: 'err', t: P('string') }] }, err: { k: 'option', t: { k: 'result', ok: P('bool'), err: P('string') } } },
+      { k: 'result', ok: { k: 'variant', name: 'only-ok', cases: [{ name: 'ok', t: P('u32') }, { name: 'b' }] }, err: P('string') },
+      { k: 'result', ok: { k: 'record', name: 'has-tag', fields: [{ name: 'tag', t: P('u8') }, { name: 'x', t: P('string') }] }, err: P('u8') },
       { k: 'option', t: { k: 'option', t: { k: 'option', t: { k: 'option', t: P('u8') } } } },
     ]],
     ['utf16', [

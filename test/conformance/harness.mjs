@@ -40,10 +40,12 @@ function makeHost(types, encoding) {
     if (f.echo) {
       // A host returns a result's value as the result itself, unless its ok type is a result too
       // (jco's rule): then the ok payload is returned and an err thrown.
-      const okIsResult = t.k === 'result' && mayLookTagged(peelOptions(t.ok));
+      // A value tagged as its case can be returned as the result itself unless the ok type may
+      // carry that tag (then jco reads it as the ok payload): then return the ok payload / throw.
+      const ambiguous = t.k === 'result' ? okTags(peelOptions(t.ok)) : new Set();
       fns[camel(`echo-${i}`)] = (x) => {
         log.push([`echo-${i}`, serialize(t, placeholders(t, x), encoding, true)]);
-        if (!okIsResult) return x;
+        if (t.k !== 'result' || !ambiguous.has(x.tag)) return x;
         if (x.tag === 'ok') return x.val;
         throw { payload: x.val };
       };
@@ -62,14 +64,14 @@ function makeHost(types, encoding) {
   return { imports: { 'fuzz:c/host': fns }, log, queue, HostThing };
 }
 
-/** jco's rule: could a value of this (ok) type be an object tagged `ok`/`err`? (bindings.ts) */
-function mayLookTagged(t) {
+/** jco's rule: the tags among ok/err a value of this (ok) type may carry itself (bindings.ts). */
+function okTags(t) {
   switch (t?.k) {
-    case 'result': return true;
-    case 'variant': return t.cases.some((c) => c.name === 'ok') && t.cases.some((c) => c.name === 'err');
-    case 'record': return t.fields.some((f) => camel(f.name) === 'tag');
-    case 'flags': return t.flags.some((f) => camel(f) === 'tag');
-    default: return false;
+    case 'result': return new Set(['ok', 'err']);
+    case 'variant': return new Set(t.cases.map((c) => c.name).filter((n) => n === 'ok' || n === 'err'));
+    case 'record': return new Set(t.fields.some((f) => camel(f.name) === 'tag') ? ['ok', 'err'] : []);
+    case 'flags': return new Set(t.flags.some((f) => camel(f) === 'tag') ? ['ok', 'err'] : []);
+    default: return new Set();
   }
 }
 

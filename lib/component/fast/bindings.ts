@@ -180,19 +180,20 @@ export function compileExport(type: FuncType): (b: ExportBinding) => (...args: u
 }
 
 /**
- * jco 1.35's rule (probed on its generated glue): a `result`'s ok value may itself be an object
- * tagged `ok`/`err` when the ok type, options peeled, is a result, a variant with both an `ok` and
- * an `err` case, or a record or flags with a member named `tag`.
+ * jco 1.35's rule (probed on its generated glue): the tags among `ok`/`err` that a `result`'s ok
+ * value may carry itself, so a host's return value tagged so is taken as the ok payload. The ok
+ * type, options peeled: a result carries both; a variant, its cases named so; a record or flags
+ * with a member named `tag`, both.
  */
-function okMayLookTagged(t: { ok?: ValType }): boolean {
+function okTags(t: { ok?: ValType }): Set<string> {
   let ok = t.ok;
   while (ok?.kind === 'option') ok = ok.type;
   switch (ok?.kind) {
-    case 'result': return true;
-    case 'variant': return ok.cases.some((c) => c.name === 'ok') && ok.cases.some((c) => c.name === 'err');
-    case 'record': return ok.fields.some((f) => camelCase(f.name) === 'tag');
-    case 'flags': return ok.names.some((n) => camelCase(n) === 'tag');
-    default: return false;
+    case 'result': return new Set(['ok', 'err']);
+    case 'variant': return new Set(ok.cases.map((c) => c.name).filter((n) => n === 'ok' || n === 'err'));
+    case 'record': return new Set(ok.fields.some((f) => camelCase(f.name) === 'tag') ? ['ok', 'err'] : []);
+    case 'flags': return new Set(ok.names.some((n) => camelCase(n) === 'tag') ? ['ok', 'err'] : []);
+    default: return new Set();
   }
 }
 
@@ -217,10 +218,12 @@ export function compileImport(type: FuncType, shape: HostCallShape = { k: 'func'
   const result = type.result ? codecOf(type.result) : undefined;
   const resultInMemory = !!result && result.flat.length > MAX_FLAT_RESULTS;
   const catchesErr = type.result?.kind === 'result';
-  // jco takes a host's `{ tag: 'ok' | 'err' }` return value as the result itself, except when an
-  // ok value could look like that (see `okMayLookTagged`): then the value is always the ok
-  // payload, so that `ok(err(x))` is told apart from `err(x)`.
-  const passesTaggedResult = catchesErr && !okMayLookTagged(type.result as { kind: 'result'; ok?: ValType });
+  // jco takes a host's `{ tag: 'ok' | 'err' }` return value as the result itself, except for a tag
+  // an ok value may carry itself (see `okTags`): such a value is always the ok payload, so that
+  // `ok(err(x))` is told apart from `err(x)`.
+  const ambiguous = catchesErr ? okTags(type.result as { kind: 'result'; ok?: ValType }) : new Set<string>();
+  const okTag = !ambiguous.has('ok');
+  const errTag = !ambiguous.has('err');
 
   return (b) => {
     const params = (b.host as unknown as Record<symbol, unknown>)[BORROWED_LISTS] === true ? borrowingParams : copyingParams;
@@ -237,7 +240,7 @@ export function compileImport(type: FuncType, shape: HostCallShape = { k: 'func'
       if (catchesErr) {
         try {
           const r = invoke(host, args) as { tag?: unknown } | null;
-          ret = passesTaggedResult && r !== null && typeof r === 'object' && (r.tag === 'ok' || r.tag === 'err') ? r : { tag: 'ok', val: r };
+          ret = r !== null && typeof r === 'object' && ((okTag && r.tag === 'ok') || (errTag && r.tag === 'err')) ? r : { tag: 'ok', val: r };
         } catch (e) {
           if (e instanceof WebAssembly.RuntimeError) throw e;
           ret = { tag: 'err', val: errorPayload(e) };
