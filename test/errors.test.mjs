@@ -27,6 +27,7 @@ const samples = {
   INVALID_MODULE: [['memory64 is not supported', { cause: new RangeError('feature') }], {}],
   MISSING_IMPORT: [['sfirt:kv/store', 'provide it in `imports`'], { importName: 'sfirt:kv/store' }],
   UNKNOWN_EXPORT: [['nope', ['greet', 'add']], { exportName: 'nope' }],
+  INVALID_HANDLE: [['dropped', 'handle of [resource]counter was dropped'], { reason: 'dropped' }],
   UNKNOWN_FUNCTION: [['nope'], { functionName: 'nope' }],
   INVALID_ARGUMENT: [['greet: argument 0 must be a string'], {}],
   TRAP: [['integer-divide-by-zero', 'wasm trap: divide by zero', { cause: new Error('RuntimeError: divide by zero') }], { trapKind: 'integer-divide-by-zero' }],

@@ -63,6 +63,18 @@ export class InstancePool {
     while (!this.#closed && this.#idle.length < this.options.min && this.size < this.options.max) this.#idle.push(this.create());
   }
 
+  /** Idle instances this says to keep are never released by the idle timeout (live resource handles). */
+  retain: (instance: ComponentInstance) => boolean = () => false;
+
+  /** Leases `instance` itself when it is idle (a call that must run on it), else undefined. */
+  takeIdle(instance: ComponentInstance): Lease | undefined {
+    const i = this.#idle.indexOf(instance);
+    if (i < 0) return undefined;
+    this.#idle.splice(i, 1);
+    this.#busy++;
+    return { instance, cold: false, queueUs: 0 };
+  }
+
   /** A synchronous lease when a slot is free (the common case), else undefined. */
   tryAcquire(): Lease | undefined {
     if (this.#waiters.length > 0) return undefined; // keep FIFO order behind queued callers
@@ -133,7 +145,7 @@ export class InstancePool {
         this.#sweep = undefined;
         const cutoff = performance.now() - this.options.idleTimeoutMs;
         this.#idle = this.#idle.filter((inst, i) => {
-          const keep = i < this.options.min || inst.lastUsedAt > cutoff;
+          const keep = i < this.options.min || inst.lastUsedAt > cutoff || this.retain(inst);
           if (!keep) inst.dispose();
           return keep;
         });
