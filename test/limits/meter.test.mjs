@@ -29,7 +29,7 @@ test('imports live under one module name', () => {
   assert.is(METER_IMPORT_MODULE, 'sfirt:meter');
   const names = WebAssembly.Module.imports(new WebAssembly.Module(instrumentModule(fixture('cpu-guests'), { meter: true }).bytes));
   assert.equal(names.map((i) => `${i.module}.${i.name}:${i.kind}`).sort(),
-    ['sfirt:meter.fuel:global', 'sfirt:meter.memory_refused:function', 'sfirt:meter.refill:function']);
+    ['sfirt:meter.fuel:global', 'sfirt:meter.memory_refused:function', 'sfirt:meter.refill:function', 'sfirt:meter.work:function']);
 });
 
 test('fuel use is deterministic and the same across instances', () => {
@@ -149,7 +149,7 @@ function loadPair(fuelGlobal, meter) {
 test("own fuel globals: imports, export, and the same fuel as the shared global", () => {
   const own = new WebAssembly.Module(instrumentModule(fixture('cpu-guests'), { meter: true, fuelGlobal: 'own' }).bytes);
   assert.equal(WebAssembly.Module.imports(own).map((i) => `${i.module}.${i.name}:${i.kind}`).sort(),
-    ['sfirt:meter.grant:function', 'sfirt:meter.memory_refused:function']);
+    ['sfirt:meter.grant:function', 'sfirt:meter.memory_refused:function', 'sfirt:meter.work:function']);
   assert.ok(WebAssembly.Module.exports(own).some((e) => e.name === 'sfirt:meter:fuel' && e.kind === 'global'));
   assert.throws(() => instrumentModule(fixture('cpu-guests'), { meter: true, fuelGlobal: 'nope' }), (e) => e.code === 'INVALID_ARGUMENT');
   const sm = new Meter();
