@@ -51,7 +51,10 @@ export class InvalidArgumentError extends SfiError {
 export type TrapKind =
   | 'unreachable' | 'integer-divide-by-zero' | 'integer-overflow' | 'invalid-conversion-to-integer'
   | 'out-of-bounds-memory' | 'out-of-bounds-table' | 'indirect-call-type-mismatch' | 'null-reference'
-  | 'stack-overflow' | 'misaligned' | 'cannot-enter-component' | 'unknown';
+  | 'stack-overflow' | 'misaligned' | 'cannot-enter-component'
+  // canonical ABI faults (a guest value the host cannot lift or lower)
+  | 'invalid-utf8' | 'invalid-discriminant' | 'invalid-char' | 'invalid-handle' | 'invalid-value'
+  | 'unknown';
 
 /** The guest trapped. The instance that trapped has been discarded. */
 export class TrapError extends SfiError {
@@ -95,6 +98,19 @@ export class MemoryLimitExceededError extends SfiError {
   constructor(readonly memoryLimitBytes: number, options?: { cause?: unknown }) {
     super(`guest exceeded its memory limit of ${memoryLimitBytes} bytes`, options);
     this.name = 'MemoryLimitExceededError';
+  }
+}
+
+/**
+ * The guest handed the host more bytes than `limits.resultBytes` allows in one call (its result and
+ * the arguments of the host imports it called, each aliased element counted in full); stopped
+ * before the host allocated them.
+ */
+export class ResultLimitExceededError extends SfiError {
+  override readonly code = 'RESULT_LIMIT_EXCEEDED';
+  constructor(readonly resultLimitBytes: number) {
+    super(`guest handed the host more than its limit of ${resultLimitBytes} bytes in one call`);
+    this.name = 'ResultLimitExceededError';
   }
 }
 

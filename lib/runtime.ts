@@ -92,7 +92,7 @@ export class Runtime {
     if (missing) throw new MissingImportError(missing, 'provide it in `imports`');
     const fn = new SfiFunction(name, {
       component, signatures, imports, capture, context,
-      hooks: meterHooks(reset),
+      hooks: meterHooks(reset, limits),
       limits: callLimits(limits),
       nn,
       pool,

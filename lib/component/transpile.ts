@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { InvalidComponentError } from '../errors.js';
+import '../limits/lift.js'; // the checked reads patched glue calls (`meterLifts`), on globalThis
 
 /** What we keep of jco's `transpile` for one component, as stored in the on-disk cache. */
 export interface TranspiledComponent {
@@ -18,7 +19,7 @@ export interface TranspiledComponent {
 }
 
 /** Bumped whenever the glue patches or the stored layout change, so old cache entries are ignored. */
-const ARTIFACT_FORMAT = 1;
+const ARTIFACT_FORMAT = 2;
 /** Node 20 has no JSPI; the glue is patched differently when it does. */
 const HAS_JSPI = typeof (WebAssembly as unknown as { promising?: unknown }).promising === 'function';
 
@@ -63,9 +64,40 @@ export async function transpileComponent(bytes: Uint8Array, label: string): Prom
 /**
  * Removes two per-instance costs of jco's glue that buy nothing on this Node (PLATFORM.md):
  * probing `WebAssembly.promising` by catching a TypeError (V8 re-parses the huge enclosing
- * function to build the message), and reading `process.env.JCO_DEBUG` on every call.
+ * function to build the message), and reading `process.env.JCO_DEBUG` on every call. Then routes
+ * every lift of guest data through the runtime's checked, budgeted reads (see `meterLifts`).
  */
 export function patchGlue(glue: string): string {
+  return meterLifts(patchCosts(glue));
+}
+
+/**
+ * The glue lifts strings and lists from guest memory inline. Each lift becomes a call of the
+ * runtime's checked reads (lib/limits/lift.ts, reached through `globalThis`): charged against the
+ * call's `limits.resultBytes` before anything is allocated (each aliased element in full),
+ * bounds-checked (jco's `buffer.slice` silently clamps an out-of-bounds list; a view throws V8's
+ * RangeError), strict UTF-8/UTF-16 (jco's decoder replaces invalid bytes), and every list lifted
+ * element by element is charged for all its elements before the loop.
+ */
+function meterLifts(glue: string): string {
+  let out = glue
+    // strings: `DECODER.decode(new Uint8Array|DataView|Uint16Array(mem.buffer, ptr, len))`
+    .replace(/(\w+)\.decode\(new (Uint8Array|DataView|Uint16Array)\(([\w.]+)\.buffer, (\w+), (\w+)\)\)/g, (_m, decoder: string, view: string, mem: string, ptr: string, len: string) => {
+      if (!/16/.test(decoder)) return `__sfirtLift.utf8(${mem}, ${ptr}, ${len})`;
+      return view === 'Uint16Array' ? `__sfirtLift.utf16(${mem}, ${ptr}, ${len})` : `__sfirtLift.utf16(${mem}, ${ptr}, ${len} >>> 1)`;
+    })
+    // typed lists: `new Ctor(mem.buffer.slice(ptr, ptr + len * size))`
+    .replace(/new (\w+)\(([\w.]+)\.buffer\.slice\((\w+), \3 \+ (\w+) \* (\d+)\)\)/g,
+      (_m, ctor: string, mem: string, ptr: string, len: string, size: string) => `new ${ctor}(__sfirtLift.copy(${mem}, ${ptr}, ${len} * ${size}))`)
+    // lists lifted element by element: charge them all before the loop
+    .replace(/for \(let i = 0; i < (\w+); i\+\+\) \{(\s*)const base = (\w+) \+ i \* (\d+);/g,
+      (_m, len: string, ws: string, base: string, size: string) => `__sfirtLift.list(${len}, ${size}); for (let i = 0; i < ${len}; i++) {${ws}const base = ${base} + i * ${size};`);
+  const prelude = "const __sfirtLift = globalThis[Symbol.for('sfirt.lift')];\n";
+  out = out.startsWith('"use components";') ? out.replace('"use components";\n', `"use components";\n${prelude}`) : prelude + out;
+  return out;
+}
+
+function patchCosts(glue: string): string {
   let out = glue.replace(
     /const _debugLog = \(\.\.\.args\) => \{\s*if \(!globalThis\?\.process\?\.env\?\.JCO_DEBUG\) \{ return; \}\s*console\.debug\(\.\.\.args\);\s*\};/,
     'const _debugLog = (...args) => {};',

@@ -2,12 +2,13 @@ import type { LoadedComponent } from '../component/loader.js';
 import type { NnError } from '../nn/errors.js';
 import type { WasiNn } from '../nn/wasi-nn.js';
 import { ClosedError, SfiError, UnknownExportError, type HostFunctionError } from '../errors.js';
+import type { Meter } from '../limits/index.js';
 import { InstancePool, type Lease, type PoolOptions } from '../pool/pool.js';
 import type { CapturedOutput, StdioCapture } from '../wasi/stdio.js';
 import type { GuestExitError } from '../wasi/policy.js';
 import type { BoundExport, ComponentSignatures } from './signatures.js';
 import { instantiateComponent, type ComponentInstance, type InstanceHooks } from './instance.js';
-import { toTypedError } from './trap.js';
+import { instantiationError, toTypedError } from './trap.js';
 
 /** Measurements of one call. */
 export interface CallStats {
@@ -57,10 +58,11 @@ export interface FunctionParts {
   signatures: ComponentSignatures;
   /** Arms limits before the guest runs, returns a function that reads fuel and classifies stops. */
   limits?: {
-    arm(instance: ComponentInstance, deadlineAt: number | undefined, now: number): void;
-    disarm(): void;
+    arm(meter: Meter | undefined, deadlineAt: number | undefined, now: number): void;
+    /** Returns a limit failure the guest may have caught (the call must still fail). */
+    disarm(): Error | undefined;
     fuelUsed(instance: ComponentInstance): number | undefined;
-    classify(instance: ComponentInstance, err: unknown): SfiError | undefined;
+    classify(meter: Meter | undefined, err: unknown): SfiError | undefined;
     deadlineError(): SfiError;
   };
   /** The runtime's `wasi:nn` host, when the component imports it. */
@@ -75,7 +77,32 @@ export class SfiFunction {
 
   constructor(readonly name: string, parts: FunctionParts) {
     this.#parts = parts;
-    this.pool = new InstancePool(() => instantiateComponent(parts.component, parts.imports, parts.hooks?.() ?? {}), parts.pool);
+    this.pool = new InstancePool((deadlineAt) => this.#instantiate(deadlineAt), parts.pool);
+  }
+
+  /**
+   * Instantiates under the function's limits, as a call of its own (start functions run here; a
+   * pool miss also honours its caller's `deadlineAt`); failures are typed.
+   */
+  #instantiate(deadlineAt: number | undefined): ComponentInstance {
+    const { component, imports, hooks, limits, context } = this.#parts;
+    const h = hooks?.() ?? {};
+    context.hostFailure = undefined;
+    context.exit = undefined;
+    limits?.arm(h.meter, deadlineAt, performance.now());
+    let instance: ComponentInstance;
+    try {
+      instance = instantiateComponent(component, imports, h);
+    } catch (err) {
+      limits?.disarm();
+      throw context.hostFailure ?? context.exit ?? limits?.classify(h.meter, err) ?? instantiationError(err);
+    }
+    const late = limits?.disarm();
+    if (late) { // a limit error the start function caught: the instance is not kept
+      instance.dispose();
+      throw late;
+    }
+    return instance;
   }
 
   /** The component's world as WIT text. */
@@ -107,7 +134,7 @@ export class SfiFunction {
     if (this.#closed) throw new ClosedError(`function ${this.name} is closed`);
     const bound = this.#parts.signatures.bind(exportName);
     bound.validate(args);
-    const lease = this.pool.tryAcquire() ?? (await this.pool.acquire());
+    const lease = this.pool.tryAcquire(options.deadlineAt) ?? (await this.pool.acquire(options.deadlineAt));
     return this.#run<T>(lease, bound, args, options.deadlineAt);
   }
 
@@ -125,8 +152,9 @@ export class SfiFunction {
     capture.begin();
     nn?.takeLastError();
     const t0 = performance.now();
-    limits?.arm(instance, deadlineAt, t0);
+    limits?.arm(instance.hooks.meter, deadlineAt, t0);
     let value: unknown;
+    let late: Error | undefined;
     try {
       value = fn(...args);
       if (bound.returnsResult) value = { tag: 'ok', val: value };
@@ -137,8 +165,9 @@ export class SfiFunction {
         this.#fail(instance, err);
       }
     } finally {
-      limits?.disarm();
+      late = limits?.disarm();
     }
+    if (late) this.#fail(instance, late);
     const runUs = (performance.now() - t0) * 1000;
     instance.uses++;
     const output = capture.end();
@@ -167,7 +196,7 @@ export class SfiFunction {
     instance.broken = true;
     capture.end();
     this.pool.release(instance);
-    throw context.hostFailure ?? context.exit ?? limits?.classify(instance, err) ?? nn?.takeLastError() ?? toTypedError(err);
+    throw context.hostFailure ?? context.exit ?? limits?.classify(instance.hooks.meter, err) ?? nn?.takeLastError() ?? toTypedError(err);
   }
 
   /** Releases every instance; later calls fail with `CLOSED`. */
