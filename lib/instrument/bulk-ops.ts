@@ -223,11 +223,12 @@ export class BulkHelpers {
   #charge(w: Writer): void {
     const { fuelGlobal: G, tickGlobal: T, refillFunc, workFunc, ownFuel } = this.#ctx;
     w.u32(1); w.u32(1); w.u8(I32);
-    // tick: T -= bytes; if (T < 0) { T = TICK_BYTES; if (work(0, 0) < 0) unreachable }
+    // tick: T -= bytes; if (T < 0) { T += TICK_BYTES; if (work(0, 0) < 0) unreachable }
+    // (bytes never exceed a chunk, so one tick brings T back above 0)
     w.u8(Op.globalGet); w.u32(T); w.u8(Op.localGet); w.u32(0); w.u8(Op.i32Sub); w.u8(Op.globalSet); w.u32(T);
     w.u8(Op.globalGet); w.u32(T); w.u8(Op.i32Const); w.u8(0); w.u8(Op.i32LtS);
     w.u8(Op.if); w.u8(0x40);
-    w.u8(Op.i32Const); w.s32(TICK_BYTES); w.u8(Op.globalSet); w.u32(T);
+    w.u8(Op.globalGet); w.u32(T); w.u8(Op.i32Const); w.s32(TICK_BYTES); w.u8(Op.i32Add); w.u8(Op.globalSet); w.u32(T);
     w.u8(Op.i32Const); w.s32(WORK.tick); w.u8(Op.i32Const); w.u8(0); w.u8(Op.call); w.u32(workFunc);
     w.u8(Op.i32Const); w.u8(0); w.u8(Op.i32LtS); w.u8(Op.if); w.u8(0x40); w.u8(Op.unreachable); w.u8(Op.end);
     w.u8(Op.end);

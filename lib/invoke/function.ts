@@ -59,8 +59,8 @@ export interface FunctionParts {
   /** Arms limits before the guest runs, returns a function that reads fuel and classifies stops. */
   limits?: {
     arm(meter: Meter | undefined, deadlineAt: number | undefined, now: number): void;
-    /** Returns a limit failure the guest may have caught (the call must still fail). */
-    disarm(): Error | undefined;
+    /** Returns a limit failure the call must still fail with (caught by the guest, or fuel overdrawn). */
+    disarm(meter?: Meter): Error | undefined;
     fuelUsed(instance: ComponentInstance): number | undefined;
     classify(meter: Meter | undefined, err: unknown): SfiError | undefined;
     deadlineError(): SfiError;
@@ -97,8 +97,8 @@ export class SfiFunction {
       limits?.disarm();
       throw context.hostFailure ?? context.exit ?? limits?.classify(h.meter, err) ?? instantiationError(err);
     }
-    const late = limits?.disarm();
-    if (late) { // a limit error the start function caught: the instance is not kept
+    const late = limits?.disarm(h.meter);
+    if (late) { // a limit the start function overdrew or caught: the instance is not kept
       instance.dispose();
       throw late;
     }
@@ -165,7 +165,7 @@ export class SfiFunction {
         this.#fail(instance, err);
       }
     } finally {
-      late = limits?.disarm();
+      late = limits?.disarm(instance.hooks.meter);
     }
     if (late) this.#fail(instance, late);
     const runUs = (performance.now() - t0) * 1000;

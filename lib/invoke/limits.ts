@@ -1,5 +1,5 @@
 import type { CoreTransform } from '../component/loader.js';
-import { DeadlineExceededError, InvalidArgumentError, type SfiError } from '../errors.js';
+import { DeadlineExceededError, FuelExhaustedError, InvalidArgumentError, type SfiError } from '../errors.js';
 import { instrumentModule, WASM_PAGE_BYTES } from '../instrument/index.js';
 import { exportState } from '../instrument/export-state.js';
 import { importMemories } from '../instrument/import-memory.js';
@@ -110,11 +110,17 @@ export function callLimits(limits: NormalisedLimits) {
     },
     /**
      * The call returned (or failed): host imports outside a call see no deadline. Returns the
-     * call's lift-budget failure, if any (the guest may have caught it inside a host import).
+     * error the call must still fail with, if any: a lift-budget failure the guest caught inside a
+     * host import, or fuel overdrawn past the limit (fuel is checked at function entries and loop
+     * headers, so straight-line code at the end of a call can overdraw by a few units; such a call
+     * fails, so every call that succeeds used at most `limits.fuel`).
      */
-    disarm(): Error | undefined {
+    disarm(meter?: Meter): Error | undefined {
       callDeadline.at = undefined;
-      return disarmLiftBudget();
+      const failure = disarmLiftBudget();
+      if (failure) return failure;
+      if (meter && limits.fuel !== undefined && meter.fuelUsed > limits.fuel) return new FuelExhaustedError(limits.fuel);
+      return undefined;
     },
     /** Typed error for a deadline that passed inside a host import (which handed the guest an error value). */
     deadlineError(): SfiError {

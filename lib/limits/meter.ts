@@ -97,9 +97,9 @@ export class Meter {
 
   readonly #adaptive: boolean;
   readonly #caps: Required<InstanceCaps>;
-  /** Memory pages and table elements the instance may still take (instantiation and grows). */
-  #pagesLeft: number;
-  #elementsLeft: number;
+  /** Memory pages and table elements the instance holds (instantiation and grows). */
+  #pages = 0;
+  #elements = 0;
 
   /**
    * @param options.slice first fuel slice of a call with a deadline (default {@link DEFAULT_FUEL_SLICE})
@@ -110,8 +110,6 @@ export class Meter {
   constructor(options: { slice?: number; adaptive?: boolean; caps?: InstanceCaps } = {}) {
     this.#adaptive = options.adaptive ?? true;
     this.#caps = { memoryPages: options.caps?.memoryPages ?? Infinity, tableElements: options.caps?.tableElements ?? Infinity };
-    this.#pagesLeft = this.#caps.memoryPages;
-    this.#elementsLeft = this.#caps.tableElements;
     const slice = options.slice ?? DEFAULT_FUEL_SLICE;
     if (!Number.isInteger(slice) || slice < 1 || slice > MAX_SLICE) throw new InvalidArgumentError(`slice must be an integer in 1..${MAX_SLICE}, got ${slice}`);
     this.#slice = slice;
@@ -179,35 +177,42 @@ export class Meter {
    *   the limits allow just to start).
    */
   reserve(pages: number, elements: number): void {
-    if (pages > this.#pagesLeft) {
-      throw new LimitTooLowError(`the component's memories need more than limits.memoryBytes at instantiation (${this.#caps.memoryPages - this.#pagesLeft + pages} pages of 64 KiB, cap ${this.#caps.memoryPages})`);
+    if (this.#pages + pages > this.#caps.memoryPages) {
+      throw new LimitTooLowError(`the component's memories need more than limits.memoryBytes at instantiation (${this.#pages + pages} pages of 64 KiB, cap ${this.#caps.memoryPages})`);
     }
-    if (elements > this.#elementsLeft) {
-      throw new LimitTooLowError(`the component's tables need more than limits.tableElements at instantiation (${this.#caps.tableElements - this.#elementsLeft + elements} elements, cap ${this.#caps.tableElements})`);
+    if (this.#elements + elements > this.#caps.tableElements) {
+      throw new LimitTooLowError(`the component's tables need more than limits.tableElements at instantiation (${this.#elements + elements} elements, cap ${this.#caps.tableElements})`);
     }
-    this.#pagesLeft -= pages;
-    this.#elementsLeft -= elements;
+    this.#pages += pages;
+    this.#elements += elements;
+  }
+
+  /** Memory pages and table elements the instance holds (all its memories and tables). */
+  get held(): { memoryPages: number; tableElements: number } {
+    return { memoryPages: this.#pages, tableElements: this.#elements };
   }
 
   /**
    * `work(code, amount)` from the bulk helpers (lib/instrument/bulk-ops.ts): a clock tick after
    * bulk work, a grow request (1 go, 0 refused by the instance's total, -1 stop), or a refund of a
-   * grow V8 refused. A grow is charged fuel by size and checks the deadline first: each grow can
-   * cost V8 a full GC, so a guest growing page by page is stopped at its deadline, not after.
+   * grow V8 refused. A grow checks the deadline first and is charged fuel by what it costs V8: a
+   * memory grow by its pages (plus one: each grow can cost V8 a full GC, so a guest growing page by
+   * page is stopped at its deadline, not after), a table grow by the instance's table size after
+   * it (V8 copies the whole table on every grow).
    */
   #work(code: number, amount: number): number {
     const op = code & 3;
     const table = (code & WORK.table) !== 0;
     const n = amount >>> 0;
     if (op === WORK.refund) {
-      if (table) this.#elementsLeft += n; else this.#pagesLeft += n;
+      if (table) this.#elements -= n; else this.#pages -= n;
       return 0;
     }
     if (this.#stop || !this.#beforeDeadline()) return -1;
     if (op === WORK.tick) return 1;
-    if (n > (table ? this.#elementsLeft : this.#pagesLeft)) return 0;
-    if (!this.#consume(table ? n + 1 : (n + 1) * GROW_FUEL_PER_PAGE)) return -1;
-    if (table) this.#elementsLeft -= n; else this.#pagesLeft -= n;
+    if (table ? this.#elements + n > this.#caps.tableElements : this.#pages + n > this.#caps.memoryPages) return 0;
+    if (!this.#consume(table ? this.#elements + n + 1 : (n + 1) * GROW_FUEL_PER_PAGE)) return -1;
+    if (table) this.#elements += n; else this.#pages += n;
     return 1;
   }
 

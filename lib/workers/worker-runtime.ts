@@ -15,6 +15,13 @@ import { pushInvoke, pushToWorker, readFromWorker, splitPoint, type FromWorker, 
 
 export type { WorkerFunctionOptions } from './protocol.js';
 
+/**
+ * V8 heap limits of each worker unless given: a worker past them is terminated (and replaced; its
+ * calls fail with WORKER_CRASHED) instead of taking the process down. Room for the largest result
+ * the default `limits.resultBytes` lets a guest hand back, lifted as JS strings, twice over.
+ */
+export const DEFAULT_WORKER_RESOURCE_LIMITS: Readonly<ResourceLimits> = { maxOldGenerationSizeMb: 1024 };
+
 /** Calls queued or running per worker before new calls fail with OVERLOADED (default). */
 export const DEFAULT_MAX_PENDING_PER_WORKER = 1024;
 /** A call leaves its function's home worker only when the home has this many more calls in flight. */
@@ -30,7 +37,7 @@ export interface WorkerRuntimeOptions {
   runtime?: RuntimeOptions;
   /** Calls in flight per worker before OVERLOADED (default 1024). */
   maxPendingPerWorker?: number;
-  /** V8 heap limits of each worker. */
+  /** V8 heap limits of each worker (default {@link DEFAULT_WORKER_RESOURCE_LIMITS}). */
   resourceLimits?: ResourceLimits;
 }
 
@@ -90,7 +97,7 @@ export class WorkerRuntime {
     const arena = new ArgArena();
     const init: WorkerInit = { runtime: this.options.runtime ?? {}, argArena: arena.buffer };
     const worker = new Worker(fileURLToPath(new URL('./worker-main.js', import.meta.url)), {
-      workerData: init, resourceLimits: this.options.resourceLimits,
+      workerData: init, resourceLimits: this.options.resourceLimits ?? DEFAULT_WORKER_RESOURCE_LIMITS,
     });
     slot.worker = worker;
     slot.arena = arena;
