@@ -125,6 +125,27 @@ test('chunked operations keep the spec semantics: bounds before any write, overl
   assert.throws(() => m.exports.table_fill(9), /out of bounds/);
 });
 
+test('random bulk operations in tiny chunks leave the same memory and trap the same way as the plain module', () => {
+  let seed = 12345;
+  const rand = (n) => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed % n; };
+  const m = metered({ chunks: { memoryBytes: 7, tableElements: 3 } });
+  const p = plain();
+  m.meter.start();
+  const size = p.memory.buffer.byteLength;
+  const near = () => [rand(64), size - rand(64), rand(size), (size >> 1) + rand(64) - 32, 0xffffffff - rand(16)][rand(5)] >>> 0;
+  const len = () => [rand(20), rand(5000), rand(300_000), size - rand(10), 0xffffffff - rand(8)][rand(5)] | 0;
+  const outcome = (f) => { try { f(); return 'ok'; } catch (e) { return e.constructor.name + ':' + e.message; } };
+  for (let i = 0; i < 3000; i++) {
+    const op = rand(5);
+    const args = op === 0 ? [near(), rand(256), len()] : op === 1 ? [near(), near(), len()] : op === 2 ? [near(), rand(4200)] : [rand(12)];
+    const name = ['fill', 'copy', 'init', 'table_fill', 'table_init'][op];
+    const a = outcome(() => m.exports[name](...args));
+    const b = outcome(() => p[name](...args));
+    assert.is(a, b, `${name}(${args})`);
+    if (i % 500 === 499) assert.ok(Buffer.from(m.exports.memory.buffer).equals(Buffer.from(p.memory.buffer)), `memory differs after op ${i}`);
+  }
+});
+
 test('growth is charged by pages and checks the deadline on every grow', () => {
   const m = metered();
   const one = fuelOf(m, (e) => e.grow(1));
