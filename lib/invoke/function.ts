@@ -167,7 +167,7 @@ export class SfiFunction {
     } finally {
       late = limits?.disarm(instance.hooks.meter);
     }
-    if (late) this.#fail(instance, late);
+    if (late) this.#fail(instance, late, true);
     const runUs = (performance.now() - t0) * 1000;
     instance.uses++;
     const output = capture.end();
@@ -190,12 +190,13 @@ export class SfiFunction {
     return nnError ? { value: value as T, ...output, stats, nnError } : { value: value as T, ...output, stats };
   }
 
-  /** Discards the instance and throws the typed error that explains `err`. */
-  #fail(instance: ComponentInstance, err: unknown): never {
+  /** Discards the instance and throws the typed error that explains `err` (`err` itself when `typed`). */
+  #fail(instance: ComponentInstance, err: unknown, typed = false): never {
     const { capture, context, limits, nn } = this.#parts;
     instance.broken = true;
     capture.end();
     this.pool.release(instance);
+    if (typed) throw err;
     throw context.hostFailure ?? context.exit ?? limits?.classify(instance.hooks.meter, err) ?? nn?.takeLastError() ?? toTypedError(err);
   }
 
