@@ -4,7 +4,7 @@
 // than every source; the guest build is always incremental (content hashes).
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,7 +25,9 @@ function walk(dir, out = []) {
 async function buildLib() {
   const sources = walk(join(root, 'lib')).filter((p) => p.endsWith('.ts') && !p.endsWith('.d.ts'));
   const stamp = join(root, 'dist', '.stamp');
-  const inputs = [...sources, join(root, 'tsconfig.json'), join(root, 'build.mjs')];
+  // Plain files shipped as they are (the CommonJS entry).
+  const copies = walk(join(root, 'lib')).filter((p) => p.endsWith('.cjs'));
+  const inputs = [...sources, ...copies, join(root, 'tsconfig.json'), join(root, 'build.mjs')];
   if (ifNeeded && existsSync(stamp)) {
     const built = statSync(stamp).mtimeMs;
     if (inputs.every((p) => statSync(p).mtimeMs <= built)) return false;
@@ -41,6 +43,11 @@ async function buildLib() {
     sourcemap: 'linked',
     logLevel: 'warning',
   });
+  for (const file of copies) {
+    const to = join(root, 'dist', file.slice(join(root, 'lib').length + 1));
+    mkdirSync(dirname(to), { recursive: true });
+    copyFileSync(file, to);
+  }
   if (!noTypes) execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
   if (!noTypes) writeFileSync(stamp, new Date().toISOString());
   console.error(`built lib (${sources.length} files) in ${(performance.now() - t0).toFixed(0)} ms`);

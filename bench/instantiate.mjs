@@ -12,6 +12,7 @@ import { runInNewContext } from 'node:vm';
 import { buildFastGlue } from '../dist/component/fast/index.js';
 import { patchGlue } from '../dist/component/transpile.js';
 import { poolMetrics } from './lib/pool-metrics.mjs';
+import { loadMetrics } from './lib/load-metrics.mjs';
 import { barChartSvg } from './isolation/svg-chart.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -89,7 +90,7 @@ function instantNn() {
 
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
 
-export async function run({ quick = false, log = () => {} } = {}) {
+export async function run({ quick = false, log = () => {}, outDir = resultsDir } = {}) {
   const inst = quick ? { batch: 200, rounds: 9 } : { batch: 1000, rounds: 21 };
   const calls = quick ? { batch: 20000, rounds: 9 } : { batch: 200000, rounds: 21 };
   const dir = mkdtempSync(join(tmpdir(), 'sfirt-bench-inst-'));
@@ -184,8 +185,10 @@ export async function run({ quick = false, log = () => {} } = {}) {
     ];
     // Pool level, through createRuntime(): cold start (pool miss), warm call, RSS of 10k instances.
     Object.assign(metrics, await poolMetrics({ quick, log }));
-    mkdirSync(resultsDir, { recursive: true });
-    writeFileSync(join(resultsDir, `instantiate${quick ? '-quick' : ''}-cold-start.svg`), barChartSvg({
+    // Load times in new processes, cold vs warm precompile cache (optionally vs a baseline build).
+    Object.assign(metrics, await loadMetrics({ quick, log }));
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(join(outDir, `instantiate${quick ? '-quick' : ''}-cold-start.svg`), barChartSvg({
       title: 'Per-instance cost: bare core instance vs our pool miss vs jco glue', unit: 'µs, median', log: true,
       rows: [
         { label: 'bare instance', value: metrics.bare_instance_us },
@@ -198,8 +201,11 @@ export async function run({ quick = false, log = () => {} } = {}) {
     const poolRows = ['pool_bare_instance_us', 'bare_cold_p50_us', 'bare_cold_p99_us', 'cold_start_p50_us', 'cold_start_p99_us', 'cold_start_ratio_vs_bare', 'warm_call_p50_us', 'warm_call_overhead_us', 'reset_us_64k', 'reset_us_16m', 'live_instances_10k_rss_mib']
       .filter((k) => k in metrics).map((k) => `${k.padEnd(30)} ${(+metrics[k].toPrecision(3)).toString().padStart(9)}`);
     notes.push('bare_cold_p50/p99_us: the bare core module instantiated and its noop called, one per event-loop turn, sampled exactly like cold_start (interleaved rounds): the floor\'s own tail. V8 allocates every wasm instance (~3.4 KB here) in the old generation, so instantiations pay its incremental-marking steps (extra JS garbage per sample does not move it); cold_start_p99_us lands next to this floor\'s p99, above or below it from run to run');
+    const loadRows = Object.keys(metrics).filter((k) => k.includes('load_'))
+      .map((k) => `${k.padEnd(40)} ${(+metrics[k].toPrecision(3)).toString().padStart(9)}`);
+    notes.push('load_*_ms: runtime.load() in a new Node process; cold = fresh cache directory (jco import + transpile + durable store), cached = a verified cache entry; compute runs on our fast glue, *_jco_glue on http-hello whose ~490 KB jco glue is evaluated each load. Set SFIRT_BASELINE_DIST=<another build\'s dist/> to measure that build alternately in the same run (baseline_* and *_vs_baseline_ratio)');
     notes.push('pool metrics use the compute guest (trivial export `noop`) through createRuntime() with fuel metering and the default limits on; cold_start_ratio_vs_bare divides by pool_bare_instance_us, the same guest\'s core module instantiated bare in the same run');
-    return { metrics, table: `${table}\n\npool (createRuntime, compute guest)\n${poolRows.join('\n')}`, notes, details: { guests: 'hello + wat-add (instances), compute (calls, pool)', batches: { inst, calls }, node: process.version } };
+    return { metrics, table: `${table}\n\npool (createRuntime, compute guest)\n${poolRows.join('\n')}\n\nload in a new process (ms)\n${loadRows.join('\n')}`, notes, details: { guests: 'hello + wat-add (instances), compute (calls, pool)', batches: { inst, calls }, node: process.version } };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

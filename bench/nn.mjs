@@ -4,12 +4,16 @@
 // onnxruntime-node's public async API vs our synchronous engine over its native binding. Also the
 // cost of starting an engine, loading a session, the first inference, and RSS per extra engine.
 // Models: models/digits.onnx (and models/image224.onnx when present, metrics suffixed _224).
+// Then the hostile phase: a guest (guests/nn-hostile) runs a 30,000-trip Loop model
+// (models/hostile-models.ts) under timeoutMs 100 on each backend while a victim classifier call
+// waits behind it; how long until the attack is stopped and until the victim has its answer.
 // Run: `npm run bench -- nn [--quick]` or `node bench/nn.mjs [--quick]` (needs a built dist/).
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createOrtNativeEngine } from '../dist/nn/ort-native-engine.js';
 import { createOrtWasmEngine } from '../dist/nn/ort-wasm-engine.js';
 import { createRuntime } from '../dist/index.js';
+import { loadTypeScript } from '../models/build.mjs';
 
 const modelPath = (name) => fileURLToPath(new URL(`../models/${name}`, import.meta.url));
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
@@ -146,6 +150,7 @@ export async function runNnBench({ quick = false, log = () => {} } = {}) {
     engines.push(e);
   }
   metrics.rss_per_wasm_engine_mib = (process.memoryUsage().rss - before) / MiB / extra;
+  Object.assign(metrics, await hostilePhase({ quick, native: Boolean(ortNode), log }));
   metrics.nn_overhead_ratio = metrics.guest_wasm_us / metrics.direct_ortweb_us;
   if (metrics.guest_wasm_us_224) metrics.nn_overhead_ratio_224 = metrics.guest_wasm_us_224 / metrics.direct_ortweb_us_224;
   rt.close();
@@ -153,8 +158,57 @@ export async function runNnBench({ quick = false, log = () => {} } = {}) {
   wasm.dispose();
   native?.dispose();
   notes.push('guest_* = classifier guest call through createRuntime() (pool hit, fuel metering on) → wasi:nn → engine; nn_overhead_ratio = guest_wasm_us / direct_ortweb_us.');
-  notes.push('direct_* use the packages\' public async InferenceSession.run (awaited per call); engine_* are the synchronous engines wasi:nn uses. All on one thread.');
+  notes.push('direct_* use the packages\' public async InferenceSession.run (awaited per call, in this process); engine_* are the synchronous engines wasi:nn uses (the native one runs onnxruntime-node in a child process, through a bridge thread).');
+  notes.push('loop_stop_ms_* = a 30,000-trip Loop model under timeoutMs 100 until DEADLINE_EXCEEDED (bar: 101 + 1 ms on wasm, 200 on native); victim_ms_* = a classifier call issued right behind it until its answer (bar: 200).');
   return { metrics, notes };
+}
+
+/**
+ * The Loop attack on each backend, side by side: `loop_stop_ms_<backend>` is the median time from
+ * issuing the hostile call (timeoutMs 100) to its DEADLINE_EXCEEDED, `victim_ms_<backend>` from
+ * issuing a victim classifier call right behind it to its (checked) answer.
+ */
+async function hostilePhase({ quick, native, log }) {
+  const TIMEOUT_MS = 100;
+  const hostile = await loadTypeScript(fileURLToPath(new URL('../models/hostile-models.ts', import.meta.url)));
+  const rt = createRuntime({ nn: { models: { digits: modelPath('digits.onnx'), loop: hostile.longLoopModel() } } });
+  const guestPath = (name) => fileURLToPath(new URL(`../guests/dist/${name}.wasm`, import.meta.url));
+  const out = {};
+  const utf8 = (s) => new TextEncoder().encode(s);
+  const trips = new Uint8Array(BigInt64Array.of(30_000n).buffer);
+  const image = new Uint8Array(784).fill(40);
+  try {
+    for (const backend of native ? ['wasm', 'native'] : ['wasm']) {
+      log(`nn: hostile loop on ${backend}`);
+      const attacker = await rt.load(`attacker-${backend}`, guestPath('nn-hostile'), { limits: { memoryBytes: 16 * MiB, timeoutMs: TIMEOUT_MS }, nnBackend: backend });
+      const victim = await rt.load(`victim-${backend}`, guestPath('classifier'), { nnBackend: backend });
+      const expected = JSON.stringify(await victim.call('classify', image));
+      const stops = [];
+      const victims = [];
+      for (let round = 0; round < (quick ? 3 : 7); round++) {
+        const ctx = (await attacker.call('init-context', (await attacker.call('load-named', utf8('loop'))).val)).val;
+        const t0 = performance.now();
+        // The attack runs synchronously inside call() (a pool hit): when call() returns, it was stopped.
+        const attack = attacker.call('compute', ctx, utf8('trips'), new Uint32Array(0), 6, trips).then(
+          () => { throw new Error('the loop was not stopped'); },
+          (err) => { if (err.code !== 'DEADLINE_EXCEEDED') throw err; },
+        );
+        stops.push(performance.now() - t0);
+        // Issued in the same turn as the attack: it waits behind it on this thread.
+        const answered = victim.call('classify', image).then((r) => {
+          if (JSON.stringify(r) !== expected) throw new Error('the victim got a different answer');
+          return performance.now() - t0;
+        });
+        await attack;
+        victims.push(await answered);
+      }
+      out[`loop_stop_ms_${backend}`] = median(stops);
+      out[`victim_ms_${backend}`] = median(victims);
+    }
+  } finally {
+    rt.close();
+  }
+  return out;
 }
 
 /** bench/run.mjs entry point. */

@@ -45,8 +45,9 @@ function packageVersion(name) {
 /** What every guest depends on besides its own files: the build scripts and the toolchain. */
 function toolchainHash() {
   const hash = createHash('sha256');
-  hash.update(`asc ${packageVersion('assemblyscript')} jco ${packageVersion('@bytecodealliance/jco')}\0`);
-  hashFiles(hash, [fileURLToPath(import.meta.url), ...listFiles(join(here, '_build'))], here);
+  hash.update(`asc ${packageVersion('assemblyscript')} jco-transpile ${packageVersion('@bytecodealliance/jco-transpile')}\0`);
+  const pipeline = join(here, '..', 'dist', 'guest');
+  hashFiles(hash, [fileURLToPath(import.meta.url), ...listFiles(join(here, '_build')), ...listFiles(pipeline).filter((f) => f.endsWith('.js'))], dirname(here));
   return hash.digest('hex');
 }
 
@@ -141,7 +142,9 @@ export async function buildGuests({ force = false, only, sourceDir = here, outDi
   const base = toolchainHash();
   const dirFiles = (name) => (existsSync(join(sourceDir, name)) ? listFiles(join(sourceDir, name)) : []);
   const witFiles = dirFiles('_wit').filter((f) => f.endsWith('.wit'));
-  const sharedFiles = [...dirFiles('_lib'), ...witFiles];
+  // The kit in assembly/ is what guests/_lib re-exports.
+  const kitFiles = listFiles(join(here, '..', 'assembly'));
+  const sharedFiles = [...dirFiles('_lib'), ...witFiles, ...kitFiles];
   const all = discoverGuests(sourceDir, log);
   const unknown = (only ?? []).filter((name) => !all.some((g) => g.name === name));
   if (unknown.length) throw new Error(`no such guest: ${unknown.join(', ')} (have: ${all.map((g) => g.name).join(', ')})`);

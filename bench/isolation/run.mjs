@@ -143,7 +143,7 @@ async function measureBackend(backend, plan, inputs, referenceLabels, progress) 
  *   `write` (default true) saves JSON, Markdown and SVG under bench/results/.
  * @returns {Promise<{ metrics: Record<string, number>, table: string, results: object }>}
  */
-export async function runIsolationBench({ quick = false, backends, extraBackends = [], onProgress, write = true } = {}) {
+export async function runIsolationBench({ quick = false, backends, extraBackends = [], onProgress, write = true, outDir = RESULTS_DIR } = {}) {
   const progress = onProgress ?? ((message) => process.stderr.write(`${message}\n`));
   const plan = quick ? PLAN.quick : PLAN.full;
   const every = [...ALL_BACKENDS, ...extraBackends];
@@ -221,8 +221,8 @@ export async function runIsolationBench({ quick = false, backends, extraBackends
   const table = renderTable({ measured, skipped, notes, env });
   const results = { suite: 'isolation', env, plan, measured: measured.map(({ labels, ...rest }) => rest), skipped, notes };
   if (write) {
-    mkdirSync(RESULTS_DIR, { recursive: true });
-    const base = join(RESULTS_DIR, `isolation${quick ? '-quick' : ''}`);
+    mkdirSync(outDir, { recursive: true });
+    const base = join(outDir, `isolation${quick ? '-quick' : ''}`);
     writeFileSync(`${base}.json`, `${JSON.stringify({ suite: 'isolation', metrics, ...results }, null, 2)}\n`);
     writeFileSync(`${base}.md`, table);
     writeFileSync(`${base}-cold.svg`, barChartSvg({
@@ -243,8 +243,8 @@ export async function runIsolationBench({ quick = false, backends, extraBackends
  * Adapter for the suite runner (`bench/run.mjs` expects `run({ quick, log })` →
  * `{ metrics, table, notes, details }`).
  */
-export async function run({ quick = false, log } = {}) {
-  const out = await runIsolationBench({ quick, onProgress: log });
+export async function run({ quick = false, log, outDir } = {}) {
+  const out = await runIsolationBench({ quick, onProgress: log, outDir });
   return { metrics: out.metrics, table: out.table, notes: out.results.notes, details: out.results };
 }
 

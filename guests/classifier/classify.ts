@@ -8,7 +8,7 @@ import {
   FP32, TENSOR_TYPE_COUNT, ENCODING_ONNX, TARGET_CPU, ERROR_CODES,
   newTensor, tensorType, tensorData, dropTensor, loadGraph, loadByName, initExecutionContext,
   dropGraph, compute, errorCode, errorData, dropError,
-} from './nn';
+} from '../_lib/wasi-nn';
 
 /** Size of every `result<_, nn-failure>` this guest returns. */
 export const RESULT_SIZE: usize = 20;

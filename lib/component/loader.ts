@@ -1,20 +1,12 @@
-import { pathToFileURL } from 'node:url';
-import { join } from 'node:path';
 import { InvalidComponentError } from '../errors.js';
-import { DiskCache } from './cache.js';
+import type { ArtifactCache, CacheEntry, CacheStore } from './cache.js';
+import { evaluateGlue, toGlueScript, type GlueFormat, type JcoGlue } from './glue-script.js';
 import { assertComponentHeader } from './source.js';
-import { transpileComponent, transpileKey, type TranspiledComponent } from './transpile.js';
+import { artifactIdentity, transpileComponent, type TranspiledComponent } from './transpile.js';
 import { createFastGlue, jcoCoreModuleName, planComponent } from './fast/index.js';
 
 /** Instantiates one core module (the runtime adds limits imports and records memories here). */
 export type InstantiateCore = (module: WebAssembly.Module, imports?: WebAssembly.Imports) => WebAssembly.Instance;
-
-/** jco's generated entry point (instantiation mode `sync`). */
-type JcoInstantiate = (
-  getCoreModule: (name: string) => WebAssembly.Module,
-  imports: Record<string, object>,
-  instantiateCore?: InstantiateCore,
-) => Record<string, unknown>;
 
 /** Which bindings a component runs on: our own (`fast`), or jco's generated glue. */
 export type GlueKind = 'fast' | 'jco';
@@ -44,9 +36,14 @@ export interface LoadedComponent {
   timings: LoadTimings;
 }
 
-/** How long loading took, and whether the on-disk cache spared the transpile. */
+/** How long loading took, and whether the precompile cache spared the transpile. */
 export interface LoadTimings {
+  /** A verified cache entry spared the transpile. */
   cacheHit: boolean;
+  /** An entry was there but failed verification (damaged, tampered, partial): it was rebuilt. */
+  cacheRebuilt: boolean;
+  /** `memory` when the disk cache is off (`cacheDir: false`) or its directory was refused. */
+  cacheStore: CacheStore;
   /** jco transpile + WIT extraction (0 on a cache hit). */
   transpileMs: number;
   /** Core-module rewriting + compilation. */
@@ -54,31 +51,45 @@ export interface LoadTimings {
   totalMs: number;
 }
 
+/** What the loader keeps in a cache entry's manifest besides file hashes. */
 interface Meta {
   imports: string[];
   exports: [string, string][];
   coreModules: string[];
+  glueFormat: GlueFormat;
 }
 
-/** Loads a component through the on-disk cache: transpile on a miss, reuse the stored glue on a hit. */
-export async function loadComponent(bytes: Uint8Array, label: string, cache: DiskCache, transform?: CoreTransform, glue: GluePreference = 'auto'): Promise<LoadedComponent> {
+/** A transpiled component as the loader uses it: the glue in its stored (evaluable) form. */
+interface Artifact {
+  glue: { source: string; format: GlueFormat };
+  coreModules: Record<string, Uint8Array>;
+  imports: string[];
+  exports: [string, string][];
+  wit: string;
+}
+
+const GLUE_FILE = 'glue.js';
+const WIT_FILE = 'world.wit';
+
+/**
+ * Loads a component through the precompile cache: a verified entry spares the transpile; a missing
+ * or invalid one is (re)built from a fresh transpile. Core modules are compiled here, from bytes.
+ */
+export async function loadComponent(bytes: Uint8Array, label: string, cache: ArtifactCache, transform?: CoreTransform, glue: GluePreference = 'auto'): Promise<LoadedComponent> {
   const t0 = performance.now();
   assertComponentHeader(bytes, label);
-  const key = transpileKey(bytes);
-  let artifact = await readArtifact(cache, key);
+  const { key, stamp } = artifactIdentity(bytes);
+  const found = await cache.get(key, stamp);
+  const stored = found.status === 'hit' ? artifactFromEntry(found.entry) : undefined;
+  const invalidReason = found.status === 'invalid' ? found.reason : typeof stored === 'string' ? stored : undefined;
+  let artifact = typeof stored === 'object' ? stored : undefined;
   const cacheHit = artifact !== undefined;
   let transpileMs = 0;
   if (!artifact) {
     const t = performance.now();
-    artifact = await transpileComponent(bytes, label);
+    artifact = toArtifact(await transpileComponent(bytes, label));
     transpileMs = performance.now() - t;
-    const meta: Meta = { imports: artifact.imports, exports: artifact.exports, coreModules: Object.keys(artifact.coreModules) };
-    await cache.writeEntry(key, {
-      'glue.mjs': artifact.glue,
-      'world.wit': artifact.wit,
-      'meta.json': JSON.stringify(meta),
-      ...Object.fromEntries(Object.entries(artifact.coreModules).map(([n, b]) => [`core/${n}`, b])),
-    });
+    await cache.put(key, stamp, artifactToEntry(artifact), invalidReason);
   }
   const t1 = performance.now();
   const modules = new Map<string, WebAssembly.Module>();
@@ -93,7 +104,7 @@ export async function loadComponent(bytes: Uint8Array, label: string, cache: Dis
   const compileMs = performance.now() - t1;
   const common = {
     key, modules, imports: artifact.imports, exports: artifact.exports, wit: artifact.wit,
-    timings: { cacheHit, transpileMs, compileMs, totalMs: 0 },
+    timings: { cacheHit, cacheRebuilt: invalidReason !== undefined, cacheStore: found.store, transpileMs, compileMs, totalMs: 0 },
   };
   let loaded: LoadedComponent;
   const plan = glue === 'jco' ? { unsupported: 'jco glue requested' } : planComponent(bytes);
@@ -103,8 +114,12 @@ export async function loadComponent(bytes: Uint8Array, label: string, cache: Dis
     loaded = { ...common, glue: 'fast', instantiate: (imports, ic) => fast.instantiate(imports, ic) };
   } else {
     if (glue === 'fast') throw new InvalidComponentError(`${label}: the fast glue does not support this component (${plan.unsupported})`);
-    const glueUrl = pathToFileURL(join(cache.entryDir(key), 'glue.mjs')).href;
-    const jco = (await import(glueUrl)) as { instantiate: JcoInstantiate };
+    let jco: JcoGlue;
+    try {
+      jco = await evaluateGlue(artifact.glue.source, artifact.glue.format, `sfirt-cache/${key}/${GLUE_FILE}`);
+    } catch (err) {
+      throw new InvalidComponentError(`${label}: jco's glue for this component does not evaluate: ${(err as Error).message}`, { cause: err });
+    }
     loaded = {
       ...common, glue: 'jco', glueFallbackReason: plan.unsupported,
       instantiate: (imports, ic) => jco.instantiate((name) => modules.get(name)!, imports, ic),
@@ -114,17 +129,42 @@ export async function loadComponent(bytes: Uint8Array, label: string, cache: Dis
   return loaded;
 }
 
-async function readArtifact(cache: DiskCache, key: string): Promise<TranspiledComponent | undefined> {
-  const metaBuf = await cache.read(key, 'meta.json');
-  if (!metaBuf) return undefined;
-  const meta = JSON.parse(metaBuf.toString('utf8')) as Meta;
-  const [glue, wit, ...cores] = await Promise.all([
-    cache.read(key, 'glue.mjs'), cache.read(key, 'world.wit'),
-    ...meta.coreModules.map((n) => cache.read(key, `core/${n}`)),
-  ]);
-  if (!glue || wit === undefined || cores.some((c) => !c)) return undefined;
+function toArtifact(t: TranspiledComponent): Artifact {
+  const script = toGlueScript(t.glue);
   return {
-    glue: glue.toString('utf8'), wit: wit.toString('utf8'), imports: meta.imports, exports: meta.exports,
-    coreModules: Object.fromEntries(meta.coreModules.map((n, i) => [n, new Uint8Array(cores[i]!)])),
+    glue: script === undefined ? { source: t.glue, format: 'module' } : { source: script, format: 'script' },
+    coreModules: t.coreModules, imports: t.imports, exports: t.exports, wit: t.wit,
+  };
+}
+
+function artifactToEntry(a: Artifact): CacheEntry {
+  const meta: Meta = { imports: a.imports, exports: a.exports, coreModules: Object.keys(a.coreModules), glueFormat: a.glue.format };
+  return {
+    meta,
+    files: {
+      [GLUE_FILE]: Buffer.from(a.glue.source),
+      [WIT_FILE]: Buffer.from(a.wit),
+      ...Object.fromEntries(Object.entries(a.coreModules).map(([n, b]) => [`core/${n}`, b])),
+    },
+  };
+}
+
+/** The artifact of a verified entry, or why its (checksummed) manifest does not describe one. */
+function artifactFromEntry(entry: CacheEntry): Artifact | string {
+  const meta = entry.meta as Partial<Meta> | null;
+  const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
+  if (typeof meta !== 'object' || meta === null || !strings(meta.imports) || !strings(meta.coreModules)
+    || !Array.isArray(meta.exports) || !meta.exports.every((e) => strings(e) && e.length === 2)
+    || (meta.glueFormat !== 'script' && meta.glueFormat !== 'module')) return 'manifest meta has the wrong shape';
+  const missing = [GLUE_FILE, WIT_FILE, ...meta.coreModules.map((n) => `core/${n}`)].find((f) => !entry.files[f]);
+  if (missing) return `manifest does not list ${missing}`;
+  const text = (name: string) => {
+    const b = entry.files[name]!;
+    return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
+  };
+  return {
+    glue: { source: text(GLUE_FILE), format: meta.glueFormat },
+    wit: text(WIT_FILE), imports: meta.imports, exports: meta.exports,
+    coreModules: Object.fromEntries(meta.coreModules.map((n) => [n, entry.files[`core/${n}`]!])),
   };
 }

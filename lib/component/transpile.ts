@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { InvalidComponentError } from '../errors.js';
 import '../limits/lift.js'; // the checked reads patched glue calls (`meterLifts`), on globalThis
+import { jcoTranspileVersion, transpiler, wasmTools } from './jco.js';
+import { sha256, type Stamp } from './manifest.js';
 
 /** What we keep of jco's `transpile` for one component, as stored in the on-disk cache. */
 export interface TranspiledComponent {
@@ -18,36 +17,43 @@ export interface TranspiledComponent {
   wit: string;
 }
 
-/** Bumped whenever the glue patches or the stored layout change, so old cache entries are ignored. */
-const ARTIFACT_FORMAT = 2;
+/**
+ * Bumped whenever the glue patches, the glue's stored form or the cache layout change, so entries
+ * built by older code are never used (it is part of every entry's stamp, hence of its key).
+ */
+const ARTIFACT_FORMAT = 3;
 /** Node 20 has no JSPI; the glue is patched differently when it does. */
 const HAS_JSPI = typeof (WebAssembly as unknown as { promising?: unknown }).promising === 'function';
 
-let jcoVersionMemo: string | undefined;
 /** The installed jco version (part of every cache key: its glue changes between versions). */
 export function jcoVersion(): string {
-  if (!jcoVersionMemo) {
-    const api = fileURLToPath(import.meta.resolve('@bytecodealliance/jco'));
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', `file://${api}`), 'utf8')) as { version: string };
-    jcoVersionMemo = pkg.version;
-  }
-  return jcoVersionMemo;
+  return `transpile-${jcoTranspileVersion()}`;
 }
 
-/** Cache key of a component's transpiled artifact: content hash + jco version + our format. */
-export function transpileKey(bytes: Uint8Array): string {
-  const h = createHash('sha256').update(bytes).update(`\0jco=${jcoVersion()}\0fmt=${ARTIFACT_FORMAT}\0jspi=${HAS_JSPI}`);
-  return h.digest('hex').slice(0, 32);
+/**
+ * What a component's cached artifact depends on, and its cache key. The stamp records every input
+ * that shapes the stored artifact: the component's SHA-256, the jco version (its glue changes
+ * between versions), our artifact format (glue patches, stored form) and whether this Node has
+ * JSPI (the glue is patched differently). An entry is used only when its stamp matches exactly.
+ * Core modules are stored as jco emits them: the limits rewrite runs on every load, so limit
+ * options are not part of it.
+ */
+export function artifactIdentity(bytes: Uint8Array): { key: string; stamp: Stamp } {
+  const stamp = { format: ARTIFACT_FORMAT, jco: jcoVersion(), jspi: HAS_JSPI, component: sha256(bytes) };
+  return { key: sha256(JSON.stringify(stamp)).slice(0, 32), stamp };
 }
 
 /** Runs jco in-process. Loaded lazily: importing jco costs ~100 ms, and a cache hit never needs it. */
 export async function transpileComponent(bytes: Uint8Array, label: string): Promise<TranspiledComponent> {
-  const jco = await import('@bytecodealliance/jco');
-  let out: Awaited<ReturnType<typeof jco.transpile>>;
+  const [{ transpileBytes }, { componentWit }] = await Promise.all([transpiler(), wasmTools()]);
+  let out: Awaited<ReturnType<typeof transpileBytes>>;
   let wit: string;
   try {
-    out = await jco.transpile(bytes, { name: 'component', instantiation: { tag: 'sync' }, noTypescript: true } as never);
-    wit = await jco.componentWit(bytes);
+    // As the jco CLI calls it: a `result` export's `err` is thrown as jco's `ComponentError`.
+    out = await transpileBytes(bytes, {
+      name: 'component', instantiation: { tag: 'sync' }, emitTypescriptDeclarations: false, noComponentErrorWrapping: false,
+    });
+    wit = await componentWit(bytes);
   } catch (err) {
     throw new InvalidComponentError(`${label} is not a valid component: ${firstLine(err)}`, { cause: err });
   }
@@ -80,7 +86,7 @@ export function patchGlue(glue: string): string {
  * element by element is charged for all its elements before the loop.
  */
 function meterLifts(glue: string): string {
-  let out = glue
+  const out = glue
     // strings: `DECODER.decode(new Uint8Array|DataView|Uint16Array(mem.buffer, ptr, len))`
     .replace(/(\w+)\.decode\(new (Uint8Array|DataView|Uint16Array)\(([\w.]+)\.buffer, (\w+), (\w+)\)\)/g, (_m, decoder: string, view: string, mem: string, ptr: string, len: string) => {
       if (!/16/.test(decoder)) return `__sfirtLift.utf8(${mem}, ${ptr}, ${len})`;
@@ -92,9 +98,9 @@ function meterLifts(glue: string): string {
     // lists lifted element by element: charge them all before the loop
     .replace(/for \(let i = 0; i < (\w+); i\+\+\) \{(\s*)const base = (\w+) \+ i \* (\d+);/g,
       (_m, len: string, ws: string, base: string, size: string) => `__sfirtLift.list(${len}, ${size}); for (let i = 0; i < ${len}; i++) {${ws}const base = ${base} + i * ${size};`);
-  const prelude = "const __sfirtLift = globalThis[Symbol.for('sfirt.lift')];\n";
-  out = out.startsWith('"use components";') ? out.replace('"use components";\n', `"use components";\n${prelude}`) : prelude + out;
-  return out;
+  // On the first line, so the glue's line numbers (stack frames) stay jco's.
+  const prelude = "const __sfirtLift = globalThis[Symbol.for('sfirt.lift')];";
+  return out.startsWith('"use components";') ? out.replace('"use components";', `"use components"; ${prelude}`) : `${prelude} ${out}`;
 }
 
 function patchCosts(glue: string): string {

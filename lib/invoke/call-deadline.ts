@@ -10,3 +10,14 @@ export const callDeadline: { at: number | undefined } = { at: undefined };
 export function remainingCallMs(): number | undefined {
   return callDeadline.at === undefined ? undefined : callDeadline.at - performance.now();
 }
+
+/** What host imports may charge to the guest call running on this thread: its fuel meter. */
+export interface CallFuel {
+  /** Fuel the call may still use (Infinity without a fuel limit). */
+  readonly fuelLeft: number;
+  /** Charges fuel for host work done for the guest; false once the call's fuel is exhausted. */
+  charge(units: number): boolean;
+}
+
+/** The fuel meter of the guest call running on this thread, set and cleared with {@link callDeadline}. */
+export const callFuel: { meter: CallFuel | undefined } = { meter: undefined };

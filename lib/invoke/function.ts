@@ -63,7 +63,7 @@ export interface FunctionParts {
     disarm(meter?: Meter): Error | undefined;
     fuelUsed(instance: ComponentInstance): number | undefined;
     classify(meter: Meter | undefined, err: unknown): SfiError | undefined;
-    deadlineError(): SfiError;
+    deadlineError(instance?: ComponentInstance): SfiError;
   };
   /** The runtime's `wasi:nn` host, when the component imports it. */
   nn?: WasiNn;
@@ -181,10 +181,11 @@ export class SfiFunction {
     };
     const nnError = nn?.takeLastError();
     if (nnError?.nnCode === 'timeout' && limits) {
-      // Inference ran past the deadline: the guest got `timeout`, the caller gets the limit error.
+      // Inference ran past the deadline (or used up the call's fuel): the guest got `timeout`,
+      // the caller gets the limit error.
       instance.broken = true;
       this.pool.release(instance);
-      throw limits.deadlineError();
+      throw limits.deadlineError(instance);
     }
     this.pool.release(instance);
     return nnError ? { value: value as T, ...output, stats, nnError } : { value: value as T, ...output, stats };

@@ -6,7 +6,7 @@ import { importMemories } from '../instrument/import-memory.js';
 import { classifyTrap, Meter } from '../limits/index.js';
 import { armLiftBudget, disarmLiftBudget } from '../limits/lift.js';
 import type { ComponentInstance, InstanceHooks } from './instance.js';
-import { callDeadline } from './call-deadline.js';
+import { callDeadline, callFuel } from './call-deadline.js';
 
 /**
  * Per-function resource limits. Every call of the function runs under all of them, and so does
@@ -29,18 +29,24 @@ export interface Limits {
    * it calls, each aliased element in full; `RESULT_LIMIT_EXCEEDED`. Default: `memoryBytes`.
    */
   resultBytes?: number | null;
+  /**
+   * Filesystem resources one instance may hold at once (descriptors, preopens included, directory
+   * listings and file streams); past it the guest gets the WASI error `insufficient-memory`.
+   */
+  openFiles?: number | null;
 }
 
 /** Limits applied when neither the runtime nor the function sets them (`resultBytes`: `memoryBytes`). */
-export const DEFAULT_LIMITS: Readonly<Required<Pick<Limits, 'memoryBytes' | 'tableElements' | 'timeoutMs'>>> = {
+export const DEFAULT_LIMITS: Readonly<Required<Pick<Limits, 'memoryBytes' | 'tableElements' | 'timeoutMs' | 'openFiles'>>> = {
   memoryBytes: 256 * 1024 * 1024,
   tableElements: 100_000,
   timeoutMs: 10_000,
+  openFiles: 256,
 };
 
 /**
  * Checks user-supplied limits; `null`/`Infinity` mean "no limit". An absent `resultBytes` is the
- * memory cap (or the default memory cap when memory is unlimited).
+ * memory cap (see {@link defaultResultBytes}).
  */
 export function normaliseLimits(limits: Limits): NormalisedLimits {
   const out: NormalisedLimits = {};
@@ -51,7 +57,15 @@ export function normaliseLimits(limits: Limits): NormalisedLimits {
     }
     out[key] = value;
   }
-  if (limits.resultBytes === undefined) out.resultBytes = out.memoryBytes ?? (DEFAULT_LIMITS.memoryBytes as number);
+  return defaultResultBytes(limits, out);
+}
+
+/**
+ * Fills in `resultBytes` when the merged limits do not mention it: the memory cap, or the default
+ * memory cap when memory is unlimited (`null` keeps it unlimited).
+ */
+export function defaultResultBytes(merged: Limits, out: NormalisedLimits): NormalisedLimits {
+  if (merged.resultBytes === undefined) out.resultBytes = out.memoryBytes ?? (DEFAULT_LIMITS.memoryBytes as number);
   return out;
 }
 
@@ -105,6 +119,7 @@ export function callLimits(limits: NormalisedLimits) {
       if (deadlineAt !== undefined && (at === undefined || deadlineAt < at)) at = deadlineAt;
       budgetMs = at === undefined ? undefined : at - startedAt;
       callDeadline.at = at;
+      callFuel.meter = meter;
       armLiftBudget(limits.resultBytes ?? Infinity, at, now);
       meter?.start({ fuel: limits.fuel, deadline: at, now });
     },
@@ -117,13 +132,19 @@ export function callLimits(limits: NormalisedLimits) {
      */
     disarm(meter?: Meter): Error | undefined {
       callDeadline.at = undefined;
+      callFuel.meter = undefined;
       const failure = disarmLiftBudget();
       if (failure) return failure;
       if (meter && limits.fuel !== undefined && meter.fuelUsed > limits.fuel) return new FuelExhaustedError(limits.fuel);
       return undefined;
     },
-    /** Typed error for a deadline that passed inside a host import (which handed the guest an error value). */
-    deadlineError(): SfiError {
+    /**
+     * Typed error for a limit that stopped work inside a host import (which handed the guest an
+     * error value): the fuel the import charged ran out, else the deadline passed.
+     */
+    deadlineError(instance?: ComponentInstance): SfiError {
+      const meter = instance?.hooks.meter;
+      if (meter?.stopReason === 'fuel') return new FuelExhaustedError(limits.fuel ?? meter.fuelUsed);
       return new DeadlineExceededError(budgetMs ?? NaN, performance.now() - startedAt);
     },
     fuelUsed(instance: ComponentInstance): number | undefined {

@@ -8,10 +8,11 @@ const PATTERNS: [RegExp, TrapKind][] = [
   [/float unrepresentable|invalid conversion/i, 'invalid-conversion-to-integer'],
   [/memory access out of bounds|out of bounds memory/i, 'out-of-bounds-memory'],
   [/table index is out of bounds|table access|out of bounds table|element segment/i, 'out-of-bounds-table'],
-  [/signature mismatch|null function/i, 'indirect-call-type-mismatch'],
+  [/signature mismatch|null function|indirect call type mismatch/i, 'indirect-call-type-mismatch'],
   [/null|dereferencing a null/i, 'null-reference'],
   [/unaligned/i, 'misaligned'],
   [/cannot enter component instance/i, 'cannot-enter-component'],
+  // The glues' resource tables (jco's and ours) on a handle the guest does not hold.
   [/unknown handle index|cannot remove owned resource|borrow handles still remain/i, 'invalid-handle'],
 ];
 

@@ -246,6 +246,27 @@ export class Meter {
     return this.#handedOut - this.#held();
   }
 
+  /** Fuel the call may still use (Infinity without a fuel limit). */
+  get fuelLeft(): number {
+    return this.#limit === Infinity ? Infinity : Math.max(0, this.#limit - this.fuelUsed);
+  }
+
+  /**
+   * Charges `units` of fuel for work a host function did on the guest's behalf (inference, say).
+   * Past the limit the meter stops the guest: every counter is emptied, so its next check asks
+   * for fuel and is refused (`stopReason` 'fuel'). Returns false when the limit was exceeded.
+   */
+  charge(units: number): boolean {
+    if (!(units > 0)) return true;
+    this.#handedOut += units;
+    const used = this.#handedOut - this.#held();
+    if (used <= this.#limit) return true;
+    for (const c of this.#counters) c.value = 0;
+    this.#handedOut = used;
+    this.#stop = 'fuel';
+    return false;
+  }
+
   /** Fuel sitting in the counters (handed out, not used yet). */
   #held(): number {
     let held = 0;

@@ -15,11 +15,18 @@ export interface NnSession {
   /**
    * Runs the model on `feeds` (one tensor per input name) and returns every output by name.
    * Throws `NnError`: `invalid-argument` when a feed does not match the model, `runtime-error`
-   * when onnxruntime fails (with `outOfMemory` set when the engine's memory cap was hit).
+   * when onnxruntime fails (with `outOfMemory` set when the engine's memory cap was hit),
+   * `timeout` when the run was stopped at `options.deadline`, `too-large` when the outputs exceed
+   * `options.maxOutputBytes` (checked before they are copied out of the engine).
    */
   run(feeds: Record<string, NnTensor>, options?: NnRunOptions): Record<string, NnTensor>;
   /** Frees the session's engine resources. Idempotent. */
   release(): void;
+  /**
+   * False once released, or once its engine lost it (the wasm engine restored after a trap); a
+   * model that is not alive has to be loaded again.
+   */
+  readonly alive: boolean;
 }
 
 /** Options of one {@link NnSession.run}. */
@@ -30,6 +37,20 @@ export interface NnRunOptions {
    * outputs are already bytes-backed may ignore it.
    */
   rawOutputs?: boolean;
+  /**
+   * `performance.now()` time at which the run is stopped (`NnError('timeout')`). The wasm engine
+   * asks onnxruntime to stop at the next node and, a few ms later, traps it (the engine is then
+   * unusable); the native engine kills its process.
+   */
+  deadline?: number;
+  /** Largest total size of the outputs, in bytes; more is `too-large`, refused before copying. */
+  maxOutputBytes?: number;
+}
+
+/** Options of one {@link NnEngine.createSession}. */
+export interface NnSessionOptions {
+  /** `performance.now()` time at which loading is stopped (`timeout`; the engine is unusable after). */
+  deadline?: number;
 }
 
 /** One inference engine: a separate onnxruntime instance with its own memory (wasm) or the shared native runtime. */
@@ -40,9 +61,9 @@ export interface NnEngine {
   /**
    * Parses `model` (ONNX bytes) into a session. Throws `NnError`: `invalid-encoding` for bytes that
    * are not a valid ONNX model, `runtime-error` (with `outOfMemory`) when the engine's memory cap
-   * is too small for it.
+   * is too small for it, `timeout` when `options.deadline` passed while loading.
    */
-  createSession(model: Uint8Array): NnSession;
+  createSession(model: Uint8Array, options?: NnSessionOptions): NnSession;
   /** Releases every session and the engine itself. Idempotent. */
   dispose(): void;
 }

@@ -1,67 +1,99 @@
 import { createHash } from 'node:crypto';
-import type { NnEngine, NnSession } from './engine.js';
+import type { NnSession } from './engine.js';
+import type { EngineSlot } from './engine-slot.js';
 import { NnError } from './errors.js';
 
 /**
- * The models an engine has loaded, shared by every guest instance that uses the engine: named
- * models from the runtime config (loaded on first `load-by-name`, kept until disposal) and models
- * a guest passed as bytes (shared by content hash, released when the last graph using them is
- * dropped).
+ * One loaded model. Named models come from the host's configuration and are shared by every
+ * instance of every function; when the engine lost them (restored after a trap, or replaced) they
+ * are parsed again on first use. Models from guest bytes are shared only among the instances of
+ * one function (so no guest can learn, from how fast `load` answers, whether another function
+ * loaded the same bytes) and are lost with the engine state they were parsed in.
+ */
+export class ModelEntry {
+  session: NnSession | undefined;
+  /** Guest uses (graphs) holding this entry; named entries are never released. */
+  refs = 0;
+  constructor(readonly kind: 'named' | 'guest', readonly key: string) {}
+}
+
+/**
+ * The models of one wasi:nn host (one engine slot): named models, parsed on first use, and
+ * models from guest bytes, keyed by function and content hash, released when the last graph
+ * using them is dropped.
  */
 export class ModelRegistry {
-  readonly #named = new Map<string, NnSession>();
-  readonly #byHash = new Map<string, { session: NnSession; refs: number }>();
+  readonly #named = new Map<string, ModelEntry>();
+  readonly #guest = new Map<string, ModelEntry>();
 
-  constructor(
-    readonly engine: NnEngine,
-    readonly modelBytes: ReadonlyMap<string, Uint8Array>,
-    /** Cap on distinct models loaded from guest bytes at once. */
-    readonly maxGuestModels: number,
-  ) {}
+  constructor(readonly slot: EngineSlot, readonly modelBytes: ReadonlyMap<string, Uint8Array>) {}
 
-  /** The session of the configured model `name`. Throws `NnError('not-found')` for an unknown name. */
-  named(name: string): NnSession {
-    const cached = this.#named.get(name);
-    if (cached) return cached;
-    const bytes = this.modelBytes.get(name);
-    if (bytes === undefined) throw new NnError('not-found', `no model named \`${name}\` is configured`);
-    const session = this.engine.createSession(bytes);
-    this.#named.set(name, session);
-    return session;
+  /** The entry of configured model `name`. Throws `NnError('not-found')` for an unknown name. */
+  named(name: string): ModelEntry {
+    let entry = this.#named.get(name);
+    if (entry === undefined) {
+      if (!this.modelBytes.has(name)) throw new NnError('not-found', `no model named \`${printable(name)}\` is configured`);
+      entry = new ModelEntry('named', name);
+      this.#named.set(name, entry);
+    }
+    return entry;
   }
 
-  /** A session for guest-supplied model bytes plus the function that releases this use of it. */
-  acquire(bytes: Uint8Array): { session: NnSession; release: () => void } {
-    const hash = createHash('sha256').update(bytes).digest('hex');
-    let entry = this.#byHash.get(hash);
-    if (!entry) {
-      if (this.#byHash.size >= this.maxGuestModels) {
-        throw new NnError('too-large', `too many distinct models loaded from bytes at once (limit ${this.maxGuestModels}); drop unused graphs`);
-      }
-      entry = { session: this.engine.createSession(bytes), refs: 0 };
-      this.#byHash.set(hash, entry);
+  /**
+   * Parses guest model bytes for function `functionKey` (or shares the entry its other instances
+   * hold) and takes one reference. Loading stops at `deadline` (`timeout`).
+   */
+  acquireGuest(functionKey: string, bytes: Uint8Array, deadline: number | undefined): ModelEntry {
+    const key = `${functionKey}:${createHash('sha256').update(bytes).digest('hex')}`;
+    let entry = this.#guest.get(key);
+    if (entry === undefined || this.session(entry, false) === undefined) {
+      const session = this.slot.current().createSession(bytes, deadline === undefined ? undefined : { deadline });
+      entry = new ModelEntry('guest', key);
+      entry.session = session;
+      this.#guest.set(key, entry);
     }
     entry.refs++;
-    const held = entry;
-    let released = false;
-    return {
-      session: held.session,
-      release: () => {
-        if (released) return;
-        released = true;
-        if (--held.refs === 0 && this.#byHash.get(hash) === held) {
-          this.#byHash.delete(hash);
-          held.session.release();
-        }
-      },
-    };
+    return entry;
   }
 
-  /** Releases every session (the engine itself is disposed by its owner). */
-  dispose(): void {
-    for (const s of this.#named.values()) s.release();
-    for (const e of this.#byHash.values()) e.session.release();
-    this.#named.clear();
-    this.#byHash.clear();
+  /**
+   * The session of `entry` on the current engine. A named model lost with an old engine is parsed
+   * again; a guest model is not (returns undefined with `required` false, else throws
+   * `runtime-error`: the guest must load it again).
+   */
+  session(entry: ModelEntry, required = true): NnSession | undefined {
+    const engine = this.slot.current();
+    if (entry.session?.alive) return entry.session;
+    if (entry.kind === 'guest') {
+      if (!required) return undefined;
+      throw new NnError('runtime-error', 'the inference engine was restarted since this model was loaded; load it again');
+    }
+    entry.session = engine.createSession(this.modelBytes.get(entry.key)!);
+    return entry.session;
   }
+
+  /** Drops one reference to a guest entry; the last one releases its session. */
+  releaseGuest(entry: ModelEntry): void {
+    if (entry.kind !== 'guest' || entry.refs <= 0) return;
+    if (--entry.refs > 0) return;
+    if (this.#guest.get(entry.key) === entry) this.#guest.delete(entry.key);
+    entry.session?.release();
+    entry.session = undefined;
+  }
+
+  /** Releases every session (the engines are disposed by the slot). */
+  dispose(): void {
+    for (const e of [...this.#named.values(), ...this.#guest.values()]) {
+      e.session?.release();
+      e.session = undefined;
+    }
+    this.#named.clear();
+    this.#guest.clear();
+  }
+}
+
+/** A guest-supplied name for a message: at most 64 characters, controls escaped. */
+export function printable(s: string): string {
+  const cut = s.length > 64 ? `${s.slice(0, 64)}…` : s;
+  return JSON.stringify(cut).slice(1, -1);
 }

@@ -1,96 +1,168 @@
-import { BackendUnavailableError, InvalidArgumentError } from '../errors.js';
-import type { NnEngine, NnEngineOptions, NnSession } from './engine.js';
+/**
+ * The native inference engine: onnxruntime-node, run out of the host process.
+ *
+ * onnxruntime-node runs inside whatever process loads it, with no memory cap, and its JS binding
+ * cannot stop a run (its run options do not expose `terminate`). So it never runs in the host
+ * process: a bridge thread (`native/bridge.ts`) keeps a child process (`native/child.ts`) with a
+ * data-segment limit (`ulimit -d`: the engine's memory cap plus what Node itself needs), kills it when a
+ * run passes its deadline, and swaps in a warm standby child that already holds the models. The
+ * guest's thread sends each request to the bridge and blocks in `Atomics.wait` until the reply or
+ * the deadline, whichever comes first, so a guest's synchronous wasi:nn call stays synchronous
+ * (Node 20 has no JSPI) and never blocks its thread past its deadline.
+ *
+ * Cost: two thread hops and two process hops per call (~0.1–0.3 ms on a 2-vCPU VM), and two child
+ * processes (~60 MiB each) per engine.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { BackendUnavailableError, InvalidArgumentError, LimitTooLowError } from '../errors.js';
+import type { NnEngine, NnEngineOptions, NnRunOptions, NnSession, NnSessionOptions } from './engine.js';
 import { NnError } from './errors.js';
-import { allocateData, bytesOf, checkFeeds, typeFromOnnxId, type NnTensor, type NnTensorType, type NnValueInfo } from './tensor.js';
+import { ORT_NODE_INSTALL } from './install-hints.js';
+import type { NativeReply, NativeRequest, WithoutId } from './native/protocol.js';
+import { checkFeeds, type NnTensor, type NnValueInfo } from './tensor.js';
+
+/** The parts of onnxruntime-node the child process uses (kept for `loadBinding` probes). */
+export interface OrtNativeBinding {
+  initOrt(): void;
+  binding: unknown;
+  Tensor: unknown;
+}
 
 /**
- * The parts of onnxruntime-node this engine uses. Its native binding (`dist/binding.js`) is
- * synchronous (`loadModel`, `run`); the package's public `InferenceSession` only wraps it in
- * `setImmediate` promises. So no worker or `Atomics.wait` bridge is needed.
+ * Default cap on what onnxruntime may allocate in the engine process. Lower than the wasm engine's
+ * default: the process's own Node adds ~100 MiB of its own, and a guest should not be able to make
+ * the host grow by more than ~256 MiB in all.
  */
-export interface OrtNativeBinding {
-  /** onnxruntime-node's `initOrt()`: registers the Tensor class with the binding, once per process. */
-  initOrt(): void;
-  binding: { InferenceSession: new () => NativeInferenceSession };
-  /** onnxruntime-common's `Tensor` class (the binding creates outputs of this class). */
-  Tensor: new (type: string, data: ArrayBufferView, dims: readonly number[]) => NativeTensor;
-}
-
-interface NativeTensor { type: string; dims: readonly number[]; data: ArrayBufferView }
-interface NativeValueMetadata { name: string; isTensor: boolean; symbolicDimensions: string[]; shape: number[]; type: number }
-interface NativeInferenceSession {
-  loadModel(buffer: ArrayBufferLike, byteOffset: number, byteLength: number, options: object): void;
-  readonly inputMetadata: NativeValueMetadata[];
-  readonly outputMetadata: NativeValueMetadata[];
-  run(feeds: Record<string, NativeTensor>, fetches: Record<string, null>, options: object): Record<string, NativeTensor>;
-  dispose(): void;
-}
+export const DEFAULT_NATIVE_MEMORY_MAX_BYTES = 192 * 1024 * 1024;
+/**
+ * Data segment a child Node process with onnxruntime-node loaded takes for itself (measured ~100
+ * MiB after loading a small model and running it once, ~80 MiB resident), added to the cap.
+ */
+export const NATIVE_PROCESS_BASE_BYTES = 112 * 1024 * 1024;
+/** The smallest engine cap accepted. */
+export const MIN_NATIVE_MEMORY_BYTES = 16 * 1024 * 1024;
+/** How long a request without a deadline may take before the engine is considered stuck. */
+const UNBOUNDED_REQUEST_MS = 120_000;
 
 /** Options for {@link createOrtNativeEngine}. */
 export interface OrtNativeEngineOptions extends NnEngineOptions {
   /**
-   * Loads onnxruntime-node (default: dynamic `import()` of the optional dependency). Replaceable
-   * so tests can simulate a machine without it.
+   * Cap on what onnxruntime may allocate in the engine process (the process's data segment is
+   * capped at this plus {@link NATIVE_PROCESS_BASE_BYTES}). Default 192 MiB, at least 16 MiB.
    */
-  loadBinding?: () => Promise<OrtNativeBinding>;
-}
-
-/** Loads onnxruntime-node's synchronous binding with dynamic imports (it is an optional dependency). */
-export async function loadOrtNativeBinding(): Promise<OrtNativeBinding> {
-  const specifier = 'onnxruntime-node';
-  // Importing the package first also loads onnxruntime-common, whose Tensor the binding returns.
-  const ort = (await import(specifier)) as { Tensor?: OrtNativeBinding['Tensor']; default?: { Tensor?: OrtNativeBinding['Tensor'] } };
-  const mod = (await import(`${specifier}/dist/binding.js`)) as Partial<OrtNativeBinding> & { default?: Partial<OrtNativeBinding> };
-  const binding = mod.binding ?? mod.default?.binding;
-  const initOrt = mod.initOrt ?? mod.default?.initOrt;
-  const Tensor = ort.Tensor ?? ort.default?.Tensor;
-  if (!binding || !initOrt || !Tensor) throw new Error('onnxruntime-node does not expose the expected binding');
-  return { binding, initOrt, Tensor };
+  memoryMaxBytes?: number;
+  /**
+   * Checks onnxruntime-node can be loaded before a process is started (default: resolve the
+   * package); tests replace it to simulate a machine without it.
+   */
+  loadBinding?: () => Promise<unknown>;
+  /** Package the child loads (tests point it at a missing one). Default `onnxruntime-node`. */
+  specifier?: string;
 }
 
 /**
- * Starts a synchronous inference engine over onnxruntime-node (native CPU code, in process).
- * Unlike the wasm engine it has no memory cap of its own. Rejects with `BackendUnavailableError`
- * when onnxruntime-node cannot be loaded (not installed, no binary for this platform).
+ * Starts the native engine (bridge thread and child process). Rejects with
+ * `BackendUnavailableError` when onnxruntime-node cannot be loaded or its process cannot start.
  */
 export async function createOrtNativeEngine(options: OrtNativeEngineOptions = {}): Promise<NnEngine> {
   const threads = options.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1) throw new InvalidArgumentError(`threads must be a positive integer, got ${threads}`);
-  let ort: OrtNativeBinding;
-  try {
-    ort = await (options.loadBinding ?? loadOrtNativeBinding)();
-    ort.initOrt();
-  } catch (err) {
-    throw new BackendUnavailableError(`onnxruntime-node is not available: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  const memoryMaxBytes = options.memoryMaxBytes ?? DEFAULT_NATIVE_MEMORY_MAX_BYTES;
+  if (!(memoryMaxBytes >= MIN_NATIVE_MEMORY_BYTES) || !Number.isFinite(memoryMaxBytes)) {
+    throw new LimitTooLowError(`native engine memory cap ${memoryMaxBytes} bytes is below the minimum of ${MIN_NATIVE_MEMORY_BYTES} bytes`);
   }
-  return new OrtNativeEngine(ort, threads);
+  const specifier = options.specifier ?? 'onnxruntime-node';
+  try {
+    await (options.loadBinding ?? (async () => import.meta.resolve(specifier)))();
+  } catch (err) {
+    throw new BackendUnavailableError(`onnxruntime-node is not available (${err instanceof Error ? err.message : String(err)}); ${ORT_NODE_INSTALL}`, { cause: err });
+  }
+  const signal = new SharedArrayBuffer(4);
+  const { port1, port2 } = new MessageChannel();
+  const cwd = mkdtempSync(join(tmpdir(), 'sfirt-nn-native-'));
+  const worker = new Worker(new URL('./native/bridge.js', import.meta.url), {
+    workerData: { port: port2, signal, specifier, threads, dataLimitKiB: Math.floor((memoryMaxBytes + NATIVE_PROCESS_BASE_BYTES) / 1024), cwd },
+    transferList: [port2],
+  });
+  try {
+    const hello = await new Promise<{ op: string; message?: string }>((resolve, reject) => {
+      port1.once('message', resolve);
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`bridge thread exited (${code})`)));
+    });
+    if (hello.op !== 'ready') throw new Error(hello.message ?? 'the onnxruntime-node process did not start');
+  } catch (err) {
+    port1.close();
+    await worker.terminate();
+    rmSync(cwd, { recursive: true, force: true });
+    throw new BackendUnavailableError(`onnxruntime-node is not available (${err instanceof Error ? err.message : String(err)}); ${ORT_NODE_INSTALL}`, { cause: err });
+  }
+  // From here on replies are read synchronously (receiveMessageOnPort), never by a listener.
+  port1.removeAllListeners('message');
+  worker.unref();
+  port1.unref();
+  return new OrtNativeEngine(worker, port1, new Int32Array(signal), memoryMaxBytes, cwd);
 }
 
 class OrtNativeEngine implements NnEngine {
   readonly backend = 'native' as const;
   #disposed = false;
+  /** Set when the bridge stopped answering: the engine cannot be trusted to keep time any more. */
+  #stuck = false;
+  #nextId = 1;
+  #nextSession = 1;
   readonly #sessions = new Set<OrtNativeSession>();
 
-  constructor(readonly ort: OrtNativeBinding, readonly threads: number) {}
+  constructor(readonly worker: Worker, readonly port: MessagePort, readonly signal: Int32Array, readonly memoryMaxBytes: number, readonly cwd: string) {}
 
   get usable(): boolean {
-    return !this.#disposed;
+    return !this.#disposed && !this.#stuck;
   }
 
-  createSession(model: Uint8Array): NnSession {
+  /**
+   * Sends `req` and blocks until its reply or `deadline` (`performance.now()` ms). Past the
+   * deadline the reply is `timeout` (the bridge kills the run at the same time).
+   */
+  request(req: WithoutId<NativeRequest>, deadline?: number): NativeReply {
     if (this.#disposed) throw new NnError('runtime-error', 'inference engine is disposed');
-    const native = new this.ort.binding.InferenceSession();
-    try {
-      native.loadModel(model.buffer, model.byteOffset, model.byteLength, {
-        intraOpNumThreads: this.threads, interOpNumThreads: 1, executionMode: 'sequential',
-        graphOptimizationLevel: 'all', logSeverityLevel: 3,
-      });
-    } catch (err) {
-      throw new NnError('invalid-encoding', `cannot load model: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    if (this.#stuck) throw new NnError('runtime-error', 'inference engine stopped answering');
+    const id = this.#nextId++;
+    const signal = this.signal;
+    const until = deadline ?? performance.now() + UNBOUNDED_REQUEST_MS;
+    const sent = { ...req, id, ...(deadline === undefined ? {} : { deadline: performance.timeOrigin + deadline }) } as NativeRequest;
+    this.port.postMessage(sent);
+    for (;;) {
+      const seen = Atomics.load(signal, 0);
+      for (let m = receiveMessageOnPort(this.port); m !== undefined; m = receiveMessageOnPort(this.port)) {
+        const reply = m.message as NativeReply;
+        if (reply.id === id) return reply;
+        // A reply to a request whose caller already gave up: drop it.
+      }
+      const left = until - performance.now();
+      if (left <= 0) {
+        if (deadline === undefined) this.#stuck = true;
+        return { id, ok: false, failure: { code: 'timeout', message: 'inference ran past the caller\'s deadline and was stopped' } };
+      }
+      Atomics.wait(signal, 0, seen, left);
     }
-    const session = new OrtNativeSession(this, native);
-    this.#sessions.add(session);
-    return session;
+  }
+
+  /** Sends `req` without waiting (its reply is dropped when a later request reads the port). */
+  post(req: WithoutId<NativeRequest>): void {
+    if (this.#disposed) return;
+    this.port.postMessage({ ...req, id: this.#nextId++ } as NativeRequest);
+  }
+
+  createSession(model: Uint8Array, _options?: NnSessionOptions): NnSession {
+    const session = this.#nextSession++;
+    const reply = this.request({ op: 'load', session, model });
+    if (!reply.ok) throw failure(reply);
+    const s = new OrtNativeSession(this, session, reply.inputs ?? [], reply.outputs ?? []);
+    this.#sessions.add(s);
+    return s;
   }
 
   forget(session: OrtNativeSession): void {
@@ -100,77 +172,52 @@ class OrtNativeEngine implements NnEngine {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    for (const session of [...this.#sessions]) session.release();
+    this.#sessions.clear();
+    this.port.close();
+    // Ends the bridge; its children see their IPC channel close and exit.
+    void this.worker.terminate().finally(() => rmSync(this.cwd, { recursive: true, force: true }));
   }
+}
+
+function failure(reply: Extract<NativeReply, { ok: false }>): NnError {
+  const f = reply.failure;
+  return new NnError(f.code, f.message, { outOfMemory: f.outOfMemory === true });
 }
 
 class OrtNativeSession implements NnSession {
-  readonly inputs: NnValueInfo[];
-  readonly outputs: NnValueInfo[];
-  readonly #fetches: Record<string, null>;
-  #native: NativeInferenceSession | undefined;
+  #released = false;
 
-  constructor(readonly engine: OrtNativeEngine, native: NativeInferenceSession) {
-    this.#native = native;
-    this.inputs = native.inputMetadata.map(toValueInfo);
-    this.outputs = native.outputMetadata.map(toValueInfo);
-    this.#fetches = Object.fromEntries(this.outputs.map((o) => [o.name, null]));
+  /** The bridge re-loads a session into a replacement process, so only release or disposal ends it. */
+  get alive(): boolean {
+    return !this.#released && this.engine.usable;
   }
 
-  run(feeds: Record<string, NnTensor>): Record<string, NnTensor> {
-    const native = this.#native;
-    if (native === undefined) throw new NnError('runtime-error', 'session is released');
+  constructor(readonly engine: OrtNativeEngine, readonly id: number, readonly inputs: NnValueInfo[], readonly outputs: NnValueInfo[]) {}
+
+  run(feeds: Record<string, NnTensor>, options?: NnRunOptions): Record<string, NnTensor> {
+    if (this.#released) throw new NnError('runtime-error', 'session is released');
     checkFeeds(this.inputs, feeds);
-    const nativeFeeds: Record<string, NativeTensor> = {};
+    const sent: Record<string, NnTensor> = {};
     for (const info of this.inputs) {
-      const feed = feeds[info.name]!;
-      if (feed.type === 'bfloat16') throw new NnError('unsupported-operation', 'the native engine cannot take bfloat16 tensors');
-      nativeFeeds[info.name] = new this.engine.ort.Tensor(feed.type, typedView(feed.type, feed.data), feed.dims);
+      const f = feeds[info.name]!;
+      sent[info.name] = { type: f.type, dims: f.dims, data: f.data };
     }
-    let out: Record<string, NativeTensor>;
-    try {
-      out = native.run(nativeFeeds, this.#fetches, {});
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      throw new NnError('runtime-error', `inference failed: ${message}`, { cause: err, outOfMemory: /bad_alloc|failed to allocate/i.test(message) });
+    const reply = this.engine.request({ op: 'run', session: this.id, feeds: sent, maxOutputBytes: options?.maxOutputBytes ?? Number.MAX_SAFE_INTEGER }, options?.deadline);
+    if (!reply.ok) throw failure(reply);
+    const out = reply.tensors ?? {};
+    if (options?.rawOutputs) {
+      for (const name in out) {
+        const t = out[name]!;
+        t.data = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+      }
     }
-    const result: Record<string, NnTensor> = {};
-    for (const info of this.outputs) {
-      const tensor = out[info.name]!;
-      const type = tensor.type as NnTensorType;
-      if (typeFromOnnxIdName(type) === undefined) throw new NnError('unsupported-operation', `output \`${info.name}\` has element type ${tensor.type}, which this runtime does not support`);
-      result[info.name] = { type, dims: [...tensor.dims], data: tensor.data };
-    }
-    return result;
+    return out;
   }
 
   release(): void {
-    if (this.#native === undefined) return;
-    const native = this.#native;
-    this.#native = undefined;
+    if (this.#released) return;
+    this.#released = true;
     this.engine.forget(this);
-    native.dispose();
+    if (this.engine.usable) this.engine.post({ op: 'release', session: this.id });
   }
-}
-
-const SUPPORTED = new Set<string>(['float16', 'float32', 'float64', 'uint8', 'int32', 'int64']);
-function typeFromOnnxIdName(type: string): NnTensorType | undefined {
-  return SUPPORTED.has(type) ? (type as NnTensorType) : undefined;
-}
-
-function toValueInfo(m: NativeValueMetadata): NnValueInfo {
-  if (!m.isTensor) return { name: m.name, type: undefined, dims: [] };
-  const dims = m.shape.map((d, i) => (d === -1 ? m.symbolicDimensions[i] || '?' : d));
-  return { name: m.name, type: typeFromOnnxId(m.type), dims };
-}
-
-/** The typed array onnxruntime-common wants for `type`, viewing (or, when misaligned, copying) `data`. */
-function typedView(type: NnTensorType, data: ArrayBufferView): ArrayBufferView {
-  const template = allocateData(type, 0);
-  if (data.constructor === template.constructor) return data;
-  const Ctor = template.constructor as new (buffer: ArrayBufferLike, offset?: number, length?: number) => ArrayBufferView;
-  const width = (template as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
-  const bytes = bytesOf(data);
-  if (bytes.byteOffset % width === 0) return new Ctor(bytes.buffer, bytes.byteOffset, bytes.byteLength / width);
-  return new Ctor(bytes.slice().buffer, 0, bytes.byteLength / width);
 }

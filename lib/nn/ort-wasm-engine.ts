@@ -1,7 +1,9 @@
-import { InvalidArgumentError, LimitTooLowError } from '../errors.js';
-import type { NnEngine, NnEngineOptions, NnRunOptions, NnSession } from './engine.js';
-import { NnError, type NnErrorCode } from './errors.js';
-import { instantiateOrtWasm, ORT_WASM_INITIAL_PAGES, type OrtWasmInstance } from './ort-wasm-module.js';
+import { BackendUnavailableError, InvalidArgumentError, LimitTooLowError } from '../errors.js';
+import type { NnEngine, NnEngineOptions, NnRunOptions, NnSession, NnSessionOptions } from './engine.js';
+import { EngineSnapshot } from './engine-snapshot.js';
+import { engineError, NnError, type NnErrorCode } from './errors.js';
+import { instantiateOrtWasm, ORT_WASM_INITIAL_PAGES, type OrtWasmInstance, type OrtWasmModuleOptions } from './ort-wasm-module.js';
+import { FIRED_HARD, FIRED_SOFT, InferenceWatchdog, type WatchedEngine } from './watchdog.js';
 import {
   allocateData, bytesOf, checkFeeds, elementBytes, elementCount, onnxTypeId, typeFromOnnxId,
   type NnTensor, type NnTensorType, type NnValueInfo,
@@ -12,10 +14,20 @@ export const DEFAULT_ENGINE_MEMORY_MAX_BYTES = 256 * 1024 * 1024;
 /** The smallest cap an engine can start with: the glue's initial 16 MiB memory. */
 export const MIN_ENGINE_MEMORY_BYTES = ORT_WASM_INITIAL_PAGES * 65536;
 
+/**
+ * How long after a run's deadline the engine is stopped hard (trapped and restored to its state
+ * after start, which loses every loaded model) when it has not stopped on its own at a node
+ * boundary: one node running past this is what it takes. Also what a busy machine may take to
+ * schedule the engine's thread again, so it is not much shorter.
+ */
+export const HARD_STOP_GRACE_MS = 20;
+
 /** Options for {@link createOrtWasmEngine}. */
-export interface OrtWasmEngineOptions extends NnEngineOptions {
+export interface OrtWasmEngineOptions extends NnEngineOptions, OrtWasmModuleOptions {
   /** Cap on the engine's linear memory, in bytes (rounded down to 64 KiB pages). Default 256 MiB. */
   memoryMaxBytes?: number;
+  /** See {@link HARD_STOP_GRACE_MS}. */
+  hardStopGraceMs?: number;
 }
 
 // onnxruntime's OrtErrorCode values (onnxruntime_c_api.h).
@@ -24,8 +36,13 @@ const ORT_NO_MODEL = 4;
 const ORT_INVALID_PROTOBUF = 7;
 const ORT_NOT_IMPLEMENTED = 9;
 const ORT_INVALID_GRAPH = 10;
-/** `_OrtInit`/session logging: 3 = errors only, so guests cannot flood the host's stderr. */
-const LOG_ERROR = 3;
+/**
+ * `_OrtInit`/session/run logging: 4 = fatal only. Errors (3) are logged to the host's stderr, and
+ * a guest can make onnxruntime fail at will: it must not be able to write there.
+ */
+const LOG_FATAL = 4;
+/** Byte offset of `terminate` in onnxruntime's `OrtRunOptions` (wasm32; checked at engine start). */
+const TERMINATE_OFFSET = 20;
 const GRAPH_OPTIMIZATION_ALL = 99;
 const LOCATION_CPU = 1;
 const ONNX_STRING = 8;
@@ -50,13 +67,42 @@ export async function createOrtWasmEngine(options: OrtWasmEngineOptions = {}): P
   if (!Number.isFinite(maxBytes) || maxBytes < MIN_ENGINE_MEMORY_BYTES) {
     throw new LimitTooLowError(`engine memory cap ${maxBytes} bytes is below onnxruntime-web's initial ${MIN_ENGINE_MEMORY_BYTES} bytes`);
   }
+  const grace = options.hardStopGraceMs ?? HARD_STOP_GRACE_MS;
+  if (!(grace >= 0)) throw new InvalidArgumentError(`hardStopGraceMs must be a non-negative number, got ${grace}`);
   const pages = Math.min(65536, Math.floor(maxBytes / 65536));
-  const wasm = await instantiateOrtWasm(pages);
-  const engine = new OrtWasmEngine(wasm, pages * 65536);
-  engine.guard(() => {
-    if (wasm._OrtInit(1, LOG_ERROR) !== 0) throw engine.lastError('runtime-error', 'cannot initialise onnxruntime');
-  });
+  const [start, watchdog] = await Promise.all([
+    instantiateOrtWasm(pages, options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
+    InferenceWatchdog.forThisThread(),
+  ]);
+  const watched = await watchdog.watch(start.state.memory);
+  const engine = new OrtWasmEngine(start.wasm, pages * 65536, watched, grace);
+  try {
+    engine.guard(() => {
+      const wasm = start.wasm;
+      if (wasm._OrtInit(1, LOG_FATAL) !== 0) throw engine.lastError('runtime-error', 'cannot initialise onnxruntime');
+      const stop = engine.malloc(8, 'cannot start the engine');
+      wasm.HEAPU8.fill(0, stop, stop + 8);
+      start.stopFlag.value = stop;
+      const runOptions = wasm._OrtCreateRunOptions(LOG_FATAL, 0, false, 0);
+      if (runOptions === 0) throw engine.lastError('runtime-error', 'cannot create run options');
+      checkTerminateOffset(wasm);
+      engine.started(runOptions, stop, new EngineSnapshot(start.state));
+    });
+  } catch (err) {
+    engine.dispose();
+    throw err;
+  }
   return engine;
+}
+
+/** Checks that `terminate` sits where the watchdog will write it (another onnxruntime build may differ). */
+function checkTerminateOffset(wasm: OrtWasmInstance): void {
+  const off = wasm._OrtCreateRunOptions(LOG_FATAL, 0, false, 0);
+  const on = wasm._OrtCreateRunOptions(LOG_FATAL, 0, true, 0);
+  const ok = off !== 0 && on !== 0 && wasm.HEAPU8[off + TERMINATE_OFFSET] === 0 && wasm.HEAPU8[on + TERMINATE_OFFSET] === 1;
+  if (off !== 0) wasm._OrtReleaseRunOptions(off);
+  if (on !== 0) wasm._OrtReleaseRunOptions(on);
+  if (!ok) throw new BackendUnavailableError('unrecognised onnxruntime-web build: OrtRunOptions.terminate is not where this runtime expects it');
 }
 
 class OrtWasmEngine implements NnEngine {
@@ -64,9 +110,109 @@ class OrtWasmEngine implements NnEngine {
   #wasm: OrtWasmInstance | undefined;
   #broken = false;
   readonly #sessions = new Set<OrtWasmSession>();
+  /** The engine's one `OrtRunOptions` (runs are sequential) and the address of its `terminate` byte. */
+  #runOptions = 0;
+  #terminateAddr = 0;
+  /** The stop byte the engine's loops check. */
+  #stopAddr = 0;
+  #snapshot: EngineSnapshot | undefined;
+  /** Bumped by every restore: sessions of an older epoch are gone. */
+  epoch = 0;
 
-  constructor(wasm: OrtWasmInstance, readonly memoryMaxBytes: number) {
+  constructor(wasm: OrtWasmInstance, readonly memoryMaxBytes: number, readonly watched: WatchedEngine, readonly hardStopGraceMs: number) {
     this.#wasm = wasm;
+  }
+
+  started(runOptions: number, stopAddr: number, snapshot: EngineSnapshot): void {
+    this.#runOptions = runOptions;
+    this.#terminateAddr = runOptions + TERMINATE_OFFSET;
+    this.#stopAddr = stopAddr;
+    this.#snapshot = snapshot;
+  }
+
+  /**
+   * After a trap: puts the engine back in its state right after start (every session is lost) so
+   * it serves again at once; an engine that cannot be restored is broken for good.
+   */
+  #recover(): void {
+    this.epoch++;
+    this.#sessions.clear();
+    try {
+      if (this.#snapshot === undefined) throw new Error('no snapshot');
+      this.#snapshot.restore();
+    } catch {
+      this.#broken = true;
+    }
+  }
+
+  /**
+   * True when the last {@link watchdogged} call asked onnxruntime to stop at a node boundary (its
+   * deadline passed): an error status from that run means `timeout`.
+   */
+  stoppedSoftly = false;
+
+  /**
+   * Runs `fn` (an `_OrtCreateSession`, say) under the watchdog: at `deadline` onnxruntime is
+   * asked to stop between nodes (when `soft`; see {@link stoppedSoftly}), and
+   * {@link hardStopGraceMs} after that (or at the deadline, without `soft`) the engine is stopped
+   * hard: it traps, is restored to its state after start, and this throws `NnError('timeout')`.
+   */
+  watchdogged<T>(deadline: number | undefined, soft: boolean, fn: () => T): T {
+    this.stoppedSoftly = false;
+    if (deadline === undefined) return fn();
+    this.watched.arm(soft ? this.#terminateAddr : 0, this.#stopAddr, deadline, soft ? this.hardStopGraceMs : 0);
+    let fired = 0;
+    try {
+      const result = fn();
+      fired = this.#disarm();
+      return result;
+    } catch (err) {
+      fired = this.#disarm();
+      if (fired & FIRED_HARD) {
+        this.#recover();
+        throw new NnError('timeout', 'inference ran past the caller\'s deadline and was stopped', { cause: err });
+      }
+      throw err;
+    } finally {
+      this.stoppedSoftly = (fired & FIRED_SOFT) !== 0;
+    }
+  }
+
+  /**
+   * `_OrtRun` under the watchdog, as {@link watchdogged} with `soft` (the per-inference path:
+   * no closure). Returns onnxruntime's status code.
+   */
+  ortRun(deadline: number | undefined, handle: number, args: number, inValues: number, nIn: number, outNames: number, nOut: number, outValues: number): number {
+    const wasm = this.wasm;
+    this.stoppedSoftly = false;
+    if (deadline === undefined) return wasm._OrtRun(handle, args, inValues, nIn, outNames, nOut, outValues, this.#runOptions);
+    this.watched.arm(this.#terminateAddr, this.#stopAddr, deadline, this.hardStopGraceMs);
+    let fired = 0;
+    try {
+      const rc = wasm._OrtRun(handle, args, inValues, nIn, outNames, nOut, outValues, this.#runOptions);
+      fired = this.#disarm();
+      return rc;
+    } catch (err) {
+      fired = this.#disarm();
+      if (fired & FIRED_HARD) {
+        this.#recover();
+        throw new NnError('timeout', 'inference ran past the caller\'s deadline and was stopped', { cause: err });
+      }
+      throw err;
+    } finally {
+      this.stoppedSoftly = (fired & FIRED_SOFT) !== 0;
+    }
+  }
+
+  /** Disarms the watchdog and clears what it may have set. */
+  #disarm(): number {
+    const fired = this.watched.disarm();
+    const wasm = this.#wasm;
+    if (fired !== 0 && wasm !== undefined) {
+      Atomics.store(wasm.HEAPU8, this.#terminateAddr, 0);
+      Atomics.store(wasm.HEAPU8, this.#stopAddr, 0);
+    }
+    return fired;
   }
 
   get usable(): boolean {
@@ -82,7 +228,7 @@ class OrtWasmEngine implements NnEngine {
 
   /**
    * Runs `fn` against the instance. An exception that is not ours (a wasm trap, an Emscripten
-   * abort) leaves onnxruntime's state unknown, so the engine is marked broken.
+   * abort) leaves onnxruntime's state unknown, so the engine is restored to its state after start.
    */
   guard<T>(fn: () => T): T {
     try {
@@ -99,12 +245,12 @@ class OrtWasmEngine implements NnEngine {
 
   /**
    * What a guarded block throws for `err`: our own `NnError` as is; anything else (a wasm trap,
-   * an Emscripten abort) marks the engine broken.
+   * an Emscripten abort) restores the engine to its state after start (every model is lost).
    */
   failure(err: unknown): NnError {
     if (err instanceof NnError) return err;
-    this.#broken = true;
-    return new NnError('runtime-error', `inference engine failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    this.#recover();
+    return engineError('runtime-error', 'inference engine failed; its models were unloaded', err);
   }
 
   /** Builds an `NnError` from onnxruntime's last error; `bad_alloc` means the memory cap was hit. */
@@ -116,49 +262,53 @@ class OrtWasmEngine implements NnEngine {
       wasm._OrtGetLastError(p, p + 4);
       const code = wasm.HEAP32[p >> 2]!;
       const messagePtr = wasm.HEAPU32[(p + 4) >> 2]!;
-      const message = messagePtr ? wasm.UTF8ToString(messagePtr) : `onnxruntime error ${code}`;
-      if (/bad_alloc|failed to allocate/i.test(message)) return this.outOfMemory(what, message);
+      const message = messagePtr ? wasm.UTF8ToString(messagePtr, 4096) : `onnxruntime error ${code}`;
+      if (/bad_alloc|failed to allocate/i.test(message)) return this.outOfMemory(what);
       let nnCode = fallback;
       if (fallback === 'invalid-encoding' && code === ORT_NOT_IMPLEMENTED) nnCode = 'unsupported-operation';
       if (fallback === 'runtime-error' && code === ORT_INVALID_ARGUMENT) nnCode = 'invalid-argument';
       if (fallback === 'runtime-error' && (code === ORT_INVALID_PROTOBUF || code === ORT_INVALID_GRAPH || code === ORT_NO_MODEL)) nnCode = 'invalid-encoding';
-      return new NnError(nnCode, `${what}: ${message}`);
+      return engineError(nnCode, what, message);
     } finally {
       wasm.stackRestore(sp);
     }
   }
 
-  outOfMemory(what: string, detail: string): NnError {
-    return new NnError('runtime-error', `${what}: inference engine out of memory (cap ${this.memoryMaxBytes} bytes; ${detail})`, { outOfMemory: true });
+  outOfMemory(what: string, bytes?: number): NnError {
+    const detail = bytes === undefined ? '' : `; cannot allocate ${bytes} bytes`;
+    return new NnError('runtime-error', `${what}: inference engine out of memory (cap ${this.memoryMaxBytes} bytes${detail})`, { outOfMemory: true });
   }
 
   /** `malloc` that turns a refusal into an out-of-memory error. */
   malloc(bytes: number, what: string): number {
     const ptr = this.wasm._malloc(Math.max(1, bytes));
-    if (ptr === 0) throw this.outOfMemory(what, `cannot allocate ${bytes} bytes`);
+    if (ptr === 0) throw this.outOfMemory(what, bytes);
     return ptr;
   }
 
-  createSession(model: Uint8Array): NnSession {
+  createSession(model: Uint8Array, options?: NnSessionOptions): NnSession {
     return this.guard(() => {
       const wasm = this.wasm;
       const modelPtr = this.malloc(model.byteLength, 'cannot load model');
-      let options = 0;
+      let sessionOptions = 0;
       let handle = 0;
       try {
         wasm.HEAPU8.set(model, modelPtr);
-        options = wasm._OrtCreateSessionOptions(GRAPH_OPTIMIZATION_ALL, false, false, 0, false, 0, 0, LOG_ERROR, 0, 0);
-        if (options === 0) throw this.lastError('runtime-error', 'cannot create session options');
-        handle = wasm._OrtCreateSession(modelPtr, model.byteLength, options);
+        sessionOptions = wasm._OrtCreateSessionOptions(GRAPH_OPTIMIZATION_ALL, false, false, 0, false, 0, 0, LOG_FATAL, 0, 0);
+        if (sessionOptions === 0) throw this.lastError('runtime-error', 'cannot create session options');
+        // onnxruntime does not look at a deadline while it parses and optimises: only a hard stop ends it.
+        handle = this.watchdogged(options?.deadline, false, () => wasm._OrtCreateSession(modelPtr, model.byteLength, sessionOptions));
         if (handle === 0) throw this.lastError('invalid-encoding', 'cannot load model');
         const session = new OrtWasmSession(this, handle);
         handle = 0;
         this.#sessions.add(session);
         return session;
       } finally {
-        if (handle !== 0) wasm._OrtReleaseSession(handle);
-        if (options !== 0) wasm._OrtReleaseSessionOptions(options);
-        wasm._free(modelPtr);
+        if (this.usable) {
+          if (handle !== 0) wasm._OrtReleaseSession(handle);
+          if (sessionOptions !== 0) wasm._OrtReleaseSessionOptions(sessionOptions);
+          wasm._free(modelPtr);
+        }
       }
     });
   }
@@ -171,6 +321,7 @@ class OrtWasmEngine implements NnEngine {
     if (this.#wasm === undefined) return;
     if (!this.#broken) for (const session of [...this.#sessions]) session.release();
     this.#sessions.clear();
+    this.watched.dispose();
     this.#wasm = undefined; // the instance and its memory go with the last reference
   }
 }
@@ -204,7 +355,8 @@ class OrtWasmSession implements NnSession {
   /** Set once onnxruntime refused kept outputs (data-dependent output shapes): never keep them again. */
   #outputsVary = false;
   #handle: number;
-  #runOptions = 0;
+  /** The engine epoch this session was made in (a restore of the engine ends it). */
+  readonly #epoch: number;
   /**
    * One engine-heap block, allocated once: input name pointers, input values, output name
    * pointers, output values (4 bytes each), then 16 bytes of scratch for reading outputs.
@@ -213,6 +365,7 @@ class OrtWasmSession implements NnSession {
 
   constructor(readonly engine: OrtWasmEngine, handle: number) {
     this.#handle = handle;
+    this.#epoch = engine.epoch;
     const wasm = engine.wasm;
     try {
       const sp = wasm.stackSave();
@@ -231,8 +384,6 @@ class OrtWasmSession implements NnSession {
       } finally {
         wasm.stackRestore(sp);
       }
-      this.#runOptions = wasm._OrtCreateRunOptions(LOG_ERROR, 0, false, 0);
-      if (this.#runOptions === 0) throw engine.lastError('runtime-error', 'cannot create run options');
       const nIn = this.inputs.length;
       const nOut = this.outputs.length;
       this.#runArgs = engine.malloc(8 * (nIn + nOut) + 16, 'cannot create session');
@@ -248,6 +399,7 @@ class OrtWasmSession implements NnSession {
 
   run(feeds: Record<string, NnTensor>, options?: NnRunOptions): Record<string, NnTensor> {
     if (this.#handle === 0) throw new NnError('runtime-error', 'session is released');
+    if (!this.alive) throw new NnError('runtime-error', 'the inference engine was restarted since this model was loaded; load it again');
     checkFeeds(this.inputs, feeds);
     const engine = this.engine;
     engine.enter();
@@ -270,20 +422,25 @@ class OrtWasmSession implements NnSession {
       const outBase = outValues >> 2;
       let outSlots = this.#outSlots;
       for (let i = 0; i < nOut; i++) wasm.HEAPU32[outBase + i] = outSlots ? outSlots[i]!.tensor : 0;
-      let rc = wasm._OrtRun(this.#handle, args, inValues, nIn, outNames, nOut, outValues, this.#runOptions);
-      if (rc !== 0 && outSlots) {
+      const handle = this.#handle;
+      const deadline = options?.deadline;
+      let rc = engine.ortRun(deadline, handle, args, inValues, nIn, outNames, nOut, outValues);
+      if (rc !== 0 && outSlots && !engine.stoppedSoftly) {
         // A model whose output shapes depend on the data refuses kept outputs: run it as before.
         this.#releaseFailedOutputs(outBase, outSlots);
         this.#dropOutSlots();
         this.#outputsVary = true;
         outSlots = undefined;
-        rc = wasm._OrtRun(this.#handle, args, inValues, nIn, outNames, nOut, outValues, this.#runOptions);
+        rc = engine.ortRun(deadline, handle, args, inValues, nIn, outNames, nOut, outValues);
       }
       const raw = options?.rawOutputs === true;
       if (rc !== 0) {
         this.#releaseFailedOutputs(outBase, outSlots);
+        if (engine.stoppedSoftly) throw new NnError('timeout', 'inference ran past the caller\'s deadline and was stopped');
         throw engine.lastError('runtime-error', 'inference failed');
       }
+      const budget = options?.maxOutputBytes ?? Infinity;
+      let outputBytes = 0;
       const result: Record<string, NnTensor> = {};
       let failure: unknown;
       let replaced = false;
@@ -291,12 +448,20 @@ class OrtWasmSession implements NnSession {
         const tensor = wasm.HEAPU32[outBase + i]!;
         const slot = outSlots?.[i];
         if (slot !== undefined && tensor === slot.tensor) {
-          if (failure === undefined) result[this.outputs[i]!.name] = copyOut(wasm, slot.type, slot.dims.slice(), slot.dataPtr, raw);
+          if (failure === undefined) {
+            outputBytes += slot.byteLength;
+            if (outputBytes > budget) failure = tooLarge(budget);
+            else result[this.outputs[i]!.name] = copyOut(wasm, slot.type, slot.dims.slice(), slot.dataPtr, raw);
+          }
           continue;
         }
         replaced ||= slot !== undefined;
         try {
-          if (failure === undefined) result[this.outputs[i]!.name] = readTensor(engine, tensor, this.outputs[i]!.name, outValues + 4 * nOut, raw);
+          if (failure === undefined) {
+            const out = readTensor(engine, tensor, this.outputs[i]!.name, outValues + 4 * nOut, raw, budget - outputBytes);
+            outputBytes += out.data.byteLength;
+            result[this.outputs[i]!.name] = out;
+          }
         } catch (err) {
           failure = err;
         } finally {
@@ -314,8 +479,14 @@ class OrtWasmSession implements NnSession {
     }
   }
 
+  /** False once released, or once the engine was restored (its memory no longer holds this session). */
+  get alive(): boolean {
+    return this.#handle !== 0 && this.#epoch === this.engine.epoch && this.engine.usable;
+  }
+
   /** Frees kept inputs above {@link MAX_KEPT_TENSOR_BYTES}; a failure here marks the engine broken. */
   #dropLargeSlots(): void {
+    if (!this.alive) return;
     for (let i = 0; i < this.#slots.length; i++) {
       const slot = this.#slots[i];
       if (slot === undefined || slot.byteLength <= MAX_KEPT_TENSOR_BYTES || !this.engine.usable) continue;
@@ -397,9 +568,11 @@ class OrtWasmSession implements NnSession {
 
   release(): void {
     if (this.#handle === 0) return;
+    const alive = this.alive;
     const handle = this.#handle;
     this.#handle = 0;
     this.engine.forget(this);
+    if (!alive) return; // the engine's memory no longer holds it
     if (!this.engine.usable) return;
     this.engine.guard(() => {
       const wasm = this.engine.wasm;
@@ -408,7 +581,6 @@ class OrtWasmSession implements NnSession {
       this.#dropOutSlots();
       if (this.#runArgs !== 0) wasm._free(this.#runArgs);
       for (const p of this.#namePtrs) wasm._OrtFree(p);
-      if (this.#runOptions !== 0) wasm._OrtReleaseRunOptions(this.#runOptions);
       wasm._OrtReleaseSession(handle);
     });
   }
@@ -472,7 +644,7 @@ function readValueInfo(wasm: OrtWasmInstance, name: string, metadataPtr: number)
  * Copies an output tensor out of the engine's memory (the one copy of the output). `scratch` is 16
  * bytes of engine memory for onnxruntime's out-parameters.
  */
-function readTensor(engine: OrtWasmEngine, tensor: number, name: string, scratch: number, raw: boolean): NnTensor {
+function readTensor(engine: OrtWasmEngine, tensor: number, name: string, scratch: number, raw: boolean, budget: number): NnTensor {
   const wasm = engine.wasm;
   const p = scratch;
   if (wasm._OrtGetTensorData(tensor, p, p + 4, p + 8, p + 12) !== 0) throw engine.lastError('runtime-error', `cannot read output \`${name}\``);
@@ -487,7 +659,13 @@ function readTensor(engine: OrtWasmEngine, tensor: number, name: string, scratch
   const type = typeFromOnnxId(typeId);
   if (typeId === ONNX_STRING) wasm._free(dataPtr); // string data is a copy the caller owns
   if (type === undefined) throw new NnError('unsupported-operation', `output \`${name}\` has ONNX element type ${typeId}, which this runtime does not support`);
+  // Checked before anything is copied out of the engine.
+  if (elementCount(dims) * elementBytes(type) > budget) throw tooLarge(budget);
   return copyOut(wasm, type, dims, dataPtr, raw);
+}
+
+function tooLarge(budget: number): NnError {
+  return new NnError('too-large', `the model's outputs exceed the ${budget} bytes this call may receive`);
 }
 
 /** Copies a tensor's data out of the engine's memory: raw bytes, or a typed array of its type. */

@@ -1,7 +1,13 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { threadId } from 'node:worker_threads';
+import { ArtifactCache, defaultCacheDir } from '../component/cache.js';
 import { BackendUnavailableError } from '../errors.js';
 import { Writer } from '../instrument/bytes.js';
+import { isMissingModule, ORT_WEB_INSTALL } from './install-hints.js';
+import { exportState, STATE_EXPORT_PREFIX } from '../instrument/export-state.js';
+import { addLoopChecks, LOOP_CHECK_VERSION, STOP_FLAG_EXPORT } from '../instrument/loop-check.js';
+import type { EngineState } from './engine-snapshot.js';
 
 /**
  * Loads onnxruntime-web's single-threaded-capable wasm build (`ort-wasm-simd-threaded`) as a
@@ -9,8 +15,11 @@ import { Writer } from '../instrument/bytes.js';
  * itself (`new WebAssembly.Memory({ initial: 256, maximum: 65536, shared: true })`) and imports
  * it into the module, so the only place a memory cap can be put is that constructor call: we load
  * the glue's source with that one literal replaced by an option (`sfirtMaximumPages`) and with
- * `import.meta.url` pinned to the real file, from a `data:` URL. The 14 MB module is compiled once
- * per thread and shared by that thread's instances.
+ * `import.meta.url` pinned to the real file, from a `data:` URL. The 14 MB module gets stop checks
+ * at its loop headers (`lib/instrument/loop-check.ts`, so a watchdog thread can stop a run) and
+ * exports its mutable globals and table (`exportState`, so a stopped engine can be restored); the
+ * rewritten bytes are cached on disk. It is compiled once per thread and shared by that thread's
+ * instances.
  */
 
 /** The subset of the Emscripten module object the engine uses. */
@@ -61,6 +70,15 @@ export const ORT_WASM_INITIAL_PAGES = 256;
 let loading: Promise<{ factory: Factory; module: WebAssembly.Module }> | undefined;
 let compiling: Promise<WebAssembly.Module> | undefined;
 
+/** Options for {@link compileOrtWasmModule}. */
+export interface OrtWasmModuleOptions {
+  /**
+   * Where the rewritten engine module is cached (default: the runtime's default cache directory;
+   * `false`: this process's memory only). The same private, verified cache as components.
+   */
+  cacheDir?: string | false;
+}
+
 /** Name of the custom section that makes each thread's copy of the engine's bytes its own. */
 export const THREAD_SECTION = 'sfirt-thread';
 
@@ -73,14 +91,37 @@ export const THREAD_SECTION = 'sfirt-thread';
  * (`node --trace-wasm-compilation-times`). With bytes of its own, each worker tiers up only what it
  * runs hot (`bench/diagnostics/worker-start.mjs`: peak RSS ~150 MiB lower, full speed seconds sooner).
  */
-export function compileOrtWasmModule(): Promise<WebAssembly.Module> {
-  compiling ??= readFile(new URL(import.meta.resolve(WASM_SPECIFIER)))
-    .then((bytes) => WebAssembly.compile(withCustomSection(bytes, THREAD_SECTION, String(threadId))))
-    .catch((err: unknown) => {
-      compiling = undefined;
-      throw err;
-    });
+export function compileOrtWasmModule(options: OrtWasmModuleOptions = {}): Promise<WebAssembly.Module> {
+  compiling ??= compileChecked(options.cacheDir ?? defaultCacheDir()).catch((err: unknown) => {
+    compiling = undefined;
+    throw err;
+  });
   return compiling;
+}
+
+/**
+ * Compiles onnxruntime-web's engine module with loop-header stop checks, from the disk cache when
+ * an earlier process rewrote it (the rewrite of 14 MB takes ~1 s), else rewritten now and cached
+ * (best effort: a read-only cache directory only costs the rewrite again next time; a damaged
+ * cache entry is rewritten).
+ */
+async function compileChecked(cacheDir: string | false | undefined): Promise<WebAssembly.Module> {
+  const original = await readFile(new URL(import.meta.resolve(WASM_SPECIFIER)));
+  const stamp = { kind: 'ort-engine', engine: createHash('sha256').update(original).digest('hex'), loopCheck: LOOP_CHECK_VERSION, state: true };
+  const key = `ort-engine-${stamp.engine.slice(0, 32)}-loop-check-${LOOP_CHECK_VERSION}-state`;
+  const cache = new ArtifactCache(cacheDir);
+  const compile = (bytes: Uint8Array) => WebAssembly.compile(withCustomSection(bytes, THREAD_SECTION, String(threadId)));
+  const found = await cache.get(key, stamp);
+  if (found.status === 'hit' && found.entry.files['engine.wasm']) {
+    try {
+      return await compile(found.entry.files['engine.wasm']);
+    } catch {
+      // fall through: rewrite
+    }
+  }
+  const bytes = exportState(addLoopChecks(original).bytes);
+  await cache.put(key, stamp, { files: { 'engine.wasm': bytes }, meta: {} }, found.status === 'invalid' ? found.reason : undefined);
+  return compile(bytes);
 }
 
 /** `bytes` with a custom section (id 0) appended: custom sections may follow every other section. */
@@ -113,7 +154,7 @@ export function patchGlueSource(source: string, glueUrl: string): string {
     .replaceAll('import.meta.url', JSON.stringify(glueUrl));
 }
 
-async function load(): Promise<{ factory: Factory; module: WebAssembly.Module }> {
+async function load(options: OrtWasmModuleOptions): Promise<{ factory: Factory; module: WebAssembly.Module }> {
   try {
     const glueUrl = import.meta.resolve(GLUE_SPECIFIER);
     const source = patchGlueSource(await readFile(new URL(glueUrl), 'utf8'), glueUrl);
@@ -122,14 +163,23 @@ async function load(): Promise<{ factory: Factory; module: WebAssembly.Module }>
     }
     const [glue, module] = await Promise.all([
       import(`data:text/javascript;base64,${Buffer.from(source).toString('base64')}`) as Promise<{ default: Factory }>,
-      compileOrtWasmModule(),
+      compileOrtWasmModule(options),
     ]);
     return { factory: glue.default, module };
   } catch (err) {
     loading = undefined; // let a later call retry
     if (err instanceof BackendUnavailableError) throw err;
+    if (isMissingModule(err)) throw new BackendUnavailableError(ORT_WEB_INSTALL, { cause: err });
     throw new BackendUnavailableError(`cannot load onnxruntime-web's wasm build: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
+}
+
+/** One engine instance: the Emscripten module, its state (shared memory, globals, table) and its stop-flag global. */
+export interface OrtWasmStart {
+  wasm: OrtWasmInstance;
+  state: EngineState;
+  /** Holds the address of the byte that, once non-zero, makes the engine trap at its next checked loop. */
+  stopFlag: WebAssembly.Global;
 }
 
 /**
@@ -137,23 +187,45 @@ async function load(): Promise<{ factory: Factory; module: WebAssembly.Module }>
  * Single-threaded: no pthread workers are created. Rejects with `BackendUnavailableError` when the
  * package cannot be loaded.
  */
-export async function instantiateOrtWasm(maximumPages: number): Promise<OrtWasmInstance> {
-  loading ??= load();
+export async function instantiateOrtWasm(maximumPages: number, options: OrtWasmModuleOptions = {}): Promise<OrtWasmStart> {
+  loading ??= load(options);
   const { factory, module } = await loading;
   // The glue assigns `global.Worker` (for pthreads, unused at one thread); keep the global as it was.
   const hadWorker = Object.getOwnPropertyDescriptor(globalThis, 'Worker');
+  let memory: WebAssembly.Memory | undefined;
+  let stopFlag: WebAssembly.Global | undefined;
+  const globals: WebAssembly.Global[] = [];
+  const tables: WebAssembly.Table[] = [];
   try {
-    return await factory({
+    const wasm = await factory({
       numThreads: 1,
       sfirtMaximumPages: maximumPages,
       instantiateWasm(imports: WebAssembly.Imports, done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) {
         const instance = new WebAssembly.Instance(module, imports);
+        memory = findMemory(imports);
+        const flag = instance.exports[STOP_FLAG_EXPORT];
+        if (flag instanceof WebAssembly.Global) stopFlag = flag;
+        for (const [name, value] of Object.entries(instance.exports)) {
+          if (!name.startsWith(STATE_EXPORT_PREFIX)) continue;
+          if (value instanceof WebAssembly.Global) globals.push(value);
+          else if (value instanceof WebAssembly.Table) tables.push(value);
+        }
         done(instance, module);
         return instance.exports;
       },
     });
+    if (!memory || !stopFlag) throw new BackendUnavailableError('unrecognised onnxruntime-web build: no imported memory or stop flag');
+    return { wasm, state: { memory, globals, tables }, stopFlag };
   } finally {
     if (hadWorker) Object.defineProperty(globalThis, 'Worker', hadWorker);
     else delete (globalThis as { Worker?: unknown }).Worker;
   }
+}
+
+/** The memory among the glue's imports (it creates one and imports it under a minified name). */
+function findMemory(imports: WebAssembly.Imports): WebAssembly.Memory | undefined {
+  for (const members of Object.values(imports)) {
+    for (const value of Object.values(members)) if (value instanceof WebAssembly.Memory) return value;
+  }
+  return undefined;
 }

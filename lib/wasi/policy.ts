@@ -1,6 +1,7 @@
-import { InvalidArgumentError, SfiError } from '../errors.js';
+import { GuestExitError, InvalidArgumentError } from '../errors.js';
+import { InstanceScope, type InstanceImports } from '../host/scope.js';
 import { clocksAndRandom, type DeterminismOptions } from './clocks-random.js';
-import { preopenedFilesystem, type PreopenGrant } from './filesystem.js';
+import { filesystemImports, type PreopenGrant } from './filesystem/index.js';
 import { wasiIoPoll } from './poll.js';
 import { cli, http, io, sockets } from './shim.js';
 import { inheritSink, inputStream, outputStream, type StdioCapture, type StdioMode } from './stdio.js';
@@ -26,17 +27,30 @@ export interface WasiOptions {
   deterministic?: boolean | DeterminismOptions;
 }
 
-/** The guest called `wasi:cli/exit`. It never exits the host; the instance is discarded. */
-export class GuestExitError extends SfiError {
-  override readonly code = 'GUEST_EXIT';
-  constructor(readonly exitCode: number) {
-    super(`guest called exit(${exitCode})`);
-    this.name = 'GuestExitError';
-  }
+export { GuestExitError } from '../errors.js';
+
+/** The per-function limits WASI applies (see `Limits`). */
+export interface WasiLimits {
+  /** Cap on the filesystem resources one instance holds at once; undefined for none. */
+  openFiles?: number;
 }
 
-/** Builds the WASI part of a function's import object, keyed as jco keys imports. */
-export function wasiImports(options: WasiOptions = {}, capture: StdioCapture, onExit: (e: GuestExitError) => void): Record<string, object> {
+/**
+ * `wasi:filesystem` for a function: a factory called once per instance (its preopen descriptors
+ * and open-file count live in that instance's scope). Throws `InvalidArgumentError` for a preopen
+ * that is not a host directory.
+ */
+export function wasiFilesystem(options: WasiOptions = {}, limits: WasiLimits = {}): InstanceImports {
+  const grants = Object.fromEntries(Object.entries(options.preopens ?? {}).map(([guest, g]) =>
+    [guest, typeof g === 'string' ? { hostPath: g, readOnly: true } : g]));
+  return filesystemImports(grants, { openFiles: limits.openFiles ?? Infinity });
+}
+
+/**
+ * Builds the WASI part of a function's import object, keyed as jco keys imports. Until imports are
+ * built per instance, the filesystem's per-instance state lives in one scope for the function.
+ */
+export function wasiImports(options: WasiOptions = {}, capture: StdioCapture, onExit: (e: GuestExitError) => void, limits: WasiLimits = {}): Record<string, object> {
   const env = Object.entries(options.env ?? {});
   for (const [k, v] of env) {
     if (typeof v !== 'string') throw new InvalidArgumentError(`wasi.env.${k} must be a string`);
@@ -47,8 +61,6 @@ export function wasiImports(options: WasiOptions = {}, capture: StdioCapture, on
   const stdout = outputStream(sink(options.stdout, 1));
   const stderr = outputStream(sink(options.stderr, 2));
   const stdinBytes = typeof options.stdin === 'string' ? new TextEncoder().encode(options.stdin) : options.stdin ?? new Uint8Array();
-  const grants = Object.fromEntries(Object.entries(options.preopens ?? {}).map(([guest, g]) =>
-    [guest, typeof g === 'string' ? { hostPath: g, readOnly: true } : g]));
   const det = options.deterministic === true ? {} : options.deterministic || undefined;
   const exit = (code: number) => { const e = new GuestExitError(code); onExit(e); throw e; };
 
@@ -75,7 +87,7 @@ export function wasiImports(options: WasiOptions = {}, capture: StdioCapture, on
     'wasi:io/poll': wasiIoPoll,
     'wasi:io/streams': io.streams,
     ...clocksAndRandom(det),
-    ...preopenedFilesystem(grants),
+    ...wasiFilesystem(options, limits)(new InstanceScope()),
     ...deniedNetwork(),
   };
 }

@@ -8,10 +8,6 @@ export const io = shim.io as unknown as {
   poll: { Pollable: Ctor; poll: unknown };
   error: { Error: Ctor };
 };
-export const filesystem = shim.filesystem as unknown as {
-  types: Record<string, unknown>;
-  createFilesystem(opts: { preopens: Record<string, string> }): { types: unknown; preopens: { getDirectories(): [object, string][] } };
-};
 export const cli = shim.cli as unknown as Record<string, unknown>;
 export const clocks = shim.clocks as unknown as { monotonicClock: Record<string, unknown>; wallClock: Record<string, unknown> };
 export const sockets = shim.sockets as unknown as Record<string, unknown>;

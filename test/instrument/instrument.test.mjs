@@ -7,6 +7,7 @@ import { instrumentModule, InvalidModuleError } from '../../dist/instrument/inde
 import { exportState, STATE_EXPORT_PREFIX } from '../../dist/instrument/export-state.js';
 import { Meter } from '../../dist/limits/index.js';
 import { LimitTooLowError } from '../../dist/errors.js';
+import { testUnless } from '../helpers.mjs';
 
 const fixture = (name) => new Uint8Array(readFileSync(new URL(`../limits/fixtures/${name}.wasm`, import.meta.url)));
 
@@ -106,8 +107,8 @@ test('metered control flow computes the same results (param loops, br_table, ret
 });
 
 const ortWasm = fileURLToPath(new URL('../../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm', import.meta.url));
-test('the 14 MB onnxruntime-web module instruments and validates', () => {
-  if (!existsSync(ortWasm)) { console.log('  (skipped: onnxruntime-web wasm not installed)'); return; }
+const ortTest = testUnless(existsSync(ortWasm) ? undefined : 'onnxruntime-web wasm not installed');
+ortTest('the 14 MB onnxruntime-web module instruments and validates', () => {
   const bytes = new Uint8Array(readFileSync(ortWasm));
   const t0 = performance.now();
   const r = instrumentModule(bytes, { meter: true, memoryMaxPages: 16384 });
@@ -118,8 +119,7 @@ test('the 14 MB onnxruntime-web module instruments and validates', () => {
   console.log(`  ort-wasm-simd-threaded.wasm: ${(bytes.length / 1e6).toFixed(1)} MB in ${ms.toFixed(0)} ms (${(bytes.length / 1e6 / (ms / 1000)).toFixed(1)} MB/s), output ${(r.bytes.length / 1e6).toFixed(1)} MB`);
 });
 
-test('onnxruntime-web runs metered: _OrtInit succeeds, fuel is deterministic, a fuel limit stops it', async () => {
-  if (!existsSync(ortWasm)) { console.log('  (skipped: onnxruntime-web wasm not installed)'); return; }
+ortTest('onnxruntime-web runs metered: _OrtInit succeeds, fuel is deterministic, a fuel limit stops it', async () => {
   const factory = (await import('onnxruntime-web/ort-wasm-simd-threaded.mjs')).default;
   const module = new WebAssembly.Module(instrumentModule(new Uint8Array(readFileSync(ortWasm)), { meter: true }).bytes);
   const boot = async (limits) => {

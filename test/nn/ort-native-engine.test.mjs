@@ -5,6 +5,11 @@ import * as assert from 'uvu/assert';
 import { createOrtNativeEngine } from '../../dist/nn/ort-native-engine.js';
 import { createOrtWasmEngine } from '../../dist/nn/ort-wasm-engine.js';
 import { denseModel } from './fixtures/tiny-model.mjs';
+import { join } from 'node:path';
+import { loadTypeScript } from '../../models/build.mjs';
+import { root, testUnless } from '../helpers.mjs';
+
+const hostile = await loadTypeScript(join(root, 'models/hostile-models.ts'));
 
 const digitsPath = fileURLToPath(new URL('../../models/digits.onnx', import.meta.url));
 
@@ -54,11 +59,7 @@ test('wasm and native engines agree within 1e-5 on a dense model', () => {
   assertSameOutputs(denseModel(16), (_inputs, r) => ({ x: { type: 'float32', dims: [r + 1, 4], data: randomInput((r + 1) * 4, r) } }), 20);
 });
 
-test('wasm and native engines agree within 1e-5 on models/digits.onnx', () => {
-  if (!existsSync(digitsPath)) {
-    console.log('  (skipped: models/digits.onnx is not built yet)');
-    return;
-  }
+testUnless(existsSync(digitsPath) ? undefined : 'models/digits.onnx is not built yet')('wasm and native engines agree within 1e-5 on models/digits.onnx', () => {
   assertSameOutputs(new Uint8Array(readFileSync(digitsPath)), (inputs, r) => {
     const feeds = {};
     for (const info of inputs) {
@@ -103,6 +104,56 @@ test('native engine reports corrupt models and mismatched inputs like the wasm e
   s.release();
 });
 
+test('a run past its deadline is stopped (its process killed) and the engine serves on at once', async () => {
+  const s = native.createSession(hostile.longLoopModel());
+  const feeds = (n) => ({ trips: { type: 'int64', dims: [], data: BigInt64Array.of(BigInt(n)) } });
+  const reference = s.run(feeds(2)).y.data;
+  const t0 = performance.now();
+  try {
+    s.run(feeds(2n ** 40n), { deadline: t0 + 100 });
+    assert.unreachable('a 2^40-trip loop returned');
+  } catch (err) {
+    assert.is(err.nnCode, 'timeout');
+  }
+  const stoppedMs = performance.now() - t0;
+  // The standby process already holds the model: the same session answers, exactly as before.
+  const t1 = performance.now();
+  assert.equal(Array.from(s.run(feeds(2)).y.data), Array.from(reference));
+  console.log(`  native: stopped after ${stoppedMs.toFixed(1)} ms (deadline 100 ms); next run answered after ${(performance.now() - t1).toFixed(1)} ms`);
+  assert.ok(stoppedMs < 1000, `${stoppedMs} ms`);
+  assert.ok(native.usable);
+  s.release();
+});
+
+test('allocations past the process cap are out-of-memory runtime errors; outputs past the call budget are refused', () => {
+  const s = native.createSession(hostile.expandModel(2));
+  const run = (a, b, budget) => s.run({ shape: { type: 'int64', dims: [2], data: BigInt64Array.of(a, b) } }, budget === undefined ? {} : { maxOutputBytes: budget });
+  try {
+    run(100_000n, 100_000n);
+    assert.unreachable('allocated 40 GB');
+  } catch (err) {
+    assert.is(err.nnCode, 'runtime-error');
+    assert.is(err.outOfMemory, true);
+  }
+  try {
+    run(1024n, 1024n, 1024);
+    assert.unreachable('returned 4 MiB into a 1 KiB budget');
+  } catch (err) {
+    assert.is(err.nnCode, 'too-large');
+  }
+  assert.equal(run(2n, 3n, 24).y.dims, [2, 3]);
+  s.release();
+});
+
+test('a cap below the minimum is LIMIT_TOO_LOW', async () => {
+  try {
+    await createOrtNativeEngine({ memoryMaxBytes: 8 * 1024 * 1024 });
+    assert.unreachable('started with 8 MiB');
+  } catch (err) {
+    assert.is(err.code, 'LIMIT_TOO_LOW');
+  }
+});
+
 test('a missing onnxruntime-node gives BACKEND_UNAVAILABLE, not a crash', async () => {
   const missing = async () => {
     const err = new Error("Cannot find package 'onnxruntime-node'");
@@ -117,10 +168,10 @@ test('a missing onnxruntime-node gives BACKEND_UNAVAILABLE, not a crash', async 
     assert.match(err.message, /onnxruntime-node/);
     assert.is(err.cause.code, 'ERR_MODULE_NOT_FOUND');
   }
-  // A binding that loads but fails to initialise is reported the same way.
+  // A package that resolves but is not onnxruntime-node fails in the engine's process: the same.
   try {
-    await createOrtNativeEngine({ loadBinding: async () => ({ initOrt() { throw new Error('no CPU provider'); } }) });
-    assert.unreachable('created an engine whose init failed');
+    await createOrtNativeEngine({ specifier: 'uvu' });
+    assert.unreachable('created an engine without onnxruntime-node');
   } catch (err) {
     assert.is(err.code, 'BACKEND_UNAVAILABLE');
   }

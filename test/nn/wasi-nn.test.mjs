@@ -5,8 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createWasiNn, WASI_NN_VERSION } from '../../dist/nn/wasi-nn.js';
+import { InstanceScope } from '../../dist/host/scope.js';
 import { buildProbe } from './fixtures/build-probe.mjs';
 import { denseModel, denseReference } from './fixtures/tiny-model.mjs';
+import { testUnless } from '../helpers.mjs';
 
 const MiB = 1024 * 1024;
 const digitsPath = fileURLToPath(new URL('../../models/digits.onnx', import.meta.url));
@@ -162,7 +164,14 @@ test('a tensor keeps its own copy of the bytes; consumed inputs are recycled wit
     const input = new Tensor([2, 4], 'FP32', xBytes);
     const [[, out]] = ctx.compute([['x', input]]);
     assert.equal(Array.from(asFloats(out.data())), Array.from(reference));
-    assert.is(input.data().byteLength, 0, 'a consumed input holds no bytes');
+    // `compute` took the input (`own<tensor>`): it is gone, and using it is a canonical-ABI trap.
+    try {
+      input.data();
+      assert.unreachable('a consumed input is still usable');
+    } catch (err) {
+      assert.is(err.code, 'TRAP');
+      assert.is(err.trapKind, 'invalid-handle');
+    }
   }
   // A dropped tensor's buffer is reused by the next one of that size; the live one is untouched.
   const dropped = new Tensor([4096], 'U8', new Uint8Array(4096).fill(1));
@@ -183,11 +192,7 @@ test('engine out of memory is a runtime-error for the guest, and the engine keep
   assert.is(guest.inferByName('wide', 'x', dims, xBytes).byteLength, 2 * 64 * 4);
 });
 
-test('runs models/digits.onnx through the guest on both backends with matching results', async () => {
-  if (!existsSync(digitsPath)) {
-    console.log('  (skipped: models/digits.onnx is not built yet)');
-    return;
-  }
+testUnless(existsSync(digitsPath) ? undefined : 'models/digits.onnx is not built yet')('runs models/digits.onnx through the guest on both backends with matching results', async () => {
   const pixels = Float32Array.from({ length: 784 }, (_, i) => ((i * 37) % 255) / 255);
   const run = async (backend) => {
     const host = await createWasiNn({ backend, models: { digits: digitsPath } });
@@ -214,6 +219,96 @@ test('createWasiNn reports a missing native backend and bad configuration as typ
     assert.unreachable('accepted an unreadable model path');
   } catch (err) {
     assert.is(err.code, 'INVALID_ARGUMENT');
+  }
+});
+
+test('per-instance imports: each instance counts its own resources, and a reset or discard releases them', async () => {
+  const factory = nn.functionImports({ quota: { contexts: 3, guestModels: 1 } });
+  const scopeA = new InstanceScope();
+  const scopeB = new InstanceScope();
+  const a = factory(scopeA);
+  const b = factory(scopeB);
+  const graphA = a['wasi:nn/graph'].loadByName('dense');
+  const contexts = [graphA.initExecutionContext(), graphA.initExecutionContext(), graphA.initExecutionContext()];
+  try {
+    graphA.initExecutionContext();
+    assert.unreachable('a fourth context');
+  } catch (err) {
+    assert.is(err.nnCode, 'too-large');
+  }
+  // The other instance of the same function is not affected.
+  const graphB = b['wasi:nn/graph'].loadByName('dense');
+  assert.ok(graphB.initExecutionContext());
+  assert.is(scopeA.count('wasi-nn:context'), 3);
+  assert.is(scopeB.count('wasi-nn:context'), 1);
+  // Dropping gives the slot back; the scope forgets dropped resources.
+  contexts[0][Symbol.dispose ?? Symbol.for('dispose')]();
+  assert.is(scopeA.count('wasi-nn:context'), 2);
+  assert.ok(graphA.initExecutionContext());
+  // A model from bytes is held per instance: the quota of 1 refuses a second one.
+  a['wasi:nn/graph'].load([denseModel(3)], 'onnx', 'cpu');
+  try {
+    a['wasi:nn/graph'].load([denseModel(4)], 'onnx', 'cpu');
+    assert.unreachable('a second model from bytes');
+  } catch (err) {
+    assert.is(err.nnCode, 'too-large');
+  }
+  // Reset keeps what existed at mark(); discard releases everything and refuses more.
+  scopeB.mark();
+  const { Tensor } = b['wasi:nn/tensor'];
+  const t = new Tensor([2, 4], 'FP32', xBytes);
+  scopeB.releaseSinceMark();
+  assert.is(scopeB.count('wasi-nn:graph'), 1, 'what existed at mark() survives a reset');
+  try {
+    t.data();
+    assert.unreachable('a released tensor is still usable');
+  } catch (err) {
+    assert.is(err.trapKind, 'invalid-handle');
+  }
+  scopeA.releaseAll();
+  assert.is(scopeA.count('wasi-nn:context'), 0);
+  assert.is(scopeA.count('wasi-nn:guest-graph'), 0);
+  try {
+    contexts[1].compute([['x', new a['wasi:nn/tensor'].Tensor([2, 4], 'FP32', xBytes)]]);
+    assert.unreachable('a context of a discarded instance still computes');
+  } catch (err) {
+    assert.is(err.code, 'TRAP');
+    assert.is(err.trapKind, 'invalid-handle');
+  }
+});
+
+test('placeholders for unknown handles (what the fast glue hands over) trap instead of reaching the host', () => {
+  const { Graph } = nn.imports['wasi:nn/graph'];
+  const { GraphExecutionContext } = nn.imports['wasi:nn/inference'];
+  const { Tensor } = nn.imports['wasi:nn/tensor'];
+  const { Error: ErrorResource } = nn.imports['wasi:nn/errors'];
+  const calls = [
+    () => Object.create(Graph.prototype).initExecutionContext(),
+    () => Object.create(GraphExecutionContext.prototype).compute([]),
+    () => Object.create(Tensor.prototype).data(),
+    () => Object.create(ErrorResource.prototype).code(),
+    () => load().initExecutionContext().compute([['x', Object.create(Tensor.prototype)]]),
+  ];
+  function load() { return nn.imports['wasi:nn/graph'].loadByName('dense'); }
+  for (const call of calls) {
+    try {
+      call();
+      assert.unreachable('a placeholder reached the host');
+    } catch (err) {
+      assert.is(err.code, 'TRAP', String(err));
+      assert.is(err.trapKind, 'invalid-handle');
+    }
+  }
+});
+
+test('host quotas are validated', async () => {
+  for (const quota of [{ contexts: -1 }, { tensors: 1.5 }, { nonsense: 1 }]) {
+    try {
+      nn.functionImports({ quota });
+      assert.unreachable(JSON.stringify(quota));
+    } catch (err) {
+      assert.is(err.code, 'INVALID_ARGUMENT');
+    }
   }
 });
 

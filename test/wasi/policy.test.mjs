@@ -45,6 +45,24 @@ test('grants: exactly the env vars, args and directories given', async () => {
   assert.not.ok(existsSync(join(dir, 'new.txt')));
 });
 
+for (const glue of ['jco', 'fast']) {
+  test(`wasi-probe on ${glue} glue: read, list, write, escape refused, read-only by default`, async () => {
+    const dir = tempCache('sfirt-preopen-glue-');
+    writeFileSync(join(dir, 'hello.txt'), 'hi');
+    mkdirSync(join(dir, 'sub'));
+    const ro = await rt.load(`probe-ro-${glue}`, guest('wasi-probe'), { glue, wasi: { preopens: { '/data': dir } } });
+    const rw = await rt.load(`probe-rw-${glue}`, guest('wasi-probe'), { glue, wasi: { preopens: { '/out': { hostPath: dir, readOnly: false } } } });
+    assert.is(ro.glue.kind, glue);
+    assert.equal(await ro.call('read-file', '/data/hello.txt'), { tag: 'ok', val: 'hi' });
+    assert.equal([...(await ro.call('list-dir', '/data')).val].sort(), ['hello.txt', 'sub']);
+    assert.equal(await ro.call('read-file', '/data/../../etc/passwd'), { tag: 'err', val: 'not-permitted' });
+    assert.equal(await ro.call('write-file', '/data/new.txt', 'x'), { tag: 'err', val: 'read-only' });
+    assert.equal(await ro.call('read-file', '/data/sub'), { tag: 'err', val: 'is-directory' });
+    assert.equal(await rw.call('write-file', '/out/new.txt', 'written'), { tag: 'ok', val: undefined });
+    assert.is(readFileSync(join(dir, 'new.txt'), 'utf8'), 'written');
+  });
+}
+
 test('read-write preopen lets the guest write', async () => {
   const dir = tempCache('sfirt-preopen-rw-');
   const probe = await rt.load('probe-rw', guest('wasi-probe'), {

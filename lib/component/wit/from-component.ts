@@ -1,6 +1,7 @@
 import { InvalidComponentError, describe } from '../../errors.js';
 import { decodeComponentInterfaces } from './decode.js';
 import { parseWit } from './parse.js';
+import { wasmTools } from '../jco.js';
 import type { WitDocument, WitPackage } from './types.js';
 
 /**
@@ -30,7 +31,7 @@ export function addInterfacesFromBinary(doc: WitDocument, bytes: Uint8Array): Wi
  */
 export async function witFromComponent(bytes: Uint8Array): Promise<WitDocument> {
   // Loaded on first use: importing jco costs ~0.5 s, which users of the parser alone should not pay.
-  const { componentWit } = await import('@bytecodealliance/jco');
+  const { componentWit } = await wasmTools();
   let text: string;
   try {
     text = await componentWit(bytes);

@@ -1,0 +1,96 @@
+/**
+ * The `wasi:io/streams` a `wasi:http` body is read or written through. In memory: request bodies
+ * are buffered before the guest runs and response bodies are buffered until it returns, so no
+ * stream ever blocks. The glue checks streams with `instanceof` against the shim's classes, so
+ * ours inherit their prototypes; methods live on the prototype (no closures per stream).
+ */
+import { io } from '../wasi/shim.js';
+import { HttpResourceTrap, resourceClass, type ResourceOwner } from './resource.js';
+
+/** `wasi:io/streams.stream-error` `closed`: the end of a body, or a body that takes no more. */
+const CLOSED = Object.freeze({ tag: 'closed' });
+const EMPTY = new Uint8Array(0);
+/** Most bytes one `check-write` allows (the guest asks again after writing them). */
+const WRITE_WINDOW = 1 << 20;
+
+/**
+ * A pollable that is always ready (nothing here ever waits), registered like every other resource
+ * so that a guest subscribing in a loop without dropping is counted and stopped.
+ */
+export class ReadyPollable extends resourceClass(io.poll.Pollable as unknown as new () => object) {
+  ready(): boolean { this.alive(); return true; }
+  block(): void { this.alive(); }
+  wipe(): void {}
+}
+
+/** A pollable for a resource, owned with it. */
+export function readyPollable(owner: ResourceOwner | undefined): ReadyPollable {
+  return new ReadyPollable().adopt(owner);
+}
+
+/** An input stream over fixed bytes; `closed` at the end. */
+export class BodyInputStream extends resourceClass(io.streams.InputStream as unknown as new () => object) {
+  #data: Uint8Array;
+  #at = 0;
+  constructor(data: Uint8Array) {
+    super();
+    this.#data = data;
+  }
+  read(len: bigint): Uint8Array {
+    this.alive();
+    const data = this.#data;
+    if (this.#at >= data.byteLength) throw CLOSED;
+    const n = Math.min(Number(len), data.byteLength - this.#at);
+    // A view: the glue copies it into guest memory.
+    const out = data.subarray(this.#at, this.#at + n);
+    this.#at += n;
+    return out;
+  }
+  blockingRead(len: bigint): Uint8Array { return this.read(len); }
+  skip(len: bigint): bigint { return BigInt(this.read(len).byteLength); }
+  blockingSkip(len: bigint): bigint { return this.skip(len); }
+  subscribe(): object { this.alive(); return readyPollable(this.owner); }
+  wipe(): void { this.#data = EMPTY; }
+}
+
+/** Where an output stream's bytes go; refuses (returns false) once full or finished. */
+export interface ByteSink {
+  /** Bytes the sink still takes. */
+  room(): number;
+  /** Takes a copy of `bytes`; false when the sink is closed or `bytes` does not fit. */
+  push(bytes: Uint8Array): boolean;
+}
+
+/** An output stream into a `ByteSink`; `closed` once the sink refuses. */
+export class BodyOutputStream extends resourceClass(io.streams.OutputStream as unknown as new () => object) {
+  #sink: ByteSink | undefined;
+  constructor(sink: ByteSink) {
+    super();
+    this.#sink = sink;
+  }
+  checkWrite(): bigint {
+    const room = this.#open().room();
+    if (room <= 0) throw CLOSED;
+    return BigInt(Math.min(room, WRITE_WINDOW));
+  }
+  write(buf: Uint8Array): void {
+    if (!this.#open().push(buf)) throw CLOSED;
+  }
+  blockingWriteAndFlush(buf: Uint8Array): void { this.write(buf); }
+  flush(): void { this.#open(); }
+  blockingFlush(): void { this.#open(); }
+  writeZeroes(n: bigint): void {
+    const sink = this.#open();
+    if (n > BigInt(sink.room())) throw CLOSED;
+    this.write(new Uint8Array(Number(n)));
+  }
+  blockingWriteZeroesAndFlush(n: bigint): void { this.writeZeroes(n); }
+  splice(): bigint { throw new HttpResourceTrap('output-stream.splice is not supported on wasi:http bodies'); }
+  blockingSplice(): bigint { return this.splice(); }
+  subscribe(): object { this.#open(); return readyPollable(this.owner); }
+  #open(): ByteSink {
+    this.alive();
+    return this.#sink!;
+  }
+  wipe(): void { this.#sink = undefined; }
+}

@@ -1,0 +1,1 @@
+export { InvalidManifestError } from '../errors.js';
