@@ -23,6 +23,7 @@ export type SfiErrorCode =
   | 'INVALID_MODULE'
   | 'MISSING_IMPORT'
   | 'UNKNOWN_EXPORT'
+  | 'INVALID_HANDLE'
   | 'UNKNOWN_FUNCTION'
   | 'INVALID_ARGUMENT'
   | 'TRAP'
@@ -117,6 +118,19 @@ export class UnknownFunctionError extends SfiError {
 export class InvalidArgumentError extends SfiError {
   override readonly code = 'INVALID_ARGUMENT';
   constructor(message: string) { super(message); this.name = 'InvalidArgumentError'; }
+}
+
+/** Why a resource handle cannot be used. */
+export type InvalidHandleReason =
+  | 'dropped' | 'moved' | 'instance-gone' | 'collected' | 'closed' | 'other-function' | 'other-instance';
+
+/**
+ * A resource handle that can no longer be used (dropped, moved into the guest, its instance
+ * discarded after a failure, its function closed) or that belongs to another function or instance.
+ */
+export class InvalidHandleError extends SfiError {
+  override readonly code = 'INVALID_HANDLE';
+  constructor(readonly reason: InvalidHandleReason, message: string) { super(message); this.name = 'InvalidHandleError'; }
 }
 
 /**
@@ -332,6 +346,7 @@ export const ERROR_CLASSES: { readonly [C in SfiErrorCode]: ErrorClass<C> } = {
   INVALID_MODULE: InvalidModuleError,
   MISSING_IMPORT: MissingImportError,
   UNKNOWN_EXPORT: UnknownExportError,
+  INVALID_HANDLE: InvalidHandleError,
   UNKNOWN_FUNCTION: UnknownFunctionError,
   INVALID_ARGUMENT: InvalidArgumentError,
   TRAP: TrapError,

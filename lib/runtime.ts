@@ -2,7 +2,7 @@ import { ArtifactCache, defaultCacheDir } from './component/cache.js';
 import { loadComponent, type GluePreference } from './component/loader.js';
 import { readSource, type ComponentSource } from './component/source.js';
 import { ClosedError, InvalidArgumentError, MissingImportError } from './errors.js';
-import { wrapHostImports, type HostImports } from './host/imports.js';
+import { fillVersionedKeys, normaliseHostImports, wrapHostImports, type HostImports } from './host/imports.js';
 import { InstanceScope } from './host/scope.js';
 import { SfiFunction, type CallContext } from './invoke/function.js';
 import { ComponentSignatures } from './invoke/signatures.js';
@@ -89,9 +89,9 @@ export class Runtime {
     const { limits, pool } = config;
     const reset = pool.mode === 'reset';
     const component = await loadComponent(bytes, label, this.cache, limitsTransform(limits, reset), config.glue);
-    const hostImports = config.imports;
     const usesNn = component.imports.some((i) => i.startsWith('wasi:nn/'));
     const signatures = new ComponentSignatures(component.wit, bytes);
+    const hostImports = normaliseHostImports(config.imports, signatures.imports);
     signatures.checkHostImports(hostImports);
     const nn = usesNn ? await this.wasiNn(config.nnBackend) : undefined;
     const context: CallContext = { hostFailure: undefined, exit: undefined };
@@ -105,8 +105,9 @@ export class Runtime {
       ...wrapHostImports(hostImports, context, (iface, fn) => signatures.importReturnsResult(iface, fn)),
     };
     // Neither WASI/wasi:nn nor the app's imports provide it (e.g. wasi:keyvalue, or a forgotten interface).
+    fillVersionedKeys(imports, component.imports);
     const missing = component.imports.find((i) => !(i in imports));
-    if (missing) throw new MissingImportError(missing, 'provide it in `imports`');
+    if (missing) throw new MissingImportError(missing, signatures.importHint(missing));
     const fn = new SfiFunction(name, {
       component, signatures, imports, capture, context,
       hooks: meterHooks(reset, limits),

@@ -28,6 +28,7 @@ const samples = {
   INVALID_MODULE: [['memory64 is not supported', { cause: new RangeError('feature') }], {}],
   MISSING_IMPORT: [['sfirt:kv/store', 'provide it in `imports`'], { importName: 'sfirt:kv/store' }],
   UNKNOWN_EXPORT: [['nope', ['greet', 'add']], { exportName: 'nope' }],
+  INVALID_HANDLE: [['dropped', 'handle of [resource]counter was dropped'], { reason: 'dropped' }],
   UNKNOWN_FUNCTION: [['nope'], { functionName: 'nope' }],
   INVALID_ARGUMENT: [['greet: argument 0 must be a string'], {}],
   TRAP: [['integer-divide-by-zero', 'wasm trap: divide by zero', { cause: new Error('RuntimeError: divide by zero') }], { trapKind: 'integer-divide-by-zero' }],
@@ -44,6 +45,8 @@ const samples = {
   NN_ERROR: [['runtime-error', 'engine out of memory', { outOfMemory: true }], { nnCode: 'runtime-error', outOfMemory: true }],
   WORKER_CRASHED: [[1, 'exited (exit code 1)'], { workerIndex: 1 }],
   CLOSED: [[], {}],
+  INVALID_ROUTE: [['GET /x', 'no function named x is loaded'], { route: 'GET /x' }],
+  INVALID_RESPONSE: [['content-length-mismatch', 'body is 7 bytes, content-length says 2'], { reason: 'content-length-mismatch' }],
   INTERNAL: [['something we did not foresee', { cause: new Error('inner') }], {}],
 };
 
@@ -200,15 +203,14 @@ test('failures raised inside a worker arrive as the class and fields the same fa
   }
 });
 
-test('an HTTP route naming no loaded function answers UNKNOWN_FUNCTION (was the bare SFI_ERROR)', async () => {
+test('an HTTP route naming no loaded function is INVALID_ROUTE at serve() (was the bare SFI_ERROR)', async () => {
   const rt = createRuntime({ cacheDir: tempCache() });
-  const srv = await serve(rt, { port: 0, routes: [{ method: 'GET', path: '/x', function: 'never-loaded' }] });
   try {
-    const res = await fetch(`${srv.url}/x`);
-    assert.is(res.headers.get('x-sfirt-error'), 'UNKNOWN_FUNCTION');
-    assert.match(await res.text(), 'never-loaded');
+    const err = await serve(rt, { port: 0, routes: [{ method: 'GET', path: '/x', function: 'never-loaded' }] }).then(() => undefined, (e) => e);
+    assert.ok(err instanceof errors.InvalidRouteError, String(err));
+    assert.is(err.code, 'INVALID_ROUTE');
+    assert.match(err.message, 'never-loaded');
   } finally {
-    await srv.close();
     rt.close();
   }
 });

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { test as uvuTest } from 'uvu';
 
 export const root = dirname(dirname(fileURLToPath(import.meta.url)));
-export const sharedDir = join(root, '..', 'shared');
+/** `../shared` (wasm spec suite, third-party components); `SFIRT_SHARED_DIR` overrides it (worktrees). */
+export const sharedDir = process.env.SFIRT_SHARED_DIR ?? join(root, '..', 'shared');
 export const hasShared = existsSync(join(sharedDir, 'components'));
 
 /** Path of a built guest component. */

@@ -73,6 +73,18 @@ export class InstancePool {
     while (!this.#closed && this.#idle.length < this.options.min && this.size < this.options.max) this.#idle.push(this.create());
   }
 
+  /** Idle instances this says to keep are never released by the idle timeout (live resource handles). */
+  retain: (instance: ComponentInstance) => boolean = () => false;
+
+  /** Leases `instance` itself when it is idle (a call that must run on it), else undefined. */
+  takeIdle(instance: ComponentInstance): Lease | undefined {
+    const i = this.#idle.indexOf(instance);
+    if (i < 0) return undefined;
+    this.#idle.splice(i, 1);
+    this.#busy++;
+    return { instance, cold: false, queueUs: 0 };
+  }
+
   /**
    * A synchronous lease when a slot is free (the common case), else undefined. A pool miss
    * instantiates under the caller's `deadlineAt` (and the function's own limits); its failure is thrown.
@@ -149,7 +161,7 @@ export class InstancePool {
         this.#sweep = undefined;
         const cutoff = performance.now() - this.options.idleTimeoutMs;
         this.#idle = this.#idle.filter((inst, i) => {
-          const keep = i < this.options.min || inst.lastUsedAt > cutoff;
+          const keep = i < this.options.min || inst.lastUsedAt > cutoff || this.retain(inst);
           if (!keep) inst.dispose();
           return keep;
         });

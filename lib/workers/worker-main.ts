@@ -52,7 +52,7 @@ async function handle(m: ToWorker): Promise<void> {
     if (!fn) throw new UnknownFunctionError(m.name);
     const deadlineAt = m.deadlineIn === undefined ? undefined : performance.now() + m.deadlineIn;
     if (m.op === 'invoke') {
-      const r = await fn.invoke(m.exportName, m.args, { deadlineAt });
+      const r = await fn.invoke(m.exportName, m.args, { deadlineAt, handles: false });
       // Every extra field is cloned on both threads (empty Uint8Arrays included): send what is asked.
       if (m.valueOnly) reply({ id: m.id, ok: true, value: r.value, coldStart: r.stats.coldStart }, true);
       else {
