@@ -32,6 +32,7 @@ export type SfiErrorCode =
   | 'FUEL_EXHAUSTED'
   | 'DEADLINE_EXCEEDED'
   | 'MEMORY_LIMIT_EXCEEDED'
+  | 'RESULT_LIMIT_EXCEEDED'
   | 'LIMIT_TOO_LOW'
   | 'INVALID_MANIFEST'
   | 'OVERLOADED'
@@ -134,15 +135,20 @@ export class InvalidHandleError extends SfiError {
 
 /**
  * The kinds of wasm trap we can tell apart from V8's messages, plus the canonical-ABI traps the
- * runtime's own hosts raise: `invalid-handle` (a resource handle that names no live resource of
- * that type), `invalid-utf8` (a string that is not valid UTF-8), `resource-limit` (a guest
- * exceeded a per-instance cap on host resources it holds).
+ * runtime's own hosts and both glues raise: `invalid-handle` (a resource handle that names no live
+ * resource of that type), `invalid-utf8` (a string that is not valid UTF-8), `resource-limit` (a
+ * guest exceeded a per-instance cap on host resources it holds), `invalid-discriminant`,
+ * `invalid-char`, `invalid-value` (a lifted value outside its type); a pointer/length past the
+ * memory is `out-of-bounds-memory`.
  */
 export type TrapKind =
   | 'unreachable' | 'integer-divide-by-zero' | 'integer-overflow' | 'invalid-conversion-to-integer'
   | 'out-of-bounds-memory' | 'out-of-bounds-table' | 'indirect-call-type-mismatch' | 'null-reference'
   | 'stack-overflow' | 'misaligned' | 'cannot-enter-component' | 'invalid-handle' | 'invalid-utf8'
-  | 'resource-limit' | 'unknown';
+  | 'resource-limit'
+  // canonical-ABI faults both glues raise while lifting a guest value (lib/limits/lift.ts, lib/invoke/trap.ts)
+  | 'invalid-discriminant' | 'invalid-char' | 'invalid-value'
+  | 'unknown';
 
 /** The guest trapped. The instance that trapped has been discarded. */
 export class TrapError extends SfiError {
@@ -195,6 +201,19 @@ export class MemoryLimitExceededError extends SfiError {
   constructor(readonly memoryLimitBytes: number, options?: { cause?: unknown }) {
     super(`guest exceeded its memory limit of ${memoryLimitBytes} bytes`, options);
     this.name = 'MemoryLimitExceededError';
+  }
+}
+
+/**
+ * The guest handed the host more bytes than `limits.resultBytes` allows in one call (its result and
+ * the arguments of the host imports it called, each aliased element counted in full); stopped
+ * before the host allocated them.
+ */
+export class ResultLimitExceededError extends SfiError {
+  override readonly code = 'RESULT_LIMIT_EXCEEDED';
+  constructor(readonly resultLimitBytes: number) {
+    super(`guest handed the host more than its limit of ${resultLimitBytes} bytes in one call`);
+    this.name = 'ResultLimitExceededError';
   }
 }
 
@@ -336,6 +355,7 @@ export const ERROR_CLASSES: { readonly [C in SfiErrorCode]: ErrorClass<C> } = {
   FUEL_EXHAUSTED: FuelExhaustedError,
   DEADLINE_EXCEEDED: DeadlineExceededError,
   MEMORY_LIMIT_EXCEEDED: MemoryLimitExceededError,
+  RESULT_LIMIT_EXCEEDED: ResultLimitExceededError,
   LIMIT_TOO_LOW: LimitTooLowError,
   INVALID_MANIFEST: InvalidManifestError,
   OVERLOADED: OverloadedError,

@@ -16,7 +16,7 @@ import type { ResourceLimits } from 'node:worker_threads';
 import type { GluePreference } from './component/loader.js';
 import { InvalidArgumentError } from './errors.js';
 import type { HostImports } from './host/imports.js';
-import { DEFAULT_LIMITS, type Limits, type NormalisedLimits } from './invoke/limits.js';
+import { DEFAULT_LIMITS, defaultResultBytes, type Limits, type NormalisedLimits } from './invoke/limits.js';
 import type { NnBackend } from './nn/engine.js';
 import { DEFAULT_POOL, type PoolOptions } from './pool/pool.js';
 import type { FunctionOptions, RuntimeOptions } from './runtime.js';
@@ -70,11 +70,17 @@ export interface WorkerRuntimeConfig {
   workers: number;
   runtime: RuntimeOptions;
   maxPendingPerWorker: number;
-  resourceLimits: ResourceLimits | undefined;
+  resourceLimits: ResourceLimits;
 }
 
 /** Calls queued or running per worker before new calls fail with OVERLOADED (default). */
 export const DEFAULT_MAX_PENDING_PER_WORKER = 1024;
+/**
+ * V8 heap limits of each worker unless given: a worker past them is terminated (and replaced; its
+ * calls fail with WORKER_CRASHED) instead of taking the process down. Room for the largest result
+ * the default `limits.resultBytes` lets a guest hand back, lifted as JS strings, twice over.
+ */
+export const DEFAULT_WORKER_RESOURCE_LIMITS: Readonly<ResourceLimits> = { maxOldGenerationSizeMb: 1024 };
 /** `RuntimeOptions['nn']`, given. */
 type RuntimeNnOptions = NonNullable<RuntimeOptions['nn']>;
 
@@ -188,6 +194,7 @@ const LIMITS: { [K in keyof Limits]-?: { integer: boolean; max: number } } = {
   tableElements: { integer: true, max: 2 ** 32 - 1 },
   fuel: { integer: true, max: Number.MAX_SAFE_INTEGER },
   timeoutMs: { integer: false, max: MAX_TIMER_MS },
+  resultBytes: { integer: true, max: Number.MAX_SAFE_INTEGER },
   openFiles: { integer: true, max: 2 ** 31 - 1 },
 };
 
@@ -212,7 +219,7 @@ function mergeLimits(...layers: Limits[]): NormalisedLimits {
     const v = merged[key];
     if (typeof v === 'number') out[key] = v;
   }
-  return out;
+  return defaultResultBytes(merged, out);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -399,6 +406,6 @@ export function workerRuntimeConfig(options: WorkerRuntimeOptions | undefined, c
     workers: o.workers ?? cores,
     runtime: o.runtime ?? {},
     maxPendingPerWorker: o.maxPendingPerWorker ?? DEFAULT_MAX_PENDING_PER_WORKER,
-    resourceLimits: o.resourceLimits,
+    resourceLimits: o.resourceLimits ?? DEFAULT_WORKER_RESOURCE_LIMITS,
   };
 }

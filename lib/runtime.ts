@@ -110,7 +110,7 @@ export class Runtime {
     if (missing) throw new MissingImportError(missing, signatures.importHint(missing));
     const fn = new SfiFunction(name, {
       component, signatures, imports, capture, context,
-      hooks: meterHooks(reset),
+      hooks: meterHooks(reset, limits),
       limits: callLimits(limits),
       nn,
       pool,

@@ -14,6 +14,7 @@ import { createRuntime } from '../dist/index.js';
 import { createWorkerRuntime } from '../dist/workers/worker-runtime.js';
 import { serve } from '../dist/http/serve.js';
 import { guest, rejection, tempCache } from './helpers.mjs';
+import { component as hostile } from './limits/fixtures/hostile.mjs';
 
 const { ERROR_CLASSES, SfiError, fromWire, toWire } = errors;
 
@@ -36,6 +37,7 @@ const samples = {
   FUEL_EXHAUSTED: [[1000], { fuelLimit: 1000 }],
   DEADLINE_EXCEEDED: [[30, 31.25], { timeoutMs: 30, elapsedMs: 31.25 }],
   MEMORY_LIMIT_EXCEEDED: [[2097152], { memoryLimitBytes: 2097152 }],
+  RESULT_LIMIT_EXCEEDED: [[4194304], { resultLimitBytes: 4194304 }],
   LIMIT_TOO_LOW: [['memory cap 0 pages is below the declared minimum 17'], {}],
   INVALID_MANIFEST: [['/app/sfirt.json', 'functions.hello.source', 'functions.hello.source must be a string'], { manifestPath: '/app/sfirt.json', field: 'functions.hello.source' }],
   OVERLOADED: [['pool is full'], {}],
@@ -169,6 +171,7 @@ const raised = {
   FUEL_EXHAUSTED: [async (rt) => (await rt.load('fuel', guest('compute'), { limits: { fuel: 1000 } })).call('fib', 1_000_000), { fuelLimit: 1000 }],
   DEADLINE_EXCEEDED: [async (rt) => (await rt.load('spin', guest('spin'), { limits: { timeoutMs: 40 } })).call('spin'), { timeoutMs: 40 }],
   MEMORY_LIMIT_EXCEEDED: [async (rt) => (await rt.load('alloc', guest('alloc'), { limits: { memoryBytes: 2 * 1024 * 1024 } })).call('grow-and-use', 8 * 1024 * 1024), { memoryLimitBytes: 2 * 1024 * 1024 }],
+  RESULT_LIMIT_EXCEEDED: [async (rt) => (await rt.load('amplify', await hostile('amplify-results'), { limits: { memoryBytes: 4 * 1024 * 1024 } })).call('strings', 8), { resultLimitBytes: 4 * 1024 * 1024 }],
   // A wasi:nn failure is a value the guest handles; the host's typed error rides on the invocation.
   NN_ERROR: [async (rt) => { throw (await (await rt.load('nn', guest('classifier'))).invoke('classify-with', ['no-such-model', new Uint8Array(784)])).nnError; }, { nnCode: 'not-found', outOfMemory: false }],
 };

@@ -39,6 +39,7 @@ const badFunctionOptions = [
   [{ limits: { timeoutMs: NaN } }, 'limits.timeoutMs'],
   [{ limits: { openFiles: 0 } }, 'limits.openFiles'],
   [{ limits: { tableElements: 2 ** 33 } }, 'limits.tableElements'],
+  [{ limits: { resultBytes: 0.5 } }, 'limits.resultBytes'],
   [{ wasi: { args: ['ok', 7] } }, 'wasi.args[1]'],
   [{ wasi: { args: 'one two' } }, 'wasi.args'],
   [{ wasi: { env: { HOME: 1 } } }, 'wasi.env.HOME'],
@@ -123,7 +124,8 @@ test('worker runtime options: unknown keys and bad values are INVALID_ARGUMENT n
 test('a complete config: defaults applied, runtime defaults under function options key by key, null removes a limit', () => {
   const runtime = runtimeConfig({ defaults: { limits: { fuel: 1000, timeoutMs: 50 }, pool: { max: 4 }, wasi: { args: ['a'], stdout: 'discard' } }, nn: { backend: 'native' } });
   const c = functionConfig({ limits: { timeoutMs: null, memoryBytes: Infinity }, pool: { mode: 'reset' }, wasi: { stdin: 'hi', preopens: { '/d': '/tmp' } } }, runtime);
-  assert.equal(c.limits, { fuel: 1000, openFiles: 256 });
+  // (resultBytes: the default memory cap, since memoryBytes was removed)
+  assert.equal(c.limits, { fuel: 1000, openFiles: 256, tableElements: 100_000, resultBytes: 256 * 1024 * 1024 });
   assert.equal(c.pool, { mode: 'reset', min: 1, max: 4, maxQueue: 1024, idleTimeoutMs: 30_000 });
   assert.equal(c.wasi.args, ['a']);
   assert.is(c.wasi.stdout, 'discard');
@@ -135,9 +137,9 @@ test('a complete config: defaults applied, runtime defaults under function optio
   assert.is(c.glue, 'auto');
   assert.is(c.replace, false);
   assert.is(c.captureLimitBytes, 1024 * 1024);
-  assert.equal(functionConfig(undefined, runtimeConfig(undefined)).limits, { memoryBytes: 256 * 1024 * 1024, timeoutMs: 10_000, openFiles: 256 });
+  assert.equal(functionConfig(undefined, runtimeConfig(undefined)).limits, { memoryBytes: 256 * 1024 * 1024, tableElements: 100_000, timeoutMs: 10_000, resultBytes: 256 * 1024 * 1024, openFiles: 256 });
   const w = workerRuntimeConfig({}, 3);
-  assert.equal(w, { workers: 3, runtime: {}, maxPendingPerWorker: 1024, resourceLimits: undefined });
+  assert.equal(w, { workers: 3, runtime: {}, maxPendingPerWorker: 1024, resourceLimits: { maxOldGenerationSizeMb: 1024 } });
 });
 
 test('non-string wasi.args fail at load, not as a TRAP at call time', async () => {

@@ -1,4 +1,5 @@
 import { InvalidComponentError } from '../errors.js';
+import '../limits/lift.js'; // the checked reads patched glue calls (`meterLifts`), on globalThis
 import { jcoTranspileVersion, transpiler, wasmTools } from './jco.js';
 import { sha256, type Stamp } from './manifest.js';
 import { componentImportNames, versionedImportMap } from './wit/import-keys.js';
@@ -25,7 +26,7 @@ export interface TranspiledComponent {
  * Bumped whenever the glue patches, the glue's stored form or the cache layout change, so entries
  * built by older code are never used (it is part of every entry's stamp, hence of its key).
  */
-const ARTIFACT_FORMAT = 3;
+const ARTIFACT_FORMAT = 4;
 /** Node 20 has no JSPI; the glue is patched differently when it does. */
 const HAS_JSPI = typeof (WebAssembly as unknown as { promising?: unknown }).promising === 'function';
 
@@ -88,8 +89,39 @@ export async function transpileComponent(bytes: Uint8Array, label: string): Prom
  * the guest's destructor when the object is collected: guest code outside any call and its limits,
  * possibly on an instance already discarded (whose recycled memory another instance now uses).
  * The runtime manages handle lifetimes itself (lib/invoke/handles.ts), so those registries go.
+ * Then routes every lift of guest data through the runtime's checked, budgeted reads (`meterLifts`).
  */
 export function patchGlue(glue: string): string {
+  return meterLifts(patchCosts(glue));
+}
+
+/**
+ * The glue lifts strings and lists from guest memory inline. Each lift becomes a call of the
+ * runtime's checked reads (lib/limits/lift.ts, reached through `globalThis`): charged against the
+ * call's `limits.resultBytes` before anything is allocated (each aliased element in full),
+ * bounds-checked (jco's `buffer.slice` silently clamps an out-of-bounds list; a view throws V8's
+ * RangeError), strict UTF-8/UTF-16 (jco's decoder replaces invalid bytes), and every list lifted
+ * element by element is charged for all its elements before the loop.
+ */
+function meterLifts(glue: string): string {
+  const out = glue
+    // strings: `DECODER.decode(new Uint8Array|DataView|Uint16Array(mem.buffer, ptr, len))`
+    .replace(/(\w+)\.decode\(new (Uint8Array|DataView|Uint16Array)\(([\w.]+)\.buffer, (\w+), (\w+)\)\)/g, (_m, decoder: string, view: string, mem: string, ptr: string, len: string) => {
+      if (!/16/.test(decoder)) return `__sfirtLift.utf8(${mem}, ${ptr}, ${len})`;
+      return view === 'Uint16Array' ? `__sfirtLift.utf16(${mem}, ${ptr}, ${len})` : `__sfirtLift.utf16(${mem}, ${ptr}, ${len} >>> 1)`;
+    })
+    // typed lists: `new Ctor(mem.buffer.slice(ptr, ptr + len * size))`
+    .replace(/new (\w+)\(([\w.]+)\.buffer\.slice\((\w+), \3 \+ (\w+) \* (\d+)\)\)/g,
+      (_m, ctor: string, mem: string, ptr: string, len: string, size: string) => `new ${ctor}(__sfirtLift.copy(${mem}, ${ptr}, ${len} * ${size}))`)
+    // lists lifted element by element: charge them all before the loop
+    .replace(/for \(let i = 0; i < (\w+); i\+\+\) \{(\s*)const base = (\w+) \+ i \* (\d+);/g,
+      (_m, len: string, ws: string, base: string, size: string) => `__sfirtLift.list(${len}, ${size}); for (let i = 0; i < ${len}; i++) {${ws}const base = ${base} + i * ${size};`);
+  // On the first line, so the glue's line numbers (stack frames) stay jco's.
+  const prelude = "const __sfirtLift = globalThis[Symbol.for('sfirt.lift')];";
+  return out.startsWith('"use components";') ? out.replace('"use components";', `"use components"; ${prelude}`) : `${prelude} ${out}`;
+}
+
+function patchCosts(glue: string): string {
   let out = glue.replace(
     /function finalizationRegistryCreate \(unregister\) \{[\s\S]{0,200}?return new FinalizationRegistry\(unregister\);\s*\}/,
     'function finalizationRegistryCreate (unregister) { return { register () {}, unregister () {} }; }',

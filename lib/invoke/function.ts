@@ -2,13 +2,14 @@ import type { LoadedComponent } from '../component/loader.js';
 import type { NnError } from '../nn/errors.js';
 import type { WasiNn } from '../nn/wasi-nn.js';
 import { ClosedError, InvalidArgumentError, InvalidHandleError, SfiError, UnknownExportError, type HostFunctionError } from '../errors.js';
+import type { Meter } from '../limits/index.js';
 import { InstancePool, type Lease, type PoolOptions } from '../pool/pool.js';
 import type { CapturedOutput, StdioCapture } from '../wasi/stdio.js';
 import type { GuestExitError } from '../wasi/policy.js';
 import type { BoundExport, BoundHandles, ComponentSignatures } from './signatures.js';
 import { HandleRegistry, ResourceHandle, type HandleState } from './handles.js';
 import { instantiateComponent, type ComponentInstance, type InstanceHooks } from './instance.js';
-import { toTypedError } from './trap.js';
+import { instantiationError, toTypedError } from './trap.js';
 
 /** Measurements of one call. */
 export interface CallStats {
@@ -69,10 +70,11 @@ export interface FunctionParts {
   signatures: ComponentSignatures;
   /** Arms limits before the guest runs, returns a function that reads fuel and classifies stops. */
   limits?: {
-    arm(instance: ComponentInstance, deadlineAt: number | undefined, now: number): void;
-    disarm(): void;
+    arm(meter: Meter | undefined, deadlineAt: number | undefined, now: number): void;
+    /** Returns a limit failure the call must still fail with (caught by the guest, or fuel overdrawn). */
+    disarm(meter?: Meter): Error | undefined;
     fuelUsed(instance: ComponentInstance): number | undefined;
-    classify(instance: ComponentInstance, err: unknown): SfiError | undefined;
+    classify(meter: Meter | undefined, err: unknown): SfiError | undefined;
     deadlineError(instance?: ComponentInstance): SfiError;
   };
   /** The runtime's `wasi:nn` host, when the component imports it. */
@@ -89,13 +91,38 @@ export class SfiFunction {
 
   constructor(readonly name: string, parts: FunctionParts) {
     this.#parts = parts;
-    this.pool = new InstancePool(() => instantiateComponent(parts.component, parts.imports, parts.hooks?.() ?? {}), parts.pool);
+    this.pool = new InstancePool((deadlineAt) => this.#instantiate(deadlineAt), parts.pool);
     this.#handles = new HandleRegistry({
       runDrop: (state) => this.#runDrop(state),
       collected: (instance) => this.#collected(instance),
     }, name);
     this.#exclusivePins = this.pool.options.mode !== 'reuse';
     this.pool.retain = (instance) => this.#handles.isPinned(instance);
+  }
+
+  /**
+   * Instantiates under the function's limits, as a call of its own (start functions run here; a
+   * pool miss also honours its caller's `deadlineAt`); failures are typed.
+   */
+  #instantiate(deadlineAt: number | undefined): ComponentInstance {
+    const { component, imports, hooks, limits, context } = this.#parts;
+    const h = hooks?.() ?? {};
+    context.hostFailure = undefined;
+    context.exit = undefined;
+    limits?.arm(h.meter, deadlineAt, performance.now());
+    let instance: ComponentInstance;
+    try {
+      instance = instantiateComponent(component, imports, h);
+    } catch (err) {
+      limits?.disarm();
+      throw context.hostFailure ?? context.exit ?? limits?.classify(h.meter, err) ?? instantiationError(err);
+    }
+    const late = limits?.disarm(h.meter);
+    if (late) { // a limit the start function overdrew or caught: the instance is not kept
+      instance.dispose();
+      throw late;
+    }
+    return instance;
   }
 
   /**
@@ -135,7 +162,7 @@ export class SfiFunction {
     const bound = this.#parts.signatures.bind(exportName);
     if (bound.handles || options.on !== undefined) return this.#invokeWithHandles<T>(bound, bound.handles ?? NO_HANDLES, args, options);
     bound.validate(args);
-    const lease = this.pool.tryAcquire() ?? (await this.pool.acquire());
+    const lease = this.pool.tryAcquire(options.deadlineAt) ?? (await this.pool.acquire(options.deadlineAt));
     return this.#run<T>(lease, bound, args, options.deadlineAt);
   }
 
@@ -177,7 +204,7 @@ export class SfiFunction {
       if (u.state.instance !== instance) throw new InvalidHandleError('other-instance', `${f.qualifiedName}: handles from different instances in one call`);
       if (u.own && used.some((o) => o !== u && o.state === u.state)) throw new InvalidArgumentError(`${f.qualifiedName}: a handle passed as \`own\` cannot be passed twice`);
     }
-    const lease = instance ? this.#leaseOf(instance) : this.pool.tryAcquire() ?? (await this.pool.acquire());
+    const lease = instance ? this.#leaseOf(instance) : this.pool.tryAcquire(options.deadlineAt) ?? (await this.pool.acquire(options.deadlineAt));
     return this.#run<T>(lease, bound, glueArgs, options.deadlineAt, self?.glue, used.filter((u) => u.own).map((u) => u.state));
   }
 
@@ -204,8 +231,9 @@ export class SfiFunction {
     capture.begin();
     nn?.takeLastError();
     const t0 = performance.now();
-    limits?.arm(instance, deadlineAt, t0);
+    limits?.arm(instance.hooks.meter, deadlineAt, t0);
     let value: unknown;
+    let late: Error | undefined;
     try {
       value = fn(...args);
       if (bound.returnsResult) value = { tag: 'ok', val: value };
@@ -216,8 +244,9 @@ export class SfiFunction {
         this.#fail(instance, err);
       }
     } finally {
-      limits?.disarm();
+      late = limits?.disarm(instance.hooks.meter);
     }
+    if (late) this.#fail(instance, late, true);
     const runUs = (performance.now() - t0) * 1000;
     instance.uses++;
     const output = capture.end();
@@ -268,27 +297,33 @@ export class SfiFunction {
     context.hostFailure = undefined;
     context.exit = undefined;
     capture.begin();
-    limits?.arm(instance, undefined, performance.now());
+    limits?.arm(instance.hooks.meter, undefined, performance.now());
+    let late: Error | undefined;
     try {
       dispose?.call(glue);
     } catch (err) {
       this.#fail(instance, err);
     } finally {
-      limits?.disarm();
+      late = limits?.disarm(instance.hooks.meter);
     }
+    if (late) this.#fail(instance, late, true);
     capture.end();
     this.#handles.end(state, 'dropped');
     this.#releaseAfterCall(instance);
   }
 
-  /** Discards the instance (its handles die with it) and throws the typed error that explains `err`. */
-  #fail(instance: ComponentInstance, err: unknown): never {
+  /**
+   * Discards the instance (its handles die with it) and throws the typed error that explains `err`
+   * (`err` itself when `typed`).
+   */
+  #fail(instance: ComponentInstance, err: unknown, typed = false): never {
     const { capture, context, limits, nn } = this.#parts;
     instance.broken = true;
     capture.end();
     this.#handles.instanceGone(instance, 'instance-gone');
     this.pool.release(instance);
-    throw context.hostFailure ?? context.exit ?? limits?.classify(instance, err) ?? nn?.takeLastError() ?? toTypedError(err);
+    if (typed) throw err;
+    throw context.hostFailure ?? context.exit ?? limits?.classify(instance.hooks.meter, err) ?? nn?.takeLastError() ?? toTypedError(err);
   }
 
   /** Releases every instance; later calls fail with `CLOSED`, handles with `INVALID_HANDLE`. */

@@ -15,7 +15,7 @@ import { pushInvoke, pushToWorker, readFromWorker, splitPoint, type FromWorker, 
 
 export type { WorkerFunctionOptions } from './protocol.js';
 
-export { DEFAULT_MAX_PENDING_PER_WORKER } from '../options.js';
+export { DEFAULT_MAX_PENDING_PER_WORKER, DEFAULT_WORKER_RESOURCE_LIMITS } from '../options.js';
 /** A call leaves its function's home worker only when the home has this many more calls in flight. */
 const AFFINITY_SLACK = 2;
 /** Calls per post below which a tick's calls are not split in two (see `#flush`). */
@@ -29,7 +29,7 @@ export interface WorkerRuntimeOptions {
   runtime?: RuntimeOptions;
   /** Calls in flight per worker before OVERLOADED (default 1024). */
   maxPendingPerWorker?: number;
-  /** V8 heap limits of each worker. */
+  /** V8 heap limits of each worker (default {@link DEFAULT_WORKER_RESOURCE_LIMITS}). */
   resourceLimits?: ResourceLimits;
 }
 

@@ -43,7 +43,7 @@ test('memory cap also rewrites imported memories', () => {
 
 test('table cap: table.grow fails past it; below the minimum → LimitTooLowError', () => {
   const r = instrumentModule(fixture('table-grow'), { tableMaxElements: 3 });
-  assert.equal(r.tables, [{ index: 0, imported: false, minElements: 2, maxElements: 3 }]);
+  assert.equal(r.tables, [{ index: 0, imported: false, minElements: 2, maxElements: 3, refType: 0x70 }]);
   const { exports } = new WebAssembly.Instance(new WebAssembly.Module(r.bytes));
   assert.is(exports.grow(1), 2);
   assert.is(exports.grow(1), -1);
@@ -84,8 +84,8 @@ test('metering keeps custom sections and renumbers the name section (guest stack
   const out = new WebAssembly.Module(r.bytes);
   assert.equal([...new Uint8Array(WebAssembly.Module.customSections(out, 'x')[0])], [1, 2, 3]);
   const names = [...new Uint8Array(WebAssembly.Module.customSections(out, 'name')[0])];
-  // cpu-guests has no imports: the two meter helpers take indices 0 and 1, so fib (0) becomes 2.
-  assert.equal(names, [1, 6, 1, 2, 3, ...Buffer.from('fib')]);
+  // cpu-guests has no imports: the three meter helpers take indices 0 to 2, so fib (0) becomes 3.
+  assert.equal(names, [1, 6, 1, 3, 3, ...Buffer.from('fib')]);
   // The name shows up in a trap's stack trace of the metered module.
   const meter = new Meter();
   const inst = new WebAssembly.Instance(out, meter.imports);

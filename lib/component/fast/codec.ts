@@ -3,9 +3,10 @@
  * lifting to/from flat core values and linear memory. JS value shapes follow jco 1.35's glue
  * exactly (same coercions, same TypeErrors), so the fast path is indistinguishable from it.
  */
+import { chargeLift, chargeList, liftUtf8, outOfBounds } from '../../limits/lift.js';
 import type { GuestResourceTable } from './guest-resources.js';
 import type { HandleTable } from './resources.js';
-import { liftEncodedString, lowerEncodedString, UTF8, type Encoding } from './strings.js';
+import { liftEncodedString, lowerEncodedString, UTF8, UTF16, type Encoding } from './strings.js';
 import type { ResourceType, ValType } from './types.js';
 import { camelCase } from './types.js';
 
@@ -50,7 +51,6 @@ export interface Codec {
  */
 export const BORROWED_LISTS: unique symbol = Symbol.for('sfirt.borrowedLists') as never;
 
-const TEXT_DECODER = new TextDecoder();
 const TEXT_ENCODER = new TextEncoder();
 
 /** A DataView over the context's memory, renewed when the memory grew (its buffer changed). */
@@ -134,10 +134,16 @@ function lowerString(cx: MemoryContext, s: unknown): [number, number] {
   return [ptr, len];
 }
 
+/** Charged against the call's lift budget, bounds-checked, strict UTF-8 (lib/limits/lift.ts). */
 function liftString(cx: MemoryContext, ptr: number, len: number): string {
-  if (cx.enc !== UTF8) return liftEncodedString(cx, cx.enc, ptr, len);
+  if (cx.enc !== UTF8) {
+    // utf16: 2 bytes per unit; latin1+utf16: the tag bit says which (lib/component/fast/strings.ts)
+    const units = len >>> 0;
+    chargeLift(cx.enc === UTF16 || units >= 2 ** 31 ? 2 * (units % 2 ** 31) : units);
+    return liftEncodedString(cx, cx.enc, ptr, len);
+  }
   if (!cx.memory) throw new TypeError('canonical ABI: no memory for this function');
-  return TEXT_DECODER.decode(new Uint8Array(cx.memory.buffer, ptr, len));
+  return liftUtf8(cx.memory, ptr, len);
 }
 
 // ---- scalar codecs ----
@@ -283,11 +289,12 @@ function typedListCodec(kind: string, ctor: TypedArrayCtor): Codec {
   const liftList = (cx: MemoryContext, ptr: number, len: number): unknown => {
     if (ptr % esize !== 0) throw new TypeError(`list pointer [${ptr}] is not aligned to ${esize}`);
     const buffer = cx.memory!.buffer;
-    const bytes = len * esize;
+    const bytes = (len >>> 0) * esize;
+    // Out of bounds is a trap, not a clamp; the rest is charged before the allocation (lib/limits/lift.ts).
+    if (ptr < 0 || ptr + bytes > buffer.byteLength) throw outOfBounds('list', ptr >>> 0, bytes, buffer.byteLength);
+    chargeLift(bytes);
     // jco copies with `buffer.slice(...)`, which is slow on wasm memory (~2 µs even for 40 bytes);
-    // a fresh typed array filled with `set` is the same value. Out-of-range pointers (a guest
-    // bug) keep jco's exact path, whose clamping and errors we reproduce that way.
-    if (ptr < 0 || ptr + bytes > buffer.byteLength) return new ctor(buffer.slice(ptr, ptr + bytes));
+    // a fresh typed array filled with `set` is the same value.
     // `new ctor(len)` keeps arrays of up to 64 bytes on V8's heap (~0.1 µs instead of ~1.2 µs for
     // an ArrayBuffer); `set` from a same-typed view is a memcpy, and never touches `out.buffer`
     // (which would move the array off-heap).
@@ -298,6 +305,7 @@ function typedListCodec(kind: string, ctor: TypedArrayCtor): Codec {
   const liftView = (cx: MemoryContext, ptr: number, len: number): unknown => {
     const buffer = cx.memory!.buffer;
     if (ptr % esize !== 0 || ptr < 0 || ptr + len * esize > buffer.byteLength) return liftList(cx, ptr, len);
+    chargeLift(len * esize); // no copy here, but the host reads (and usually copies) all of it
     return new ctor(buffer, ptr, len);
   };
   return { ...listShape(lowerList, liftList), borrowed: listShape(lowerList, liftView) };
@@ -322,6 +330,7 @@ function genericListCodec(elem: Codec): Codec {
     return [ptr, len];
   };
   const liftList = (cx: MemoryContext, ptr: number, len: number): unknown => {
+    chargeList(len >>> 0, elem.size); // every element, before the array (lib/limits/lift.ts)
     const out = new Array(len);
     for (let i = 0; i < len; i++) out[i] = elem.load(cx, ptr + i * elem.size);
     return out;
