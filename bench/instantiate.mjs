@@ -162,6 +162,22 @@ export async function run({ quick = false, log = () => {}, outDir = resultsDir }
       classifier_jco_call_us: () => { sink += jcoGuest.classify(image).label; },
     }, { batch: calls.batch / 20, rounds: calls.rounds }));
     metrics.classifier_jco_vs_fast_call_ratio = metrics.classifier_jco_call_us / metrics.classifier_fast_call_us;
+
+    // Exported resources: a method call on a handle of the counter guest (a resource the component
+    // defines: the handle's rep is lowered as a borrow), our glue vs jco's (patched), side by side.
+    log('counter (exported resource)…');
+    const counter = guestBytes('counter');
+    const fastCounter = await buildFastGlue(counter);
+    if ('unsupported' in fastCounter) throw new Error(`counter must take the fast path: ${fastCounter.unsupported}`);
+    const jcoCounter = await jcoGlue(counter, dir, 'counter-patched', true);
+    const counters = (exports) => exports['sfirt:counter/counters'];
+    const fastCounterObj = new (counters(fastCounter.instantiate({})).Counter)(1);
+    const jcoCounterObj = new (counters(jcoCounter({})).Counter)(1);
+    Object.assign(metrics, compareUs({
+      resource_method_call_us: (i) => { sink += fastCounterObj.add(i & 1); },
+      jco_resource_method_call_us: { fn: (i) => { sink += jcoCounterObj.add(i & 1); }, batch: calls.batch / 10 },
+    }, calls));
+    metrics.resource_method_jco_vs_fast_ratio = metrics.jco_resource_method_call_us / metrics.resource_method_call_us;
     if (sink === 42) log('');
 
     const rows = [
@@ -176,12 +192,16 @@ export async function run({ quick = false, log = () => {}, outDir = resultsDir }
         .map((k) => [k, metrics[k], metrics[k] / metrics.classifier_fast_instance_us]),
       ...['classifier_fast_call_us', 'classifier_jco_call_us']
         .map((k) => [k, metrics[k], metrics[k] / metrics.classifier_fast_call_us]),
+      ['counter guest: method call on a handle', 'µs', '× fast'],
+      ...['resource_method_call_us', 'jco_resource_method_call_us']
+        .map((k) => [k, metrics[k], metrics[k] / metrics.resource_method_call_us]),
     ];
     const table = rows.map(([k, v, r]) => `${String(k).padEnd(30)} ${typeof v === 'number' ? (+v.toPrecision(3)).toString().padStart(9) : v.padStart(9)} ${typeof r === 'number' ? r.toFixed(2).padStart(8) : r.padStart(8)}`).join('\n');
     const notes = [
       'contenders are timed in alternating batches (median of rounds): ratios stay comparable on a loaded machine, absolute µs do not',
       'fast_glue_overhead_us = fast − bare for wat-add (no memory): the fast glue\'s own per-instance work',
       'classifier_*: the wasi:nn classifier guest (imported resources) with an in-process wasi:nn host that answers compute() at once, so glue + guest only; bare = its three core modules instantiated with the same imports; jco = jco\'s glue with our patches',
+      'resource_method_call_us / jco_resource_method_call_us: `counter.add(n)` on a handle of the counter guest\'s exported resource (self lowered as a borrow: the rep), our glue / jco\'s glue with our patches',
     ];
     // Pool level, through createRuntime(): cold start (pool miss), warm call, RSS of 10k instances.
     Object.assign(metrics, await poolMetrics({ quick, log }));

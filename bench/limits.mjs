@@ -3,12 +3,15 @@
 //   through our fast glue with its core module metered vs not, side by side, interleaved, median
 //   of per-round ratios; plus the hand-written kernels, deadline overshoot and rewrite throughput
 //   from bench/limits-rewrite.mjs.
+// - deadline overshoot of bulk work (lib/instrument/bulk-ops.ts): loops of memory.fill over 128 MiB,
+//   memory.copy over 64 MiB and 60 KB fills, each stopped by a 100 ms deadline.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { buildFastGlue } from '../dist/component/fast/index.js';
 import { instrumentModule } from '../dist/instrument/index.js';
 import { Meter } from '../dist/limits/index.js';
+import { parse } from '@bytecodealliance/jco';
 import { runLimitsBench } from './limits-rewrite.mjs';
 import { median } from './lib/stats.mjs';
 
@@ -59,6 +62,34 @@ async function guestOverhead({ quick, log }) {
   return metrics;
 }
 
+/** Loops of bulk operations, each run stopped by a 100 ms deadline: how far past it they stop. */
+const BULK_WAT = `(module
+  (memory (export "memory") 2049 2049)
+  (func (export "fill") (param $n i32) (loop $l (memory.fill (i32.const 0) (i32.const 7) (local.get $n)) (br $l)))
+  (func (export "copy") (param $n i32) (loop $l (memory.copy (i32.const 64) (i32.const 0) (local.get $n)) (br $l))))`;
+
+async function bulkOvershoot({ quick, log }) {
+  const module = new WebAssembly.Module(instrumentModule(await parse(BULK_WAT), { meter: true, fuelGlobal: 'own' }).bytes);
+  const meter = new Meter();
+  const exports = new WebAssembly.Instance(module, meter.imports).exports;
+  meter.attach(exports);
+  const kinds = [() => exports.fill(128 << 20), () => exports.copy(64 << 20), () => exports.fill(60_000)];
+  const overshoots = [];
+  const runs = quick ? 12 : 45;
+  for (let i = 0; i < runs; i++) {
+    const deadline = performance.now() + 100;
+    meter.start({ deadline });
+    try { kinds[i % kinds.length](); } catch { /* the deadline trap */ }
+    const end = performance.now();
+    if (meter.stopReason !== 'deadline') throw new Error(`bulk run ${i} was not stopped by the deadline`);
+    overshoots.push(end - deadline);
+  }
+  const sorted = [...overshoots].sort((a, b) => a - b);
+  const p = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  log(`limits: bulk deadline 100 ms: overshoot p50 ${p(0.5).toFixed(3)} ms, p99 ${p(0.99).toFixed(3)} ms, max ${sorted.at(-1).toFixed(3)} ms (${runs} runs)`);
+  return { deadline_overshoot_bulk_p50_ms: p(0.5), deadline_overshoot_bulk_p99_ms: p(0.99) };
+}
+
 export async function run({ quick = false, log = () => {} } = {}) {
   const guest = await guestOverhead({ quick, log });
   const base = runLimitsBench({ quick, log });
@@ -75,12 +106,14 @@ export async function run({ quick = false, log = () => {} } = {}) {
     else if (imported) metrics[`kernel_overhead_imported_${imported[1]}`] = v;
     else if (k !== 'fuel_overhead_max') metrics[k] = v;
   }
+  Object.assign(metrics, await bulkOvershoot({ quick, log }));
   return {
     metrics,
     details: base.details,
     notes: [
       'fuel_overhead_<fib|sort|matmul|hash> = the AssemblyScript compute guest (fib-rec 27, sort 100k, matmul 120, hash 256 KiB × 8), metered / plain core module through the same fast glue, metering as the runtime does it; median of per-round ratios, both builds compiled straight to TurboFan',
       'kernel_overhead_* = hand-written WAT kernels with tighter loops (test/limits/fixtures/cpu-guests.wat), own counter per module; kernel_overhead_imported_* = with the older shared imported global',
+      'deadline_overshoot_bulk_* = loops of memory.fill over 128 MiB, memory.copy over 64 MiB and 60 KB fills, each stopped by a 100 ms deadline (bulk work checks the clock every 1 MiB, lib/instrument/bulk-ops.ts)',
     ],
   };
 }

@@ -1,5 +1,6 @@
 export { createRuntime, Runtime, type RuntimeOptions, type FunctionOptions } from './runtime.js';
-export { SfiFunction, type Invocation, type CallStats } from './invoke/function.js';
+export { SfiFunction, type Invocation, type CallStats, type InvokeOptions } from './invoke/function.js';
+export { ResourceHandle } from './invoke/handles.js';
 export { DEFAULT_LIMITS, type Limits } from './invoke/limits.js';
 export type { ComponentSource } from './component/source.js';
 export type { PoolOptions, PoolMode } from './pool/pool.js';

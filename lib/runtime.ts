@@ -2,13 +2,14 @@ import { ArtifactCache, defaultCacheDir } from './component/cache.js';
 import { loadComponent, type GluePreference } from './component/loader.js';
 import { readSource, type ComponentSource } from './component/source.js';
 import { ClosedError, InvalidArgumentError, MissingImportError } from './errors.js';
-import { wrapHostImports, type HostImports } from './host/imports.js';
+import { fillVersionedKeys, normaliseHostImports, wrapHostImports, type HostImports } from './host/imports.js';
 import { InstanceScope } from './host/scope.js';
 import { SfiFunction, type CallContext } from './invoke/function.js';
 import { ComponentSignatures } from './invoke/signatures.js';
 import { serve, type HttpServer, type ServeOptions } from './http/serve.js';
 import { callDeadline, callFuel } from './invoke/call-deadline.js';
-import { callLimits, DEFAULT_LIMITS, limitsTransform, meterHooks, normaliseLimits, type Limits } from './invoke/limits.js';
+import { callLimits, limitsTransform, meterHooks, type Limits } from './invoke/limits.js';
+import { functionConfig, runtimeConfig, type RuntimeConfig } from './options.js';
 import type { PoolOptions } from './pool/pool.js';
 import { createWasiNn, type WasiNn, type WasiNnOptions } from './nn/wasi-nn.js';
 import type { NnBackend } from './nn/engine.js';
@@ -55,6 +56,8 @@ export interface FunctionOptions {
   glue?: GluePreference;
   /** Cap on captured stdout/stderr per stream per call, in bytes. */
   captureLimitBytes?: number;
+  /** Replace a function already loaded under this name (default: loading a taken name is INVALID_ARGUMENT). */
+  replace?: boolean;
 }
 
 /** Loads components as isolated functions. */
@@ -63,32 +66,37 @@ export class Runtime {
   #functions = new Map<string, SfiFunction>();
   #nn = new Map<NnBackend, Promise<WasiNn>>();
   #closed = false;
+  #config: RuntimeConfig;
 
+  /** Throws `InvalidArgumentError` naming the option for an unknown or bad option. */
   constructor(readonly options: RuntimeOptions = {}) {
-    this.cache = new ArtifactCache(options.cacheDir ?? defaultCacheDir());
+    this.#config = runtimeConfig(options);
+    this.cache = new ArtifactCache(this.#config.cacheDir ?? defaultCacheDir());
   }
 
   /**
    * Loads a component (path, URL or bytes) under `name`. Transpiles it with jco on the first
    * load and reuses the on-disk artifact afterwards, even across processes. Fails with
-   * NOT_A_COMPONENT, INVALID_COMPONENT or MISSING_IMPORT.
+   * NOT_A_COMPONENT, INVALID_COMPONENT or MISSING_IMPORT; INVALID_ARGUMENT names a bad option, or
+   * a name already loaded (unless `replace: true`).
    */
   async load(name: string, source: ComponentSource, options: FunctionOptions = {}): Promise<SfiFunction> {
     if (this.#closed) throw new ClosedError();
     if (typeof name !== 'string' || !name) throw new InvalidArgumentError('function name must be a non-empty string');
+    const config = functionConfig(options, this.#config);
+    this.#checkName(name, config.replace);
     const { bytes, label } = await readSource(source);
-    const limits = normaliseLimits({ ...DEFAULT_LIMITS, ...this.options.defaults?.limits, ...options.limits });
-    const pool = { ...this.options.defaults?.pool, ...options.pool };
+    const { limits, pool } = config;
     const reset = pool.mode === 'reset';
-    const component = await loadComponent(bytes, label, this.cache, limitsTransform(limits, reset), options.glue);
-    const hostImports = options.imports ?? {};
+    const component = await loadComponent(bytes, label, this.cache, limitsTransform(limits, reset), config.glue);
     const usesNn = component.imports.some((i) => i.startsWith('wasi:nn/'));
     const signatures = new ComponentSignatures(component.wit, bytes);
+    const hostImports = normaliseHostImports(config.imports, signatures.imports);
     signatures.checkHostImports(hostImports);
-    const nn = usesNn ? await this.wasiNn(options.nnBackend ?? this.options.nn?.backend ?? 'wasm') : undefined;
+    const nn = usesNn ? await this.wasiNn(config.nnBackend) : undefined;
     const context: CallContext = { hostFailure: undefined, exit: undefined };
-    const capture = new StdioCapture(options.captureLimitBytes);
-    const wasi = { ...this.options.defaults?.wasi, ...options.wasi };
+    const capture = new StdioCapture(config.captureLimitBytes);
+    const wasi = config.wasi;
     // wasi:nn state belongs to an instance; until instantiation passes scopes, one scope per function.
     const nnImports = nn?.functionImports(limits.memoryBytes === undefined ? {} : { quota: { tensorBytes: Math.min(nn.quota.tensorBytes, limits.memoryBytes) } })(new InstanceScope());
     const imports = {
@@ -97,19 +105,28 @@ export class Runtime {
       ...wrapHostImports(hostImports, context, (iface, fn) => signatures.importReturnsResult(iface, fn)),
     };
     // Neither WASI/wasi:nn nor the app's imports provide it (e.g. wasi:keyvalue, or a forgotten interface).
+    fillVersionedKeys(imports, component.imports);
     const missing = component.imports.find((i) => !(i in imports));
-    if (missing) throw new MissingImportError(missing, 'provide it in `imports`');
+    if (missing) throw new MissingImportError(missing, signatures.importHint(missing));
     const fn = new SfiFunction(name, {
       component, signatures, imports, capture, context,
-      hooks: meterHooks(reset),
+      hooks: meterHooks(reset, limits),
       limits: callLimits(limits),
       nn,
       pool,
     });
     fn.pool.prewarm();
+    // Checked again: another load of the same name may have finished while this one was loading.
+    try { this.#checkName(name, config.replace); } catch (err) { fn.close(); throw err; }
     this.#functions.get(name)?.close();
     this.#functions.set(name, fn);
     return fn;
+  }
+
+  #checkName(name: string, replace: boolean): void {
+    if (!replace && this.#functions.has(name)) {
+      throw new InvalidArgumentError(`a function named \`${name}\` is already loaded (pass \`replace: true\` to replace it)`);
+    }
   }
 
   /**
@@ -132,20 +149,21 @@ export class Runtime {
       if (this.#nn.size) throw new InvalidArgumentError(`${path}: nn settings cannot apply, this runtime's wasi:nn host has started; pass them to createRuntime({ nn })`);
       const nn = this.options.nn;
       this.options.nn = { ...nn, ...manifest.nn, models: { ...nn?.models, ...manifest.nn.models } };
+      this.#config = runtimeConfig(this.options);
     }
     return loadManifestFunctions(this, manifest);
   }
 
   /** The precompile caches' directories (ours, and the wasi:nn engine's): no guest may write there. */
   #cacheDirs(): string[] {
-    return [this.cache.dir, this.options.nn?.cacheDir].filter((d): d is string => typeof d === 'string');
+    return [this.cache.dir, this.#config.nn.cacheDir].filter((d): d is string => typeof d === 'string');
   }
 
   /** The runtime's `wasi:nn` host for a backend, started on first use. */
   wasiNn(backend: NnBackend): Promise<WasiNn> {
     let host = this.#nn.get(backend);
     if (!host) {
-      host = createWasiNn({ cacheDir: this.options.cacheDir, ...this.options.nn, backend, deadline: () => callDeadline.at, fuel: () => callFuel.meter });
+      host = createWasiNn({ cacheDir: this.#config.cacheDir, ...this.#config.nn, backend, deadline: () => callDeadline.at, fuel: () => callFuel.meter });
       // A backend that cannot start is reported to this load and retried by the next one.
       host.catch(() => this.#nn.delete(backend));
       this.#nn.set(backend, host);

@@ -3,9 +3,11 @@ import { mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { test as uvuTest } from 'uvu';
 
 export const root = dirname(dirname(fileURLToPath(import.meta.url)));
-export const sharedDir = join(root, '..', 'shared');
+/** `../shared` (wasm spec suite, third-party components); `SFIRT_SHARED_DIR` overrides it (worktrees). */
+export const sharedDir = process.env.SFIRT_SHARED_DIR ?? join(root, '..', 'shared');
 export const hasShared = existsSync(join(sharedDir, 'components'));
 
 /** Path of a built guest component. */
@@ -26,4 +28,26 @@ export async function rejection(promise) {
     return err;
   }
   throw new Error('expected the promise to reject, but it resolved');
+}
+
+/**
+ * `t` (uvu's `test` by default), or — when `missing` says what is absent — a stand-in with the same
+ * call shape that registers each test with uvu's own skip (counted under "Skipped", by uvu and by
+ * test/run.mjs, never as a pass) and prints why.
+ */
+export function testUnless(missing, t = uvuTest) {
+  if (!missing) return t;
+  return (name) => {
+    console.log(`  SKIP ${name}: ${missing}`);
+    t.skip(name);
+  };
+}
+
+/**
+ * For a condition only a running test can discover (e.g. a trace this Node does not print): prints
+ * a line test/run.mjs counts, moving the test from passed to skipped. Call it right before the
+ * test returns without asserting anything.
+ */
+export function skippedAtRunTime(name, reason) {
+  console.log(`  SKIP (run time) ${name}: ${reason}`);
 }

@@ -57,6 +57,8 @@ interface Meta {
   exports: [string, string][];
   coreModules: string[];
   glueFormat: GlueFormat;
+  /** Why there is no jco glue (the glue file is empty), when there is none. */
+  noJcoGlue?: string;
 }
 
 /** A transpiled component as the loader uses it: the glue in its stored (evaluable) form. */
@@ -66,6 +68,8 @@ interface Artifact {
   imports: string[];
   exports: [string, string][];
   wit: string;
+  /** Set when jco could not transpile the component: only our glue runs it. */
+  noJcoGlue?: string;
 }
 
 const GLUE_FILE = 'glue.js';
@@ -114,6 +118,7 @@ export async function loadComponent(bytes: Uint8Array, label: string, cache: Art
     loaded = { ...common, glue: 'fast', instantiate: (imports, ic) => fast.instantiate(imports, ic) };
   } else {
     if (glue === 'fast') throw new InvalidComponentError(`${label}: the fast glue does not support this component (${plan.unsupported})`);
+    if (artifact.noJcoGlue) throw new InvalidComponentError(`${label}: ${artifact.noJcoGlue}; load it with glue 'auto' or 'fast'`);
     let jco: JcoGlue;
     try {
       jco = await evaluateGlue(artifact.glue.source, artifact.glue.format, `sfirt-cache/${key}/${GLUE_FILE}`);
@@ -134,11 +139,15 @@ function toArtifact(t: TranspiledComponent): Artifact {
   return {
     glue: script === undefined ? { source: t.glue, format: 'module' } : { source: script, format: 'script' },
     coreModules: t.coreModules, imports: t.imports, exports: t.exports, wit: t.wit,
+    ...(t.noJcoGlue ? { noJcoGlue: t.noJcoGlue } : {}),
   };
 }
 
 function artifactToEntry(a: Artifact): CacheEntry {
-  const meta: Meta = { imports: a.imports, exports: a.exports, coreModules: Object.keys(a.coreModules), glueFormat: a.glue.format };
+  const meta: Meta = {
+    imports: a.imports, exports: a.exports, coreModules: Object.keys(a.coreModules), glueFormat: a.glue.format,
+    ...(a.noJcoGlue ? { noJcoGlue: a.noJcoGlue } : {}),
+  };
   return {
     meta,
     files: {
@@ -155,7 +164,8 @@ function artifactFromEntry(entry: CacheEntry): Artifact | string {
   const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
   if (typeof meta !== 'object' || meta === null || !strings(meta.imports) || !strings(meta.coreModules)
     || !Array.isArray(meta.exports) || !meta.exports.every((e) => strings(e) && e.length === 2)
-    || (meta.glueFormat !== 'script' && meta.glueFormat !== 'module')) return 'manifest meta has the wrong shape';
+    || (meta.glueFormat !== 'script' && meta.glueFormat !== 'module')
+    || (meta.noJcoGlue !== undefined && typeof meta.noJcoGlue !== 'string')) return 'manifest meta has the wrong shape';
   const missing = [GLUE_FILE, WIT_FILE, ...meta.coreModules.map((n) => `core/${n}`)].find((f) => !entry.files[f]);
   if (missing) return `manifest does not list ${missing}`;
   const text = (name: string) => {
@@ -166,5 +176,6 @@ function artifactFromEntry(entry: CacheEntry): Artifact | string {
     glue: { source: text(GLUE_FILE), format: meta.glueFormat },
     wit: text(WIT_FILE), imports: meta.imports, exports: meta.exports,
     coreModules: Object.fromEntries(meta.coreModules.map((n) => [n, entry.files[`core/${n}`]!])),
+    ...(meta.noJcoGlue ? { noJcoGlue: meta.noJcoGlue } : {}),
   };
 }

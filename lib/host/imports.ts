@@ -1,11 +1,73 @@
 import { HostFunctionError, InvalidArgumentError } from '../errors.js';
+import type { ImportedInterface } from '../component/wit/types.js';
+import { stripVersion } from '../component/wit/import-keys.js';
 
-/** Host implementations of a component's non-WASI imports: interface id → member name → value. */
-export type HostImports = Record<string, Record<string, unknown>>;
+/**
+ * Host implementations of a component's non-WASI imports, as the app gives them: interface id
+ * (with or without `@version`) → member name → value; a world-level function import
+ * (`import foo: func()`) by its name, as the function itself, `{ default: fn }` or `{ foo: fn }`.
+ */
+export type HostImports = Record<string, Record<string, unknown> | ((...args: never[]) => unknown)>;
+
+/** The import object the glue reads: key (see `ImportedInterface.jsKey`) → member name → value. */
+export type ImportObject = Record<string, Record<string, unknown>>;
 
 /** Records the first host failure of the call in progress, so the invoke path can report it. */
 export interface HostFailureSink {
   hostFailure: HostFunctionError | undefined;
+}
+
+/**
+ * Puts the app's imports under the keys the glue reads: versioned or unversioned interface ids
+ * both find their import (an exact key wins; two versions of one interface are keyed apart),
+ * and a world-level function, in any of its accepted shapes, becomes `{ default: fn }`. Keys the
+ * component does not import are kept as given.
+ * @throws InvalidArgumentError for an entry that is neither an object nor (world-level) a function.
+ */
+export function normaliseHostImports(provided: HostImports, imports: readonly ImportedInterface[]): ImportObject {
+  const out: ImportObject = {};
+  const used = new Set<string>();
+  for (const iface of imports) {
+    const key = [iface.jsKey, iface.id, stripVersion(iface.id)].find((k) => provided[k] !== undefined)
+      ?? Object.keys(provided).find((k) => stripVersion(k) === iface.jsKey && !imports.some((i) => i.jsKey === k));
+    if (key === undefined) continue;
+    used.add(key);
+    const entry = provided[key];
+    if (iface.isFunction) {
+      const fn = typeof entry === 'function' ? entry : worldFunctionOf(entry, iface);
+      out[iface.jsKey] = fn === undefined ? (entry as Record<string, unknown>) : { default: fn };
+    } else {
+      out[iface.jsKey] = objectEntry(key, entry);
+    }
+  }
+  for (const [key, entry] of Object.entries(provided)) {
+    if (entry !== undefined && !used.has(key) && !(key in out)) out[key] = objectEntry(key, entry);
+  }
+  return out;
+}
+
+function worldFunctionOf(entry: unknown, iface: ImportedInterface): unknown {
+  if (typeof entry !== 'object' || entry === null) return undefined;
+  const e = entry as Record<string, unknown>;
+  const f = iface.functions[0];
+  return [e.default, e[iface.id], f && e[f.jsName]].find((v) => typeof v === 'function');
+}
+
+function objectEntry(key: string, entry: unknown): Record<string, unknown> {
+  if (typeof entry !== 'object' || entry === null) {
+    throw new InvalidArgumentError(`imports['${key}'] must be an object of functions`);
+  }
+  return entry as Record<string, unknown>;
+}
+
+/**
+ * Gives every versioned import key the component reads (`wasi:cli/stdout@0.2.3`, kept only when
+ * two versions of an interface are imported) the entry of its unversioned key, when it has none.
+ */
+export function fillVersionedKeys(imports: Record<string, object>, keys: readonly string[]): void {
+  for (const k of keys) {
+    if (!(k in imports) && stripVersion(k) !== k && stripVersion(k) in imports) imports[k] = imports[stripVersion(k)]!;
+  }
 }
 
 /**
@@ -14,8 +76,8 @@ export interface HostFailureSink {
  * apart from its own failure). Functions whose WIT result is `result<_, _>` are exempt in
  * `expectedThrows`: there a throw is the `err` value, as jco maps it.
  */
-export function wrapHostImports(imports: HostImports, sink: HostFailureSink, expectedThrows: (iface: string, member: string) => boolean): HostImports {
-  const out: HostImports = {};
+export function wrapHostImports(imports: ImportObject, sink: HostFailureSink, expectedThrows: (iface: string, member: string) => boolean): ImportObject {
+  const out: ImportObject = {};
   for (const [iface, members] of Object.entries(imports)) {
     if (typeof members !== 'object' || members === null) {
       throw new InvalidArgumentError(`imports['${iface}'] must be an object of functions`);

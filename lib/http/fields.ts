@@ -1,17 +1,26 @@
-import { validateHeaderName, validateHeaderValue } from 'node:http';
+/**
+ * `wasi:http/types.fields`: an ordered multimap of lower-case names to byte values, under the
+ * header policy of `header-policy.ts` (forbidden names are refused with `header-error.forbidden`,
+ * malformed names or values with `invalid-syntax`, changes to attached fields with `immutable`).
+ * Values are bytes and cross to and from Node as latin1, so every byte arrives exactly.
+ */
+import { isForbiddenHeader, isValidFieldName, isValidFieldValue, MAX_FIELDS_BYTES, MAX_FIELDS_ENTRIES, parseContentLength } from './header-policy.js';
+import { HttpResource } from './resource.js';
 
-/** `wasi:http/types.header-error`, thrown as a value (jco turns it into the `err` case). */
+/** `wasi:http/types.header-error`, thrown as a value (the glue turns it into the `err` case). */
 export type HeaderError = { tag: 'invalid-syntax' | 'forbidden' | 'immutable' };
 
-/** Hop-by-hop headers a guest may neither read nor set (as in wasmtime). */
-const FORBIDDEN = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'http2-settings']);
-const decoder = new TextDecoder();
-const LOCK = Symbol('lock');
+const INVALID: HeaderError = Object.freeze({ tag: 'invalid-syntax' });
+const FORBIDDEN: HeaderError = Object.freeze({ tag: 'forbidden' });
+const IMMUTABLE: HeaderError = Object.freeze({ tag: 'immutable' });
 
-/** `wasi:http/types.fields`: an ordered multimap of header names to byte values. */
-export class Fields {
-  #entries: [string, Uint8Array][] = [];
-  [LOCK] = false;
+export class Fields extends HttpResource {
+  #names: string[] = [];
+  #values: Uint8Array[] = [];
+  #bytes = 0;
+  /** Node's raw header list, parsed into the entries on first use (most guests read one or two). */
+  #raw: string[] | undefined;
+  locked = false;
 
   /** `from-list`: fails with a header-error value on a bad or forbidden name. */
   static fromList(entries: [string, Uint8Array][]): Fields {
@@ -20,69 +29,166 @@ export class Fields {
     return fields;
   }
 
+  /** Host side: the fields of Node's `rawHeaders`, forbidden and malformed ones left out. */
+  static fromNode(rawHeaders: string[]): Fields {
+    const fields = new Fields();
+    fields.#raw = rawHeaders;
+    return fields;
+  }
+
+  // Values are copied in (the glue may hand us views of guest memory) and never changed in place,
+  // so reads hand them out as they are.
   get(name: string): Uint8Array[] {
+    this.alive();
+    this.#materialise();
     const key = name.toLowerCase();
-    return this.#entries.filter(([n]) => n === key).map(([, v]) => v);
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < this.#names.length; i++) if (this.#names[i] === key) out.push(this.#values[i]!);
+    return out;
   }
   has(name: string): boolean {
-    const key = name.toLowerCase();
-    return this.#entries.some(([n]) => n === key);
+    this.alive();
+    this.#materialise();
+    return this.#names.includes(name.toLowerCase());
   }
   set(name: string, values: Uint8Array[]): void {
-    const key = checkName(this, name);
-    for (const v of values) checkValue(key, v);
-    this.#entries = this.#entries.filter(([n]) => n !== key);
-    for (const v of values) this.#entries.push([key, v]);
+    const key = this.#checkName(name);
+    let added = 0;
+    for (const v of values) { checkValue(key, v); added += key.length + v.byteLength; }
+    this.#remove(key);
+    this.#reserve(values.length, added);
+    for (const v of values) this.#push(key, v.slice());
   }
   delete(name: string): void {
-    const key = checkName(this, name);
-    this.#entries = this.#entries.filter(([n]) => n !== key);
+    this.#remove(this.#checkName(name));
   }
   append(name: string, value: Uint8Array): void {
-    const key = checkName(this, name);
+    const key = this.#checkName(name);
     checkValue(key, value);
-    this.#entries.push([key, value]);
+    this.#reserve(1, key.length + value.byteLength);
+    this.#push(key, value.slice());
   }
   entries(): [string, Uint8Array][] {
-    return this.#entries.map(([n, v]) => [n, v]);
+    this.alive();
+    this.#materialise();
+    return this.#names.map((n, i) => [n, this.#values[i]!]);
   }
   clone(): Fields {
-    const copy = new Fields();
-    copy.#entries = this.entries();
+    this.alive();
+    this.#materialise();
+    const copy = new Fields().adopt(this.owner);
+    copy.#names = this.#names.slice();
+    copy.#values = this.#values.slice(); // values are never changed in place
+    copy.#bytes = this.#bytes;
     return copy;
   }
-  [Symbol.dispose](): void {}
+
+  /** Host side: visits every entry (no copies). */
+  forEach(visit: (name: string, value: Uint8Array) => void): void {
+    this.#materialise();
+    for (let i = 0; i < this.#names.length; i++) visit(this.#names[i]!, this.#values[i]!);
+  }
+
+  /** Total bytes of names and values. */
+  get byteSize(): number {
+    this.#materialise();
+    return this.#bytes;
+  }
+
+  wipe(): void {
+    this.#names = [];
+    this.#values = [];
+    this.#raw = undefined;
+    this.#bytes = 0;
+  }
+
+  #checkName(name: string): string {
+    this.alive();
+    if (this.locked) throw IMMUTABLE;
+    if (typeof name !== 'string' || !isValidFieldName(name)) throw INVALID;
+    const key = name.toLowerCase();
+    if (isForbiddenHeader(key)) throw FORBIDDEN;
+    this.#materialise();
+    return key;
+  }
+
+  /** Past the size caps an entry is refused like a forbidden one (0.2.0 has no size error). */
+  #reserve(entries: number, bytes: number): void {
+    if (this.#names.length + entries > MAX_FIELDS_ENTRIES || this.#bytes + bytes > MAX_FIELDS_BYTES) throw FORBIDDEN;
+  }
+
+  #push(key: string, value: Uint8Array): void {
+    this.#names.push(key);
+    this.#values.push(value);
+    this.#bytes += key.length + value.byteLength;
+  }
+
+  #remove(key: string): void {
+    for (let i = this.#names.length - 1; i >= 0; i--) {
+      if (this.#names[i] === key) {
+        this.#bytes -= key.length + this.#values[i]!.byteLength;
+        this.#names.splice(i, 1);
+        this.#values.splice(i, 1);
+      }
+    }
+  }
+
+  #materialise(): void {
+    const raw = this.#raw;
+    if (!raw) return;
+    this.#raw = undefined;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i]!;
+      if (!isValidFieldName(name)) continue;
+      const key = name.toLowerCase();
+      if (isForbiddenHeader(key)) continue;
+      const value = latin1Bytes(raw[i + 1]!);
+      if (!value || !isValidFieldValue(value) || this.#names.length >= MAX_FIELDS_ENTRIES || this.#bytes + key.length + value.byteLength > MAX_FIELDS_BYTES) continue;
+      this.#push(key, value);
+    }
+  }
+}
+
+function checkValue(key: string, value: Uint8Array): void {
+  if (!(value instanceof Uint8Array) || !isValidFieldValue(value)) throw INVALID;
+  // A declared length must at least be a number (the host still checks it against the body).
+  if (key === 'content-length' && parseContentLength(latin1(value)) === undefined) throw INVALID;
 }
 
 /** Makes `fields` immutable (headers of a request or response once attached). */
 export function lockFields(fields: Fields): Fields {
-  fields[LOCK] = true;
+  fields.locked = true;
   return fields;
 }
 
-/** Host-side construction from Node's raw header list, skipping forbidden and invalid names. */
+/** Host-side construction from Node's raw header list, skipping forbidden and invalid fields. */
 export function fieldsFromNode(rawHeaders: string[]): Fields {
-  const fields = new Fields();
-  const encoder = new TextEncoder();
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    try { fields.append(rawHeaders[i]!, encoder.encode(rawHeaders[i + 1]!)); } catch { /* dropped */ }
-  }
-  return fields;
+  return Fields.fromNode(rawHeaders);
 }
 
-/** Entries as Node header pairs (latin1/utf-8 text). */
+/** Entries as Node header pairs; values as latin1, byte for byte. */
 export function fieldsToNode(fields: Fields): [string, string][] {
-  return fields.entries().map(([n, v]) => [n, decoder.decode(v)]);
+  const out: [string, string][] = [];
+  fields.forEach((n, v) => out.push([n, latin1(v)]));
+  return out;
 }
 
-function checkName(fields: Fields, name: string): string {
-  if (fields[LOCK]) throw { tag: 'immutable' } satisfies HeaderError;
-  try { validateHeaderName(name); } catch { throw { tag: 'invalid-syntax' } satisfies HeaderError; }
-  const key = name.toLowerCase();
-  if (FORBIDDEN.has(key)) throw { tag: 'forbidden' } satisfies HeaderError;
-  return key;
+/** Bytes → a string of the same code units (what Node writes back as the same bytes). */
+export function latin1(bytes: Uint8Array): string {
+  // Header values are short: a loop beats allocating a Buffer view per value.
+  if (bytes.byteLength > 256) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  let out = '';
+  for (let i = 0; i < bytes.length; i++) out += String.fromCharCode(bytes[i]!);
+  return out;
 }
 
-function checkValue(name: string, value: Uint8Array): void {
-  try { validateHeaderValue(name, decoder.decode(value)); } catch { throw { tag: 'invalid-syntax' } satisfies HeaderError; }
+/** A string of code units ≤ 0xFF (Node's header strings) → those bytes; undefined if one is wider. */
+export function latin1Bytes(text: string): Uint8Array | undefined {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0xff) return undefined;
+    out[i] = c;
+  }
+  return out;
 }

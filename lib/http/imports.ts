@@ -1,8 +1,9 @@
 import type { HostImports } from '../host/imports.js';
+import type { InstanceImports } from '../host/scope.js';
 import { outgoingHandler, type OutgoingStats } from './outgoing-handler.js';
 import type { OutgoingHttpPolicy } from './outgoing-policy.js';
+import { instanceHttpTypes, sharedHttpTypes } from './instance-types.js';
 import { prepareSyncFetch } from './sync-fetch.js';
-import { wasiHttpTypes } from './types.js';
 import { wasiIoPoll } from '../wasi/poll.js';
 
 /** Options of `wasiHttpImports()`. */
@@ -15,15 +16,31 @@ export interface WasiHttpOptions {
 
 /**
  * The `wasi:http/types`, `wasi:http/outgoing-handler` (and a `wasi:io/poll` that understands our
- * in-memory pollables) imports for `runtime.load(name, src,
- * { imports })`. Required for components served with `kind: 'wasi-http'` (the server builds its
- * requests from these very classes), and the way to grant outgoing HTTP.
+ * in-memory pollables) imports for `runtime.load(name, src, { imports })`. Required for components
+ * served with `kind: 'wasi-http'` (the server builds its requests from these very classes), and
+ * the way to grant outgoing HTTP. Shared by every instance of the function; see
+ * `wasiHttpInstanceImports` for imports built per instance.
  */
 export function wasiHttpImports(options: WasiHttpOptions = {}): HostImports {
   if (options.outgoing) prepareSyncFetch();
   return {
-    'wasi:http/types': wasiHttpTypes as unknown as Record<string, unknown>,
+    'wasi:http/types': sharedHttpTypes as unknown as Record<string, unknown>,
     'wasi:http/outgoing-handler': outgoingHandler(options.outgoing, options.stats),
     'wasi:io/poll': wasiIoPoll as unknown as Record<string, unknown>,
   };
+}
+
+/**
+ * The same imports built per instance (the `InstanceImports` contract of lib/host/scope.ts): every
+ * resource the guest constructs is tracked by the instance's scope (released on reset or discard,
+ * at most `MAX_LIVE_HTTP_RESOURCES` live). The policy and handler are compiled once and shared.
+ */
+export function wasiHttpInstanceImports(options: WasiHttpOptions = {}): InstanceImports {
+  if (options.outgoing) prepareSyncFetch();
+  const handler = outgoingHandler(options.outgoing, options.stats);
+  return (scope) => ({
+    'wasi:http/types': instanceHttpTypes(scope),
+    'wasi:http/outgoing-handler': handler,
+    'wasi:io/poll': wasiIoPoll,
+  });
 }

@@ -1,12 +1,19 @@
-import { InvalidArgumentError, MissingImportError, TrapError } from '../errors.js';
+import { InvalidArgumentError, MissingImportError, type SfiError } from '../errors.js';
 import type { Invocation, InvokeOptions } from '../invoke/function.js';
-import { fieldsFromNode, fieldsToNode } from './fields.js';
-import { IncomingRequest, ResponseOutparam, type PlainRequest, type ResponseResult } from './types.js';
+import { InvalidResponseError } from './errors.js';
+import { latin1 } from './fields.js';
+import { isForbiddenHeader } from './header-policy.js';
+import { RequestScope, withRequestOwner } from './resource.js';
+import { declaredLength, IncomingRequest, ResponseOutparam, type OutgoingResponse, type PlainRequest, type ResponseResult } from './types.js';
 
 /** The export every `wasi:http/proxy` component has. */
 export const INCOMING_HANDLER_EXPORT = 'wasi:http/incoming-handler@0.2.0#handle';
 
-/** A guest's response as plain data (cloneable across threads). */
+/**
+ * A guest's response as plain data (cloneable across threads), checked and ready to send: a
+ * status of 200–599, headers without any forbidden field and without `content-length` (the
+ * sender sets it from `body`).
+ */
 export interface PlainResponse {
   status: number;
   headers: [string, string][];
@@ -21,37 +28,84 @@ export interface Invoker {
 
 /**
  * Calls a component's `wasi:http/incoming-handler.handle` with `request` and resolves to the
- * response it set. A guest that returns without setting one, or sets an error-code, is a TRAP-like
- * failure: `TrapError` with kind `unknown` and the error-code in the message.
+ * response it set. Everything the request hands the guest (the request, its headers, body and
+ * streams, the response-outparam) is released when the call ends, so a handle the guest keeps
+ * reaches nothing of this request later; so is the response the guest handed over.
+ * @throws InvalidResponseError when the guest set no response, an error-code, or a response the
+ *   host will not send (see `checkedResponse`); whatever the call itself throws.
  */
 export async function runIncomingHandler(fn: Invoker, request: PlainRequest, deadlineAt?: number): Promise<{ response: PlainResponse; invocation: Invocation<unknown> }> {
-  let result: ResponseResult | undefined;
-  const req = new IncomingRequest(request, fieldsFromNode(request.rawHeaders));
-  const out = new ResponseOutparam((r) => { result = r; });
+  const scope = new RequestScope();
+  const req = new IncomingRequest(request, scope);
+  const out = new ResponseOutparam(scope);
   const exportName = handlerExport(fn);
+  // Checked before the instance goes back to its pool (`InvokeOptions.validate`, issue 16's
+  // contract): a guest that set no response, or one the host will not send, failed, and its
+  // instance is discarded. An invoker that ignores `validate` gets the same error below.
+  let checked: PlainResponse | undefined;
+  const validate = (): SfiError | undefined => {
+    try {
+      checked = checkedResponse(out.result);
+      return undefined;
+    } catch (err) {
+      return err as InvalidResponseError;
+    }
+  };
   let invocation: Invocation<unknown>;
   try {
     // The request's budget stops the guest (and bounds its outgoing calls) like its own timeout.
-    invocation = await fn.invoke(exportName, [req, out], { deadlineAt });
+    // A pooled instance runs the guest within this synchronous call: what it constructs through
+    // imports shared by every instance belongs to this request (see `sharedHttpTypes`).
+    const options = { deadlineAt, validate } as InvokeOptions;
+    invocation = await withRequestOwner(scope, () => fn.invoke(exportName, [req, out], options));
+    checked ??= checkedResponse(out.result);
+    return { response: checked, invocation };
   } catch (err) {
-    // jco refuses our request when the function got the shim's wasi:http classes instead of ours.
+    // The glue refuses our request when the function got the shim's wasi:http classes instead of ours.
     if ((err as Error)?.message?.includes('Not a valid "IncomingRequest" resource')) {
       throw new MissingImportError('wasi:http/types', 'the component was loaded without wasiHttpImports(); load it with { imports: wasiHttpImports() }');
     }
     throw err;
+  } finally {
+    scope.releaseAll();
+    if (out.result?.tag === 'ok') out.result.val.release();
   }
-  if (!result) throw new TrapError('unknown', 'wasi:http guest returned without setting a response');
-  if (result.tag === 'err') throw new TrapError('unknown', `wasi:http guest answered with error-code ${result.val.tag}`);
-  const response = result.val;
-  const body = response.takenBody();
-  return {
-    response: { status: response.statusCode(), headers: fieldsToNode(response.headers()), body: body ? body.sink.concat() : new Uint8Array() },
-    invocation,
-  };
 }
 
+/**
+ * The response a guest set, as the host will send it, or why it will not be sent. Refused: no
+ * response, an error-code, an informational status, a body not finished (dropped, or still open),
+ * a `content-length` that is malformed or disagrees with the body, a body on a 204 or 304.
+ */
+export function checkedResponse(result: ResponseResult | undefined): PlainResponse {
+  if (!result) throw new InvalidResponseError('no-response', 'wasi:http guest returned without setting a response');
+  if (result.tag === 'err') throw new InvalidResponseError('error-code', `wasi:http guest answered with error-code ${String(result.val?.tag)}`);
+  const response: OutgoingResponse = result.val;
+  const status = response.statusCode();
+  if (!(status >= 200 && status <= 599)) throw new InvalidResponseError('informational-status', `wasi:http guest set status ${status}`);
+  const taken = response.takenBody();
+  const sink = taken?.sink;
+  if (sink && !sink.finished) throw new InvalidResponseError('body-not-finished', 'wasi:http guest did not finish its response body');
+  const body = sink ? sink.concat() : EMPTY;
+  const fields = response.headers();
+  const declared = declaredLength(fields);
+  if (Number.isNaN(declared)) throw new InvalidResponseError('invalid-content-length', 'wasi:http guest declared contradictory content-length values');
+  if (declared !== undefined && declared !== body.byteLength) {
+    throw new InvalidResponseError('content-length-mismatch', `wasi:http guest declared content-length ${declared} but wrote ${body.byteLength} bytes`);
+  }
+  if ((status === 204 || status === 304) && body.byteLength > 0) throw new InvalidResponseError('body-not-allowed', `wasi:http guest wrote a body on a ${status}`);
+  const headers: [string, string][] = [];
+  fields.forEach((name, value) => {
+    if (name !== 'content-length' && !isForbiddenHeader(name)) headers.push([name, latin1(value)]);
+  });
+  return { status, headers, body };
+}
+
+const EMPTY = new Uint8Array(0);
+
 const exportCache = new WeakMap<object, string>();
-function handlerExport(fn: Invoker): string {
+/** The component's `wasi:http/incoming-handler#handle` export, whatever its version. */
+export function handlerExport(fn: Invoker): string {
   let name = exportCache.get(fn);
   if (name) return name;
   const names = fn.exportNames?.() ?? [INCOMING_HANDLER_EXPORT];

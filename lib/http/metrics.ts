@@ -13,6 +13,8 @@ export interface FunctionMetrics {
   /** FUEL_EXHAUSTED + DEADLINE_EXCEEDED + MEMORY_LIMIT_EXCEEDED + OVERLOADED. */
   limitErrors: number;
   coldStarts: number;
+  /** Sum of every call's wall time, in ms. */
+  totalMs: number;
   /** Over the last `LATENCY_WINDOW` calls, in ms (undefined before the first call). */
   p50Ms: number | undefined;
   p99Ms: number | undefined;
@@ -33,6 +35,17 @@ class Series {
 /** Per-function call counts, latencies (p50/p99), cold starts and errors by code. */
 export class Metrics {
   #series = new Map<string, Series>();
+  #refused = new Map<string, number>();
+
+  /** Counts a request the server refused before or instead of running it (503, 408, 413), by code. */
+  refused(code: string): void {
+    this.#refused.set(code, (this.#refused.get(code) ?? 0) + 1);
+  }
+
+  /** Requests refused by the server itself, by code (OVERLOADED, REQUEST_TIMEOUT, PAYLOAD_TOO_LARGE, CLOSED). */
+  refusals(): Record<string, number> {
+    return Object.fromEntries(this.#refused);
+  }
 
   /** Records one call: its wall time, whether it instantiated, and its error code if it failed. */
   record(fn: string, ms: number, coldStart: boolean, errorCode?: string): void {
@@ -57,7 +70,7 @@ export class Metrics {
       out[name] = {
         calls: s.calls, errors: s.errors, errorsByCode,
         limitErrors: [...s.byCode].reduce((n, [c, k]) => n + (LIMIT_CODES.has(c) ? k : 0), 0),
-        coldStarts: s.coldStarts,
+        coldStarts: s.coldStarts, totalMs: s.totalMs,
         p50Ms: q(0.5), p99Ms: q(0.99), meanMs: s.calls ? s.totalMs / s.calls : undefined,
       };
     }
@@ -81,8 +94,11 @@ export class Metrics {
     family('sfirt_call_duration_seconds', 'summary', `Call latency over the last ${LATENCY_WINDOW} calls.`, entries.flatMap(([f, m]) => [
       `sfirt_call_duration_seconds${l(f, ',quantile="0.5"')} ${((m.p50Ms ?? 0) / 1000).toFixed(9)}`,
       `sfirt_call_duration_seconds${l(f, ',quantile="0.99"')} ${((m.p99Ms ?? 0) / 1000).toFixed(9)}`,
+      `sfirt_call_duration_seconds_sum${l(f)} ${(m.totalMs / 1000).toFixed(9)}`,
       `sfirt_call_duration_seconds_count${l(f)} ${m.calls}`,
     ]));
+    family('sfirt_http_refused_total', 'counter', 'Requests the server refused before running them, by code.',
+      [...this.#refused].map(([c, n]) => `sfirt_http_refused_total{code="${escapeLabel(c)}"} ${n}`));
     return lines.join('\n') + '\n';
   }
 }

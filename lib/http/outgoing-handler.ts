@@ -1,7 +1,8 @@
 import { fieldsToNode } from './fields.js';
+import { isForbiddenHeader } from './header-policy.js';
 import { OutgoingPolicy, type OutgoingHttpPolicy } from './outgoing-policy.js';
 import { syncFetch } from './sync-fetch.js';
-import { Fields, FutureIncomingResponse, IncomingResponse, methodToString, type ErrorCode, type OutgoingRequest, type RequestOptions } from './types.js';
+import { declaredLength, Fields, FutureIncomingResponse, IncomingResponse, methodToString, type ErrorCode, type OutgoingRequest, type RequestOptions } from './types.js';
 import { remainingCallMs } from '../invoke/call-deadline.js';
 
 /** Counters of one function's outgoing requests. */
@@ -20,9 +21,10 @@ export interface OutgoingStats {
  */
 export function outgoingHandler(policy: OutgoingHttpPolicy | undefined, stats?: OutgoingStats) {
   const compiled = policy ? new OutgoingPolicy(policy) : undefined;
-  const fail = (val: ErrorCode) => new FutureIncomingResponse({ tag: 'err', val });
   return {
     handle(request: OutgoingRequest, options?: RequestOptions): FutureIncomingResponse {
+      // The future (and the response in it) belongs to whoever owns the request: its instance.
+      const fail = (val: ErrorCode) => new FutureIncomingResponse({ tag: 'err', val }).adopt(request.owner);
       const method = methodToString(request.method());
       const scheme = request.scheme();
       const schemeName = scheme === undefined ? 'https' : scheme.tag === 'other' ? scheme.val.toLowerCase() : scheme.tag === 'HTTP' ? 'http' : 'https';
@@ -41,23 +43,30 @@ export function outgoingHandler(policy: OutgoingHttpPolicy | undefined, stats?: 
         if (stats) stats.denied++;
         return fail({ tag: 'HTTP-request-denied' });
       }
-      const body = request.outgoingBody.sink;
-      if (body.bytes > compiled.maxRequestBytes) { if (stats) stats.failed++; return fail({ tag: 'HTTP-request-body-size', val: BigInt(body.bytes) }); }
+      const body = request.bodySink();
+      const bytes = body?.bytes ?? 0;
+      if (bytes > compiled.maxRequestBytes) { if (stats) stats.failed++; return fail({ tag: 'HTTP-request-body-size', val: BigInt(bytes) }); }
+      // A body the guest started must be finished, and match a declared length (undici would
+      // otherwise send what the guest declared, not what it wrote).
+      const declared = declaredLength(request.headers());
+      if ((body && !body.finished) || (declared !== undefined && declared !== bytes)) {
+        if (stats) stats.failed++;
+        return fail({ tag: 'HTTP-request-body-size', val: BigInt(bytes) });
+      }
       const remaining = remainingCallMs();
       const guestTimeout = firstByteMs(options);
       const timeoutMs = Math.max(1, Math.min(compiled.timeoutMs, remaining ?? Infinity, guestTimeout ?? Infinity));
       if (stats) stats.allowed++;
       const t0 = performance.now();
       const reply = syncFetch({
-        method, url: url.href, headers: fieldsToNode(request.headers()), body: body.concat(),
+        method, url: url.href, headers: outgoingHeaders(request.headers()), body: body?.concat() ?? new Uint8Array(),
         timeoutMs, maxResponseBytes: compiled.maxResponseBytes,
       });
       if (stats) stats.blockedMs += performance.now() - t0;
       if (reply.err) { if (stats) stats.failed++; return fail(reply.err); }
-      const encoder = new TextEncoder();
-      const headers = new Fields();
-      for (const [n, v] of reply.ok.headers) { try { headers.append(n, encoder.encode(v)); } catch { /* hop-by-hop */ } }
-      return new FutureIncomingResponse({ tag: 'ok', val: new IncomingResponse(reply.ok.status, headers, reply.ok.body) });
+      // Upstream's headers reach the guest under the same policy (hop-by-hop ones are dropped).
+      const headers = Fields.fromNode(reply.ok.headers.flat());
+      return new FutureIncomingResponse({ tag: 'ok', val: new IncomingResponse(reply.ok.status, headers, reply.ok.body) }).adopt(request.owner);
     },
   };
 }
@@ -65,4 +74,14 @@ export function outgoingHandler(policy: OutgoingHttpPolicy | undefined, stats?: 
 function firstByteMs(options: RequestOptions | undefined): number | undefined {
   const ns = options?.firstByteTimeout();
   return ns === undefined ? undefined : Number(ns / 1_000_000n);
+}
+
+/**
+ * The guest's headers as sent: `fields` already refuses every forbidden name; this drops them
+ * again (defence in depth) and drops `content-length`, which undici sets from the actual body.
+ */
+function outgoingHeaders(fields: Fields): string[] {
+  const flat: string[] = [];
+  for (const [n, v] of fieldsToNode(fields)) if (n !== 'content-length' && !isForbiddenHeader(n)) flat.push(n, v);
+  return flat;
 }

@@ -16,11 +16,20 @@ export interface Route {
    * the response body. `wasi-http`: a `wasi:http/incoming-handler` component answers the request.
    */
   kind?: 'simple' | 'wasi-http';
+  /**
+   * Response header fields the guest may not send on this route, dropped from `wasi-http`
+   * responses (e.g. `['set-cookie']` where several untrusted guests share one origin).
+   */
+  dropResponseHeaders?: string[];
 }
 
 /** A route compiled for matching. */
 export interface CompiledRoute extends Route {
   kind: 'simple' | 'wasi-http';
+  /** Upper-case method, or `*`. */
+  methodName: string;
+  /** Lower-case names of `dropResponseHeaders` (undefined when none). */
+  dropped: ReadonlySet<string> | undefined;
   match(method: string, path: string): string[] | undefined | false;
 }
 
@@ -36,6 +45,11 @@ export function compileRoutes(routes: Route[]): CompiledRoute[] {
     const kind = r.kind ?? 'simple';
     if (kind !== 'simple' && kind !== 'wasi-http') throw new InvalidArgumentError(`route ${r.path}: unknown kind ${String(kind)}`);
     const method = (r.method ?? 'POST').toUpperCase();
+    if (method !== '*' && !/^[!#$%&'*+.^_`|~0-9A-Z-]+$/.test(method)) throw new InvalidArgumentError(`route ${r.path}: invalid method ${JSON.stringify(r.method)}`);
+    if (r.dropResponseHeaders !== undefined && !(Array.isArray(r.dropResponseHeaders) && r.dropResponseHeaders.every((h) => typeof h === 'string'))) {
+      throw new InvalidArgumentError(`route ${r.path}: dropResponseHeaders must be an array of header names`);
+    }
+    const dropped = r.dropResponseHeaders?.length ? new Set(r.dropResponseHeaders.map((h) => h.toLowerCase())) : undefined;
     const source = r.path.split('/').map((seg, i, all) => {
       if (seg === '*' && i === all.length - 1) return '(.*)';
       if (seg.startsWith(':')) return '([^/]+)';
@@ -43,7 +57,7 @@ export function compileRoutes(routes: Route[]): CompiledRoute[] {
     }).join('/');
     const re = new RegExp(`^${source}$`);
     return {
-      ...r, kind,
+      ...r, kind, methodName: method, dropped,
       match(m: string, path: string) {
         const hit = re.exec(path);
         if (!hit) return undefined;
@@ -52,4 +66,13 @@ export function compileRoutes(routes: Route[]): CompiledRoute[] {
       },
     };
   });
+}
+
+/** The methods routes answer for `path` (the `Allow` of a 405), in route order. */
+export function allowedMethods(routes: CompiledRoute[], path: string): string[] {
+  const out: string[] = [];
+  for (const r of routes) {
+    if (r.match(r.methodName === '*' ? 'GET' : r.methodName, path) && !out.includes(r.methodName)) out.push(r.methodName);
+  }
+  return out;
 }

@@ -1,30 +1,63 @@
 import { InvalidArgumentError } from '../errors.js';
+import { parseWit, resolveWorldExports, type ResolvedFunction, type ResolvedType } from '../component/wit/index.js';
+import { InvalidRouteError } from './errors.js';
 
 /** How a simple route passes the body and renders the result, from the export's WIT signature. */
 export interface SimpleSignature {
+  exportName: string;
   param: 'none' | 'string' | 'bytes';
 }
 
-/**
- * Reads `export <name>: func(<params>) -> <result>;` from a component's WIT text. Only
- * zero-argument functions and functions of one `string` or `list<u8>` fit a simple route.
- */
-export function simpleSignature(wit: string, exportName: string): SimpleSignature {
-  const escaped = exportName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const m = new RegExp(`export\\s+%?${escaped}\\s*:\\s*func\\(([^)]*)\\)`).exec(wit);
-  if (!m) throw new InvalidArgumentError(`export ${exportName} is not a top-level function in the component's WIT`);
-  const params = m[1]!.split(',').map((p) => p.trim()).filter(Boolean).map((p) => p.slice(p.indexOf(':') + 1).trim());
-  if (params.length === 0) return { param: 'none' };
-  if (params.length === 1 && params[0] === 'string') return { param: 'string' };
-  if (params.length === 1 && params[0] === 'list<u8>') return { param: 'bytes' };
-  throw new InvalidArgumentError(`export ${exportName} takes (${params.join(', ')}); a simple route needs one string or list<u8> parameter, or none`);
+const worldFunctions = new Map<string, ResolvedFunction[]>();
+/** The world-level function exports of a component, resolved from its WIT (cached per WIT text). */
+function worldExports(wit: string): ResolvedFunction[] {
+  let fns = worldFunctions.get(wit);
+  if (!fns) {
+    fns = resolveWorldExports(parseWit(wit)).filter((f) => f.interfaceId === undefined && f.kind === 'freestanding');
+    worldFunctions.set(wit, fns);
+  }
+  return fns;
 }
 
-/** The only function export named in WIT text, for routes without `export`. */
-export function soleExport(wit: string): string {
-  const names = [...wit.matchAll(/^\s*export\s+%?([a-z0-9-]+)\s*:\s*func\b/gm)].map((m) => m[1]!);
-  if (names.length !== 1) throw new InvalidArgumentError(`the route must name an export: the component has ${names.length ? names.join(', ') : 'no top-level functions'}`);
-  return names[0]!;
+const isString = (t: ResolvedType) => t.kind === 'primitive' && t.name === 'string';
+const isBytes = (t: ResolvedType) => t.kind === 'list' && t.length === undefined && t.element.kind === 'primitive' && t.element.name === 'u8';
+
+/**
+ * The signature a simple route calls, from the component's resolved WIT: `exportName` (or the
+ * component's only world-level function) must take no parameter or one `string` or `list<u8>`.
+ * @throws InvalidRouteError (`route` names the route in the message) when it cannot be served.
+ */
+export function simpleSignature(wit: string, exportName: string | undefined, route = exportName ?? '(route)'): SimpleSignature {
+  let fns: ResolvedFunction[];
+  try {
+    fns = worldExports(wit);
+  } catch (err) {
+    throw new InvalidRouteError(route, `cannot resolve the component's WIT: ${(err as Error).message}`);
+  }
+  let fn: ResolvedFunction | undefined;
+  if (exportName === undefined) {
+    if (fns.length !== 1) throw new InvalidRouteError(route, `the route must name an export: the component has ${fns.length ? fns.map((f) => f.witName).join(', ') : 'no world-level functions'}`);
+    fn = fns[0]!;
+  } else {
+    fn = fns.find((f) => f.witName === exportName || f.jsName === exportName || f.qualifiedName === exportName);
+    if (!fn) throw new InvalidRouteError(route, `export ${exportName} is not a world-level function of the component (it has ${fns.map((f) => f.witName).join(', ') || 'none'})`);
+  }
+  const param = simpleRouteParam(fn);
+  if (param) return { exportName: fn.qualifiedName, param };
+  throw new InvalidRouteError(route, `export ${fn.witName} takes ${fn.params.length} parameter(s) that are not one string or list<u8>; a simple route passes the request body as its one parameter`);
+}
+
+/**
+ * How a simple route would pass the body to `fn`, or undefined when it cannot: a world-level
+ * function taking nothing, one `string` or one `list<u8>`.
+ */
+export function simpleRouteParam(fn: ResolvedFunction): SimpleSignature['param'] | undefined {
+  if (fn.interfaceId !== undefined || fn.kind !== 'freestanding') return undefined;
+  const params = fn.params.map((p) => p.type);
+  if (params.length === 0) return 'none';
+  if (params.length === 1 && isString(params[0]!)) return 'string';
+  if (params.length === 1 && isBytes(params[0]!)) return 'bytes';
+  return undefined;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });

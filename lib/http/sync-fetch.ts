@@ -9,7 +9,8 @@ export interface FetchRequest {
   id: number;
   method: string;
   url: string;
-  headers: [string, string][];
+  /** Flat name, value, name, value... (undici's array form). */
+  headers: string[];
   body: Uint8Array;
   timeoutMs: number;
   maxResponseBytes: number;

@@ -3,7 +3,8 @@ import { Op, skipImmediates } from './opcodes.js';
 
 /**
  * Strip mining for the tightest loops. Two shapes whose trip count is known at entry, with a
- * straight-line body (no control flow, calls, memory.grow or ref.func; writes neither i nor n):
+ * straight-line body (no control flow, calls, memory.grow, bulk memory/table operations or ref.func;
+ * writes neither i nor n):
  *
  *   while (AssemblyScript's `for`)           do-while (LLVM's rotated loops)
  *   loop                                     loop
@@ -97,6 +98,8 @@ function readStraight(r: Reader, locals: number): Insn[] | undefined {
       return out;
     } else if ((op < Op.drop && op !== NOP) || op === Op.memoryGrow || op === Op.refFunc) {
       return undefined;
+    } else if (op === Op.prefixFC && r.buf[r.pos]! >= 8) {
+      return undefined; // bulk memory/table operations become helper calls (bulk-ops.ts)
     } else {
       skipImmediates(r, op);
     }

@@ -1,7 +1,7 @@
 import { Reader, Writer } from './bytes.js';
 import { readImport, readSections, skipLimits } from './sections.js';
 import { skipImmediates } from './opcodes.js';
-import { METER_FUEL_EXPORT } from './instrument.js';
+import { METER_FUEL_EXPORT, METER_TICK_EXPORT } from './instrument.js';
 
 /** Prefix of the exports {@link exportState} adds; followed by `global:N`, `table:N` or `memory:N`. */
 export const STATE_EXPORT_PREFIX = 'sfirt:state:';
@@ -46,7 +46,8 @@ export function exportState(bytes: Uint8Array): Uint8Array {
     }
   }
   // The meter's own fuel global (`fuelGlobal: 'own'`) belongs to the host's Meter, not to the
-  // guest's state: restoring it would hand the guest fuel the Meter does not know about.
+  // guest's state: restoring it would hand the guest fuel the Meter does not know about. The bulk
+  // tick counter is the meter's too.
   const exportSec = sections.find((s) => s.id === SECTION.export);
   if (exportSec) {
     const er = new Reader(bytes, exportSec.start, exportSec.end);
@@ -54,7 +55,7 @@ export function exportState(bytes: Uint8Array): Uint8Array {
       const name = er.name();
       const kind = er.u8();
       const index = er.u32();
-      if (name === METER_FUEL_EXPORT && kind === 3) {
+      if ((name === METER_FUEL_EXPORT || name === METER_TICK_EXPORT) && kind === 3) {
         const at = added.findIndex(([, k, i]) => k === 3 && i === index);
         if (at >= 0) added.splice(at, 1);
       }

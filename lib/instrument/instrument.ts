@@ -2,16 +2,25 @@ import { InvalidArgumentError, LimitTooLowError } from '../errors.js';
 import { Reader, Writer } from './bytes.js';
 import { InvalidModuleError } from './errors.js';
 import { meterFunctionBody, type MeterContext } from './meter-code.js';
+import { BulkHelpers, bulkTypeEntries, TICK_BYTES } from './bulk-ops.js';
 
 /** Import module name of everything the metering adds; the host provides it (see lib/limits). */
 export const METER_IMPORT_MODULE = 'sfirt:meter';
 /** Names inside {@link METER_IMPORT_MODULE}. */
-export const METER_IMPORTS = { fuel: 'fuel', refill: 'refill', grant: 'grant', memoryRefused: 'memory_refused' } as const;
+export const METER_IMPORTS = { fuel: 'fuel', refill: 'refill', grant: 'grant', memoryRefused: 'memory_refused', work: 'work' } as const;
+/**
+ * Custom section a metered module carries: what its own (defined) memories and tables take at
+ * instantiation, as two u32 LEB128s (pages, elements), so the host can count them against the
+ * instance's totals before instantiating (see lib/limits `Meter.reserve`).
+ */
+export const RESERVE_SECTION = 'sfirt:reserve';
 /**
  * Export name of the module's own fuel global (`fuelGlobal: 'own'`); the host passes the instance's
  * exports to `Meter.attach` so it can read and reclaim that fuel.
  */
 export const METER_FUEL_EXPORT = 'sfirt:meter:fuel';
+/** Export name of the bulk-work tick counter (lib/instrument/bulk-ops.ts); meter state, not guest state. */
+export const METER_TICK_EXPORT = 'sfirt:meter:tick';
 /** WebAssembly page size in bytes. */
 export const WASM_PAGE_BYTES = 65536;
 
@@ -47,6 +56,11 @@ export interface InstrumentOptions {
    * same either way; see counted-loop.ts.
    */
   versionLoops?: boolean;
+  /**
+   * Test aid: the chunk sizes bulk memory/table operations are split into (default 256 KiB and
+   * 4096 elements; see bulk-ops.ts). Tiny chunks run the chunked paths on every operation.
+   */
+  bulkChunks?: { memoryBytes: number; tableElements: number };
   /** Run `WebAssembly.validate` on the output and throw {@link InvalidModuleError} if it fails. */
   validate?: boolean;
 }
@@ -69,6 +83,8 @@ export interface TableInfo {
   imported: boolean;
   minElements: number;
   maxElements: number | undefined;
+  /** Element type: 0x70 funcref, 0x6f externref. */
+  refType: number;
 }
 
 /** The rewritten module and what it declares. */
@@ -176,6 +192,34 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
   }
   const numImportedFuncs = funcTypes.length;
 
+  // Tables and memories first: the code section (rewritten before anything is emitted, since its
+  // helpers add functions) needs their element types and caps.
+  let tableW: Writer | undefined;
+  const tableSec = byId.get(4);
+  if (tableSec) {
+    const sr = new Reader(bytes, tableSec.start, tableSec.end);
+    if (tableCap === undefined) scanTables(sr, tables);
+    else {
+      tableW = new Writer(tableSec.end - tableSec.start + 16);
+      const n = sr.u32();
+      tableW.u32(n);
+      for (let i = 0; i < n; i++) { const et = sr.u8(); tableW.u8(et); capTable(sr, tableW, tables, false, tableCap, et); }
+      if (!sr.done) sr.fail('trailing bytes in table section');
+    }
+  }
+  let memoryW: Writer | undefined;
+  const memorySec = byId.get(5);
+  if (memorySec) {
+    const sr = new Reader(bytes, memorySec.start, memorySec.end);
+    memoryW = new Writer(memorySec.end - memorySec.start + 16);
+    const n = sr.u32();
+    memoryW.u32(n);
+    for (let i = 0; i < n; i++) capMemory(sr, memoryW, memories, false, memCap);
+    if (!sr.done) sr.fail('trailing bytes in memory section');
+  }
+  const globalSec = byId.get(6);
+  const numDefinedGlobals = globalSec ? new Reader(bytes, globalSec.start, globalSec.end).u32() : 0;
+
   const funcSec = byId.get(3);
   if (funcSec) {
     const fr = new Reader(bytes, funcSec.start, funcSec.end);
@@ -197,11 +241,15 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
   const ownFuel = metering && fuelMode === 'own';
   const exportsFuel = ownFuel && !selfContained;
   const definesFuel = selfContained || ownFuel;
-  const funcShift = metering ? 2 : 0;
+  // refill|grant, memory_refused and work take the first function slots after the imports.
+  const funcShift = metering ? 3 : 0;
   const globalShift = metering ? 1 : 0;
   const helperType = typeParams.length;
-  /** (i32 need, i32 left) -> i32, the type of `grant` (own mode only). */
+  /** (i32, i32) -> i32: `grant(need, left)` (own mode) and `work(code, amount)`. */
   const grantType = typeParams.length + 1;
+  const bulkTypes = bulkTypeEntries(typeParams.length + 2);
+  /** The bulk-work tick counter, appended after the module's own globals. */
+  const tickGlobal = numImportedGlobals + globalShift + numDefinedGlobals;
 
   const out = new Writer(bytes.length + (bytes.length >> 3) + 256);
   out.bytes(bytes, 0, 8);
@@ -210,7 +258,70 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
   let meteredFunctions = 0;
   let versionedLoops = 0;
   const mapFunc = (f: number) => (f >= numImportedFuncs ? f + funcShift : f);
-  const mapGlobal = (g: number) => (g >= numImportedGlobals ? g + globalShift : g);
+  const mapGlobal = (g: number) => {
+    // With metering, a global is appended (the tick counter): an out-of-range index must stay invalid.
+    if (metering && g >= numImportedGlobals + numDefinedGlobals) throw new InvalidModuleError(`invalid module: unknown global ${g}`);
+    return g >= numImportedGlobals ? g + globalShift : g;
+  };
+
+  // The code section, rewritten before anything is emitted: its bulk helpers are functions too.
+  let codeW: Writer | undefined;
+  let bulk: BulkHelpers | undefined;
+  if (metering) {
+    const s = byId.get(10);
+    if (!s) throw new InvalidModuleError('invalid module: function section without code section');
+    const sr = new Reader(bytes, s.start, s.end);
+    const w = new Writer(s.end - s.start + (s.end - s.start >> 2) + 256);
+    bulk = new BulkHelpers({
+      firstFunc: numImportedFuncs + funcShift + numDefined, fuelGlobal: numImportedGlobals,
+      tickGlobal,
+      refillFunc: numImportedFuncs, memoryRefusedFunc: numImportedFuncs + 1, workFunc: numImportedFuncs + 2,
+      ownFuel, trackedMemories: memories.map((m) => m.capped), tableTypes: tables.map((t) => t.refType), types: bulkTypes.types,
+      ...(options.bulkChunks ? { chunks: options.bulkChunks } : {}),
+    });
+    const ctx: MeterContext = {
+      typeParams, numImportedFuncs, numImportedGlobals, numGlobals: numImportedGlobals + numDefinedGlobals, funcShift, globalShift,
+      refillFunc: numImportedFuncs, memoryRefusedFunc: numImportedFuncs + 1, fuelGlobal: numImportedGlobals,
+      bulk, ownFuel, versionLoops: options.versionLoops !== false,
+    };
+    const n = sr.u32();
+    if (n !== numDefined) sr.fail(`code section has ${n} bodies for ${numDefined} functions`);
+    const bodies = new Writer(s.end - s.start + (s.end - s.start >> 2) + 256);
+    const scratch = new Writer(1 << 16);
+    for (let i = 0; i < n; i++) {
+      const size = sr.u32();
+      const start = sr.pos;
+      sr.skip(size);
+      const type = funcTypes[numImportedFuncs + i]!;
+      const params = typeParams[type];
+      if (params === undefined) sr.fail(`function ${numImportedFuncs + i} has unknown type ${type}`);
+      versionedLoops += meterFunctionBody(bytes, start, start + size, params, ctx, bodies, scratch);
+      meteredFunctions++;
+    }
+    if (!sr.done) sr.fail('trailing bytes in code section');
+    w.u32(n + (selfContained ? 3 : 0) + bulk.count);
+    if (selfContained) {
+      // refill(need): grant a full slice again and continue; memory_refused(mem): nothing.
+      const refill = new Writer(16);
+      // fuel = max(slice, need); the grant shape (own fuel) returns it instead of setting the global
+      refill.u32(0); refill.u8(0x41); refill.s32(selfSlice); refill.u8(0x20); refill.u32(0);
+      refill.u8(0x41); refill.s32(selfSlice); refill.u8(0x20); refill.u32(0); refill.u8(0x4a); // i32.gt_s
+      refill.u8(0x1b);
+      if (!ownFuel) { refill.u8(0x24); refill.u32(numImportedGlobals); refill.u8(0x41); refill.s32(1); }
+      refill.u8(0x0b);
+      w.sized(refill);
+      const refused = new Writer(8);
+      refused.u32(0); refused.u8(0x41); refused.s32(0); refused.u8(0x0b);
+      w.sized(refused);
+      // work(code, amount): every grow is allowed and no deadline is checked.
+      const work = new Writer(8);
+      work.u32(0); work.u8(0x41); work.s32(1); work.u8(0x0b);
+      w.sized(work);
+    }
+    w.bytes(bodies.buf, 0, bodies.len);
+    bulk.writeBodies(w);
+    codeW = w;
+  }
 
   const emitCustomsAfter = (idx: number) => {
     for (let i = idx + 1; i < sections.length && sections[i]!.id === 0; i++) {
@@ -234,62 +345,52 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
       case 1: { // type: append (i32) -> i32 for the helpers
         if (!metering) { if (s) copy(s); break; }
         const n = sr ? sr.u32() : 0;
-        w.u32(n + (ownFuel ? 2 : 1));
+        w.u32(n + 2 + bulkTypes.encoded.length);
         if (sr) w.bytes(bytes, sr.pos, s!.end);
         w.u8(0x60); w.u32(1); w.u8(I32); w.u32(1); w.u8(I32);
-        if (ownFuel) { w.u8(0x60); w.u32(2); w.u8(I32); w.u8(I32); w.u32(1); w.u8(I32); }
+        w.u8(0x60); w.u32(2); w.u8(I32); w.u8(I32); w.u32(1); w.u8(I32);
+        for (const t of bulkTypes.encoded) for (const b of t) w.u8(b);
         emit(1, w);
         break;
       }
       case 2: { // import: caps applied above; append the meter imports
         const add = metering && !selfContained;
         if (!s && !add) break;
-        w.u32(numImports + (add ? (ownFuel ? 2 : 3) : 0));
+        w.u32(numImports + (add ? (ownFuel ? 3 : 4) : 0));
         w.bytes(importW.buf, 0, importW.len);
-        if (add && ownFuel) {
-          w.name(METER_IMPORT_MODULE); w.name(METER_IMPORTS.grant); w.u8(0); w.u32(grantType);
+        if (add) {
+          // Appended after the originals: the three functions take indices numImportedFuncs to +2,
+          // the shared global (imported mode) numImportedGlobals; every defined function/global shifts up.
+          if (ownFuel) { w.name(METER_IMPORT_MODULE); w.name(METER_IMPORTS.grant); w.u8(0); w.u32(grantType); }
+          else { w.name(METER_IMPORT_MODULE); w.name(METER_IMPORTS.refill); w.u8(0); w.u32(helperType); }
           w.name(METER_IMPORT_MODULE); w.name(METER_IMPORTS.memoryRefused); w.u8(0); w.u32(helperType);
-        } else if (add) {
-          // Appended after the originals: the two functions take indices numImportedFuncs and +1,
-          // the global takes numImportedGlobals; every defined function/global shifts up.
-          w.name(METER_IMPORT_MODULE); w.name(METER_IMPORTS.refill); w.u8(0); w.u32(helperType);
-          w.name(METER_IMPORT_MODULE); w.name(METER_IMPORTS.memoryRefused); w.u8(0); w.u32(helperType);
-          w.name(METER_IMPORT_MODULE); w.name(METER_IMPORTS.fuel); w.u8(3); w.u8(I32); w.u8(1);
+          w.name(METER_IMPORT_MODULE); w.name(METER_IMPORTS.work); w.u8(0); w.u32(grantType);
+          if (!ownFuel) { w.name(METER_IMPORT_MODULE); w.name(METER_IMPORTS.fuel); w.u8(3); w.u8(I32); w.u8(1); }
         }
         emit(2, w);
         break;
       }
-      case 3: { // function
-        if (!selfContained) { if (s) copy(s); break; }
+      case 3: { // function: self-contained helpers first, bulk helpers last
+        if (!metering) { if (s) copy(s); break; }
         const n = sr!.u32();
-        w.u32(n + 2); w.u32(ownFuel ? grantType : helperType); w.u32(helperType);
+        const helpers = bulk!.types();
+        w.u32(n + (selfContained ? 3 : 0) + helpers.length);
+        if (selfContained) { w.u32(ownFuel ? grantType : helperType); w.u32(helperType); w.u32(grantType); }
         w.bytes(bytes, sr!.pos, s!.end);
+        for (const t of helpers) w.u32(t);
         emit(3, w);
         break;
       }
-      case 4: { // table
-        if (!s) break;
-        if (tableCap === undefined) { scanTables(sr!, tables); copy(s); break; }
-        const n = sr!.u32();
-        w.u32(n);
-        for (let i = 0; i < n; i++) { const et = sr!.u8(); w.u8(et); capTable(sr!, w, tables, false, tableCap, et); }
-        if (!sr!.done) sr!.fail('trailing bytes in table section');
-        emit(4, w);
+      case 4: // table (capped above)
+        if (s) { if (tableW) emit(4, tableW); else copy(s); }
         break;
-      }
-      case 5: { // memory
-        if (!s) break;
-        const n = sr!.u32();
-        w.u32(n);
-        for (let i = 0; i < n; i++) capMemory(sr!, w, memories, false, memCap);
-        if (!sr!.done) sr!.fail('trailing bytes in memory section');
-        emit(5, w);
+      case 5: // memory (capped above)
+        if (memoryW) emit(5, memoryW);
         break;
-      }
-      case 6: { // global: remap init expressions; self-contained puts the fuel global first
-        if (!s && !definesFuel) break;
+      case 6: { // global: remap init expressions; own/self-contained fuel first, the bulk tick counter last
+        if (!s && !metering) break;
         const n = sr ? sr.u32() : 0;
-        w.u32(n + (definesFuel ? 1 : 0));
+        w.u32(n + (definesFuel ? 1 : 0) + (metering ? 1 : 0));
         // Own mode starts empty: the first check asks the host, which then knows of this module.
         if (definesFuel) { w.u8(I32); w.u8(1); w.u8(0x41); w.s32(selfContained ? selfSlice : 0); w.u8(0x0b); }
         for (let i = 0; i < n; i++) {
@@ -297,14 +398,14 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
           constExpr(sr!, w, mapFunc, mapGlobal);
         }
         if (sr && !sr.done) sr.fail('trailing bytes in global section');
+        if (metering) { w.u8(I32); w.u8(1); w.u8(0x41); w.s32(TICK_BYTES); w.u8(0x0b); }
         emit(6, w);
         break;
       }
-      case 7: { // export (own mode appends the fuel global, creating the section if needed)
-        if (!s && !exportsFuel) break;
-        if (!metering) { copy(s!); break; }
+      case 7: { // export: the tick counter (and own mode's fuel global), creating the section if needed
+        if (!metering) { if (s) copy(s); break; }
         const n = sr ? sr.u32() : 0;
-        w.u32(n + (exportsFuel ? 1 : 0));
+        w.u32(n + (exportsFuel ? 2 : 1));
         for (let i = 0; i < n; i++) {
           const nameStart = sr!.pos;
           sr!.skip(sr!.u32());
@@ -316,6 +417,7 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
         }
         if (sr && !sr.done) sr.fail('trailing bytes in export section');
         if (exportsFuel) { w.name(METER_FUEL_EXPORT); w.u8(3); w.u32(numImportedGlobals); }
+        w.name(METER_TICK_EXPORT); w.u8(3); w.u32(tickGlobal);
         emit(7, w);
         break;
       }
@@ -332,45 +434,10 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
         elementSection(sr!, w, mapFunc, mapGlobal);
         emit(9, w);
         break;
-      case 10: { // code
-        if (!metering) { if (s) copy(s); break; }
-        const ctx: MeterContext = {
-          typeParams, numImportedFuncs, numImportedGlobals, funcShift, globalShift,
-          refillFunc: numImportedFuncs, memoryRefusedFunc: numImportedFuncs + 1, fuelGlobal: numImportedGlobals,
-          trackedMemories: memories.map((m) => m.capped), ownFuel, versionLoops: options.versionLoops !== false,
-        };
-        const n = sr!.u32();
-        if (n !== numDefined) sr!.fail(`code section has ${n} bodies for ${numDefined} functions`);
-        w.u32(n + (selfContained ? 2 : 0));
-        if (selfContained) {
-          // refill(need): grant a full slice again and continue; memory_refused(mem): nothing.
-          const refill = new Writer(16);
-          // fuel = max(slice, need); the grant shape (own fuel) returns it instead of setting the global
-          refill.u32(0); refill.u8(0x41); refill.s32(selfSlice); refill.u8(0x20); refill.u32(0);
-          refill.u8(0x41); refill.s32(selfSlice); refill.u8(0x20); refill.u32(0); refill.u8(0x4a); // i32.gt_s
-          refill.u8(0x1b);
-          if (!ownFuel) { refill.u8(0x24); refill.u32(ctx.fuelGlobal); refill.u8(0x41); refill.s32(1); }
-          refill.u8(0x0b);
-          w.sized(refill);
-          const refused = new Writer(8);
-          refused.u32(0); refused.u8(0x41); refused.s32(0); refused.u8(0x0b);
-          w.sized(refused);
-        }
-        const scratch = new Writer(1 << 16);
-        for (let i = 0; i < n; i++) {
-          const size = sr!.u32();
-          const start = sr!.pos;
-          sr!.skip(size);
-          const type = funcTypes[numImportedFuncs + i]!;
-          const params = typeParams[type];
-          if (params === undefined) sr!.fail(`function ${numImportedFuncs + i} has unknown type ${type}`);
-          versionedLoops += meterFunctionBody(bytes, start, start + size, params, ctx, w, scratch);
-          meteredFunctions++;
-        }
-        if (!sr!.done) sr!.fail('trailing bytes in code section');
-        emit(10, w);
+      case 10: // code (rewritten above)
+        if (codeW) emit(10, codeW);
+        else if (s) copy(s);
         break;
-      }
       case 11: // data
         if (!s) break;
         if (!metering || numImportedGlobals === 0) { copy(s); break; }
@@ -383,6 +450,14 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
     if (s) emitCustomsAfter(sections.indexOf(s));
   }
 
+  if (metering) {
+    // What the module's own memories and tables take at instantiation (lib/limits `Meter.reserve`).
+    const reserve = new Writer(24);
+    reserve.name(RESERVE_SECTION);
+    reserve.u32(memories.reduce((n, m) => n + (m.imported ? 0 : m.minPages), 0));
+    reserve.u32(tables.reduce((n, t) => n + (t.imported ? 0 : t.minElements), 0));
+    emit(0, reserve);
+  }
   const result = out.result();
   if (options.validate && !WebAssembly.validate(result)) {
     throw new InvalidModuleError('instrumented module does not validate (the input was probably invalid)');
@@ -422,7 +497,7 @@ function capMemory(r: Reader, w: Writer, memories: MemoryInfo[], imported: boole
   memories.push({ index, imported, shared: (flags & 2) !== 0, minPages: min, maxPages: newMax, capped });
 }
 
-function capTable(r: Reader, w: Writer, tables: TableInfo[], imported: boolean, cap: number | undefined, _elemType: number): void {
+function capTable(r: Reader, w: Writer, tables: TableInfo[], imported: boolean, cap: number | undefined, refType: number): void {
   const { flags, min, max } = readLimits(r);
   const index = tables.length;
   let newMax = max;
@@ -431,15 +506,15 @@ function capTable(r: Reader, w: Writer, tables: TableInfo[], imported: boolean, 
     if (max === undefined || max > cap) newMax = cap;
   }
   writeLimits(w, flags, min, newMax);
-  tables.push({ index, imported, minElements: min, maxElements: newMax });
+  tables.push({ index, imported, minElements: min, maxElements: newMax, refType });
 }
 
 function scanTables(r: Reader, tables: TableInfo[]): void {
   const n = r.u32();
   for (let i = 0; i < n; i++) {
-    r.u8();
+    const refType = r.u8();
     const { min, max } = readLimits(r);
-    tables.push({ index: tables.length, imported: false, minElements: min, maxElements: max });
+    tables.push({ index: tables.length, imported: false, minElements: min, maxElements: max, refType });
   }
 }
 

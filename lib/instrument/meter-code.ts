@@ -1,6 +1,7 @@
 import { Reader, Writer } from './bytes.js';
 import { Op, readBlockType, skipImmediates } from './opcodes.js';
 import { matchCountedLoop, writeStrips } from './counted-loop.js';
+import type { BulkHelpers } from './bulk-ops.js';
 
 /** What the metering pass needs to know about the module around one function body. */
 export interface MeterContext {
@@ -8,6 +9,8 @@ export interface MeterContext {
   typeParams: number[];
   numImportedFuncs: number;
   numImportedGlobals: number;
+  /** Globals the original module has (imported and defined). */
+  numGlobals: number;
   /** Added to every function index >= numImportedFuncs (our helper functions take those slots). */
   funcShift: number;
   /** Added to every global index >= numImportedGlobals. */
@@ -17,8 +20,11 @@ export interface MeterContext {
   memoryRefusedFunc: number;
   /** Final index of the i32 fuel global (fuel left in the current slice). */
   fuelGlobal: number;
-  /** Memories whose max is our cap, so a refused `memory.grow` there is reported to the host. */
-  trackedMemories: boolean[];
+  /**
+   * The size-charged replacements of bulk memory/table instructions and growth (bulk-ops.ts):
+   * each such instruction becomes a call to the helper this returns.
+   */
+  bulk: BulkHelpers;
   /**
    * The fuel global is the module's own and `refillFunc` is `grant(need, left) -> fuel | -1`
    * (instead of the shared imported global and `refill(need) -> ok`).
@@ -283,6 +289,8 @@ export function meterFunctionBody(buf: Uint8Array, start: number, end: number, n
         break;
       case Op.globalGet: case Op.globalSet: {
         const g = r.u32();
+        // The appended tick global (bulk-ops.ts) would make an out-of-range index valid: reject it here.
+        if (g >= ctx.numGlobals) r.fail('unknown global');
         if (ctx.globalShift) { sync(at); w.u8(op); w.u32(mapGlobal(g)); copyFrom = r.pos; }
         break;
       }
@@ -296,15 +304,15 @@ export function meterFunctionBody(buf: Uint8Array, start: number, end: number, n
         if (r.u32() >= fuelLocal) r.fail('unknown local');
         break;
       case Op.memoryGrow: {
+        // Growth asks the host first (deadline, fuel by size, the instance's total cap): bulk-ops.ts.
         const m = r.u32();
-        if (ctx.trackedMemories[m]) {
-          sync(r.pos); copyFrom = r.pos;
-          w.u8(Op.localTee); w.u32(scratchLocal); w.u8(Op.i32Const); w.s32(-1); w.u8(Op.i32Eq);
-          w.u8(Op.if); w.u8(0x40);
-          w.u8(Op.i32Const); w.u32(m); w.u8(Op.call); w.u32(ctx.memoryRefusedFunc); w.u8(Op.drop);
-          w.u8(Op.end);
-          w.u8(Op.localGet); w.u32(scratchLocal);
-        }
+        sync(at); flush(); w.u8(Op.call); w.u32(ctx.bulk.memoryGrow(m, buf.subarray(at + 1, r.pos))); reload(); copyFrom = r.pos;
+        break;
+      }
+      case Op.prefixFC: {
+        // Bulk memory/table instructions are charged by size, in chunks: bulk-ops.ts.
+        const helper = ctx.bulk.forPrefixFC(r, r.u32());
+        if (helper >= 0) { sync(at); flush(); w.u8(Op.call); w.u32(helper); reload(); copyFrom = r.pos; }
         break;
       }
       default:

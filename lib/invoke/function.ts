@@ -1,13 +1,15 @@
 import type { LoadedComponent } from '../component/loader.js';
 import type { NnError } from '../nn/errors.js';
 import type { WasiNn } from '../nn/wasi-nn.js';
-import { ClosedError, SfiError, UnknownExportError, type HostFunctionError } from '../errors.js';
+import { ClosedError, InvalidArgumentError, InvalidHandleError, SfiError, UnknownExportError, type HostFunctionError } from '../errors.js';
+import type { Meter } from '../limits/index.js';
 import { InstancePool, type Lease, type PoolOptions } from '../pool/pool.js';
 import type { CapturedOutput, StdioCapture } from '../wasi/stdio.js';
 import type { GuestExitError } from '../wasi/policy.js';
-import type { BoundExport, ComponentSignatures } from './signatures.js';
+import type { BoundExport, BoundHandles, ComponentSignatures } from './signatures.js';
+import { HandleRegistry, ResourceHandle, type HandleState } from './handles.js';
 import { instantiateComponent, type ComponentInstance, type InstanceHooks } from './instance.js';
-import { toTypedError } from './trap.js';
+import { instantiationError, toTypedError } from './trap.js';
 
 /** Measurements of one call. */
 export interface CallStats {
@@ -36,6 +38,17 @@ export interface Invocation<T = unknown> extends CapturedOutput {
 export interface InvokeOptions {
   /** Absolute deadline (`performance.now()` ms); the earlier of it and `limits.timeoutMs` applies. */
   deadlineAt?: number;
+  /**
+   * `false` refuses exports that take or give resource handles (`INVALID_ARGUMENT`): for callers
+   * that cannot keep a handle, such as another thread.
+   */
+  handles?: boolean;
+  /**
+   * Runs the call on the instance of this live handle (of this function), like a call that takes
+   * the handle would: to make several resources in one instance, or to read an instance's state,
+   * in `fresh` and `reset` pools, where calls without handles get other instances.
+   */
+  on?: ResourceHandle;
 }
 
 /** State shared by the host side of one function's imports during a call. */
@@ -57,10 +70,11 @@ export interface FunctionParts {
   signatures: ComponentSignatures;
   /** Arms limits before the guest runs, returns a function that reads fuel and classifies stops. */
   limits?: {
-    arm(instance: ComponentInstance, deadlineAt: number | undefined, now: number): void;
-    disarm(): void;
+    arm(meter: Meter | undefined, deadlineAt: number | undefined, now: number): void;
+    /** Returns a limit failure the call must still fail with (caught by the guest, or fuel overdrawn). */
+    disarm(meter?: Meter): Error | undefined;
     fuelUsed(instance: ComponentInstance): number | undefined;
-    classify(instance: ComponentInstance, err: unknown): SfiError | undefined;
+    classify(meter: Meter | undefined, err: unknown): SfiError | undefined;
     deadlineError(instance?: ComponentInstance): SfiError;
   };
   /** The runtime's `wasi:nn` host, when the component imports it. */
@@ -72,11 +86,51 @@ export class SfiFunction {
   readonly pool: InstancePool;
   #parts: FunctionParts;
   #closed = false;
+  /** Live resource handles and the instances they pin (lib/invoke/handles.ts). */
+  readonly #handles: HandleRegistry;
 
   constructor(readonly name: string, parts: FunctionParts) {
     this.#parts = parts;
-    this.pool = new InstancePool(() => instantiateComponent(parts.component, parts.imports, parts.hooks?.() ?? {}), parts.pool);
+    this.pool = new InstancePool((deadlineAt) => this.#instantiate(deadlineAt), parts.pool);
+    this.#handles = new HandleRegistry({
+      runDrop: (state) => this.#runDrop(state),
+      collected: (instance) => this.#collected(instance),
+    }, name);
+    this.#exclusivePins = this.pool.options.mode !== 'reuse';
+    this.pool.retain = (instance) => this.#handles.isPinned(instance);
   }
+
+  /**
+   * Instantiates under the function's limits, as a call of its own (start functions run here; a
+   * pool miss also honours its caller's `deadlineAt`); failures are typed.
+   */
+  #instantiate(deadlineAt: number | undefined): ComponentInstance {
+    const { component, imports, hooks, limits, context } = this.#parts;
+    const h = hooks?.() ?? {};
+    context.hostFailure = undefined;
+    context.exit = undefined;
+    limits?.arm(h.meter, deadlineAt, performance.now());
+    let instance: ComponentInstance;
+    try {
+      instance = instantiateComponent(component, imports, h);
+    } catch (err) {
+      limits?.disarm();
+      throw context.hostFailure ?? context.exit ?? limits?.classify(h.meter, err) ?? instantiationError(err);
+    }
+    const late = limits?.disarm(h.meter);
+    if (late) { // a limit the start function overdrew or caught: the instance is not kept
+      instance.dispose();
+      throw late;
+    }
+    return instance;
+  }
+
+  /**
+   * `fresh` and `reset` pools would discard or reset an instance after the call: there, live
+   * handles keep their instance leased, out of the pool. A `reuse` pool keeps serving it (the
+   * instance's state is shared by its calls anyway) and only never lets it time out.
+   */
+  readonly #exclusivePins: boolean;
 
   /** The component's world as WIT text. */
   get wit(): string { return this.#parts.component.wit; }
@@ -106,18 +160,70 @@ export class SfiFunction {
   async invoke<T = unknown>(exportName: string, args: unknown[] = [], options: InvokeOptions = {}): Promise<Invocation<T>> {
     if (this.#closed) throw new ClosedError(`function ${this.name} is closed`);
     const bound = this.#parts.signatures.bind(exportName);
+    if (bound.handles || options.on !== undefined) return this.#invokeWithHandles<T>(bound, bound.handles ?? NO_HANDLES, args, options);
     bound.validate(args);
-    const lease = this.pool.tryAcquire() ?? (await this.pool.acquire());
+    const lease = this.pool.tryAcquire(options.deadlineAt) ?? (await this.pool.acquire(options.deadlineAt));
     return this.#run<T>(lease, bound, args, options.deadlineAt);
   }
 
-  #run<T>(lease: Lease, bound: BoundExport, args: unknown[], deadlineAt: number | undefined): Invocation<T> {
+  /**
+   * A call that takes or gives resource handles: handles in the arguments are checked and
+   * replaced by the glue's objects, and the call runs on their instance (which they pin); handles
+   * in the result pin the instance that made them.
+   */
+  async #invokeWithHandles<T>(bound: BoundExport, handles: BoundHandles, args: unknown[], options: InvokeOptions): Promise<Invocation<T>> {
+    const f = bound.signature;
+    if (options.handles === false) throw new InvalidArgumentError(`${f.qualifiedName} takes or gives resource handles, which cannot be kept here`);
+    if (!Array.isArray(args)) throw new InvalidArgumentError(`${f.qualifiedName}: arguments must be an array`);
+    const registry = this.#handles;
+    const used: { state: HandleState; own: boolean }[] = [];
+    let self: HandleState | undefined;
+    let params = args;
+    if (handles.self !== undefined) {
+      if (args.length === 0) throw new InvalidArgumentError(`${f.qualifiedName}: the first argument must be the handle (\`self\`)`);
+      self = registry.stateOf(args[0], handles.self, `${f.qualifiedName}: argument \`self\``);
+      used.push({ state: self, own: false });
+      params = args.slice(1);
+    }
+    if (options.on !== undefined) {
+      const on = options.on instanceof ResourceHandle ? options.on.resource : '';
+      used.push({ state: registry.stateOf(options.on, on, `${f.qualifiedName}: option \`on\``), own: false });
+    }
+    bound.validate(params);
+    const glueArgs = params.map((p, i) => {
+      const walk = handles.params[i];
+      if (!walk) return p;
+      return walk(p, (v, resource, own) => {
+        const state = registry.stateOf(v, resource, `${f.qualifiedName}: argument ${i + 1} (\`${f.params[i]!.name}\`)`);
+        used.push({ state, own });
+        return state.glue;
+      });
+    });
+    const instance = used[0]?.state.instance;
+    for (const u of used) {
+      if (u.state.instance !== instance) throw new InvalidHandleError('other-instance', `${f.qualifiedName}: handles from different instances in one call`);
+      if (u.own && used.some((o) => o !== u && o.state === u.state)) throw new InvalidArgumentError(`${f.qualifiedName}: a handle passed as \`own\` cannot be passed twice`);
+    }
+    const lease = instance ? this.#leaseOf(instance) : this.pool.tryAcquire(options.deadlineAt) ?? (await this.pool.acquire(options.deadlineAt));
+    return this.#run<T>(lease, bound, glueArgs, options.deadlineAt, self?.glue, used.filter((u) => u.own).map((u) => u.state));
+  }
+
+  /** The lease for a call on a handle's instance: it is ours already (exclusive), or idle in the pool. */
+  #leaseOf(instance: ComponentInstance): Lease {
+    if (this.#exclusivePins) return { instance, cold: false, queueUs: 0 };
+    const lease = this.pool.takeIdle(instance);
+    // Calls run synchronously once leased, so a live handle's instance is always idle here.
+    if (!lease) throw new InvalidHandleError('instance-gone', `the instance of this handle is no longer available`);
+    return lease;
+  }
+
+  #run<T>(lease: Lease, bound: BoundExport, args: unknown[], deadlineAt: number | undefined, self?: object, moved?: HandleState[]): Invocation<T> {
     const { instance } = lease;
     const { capture, context, limits, nn } = this.#parts;
     const holder = (bound.holderKey === undefined ? instance.exports : instance.exports[bound.holderKey]) as Record<string, unknown>;
-    const fn = holder?.[bound.signature.jsName];
+    const fn = bound.signature.kind === 'freestanding' ? holder?.[bound.signature.jsName] : resourceCall(bound, holder, self);
     if (typeof fn !== 'function') {
-      this.pool.release(instance);
+      this.#releaseAfterCall(instance);
       throw new UnknownExportError(bound.signature.qualifiedName, this.exportNames());
     }
     context.hostFailure = undefined;
@@ -125,8 +231,9 @@ export class SfiFunction {
     capture.begin();
     nn?.takeLastError();
     const t0 = performance.now();
-    limits?.arm(instance, deadlineAt, t0);
+    limits?.arm(instance.hooks.meter, deadlineAt, t0);
     let value: unknown;
+    let late: Error | undefined;
     try {
       value = fn(...args);
       if (bound.returnsResult) value = { tag: 'ok', val: value };
@@ -137,8 +244,9 @@ export class SfiFunction {
         this.#fail(instance, err);
       }
     } finally {
-      limits?.disarm();
+      late = limits?.disarm(instance.hooks.meter);
     }
+    if (late) this.#fail(instance, late, true);
     const runUs = (performance.now() - t0) * 1000;
     instance.uses++;
     const output = capture.end();
@@ -155,30 +263,102 @@ export class SfiFunction {
       // Inference ran past the deadline (or used up the call's fuel): the guest got `timeout`,
       // the caller gets the limit error.
       instance.broken = true;
+      this.#handles.instanceGone(instance, 'instance-gone');
       this.pool.release(instance);
       throw limits.deadlineError(instance);
     }
-    this.pool.release(instance);
+    if (moved) for (const state of moved) this.#handles.end(state, 'moved');
+    const result = bound.handles?.result;
+    if (result) value = result(value, (glue, resource) => this.#handles.wrap(instance, resource, glue as object));
+    this.#releaseAfterCall(instance);
     return nnError ? { value: value as T, ...output, stats, nnError } : { value: value as T, ...output, stats };
   }
 
-  /** Discards the instance and throws the typed error that explains `err`. */
-  #fail(instance: ComponentInstance, err: unknown): never {
+  /** Back to the pool, unless live handles pin the instance to their holders. */
+  #releaseAfterCall(instance: ComponentInstance): void {
+    if (!this.#exclusivePins || !this.#handles.isPinned(instance)) this.pool.release(instance);
+  }
+
+  /** A handle was collected undropped: its instance still holds the resource, so it is not reused. */
+  #collected(instance: ComponentInstance): void {
+    if (this.#handles.isPinned(instance)) return;
+    const lease = this.#exclusivePins ? { instance } : this.pool.takeIdle(instance);
+    if (!lease) return;
+    instance.broken = true;
+    this.pool.release(instance);
+  }
+
+  /** Runs a handle's destructor in the guest, under the function's limits (`handle.drop()`). */
+  #runDrop(state: HandleState): void {
+    const { capture, context, limits } = this.#parts;
+    const { instance, glue } = state;
+    this.#leaseOf(instance);
+    const dispose = (glue[DISPOSE] ?? glue[Symbol.for('dispose')]) as (() => void) | undefined;
+    context.hostFailure = undefined;
+    context.exit = undefined;
+    capture.begin();
+    limits?.arm(instance.hooks.meter, undefined, performance.now());
+    let late: Error | undefined;
+    try {
+      dispose?.call(glue);
+    } catch (err) {
+      this.#fail(instance, err);
+    } finally {
+      late = limits?.disarm(instance.hooks.meter);
+    }
+    if (late) this.#fail(instance, late, true);
+    capture.end();
+    this.#handles.end(state, 'dropped');
+    this.#releaseAfterCall(instance);
+  }
+
+  /**
+   * Discards the instance (its handles die with it) and throws the typed error that explains `err`
+   * (`err` itself when `typed`).
+   */
+  #fail(instance: ComponentInstance, err: unknown, typed = false): never {
     const { capture, context, limits, nn } = this.#parts;
     instance.broken = true;
     capture.end();
+    this.#handles.instanceGone(instance, 'instance-gone');
     this.pool.release(instance);
-    throw context.hostFailure ?? context.exit ?? limits?.classify(instance, err) ?? nn?.takeLastError() ?? toTypedError(err);
+    if (typed) throw err;
+    throw context.hostFailure ?? context.exit ?? limits?.classify(instance.hooks.meter, err) ?? nn?.takeLastError() ?? toTypedError(err);
   }
 
-  /** Releases every instance; later calls fail with `CLOSED`. */
+  /** Releases every instance; later calls fail with `CLOSED`, handles with `INVALID_HANDLE`. */
   close(): void {
     this.#closed = true;
+    const pinned = this.#handles.closeAll();
+    if (this.#exclusivePins) for (const instance of pinned) this.pool.release(instance);
     this.pool.close();
   }
 }
 
 const valueOf = <T>(invocation: Invocation<T>): T => invocation.value;
+
+const NO_HANDLES: BoundHandles = { params: [] };
+
+const DISPOSE: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('dispose');
+
+/**
+ * Where jco (and the fast glue) put a resource function: `new Class(...)`, `Class.fn(...)`, or
+ * `self.fn(...)` on the glue's object for the handle; as a plain function of the arguments.
+ */
+function resourceCall(bound: BoundExport, holder: Record<string, unknown> | undefined, self: object | undefined): unknown {
+  const f = bound.signature;
+  const cls = holder?.[f.resourceJsName ?? ''] as (new (...a: unknown[]) => unknown) & Record<string, unknown> | undefined;
+  if (typeof cls !== 'function') return undefined;
+  switch (f.kind) {
+    case 'constructor': return (...args: unknown[]) => new cls(...args);
+    case 'static': return typeof cls[f.jsName] === 'function' ? (cls[f.jsName] as (...a: unknown[]) => unknown).bind(cls) : undefined;
+    case 'method': {
+      const m = (self as Record<string, unknown> | undefined)?.[f.jsName];
+      return typeof m === 'function' ? (...args: unknown[]) => (m as (...a: unknown[]) => unknown).apply(self, args) : undefined;
+    }
+    default: return undefined;
+  }
+}
 
 /** jco reports a `result` export's `err` by throwing its `ComponentError` with the value in `payload`. */
 function isComponentError(err: unknown): err is { payload: unknown } {

@@ -1,5 +1,5 @@
 import type { LoadedComponent } from '../component/loader.js';
-import type { Meter } from '../limits/index.js';
+import { reservationOf, type Meter } from '../limits/index.js';
 import { collectState, InstanceSnapshot, type InstanceState } from '../pool/snapshot.js';
 import { memoryPool, pooledMemoryImports } from '../pool/memory-pool.js';
 import { POOLED_MEMORY_MODULE, type PooledMemoryLimits } from '../instrument/import-memory.js';
@@ -59,7 +59,11 @@ function memoryExports(module: WebAssembly.Module): string[] {
   return names;
 }
 
-/** Instantiates a loaded component with the given import object. Synchronous: no await on the hot path. */
+/**
+ * Instantiates a loaded component with the given import object. Synchronous: no await on the hot
+ * path. Start functions run here: the caller arms `hooks.meter` first (instantiation is metered
+ * like a call) and turns what this throws into a typed error.
+ */
 export function instantiateComponent(component: LoadedComponent, imports: Record<string, object>, hooks: InstanceHooks = {}): ComponentInstance {
   const t0 = performance.now();
   const memories: WebAssembly.Memory[] = [];
@@ -67,6 +71,9 @@ export function instantiateComponent(component: LoadedComponent, imports: Record
   const extra = hooks.imports;
   const pooled: [WebAssembly.Memory, PooledMemoryLimits][] = [];
   const instantiateCore = (module: WebAssembly.Module, importObject?: WebAssembly.Imports) => {
+    // The instance's totals (limits.memoryBytes, limits.tableElements) count every core module's
+    // own memories and tables, before any is allocated.
+    if (hooks.meter) { const [pages, elements] = reservationOf(module); if (pages || elements) hooks.meter.reserve(pages, elements); }
     let imports = extra ? { ...importObject, ...extra } : importObject;
     const wanted = pooledMemoryImports(module);
     if (wanted.length) {

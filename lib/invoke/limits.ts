@@ -4,19 +4,31 @@ import { instrumentModule, WASM_PAGE_BYTES } from '../instrument/index.js';
 import { exportState } from '../instrument/export-state.js';
 import { importMemories } from '../instrument/import-memory.js';
 import { classifyTrap, Meter } from '../limits/index.js';
+import { armLiftBudget, disarmLiftBudget } from '../limits/lift.js';
 import type { ComponentInstance, InstanceHooks } from './instance.js';
 import { callDeadline, callFuel } from './call-deadline.js';
 
-/** Per-function resource limits. Every call of the function runs under all of them. */
+/**
+ * Per-function resource limits. Every call of the function runs under all of them, and so does
+ * every instantiation (start functions are metered like a call).
+ */
 export interface Limits {
-  /** Cap on every linear memory of the component's core modules, in bytes (rounded down to 64 KiB pages). */
+  /**
+   * Cap on the linear memory of one component instance, in bytes (rounded down to 64 KiB pages):
+   * every memory's maximum is lowered to it, and all the instance's memories together stay under it.
+   */
   memoryBytes?: number | null;
-  /** Cap on every table's growth, in elements. */
+  /** Cap on the table elements of one component instance, all its tables together. */
   tableElements?: number | null;
-  /** Fuel per call (≈ wasm instructions executed); exhaustion is `FUEL_EXHAUSTED`. */
+  /** Fuel per call (≈ wasm instructions executed; bulk operations by size); `FUEL_EXHAUSTED`. */
   fuel?: number | null;
   /** Wall-clock budget per call in ms, guest and host imports together; `DEADLINE_EXCEEDED`. */
   timeoutMs?: number | null;
+  /**
+   * Bytes the host lifts from the guest per call: the result and the arguments of the host imports
+   * it calls, each aliased element in full; `RESULT_LIMIT_EXCEEDED`. Default: `memoryBytes`.
+   */
+  resultBytes?: number | null;
   /**
    * Filesystem resources one instance may hold at once (descriptors, preopens included, directory
    * listings and file streams); past it the guest gets the WASI error `insufficient-memory`.
@@ -24,14 +36,18 @@ export interface Limits {
   openFiles?: number | null;
 }
 
-/** Limits applied when neither the runtime nor the function sets them. */
-export const DEFAULT_LIMITS: Readonly<Required<Pick<Limits, 'memoryBytes' | 'timeoutMs' | 'openFiles'>>> = {
+/** Limits applied when neither the runtime nor the function sets them (`resultBytes`: `memoryBytes`). */
+export const DEFAULT_LIMITS: Readonly<Required<Pick<Limits, 'memoryBytes' | 'tableElements' | 'timeoutMs' | 'openFiles'>>> = {
   memoryBytes: 256 * 1024 * 1024,
+  tableElements: 100_000,
   timeoutMs: 10_000,
   openFiles: 256,
 };
 
-/** Checks user-supplied limits; `null`/`Infinity` mean "no limit" for fuel and timeout. */
+/**
+ * Checks user-supplied limits; `null`/`Infinity` mean "no limit". An absent `resultBytes` is the
+ * memory cap (see {@link defaultResultBytes}).
+ */
 export function normaliseLimits(limits: Limits): NormalisedLimits {
   const out: NormalisedLimits = {};
   for (const [key, value] of Object.entries(limits) as [keyof Limits, unknown][]) {
@@ -41,6 +57,15 @@ export function normaliseLimits(limits: Limits): NormalisedLimits {
     }
     out[key] = value;
   }
+  return defaultResultBytes(limits, out);
+}
+
+/**
+ * Fills in `resultBytes` when the merged limits do not mention it: the memory cap, or the default
+ * memory cap when memory is unlimited (`null` keeps it unlimited).
+ */
+export function defaultResultBytes(merged: Limits, out: NormalisedLimits): NormalisedLimits {
+  if (merged.resultBytes === undefined) out.resultBytes = out.memoryBytes ?? (DEFAULT_LIMITS.memoryBytes as number);
   return out;
 }
 
@@ -62,37 +87,56 @@ export function limitsTransform(limits: NormalisedLimits, exportStateForReset = 
   };
 }
 
-/** Per-instance hooks: a fresh meter (fuel is shared by all core modules of one instance), and a snapshot for `reset` pools. */
-export function meterHooks(snapshot: boolean): () => InstanceHooks {
+/**
+ * Per-instance hooks: a fresh meter (fuel is shared by all core modules of one instance, and so
+ * are the memory and table totals), and a snapshot for `reset` pools.
+ */
+export function meterHooks(snapshot: boolean, limits: NormalisedLimits = {}): () => InstanceHooks {
+  const caps = {
+    ...(limits.memoryBytes === undefined ? {} : { memoryPages: Math.floor(limits.memoryBytes / WASM_PAGE_BYTES) }),
+    ...(limits.tableElements === undefined ? {} : { tableElements: limits.tableElements }),
+  };
   return () => {
-    const meter = new Meter();
+    const meter = new Meter({ caps });
     return { imports: meter.imports, meter, snapshot };
   };
 }
 
 /**
- * The per-call side: arm the meter, read fuel, turn limit stops into typed errors. A call's
- * deadline is the earlier of `limits.timeoutMs` after it starts and the caller's own `deadlineAt`
- * (e.g. an HTTP route's budget); it stops the guest through the meter and is published in
- * `callDeadline` for the host imports that do long work.
+ * The per-call side: arm the meter and the lift budget, read fuel, turn limit stops into typed
+ * errors. A call's deadline is the earlier of `limits.timeoutMs` after it starts and the caller's
+ * own `deadlineAt` (e.g. an HTTP route's budget); it stops the guest through the meter, bounds
+ * lifting, and is published in `callDeadline` for the host imports that do long work. An
+ * instantiation (start functions) is armed the same way, as a call of its own.
  */
 export function callLimits(limits: NormalisedLimits) {
   let startedAt = 0;
   let budgetMs: number | undefined;
   return {
-    arm(instance: ComponentInstance, deadlineAt: number | undefined, now: number): void {
+    arm(meter: Meter | undefined, deadlineAt: number | undefined, now: number): void {
       startedAt = now;
       let at = limits.timeoutMs === undefined ? undefined : startedAt + limits.timeoutMs;
       if (deadlineAt !== undefined && (at === undefined || deadlineAt < at)) at = deadlineAt;
       budgetMs = at === undefined ? undefined : at - startedAt;
       callDeadline.at = at;
-      callFuel.meter = instance.hooks.meter;
-      instance.hooks.meter?.start({ fuel: limits.fuel, deadline: at, now });
+      callFuel.meter = meter;
+      armLiftBudget(limits.resultBytes ?? Infinity, at, now);
+      meter?.start({ fuel: limits.fuel, deadline: at, now });
     },
-    /** The call returned (or failed): host imports outside a call see no deadline. */
-    disarm(): void {
+    /**
+     * The call returned (or failed): host imports outside a call see no deadline. Returns the
+     * error the call must still fail with, if any: a lift-budget failure the guest caught inside a
+     * host import, or fuel overdrawn past the limit (fuel is checked at function entries and loop
+     * headers, so straight-line code at the end of a call can overdraw by a few units; such a call
+     * fails, so every call that succeeds used at most `limits.fuel`).
+     */
+    disarm(meter?: Meter): Error | undefined {
       callDeadline.at = undefined;
       callFuel.meter = undefined;
+      const failure = disarmLiftBudget();
+      if (failure) return failure;
+      if (meter && limits.fuel !== undefined && meter.fuelUsed > limits.fuel) return new FuelExhaustedError(limits.fuel);
+      return undefined;
     },
     /**
      * Typed error for a limit that stopped work inside a host import (which handed the guest an
@@ -106,8 +150,7 @@ export function callLimits(limits: NormalisedLimits) {
     fuelUsed(instance: ComponentInstance): number | undefined {
       return instance.hooks.meter?.fuelUsed;
     },
-    classify(instance: ComponentInstance, err: unknown): SfiError | undefined {
-      const meter = instance.hooks.meter;
+    classify(meter: Meter | undefined, err: unknown): SfiError | undefined {
       return meter && classifyTrap(meter, err, { ...limits, ...(budgetMs === undefined ? {} : { timeoutMs: budgetMs }), startedAt });
     },
   };

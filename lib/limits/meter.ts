@@ -1,5 +1,6 @@
-import { InvalidArgumentError } from '../errors.js';
-import { METER_FUEL_EXPORT, METER_IMPORT_MODULE, METER_IMPORTS } from '../instrument/instrument.js';
+import { InvalidArgumentError, LimitTooLowError } from '../errors.js';
+import { METER_FUEL_EXPORT, METER_IMPORT_MODULE, METER_IMPORTS, RESERVE_SECTION } from '../instrument/instrument.js';
+import { GROW_FUEL_PER_PAGE, WORK } from '../instrument/bulk-ops.js';
 
 /** Why the last metered call was stopped by the host, if it was. */
 export type StopReason = 'fuel' | 'deadline' | 'memory';
@@ -29,6 +30,36 @@ export interface MeterLimits {
   now?: number;
 }
 
+/** Totals one component instance may hold over its lifetime (all its core modules together). */
+export interface InstanceCaps {
+  /** Pages of linear memory (64 KiB) across every memory of the instance. */
+  memoryPages?: number;
+  /** Elements across every table of the instance. */
+  tableElements?: number;
+}
+
+const reservations = new WeakMap<WebAssembly.Module, [pages: number, elements: number]>();
+
+/**
+ * What a metered module's own memories and tables take at instantiation (its
+ * `sfirt:reserve` custom section; [0, 0] for a module without one). Cached per module.
+ */
+export function reservationOf(module: WebAssembly.Module): [pages: number, elements: number] {
+  let r = reservations.get(module);
+  if (!r) {
+    r = [0, 0];
+    const [section] = WebAssembly.Module.customSections(module, RESERVE_SECTION);
+    if (section) {
+      const b = new Uint8Array(section);
+      let pos = 0;
+      const u32 = () => { let v = 0, shift = 0, byte: number; do { byte = b[pos++]!; v += (byte & 0x7f) * 2 ** shift; shift += 7; } while (byte & 0x80); return v; };
+      r = [u32(), u32()];
+    }
+    reservations.set(module, r);
+  }
+  return r;
+}
+
 /**
  * Host side of the metering that {@link instrumentModule} inserts: one per component instance,
  * shared by all its core modules (pass {@link Meter.imports} to every instantiation, and for
@@ -49,7 +80,7 @@ export class Meter {
   readonly fuelGlobal = new WebAssembly.Global({ value: 'i32', mutable: true }, 0);
   /** Every fuel counter: attached modules' own globals, then the shared imported one. */
   readonly #counters: WebAssembly.Global[] = [this.fuelGlobal];
-  /** The import object fragment: `{ 'sfirt:meter': { fuel, refill, grant, memory_refused } }`. */
+  /** The import object fragment: `{ 'sfirt:meter': { fuel, refill, grant, memory_refused, work } }`. */
   readonly imports: Record<string, Record<string, WebAssembly.ImportValue>>;
   readonly #slice: number;
   #limit = Infinity;
@@ -65,14 +96,20 @@ export class Meter {
   #nextSlice: number;
 
   readonly #adaptive: boolean;
+  readonly #caps: Required<InstanceCaps>;
+  /** Memory pages and table elements the instance holds (instantiation and grows). */
+  #pages = 0;
+  #elements = 0;
 
   /**
    * @param options.slice first fuel slice of a call with a deadline (default {@link DEFAULT_FUEL_SLICE})
    * @param options.adaptive size later slices from the measured fuel rate (default true); false
    *   keeps every slice at `slice` (tests)
+   * @param options.caps the instance's total memory pages and table elements (default: none)
    */
-  constructor(options: { slice?: number; adaptive?: boolean } = {}) {
+  constructor(options: { slice?: number; adaptive?: boolean; caps?: InstanceCaps } = {}) {
     this.#adaptive = options.adaptive ?? true;
+    this.#caps = { memoryPages: options.caps?.memoryPages ?? Infinity, tableElements: options.caps?.tableElements ?? Infinity };
     const slice = options.slice ?? DEFAULT_FUEL_SLICE;
     if (!Number.isInteger(slice) || slice < 1 || slice > MAX_SLICE) throw new InvalidArgumentError(`slice must be an integer in 1..${MAX_SLICE}, got ${slice}`);
     this.#slice = slice;
@@ -83,6 +120,7 @@ export class Meter {
         [METER_IMPORTS.refill]: (need: number) => this.#refillShared(need),
         [METER_IMPORTS.grant]: (need: number, left: number) => this.#request(need, left),
         [METER_IMPORTS.memoryRefused]: () => { this.#memoryRefused = true; return 0; },
+        [METER_IMPORTS.work]: (code: number, amount: number) => this.#work(code, amount),
       },
     };
     this.start();
@@ -130,6 +168,71 @@ export class Meter {
     if (!(g instanceof WebAssembly.Global) || this.#counters.includes(g)) return;
     // Keep the shared imported counter last (start() prefers earlier counters on ties).
     this.#counters.splice(this.#counters.length - 1, 0, g);
+  }
+
+  /**
+   * Counts what one core module's own memories and tables take (see {@link reservationOf})
+   * against the instance's totals; call it before instantiating the module.
+   * @throws LimitTooLowError when the instance would exceed them (the component needs more than
+   *   the limits allow just to start).
+   */
+  reserve(pages: number, elements: number): void {
+    if (this.#pages + pages > this.#caps.memoryPages) {
+      throw new LimitTooLowError(`the component's memories need more than limits.memoryBytes at instantiation (${this.#pages + pages} pages of 64 KiB, cap ${this.#caps.memoryPages})`);
+    }
+    if (this.#elements + elements > this.#caps.tableElements) {
+      throw new LimitTooLowError(`the component's tables need more than limits.tableElements at instantiation (${this.#elements + elements} elements, cap ${this.#caps.tableElements})`);
+    }
+    this.#pages += pages;
+    this.#elements += elements;
+  }
+
+  /** Memory pages and table elements the instance holds (all its memories and tables). */
+  get held(): { memoryPages: number; tableElements: number } {
+    return { memoryPages: this.#pages, tableElements: this.#elements };
+  }
+
+  /**
+   * `work(code, amount)` from the bulk helpers (lib/instrument/bulk-ops.ts): a clock tick after
+   * bulk work, a grow request (1 go, 0 refused by the instance's total, -1 stop), or a refund of a
+   * grow V8 refused. A grow checks the deadline first and is charged fuel by what it costs V8: a
+   * memory grow by its pages (plus one: each grow can cost V8 a full GC, so a guest growing page by
+   * page is stopped at its deadline, not after), a table grow by the instance's table size after
+   * it (V8 copies the whole table on every grow).
+   */
+  #work(code: number, amount: number): number {
+    const op = code & 3;
+    const table = (code & WORK.table) !== 0;
+    const n = amount >>> 0;
+    if (op === WORK.refund) {
+      if (table) this.#elements -= n; else this.#pages -= n;
+      return 0;
+    }
+    if (this.#stop || !this.#beforeDeadline()) return -1;
+    if (op === WORK.tick) return 1;
+    if (table ? this.#elements + n > this.#caps.tableElements : this.#pages + n > this.#caps.memoryPages) return 0;
+    if (!this.#consume(table ? this.#elements + n + 1 : (n + 1) * GROW_FUEL_PER_PAGE)) return -1;
+    if (table) this.#elements += n; else this.#pages += n;
+    return 1;
+  }
+
+  /** False (and the stop recorded) once the deadline has passed. */
+  #beforeDeadline(): boolean {
+    if (this.#deadline !== undefined && performance.now() >= this.#deadline) {
+      this.#stop = 'deadline';
+      return false;
+    }
+    return true;
+  }
+
+  /** Uses `cost` fuel on the host's side (growth); false (and the stop recorded) past the limit. */
+  #consume(cost: number): boolean {
+    if (this.#limit !== Infinity && this.#handedOut - this.#held() + cost > this.#limit) {
+      this.#stop = 'fuel';
+      return false;
+    }
+    this.#handedOut += cost;
+    return true;
   }
 
   /**

@@ -52,6 +52,11 @@ export interface ManifestServer {
   maxInflight?: number;
   maxQueueDelayMs?: number;
   requestTimeoutMs?: number;
+  headersTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+  minBodyBytesPerSecond?: number;
+  bodyReadShare?: number;
+  maxInflightPerClient?: number;
 }
 
 /** A validated manifest, with every path made absolute. */

@@ -39,10 +39,20 @@ export class InstancePool {
   #busy = 0;
   #waiters: (() => void)[] = [];
   #refillScheduled = false;
+  /**
+   * A background refill failed (e.g. a start function hit its limits): no more background
+   * instantiation until one on a call's path succeeds, so a failing start cannot keep taking the
+   * event loop off the call path; the next call instantiates itself and reports the error.
+   */
+  #refillFailed = false;
   #sweep: NodeJS.Timeout | undefined;
   #closed = false;
 
-  constructor(private readonly create: () => ComponentInstance, options: PoolOptions = {}) {
+  /**
+   * @param create instantiates one instance; `deadlineAt` (a `performance.now()` time) is the
+   *   deadline of the call that waits for it, if one does (instantiation is metered like a call).
+   */
+  constructor(private readonly create: (deadlineAt?: number) => ComponentInstance, options: PoolOptions = {}) {
     this.options = { ...DEFAULT_POOL, ...options };
     const { min, max, maxQueue } = this.options;
     if (!['fresh', 'reuse', 'reset'].includes(this.options.mode)) {
@@ -63,15 +73,30 @@ export class InstancePool {
     while (!this.#closed && this.#idle.length < this.options.min && this.size < this.options.max) this.#idle.push(this.create());
   }
 
-  /** A synchronous lease when a slot is free (the common case), else undefined. */
-  tryAcquire(): Lease | undefined {
+  /** Idle instances this says to keep are never released by the idle timeout (live resource handles). */
+  retain: (instance: ComponentInstance) => boolean = () => false;
+
+  /** Leases `instance` itself when it is idle (a call that must run on it), else undefined. */
+  takeIdle(instance: ComponentInstance): Lease | undefined {
+    const i = this.#idle.indexOf(instance);
+    if (i < 0) return undefined;
+    this.#idle.splice(i, 1);
+    this.#busy++;
+    return { instance, cold: false, queueUs: 0 };
+  }
+
+  /**
+   * A synchronous lease when a slot is free (the common case), else undefined. A pool miss
+   * instantiates under the caller's `deadlineAt` (and the function's own limits); its failure is thrown.
+   */
+  tryAcquire(deadlineAt?: number): Lease | undefined {
     if (this.#waiters.length > 0) return undefined; // keep FIFO order behind queued callers
-    return this.#take();
+    return this.#take(deadlineAt);
   }
 
   /** Waits for a lease; fails fast with `OVERLOADED` when the queue is full. */
-  async acquire(): Promise<Lease> {
-    const now = this.tryAcquire();
+  async acquire(deadlineAt?: number): Promise<Lease> {
+    const now = this.tryAcquire(deadlineAt);
     if (now) return now;
     if (this.#waiters.length >= this.options.maxQueue) {
       throw new OverloadedError(`pool is full (${this.options.max} instances busy, ${this.#waiters.length} calls queued)`);
@@ -81,7 +106,7 @@ export class InstancePool {
       await new Promise<void>((resolve) => this.#waiters.push(resolve));
       if (this.#closed) throw new ClosedError('pool is closed');
       // Woken by a release: the freed slot is ours, whoever else is still queued.
-      const lease = this.#take();
+      const lease = this.#take(deadlineAt);
       if (lease) {
         lease.queueUs = (performance.now() - t0) * 1000;
         return lease;
@@ -89,15 +114,18 @@ export class InstancePool {
     }
   }
 
-  #take(): Lease | undefined {
+  #take(deadlineAt: number | undefined): Lease | undefined {
     const ready = this.#idle.pop();
     if (ready) { this.#busy++; return { instance: ready, cold: false, queueUs: 0 }; }
     if (this.size >= this.options.max) return undefined;
     this.#busy++;
     try {
-      return { instance: this.create(), cold: true, queueUs: 0 };
+      const instance = this.create(deadlineAt);
+      this.#refillFailed = false;
+      return { instance, cold: true, queueUs: 0 };
     } catch (err) {
       this.#busy--;
+      this.#wakeNext(); // the slot is free again for a queued caller
       throw err;
     }
   }
@@ -121,11 +149,11 @@ export class InstancePool {
 
   /** Refills spares off the call path, and releases idle instances above `min` after the idle timeout. */
   #scheduleMaintenance(): void {
-    if (!this.#refillScheduled && this.#idle.length < this.options.min) {
+    if (!this.#refillScheduled && !this.#refillFailed && this.#idle.length < this.options.min) {
       this.#refillScheduled = true;
       setImmediate(() => {
         this.#refillScheduled = false;
-        try { this.prewarm(); } catch { /* the next call reports the failure */ }
+        try { this.prewarm(); } catch { this.#refillFailed = true; /* the next call reports the failure */ }
       });
     }
     if (!this.#sweep && this.#idle.length > this.options.min) {
@@ -133,7 +161,7 @@ export class InstancePool {
         this.#sweep = undefined;
         const cutoff = performance.now() - this.options.idleTimeoutMs;
         this.#idle = this.#idle.filter((inst, i) => {
-          const keep = i < this.options.min || inst.lastUsedAt > cutoff;
+          const keep = i < this.options.min || inst.lastUsedAt > cutoff || this.retain(inst);
           if (!keep) inst.dispose();
           return keep;
         });

@@ -1,9 +1,9 @@
-import { InvalidArgumentError, SfiError } from '../errors.js';
+import { GuestExitError, InvalidArgumentError } from '../errors.js';
 import { InstanceScope, type InstanceImports } from '../host/scope.js';
 import { clocksAndRandom, type DeterminismOptions } from './clocks-random.js';
 import { filesystemImports, type PreopenGrant } from './filesystem/index.js';
 import { wasiIo } from './io/index.js';
-import { wasiHttpTypes } from '../http/types.js';
+import { sharedHttpTypes } from '../http/instance-types.js';
 import { cli, sockets } from './shim.js';
 import { inheritSink, inputStream, outputStream, type StdioCapture, type StdioMode } from './stdio.js';
 
@@ -28,14 +28,7 @@ export interface WasiOptions {
   deterministic?: boolean | DeterminismOptions;
 }
 
-/** The guest called `wasi:cli/exit`. It never exits the host; the instance is discarded. */
-export class GuestExitError extends SfiError {
-  override readonly code = 'GUEST_EXIT';
-  constructor(readonly exitCode: number) {
-    super(`guest called exit(${exitCode})`);
-    this.name = 'GuestExitError';
-  }
-}
+export { GuestExitError } from '../errors.js';
 
 /** The per-function limits WASI applies (see `Limits`). */
 export interface WasiLimits {
@@ -118,7 +111,7 @@ function deniedNetwork(): Record<string, object> {
     'wasi:sockets/udp': s.udp!,
     'wasi:sockets/udp-create-socket': s.udpCreateSocket!,
     // Our own types (as wasiHttpImports gives): their bodies are this runtime's wasi:io streams.
-    'wasi:http/types': wasiHttpTypes,
+    'wasi:http/types': sharedHttpTypes,
     'wasi:http/outgoing-handler': { handle() { throw { tag: 'HTTP-request-denied' }; } },
   };
   return denied;

@@ -3,7 +3,7 @@ import type { WasiHttpOptions } from '../http/imports.js';
 import type { PlainResponse } from '../http/incoming.js';
 import type { PlainRequest } from '../http/types.js';
 import type { CallStats } from '../invoke/function.js';
-import type { WireError } from './errors.js';
+import type { WireError } from '../errors.js';
 
 /** Function options that can cross a thread boundary (no host functions). */
 export type WorkerFunctionOptions = Omit<FunctionOptions, 'imports'> & {
@@ -23,7 +23,7 @@ export type ToWorker =
 
 /** Worker → main. */
 export type FromWorker =
-  | { id: number; ok: true; value?: unknown; stdout?: Uint8Array; stderr?: Uint8Array; truncated?: boolean; stats?: CallStats; coldStart?: boolean; wit?: string; exports?: string[]; response?: PlainResponse }
+  | { id: number; ok: true; value?: unknown; stdout?: Uint8Array; stderr?: Uint8Array; truncated?: boolean; stats?: CallStats; coldStart?: boolean; wit?: string; exports?: string[]; response?: PlainResponse; nnError?: WireError }
   | { id: number; ok: false; error: WireError };
 
 /** What a worker is started with. */

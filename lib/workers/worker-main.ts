@@ -5,7 +5,7 @@ import { createRuntime } from '../runtime.js';
 import { wasiHttpImports } from '../http/imports.js';
 import { runIncomingHandler } from '../http/incoming.js';
 import type { SfiFunction } from '../invoke/function.js';
-import { toWire } from './errors.js';
+import { toWire, UnknownFunctionError } from '../errors.js';
 import { unplace } from './arg-arena.js';
 import { pushFromWorker, readToWorker, type FromWorker, type ToWorker, type WorkerInit } from './protocol.js';
 
@@ -49,13 +49,18 @@ async function handle(m: ToWorker): Promise<void> {
     const inProgress = loading.get(m.name);
     if (inProgress) await inProgress.catch(() => {});
     const fn = runtime.get(m.name) as SfiFunction | undefined;
-    if (!fn) throw new Error(`function ${m.name} is not loaded in this worker`);
+    if (!fn) throw new UnknownFunctionError(m.name);
     const deadlineAt = m.deadlineIn === undefined ? undefined : performance.now() + m.deadlineIn;
     if (m.op === 'invoke') {
-      const r = await fn.invoke(m.exportName, m.args, { deadlineAt });
+      const r = await fn.invoke(m.exportName, m.args, { deadlineAt, handles: false });
       // Every extra field is cloned on both threads (empty Uint8Arrays included): send what is asked.
       if (m.valueOnly) reply({ id: m.id, ok: true, value: r.value, coldStart: r.stats.coldStart }, true);
-      else reply({ id: m.id, ok: true, value: r.value, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated, stats: r.stats });
+      else {
+        const answer: FromWorker = { id: m.id, ok: true, value: r.value, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated, stats: r.stats };
+        // The wasi:nn failure the guest was handed crosses as an error of its own class (codec in lib/errors.ts).
+        if (r.nnError) answer.nnError = toWire(r.nnError);
+        reply(answer);
+      }
     } else {
       const { response, invocation } = await runIncomingHandler(fn, m.request, deadlineAt);
       reply({ id: m.id, ok: true, response, stats: invocation.stats });

@@ -2,21 +2,20 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { readSource, type ComponentSource } from '../component/source.js';
-import { ClosedError, InvalidArgumentError, OverloadedError } from '../errors.js';
+import { ClosedError, fromWire, InvalidArgumentError, OverloadedError, WorkerCrashedError, type NnError } from '../errors.js';
 import { wasiHttpImports } from '../http/imports.js';
 import { runIncomingHandler, type PlainResponse } from '../http/incoming.js';
 import type { PlainRequest } from '../http/types.js';
 import type { CallStats, Invocation, InvokeOptions } from '../invoke/function.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../runtime.js';
 import { Metrics } from '../http/metrics.js';
-import { fromWire, WorkerCrashedError } from './errors.js';
 import { ArgArena, isOwnedTypedArray } from './arg-arena.js';
+import { workerFunctionOptions, workerRuntimeConfig, type WorkerRuntimeConfig } from '../options.js';
 import { pushInvoke, pushToWorker, readFromWorker, splitPoint, type FromWorker, type ToWorker, type WorkerFunctionOptions, type WorkerInit } from './protocol.js';
 
 export type { WorkerFunctionOptions } from './protocol.js';
 
-/** Calls queued or running per worker before new calls fail with OVERLOADED (default). */
-export const DEFAULT_MAX_PENDING_PER_WORKER = 1024;
+export { DEFAULT_MAX_PENDING_PER_WORKER, DEFAULT_WORKER_RESOURCE_LIMITS } from '../options.js';
 /** A call leaves its function's home worker only when the home has this many more calls in flight. */
 const AFFINITY_SLACK = 2;
 /** Calls per post below which a tick's calls are not split in two (see `#flush`). */
@@ -30,7 +29,7 @@ export interface WorkerRuntimeOptions {
   runtime?: RuntimeOptions;
   /** Calls in flight per worker before OVERLOADED (default 1024). */
   maxPendingPerWorker?: number;
-  /** V8 heap limits of each worker. */
+  /** V8 heap limits of each worker (default {@link DEFAULT_WORKER_RESOURCE_LIMITS}). */
   resourceLimits?: ResourceLimits;
 }
 
@@ -72,25 +71,27 @@ export class WorkerRuntime {
   #nextHome = 0;
   #closed = false;
   #maxPending: number;
+  #config: WorkerRuntimeConfig;
   /** Workers replaced after dying. */
   crashes = 0;
   /** Per-function calls, latencies (as seen by the caller, queueing included), cold starts, errors. */
   readonly metrics = new Metrics();
 
+  /** Throws `InvalidArgumentError` naming the option for an unknown or bad option. */
   constructor(readonly options: WorkerRuntimeOptions = {}) {
-    const n = options.workers ?? availableParallelism();
-    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('workers must be an integer >= 0');
+    this.#config = workerRuntimeConfig(options, availableParallelism());
+    const n = this.#config.workers;
     this.size = n;
-    this.#maxPending = options.maxPendingPerWorker ?? DEFAULT_MAX_PENDING_PER_WORKER;
-    if (n === 0) this.#local = createRuntime(options.runtime);
+    this.#maxPending = this.#config.maxPendingPerWorker;
+    if (n === 0) this.#local = createRuntime(this.#config.runtime);
     for (let i = 0; i < n; i++) { const s = new WorkerSlot(i); this.#spawn(s); this.#slots.push(s); }
   }
 
   #spawn(slot: WorkerSlot): void {
     const arena = new ArgArena();
-    const init: WorkerInit = { runtime: this.options.runtime ?? {}, argArena: arena.buffer };
+    const init: WorkerInit = { runtime: this.#config.runtime, argArena: arena.buffer };
     const worker = new Worker(fileURLToPath(new URL('./worker-main.js', import.meta.url)), {
-      workerData: init, resourceLimits: this.options.resourceLimits,
+      workerData: init, resourceLimits: this.#config.resourceLimits,
     });
     slot.worker = worker;
     slot.arena = arena;
@@ -224,6 +225,11 @@ export class WorkerRuntime {
   /** Loads a component in every worker under `name`. Host functions (`imports`) cannot cross threads. */
   async load(name: string, source: ComponentSource, options: WorkerFunctionOptions = {}): Promise<WorkerFunction> {
     if (this.#closed) throw new ClosedError();
+    if (typeof name !== 'string' || !name) throw new InvalidArgumentError('function name must be a non-empty string');
+    options = workerFunctionOptions(options);
+    if (!options.replace && this.#functions.has(name)) {
+      throw new InvalidArgumentError(`a function named \`${name}\` is already loaded (pass \`replace: true\` to replace it)`);
+    }
     if (this.#local) {
       const { http, ...rest } = options;
       const fn = await this.#local.load(name, source, { ...rest, ...(http ? { imports: wasiHttpImports(http) } : {}) });
@@ -298,7 +304,9 @@ export class WorkerFunction {
     return this.#recorded(async (): Promise<Invocation<T>> => {
       if (this.#local) return this.#local.invoke(exportName, args, options) as Promise<Invocation<T>>;
       const r = await this.#owner.dispatch(this.#home, { op: 'invoke', id: 0, name: this.name, exportName, args: [...args], ...deadlineIn(options.deadlineAt) });
-      return { value: r.value as T, stdout: r.stdout ?? new Uint8Array(), stderr: r.stderr ?? new Uint8Array(), truncated: r.truncated ?? false, stats: r.stats as CallStats };
+      const inv: Invocation<T> = { value: r.value as T, stdout: r.stdout ?? new Uint8Array(), stderr: r.stderr ?? new Uint8Array(), truncated: r.truncated ?? false, stats: r.stats as CallStats };
+      if (r.nnError) inv.nnError = fromWire(r.nnError) as NnError;
+      return inv;
     }, (result) => result.stats.coldStart);
   }
 

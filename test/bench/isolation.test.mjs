@@ -1,6 +1,7 @@
 // One round trip per isolation backend: start, classify one held-out digit, compare with the
 // in-process (native) answer, stop, and check nothing the backend started is left running.
-// Backends that cannot run here are skipped with their reason printed. Needs the cache built by
+// Backends that cannot run here are registered as skipped (uvu's skip) with their reason printed;
+// a VM whose software-emulated boot is too slow reports a run-time skip. Needs the cache built by
 // `node bench/isolation/setup.mjs` (the test rebuilds the cheap parts itself; the VM guest only
 // when setup was run).
 import { test } from 'uvu';
@@ -11,6 +12,7 @@ import { loadInputs, parseResponse } from '../../bench/isolation/inputs.mjs';
 import { MODEL_PATH } from '../../bench/isolation/paths.mjs';
 import { processTree } from '../../bench/isolation/process-tree.mjs';
 import { setupIsolation } from '../../bench/isolation/setup.mjs';
+import { skippedAtRunTime, testUnless } from '../helpers.mjs';
 
 /** The VM is tried only when one boot + answer fits this budget; slower hosts skip it. */
 const VM_BUDGET_MS = 30_000;
@@ -20,16 +22,15 @@ const modelPresent = existsSync(MODEL_PATH);
 let inputs;
 let nativeLabels;
 
-function skip(name, reason) {
-  console.log(`  skip ${name}: ${reason}`);
-}
-
-test.before(async () => {
-  if (!modelPresent) return;
+if (modelPresent) {
   // App tree and OCI bundle are cheap to (re)build; the VM guest is left to setup.mjs (downloads).
   await setupIsolation({ apt: false, vm: false, log: () => {} });
   inputs = await loadInputs(INPUTS);
-});
+}
+/** Why each backend cannot run here (undefined: it can), known before any test is registered. */
+const unavailable = new Map();
+for (const b of ALL_BACKENDS.filter((b) => !b.optIn)) unavailable.set(b.name, modelPresent ? await b.available() : `model missing: ${MODEL_PATH}`);
+const backendTest = (name) => testUnless(unavailable.get(name) || undefined);
 
 /** Starts `backend`, classifies the first INPUTS digits, stops; returns labels and timing. */
 async function roundTrip(backend, timeoutMs) {
@@ -59,11 +60,8 @@ async function roundTrip(backend, timeoutMs) {
   }
 }
 
-test('native classifies the held-out digits (the reference)', async () => {
-  if (!modelPresent) return skip('native', `model missing: ${MODEL_PATH}`);
+backendTest('native')('native classifies the held-out digits (the reference)', async () => {
   const native = ALL_BACKENDS.find((b) => b.name === 'native');
-  const reason = await native.available();
-  if (reason) return skip('native', reason);
   const { labels } = await roundTrip(native, 20_000);
   nativeLabels = labels;
   // The model is 97.7% accurate; the first five held-out digits are all classified correctly.
@@ -72,15 +70,12 @@ test('native classifies the held-out digits (the reference)', async () => {
 
 // Opt-in variants (vm-serial: the same guest over the UART) are left to the benchmark.
 for (const backend of ALL_BACKENDS.filter((b) => b.name !== 'native' && !b.optIn)) {
-  test(`${backend.name}: start, classify like native, stop without leftovers`, async () => {
-    if (!modelPresent) return skip(backend.name, `model missing: ${MODEL_PATH}`);
-    const reason = await backend.available();
-    if (reason) return skip(backend.name, reason);
+  backendTest(backend.name)(`${backend.name}: start, classify like native, stop without leftovers`, async () => {
     let result;
     try {
       result = await roundTrip(backend, backend.name === 'vm' ? VM_BUDGET_MS : 20_000);
     } catch (error) {
-      if (backend.name === 'vm' && error.slow) return skip('vm', `${error.message} (software-emulated boot too slow here)`);
+      if (backend.name === 'vm' && error.slow) return skippedAtRunTime('vm', `${error.message} (software-emulated boot too slow here)`);
       throw error;
     }
     assert.equal(result.labels, nativeLabels ?? inputs.labels);
@@ -91,8 +86,7 @@ for (const backend of ALL_BACKENDS.filter((b) => b.name !== 'native' && !b.optIn
   });
 }
 
-test('process: malformed request gets an error line, the instance keeps serving', async () => {
-  if (!modelPresent) return skip('process', `model missing: ${MODEL_PATH}`);
+testUnless(modelPresent ? undefined : `model missing: ${MODEL_PATH}`)('process: malformed request gets an error line, the instance keeps serving', async () => {
   const backend = ALL_BACKENDS.find((b) => b.name === 'process');
   const handle = await backend.start();
   try {

@@ -45,7 +45,6 @@ const srv = await serve(rt, {
     { method: 'POST', path: '/reverse', function: 'bytes', export: 'reverse' },
     { method: 'POST', path: '/spin', function: 'spin', export: 'spin' },
     { method: 'POST', path: '/spin-fuel', function: 'spin-fuel', export: 'spin' },
-    { method: 'POST', path: '/nope', function: 'not-loaded' },
     { method: '*', path: '/wasi/*', function: 'http-hello', kind: 'wasi-http' },
     { method: '*', path: '/status/*', function: 'http-hello', kind: 'wasi-http' },
     { method: 'GET', path: '/fetch/*', function: 'http-out', kind: 'wasi-http' },
@@ -71,9 +70,13 @@ test('simple bytes function gets the raw body', async () => {
   assert.equal([...new Uint8Array(await r.body.arrayBuffer())], [250, 3, 2, 1]);
 });
 
-test('404 for unknown paths, 405 for a known path with another method', async () => {
+test('404 for unknown paths, 405 with Allow for a known path with another method', async () => {
   assert.is((await call('GET', '/nowhere')).status, 404);
-  assert.is((await call('DELETE', '/greet')).status, 405);
+  const r = await call('DELETE', '/greet');
+  assert.is(r.status, 405);
+  assert.is(r.headers.allow, 'POST');
+  const r2 = await call('DELETE', '/greet/x');
+  assert.is(r2.headers.allow, 'GET');
 });
 
 test('body over maxBodyBytes is 413, and the server keeps serving', async () => {
@@ -98,9 +101,22 @@ test('deadline → 504, fuel → 500 with x-sfirt-error; then the server still a
   assert.is((await call('POST', '/greet', 'again')).text, 'Hello, again!');
 });
 
-test('a route to a function that is not loaded is 500, not a crash', async () => {
-  const r = await call('POST', '/nope', 'x');
-  assert.is(r.status, 500);
+test('a function unloaded after start answers 500 INVALID_ROUTE, not a crash', async () => {
+  const rt2 = createRuntime();
+  await rt2.load('hello', guest('hello'));
+  const source = { get: (name) => (gone ? undefined : rt2.get(name)) };
+  let gone = false;
+  const srv2 = await serve(source, { routes: [{ path: '/greet', function: 'hello' }] });
+  try {
+    gone = true;
+    const r = await request(srv2.url + '/greet', { method: 'POST', body: 'x' });
+    assert.is(r.statusCode, 500);
+    assert.is(r.headers['x-sfirt-error'], 'INVALID_ROUTE');
+    await r.body.text();
+  } finally {
+    await srv2.close();
+    rt2.close();
+  }
 });
 
 test('wasi:http component reads method, path, headers and body and sets status/headers/body', async () => {

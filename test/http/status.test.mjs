@@ -31,7 +31,25 @@ test('every error code maps to its status and x-sfirt-error header', () => {
   assert.not.match(errorResponse(new Error('secret detail')).body, /secret/);
 });
 
-await ensureGuests('trap', 'alloc', 'spin', 'hello');
+test('no host text in any error body: the body is the code and a fixed sentence', () => {
+  const refused = Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:5432'), { code: 'ECONNREFUSED' });
+  const cases = [
+    new HostFunctionError('db#read', { cause: new Error("ENOENT: no such file or directory, open '/srv/secrets/db.json'") }),
+    refused,
+    new TrapError('unreachable', 'trap at /home/app/guest.wasm'),
+    new InvalidArgumentError('argument 1 ("/etc/passwd") is not a string'),
+    new DeadlineExceededError(10, 11),
+    Object.assign(new Error('x'), { code: 'lower_case_or_whatever' }),
+  ];
+  for (const err of cases) {
+    const r = errorResponse(err);
+    assert.match(r.body, /^[A-Z_]+: [a-z ;:,]+\n$/, r.body);
+    assert.not.match(r.body, /srv|10\.0\.0\.5|ECONNREFUSED|home|passwd|\d/, r.body);
+  }
+  assert.is(errorResponse(refused).code, 'INTERNAL', 'codes of foreign errors are not ours to show');
+});
+
+await ensureGuests('trap', 'alloc', 'spin', 'hello', 'kv');
 const rt = createRuntime();
 await rt.load('trap', guestUrl('trap'));
 await rt.load('alloc', guestUrl('alloc'), { limits: { memoryBytes: 1024 * 1024 } });
@@ -45,6 +63,33 @@ const srv = await serve(rt, {
     { path: '/grow', function: 'alloc', export: 'memory-size' },
     { path: '/greet', function: 'hello' },
   ],
+});
+
+test('a host import failing with host detail: 500 with fixed text; the detail reaches onError only', async () => {
+  const kvRt = createRuntime();
+  const secret = "ENOENT: no such file or directory, open '/srv/secrets/db.json'";
+  await kvRt.load('kv', guestUrl('kv'), {
+    imports: {
+      'sfirt:kv/store': { get() { throw new Error(secret); }, set() {} },
+      'sfirt:kv/log': { log() {} },
+    },
+  });
+  const seen = [];
+  const srv2 = await serve(kvRt, { onError: (err, req) => seen.push([err, req.url]), routes: [{ path: '/incr', function: 'kv', export: 'incr' }] });
+  try {
+    const r = await request(`${srv2.url}/incr`, { method: 'POST', body: 'counter' });
+    const text = await r.body.text();
+    assert.is(r.statusCode, 500);
+    assert.is(r.headers['x-sfirt-error'], 'HOST_FUNCTION_ERROR');
+    assert.is(text, 'HOST_FUNCTION_ERROR: the function failed\n');
+    assert.is(seen.length, 1);
+    assert.is(seen[0][1], '/incr');
+    assert.is(seen[0][0].code, 'HOST_FUNCTION_ERROR');
+    assert.match(String(seen[0][0].cause?.message), /srv\/secrets/, 'the hook gets the whole error');
+  } finally {
+    await srv2.close();
+    kvRt.close();
+  }
 });
 
 test('a trapping guest is 500 TRAP end to end', async () => {

@@ -4,10 +4,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
 import { fuzz, WASM_OPT } from './fuzz.mjs';
+import { testUnless } from '../helpers.mjs';
 
-if (!existsSync(WASM_OPT)) {
-  console.log(`  SKIP: ${WASM_OPT} not found; apt-get install binaryen`);
-} else test('instrumented modules behave like the originals (differential fuzzing)', () => {
+testUnless(existsSync(WASM_OPT) ? undefined : `${WASM_OPT} not found; apt-get install binaryen`)('instrumented modules behave like the originals (differential fuzzing)', () => {
   const seed = Number(process.env.SFIRT_FUZZ_SEED ?? 1);
   // Same seeds every run; stops after 200 modules or the time budget (~150 modules/min on an idle 2-core box).
   const stats = fuzz({ count: 200, seed, budgetMs: Number(process.env.SFIRT_FUZZ_MS ?? 50_000) });

@@ -7,6 +7,7 @@ import { instrumentModule, InvalidModuleError } from '../../dist/instrument/inde
 import { exportState, STATE_EXPORT_PREFIX } from '../../dist/instrument/export-state.js';
 import { Meter } from '../../dist/limits/index.js';
 import { LimitTooLowError } from '../../dist/errors.js';
+import { testUnless } from '../helpers.mjs';
 
 const fixture = (name) => new Uint8Array(readFileSync(new URL(`../limits/fixtures/${name}.wasm`, import.meta.url)));
 
@@ -42,7 +43,7 @@ test('memory cap also rewrites imported memories', () => {
 
 test('table cap: table.grow fails past it; below the minimum → LimitTooLowError', () => {
   const r = instrumentModule(fixture('table-grow'), { tableMaxElements: 3 });
-  assert.equal(r.tables, [{ index: 0, imported: false, minElements: 2, maxElements: 3 }]);
+  assert.equal(r.tables, [{ index: 0, imported: false, minElements: 2, maxElements: 3, refType: 0x70 }]);
   const { exports } = new WebAssembly.Instance(new WebAssembly.Module(r.bytes));
   assert.is(exports.grow(1), 2);
   assert.is(exports.grow(1), -1);
@@ -83,8 +84,8 @@ test('metering keeps custom sections and renumbers the name section (guest stack
   const out = new WebAssembly.Module(r.bytes);
   assert.equal([...new Uint8Array(WebAssembly.Module.customSections(out, 'x')[0])], [1, 2, 3]);
   const names = [...new Uint8Array(WebAssembly.Module.customSections(out, 'name')[0])];
-  // cpu-guests has no imports: the two meter helpers take indices 0 and 1, so fib (0) becomes 2.
-  assert.equal(names, [1, 6, 1, 2, 3, ...Buffer.from('fib')]);
+  // cpu-guests has no imports: the three meter helpers take indices 0 to 2, so fib (0) becomes 3.
+  assert.equal(names, [1, 6, 1, 3, 3, ...Buffer.from('fib')]);
   // The name shows up in a trap's stack trace of the metered module.
   const meter = new Meter();
   const inst = new WebAssembly.Instance(out, meter.imports);
@@ -106,8 +107,8 @@ test('metered control flow computes the same results (param loops, br_table, ret
 });
 
 const ortWasm = fileURLToPath(new URL('../../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm', import.meta.url));
-test('the 14 MB onnxruntime-web module instruments and validates', () => {
-  if (!existsSync(ortWasm)) { console.log('  (skipped: onnxruntime-web wasm not installed)'); return; }
+const ortTest = testUnless(existsSync(ortWasm) ? undefined : 'onnxruntime-web wasm not installed');
+ortTest('the 14 MB onnxruntime-web module instruments and validates', () => {
   const bytes = new Uint8Array(readFileSync(ortWasm));
   const t0 = performance.now();
   const r = instrumentModule(bytes, { meter: true, memoryMaxPages: 16384 });
@@ -118,8 +119,7 @@ test('the 14 MB onnxruntime-web module instruments and validates', () => {
   console.log(`  ort-wasm-simd-threaded.wasm: ${(bytes.length / 1e6).toFixed(1)} MB in ${ms.toFixed(0)} ms (${(bytes.length / 1e6 / (ms / 1000)).toFixed(1)} MB/s), output ${(r.bytes.length / 1e6).toFixed(1)} MB`);
 });
 
-test('onnxruntime-web runs metered: _OrtInit succeeds, fuel is deterministic, a fuel limit stops it', async () => {
-  if (!existsSync(ortWasm)) { console.log('  (skipped: onnxruntime-web wasm not installed)'); return; }
+ortTest('onnxruntime-web runs metered: _OrtInit succeeds, fuel is deterministic, a fuel limit stops it', async () => {
   const factory = (await import('onnxruntime-web/ort-wasm-simd-threaded.mjs')).default;
   const module = new WebAssembly.Module(instrumentModule(new Uint8Array(readFileSync(ortWasm)), { meter: true }).bytes);
   const boot = async (limits) => {

@@ -17,6 +17,18 @@ test('fuel: exhaustion is FUEL_EXHAUSTED, deterministic, and the next call works
   assert.is(await fn.call('fib-rec', 10), 55n);
 });
 
+test('fuel is exact at the end of a call: it succeeds iff it used at most its fuel', async () => {
+  const used = (await (await rt.load('compute-exact', guest('compute'))).invoke('fib-rec', [12])).stats.fuelUsed;
+  for (const fuel of [used - 3, used - 2, used - 1]) {
+    const fn = await rt.load(`compute-exact-${fuel}`, guest('compute'), { limits: { fuel } });
+    assert.is((await rejection(fn.call('fib-rec', 12))).code, 'FUEL_EXHAUSTED', `fuel ${fuel} of ${used}`);
+  }
+  const fn = await rt.load('compute-exact-enough', guest('compute'), { limits: { fuel: used } });
+  const inv = await fn.invoke('fib-rec', [12]);
+  assert.is(inv.value, 144n);
+  assert.is(inv.stats.fuelUsed, used);
+});
+
 test('fuel grows with the work done', async () => {
   const fn = await rt.load('compute-fuel2', guest('compute'));
   const a = (await fn.invoke('sort', [1000, 1])).stats.fuelUsed;

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDigitsTest } from '../../models/digits-test.mjs';
 import { argmaxRow, backendOf, createSession, digitsInput, loadRuntimes, maxAbsDiff, runFloat } from '../../models/ort-runners.mjs';
+import { testUnless } from '../helpers.mjs';
 
 const modelsDir = new URL('../../models/', import.meta.url);
 const read = (name) => readFileSync(new URL(name, modelsDir));
@@ -17,8 +18,8 @@ const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 const digitsInfo = readJson('digits.json');
 const image224Info = readJson('image224.json');
 const { node, web, errors } = await loadRuntimes();
-if (!node) console.log(`models.test: onnxruntime-node unavailable, skipping its checks (${errors.node?.message})`);
-if (!web) console.log(`models.test: onnxruntime-web unavailable, skipping its checks (${errors.web?.message})`);
+const nodeTest = testUnless(node ? undefined : `onnxruntime-node unavailable (${errors.node?.message})`);
+const bothTest = testUnless(!node ? `onnxruntime-node unavailable (${errors.node?.message})` : !web ? `onnxruntime-web unavailable (${errors.web?.message})` : undefined);
 
 test('digits.onnx and image224.onnx match the sha256 recorded beside them', () => {
   assert.is(sha256(read('digits.onnx')), digitsInfo.sha256);
@@ -68,8 +69,7 @@ async function runDigits(ort, provider) {
   return { session, output, labels };
 }
 
-test('onnxruntime-node reaches the recorded held-out accuracy', async () => {
-  if (!node) return;
+nodeTest('onnxruntime-node reaches the recorded held-out accuracy', async () => {
   const { session, output, labels } = await runDigits(node, 'cpu');
   assert.is(backendOf(session), 'node');
   assert.equal(output.dims, [2000, 10]);
@@ -79,8 +79,7 @@ test('onnxruntime-node reaches the recorded held-out accuracy', async () => {
   assert.is(correct / labels.length, digitsInfo.heldOutAccuracy);
 });
 
-test('onnxruntime-web and -node agree on every held-out digit (logits within 1e-5)', async () => {
-  if (!node || !web) return;
+bothTest('onnxruntime-web and -node agree on every held-out digit (logits within 1e-5)', async () => {
   const a = await runDigits(node, 'cpu');
   const b = await runDigits(web, 'wasm');
   assert.is(backendOf(b.session), 'web');
@@ -91,8 +90,7 @@ test('onnxruntime-web and -node agree on every held-out digit (logits within 1e-
   assert.ok(diff <= 1e-5, `max logit difference ${diff}`);
 });
 
-test('image224: both runtimes give logits [1,1000] within 1e-4 of each other', async () => {
-  if (!node || !web) return;
+bothTest('image224: both runtimes give logits [1,1000] within 1e-4 of each other', async () => {
   const bytes = read('image224.onnx');
   const data = new Float32Array(3 * 224 * 224);
   // A smooth synthetic image (normalised values roughly in [-2, 2]).

@@ -56,7 +56,8 @@ test('the guest runs under fuel and memory limits, and reports fuel used', async
   const inv = await wasm.invoke('classify', [images[0]]);
   assert.ok(inv.stats.fuelUsed > 0 && inv.stats.fuelUsed < limits.fuel);
   assert.ok(inv.stats.memoryBytes <= limits.memoryBytes);
-  const starved = await rt.load('classify-starved', guest('classifier'), { limits: { fuel: 1000 } });
+  // Instantiation runs under the same fuel (the guest's start function needs more than 1000).
+  const starved = await rt.load('classify-starved', guest('classifier'), { limits: { fuel: 1000 }, pool: { min: 0 } });
   const err = await starved.call('classify', images[0]).catch((e) => e);
   assert.is(err.code, 'FUEL_EXHAUSTED');
 });
@@ -109,9 +110,10 @@ test('inference counts toward the caller\'s deadline', async () => {
   const img = new Uint8Array(224 * 224 * 3);
   const warm = await rt.load('c224-warm', guest('classifier224'));
   assert.is((await warm.call('classify', img)).tag, 'ok'); // the model is now loaded in the engine
-  const tight = await rt.load('c224-tight', guest('classifier224'), { limits: { timeoutMs: 2 } });
+  // The instance is made at load (instantiation runs under timeoutMs too); the call gets 2 ms.
+  const tight = await rt.load('c224-tight', guest('classifier224'));
   const t0 = performance.now();
-  const err = await tight.call('classify', img).catch((e) => e);
+  const err = await tight.invoke('classify', [img], { deadlineAt: t0 + 2 }).catch((e) => e);
   assert.is(err.code, 'DEADLINE_EXCEEDED', String(err));
   console.log(`  224×224 inference under a 2 ms deadline stopped after ${(performance.now() - t0).toFixed(1)} ms`);
   assert.is((await warm.call('classify', img)).tag, 'ok');

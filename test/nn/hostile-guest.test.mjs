@@ -230,8 +230,20 @@ for (const backend of ['wasm', 'native']) {
     assert.is(r.val.code, 'too-large');
     const tensors = await rejection(fn.call('hoard-tensors', 100_000, 16));
     assert.is(tensors.trapKind, 'resource-limit');
-    const bytes = await rejection(rt.load(`hoarder-bytes-${backend}`, guest('nn-hostile'), { limits: hostileLimits, nnBackend: backend }).then((f) => f.call('hoard-tensors', 64, MiB).then(() => f.call('load-named', utf8('digits'))).then((gr) => f.call('init-context', gr.val)).then((cx) => f.call('compute', cx.val, utf8('input'), Uint32Array.of(1, 1, 28, 28), 1, new Uint8Array(784 * 4))).then((x) => { if (x.tag === 'err') throw Object.assign(new Error(x.val.code), { nnCode: x.val.code }); return x; })));
-    assert.is(bytes.nnCode, 'too-large', 'tensor bytes beyond the budget are refused');
+    // 64 tensors of the same 1 MiB in one call: the call's lift budget (limits.resultBytes, here the
+    // 16 MiB memory cap) stops the lifting before the host copies them.
+    const hoarder = await rt.load(`hoarder-bytes-${backend}`, guest('nn-hostile'), { limits: hostileLimits, nnBackend: backend });
+    assert.is((await rejection(hoarder.call('hoard-tensors', 64, MiB))).code, 'RESULT_LIMIT_EXCEEDED');
+    // Hoarded over several calls, each under the lift budget: the instance's tensor budget refuses.
+    const bytes = await rejection((async () => {
+      for (let i = 0; i < 8; i++) await hoarder.call('hoard-tensors', 8, MiB);
+      const gr = await hoarder.call('load-named', utf8('digits'));
+      const cx = await hoarder.call('init-context', gr.val);
+      const x = await hoarder.call('compute', cx.val, utf8('input'), Uint32Array.of(1, 1, 28, 28), 1, new Uint8Array(784 * 4));
+      if (x.tag === 'err') throw Object.assign(new Error(x.val.code), { nnCode: x.val.code });
+      return x;
+    })());
+    assert.is(bytes.nnCode ?? bytes.code, 'too-large', `tensor bytes beyond the budget are refused: ${bytes.message}`);
     const errors = await rejection((await rt.load(`hoarder-errors-${backend}`, guest('nn-hostile'), { limits: hostileLimits, nnBackend: backend })).call('hoard-errors', 100_000));
     assert.is(errors.trapKind, 'resource-limit');
     await victimStillRight(backend);

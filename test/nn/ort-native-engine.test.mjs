@@ -7,7 +7,7 @@ import { createOrtWasmEngine } from '../../dist/nn/ort-wasm-engine.js';
 import { denseModel } from './fixtures/tiny-model.mjs';
 import { join } from 'node:path';
 import { loadTypeScript } from '../../models/build.mjs';
-import { root } from '../helpers.mjs';
+import { root, testUnless } from '../helpers.mjs';
 
 const hostile = await loadTypeScript(join(root, 'models/hostile-models.ts'));
 
@@ -59,11 +59,7 @@ test('wasm and native engines agree within 1e-5 on a dense model', () => {
   assertSameOutputs(denseModel(16), (_inputs, r) => ({ x: { type: 'float32', dims: [r + 1, 4], data: randomInput((r + 1) * 4, r) } }), 20);
 });
 
-test('wasm and native engines agree within 1e-5 on models/digits.onnx', () => {
-  if (!existsSync(digitsPath)) {
-    console.log('  (skipped: models/digits.onnx is not built yet)');
-    return;
-  }
+testUnless(existsSync(digitsPath) ? undefined : 'models/digits.onnx is not built yet')('wasm and native engines agree within 1e-5 on models/digits.onnx', () => {
   assertSameOutputs(new Uint8Array(readFileSync(digitsPath)), (inputs, r) => {
     const feeds = {};
     for (const info of inputs) {

@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { createOrtWasmEngine, MIN_ENGINE_MEMORY_BYTES } from '../../dist/nn/ort-wasm-engine.js';
 import { patchGlueSource } from '../../dist/nn/ort-wasm-module.js';
 import { denseModel, denseReference, nonZeroModel } from './fixtures/tiny-model.mjs';
+import { testUnless } from '../helpers.mjs';
 
 const MiB = 1024 * 1024;
 const input = (batch) => Float32Array.from({ length: batch * 4 }, (_, i) => Math.sin(i) * 3);
@@ -181,12 +182,9 @@ test('a discarded engine can be replaced by a new one', async () => {
   second.dispose();
 });
 
-test('a real model that needs more than the cap fails to load; a larger cap runs it', async () => {
-  const path = fileURLToPath(new URL('../../models/image224.onnx', import.meta.url));
-  if (!existsSync(path)) {
-    console.log('  (skipped: models/image224.onnx is not built yet)');
-    return;
-  }
+const image224Path = fileURLToPath(new URL('../../models/image224.onnx', import.meta.url));
+testUnless(existsSync(image224Path) ? undefined : 'models/image224.onnx is not built yet')('a real model that needs more than the cap fails to load; a larger cap runs it', async () => {
+  const path = image224Path;
   const bytes = new Uint8Array(readFileSync(path)); // 5.3 MB of weights; needs 24–32 MiB in the engine
   const small = await createOrtWasmEngine({ memoryMaxBytes: 24 * MiB });
   try {

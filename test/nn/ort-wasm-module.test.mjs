@@ -12,7 +12,7 @@ import { createRuntime } from '../../dist/index.js';
 import { createWorkerRuntime } from '../../dist/workers/worker-runtime.js';
 import { compileOrtWasmModule, THREAD_SECTION } from '../../dist/nn/ort-wasm-module.js';
 import { loadDigitsTest } from '../../models/digits-test.mjs';
-import { guest, root, tempCache } from '../helpers.mjs';
+import { guest, root, skippedAtRunTime, tempCache } from '../helpers.mjs';
 
 const nn = { models: { digits: join(root, 'models/digits.onnx') } };
 const sectionText = (module) => WebAssembly.Module.customSections(module, THREAD_SECTION).map((b) => Buffer.from(b).toString());
@@ -76,7 +76,7 @@ test('starting two workers does not make V8 re-compile the engine\'s initialisat
   const compiled = [...r.stdout.matchAll(/using (Liftoff|TurboFan), took (\d+) ms.*?bodysize (\d+)/g)].map(([, tier, ms, size]) => ({ tier, ms: +ms, size: +size }));
   const init = compiled.filter((c) => c.size > 500_000);
   if (!init.some((c) => c.tier === 'Liftoff')) {
-    console.log('  (skipped: this Node prints no wasm compilation trace, or the engine has no function over 500 KB)');
+    skippedAtRunTime('TurboFan re-compilation check', 'this Node prints no wasm compilation trace, or the engine has no function over 500 KB');
     return;
   }
   assert.equal(init.filter((c) => c.tier === 'TurboFan'), [], 'the 886 KB initialisation stays in Liftoff');

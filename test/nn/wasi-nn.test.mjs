@@ -8,6 +8,7 @@ import { createWasiNn, WASI_NN_VERSION } from '../../dist/nn/wasi-nn.js';
 import { InstanceScope } from '../../dist/host/scope.js';
 import { buildProbe } from './fixtures/build-probe.mjs';
 import { denseModel, denseReference, weightsModel } from './fixtures/tiny-model.mjs';
+import { testUnless } from '../helpers.mjs';
 
 const MiB = 1024 * 1024;
 const digitsPath = fileURLToPath(new URL('../../models/digits.onnx', import.meta.url));
@@ -191,11 +192,7 @@ test('engine out of memory is a runtime-error for the guest, and the engine keep
   assert.is(guest.inferByName('wide', 'x', dims, xBytes).byteLength, 2 * 64 * 4);
 });
 
-test('runs models/digits.onnx through the guest on both backends with matching results', async () => {
-  if (!existsSync(digitsPath)) {
-    console.log('  (skipped: models/digits.onnx is not built yet)');
-    return;
-  }
+testUnless(existsSync(digitsPath) ? undefined : 'models/digits.onnx is not built yet')('runs models/digits.onnx through the guest on both backends with matching results', async () => {
   const pixels = Float32Array.from({ length: 784 }, (_, i) => ((i * 37) % 255) / 255);
   const run = async (backend) => {
     const host = await createWasiNn({ backend, models: { digits: digitsPath } });

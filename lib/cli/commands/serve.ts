@@ -6,6 +6,7 @@ import { INCOMING_HANDLER_EXPORT } from '../../http/incoming.js';
 import type { Route } from '../../http/routes.js';
 import { serve, type HttpServer, type ServeOptions } from '../../http/serve.js';
 import { wasiHttpImports } from '../../http/imports.js';
+import { simpleRouteParam } from '../../http/simple-call.js';
 import { loadManifestIntoWorkers, serveOptions } from '../../manifest/load.js';
 import { readManifest } from '../../manifest/read.js';
 import { createRuntime } from '../../runtime.js';
@@ -88,7 +89,8 @@ Options:
     if (!routes.length) {
       routes = isHttp
         ? [{ method: '*', path: '/*', function: name, kind: 'wasi-http' }]
-        : description.exports.filter((e) => e.resolved.kind === 'freestanding').map((e) => ({ method: 'POST', path: `/${e.name.replace(/[#:@/]/g, '_')}`, function: name, export: e.name }));
+        // Only exports a simple route can serve (serve() refuses the others at start: INVALID_ROUTE).
+        : description.exports.filter((e) => simpleRouteParam(e.resolved) !== undefined).map((e) => ({ method: 'POST', path: `/${e.name.replace(/[#:@/]/g, '_')}`, function: name, export: e.name }));
     }
     const http = routes.some((r) => r.kind === 'wasi-http');
     const options: ServeOptions = { port: 8080, ...overrides, routes };

@@ -4,8 +4,8 @@
  * turns a `canon lower` into a factory of core-callable trampolines around a host function.
  * Per instance, only the small closures binding them to that instance's memory are created.
  */
-import { BORROWED_LISTS, codecOf, scalarFunctions, type Codec, type MemoryContext } from './codec.js';
-import type { FuncType, ValType } from './types.js';
+import { BORROWED_LISTS, boxedArray, codecOf, scalarFunctions, type Codec, type MemoryContext } from './codec.js';
+import { camelCase, type FuncType, type ValType } from './types.js';
 
 const MAX_FLAT_PARAMS = 16;
 const MAX_FLAT_RESULTS = 1;
@@ -165,9 +165,12 @@ export function compileExport(type: FuncType): (b: ExportBinding) => (...args: u
     };
   }
 
+  // Arrays of flat values are boxed only when a float may pass through them (see `boxedArray`):
+  // an all-integer array stays V8's fastest kind.
+  const floats = params.some((c) => c.flat.includes('f32') || c.flat.includes('f64'));
   return (b) => function (...args: unknown[]) {
     enter(b.state);
-    const flat: unknown[] = [];
+    const flat = floats ? boxedArray() : [];
     if (paramTuple) {
       const ptr = b.cx.realloc!(0, 0, paramTuple.align, paramTuple.size);
       paramTuple.store(b.cx, args.slice(0, nParams), ptr);
@@ -177,6 +180,24 @@ export function compileExport(type: FuncType): (b: ExportBinding) => (...args: u
     }
     return finish(b, callCore(b, flat));
   };
+}
+
+/**
+ * jco 1.35's rule (probed on its generated glue): the tags among `ok`/`err` that a `result`'s ok
+ * value may carry itself, so a host's return value tagged so is taken as the ok payload. The ok
+ * type, options peeled: a result carries both; a variant, its cases named so; a record or flags
+ * with a member named `tag`, both.
+ */
+function okTags(t: { ok?: ValType }): Set<string> {
+  let ok = t.ok;
+  while (ok?.kind === 'option') ok = ok.type;
+  switch (ok?.kind) {
+    case 'result': return new Set(['ok', 'err']);
+    case 'variant': return new Set(ok.cases.map((c) => c.name).filter((n) => n === 'ok' || n === 'err'));
+    case 'record': return new Set(ok.fields.some((f) => camelCase(f.name) === 'tag') ? ['ok', 'err'] : []);
+    case 'flags': return new Set(ok.names.some((n) => camelCase(n) === 'tag') ? ['ok', 'err'] : []);
+    default: return new Set();
+  }
 }
 
 /** jco's `getErrorPayload`: a thrown `{ payload }` or plain value becomes `err`; Errors propagate. */
@@ -200,6 +221,13 @@ export function compileImport(type: FuncType, shape: HostCallShape = { k: 'func'
   const result = type.result ? codecOf(type.result) : undefined;
   const resultInMemory = !!result && result.flat.length > MAX_FLAT_RESULTS;
   const catchesErr = type.result?.kind === 'result';
+  const resultFloats = !!result && (result.flat.includes('f32') || result.flat.includes('f64'));
+  // jco takes a host's `{ tag: 'ok' | 'err' }` return value as the result itself, except for a tag
+  // an ok value may carry itself (see `okTags`): such a value is always the ok payload, so that
+  // `ok(err(x))` is told apart from `err(x)`.
+  const ambiguous = catchesErr ? okTags(type.result as { kind: 'result'; ok?: ValType }) : new Set<string>();
+  const okTag = !ambiguous.has('ok');
+  const errTag = !ambiguous.has('err');
 
   return (b) => {
     const params = (b.host as unknown as Record<symbol, unknown>)[BORROWED_LISTS] === true ? borrowingParams : copyingParams;
@@ -208,15 +236,15 @@ export function compileImport(type: FuncType, shape: HostCallShape = { k: 'func'
       let args: unknown[];
       if (paramTuple) args = paramTuple.load(cx, coreArgs[0] as number) as unknown[];
       else {
-        args = new Array(nParams);
+        args = boxedArray();
         const pos = { i: 0 };
-        for (let i = 0; i < nParams; i++) args[i] = params[i]!.liftFlat(cx, coreArgs, pos);
+        for (let i = 0; i < nParams; i++) args.push(params[i]!.liftFlat(cx, coreArgs, pos));
       }
       let ret: unknown;
       if (catchesErr) {
         try {
           const r = invoke(host, args) as { tag?: unknown } | null;
-          ret = r !== null && typeof r === 'object' && (r.tag === 'ok' || r.tag === 'err') ? r : { tag: 'ok', val: r };
+          ret = r !== null && typeof r === 'object' && ((okTag && r.tag === 'ok') || (errTag && r.tag === 'err')) ? r : { tag: 'ok', val: r };
         } catch (e) {
           if (e instanceof WebAssembly.RuntimeError) throw e;
           ret = { tag: 'err', val: errorPayload(e) };
@@ -230,7 +258,7 @@ export function compileImport(type: FuncType, shape: HostCallShape = { k: 'func'
         result.store(cx, ret, retptr);
         return undefined;
       }
-      const out: unknown[] = [];
+      const out = resultFloats ? boxedArray() : [];
       result.lowerFlat(cx, ret, out);
       return out[0];
     };

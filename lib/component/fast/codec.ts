@@ -3,7 +3,10 @@
  * lifting to/from flat core values and linear memory. JS value shapes follow jco 1.35's glue
  * exactly (same coercions, same TypeErrors), so the fast path is indistinguishable from it.
  */
+import { chargeLift, chargeList, liftUtf8, outOfBounds } from '../../limits/lift.js';
+import type { GuestResourceTable } from './guest-resources.js';
 import type { HandleTable } from './resources.js';
+import { liftEncodedString, lowerEncodedString, UTF8, UTF16, type Encoding } from './strings.js';
 import type { ResourceType, ValType } from './types.js';
 import { camelCase } from './types.js';
 
@@ -16,6 +19,10 @@ export interface MemoryContext {
   dv: DataView | undefined;
   /** The instance's handle tables of imported resources, by `Plan.resources` index. */
   rt: HandleTable[];
+  /** The instance's handle tables of resources it defines, by `Plan.definedResources` index. */
+  gt: GuestResourceTable[];
+  /** The canonical string encoding of this option set. */
+  enc: Encoding;
 }
 
 /** A compiled value type. */
@@ -44,7 +51,6 @@ export interface Codec {
  */
 export const BORROWED_LISTS: unique symbol = Symbol.for('sfirt.borrowedLists') as never;
 
-const TEXT_DECODER = new TextDecoder();
 const TEXT_ENCODER = new TextEncoder();
 
 /** A DataView over the context's memory, renewed when the memory grew (its buffer changed). */
@@ -59,6 +65,18 @@ export function view(cx: MemoryContext): DataView {
 function realloc(cx: MemoryContext, align: number, size: number): number {
   if (!cx.realloc) throw new TypeError('canonical ABI: no realloc for this function');
   return cx.realloc(0, 0, align, size);
+}
+
+/**
+ * An empty array whose elements are boxed values. V8 stores numbers of an array holding only
+ * numbers unboxed, and silences signalling NaNs on the way in (their payload loses its quiet bit):
+ * flat values, payloads and tuple members pass through arrays made here so that a NaN keeps
+ * exactly the bits it came with (as it does in jco's straight-line glue).
+ */
+export function boxedArray(): unknown[] {
+  const a: unknown[] = [undefined];
+  a.pop();
+  return a;
 }
 
 /** `n` rounded up to a multiple of `align`. */
@@ -86,6 +104,7 @@ function guestBool(i: number): boolean {
   throw new TypeError('invalid variant discriminant for bool');
 }
 
+/** jco's `validateGuestChar`, on the code point read as a signed i32 (negative: RangeError). */
 function guestChar(i: number): string {
   if (i > 0x10ffff || (i >= 0xd800 && i <= 0xdfff)) throw new TypeError('not a valid char');
   return String.fromCodePoint(i);
@@ -98,6 +117,7 @@ function hostChar(s: unknown): number {
 
 /** jco's `_utf8AllocateAndEncode`: exact-size allocation, empty string without calling realloc. */
 function lowerString(cx: MemoryContext, s: unknown): [number, number] {
+  if (cx.enc !== UTF8) return lowerEncodedString(cx, cx.enc, s);
   if (typeof s !== 'string') throw new TypeError('expected a string, received [' + typeof s + ']');
   if (s.length === 0) return [1, 0];
   let len = 0;
@@ -114,9 +134,16 @@ function lowerString(cx: MemoryContext, s: unknown): [number, number] {
   return [ptr, len];
 }
 
+/** Charged against the call's lift budget, bounds-checked, strict UTF-8 (lib/limits/lift.ts). */
 function liftString(cx: MemoryContext, ptr: number, len: number): string {
+  if (cx.enc !== UTF8) {
+    // utf16: 2 bytes per unit; latin1+utf16: the tag bit says which (lib/component/fast/strings.ts)
+    const units = len >>> 0;
+    chargeLift(cx.enc === UTF16 || units >= 2 ** 31 ? 2 * (units % 2 ** 31) : units);
+    return liftEncodedString(cx, cx.enc, ptr, len);
+  }
   if (!cx.memory) throw new TypeError('canonical ABI: no memory for this function');
-  return TEXT_DECODER.decode(new Uint8Array(cx.memory.buffer, ptr, len));
+  return liftUtf8(cx.memory, ptr, len);
 }
 
 // ---- scalar codecs ----
@@ -179,7 +206,7 @@ const SCALARS: Record<string, Scalar> = {
   },
   char: {
     size: 4, flat: 'i32', lower: hostChar, lift: (v) => guestChar(v as number),
-    get: (dv, p) => guestChar(dv.getUint32(p, true)), set: (dv, p, v) => dv.setUint32(p, v as number, true),
+    get: (dv, p) => guestChar(dv.getInt32(p, true)), set: (dv, p, v) => dv.setUint32(p, v as number, true),
   },
 };
 
@@ -262,11 +289,12 @@ function typedListCodec(kind: string, ctor: TypedArrayCtor): Codec {
   const liftList = (cx: MemoryContext, ptr: number, len: number): unknown => {
     if (ptr % esize !== 0) throw new TypeError(`list pointer [${ptr}] is not aligned to ${esize}`);
     const buffer = cx.memory!.buffer;
-    const bytes = len * esize;
+    const bytes = (len >>> 0) * esize;
+    // Out of bounds is a trap, not a clamp; the rest is charged before the allocation (lib/limits/lift.ts).
+    if (ptr < 0 || ptr + bytes > buffer.byteLength) throw outOfBounds('list', ptr >>> 0, bytes, buffer.byteLength);
+    chargeLift(bytes);
     // jco copies with `buffer.slice(...)`, which is slow on wasm memory (~2 µs even for 40 bytes);
-    // a fresh typed array filled with `set` is the same value. Out-of-range pointers (a guest
-    // bug) keep jco's exact path, whose clamping and errors we reproduce that way.
-    if (ptr < 0 || ptr + bytes > buffer.byteLength) return new ctor(buffer.slice(ptr, ptr + bytes));
+    // a fresh typed array filled with `set` is the same value.
     // `new ctor(len)` keeps arrays of up to 64 bytes on V8's heap (~0.1 µs instead of ~1.2 µs for
     // an ArrayBuffer); `set` from a same-typed view is a memcpy, and never touches `out.buffer`
     // (which would move the array off-heap).
@@ -277,6 +305,7 @@ function typedListCodec(kind: string, ctor: TypedArrayCtor): Codec {
   const liftView = (cx: MemoryContext, ptr: number, len: number): unknown => {
     const buffer = cx.memory!.buffer;
     if (ptr % esize !== 0 || ptr < 0 || ptr + len * esize > buffer.byteLength) return liftList(cx, ptr, len);
+    chargeLift(len * esize); // no copy here, but the host reads (and usually copies) all of it
     return new ctor(buffer, ptr, len);
   };
   return { ...listShape(lowerList, liftList), borrowed: listShape(lowerList, liftView) };
@@ -301,6 +330,7 @@ function genericListCodec(elem: Codec): Codec {
     return [ptr, len];
   };
   const liftList = (cx: MemoryContext, ptr: number, len: number): unknown => {
+    chargeList(len >>> 0, elem.size); // every element, before the array (lib/limits/lift.ts)
     const out = new Array(len);
     for (let i = 0; i < len; i++) out[i] = elem.load(cx, ptr + i * elem.size);
     return out;
@@ -325,9 +355,9 @@ function productCodec(members: Codec[], get: (v: unknown, i: number) => unknown,
   return {
     size, align, flat: members.flatMap((m) => m.flat),
     lowerFlat: (cx, v, out) => { for (let i = 0; i < n; i++) members[i]!.lowerFlat(cx, get(v, i), out); },
-    liftFlat: (cx, vals, pos) => { const o = new Array(n); for (let i = 0; i < n; i++) o[i] = members[i]!.liftFlat(cx, vals, pos); return build(o); },
+    liftFlat: (cx, vals, pos) => { const o = boxedArray(); for (let i = 0; i < n; i++) o.push(members[i]!.liftFlat(cx, vals, pos)); return build(o); },
     store: (cx, v, ptr) => { for (let i = 0; i < n; i++) members[i]!.store(cx, get(v, i), ptr + offsets[i]!); },
-    load: (cx, ptr) => { const o = new Array(n); for (let i = 0; i < n; i++) o[i] = members[i]!.load(cx, ptr + offsets[i]!); return build(o); },
+    load: (cx, ptr) => { const o = boxedArray(); for (let i = 0; i < n; i++) o.push(members[i]!.load(cx, ptr + offsets[i]!)); return build(o); },
   };
 }
 
@@ -396,12 +426,14 @@ function zeroOf(t: FlatType): unknown {
 }
 
 /**
- * The shared machinery of all variant-like types. `toCase` maps a JS value to [case, payload];
- * `fromCase` maps a lifted [case, payload] back to the JS value.
+ * The shared machinery of all variant-like types. `caseOf` maps a JS value to its case index,
+ * `payloadOf` reads that case's payload (no intermediate array: see `boxedArray`); `fromCase` maps
+ * a lifted case and payload back to the JS value.
  */
 function variantCodec(
   cases: (Codec | undefined)[],
-  toCase: (v: unknown) => [number, unknown],
+  caseOf: (v: unknown) => number,
+  payloadOf: (v: unknown) => unknown,
   fromCase: (i: number, payload: unknown) => unknown,
   invalidMessage: string,
 ): Codec {
@@ -427,13 +459,13 @@ function variantCodec(
   return {
     size, align: maxAlign, flat,
     lowerFlat: (cx, v, out) => {
-      const [i, payload] = toCase(v);
+      const i = caseOf(v);
       out.push(i);
       const c = cases[i];
       let n = 0;
       if (c) {
-        const tmp: unknown[] = [];
-        c.lowerFlat(cx, payload, tmp);
+        const tmp = boxedArray();
+        c.lowerFlat(cx, payloadOf(v), tmp);
         for (; n < tmp.length; n++) out.push(coerceToSlot(tmp[n], c.flat[n]!, joined[n]!));
       }
       for (; n < joined.length; n++) out.push(zeroOf(joined[n]!));
@@ -444,14 +476,15 @@ function variantCodec(
       const start = pos.i;
       pos.i += joined.length;
       if (!c) return fromCase(i, undefined);
-      const tmp = c.flat.map((f, n) => coerceFromSlot(vals[start + n], joined[n]!, f));
+      const tmp = boxedArray();
+      for (let n = 0; n < c.flat.length; n++) tmp.push(coerceFromSlot(vals[start + n], joined[n]!, c.flat[n]!));
       return fromCase(i, c.liftFlat(cx, tmp, { i: 0 }));
     },
     store: (cx, v, ptr) => {
-      const [i, payload] = toCase(v);
+      const i = caseOf(v);
       setDisc(view(cx), ptr, i);
       const c = cases[i];
-      if (c) c.store(cx, payload, ptr + payloadOffset);
+      if (c) c.store(cx, payloadOf(v), ptr + payloadOffset);
     },
     load: (cx, ptr) => {
       const i = getDisc(view(cx), ptr);
@@ -467,8 +500,9 @@ function enumCodec(names: string[]): Codec {
     (v) => {
       const i = names.indexOf(v as string);
       if (i < 0) throw new TypeError(`"${String(v)}" is not one of the cases of the enum`);
-      return [i, undefined];
+      return i;
     },
+    () => undefined,
     (i) => names[i],
     'invalid discriminant specified for enum',
   );
@@ -482,33 +516,37 @@ function plainVariantCodec(cases: { name: string; codec?: Codec }[]): Codec {
       const tag = (v as { tag?: unknown } | null)?.tag;
       const i = names.indexOf(tag as string);
       if (i < 0) throw new TypeError(`invalid variant tag value \`${JSON.stringify(tag)}\` (received \`${String(v)}\`) specified for variant`);
-      return [i, (v as { val?: unknown }).val];
+      return i;
     },
+    (v) => (v as { val?: unknown }).val,
     (i, payload) => (cases[i]!.codec ? { tag: names[i], val: payload } : { tag: names[i] }),
     'invalid variant discriminant for variant',
   );
 }
 
-function optionCodec(inner: Codec, innerIsOption: boolean): Codec {
+function optionCodec(inner: Codec, innerIsNullable: boolean): Codec {
   // jco: `undefined`/`null` is none and the value itself is some; but an option whose payload is
-  // itself an option is a tagged variant (`{ tag: 'none' }` / `{ tag: 'some', val }`) both ways.
-  if (innerIsOption) {
+  // represented nullable is a tagged variant (`{ tag: 'none' }` / `{ tag: 'some', val }`) both
+  // ways, so nested options alternate between the two shapes.
+  if (innerIsNullable) {
     return variantCodec(
       [undefined, inner],
       (v) => {
         switch ((v as { tag: unknown }).tag) {
-          case 'none': return [0, undefined];
-          case 'some': return [1, (v as { val: unknown }).val];
+          case 'none': return 0;
+          case 'some': return 1;
           default: throw new TypeError('invalid variant specified for option');
         }
       },
+      (v) => (v as { val: unknown }).val,
       (i, payload) => (i === 0 ? { tag: 'none' } : { tag: 'some', val: payload }),
       'invalid variant discriminant for option',
     );
   }
   return variantCodec(
     [undefined, inner],
-    (v) => (v === undefined || v === null ? [0, undefined] : [1, v]),
+    (v) => (v === undefined || v === null ? 0 : 1),
+    (v) => v,
     (i, payload) => (i === 0 ? undefined : payload),
     'invalid variant discriminant for option',
   );
@@ -519,10 +557,11 @@ function resultCodec(ok: Codec | undefined, err: Codec | undefined): Codec {
     [ok, err],
     (v) => {
       const tag = (v as { tag?: unknown } | null)?.tag;
-      if (tag === 'ok') return [0, (v as { val?: unknown }).val];
-      if (tag === 'err') return [1, (v as { val?: unknown }).val];
+      if (tag === 'ok') return 0;
+      if (tag === 'err') return 1;
       throw new TypeError(`invalid variant specified for result`);
     },
+    (v) => (v as { val?: unknown }).val,
     (i, payload) => (i === 0 ? { tag: 'ok', val: payload } : { tag: 'err', val: payload }),
     'invalid variant discriminant for expected',
   );
@@ -566,9 +605,10 @@ function flagsCodec(names: string[]): Codec {
   };
 }
 
-// ---- handles of imported resources ----
+// ---- handles of imported resources, and of resources the component defines ----
 
 function ownCodec(r: ResourceType): Codec {
+  if (r.defined !== undefined) return definedOwnCodec(r.defined);
   const i = r.index!;
   return {
     size: 4, align: 4, flat: ['i32'],
@@ -579,17 +619,45 @@ function ownCodec(r: ResourceType): Codec {
   };
 }
 
-/** `borrow<R>` of an imported resource, which only travels guest → host (import parameters). */
+/** `borrow<R>` of an imported resource: lent to the guest (export parameters) or lifted (import parameters). */
 function borrowCodec(r: ResourceType): Codec {
+  if (r.defined !== undefined) return definedBorrowCodec(r.defined);
   const i = r.index!;
-  const refuse = (): never => { throw new TypeError('canonical ABI: lowering a borrow of a host resource is not supported'); };
   return {
     size: 4, align: 4, flat: ['i32'],
-    lowerFlat: refuse,
+    lowerFlat: (cx, v, out) => { out.push(cx.rt[i]!.lowerBorrow(v)); },
     liftFlat: (cx, vals, pos) => cx.rt[i]!.liftBorrow(vals[pos.i++] as number),
-    store: refuse,
+    store: (cx, v, ptr) => { const h = cx.rt[i]!.lowerBorrow(v); view(cx).setInt32(ptr, h, true); },
     load: (cx, ptr) => cx.rt[i]!.liftBorrow(view(cx).getInt32(ptr, true)),
   };
+}
+
+/** `own<R>` of a resource the component defines: handle objects of its exported class. */
+function definedOwnCodec(d: number): Codec {
+  return {
+    size: 4, align: 4, flat: ['i32'],
+    lowerFlat: (cx, v, out) => { out.push(cx.gt[d]!.lowerOwn(v)); },
+    liftFlat: (cx, vals, pos) => cx.gt[d]!.liftOwn(vals[pos.i++] as number),
+    store: (cx, v, ptr) => { const h = cx.gt[d]!.lowerOwn(v); view(cx).setInt32(ptr, h, true); },
+    load: (cx, ptr) => cx.gt[d]!.liftOwn(view(cx).getInt32(ptr, true)),
+  };
+}
+
+/** `borrow<R>` of a resource the component defines, which only travels host → guest (as the rep). */
+function definedBorrowCodec(d: number): Codec {
+  const refuse = (): never => { throw new TypeError('canonical ABI: lifting a borrow of a guest resource is not supported'); };
+  return {
+    size: 4, align: 4, flat: ['i32'],
+    lowerFlat: (cx, v, out) => { out.push(cx.gt[d]!.lowerBorrow(v)); },
+    liftFlat: refuse,
+    store: (cx, v, ptr) => { const h = cx.gt[d]!.lowerBorrow(v); view(cx).setInt32(ptr, h, true); },
+    load: refuse,
+  };
+}
+
+/** jco represents `t` by a nullable value: an option whose payload is not (see `optionCodec`). */
+function nullable(t: ValType): boolean {
+  return t.kind === 'option' && !nullable(t.type);
 }
 
 const cache = new WeakMap<ValType, Codec>();
@@ -615,7 +683,7 @@ function build(t: ValType): Codec {
     case 'variant': return plainVariantCodec(t.cases.map((c) => (c.type ? { name: c.name, codec: codecOf(c.type) } : { name: c.name })));
     case 'enum': return enumCodec(t.names);
     case 'flags': return flagsCodec(t.names);
-    case 'option': return optionCodec(codecOf(t.type), t.type.kind === 'option');
+    case 'option': return optionCodec(codecOf(t.type), nullable(t.type));
     case 'result': return resultCodec(t.ok && codecOf(t.ok), t.err && codecOf(t.err));
     case 'own': return ownCodec(t.resource);
     case 'borrow': return borrowCodec(t.resource);

@@ -7,10 +7,12 @@ import { compileExport, compileImport, type ExportBinding, type InstanceState } 
 import type { MemoryContext } from './codec.js';
 import { parseComponent } from './parse.js';
 import { elideImportShims } from './indirection.js';
+import { GuestResourceTable } from './guest-resources.js';
 import { buildPlan, type CoreItem, type Plan, type ResolvedOptions } from './plan.js';
 import { Unsupported } from './reader.js';
 import { HandleTable } from './resources.js';
-import { camelCase, type FuncType, type ValType } from './types.js';
+import { encodingCode, type Encoding } from './strings.js';
+import { camelCase, className, type FuncType, type ValType } from './types.js';
 
 export { ComponentError } from './bindings.js';
 export type { Plan } from './plan.js';
@@ -52,8 +54,8 @@ export function planComponent(bytes: Uint8Array): Plan | FastGlueUnsupported {
 /**
  * Builds the fast glue of a component: decode, plan, compile its core modules (through
  * `transform` when given) and its adapters. Resolves to `{ unsupported }` for components outside
- * the fast path (resources the component defines or exports, async, non-utf8 strings, ...);
- * rejects only if a core module fails to compile.
+ * the fast path (async, threads, resources defined inside nested components, ...); rejects only
+ * if a core module fails to compile.
  */
 export async function buildFastGlue(bytes: Uint8Array, options: { transform?: CoreBytesTransform } = {}): Promise<FastGlue | FastGlueUnsupported> {
   const plan = planComponent(bytes);
@@ -80,6 +82,7 @@ const defaultInstantiateCore: InstantiateCore = (module, importObject) => new We
 interface ContextSpec {
   memory?: CoreItem;
   realloc?: CoreItem;
+  enc: Encoding;
   /** Fill after this step (the latest step the items depend on); -1 = before any. */
   readyAfter: number;
 }
@@ -93,34 +96,37 @@ export function createFastGlue(fullPlan: Plan, modules: WebAssembly.Module[]): F
   // One MemoryContext per distinct (memory, realloc) pair, shared by the functions using it.
   const contexts: ContextSpec[] = [];
   const contextKeys = new Map<string, number>();
-  const itemKey = (i: CoreItem | undefined) => (!i ? '-' : i.k === 'lower' ? `l${i.id}` : i.k === 'drop' ? `d${i.resource}` : `${i.step}.${i.name}`);
+  const itemKey = (i: CoreItem | undefined) => (!i ? '-' : i.k === 'lower' ? `l${i.id}` : i.k === 'drop' ? `d${i.resource}` : i.k === 'guest' ? `g${i.op}${i.resource}` : `${i.step}.${i.name}`);
   const stepOf = (i: CoreItem | undefined) => (!i || i.k !== 'export' ? -1 : i.step);
   const contextOf = (o: ResolvedOptions): number => {
-    const key = `${itemKey(o.memory)}|${itemKey(o.realloc)}`;
+    const key = `${itemKey(o.memory)}|${itemKey(o.realloc)}|${o.encoding}`;
     let id = contextKeys.get(key);
     if (id === undefined) {
-      id = contexts.push({ ...(o.memory ? { memory: o.memory } : {}), ...(o.realloc ? { realloc: o.realloc } : {}), readyAfter: Math.max(stepOf(o.memory), stepOf(o.realloc)) }) - 1;
+      id = contexts.push({
+        ...(o.memory ? { memory: o.memory } : {}), ...(o.realloc ? { realloc: o.realloc } : {}),
+        enc: encodingCode(o.encoding), readyAfter: Math.max(stepOf(o.memory), stepOf(o.realloc)),
+      }) - 1;
       contextKeys.set(key, id);
     }
     return id;
   };
 
   const lifts = plan.lifts.map((l) => ({ ...l, make: compileExport(l.type), cx: contextOf(l) }));
-  const lowers = plan.lowers.map((l) => ({ ...l, make: compileImport(l.type, { k: l.call.k, js: l.jsName }), cx: contextOf(l), js: l.jsName }));
+  const lowers = plan.lowers.map((l) => ({ ...l, make: compileImport(l.type, { k: l.call.k === 'lift' ? 'func' : l.call.k, js: l.jsName }), cx: contextOf(l), js: l.jsName }));
   const resourceClasses = usedResources(plan);
   const contextsAfterStep: number[][] = plan.steps.map(() => []);
   const contextsUpFront: number[] = [];
   contexts.forEach((c, i) => (c.readyAfter < 0 ? contextsUpFront : contextsAfterStep[c.readyAfter]!).push(i));
 
   const exportShape = plan.exports.map((e) => {
-    if (e.k === 'func') return { keys: [camelCase(e.name)], func: e.lift, funcs: undefined };
+    if (e.k === 'func') return { keys: [camelCase(e.name)], func: e.lift, members: undefined };
     const keys = [e.name];
     const colon = e.name.indexOf(':');
     if (colon >= 0) {
       const iface = e.name.slice(e.name.lastIndexOf('/') + 1).split('@')[0]!;
       keys.unshift(camelCase(iface));
     } else keys[0] = camelCase(e.name);
-    return { keys, func: undefined, funcs: e.funcs.map(([n, id]) => [camelCase(n), id] as const) };
+    return { keys, func: undefined, members: interfaceMembers(e.funcs, e.resources) };
   });
 
   function instantiate(imports: Record<string, object>, instantiateCore: InstantiateCore = defaultInstantiateCore): Record<string, unknown> {
@@ -133,17 +139,24 @@ export function createFastGlue(fullPlan: Plan, modules: WebAssembly.Module[]): F
     };
     const rt = plan.resources.map((r, i) =>
       new HandleTable(resourceClasses.has(i) ? lookup(r.key, r.className) as ConstructorParameters<typeof HandleTable>[0] : undefined, r.className));
+    const gt = plan.definedResources.map((r) => new GuestResourceTable(className(r.name), () => (r.dtor ? resolve(r.dtor) as (rep: number) => void : undefined)));
     const hostFns = lowers.map((l) => {
       if (l.call.k === 'func') return lookup(l.key, l.js) as (...args: unknown[]) => unknown;
+      // A function this component lifts: made on first call (its core instance comes later).
+      if (l.call.k === 'lift') { const id = l.call.id; return (...args: unknown[]) => (fnOf(id) as (...a: unknown[]) => unknown)(...args); }
       const r = plan.resources[l.call.resource]!;
       return rt[l.call.resource]!.cls ?? lookup(r.key, r.className);
     }) as ((...args: unknown[]) => unknown)[];
-    const cxs: MemoryContext[] = contexts.map(() => ({ memory: undefined, realloc: undefined, dv: undefined, rt }));
+    const cxs: MemoryContext[] = contexts.map((c) => ({ memory: undefined, realloc: undefined, dv: undefined, rt, gt, enc: c.enc }));
     const stepExports: WebAssembly.Exports[] = new Array(plan.steps.length);
     const trampolines = lowers.map((l, i) => l.make({ cx: cxs[l.cx]!, host: hostFns[i]! }));
     const drops: ((handle: number) => void)[] = rt.map((t) => (handle: number) => t.drop(handle));
+    const guestOps = (item: CoreItem & { k: 'guest' }) => {
+      const t = gt[item.resource]!;
+      return item.op === 'new' ? t.newHandle : item.op === 'rep' ? t.rep : t.dropHandle;
+    };
     const resolve = (item: CoreItem): unknown =>
-      (item.k === 'lower' ? trampolines[item.id] : item.k === 'drop' ? drops[item.resource] : stepExports[item.step]![item.name]);
+      (item.k === 'lower' ? trampolines[item.id] : item.k === 'drop' ? drops[item.resource] : item.k === 'guest' ? guestOps(item) : stepExports[item.step]![item.name]);
     const fill = (i: number) => {
       const spec = contexts[i]!;
       const cx = cxs[i]!;
@@ -184,12 +197,10 @@ export function createFastGlue(fullPlan: Plan, modules: WebAssembly.Module[]): F
     for (const e of exportShape) {
       let value: unknown;
       if (e.func !== undefined) value = fnOf(e.func);
-      else {
-        const obj: Record<string, unknown> = {};
-        for (const [n, id] of e.funcs!) obj[n] = fnOf(id);
-        value = obj;
-      }
-      for (const k of e.keys) out[k] = value;
+      else value = buildInterface(e.members!, fnOf, gt);
+      // jco: the first export wins a short key (`test` for both `a:b/test@0.1.0` and `@0.2.0`);
+      // full ids are unique.
+      for (const k of e.keys) if (!(k in out)) out[k] = value;
     }
     return out;
   }
@@ -203,7 +214,7 @@ function usedResources(plan: Plan): Set<number> {
   const walk = (t: ValType | undefined): void => {
     if (!t) return;
     switch (t.kind) {
-      case 'own': case 'borrow': used.add(t.resource.index!); return;
+      case 'own': case 'borrow': if (t.resource.index !== undefined) used.add(t.resource.index); return;
       case 'list': walk(t.elem); return;
       case 'option': walk(t.type); return;
       case 'record': for (const f of t.fields) walk(f.type); return;
@@ -214,11 +225,72 @@ function usedResources(plan: Plan): Set<number> {
   };
   const walkFunc = (f: FuncType) => { for (const p of f.params) walk(p.type); walk(f.result); };
   for (const l of plan.lowers) {
+    if (l.call.k === 'lift') continue;
     if (l.call.k !== 'func') used.add(l.call.resource);
     walkFunc(l.type);
   }
+  // jco reads the class of every imported resource an export's signature mentions (`instanceof`).
+  for (const l of plan.lifts) walkFunc(l.type);
   for (const step of plan.steps) {
     for (const [, src] of step.args) if (src.k === 'exports') for (const [, item] of src.items) if (item.k === 'drop') used.add(item.resource);
   }
   return used;
+}
+
+/** An exported interface's members: plain functions by jco name, and per resource its class parts. */
+interface InterfaceMembers {
+  funcs: [jsName: string, lift: number][];
+  classes: { name: string; defined: number; ctor?: number; methods: [string, number][]; statics: [string, number][] }[];
+}
+
+const RESOURCE_FUNCTION = /^\[(constructor|method|static)\]([^.]+)(?:\.(.+))?$/;
+
+/** Groups an exported instance's functions the way jco shapes them (see `buildInterface`). */
+function interfaceMembers(funcs: [string, number][], resources: [string, number][]): InterfaceMembers {
+  const classes = new Map<string, InterfaceMembers['classes'][number]>();
+  for (const [name, defined] of resources) {
+    if (!classes.has(name)) classes.set(name, { name, defined, methods: [], statics: [] });
+  }
+  const out: InterfaceMembers = { funcs: [], classes: [...classes.values()] };
+  for (const [name, id] of funcs) {
+    const m = RESOURCE_FUNCTION.exec(name);
+    const c = m && classes.get(m[2]!);
+    if (!m || !c) { out.funcs.push([camelCase(name), id]); continue; }
+    if (m[1] === 'constructor') c.ctor = id;
+    else (m[1] === 'method' ? c.methods : c.statics).push([camelCase(m[3] ?? ''), id]);
+  }
+  return out;
+}
+
+type Fn = (...args: unknown[]) => unknown;
+
+/**
+ * One instance's interface object, as jco builds it: functions by jco name, and per resource the
+ * component defines a class (`new X(...)` runs the constructor; methods on the prototype take the
+ * handle object as `self`; statics on the class). Handle objects lifted from results are made of
+ * these classes.
+ */
+function buildInterface(members: InterfaceMembers, fnOf: (id: number) => unknown, gt: GuestResourceTable[]): Record<string, unknown> {
+  const obj: Record<string, unknown> = {};
+  for (const c of members.classes) {
+    const ctor = c.ctor === undefined ? undefined : fnOf(c.ctor) as Fn;
+    const name = className(c.name);
+    const cls = class {
+      constructor(...args: unknown[]) {
+        if (!ctor) throw new TypeError(`${name} has no constructor`);
+        return ctor(...args) as object;
+      }
+    };
+    Object.defineProperty(cls, 'name', { value: name });
+    for (const [m, id] of c.methods) {
+      const f = fnOf(id) as Fn;
+      (cls.prototype as Record<string, unknown>)[m] = function (this: unknown, ...args: unknown[]) { return f(this, ...args); };
+    }
+    for (const [m, id] of c.statics) (cls as unknown as Record<string, unknown>)[m] = fnOf(id);
+    const table = gt[c.defined]!;
+    if (table.cls.prototype === Object.prototype) table.cls = cls;
+    obj[name] = cls;
+  }
+  for (const [n, id] of members.funcs) obj[n] = fnOf(id);
+  return obj;
 }

@@ -2,7 +2,7 @@
  * Decoder of the component binary format (component-model `design/mvp/Binary.md`) into a flat,
  * ordered list of definitions. It resolves nothing: index spaces are built by `plan.ts`, which
  * walks the definitions in order exactly as a validator would. Anything the fast path does not
- * implement (async, exported-resource builtins, start functions, GC core types, ...) throws `Unsupported`.
+ * implement (async, threads, start functions, GC core types, ...) throws `Unsupported`.
  */
 import { Reader, Unsupported } from './reader.js';
 
@@ -28,7 +28,8 @@ export type TypeDef =
   | { k: 'func'; params: { name: string; t: ValTypeRef }[]; result?: ValTypeRef }
   | { k: 'instance'; decls: Decl[] }
   | { k: 'component'; decls: Decl[] }
-  | { k: 'resource' }
+  /** A resource type the component defines: `dtor` is a core function index, if any. */
+  | { k: 'resource'; dtor?: number }
   /** Types we decode only to skip (stream, future, error-context, fixed lists, async funcs). */
   | { k: 'unsupported'; what: string };
 
@@ -57,7 +58,7 @@ export interface CanonOptions {
   memory?: number;
   realloc?: number;
   postReturn?: number;
-  /** utf8 unless told otherwise; other encodings make the component unsupported. */
+  /** utf8 unless told otherwise. */
   encoding: 'utf8' | 'utf16' | 'latin1+utf16';
   async: boolean;
   callback?: number;
@@ -76,6 +77,8 @@ export type Definition =
   | { s: 'canon'; k: 'lift'; coreFunc: number; opts: CanonOptions; type: number }
   | { s: 'canon'; k: 'lower'; func: number; opts: CanonOptions }
   | { s: 'canon'; k: 'resource.drop'; type: number }
+  | { s: 'canon'; k: 'resource.new'; type: number }
+  | { s: 'canon'; k: 'resource.rep'; type: number }
   | { s: 'import'; name: string; desc: ExternDesc }
   | { s: 'export'; name: string; sort: Sort; idx: number; desc?: ExternDesc };
 
@@ -288,17 +291,18 @@ function readTypeDef(r: Reader): TypeDef {
     case 0x42: return { k: 'instance', decls: r.vec((a) => readDecl(a, false)) };
     case 0x3f: {
       if (r.byte() !== 0x7f) throw new Unsupported('resource representation other than i32');
-      readOptionalFuncIdx(r);
-      return { k: 'resource' };
+      const dtor = readOptionalFuncIdx(r);
+      return dtor === undefined ? { k: 'resource' } : { k: 'resource', dtor };
     }
     default: throw new Unsupported(`type definition 0x${b.toString(16)}`);
   }
 }
 
-function readOptionalFuncIdx(r: Reader): void {
+function readOptionalFuncIdx(r: Reader): number | undefined {
   const b = r.byte();
-  if (b === 0x01) r.u32();
-  else if (b !== 0x00) throw new Unsupported('bad optional index');
+  if (b === 0x01) return r.u32();
+  if (b !== 0x00) throw new Unsupported('bad optional index');
+  return undefined;
 }
 
 function readDecl(r: Reader, inComponent: boolean): Decl {
@@ -379,6 +383,8 @@ function readCanon(r: Reader): Definition {
     return { s: 'canon', k: 'lower', func, opts: readCanonOptions(r) };
   }
   if (op === 0x03) return { s: 'canon', k: 'resource.drop', type: r.u32() };
+  if (op === 0x02) return { s: 'canon', k: 'resource.new', type: r.u32() };
+  if (op === 0x04) return { s: 'canon', k: 'resource.rep', type: r.u32() };
   const builtin = CANON_BUILTINS[op] ?? 'async/thread built-in';
   throw new Unsupported(`canon ${builtin} (0x${op.toString(16)})`);
 }
@@ -395,4 +401,10 @@ function readExport(r: Reader): Definition {
   if (has === 0x01) return { s: 'export', name, sort, idx, desc: readExternDesc(r) };
   if (has !== 0x00) throw new Unsupported('bad export type ascription marker');
   return { s: 'export', name, sort, idx };
+}
+
+/** True when any canonical function of the component (nested ones included) uses `encoding`. */
+export function usesStringEncoding(parsed: ParsedComponent, encoding: CanonOptions['encoding']): boolean {
+  return parsed.definitions.some((d) => (d.s === 'canon' && (d.k === 'lift' || d.k === 'lower') && d.opts.encoding === encoding)
+    || (d.s === 'component' && usesStringEncoding(d.component, encoding)));
 }

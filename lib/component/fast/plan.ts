@@ -5,6 +5,7 @@
  * interface shims) are flattened by evaluating them at their instantiation site.
  */
 import type { Alias, CanonOptions, Decl, Definition, ExternDesc, ParsedComponent, Sort, TypeDef, ValTypeRef } from './parse.js';
+import { jcoImportKeys } from '../wit/import-keys.js';
 import { Unsupported } from './reader.js';
 import { camelCase, className, type FuncType, type ResourceType, type ValType } from './types.js';
 
@@ -13,7 +14,9 @@ export type CoreItem =
   | { k: 'export'; step: number; name: string }
   | { k: 'lower'; id: number }
   /** `canon resource.drop` of an imported resource (index into `Plan.resources`). */
-  | { k: 'drop'; resource: number };
+  | { k: 'drop'; resource: number }
+  /** `canon resource.new/rep/drop` of a resource the component defines (into `Plan.definedResources`). */
+  | { k: 'guest'; op: 'new' | 'rep' | 'drop'; resource: number };
 
 /** The source of one core import module: a previous instantiation or an inline export bag. */
 export type CoreInstanceSource =
@@ -31,7 +34,11 @@ export interface ResolvedOptions {
   memory?: CoreItem;
   realloc?: CoreItem;
   postReturn?: CoreItem;
+  encoding: StringEncoding;
 }
+
+/** How strings are laid out in guest memory (canonical option `string-encoding`). */
+export type StringEncoding = 'utf8' | 'utf16' | 'latin1+utf16';
 
 /** A `canon lift`: a component function backed by a core function. */
 export interface Lift extends ResolvedOptions {
@@ -42,11 +49,14 @@ export interface Lift extends ResolvedOptions {
 /**
  * How a lowered import reaches the host: a plain function `imports[key][jsName]`, or, for a
  * resource (`resource` indexes `Plan.resources`), `new Class(...)`, `self[jsName](...)` on the
- * lifted `borrow` in the first parameter, or `Class[jsName](...)`, as jco calls them.
+ * lifted `borrow` in the first parameter, or `Class[jsName](...)`, as jco calls them; or `lift`,
+ * a function this component lifts itself (nested components wired together), called through JS
+ * values as jco does.
  */
 export type HostCall =
   | { k: 'func' }
-  | { k: 'constructor' | 'method' | 'static'; resource: number };
+  | { k: 'constructor' | 'method' | 'static'; resource: number }
+  | { k: 'lift'; id: number };
 
 /** A `canon lower` of a host import. */
 export interface Lower extends ResolvedOptions {
@@ -65,10 +75,18 @@ export interface PlanResource {
   className: string;
 }
 
+/** A resource type the component defines (and exports): its destructor, and its name once exported. */
+export interface PlanDefinedResource {
+  /** The WIT name it is exported under (`x`); empty until an export names it. */
+  name: string;
+  dtor?: CoreItem;
+}
+
 /** A top-level export: a function, or an interface (instance) of functions. */
 export type PlanExport =
   | { name: string; k: 'func'; lift: number }
-  | { name: string; k: 'instance'; funcs: [string, number][] };
+  /** `resources`: the resource types it exports that the component defines, by WIT name. */
+  | { name: string; k: 'instance'; funcs: [string, number][]; resources: [string, number][] };
 
 export interface Plan {
   /** Core module bytes in the order they appear in the binary (nested components included). */
@@ -81,6 +99,8 @@ export interface Plan {
   imports: string[];
   /** Imported resource types, in import order; `ResourceType.index` points here. */
   resources: PlanResource[];
+  /** Resource types the component defines; `ResourceType.defined` points here. */
+  definedResources: PlanDefinedResource[];
 }
 
 type TypeEntry =
@@ -120,11 +140,6 @@ class Scope implements TypeScope {
   constructor(readonly parent?: Scope) {}
 }
 
-/** Strips `@version` from an interface name: jco keys imports without it. */
-function importKey(name: string): string {
-  const at = name.indexOf('@');
-  return at < 0 ? name : name.slice(0, at);
-}
 
 function at<T>(list: T[], idx: number, what: string): T {
   const v = list[idx];
@@ -134,9 +149,12 @@ function at<T>(list: T[], idx: number, what: string): T {
 
 /** Builds the plan; throws `Unsupported` (with the reason) for anything outside the fast path. */
 export function buildPlan(parsed: ParsedComponent): Plan {
-  const plan: Plan = { modules: [], steps: [], lifts: [], lowers: [], exports: [], imports: [], resources: [] };
+  const plan: Plan = { modules: [], steps: [], lifts: [], lowers: [], exports: [], imports: [], resources: [], definedResources: [] };
   const moduleIds = new Map<Uint8Array, number>();
   const root = new Scope();
+  // jco keys imports without `@version`, unless two versions of one interface are imported.
+  const importKeys = jcoImportKeys(parsed.definitions.flatMap((d) => (d.s === 'import' ? [d.name] : [])));
+  const importKey = (name: string): string => importKeys.get(name) ?? name;
 
   const resolveVal = (ts: TypeScope, ref: ValTypeRef): ValType => {
     if ('prim' in ref) return { kind: ref.prim };
@@ -165,7 +183,7 @@ export function buildPlan(parsed: ParsedComponent): Plan {
       case 'func': return { k: 'func', f: { params: def.params.map((p) => ({ name: p.name, type: v(p.t) })), ...(def.result ? { result: v(def.result) } : {}) } };
       case 'instance': return { k: 'instance', exports: instanceTypeExports(ts, def.decls) };
       case 'component': return { k: 'component' };
-      case 'resource': return { k: 'resource', r: { name: '(defined by the component)' } };
+      case 'resource': throw new Unsupported('resource type definition outside a component'); // handled by `evaluate`
       case 'unsupported': throw new Unsupported(def.what);
     }
   };
@@ -247,9 +265,9 @@ export function buildPlan(parsed: ParsedComponent): Plan {
   };
 
   const resolveOptions = (scope: Scope, opts: CanonOptions): ResolvedOptions => {
-    if (opts.encoding !== 'utf8') throw new Unsupported(`string encoding ${opts.encoding}`);
     if (opts.async || opts.callback !== undefined) throw new Unsupported('async functions');
     return {
+      encoding: opts.encoding,
       ...(opts.memory !== undefined ? { memory: at(scope.coreMemories, opts.memory, 'core memory') } : {}),
       ...(opts.realloc !== undefined ? { realloc: at(scope.coreFuncs, opts.realloc, 'core func') } : {}),
       ...(opts.postReturn !== undefined ? { postReturn: at(scope.coreFuncs, opts.postReturn, 'core func') } : {}),
@@ -337,13 +355,29 @@ export function buildPlan(parsed: ParsedComponent): Plan {
         return;
       }
       case 'alias': alias(scope, d.sort, d.target); return;
-      case 'type': scope.types.push(resolveTypeDef(scope, d.def)); return;
+      case 'type': {
+        if (d.def.k === 'resource') {
+          // Handle tables are per component instance; one flat table per type is exact only at the root.
+          if (scope !== root) throw new Unsupported('resources defined in a nested component');
+          const dtor = d.def.dtor === undefined ? undefined : at(scope.coreFuncs, d.def.dtor, 'core func');
+          const defined = plan.definedResources.push(dtor ? { name: '', dtor } : { name: '' }) - 1;
+          scope.types.push({ k: 'resource', r: { name: '', defined } });
+          return;
+        }
+        scope.types.push(resolveTypeDef(scope, d.def));
+        return;
+      }
       case 'canon': {
-        if (d.k === 'resource.drop') {
+        if (d.k === 'resource.drop' || d.k === 'resource.new' || d.k === 'resource.rep') {
           const t = at(scope.types, d.type, 'type');
-          if (t.k !== 'resource') throw new Unsupported('resource.drop of a non-resource type');
-          if (t.r.index === undefined) throw new Unsupported('resources defined by the component');
-          scope.coreFuncs.push({ k: 'drop', resource: t.r.index });
+          if (t.k !== 'resource') throw new Unsupported(`${d.k} of a non-resource type`);
+          if (t.r.defined !== undefined) {
+            scope.coreFuncs.push({ k: 'guest', op: d.k === 'resource.new' ? 'new' : d.k === 'resource.rep' ? 'rep' : 'drop', resource: t.r.defined });
+          } else if (t.r.index !== undefined && d.k === 'resource.drop') {
+            scope.coreFuncs.push({ k: 'drop', resource: t.r.index });
+          } else {
+            throw new Unsupported(`${d.k} of a resource the component does not define`);
+          }
           return;
         }
         const opts = resolveOptions(scope, d.opts);
@@ -354,9 +388,16 @@ export function buildPlan(parsed: ParsedComponent): Plan {
           scope.funcs.push({ k: 'lift', id });
         } else {
           const f = at(scope.funcs, d.func, 'func');
-          if (f.k !== 'host') throw new Unsupported('lowering a function lifted by this component (needs a fused adapter)');
           if (opts.postReturn) throw new Unsupported('post-return on canon lower');
-          const id = plan.lowers.push({ key: f.key, name: f.name, jsName: f.jsName, call: f.call, type: f.type, ...opts }) - 1;
+          let id: number;
+          if (f.k === 'lift') {
+            // Nested components wired together: the call goes through JS values, as in jco.
+            const callee = plan.lifts[f.id]!;
+            if (signatureHasResources(callee.type, () => true)) throw new Unsupported('resource handles between nested components');
+            id = plan.lowers.push({ key: '', name: '', jsName: '', call: { k: 'lift', id: f.id }, type: callee.type, ...opts }) - 1;
+          } else {
+            id = plan.lowers.push({ key: f.key, name: f.name, jsName: f.jsName, call: f.call, type: f.type, ...opts }) - 1;
+          }
           scope.coreFuncs.push({ k: 'lower', id });
         }
         return;
@@ -397,7 +438,7 @@ export function buildPlan(parsed: ParsedComponent): Plan {
             if (item.v.k !== 'lift') throw new Unsupported(`export ${d.name} re-exports an import`);
             plan.exports.push({ name: d.name, k: 'func', lift: item.v.id });
           } else if (item.sort === 'instance') {
-            plan.exports.push({ name: d.name, k: 'instance', funcs: instanceFuncs(d.name, item.v) });
+            plan.exports.push({ name: d.name, k: 'instance', funcs: instanceFuncs(d.name, item.v), resources: instanceResources(item.v) });
           } else if (item.sort !== 'type') {
             throw new Unsupported(`export of a ${item.sort}`);
           }
@@ -405,6 +446,23 @@ export function buildPlan(parsed: ParsedComponent): Plan {
         return;
       }
     }
+  }
+
+  /**
+   * The defined resources an exported instance exports first (jco gives the class to that
+   * interface; another that re-exports the type, `use`ing it, gets none).
+   */
+  function instanceResources(inst: InstItem): [string, number][] {
+    const out: [string, number][] = [];
+    if (inst.k !== 'exports') return out;
+    for (const [tname, item] of inst.items) {
+      if (item.sort !== 'type' || item.v.k !== 'resource' || item.v.r.defined === undefined) continue;
+      const d = plan.definedResources[item.v.r.defined]!;
+      if (d.name) continue;
+      d.name = tname;
+      out.push([tname, item.v.r.defined]);
+    }
+    return out;
   }
 
   function instanceFuncs(name: string, inst: InstItem): [string, number][] {
@@ -420,10 +478,10 @@ export function buildPlan(parsed: ParsedComponent): Plan {
 
   run(root, parsed);
   for (const l of plan.lifts) {
-    if (signatureHasResources(l.type, () => true)) throw new Unsupported('resource handles in exported functions');
+    if (signatureHasResources(l.type, (r) => r.index === undefined && r.defined === undefined)) throw new Unsupported('resource handles of an unknown resource type');
   }
   for (const l of plan.lowers) {
-    if (signatureHasResources(l.type, (r) => r.index === undefined)) throw new Unsupported('resources defined by the component');
+    if (l.call.k !== 'lift' && signatureHasResources(l.type, (r) => r.index === undefined)) throw new Unsupported('host imports with handles of resources the component defines');
   }
   return plan;
 }

@@ -39,6 +39,30 @@ export class HandleTable {
     return this.createOwn(rep);
   }
 
+  /**
+   * Host → guest `borrow<R>` (an export's parameter): a borrow handle lent for the object, as
+   * jco lends it (scope 0; the guest is expected to drop it before returning).
+   */
+  lowerBorrow(obj: unknown): number {
+    const cls = this.cls!;
+    if (!(obj instanceof cls)) throw new TypeError(`Resource error: Not a valid "${this.className}" resource.`);
+    const o = obj as Record<symbol, unknown>;
+    const existing = o[HANDLE] as number | undefined;
+    if (existing) return existing;
+    const rep = (o[REP] as number) || ++this.reps;
+    this.objects.set(rep, obj);
+    const t = this.slots;
+    const free = t[0]! & ~T_FLAG;
+    if (free === 0) {
+      t.push(0, rep);
+      return (t.length >> 1) - 1;
+    }
+    t[0] = t[free << 1]!;
+    t[free << 1] = 0;
+    t[(free << 1) + 1] = rep;
+    return free;
+  }
+
   /** Guest → host `own<R>`: the object behind the handle; the handle is released. */
   liftOwn(handle: number): object {
     const rep = this.slots[(handle << 1) + 1]! & ~T_FLAG;

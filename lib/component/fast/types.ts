@@ -15,12 +15,13 @@ export type ValType =
 
 /**
  * A resource type. Imported ones get `index` (into `Plan.resources`) when their interface is
- * imported; resources the component defines itself keep none (the fast path refuses them).
+ * imported; resources the component defines itself get `defined` (into `Plan.definedResources`).
  */
 export interface ResourceType {
   /** The WIT name, e.g. `tensor`. */
   name: string;
   index?: number;
+  defined?: number;
 }
 
 /** A component function signature. */

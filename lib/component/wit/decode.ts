@@ -15,6 +15,15 @@ import type { Field, PrimitiveName, ResolvedType, WitFunction, WitInterface, Typ
  * reported as `InvalidComponentError('unsupported ...')`; callers treat that as "no extra types".
  */
 export function decodeComponentInterfaces(bytes: Uint8Array): Map<string, WitInterface> {
+  const { imports, exports } = decodeInterfacesByDirection(bytes);
+  return new Map([...imports, ...exports]);
+}
+
+/**
+ * The same, with imports and exports apart: an interface that is both imported and exported may
+ * differ between the two (the import lists only the functions the component calls).
+ */
+export function decodeInterfacesByDirection(bytes: Uint8Array): { imports: Map<string, WitInterface>; exports: Map<string, WitInterface> } {
   try {
     return decodeTopLevel(bytes);
   } catch (err) {
@@ -24,20 +33,21 @@ export function decodeComponentInterfaces(bytes: Uint8Array): Map<string, WitInt
   }
 }
 
-function decodeTopLevel(bytes: Uint8Array): Map<string, WitInterface> {
+function decodeTopLevel(bytes: Uint8Array): { imports: Map<string, WitInterface>; exports: Map<string, WitInterface> } {
   const r = new Reader(bytes);
   if (r.u8() !== 0 || r.u8() !== 0x61 || r.u8() !== 0x73 || r.u8() !== 0x6d) throw new InvalidComponentError('not a wasm binary');
   const version = r.u8() | (r.u8() << 8);
   const layer = r.u8() | (r.u8() << 8);
   if (layer !== 1) throw new InvalidComponentError(`not a component (layer ${layer}, version ${version})`);
   const top = decodeComponent(r, bytes.length, undefined);
-  const out = new Map<string, WitInterface>();
-  for (const list of [top.imports, top.exports]) {
+  const interfaces = (list: Map<string, Extern>): Map<string, WitInterface> => {
+    const out = new Map<string, WitInterface>();
     for (const [name, ext] of list) {
       if (ext.sort === 'instance' && name.includes(':')) out.set(name, toInterface(name, ext.type));
     }
-  }
-  return out;
+    return out;
+  };
+  return { imports: interfaces(top.imports), exports: interfaces(top.exports) };
 }
 
 /** A function type: named params and an optional result. */
@@ -168,10 +178,19 @@ function instanceExpr(r: Reader, components: ComponentType[], item: (s: Sort, i:
   const kind = r.u8();
   if (kind === 0x00) {
     const c = at(components, r.u32(), 'component');
-    for (let n = r.u32(); n > 0; n--) { r.string(); readSort(r); r.u32(); }
-    // Type imports are not substituted: structures are identical and resources stay abstract,
-    // which is all validation needs.
-    return { exports: c.exports };
+    // Resource type imports are substituted by the resources given: wit-component's shims import
+    // each exported interface's resources and re-export them, and which resource a function takes
+    // (the component's own, or one it imports) is what the caller needs to know.
+    const given = new Map<ResolvedType, ResolvedType>();
+    for (let n = r.u32(); n > 0; n--) {
+      const name = r.string();
+      const sort = readSort(r);
+      const arg = item(sort, r.u32());
+      const imported = c.imports.get(name);
+      if (sort === 'type' && arg.sort === 'type' && arg.type.t === 'value' && imported?.sort === 'type' && imported.type.t === 'value'
+        && imported.type.v.kind === 'resource' && arg.type.v.kind === 'resource') given.set(imported.type.v, arg.type.v);
+    }
+    return { exports: given.size ? substituteExports(c.exports, given) : c.exports };
   }
   if (kind === 0x01) {
     const exports = new Map<string, Extern>();
@@ -183,6 +202,45 @@ function instanceExpr(r: Reader, components: ComponentType[], item: (s: Sort, i:
     return { exports };
   }
   throw new InvalidComponentError(`unknown instance expression 0x${kind.toString(16)}`);
+}
+
+/** `exports` with every resource in `given` replaced by its substitute (shared structure kept where unchanged). */
+function substituteExports(exports: Map<string, Extern>, given: Map<ResolvedType, ResolvedType>): Map<string, Extern> {
+  const memo = new Map<ResolvedType, ResolvedType>();
+  const sub = (t: ResolvedType): ResolvedType => {
+    const hit = given.get(t) ?? memo.get(t);
+    if (hit) return hit;
+    let out: ResolvedType = t;
+    switch (t.kind) {
+      case 'own': case 'borrow': { const x = sub(t.resource); if (x !== t.resource) out = { ...t, resource: x }; break; }
+      case 'list': { const x = sub(t.element); if (x !== t.element) out = { ...t, element: x }; break; }
+      case 'option': { const x = sub(t.some); if (x !== t.some) out = { ...t, some: x }; break; }
+      case 'result': {
+        const ok = t.ok && sub(t.ok);
+        const err = t.err && sub(t.err);
+        if (ok !== t.ok || err !== t.err) out = { kind: 'result', ...(ok ? { ok } : {}), ...(err ? { err } : {}) };
+        break;
+      }
+      case 'tuple': { const xs = t.elements.map(sub); if (xs.some((x, i) => x !== t.elements[i])) out = { ...t, elements: xs }; break; }
+      case 'record': { const fs = t.fields.map((f) => ({ name: f.name, type: sub(f.type) })); if (fs.some((f, i) => f.type !== t.fields[i]!.type)) out = { ...t, fields: fs }; break; }
+      case 'variant': {
+        const cs = t.cases.map((c) => (c.type ? { name: c.name, type: sub(c.type) } : c));
+        if (cs.some((c, i) => c.type !== t.cases[i]!.type)) out = { ...t, cases: cs };
+        break;
+      }
+    }
+    memo.set(t, out);
+    return out;
+  };
+  const subFunc = (f: FuncType): FuncType => ({ ...f, params: f.params.map((p) => ({ name: p.name, type: sub(p.type) })), ...(f.result ? { result: sub(f.result) } : {}) });
+  const out = new Map<string, Extern>();
+  for (const [name, e] of exports) {
+    if (e.sort === 'func') out.set(name, { sort: 'func', type: subFunc(e.type) });
+    else if (e.sort === 'type' && e.type.t === 'value') out.set(name, { sort: 'type', type: { t: 'value', v: sub(e.type.v) } });
+    else if (e.sort === 'instance') out.set(name, { sort: 'instance', type: { ...e.type, exports: substituteExports(e.type.exports, given) } });
+    else out.set(name, e);
+  }
+  return out;
 }
 
 function alias(r: Reader, scope: TypeScope, instances: InstanceType[]): Extern | undefined {
@@ -408,14 +466,24 @@ function toInterface(id: string, inst: InstanceType): WitInterface {
   const functions: WitFunction[] = [];
   for (const [n, e] of inst.exports) {
     if (e.sort === 'type' && e.type.t === 'value') {
-      // A resource this interface defines, or (re-exported from another interface, or any type) an alias.
-      const defines = e.type.v.kind === 'resource' && (inst.definedResources?.has(n) ?? true);
+      // A resource this interface defines, or (re-exported from another interface, or any type) an
+      // alias. Without declarations to tell (an instantiated shim), a resource another interface
+      // already named is that one's.
+      const v = e.type.v;
+      const defines = v.kind === 'resource' && (inst.definedResources?.has(n) ?? (!v.origin.scope || v.origin.scope === id));
       types.set(n, defines ? { kind: 'resource', name: n } : { kind: 'alias', name: n, type: { kind: 'resolved', type: e.type.v } });
     } else if (e.sort === 'func') {
       functions.push(toFunction(n, e.type));
     }
   }
   for (const f of functions) for (const p of f.params) tagScope(p.type, id);
+  // A resource this interface defines belongs to it wherever it is referenced (same object).
+  for (const [n, e] of inst.exports) {
+    if (e.sort === 'type' && e.type.t === 'value' && e.type.v.kind === 'resource' && (inst.definedResources?.has(n) ?? true) && !e.type.v.origin.scope) {
+      e.type.v.origin.scope = id;
+      if (!e.type.v.origin.name) e.type.v.origin.name = n;
+    }
+  }
   return { id, name, uses: [], types, functions };
 }
 

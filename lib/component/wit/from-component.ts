@@ -1,5 +1,5 @@
 import { InvalidComponentError, describe } from '../../errors.js';
-import { decodeComponentInterfaces } from './decode.js';
+import { decodeInterfacesByDirection } from './decode.js';
 import { parseWit } from './parse.js';
 import { wasmTools } from '../jco.js';
 import type { WitDocument, WitPackage } from './types.js';
@@ -16,9 +16,15 @@ import type { WitDocument, WitPackage } from './types.js';
 export function addInterfacesFromBinary(doc: WitDocument, bytes: Uint8Array): WitDocument {
   const known = new Set<string>();
   for (const p of doc.packages) for (const i of p.interfaces.values()) known.add(i.id);
-  for (const [id, iface] of decodeComponentInterfaces(bytes)) {
+  const { imports, exports } = decodeInterfacesByDirection(bytes);
+  for (const [id, iface] of [...imports, ...exports]) {
     if (known.has(id)) continue;
     packageFor(doc, packageIdOf(id)).interfaces.set(iface.name, iface);
+  }
+  // An interface both imported and exported: the document holds the export; the import's own
+  // definition (only what the component calls) is kept beside it.
+  for (const [id, iface] of imports) {
+    if (!known.has(id) && exports.has(id)) (doc.importedInterfaces ??= new Map()).set(id, iface);
   }
   return doc;
 }

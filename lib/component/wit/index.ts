@@ -5,7 +5,8 @@
  */
 export { parseWit, interfaceId } from './parse.js';
 export { resolveWorldExports, resolveWorldImports, missingInterfaces, canonicalFunctionName, importKey } from './resolve.js';
-export { decodeComponentInterfaces } from './decode.js';
+export { decodeComponentInterfaces, decodeInterfacesByDirection } from './decode.js';
+export { jcoImportKeys, versionedImportMap, componentImportNames, stripVersion } from './import-keys.js';
 export { addInterfacesFromBinary, witFromComponent, packageIdOf } from './from-component.js';
 export { findExport, type ExportSpec } from './find.js';
 export { validateArgs, compileValidator, describeValue, type ArgsValidator } from './validate.js';

@@ -1,4 +1,5 @@
 import { InvalidComponentError } from '../../errors.js';
+import { jcoImportKeys } from './import-keys.js';
 import { interfaceId } from './parse.js';
 import {
   toLowerCamel, toUpperCamel, type ImportedInterface, type ResolvedFunction, type ResolvedType, type TypeDef,
@@ -37,19 +38,22 @@ export function resolveWorldImports(doc: WitDocument, world?: string): ImportedI
   const r = new Resolver(doc);
   const w = r.world(world);
   const out: ImportedInterface[] = [];
+  const ids = w.items.filter((i) => i.direction === 'import')
+    .map((i) => (i.kind === 'function' ? i.func.name : i.kind === 'interface' ? i.name : i.ref));
+  const keys = jcoImportKeys(ids);
   for (const item of w.items) {
     if (item.direction !== 'import') continue;
     if (item.kind === 'function') {
       out.push({ id: item.func.name, jsKey: item.func.name, isFunction: true, functions: [r.worldFunction(w, item.func, 'import')], resources: [] });
       continue;
     }
-    const iface = item.kind === 'interface' ? item.iface : r.interfaceById(item.ref);
+    const iface = item.kind === 'interface' ? item.iface : doc.importedInterfaces?.get(item.ref) ?? r.interfaceById(item.ref);
     const id = item.kind === 'interface' ? item.name : item.ref;
     out.push({
       id,
-      jsKey: importKey(id),
+      jsKey: keys.get(id)!,
       isFunction: false,
-      functions: iface ? r.interfaceFunctions(iface, item.kind === 'interface' ? undefined : w.package, 'import') : [],
+      functions: iface ? r.interfaceFunctions(iface, item.kind === 'interface' ? undefined : w.package, 'import', keys.get(id)) : [],
       resources: iface ? [...iface.types.values()].filter((d) => d.kind === 'resource').map((d) => d.name) : [],
     });
   }
@@ -99,11 +103,13 @@ class Resolver {
   }
 
   /** `worldPkg` is undefined for inline interfaces (their `use` paths resolve against the world's package). */
-  interfaceFunctions(iface: WitInterface, worldPkg: string | undefined, direction: 'import' | 'export'): ResolvedFunction[] {
+  interfaceFunctions(iface: WitInterface, worldPkg: string | undefined, direction: 'import' | 'export', key?: string): ResolvedFunction[] {
     const pkg = this.interfaces.get(iface.id)?.pkg ?? worldPkg ?? this.doc.packages[0]!.id;
     const scope: Scope = { id: iface.id, pkg, types: iface.types, uses: iface.uses };
     const interfaceJsName = toLowerCamel(iface.name);
-    const root = direction === 'export' ? interfaceJsName : importKey(iface.id);
+    // Exports: jco keys a package interface by its full id too (the short key goes to the first of
+    // several versions); imports: the import object key.
+    const root = direction === 'export' ? (iface.id.includes(':') ? iface.id : interfaceJsName) : key ?? importKey(iface.id);
     return iface.functions.map((f) => {
       const r = this.func(scope, f);
       return {

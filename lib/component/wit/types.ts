@@ -141,6 +141,11 @@ export interface WitPackage {
 /** Everything parsed from a WIT text: the root package first, then nested packages. */
 export interface WitDocument {
   packages: WitPackage[];
+  /**
+   * Interfaces both imported and exported whose import differs from the definition in `packages`
+   * (which is the export's), by id: decoded from a binary, the import lists only what it calls.
+   */
+  importedInterfaces?: Map<string, WitInterface>;
 }
 
 /** A resolved function parameter. */

@@ -17,9 +17,10 @@ import { toLowerCamel, typeToString, type ResolvedFunction, type ResolvedType } 
  *   `Float32Array` for `list<f32>`, ...) or an array of valid elements. Any other list: an array.
  *   A fixed-size `list<T, N>` must also have length N. `ArrayBuffer`s and mismatched typed arrays
  *   are rejected (jco would copy their raw bytes).
- * - `option<T>`: `undefined`/`null` for none, else a valid T. When T is itself an option, jco
- *   requires `{ tag: 'none' } | { tag: 'some', val }` for the outer level (`undefined` there makes
- *   its glue throw), and so do we.
+ * - `option<T>`: `undefined`/`null` for none, else a valid T. When T is itself represented
+ *   nullable (an option whose own payload is not), jco requires `{ tag: 'none' } | { tag: 'some',
+ *   val }` for this level (`undefined` there makes its glue throw), and so do we: nested options
+ *   alternate between the two shapes.
  * - `result<T, E>`: `{ tag: 'ok', val }` or `{ tag: 'err', val }` (`val` ignored for `_`).
  * - `tuple<...>`: an array of exactly that length.
  * - `record`: an object with the fields under their lowerCamelCase names; extra keys are ignored.
@@ -244,9 +245,13 @@ function list(element: ResolvedType, length: number | undefined, name: string): 
   };
 }
 
-/** Does jco represent `t` with a nullable value (so an enclosing option must use tags)? */
-function isNullable(t: ResolvedType): boolean {
-  return t.kind === 'option';
+/**
+ * Does jco represent `t` with a nullable value (so an enclosing option must use tags)? An option is,
+ * unless its own payload is (then it is tagged, never null): so nested options alternate between
+ * `T | undefined` and `{ tag: 'none' } | { tag: 'some', val }` (verified on jco 1.35's glue).
+ */
+export function isNullable(t: ResolvedType): boolean {
+  return t.kind === 'option' && !isNullable(t.some);
 }
 
 function option(some: ResolvedType): Check {
@@ -260,8 +265,8 @@ function option(some: ResolvedType): Check {
       why: (v, path) => inner.why(v, path),
     };
   }
-  // Nested option: jco 1.35 requires the outer level as `{ tag: 'none' } | { tag: 'some', val }`
-  // (verified: `undefined`/`null` there make its glue throw a TypeError).
+  // Nested option (payload nullable): jco 1.35 requires `{ tag: 'none' } | { tag: 'some', val }`
+  // here (verified: `undefined`/`null` there make its glue throw a TypeError).
   const expected = "option<option<...>> ({ tag: 'none' } or { tag: 'some', val })";
   const ok = (v: unknown): boolean => {
     if (typeof v !== 'object' || v === null) return false;

@@ -43,8 +43,11 @@ class Child {
     // `ulimit -d` caps the data segment (heap and private writable mappings: what onnxruntime
     // allocates) before `exec` replaces the shell with Node; the environment is empty so nothing
     // of the host's (NODE_OPTIONS, ORT_* switches) reaches it, and the working directory is empty
-    // so that a relative path in a model (external data) finds no host file.
-    this.proc = spawn('/bin/sh', ['-c', 'ulimit -d "$1" && exec "$2" --expose-gc "$3" "$4" "$5"', 'sh', String(dataLimitKiB), process.execPath, CHILD_SCRIPT, specifier, String(threads)], {
+    // so that a relative path in a model (external data) finds no host file. `--jitless`: the
+    // child's JS only relays messages to onnxruntime's native code, and without a JIT V8 reserves
+    // no code range — Node 22+ reserve ~700 MiB of it at start, which `ulimit -d` counts (they do
+    // not start under the cap at all without it).
+    this.proc = spawn('/bin/sh', ['-c', 'ulimit -d "$1" && exec "$2" --jitless --expose-gc "$3" "$4" "$5"', 'sh', String(dataLimitKiB), process.execPath, CHILD_SCRIPT, specifier, String(threads)], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'advanced',
       env: {},

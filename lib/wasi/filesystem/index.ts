@@ -15,6 +15,7 @@ import { filesystemErrorCode } from './streams.js';
 
 export type { PreopenGrant } from './preopens.js';
 export { DEFAULT_OPEN_FILES } from './open-files.js';
+export { DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES } from './quota.js';
 export { Descriptor } from './descriptor.js';
 export { DirectoryEntryStream } from './directory-stream.js';
 

@@ -85,7 +85,7 @@ export class FileInputStream extends InputStream {
     return skipped;
   }
 
-  protected override released(): void {
+  protected override dropped(): void {
     this.#s?.file.files.scope.untrack(this);
     this.#release();
   }
@@ -138,7 +138,7 @@ export class FileOutputStream extends OutputStream {
     live(this.#s);
   }
 
-  protected override released(): void {
+  protected override dropped(): void {
     this.#s?.file.files.scope.untrack(this);
     this.#release();
   }

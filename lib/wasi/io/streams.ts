@@ -68,7 +68,7 @@ export class InputStream {
   [Symbol.dispose](): void {
     if (!(#live in this) || !this.#live) return;
     this.#live = false;
-    this.released();
+    this.dropped();
   }
 
   /** Up to `n` bytes (`n` ≤ {@link MAX_READ_BYTES}); throws `CLOSED` at the end, or a `failed(...)` value. */
@@ -87,7 +87,7 @@ export class InputStream {
   }
 
   /** The guest dropped the stream. */
-  protected released(): void {}
+  protected dropped(): void {}
 }
 
 export class OutputStream {
@@ -162,7 +162,7 @@ export class OutputStream {
   [Symbol.dispose](): void {
     if (!(#live in this) || !this.#live) return;
     this.#live = false;
-    this.released();
+    this.dropped();
   }
 
   /** Bytes one write may carry now. */
@@ -178,7 +178,7 @@ export class OutputStream {
   protected flushBytes(): void {}
 
   /** The guest dropped the stream. */
-  protected released(): void {}
+  protected dropped(): void {}
 }
 
 /** An input stream over fixed bytes (a guest's stdin, a buffered HTTP body); `closed` at the end. */

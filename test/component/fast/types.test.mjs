@@ -140,6 +140,9 @@ function componentWat(types) {
 }
 
 // ---- values ----
+
+/** jco: an option is nullable unless its payload is (then `{ tag }`-tagged): nested options alternate. */
+const nullable = (t) => t.kind === 'option' && !nullable(t.type);
 const STRINGS = ['', 'a', 'hello', 'wörld', '🌍 emoji', 'x'.repeat(70), 'ünïcødé ✓', ' padded ', 'tab\t\n'];
 
 function value(r, t) {
@@ -170,7 +173,7 @@ function value(r, t) {
     case 'flags': return Object.fromEntries(t.names.map((n) => [camelCase(n), r() < 0.5]));
     case 'variant': { const c = t.cases[int(r, 0, t.cases.length - 1)]; return c.type ? { tag: c.name, val: value(r, c.type) } : { tag: c.name }; }
     case 'option':
-      if (t.type.kind === 'option') return r() < 0.3 ? { tag: 'none' } : { tag: 'some', val: value(r, t.type) };
+      if (nullable(t.type)) return r() < 0.3 ? { tag: 'none' } : { tag: 'some', val: value(r, t.type) };
       return r() < 0.3 ? undefined : value(r, t.type);
     case 'result': return r() < 0.5 ? { tag: 'ok', val: t.ok && value(r, t.ok) } : { tag: 'err', val: t.err && value(r, t.err) };
     default: throw new Error(t.kind);

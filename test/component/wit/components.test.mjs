@@ -13,6 +13,7 @@ import { witFromComponent } from '../../../dist/component/wit/from-component.js'
 import { resolveWorldExports, resolveWorldImports, missingInterfaces } from '../../../dist/component/wit/resolve.js';
 import { findExport } from '../../../dist/component/wit/find.js';
 import { typeToString } from '../../../dist/component/wit/types.js';
+import { testUnless } from '../../helpers.mjs';
 
 const dir = fileURLToPath(new URL('../../../../shared/components/', import.meta.url));
 const guestsDir = fileURLToPath(new URL('../../../guests/dist/', import.meta.url));
@@ -20,8 +21,9 @@ const names = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.comp
 const guests = existsSync(guestsDir) ? readdirSync(guestsDir).filter((f) => f.endsWith('.wasm')).sort() : [];
 /** Every component to check, as paths. */
 const files = [...names.map((n) => dir + n), ...guests.map((n) => guestsDir + n)];
-if (names.length === 0) console.log(`SKIP (part of) components.test.mjs: no components in ${dir} (../shared is absent)`);
-if (guests.length === 0) console.log(`SKIP (part of) components.test.mjs: no built guests in ${guestsDir}`);
+/** Tests over every component, and spot checks of ../shared's: skipped (visibly) when absent. */
+const anyTest = testUnless(files.length ? undefined : `no components in ${dir} and no built guests in ${guestsDir}`);
+const sharedTest = testUnless(names.length ? undefined : `no components in ${dir} (../shared is absent)`);
 
 const docs = new Map();
 /** `name` is a file name in ../shared/components or a full path. */
@@ -32,68 +34,66 @@ const load = async (name) => {
 const exportsOf = async (name) => resolveWorldExports(await load(name));
 const sig = (f) => `(${f.params.map((p) => `${p.name}: ${typeToString(p.type)}`).join(', ')})${f.result ? ` -> ${typeToString(f.result)}` : ''}`;
 
-if (files.length > 0) {
-  test(`all ${files.length} components: WIT text parses, every referenced interface is defined after decoding`, async () => {
-    for (const name of files) {
-      const bytes = readFileSync(name);
-      const textOnly = parseWit(await componentWit(bytes));
-      assert.ok(textOnly.packages[0].worlds.size >= 1, `${name}: no world`);
-      const doc = await load(name);
-      assert.equal(missingInterfaces(doc), [], `${name}: interfaces still missing`);
-      resolveWorldImports(doc); // must not throw
-      for (const f of resolveWorldExports(doc)) {
-        for (const p of f.params) assert.not.match(JSON.stringify(p.type), /"kind":"unknown"/, `${name} ${f.qualifiedName}`);
+anyTest(`all ${files.length} components: WIT text parses, every referenced interface is defined after decoding`, async () => {
+  for (const name of files) {
+    const bytes = readFileSync(name);
+    const textOnly = parseWit(await componentWit(bytes));
+    assert.ok(textOnly.packages[0].worlds.size >= 1, `${name}: no world`);
+    const doc = await load(name);
+    assert.equal(missingInterfaces(doc), [], `${name}: interfaces still missing`);
+    resolveWorldImports(doc); // must not throw
+    for (const f of resolveWorldExports(doc)) {
+      for (const p of f.params) assert.not.match(JSON.stringify(p.type), /"kind":"unknown"/, `${name} ${f.qualifiedName}`);
+    }
+  }
+});
+
+anyTest('resolved exports match the names and arities in jco\'s generated bindings', async () => {
+  for (const name of files) {
+    const bytes = readFileSync(name);
+    const out = await transpile(bytes, { name: 'c', instantiation: { tag: 'async' } });
+    const fns = await exportsOf(name);
+    // Top-level keys of jco's exports object: world functions by jsName, interfaces by short and full name.
+    const expectedKeys = new Set();
+    for (const f of fns) {
+      if (f.interfaceId === undefined) expectedKeys.add(f.jsName);
+      else {
+        expectedKeys.add(f.interfaceJsName);
+        if (f.interfaceId.includes(':')) expectedKeys.add(f.interfaceId);
       }
     }
-  });
+    const jcoKeys = new Set(out.exports.map(([k]) => k));
+    for (const k of expectedKeys) assert.ok(jcoKeys.has(k), `${name}: jco has no export key ${k} (has ${[...jcoKeys]})`);
+    // The import object keys jco's glue reads are exactly our `jsKey`s of interfaces that have
+    // functions or resources (one imported only for its types needs no key).
+    const imports = resolveWorldImports(await load(name));
+    const needed = imports.filter((i) => i.functions.length > 0 || i.resources.length > 0);
+    assert.equal(needed.map((i) => i.jsKey).sort(), [...out.imports].sort(), `${name}: import keys`);
+    for (const i of imports) for (const f of i.functions) assert.is(f.jsPath[0], i.jsKey);
 
-  test('resolved exports match the names and arities in jco\'s generated bindings', async () => {
-    for (const name of files) {
-      const bytes = readFileSync(name);
-      const out = await transpile(bytes, { name: 'c', instantiation: { tag: 'async' } });
-      const fns = await exportsOf(name);
-      // Top-level keys of jco's exports object: world functions by jsName, interfaces by short and full name.
-      const expectedKeys = new Set();
-      for (const f of fns) {
-        if (f.interfaceId === undefined) expectedKeys.add(f.jsName);
-        else {
-          expectedKeys.add(f.interfaceJsName);
-          if (f.interfaceId.includes(':')) expectedKeys.add(f.interfaceId);
-        }
-      }
-      const jcoKeys = new Set(out.exports.map(([k]) => k));
-      for (const k of expectedKeys) assert.ok(jcoKeys.has(k), `${name}: jco has no export key ${k} (has ${[...jcoKeys]})`);
-      // The import object keys jco's glue reads are exactly our `jsKey`s of interfaces that have
-      // functions or resources (one imported only for its types needs no key).
-      const imports = resolveWorldImports(await load(name));
-      const needed = imports.filter((i) => i.functions.length > 0 || i.resources.length > 0);
-      assert.equal(needed.map((i) => i.jsKey).sort(), [...out.imports].sort(), `${name}: import keys`);
-      for (const i of imports) for (const f of i.functions) assert.is(f.jsPath[0], i.jsKey);
-
-      // Interface functions and resource classes against interfaces/*.d.ts (by its @module header).
-      const dts = new Map();
-      for (const [file, content] of Object.entries(out.files)) {
-        if (!file.startsWith('interfaces/') || !file.endsWith('.d.ts')) continue;
-        const text = new TextDecoder().decode(content);
-        const m = /@module Interface (\S+) \*\*/.exec(text);
-        if (m) dts.set(m[1], declaredFunctions(text));
-      }
-      const byIface = Map.groupBy ? Map.groupBy(fns.filter((f) => f.interfaceId), (f) => f.interfaceId) : group(fns.filter((f) => f.interfaceId));
-      for (const [id, list] of byIface) {
-        const declared = dts.get(id);
-        assert.ok(declared, `${name}: jco generated no declarations for ${id}`);
-        const ours = new Map(list.map((f) => [key(f), f.params.length]));
-        assert.equal(ours, declared, `${name} ${id}: functions/arity differ from jco's`);
-      }
+    // Interface functions and resource classes against interfaces/*.d.ts (by its @module header).
+    const dts = new Map();
+    for (const [file, content] of Object.entries(out.files)) {
+      if (!file.startsWith('interfaces/') || !file.endsWith('.d.ts')) continue;
+      const text = new TextDecoder().decode(content);
+      const m = /@module Interface (\S+) \*\*/.exec(text);
+      if (m) dts.set(m[1], declaredFunctions(text));
     }
-  });
+    const byIface = Map.groupBy ? Map.groupBy(fns.filter((f) => f.interfaceId), (f) => f.interfaceId) : group(fns.filter((f) => f.interfaceId));
+    for (const [id, list] of byIface) {
+      const declared = dts.get(id);
+      assert.ok(declared, `${name}: jco generated no declarations for ${id}`);
+      const ours = new Map(list.map((f) => [key(f), f.params.length]));
+      assert.equal(ours, declared, `${name} ${id}: functions/arity differ from jco's`);
+    }
+  }
+});
 
-  if (names.length > 0) registerSharedSpotChecks();
-  test.run();
-}
+registerSharedSpotChecks();
+test.run();
 
 function registerSharedSpotChecks() {
-  test('adder and asmjs_bigint', async () => {
+  sharedTest('adder and asmjs_bigint', async () => {
     const adder = await exportsOf('adder.component.wasm');
     const add = findExport(adder, 'add');
     assert.is(add.qualifiedName, 'docs:adder/add@0.1.0#add');
@@ -105,7 +105,7 @@ function registerSharedSpotChecks() {
     assert.is(sig(big), '(x: s64, y: s64) -> s64');
   });
 
-  test('flavorful: options, results, records via aliases, enums, typed lists', async () => {
+  sharedTest('flavorful: options, results, records via aliases, enums, typed lists', async () => {
     const fns = await exportsOf('flavorful.component.wasm');
     const f = (n) => findExport(fns, `test:flavorful/test#${n}`);
     assert.is(sig(f('f-list-in-variant1')), '(a: option<string>, b: result<_, string>)');
@@ -121,7 +121,7 @@ function registerSharedSpotChecks() {
     assert.is(findExport(fns, 'test#fListInVariant1'), f('f-list-in-variant1'));
   });
 
-  test('imports decoded from the binary: WASI methods, defined vs re-exported resources', async () => {
+  sharedTest('imports decoded from the binary: WASI methods, defined vs re-exported resources', async () => {
     const im = resolveWorldImports(await load('flavorful.component.wasm'));
     const byId = new Map(im.map((i) => [i.id, i]));
     const streams = byId.get('wasi:io/streams@0.2.0');
@@ -137,7 +137,7 @@ function registerSharedSpotChecks() {
     assert.is(sig(test.functions.find((f) => f.jsName === 'errnoResult')), '() -> result<_, my-errno>');
   });
 
-  test('records: flags, tuples, records', async () => {
+  sharedTest('records: flags, tuples, records', async () => {
     const fns = await exportsOf('records.component.wasm');
     const f = (n) => findExport(fns, n);
     assert.is(sig(f('roundtrip-flags3')), '(a: flag8, b: flag16, c: flag32) -> tuple<flag8, flag16, flag32>');
@@ -151,7 +151,7 @@ function registerSharedSpotChecks() {
     assert.is(sig(f('tuple1')), '(a: tuple<u8>) -> tuple<u8>');
   });
 
-  test('lists: every numeric element type, nested lists, strings', async () => {
+  sharedTest('lists: every numeric element type, nested lists, strings', async () => {
     const fns = await exportsOf('lists.component.wasm');
     const f = (n) => findExport(fns, n);
     assert.is(sig(f('list-minmax64')), '(a: list<u64>, b: list<s64>) -> tuple<list<u64>, list<s64>>');
@@ -162,7 +162,7 @@ function registerSharedSpotChecks() {
     assert.is(f('allocated-bytes').interfaceId, undefined);
   });
 
-  test('many-arguments: 16 u64 parameters, world export and interface import', async () => {
+  sharedTest('many-arguments: 16 u64 parameters, world export and interface import', async () => {
     const doc = await load('many-arguments.component.wasm');
     const [fn] = resolveWorldExports(doc);
     assert.is(fn.jsName, 'manyArguments');
@@ -172,7 +172,7 @@ function registerSharedSpotChecks() {
     assert.is(imp.functions[0].params.length, 16);
   });
 
-  test('resources: classes, constructors, methods, statics, own and borrow', async () => {
+  sharedTest('resources: classes, constructors, methods, statics, own and borrow', async () => {
     const fns = await exportsOf('resources.component.wasm');
     const f = (n) => findExport(fns, n);
     const ctor = f('exports#[constructor]x');
@@ -191,7 +191,7 @@ function registerSharedSpotChecks() {
       'imports#[method]y.set-a', 'imports#[static]y.add']);
   });
 
-  test('resource-import-and-export: world-level `use` of a resource from a decoded interface', async () => {
+  sharedTest('resource-import-and-export: world-level `use` of a resource from a decoded interface', async () => {
     const fns = await exportsOf('resource-import-and-export.component.wasm');
     const top = findExport(fns, 'toplevelExport');
     assert.is(top.params[0].type.kind, 'own');

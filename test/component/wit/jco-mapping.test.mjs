@@ -15,9 +15,12 @@ import { parseWit } from '../../../dist/component/wit/parse.js';
 import { resolveWorldExports, resolveWorldImports } from '../../../dist/component/wit/resolve.js';
 import { findExport } from '../../../dist/component/wit/find.js';
 import { validateArgs } from '../../../dist/component/wit/validate.js';
+import { testUnless } from '../../helpers.mjs';
 
 const sharedDir = fileURLToPath(new URL('../../../../shared/components/', import.meta.url));
 const hasShared = existsSync(sharedDir);
+/** Tests of the third-party components in ../shared: skipped (visibly) without it. */
+const sharedTest = testUnless(hasShared ? undefined : `${sharedDir} is absent`);
 const work = mkdtempSync(join(tmpdir(), 'sfirt-wit-'));
 
 /** Transpiles `bytes` with jco and returns a factory of fresh instances plus the resolved exports. */
@@ -117,8 +120,7 @@ test('nested option and variant shapes (hand-written component)', async () => {
   assert.is(api.pick({ tag: 'num', val: -1 }), 4294967295); // what jco does unvalidated
 });
 
-test('adder: u32 wrap-around without validation', async () => {
-  if (!hasShared) return console.log('SKIP adder: ../shared is absent');
+sharedTest('adder: u32 wrap-around without validation', async () => {
   const ctx = await load('adder', readFileSync(join(sharedDir, 'adder.component.wasm')));
   const root = await ctx.instantiate();
   assertPaths(ctx, root);
@@ -130,8 +132,7 @@ test('adder: u32 wrap-around without validation', async () => {
   assert.is(rejected(ctx, 'add', ['x', 2]), 'INVALID_ARGUMENT');
 });
 
-test('asmjs_bigint: s64 takes bigint, and numbers (which jco converts with BigInt)', async () => {
-  if (!hasShared) return console.log('SKIP asmjs_bigint: ../shared is absent');
+sharedTest('asmjs_bigint: s64 takes bigint, and numbers (which jco converts with BigInt)', async () => {
   const ctx = await load('bigint', readFileSync(join(sharedDir, 'asmjs_bigint.component.wasm')));
   const root = await ctx.instantiate();
   assert.is(call(ctx, 'add', root.add, [2n, 3n]), 5n);
@@ -140,8 +141,7 @@ test('asmjs_bigint: s64 takes bigint, and numbers (which jco converts with BigIn
   assert.is(rejected(ctx, 'add', [2n ** 63n, 0n]), 'INVALID_ARGUMENT');
 });
 
-test('flavorful: option, result, record, enum, list shapes reach the guest intact', async () => {
-  if (!hasShared) return console.log('SKIP flavorful: ../shared is absent');
+sharedTest('flavorful: option, result, record, enum, list shapes reach the guest intact', async () => {
   const ctx = await load('flavorful', readFileSync(join(sharedDir, 'flavorful.component.wasm')));
   const root = await ctx.instantiate();
   assertPaths(ctx, root);
@@ -165,8 +165,7 @@ test('flavorful: option, result, record, enum, list shapes reach the guest intac
   accepts(ctx, 'list-of-variants', [[true, false], [{ tag: 'ok' }, { tag: 'err' }], ['success', 'a']]);
 });
 
-test('records: flags objects, records with camelCase fields, tuples as arrays', async () => {
-  if (!hasShared) return console.log('SKIP records: ../shared is absent');
+sharedTest('records: flags objects, records with camelCase fields, tuples as arrays', async () => {
   const ctx = await load('records', readFileSync(join(sharedDir, 'records.component.wasm')));
   const { test: t } = await ctx.instantiate();
   assert.equal(call(ctx, 'roundtrip-flags1', t.roundtripFlags1, [{ a: true }]), { a: true, b: false });
@@ -177,8 +176,7 @@ test('records: flags objects, records with camelCase fields, tuples as arrays', 
   assert.is(rejected(ctx, 'roundtrip-flags1', [{ a: true, c: true }]), 'INVALID_ARGUMENT');
 });
 
-test('numbers: every scalar; jco wraps out-of-range values, we reject them', async () => {
-  if (!hasShared) return console.log('SKIP numbers: ../shared is absent');
+sharedTest('numbers: every scalar; jco wraps out-of-range values, we reject them', async () => {
   const ctx = await load('numbers', readFileSync(join(sharedDir, 'numbers.component.wasm')));
   const { test: t } = await ctx.instantiate();
   assert.is(call(ctx, 'roundtrip-u8', t.roundtripU8, [255]), 255);
@@ -193,8 +191,7 @@ test('numbers: every scalar; jco wraps out-of-range values, we reject them', asy
   assert.is(rejected(ctx, 'roundtrip-u32', [2.7]), 'INVALID_ARGUMENT');
 });
 
-test('resources: classes, constructors, methods and statics where jsPath says', async () => {
-  if (!hasShared) return console.log('SKIP resources: ../shared is absent');
+sharedTest('resources: classes, constructors, methods and statics where jsPath says', async () => {
   const ctx = await load('resources', readFileSync(join(sharedDir, 'resources.component.wasm')));
   const root = await ctx.instantiate();
   assertPaths(ctx, root);

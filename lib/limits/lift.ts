@@ -1,0 +1,138 @@
+/**
+ * The lift budget, and the checked reads both glues lift guest values with.
+ *
+ * Every byte the host lifts out of a guest during a call — the export's result, and the arguments
+ * of host imports the guest calls — is charged here *before* the host allocates for it, each
+ * aliased element in full (a guest can point 20,000 list elements at the same 1 MiB: that is
+ * 20,000 MiB for the host). Past `limits.resultBytes` the lift stops with
+ * {@link ResultLimitExceededError}; every {@link LIFT_CLOCK_BYTES} charged it checks the call's
+ * deadline. Calls are synchronous and one at a time per thread, so one budget per thread serves
+ * them all (as `callDeadline` does); `armLiftBudget` starts it when a call starts.
+ *
+ * Cost model (bytes): a string or typed list counts its bytes in guest memory; every element of a
+ * list lifted into a JS array counts max(element size, {@link LIFT_ELEMENT_BYTES}) (what a JS value
+ * costs the host at least), on top of whatever its own strings and lists count.
+ *
+ * Host code that lifts guest data itself (wasi:nn tensors, say) can charge it with
+ * {@link chargeLift}. jco's generated glue reaches these functions through
+ * `globalThis[Symbol.for('sfirt.lift')]` (see `patchGlue` in lib/component/transpile.ts).
+ */
+import { DeadlineExceededError, ResultLimitExceededError, TrapError } from '../errors.js';
+
+/** Bytes lifted between two checks of the call's deadline. */
+export const LIFT_CLOCK_BYTES = 1024 * 1024;
+/** What one element of a list lifted into a JS array counts at least. */
+export const LIFT_ELEMENT_BYTES = 32;
+
+/** The running call's budget (module state: one call at a time per thread). */
+const budget = {
+  /** Bytes the call may still lift. */
+  left: Infinity,
+  limit: Infinity,
+  deadline: undefined as number | undefined,
+  startedAt: 0,
+  /** Bytes charged since the deadline was last checked. */
+  sinceCheck: 0,
+  /** The first budget error of the call (a guest could catch it with a legacy `catch_all`). */
+  failure: undefined as Error | undefined,
+};
+
+/**
+ * Starts a call's budget: `limit` bytes (Infinity: none), checked against `deadline`
+ * (`performance.now()` ms) as lifting goes.
+ */
+export function armLiftBudget(limit: number, deadline: number | undefined, startedAt: number): void {
+  budget.left = budget.limit = limit;
+  budget.deadline = deadline;
+  budget.startedAt = startedAt;
+  budget.sinceCheck = 0;
+  budget.failure = undefined;
+}
+
+/** Ends the call's budget (lifting outside a call is not limited) and returns its first failure, if any. */
+export function disarmLiftBudget(): Error | undefined {
+  const failure = budget.failure;
+  budget.left = budget.limit = Infinity;
+  budget.deadline = undefined;
+  budget.failure = undefined;
+  return failure;
+}
+
+/** Bytes the running call may still lift (Infinity when unlimited or outside a call). */
+export function liftBytesLeft(): number {
+  return budget.left;
+}
+
+/**
+ * Charges `bytes` the host is about to lift (or copy) from the guest against the running call's
+ * budget. Throws {@link ResultLimitExceededError} past `limits.resultBytes`, and
+ * {@link DeadlineExceededError} when the call's deadline has passed (checked every
+ * {@link LIFT_CLOCK_BYTES}); both before anything is allocated.
+ */
+export function chargeLift(bytes: number): void {
+  const b = budget;
+  if ((b.left -= bytes) < 0) fail(new ResultLimitExceededError(b.limit));
+  if ((b.sinceCheck += bytes) >= LIFT_CLOCK_BYTES) {
+    b.sinceCheck = 0;
+    const now = performance.now();
+    if (b.deadline !== undefined && now >= b.deadline) fail(new DeadlineExceededError(b.deadline - b.startedAt, now - b.startedAt));
+  }
+}
+
+function fail(err: Error): never {
+  budget.failure ??= err;
+  throw err;
+}
+
+/** Charges a list of `len` elements of `size` bytes each lifted into a JS array. */
+export function chargeList(len: number, size: number): void {
+  chargeLift((len >>> 0) * (size > LIFT_ELEMENT_BYTES ? size : LIFT_ELEMENT_BYTES));
+}
+
+/** The canonical-ABI trap for a pointer/length outside the guest's memory. */
+export function outOfBounds(what: string, ptr: number, bytes: number, memoryBytes: number): TrapError {
+  return new TrapError('out-of-bounds-memory', `wasm trap: canonical ABI: ${what} (pointer ${ptr}, ${bytes} bytes) is out of bounds of memory (${memoryBytes} bytes)`);
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+const UTF16 = new TextDecoder('utf-16le', { fatal: true });
+
+/** A view of `bytes` guest bytes at `ptr`, bounds-checked (never clamped), then charged. */
+export function liftView(memory: WebAssembly.Memory, ptr: number, bytes: number, what = 'list'): Uint8Array {
+  ptr >>>= 0;
+  const buffer = memory.buffer;
+  if (ptr + bytes > buffer.byteLength) throw outOfBounds(what, ptr, bytes, buffer.byteLength);
+  chargeLift(bytes);
+  return new Uint8Array(buffer, ptr, bytes);
+}
+
+/** A UTF-8 string of `len` bytes at `ptr`: charged, bounds-checked, and invalid UTF-8 traps. */
+export function liftUtf8(memory: WebAssembly.Memory, ptr: number, len: number): string {
+  const view = liftView(memory, ptr, len >>> 0, 'string');
+  try {
+    return UTF8.decode(view);
+  } catch {
+    throw new TrapError('invalid-utf8', 'wasm trap: canonical ABI: string is not valid UTF-8');
+  }
+}
+
+/** A UTF-16 string of `len` code units at `ptr` (2-byte aligned), likewise. */
+export function liftUtf16(memory: WebAssembly.Memory, ptr: number, len: number): string {
+  if ((ptr & 1) !== 0) throw new TrapError('misaligned', `wasm trap: canonical ABI: UTF-16 string pointer ${ptr >>> 0} is not 2-byte aligned`);
+  const view = liftView(memory, ptr, (len >>> 0) * 2, 'string');
+  try {
+    return UTF16.decode(view);
+  } catch {
+    throw new TrapError('invalid-utf8', 'wasm trap: canonical ABI: string is not valid UTF-16');
+  }
+}
+
+/** A copy of `bytes` guest bytes at `ptr` (jco's typed-list lift), charged and bounds-checked. */
+export function liftCopy(memory: WebAssembly.Memory, ptr: number, bytes: number): ArrayBuffer {
+  const view = liftView(memory, ptr, bytes);
+  return view.slice().buffer;
+}
+
+/** What jco's patched glue calls (`patchGlue`): the same checks and charges as the fast glue. */
+export const GLUE_LIFT = Object.freeze({ utf8: liftUtf8, utf16: liftUtf16, copy: liftCopy, list: chargeList });
+(globalThis as Record<symbol, unknown>)[Symbol.for('sfirt.lift')] = GLUE_LIFT;
