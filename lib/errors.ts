@@ -252,6 +252,9 @@ export type NnErrorCode =
   | 'invalid-argument' | 'invalid-encoding' | 'timeout' | 'runtime-error' | 'unsupported-operation'
   | 'too-large' | 'not-found' | 'security' | 'unknown';
 
+/** Longest `NnError` message, in UTF-16 code units (longer ones are cut). */
+export const MAX_NN_MESSAGE_CHARS = 1000;
+
 /**
  * A `wasi:nn` operation failed: bad model bytes, an unknown model name, a tensor that does not
  * match the model, an inference engine that ran out of memory, ... The guest sees the same failure
@@ -270,7 +273,9 @@ export class NnError extends SfiError {
       outOfMemory?: boolean;
     },
   ) {
-    super(message, options);
+    // A message may quote what a guest or its model sent (names, shapes), and a guest may keep
+    // up to `quota.errors` of them: cut it, so an error never holds more than a few KiB of host memory.
+    super(message.length > MAX_NN_MESSAGE_CHARS ? `${message.slice(0, MAX_NN_MESSAGE_CHARS)}…` : message, options);
     this.name = 'NnError';
     this.outOfMemory = options?.outOfMemory ?? false;
   }

@@ -21,7 +21,7 @@ import type { NnBackend } from './nn/engine.js';
 import { DEFAULT_POOL, type PoolOptions } from './pool/pool.js';
 import type { FunctionOptions, RuntimeOptions } from './runtime.js';
 import type { DeterminismOptions } from './wasi/clocks-random.js';
-import type { PreopenGrant } from './wasi/filesystem/index.js';
+import { DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, type PreopenGrant } from './wasi/filesystem/index.js';
 import type { WasiOptions } from './wasi/policy.js';
 import { DEFAULT_CAPTURE_LIMIT_BYTES, type StdioMode } from './wasi/stdio.js';
 import type { WorkerFunctionOptions, WorkerRuntimeOptions } from './workers/worker-runtime.js';
@@ -156,6 +156,9 @@ function integer(min: number, max: number): Rule<number> {
   };
 }
 
+/** A read-write grant's disk limit: a non-negative integer, or null for none. */
+const diskLimit: Rule<number | null> = (value, path) => (value === null ? null : integer(0, Number.MAX_SAFE_INTEGER)(value, path));
+
 function number(min: number, max: number, minExclusive = false): Rule<number> {
   return (value, path) => {
     if (typeof value !== 'number' || Number.isNaN(value) || (minExclusive ? value <= min : value < min) || value > max) {
@@ -256,12 +259,13 @@ const wasiRule = object<WasiOptions>({
       return a;
     });
   },
-  preopens: record((grant, path): PreopenGrant => {
-    if (typeof grant === 'string') return { hostPath: nonEmptyString(grant, path), readOnly: true };
-    if (!isPlainObject(grant)) throw invalid(path, 'a host directory path or { hostPath, readOnly }', grant);
-    const g = object<PreopenGrant>({ hostPath: nonEmptyString, readOnly: boolean })(grant, path);
+  preopens: record((grant, path): Required<PreopenGrant> => {
+    const quota = { maxBytes: DEFAULT_MAX_BYTES, maxEntries: DEFAULT_MAX_ENTRIES };
+    if (typeof grant === 'string') return { hostPath: nonEmptyString(grant, path), readOnly: true, ...quota };
+    if (!isPlainObject(grant)) throw invalid(path, 'a host directory path or { hostPath, readOnly, maxBytes, maxEntries }', grant);
+    const g = object<PreopenGrant>({ hostPath: nonEmptyString, readOnly: boolean, maxBytes: diskLimit, maxEntries: diskLimit })(grant, path);
     if (g.hostPath === undefined) throw invalid(`${path}.hostPath`, 'a non-empty string without NUL', undefined);
-    return { hostPath: g.hostPath, readOnly: g.readOnly !== false };
+    return { hostPath: g.hostPath, readOnly: g.readOnly !== false, maxBytes: g.maxBytes === undefined ? quota.maxBytes : g.maxBytes, maxEntries: g.maxEntries === undefined ? quota.maxEntries : g.maxEntries };
   }),
   stdin: (value, path) => {
     if (typeof value !== 'string' && !(value instanceof Uint8Array)) throw invalid(path, 'a string or a Uint8Array', value);
@@ -301,6 +305,7 @@ const nnRule = object<RuntimeNnOptions>({
   maxModelBytes: integer(0, Number.MAX_SAFE_INTEGER),
   engineMemoryMaxBytes: integer(1, MAX_MEMORY_BYTES),
   maxGuestModels: integer(0, 2 ** 31 - 1),
+  guestModelBytes: integer(0, Number.MAX_SAFE_INTEGER),
   quota: object<NonNullable<RuntimeNnOptions['quota']>>({
     guestModels: integer(0, 2 ** 31 - 1),
     graphs: integer(0, 2 ** 31 - 1),

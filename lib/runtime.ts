@@ -100,7 +100,7 @@ export class Runtime {
     // wasi:nn state belongs to an instance; until instantiation passes scopes, one scope per function.
     const nnImports = nn?.functionImports(limits.memoryBytes === undefined ? {} : { quota: { tensorBytes: Math.min(nn.quota.tensorBytes, limits.memoryBytes) } })(new InstanceScope());
     const imports = {
-      ...wasiImports(wasi, capture, (e) => { context.exit ??= e; }, { openFiles: limits.openFiles }),
+      ...wasiImports(wasi, capture, (e) => { context.exit ??= e; }, { openFiles: limits.openFiles, memoryBytes: limits.memoryBytes, protectedDirs: this.#cacheDirs() }),
       ...nnImports,
       ...wrapHostImports(hostImports, context, (iface, fn) => signatures.importReturnsResult(iface, fn)),
     };
@@ -152,6 +152,11 @@ export class Runtime {
       this.#config = runtimeConfig(this.options);
     }
     return loadManifestFunctions(this, manifest);
+  }
+
+  /** The precompile caches' directories (ours, and the wasi:nn engine's): no guest may write there. */
+  #cacheDirs(): string[] {
+    return [this.cache.dir, this.#config.nn.cacheDir].filter((d): d is string => typeof d === 'string');
   }
 
   /** The runtime's `wasi:nn` host for a backend, started on first use. */

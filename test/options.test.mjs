@@ -28,6 +28,8 @@ const badFunctionOptions = [
   [{ wasi: { preopens: { '/x': 42 } } }, 'wasi.preopens["/x"]'],
   [{ wasi: { preopens: { '/x': { hostPath: '/tmp', readonly: true } } } }, 'wasi.preopens["/x"].readonly'],
   [{ wasi: { preopens: { '/x': { readOnly: true } } } }, 'wasi.preopens["/x"].hostPath'],
+  [{ wasi: { preopens: { '/x': { hostPath: '/tmp', readOnly: false, maxBytes: -1 } } } }, 'wasi.preopens["/x"].maxBytes'],
+  [{ wasi: { preopens: { '/x': { hostPath: '/tmp', readOnly: false, maxEntries: '10' } } } }, 'wasi.preopens["/x"].maxEntries'],
   [{ pool: { min: 1e6 } }, 'pool.min'],
   [{ pool: { min: 5, max: 2 } }, 'pool.min'],
   [{ pool: { mode: 'recycle' } }, 'pool.mode'],
@@ -131,7 +133,7 @@ test('a complete config: defaults applied, runtime defaults under function optio
   assert.is(c.wasi.stdout, 'discard');
   assert.is(c.wasi.stderr, 'capture');
   assert.equal([...c.wasi.stdin], [104, 105]);
-  assert.equal(c.wasi.preopens, { '/d': { hostPath: '/tmp', readOnly: true } });
+  assert.equal(c.wasi.preopens, { '/d': { hostPath: '/tmp', readOnly: true, maxBytes: 1024 ** 3, maxEntries: 10_000 } });
   assert.is(c.wasi.deterministic, false);
   assert.is(c.nnBackend, 'native');
   assert.is(c.glue, 'auto');

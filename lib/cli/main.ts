@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { SfiError } from '../errors.js';
 import { EXIT_CODES, EXIT_FAILURE, EXIT_USAGE } from './exit-codes.js';
-import { UsageError } from './usage.js';
+import { terminalSafe, UsageError } from './usage.js';
 
 /** A command: its one-line summary, its full help, and what it does. */
 export interface Command {
@@ -71,12 +71,13 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT_USAGE;
     }
     if (err instanceof SfiError) {
-      console.error(`sfirt ${name}: ${err.code}: ${err.message}`);
+      // A failure's message may quote the component (an export it names, a trap text).
+      console.error(`sfirt ${name}: ${err.code}: ${terminalSafe(err.message)}`);
       if (err.code === 'MISSING_IMPORT') console.error('(`sfirt inspect <component>` lists the imports it needs, with their signatures)');
       return EXIT_CODES[err.code] ?? EXIT_FAILURE;
     }
     const e = err as Error;
-    console.error(`sfirt ${name}: ${e?.message ?? String(err)}`);
+    console.error(`sfirt ${name}: ${terminalSafe(e?.message ?? String(err))}`);
     if (process.env.SFIRT_DEBUG) console.error(e?.stack);
     return EXIT_FAILURE;
   }

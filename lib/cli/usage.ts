@@ -84,3 +84,14 @@ export function pairs(name: string, values: string[] | undefined): Record<string
 export function progress(line: string): void {
   process.stderr.write(`sfirt: ${line}\n`);
 }
+
+/**
+ * Text from a component (doc comments, names) made safe for a terminal: control characters other
+ * than newline and tab, and the Unicode bidirectional overrides, become visible `\u{…}` escapes. A
+ * component's docs once moved the cursor and rewrote lines of `sfirt inspect --wit` (hiding an
+ * import from the reader deciding what to grant it).
+ */
+export function terminalSafe(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+}

@@ -1,10 +1,11 @@
 /**
  * The `wasi:io/streams` a `wasi:http` body is read or written through. In memory: request bodies
  * are buffered before the guest runs and response bodies are buffered until it returns, so no
- * stream ever blocks. The glue checks streams with `instanceof` against the shim's classes, so
- * ours inherit their prototypes; methods live on the prototype (no closures per stream).
+ * stream ever blocks. The glue checks streams with `instanceof` against the `wasi:io` classes of
+ * the import object (this runtime's own, `lib/wasi/io`), so ours extend them, overriding every
+ * method; methods live on the prototype (no closures per stream).
  */
-import { io } from '../wasi/shim.js';
+import { InputStream, OutputStream, Pollable } from '../wasi/io/index.js';
 import { HttpResourceTrap, resourceClass, type ResourceOwner } from './resource.js';
 
 /** `wasi:io/streams.stream-error` `closed`: the end of a body, or a body that takes no more. */
@@ -17,9 +18,9 @@ const WRITE_WINDOW = 1 << 20;
  * A pollable that is always ready (nothing here ever waits), registered like every other resource
  * so that a guest subscribing in a loop without dropping is counted and stopped.
  */
-export class ReadyPollable extends resourceClass(io.poll.Pollable as unknown as new () => object) {
-  ready(): boolean { this.alive(); return true; }
-  block(): void { this.alive(); }
+export class ReadyPollable extends resourceClass(Pollable) {
+  override ready(): boolean { this.alive(); return true; }
+  override block(): void { this.alive(); }
   wipe(): void {}
 }
 
@@ -29,14 +30,14 @@ export function readyPollable(owner: ResourceOwner | undefined): ReadyPollable {
 }
 
 /** An input stream over fixed bytes; `closed` at the end. */
-export class BodyInputStream extends resourceClass(io.streams.InputStream as unknown as new () => object) {
+export class BodyInputStream extends resourceClass(InputStream) {
   #data: Uint8Array;
   #at = 0;
   constructor(data: Uint8Array) {
     super();
     this.#data = data;
   }
-  read(len: bigint): Uint8Array {
+  override read(len: bigint): Uint8Array {
     this.alive();
     const data = this.#data;
     if (this.#at >= data.byteLength) throw CLOSED;
@@ -46,10 +47,10 @@ export class BodyInputStream extends resourceClass(io.streams.InputStream as unk
     this.#at += n;
     return out;
   }
-  blockingRead(len: bigint): Uint8Array { return this.read(len); }
-  skip(len: bigint): bigint { return BigInt(this.read(len).byteLength); }
-  blockingSkip(len: bigint): bigint { return this.skip(len); }
-  subscribe(): object { this.alive(); return readyPollable(this.owner); }
+  override blockingRead(len: bigint): Uint8Array { return this.read(len); }
+  override skip(len: bigint): bigint { return BigInt(this.read(len).byteLength); }
+  override blockingSkip(len: bigint): bigint { return this.skip(len); }
+  override subscribe(): Pollable { this.alive(); return readyPollable(this.owner); }
   wipe(): void { this.#data = EMPTY; }
 }
 
@@ -62,32 +63,32 @@ export interface ByteSink {
 }
 
 /** An output stream into a `ByteSink`; `closed` once the sink refuses. */
-export class BodyOutputStream extends resourceClass(io.streams.OutputStream as unknown as new () => object) {
+export class BodyOutputStream extends resourceClass(OutputStream) {
   #sink: ByteSink | undefined;
   constructor(sink: ByteSink) {
     super();
     this.#sink = sink;
   }
-  checkWrite(): bigint {
+  override checkWrite(): bigint {
     const room = this.#open().room();
     if (room <= 0) throw CLOSED;
     return BigInt(Math.min(room, WRITE_WINDOW));
   }
-  write(buf: Uint8Array): void {
+  override write(buf: Uint8Array): void {
     if (!this.#open().push(buf)) throw CLOSED;
   }
-  blockingWriteAndFlush(buf: Uint8Array): void { this.write(buf); }
-  flush(): void { this.#open(); }
-  blockingFlush(): void { this.#open(); }
-  writeZeroes(n: bigint): void {
+  override blockingWriteAndFlush(buf: Uint8Array): void { this.write(buf); }
+  override flush(): void { this.#open(); }
+  override blockingFlush(): void { this.#open(); }
+  override writeZeroes(n: bigint): void {
     const sink = this.#open();
     if (n > BigInt(sink.room())) throw CLOSED;
     this.write(new Uint8Array(Number(n)));
   }
-  blockingWriteZeroesAndFlush(n: bigint): void { this.writeZeroes(n); }
-  splice(): bigint { throw new HttpResourceTrap('output-stream.splice is not supported on wasi:http bodies'); }
-  blockingSplice(): bigint { return this.splice(); }
-  subscribe(): object { this.#open(); return readyPollable(this.owner); }
+  override blockingWriteZeroesAndFlush(n: bigint): void { this.writeZeroes(n); }
+  override splice(): bigint { throw new HttpResourceTrap('output-stream.splice is not supported on wasi:http bodies'); }
+  override blockingSplice(): bigint { return this.splice(); }
+  override subscribe(): Pollable { this.#open(); return readyPollable(this.owner); }
   #open(): ByteSink {
     this.alive();
     return this.#sink!;

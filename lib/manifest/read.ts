@@ -70,7 +70,8 @@ export function readManifest(path: string): Manifest {
   }
   const routes = raw.routes ?? [];
   routes.forEach((r, i) => {
-    if (!(r.function in functions)) {
+    // Own names only: `in` also finds `toString`, `constructor`… on Object.prototype.
+    if (!Object.hasOwn(functions, r.function)) {
       throw new InvalidManifestError(file, `routes.${i}.function`, `${path}: routes.${i}.function names "${r.function}", which is not in functions (${Object.keys(functions).join(', ') || 'none'})`);
     }
   });

@@ -2,6 +2,15 @@ import { NnError, type NnErrorCode } from '../errors.js';
 
 export { NnError, type NnErrorCode };
 
+/** Longest `NnError` message (see lib/errors.ts). */
+export { MAX_NN_MESSAGE_CHARS as MAX_MESSAGE_CHARS } from '../errors.js';
+
+/** A name a guest or its model chose, for a message: at most 64 characters, controls escaped. */
+export function printable(s: string): string {
+  const cut = s.length > 64 ? `${s.slice(0, 64)}…` : s;
+  return JSON.stringify(cut).slice(1, -1);
+}
+
 /**
  * An engine's error text reduced to what a guest may read: onnxruntime's messages carry source
  * locations and paths of its build (`/onnxruntime_src/...cc:123`), C++ signatures, and for some

@@ -6,8 +6,9 @@
  * `Loop`/`If`/`Scan` to any depth, model-local functions and their default attributes), and a
  * model is refused when:
  *
- * - a tensor has `data_location = EXTERNAL` or any `external_data` entry (onnxruntime would read a
- *   file relative to the host's working directory): `unsupported-operation`;
+ * - a tensor has a `data_location` other than DEFAULT (EXTERNAL, however its varint is spelled)
+ *   or any `external_data` entry (onnxruntime would read a file relative to the host's working
+ *   directory): `unsupported-operation`;
  * - a node uses an operator domain this runtime does not ship (custom-op libraries are never
  *   registered) and the model does not define as a local function: `unsupported-operation`;
  * - it carries `training_info` (graphs onnxruntime does not run for inference, so nothing here
@@ -24,7 +25,7 @@
  * tensor's values as JS numbers (a 64 MiB model would cost the host far more than 64 MiB) and
  * keeps unknown fields silently, where admission needs the opposite on both counts.
  */
-import { NnError } from './errors.js';
+import { NnError, printable } from './errors.js';
 
 /** Deepest message nesting accepted (graphs inside attributes inside nodes inside graphs ...). */
 export const MAX_NESTING = 64;
@@ -43,7 +44,7 @@ const enum F {
   Leaf,
   /** `NodeProto.domain`: recorded and checked once the model's local functions are known. */
   Domain,
-  /** `TensorProto.data_location`: must not be EXTERNAL (1). */
+  /** `TensorProto.data_location`: must be DEFAULT (0); anything else may be EXTERNAL to the engine. */
   DataLocation,
   /** `TensorProto.external_data`: must be absent. */
   ExternalData,
@@ -100,7 +101,7 @@ const WIRE_VARINT = 0;
 const WIRE_FIXED64 = 1;
 const WIRE_BYTES = 2;
 const WIRE_FIXED32 = 5;
-const DATA_LOCATION_EXTERNAL = 1;
+const DATA_LOCATION_DEFAULT = 0;
 /** onnxruntime's flatbuffer format puts this file identifier at bytes 4..8. */
 const ORT_FORMAT_IDENTIFIER = 'ORTM';
 
@@ -166,7 +167,10 @@ function walk(bytes: Uint8Array, start: number, end: number, fields: Schema, wha
         break;
       case F.DataLocation:
         if (wire !== WIRE_VARINT) throw new NnError('invalid-encoding', 'model has a tensor data_location with the wrong wire type');
-        if (readVarint(bytes, bodyStart, bodyEnd).value === DATA_LOCATION_EXTERNAL) throw externalData();
+        // Only DEFAULT is admitted. protobuf reads an enum's varint as int32 (its low 32 bits), so
+        // 2^32 + 1 is EXTERNAL to the engine though not equal to 1 here; any value but 0 is either
+        // EXTERNAL under another spelling or not a DataLocation at all.
+        if (readVarint(bytes, bodyStart, bodyEnd).value !== DATA_LOCATION_DEFAULT) throw externalData();
         break;
       case F.ExternalData:
         throw externalData();
@@ -242,10 +246,4 @@ function utf8(bytes: Uint8Array, start: number, end: number): string {
   } catch {
     throw new NnError('invalid-encoding', 'model has a string field that is not valid UTF-8');
   }
-}
-
-/** A domain name for a message: at most 64 characters, controls escaped. */
-function printable(s: string): string {
-  const cut = s.length > 64 ? `${s.slice(0, 64)}…` : s;
-  return JSON.stringify(cut).slice(1, -1);
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { NnSession } from './engine.js';
 import type { EngineSlot } from './engine-slot.js';
-import { NnError } from './errors.js';
+import { NnError, printable } from './errors.js';
 
 /**
  * One loaded model. Named models come from the host's configuration and are shared by every
@@ -14,6 +14,8 @@ export class ModelEntry {
   session: NnSession | undefined;
   /** Guest uses (graphs) holding this entry; named entries are never released. */
   refs = 0;
+  /** Model bytes this entry holds of the guests' engine budget (0 once given back). */
+  budgetBytes = 0;
   constructor(readonly kind: 'named' | 'guest', readonly key: string) {}
 }
 
@@ -25,8 +27,14 @@ export class ModelEntry {
 export class ModelRegistry {
   readonly #named = new Map<string, ModelEntry>();
   readonly #guest = new Map<string, ModelEntry>();
+  /** Bytes of the guest models loaded now, all functions together. */
+  #guestBytes = 0;
 
-  constructor(readonly slot: EngineSlot, readonly modelBytes: ReadonlyMap<string, Uint8Array>) {}
+  /**
+   * @param guestBudget most bytes of guest models the engine holds at once, all functions
+   *   together: the rest of the engine's memory stays for host-registered models and inference
+   */
+  constructor(readonly slot: EngineSlot, readonly modelBytes: ReadonlyMap<string, Uint8Array>, readonly guestBudget = Infinity) {}
 
   /** The entry of configured model `name`. Throws `NnError('not-found')` for an unknown name. */
   named(name: string): ModelEntry {
@@ -47,9 +55,17 @@ export class ModelRegistry {
     const key = `${functionKey}:${createHash('sha256').update(bytes).digest('hex')}`;
     let entry = this.#guest.get(key);
     if (entry === undefined || this.session(entry, false) === undefined) {
+      // Models held by graphs live in the shared engine's memory: without a budget, one function's
+      // graphs filled it and another function's inference failed (out of memory) until they were dropped.
+      if (entry) this.#unbudget(entry); // lost with an old engine: its graphs hold nothing now
+      if (this.#guestBytes + bytes.byteLength > this.guestBudget) {
+        throw new NnError('too-large', `models loaded from guest bytes may hold ${this.guestBudget} bytes of the inference engine, all functions together; ${this.#guestBytes} are held now`);
+      }
       const session = this.slot.current().createSession(bytes, deadline === undefined ? undefined : { deadline });
       entry = new ModelEntry('guest', key);
       entry.session = session;
+      entry.budgetBytes = bytes.byteLength;
+      this.#guestBytes += bytes.byteLength;
       this.#guest.set(key, entry);
     }
     entry.refs++;
@@ -77,8 +93,15 @@ export class ModelRegistry {
     if (entry.kind !== 'guest' || entry.refs <= 0) return;
     if (--entry.refs > 0) return;
     if (this.#guest.get(entry.key) === entry) this.#guest.delete(entry.key);
+    this.#unbudget(entry);
     entry.session?.release();
     entry.session = undefined;
+  }
+
+  /** Gives an entry's bytes back to the guests' budget (once). */
+  #unbudget(entry: ModelEntry): void {
+    this.#guestBytes -= entry.budgetBytes;
+    entry.budgetBytes = 0;
   }
 
   /** Releases every session (the engines are disposed by the slot). */
@@ -92,8 +115,5 @@ export class ModelRegistry {
   }
 }
 
-/** A guest-supplied name for a message: at most 64 characters, controls escaped. */
-export function printable(s: string): string {
-  const cut = s.length > 64 ? `${s.slice(0, 64)}…` : s;
-  return JSON.stringify(cut).slice(1, -1);
-}
+/** Kept here for the modules that import it from the registry. */
+export { printable };

@@ -1,7 +1,7 @@
 import { BackendUnavailableError, InvalidArgumentError, LimitTooLowError } from '../errors.js';
 import type { NnEngine, NnEngineOptions, NnRunOptions, NnSession, NnSessionOptions } from './engine.js';
 import { EngineSnapshot } from './engine-snapshot.js';
-import { engineError, NnError, type NnErrorCode } from './errors.js';
+import { engineError, NnError, printable, type NnErrorCode } from './errors.js';
 import { instantiateOrtWasm, ORT_WASM_INITIAL_PAGES, type OrtWasmInstance, type OrtWasmModuleOptions } from './ort-wasm-module.js';
 import { FIRED_HARD, FIRED_SOFT, InferenceWatchdog, type WatchedEngine } from './watchdog.js';
 import {
@@ -507,7 +507,7 @@ class OrtWasmSession implements NnSession {
     if (cached !== undefined && cached.type === feed.type && sameDims(cached.dims, feed.dims)) return cached;
     this.#dropSlot(index);
     this.#dropOutSlots(); // new input shapes may give new output shapes
-    const slot = createSlot(this.engine, feed.type, feed.dims, feed.data.byteLength, 'invalid-argument', `cannot pass input \`${this.inputs[index]!.name}\``);
+    const slot = createSlot(this.engine, feed.type, feed.dims, feed.data.byteLength, 'invalid-argument', `cannot pass input \`${printable(this.inputs[index]!.name)}\``);
     this.#slots[index] = slot;
     return slot;
   }
@@ -528,7 +528,7 @@ class OrtWasmSession implements NnSession {
     try {
       for (const info of this.outputs) {
         const t = outputs[info.name]!;
-        slots.push(createSlot(this.engine, t.type, t.dims, elementCount(t.dims) * elementBytes(t.type), 'runtime-error', `cannot keep output \`${info.name}\``));
+        slots.push(createSlot(this.engine, t.type, t.dims, elementCount(t.dims) * elementBytes(t.type), 'runtime-error', `cannot keep output \`${printable(info.name)}\``));
       }
       this.#outSlots = slots;
     } catch {
@@ -647,7 +647,7 @@ function readValueInfo(wasm: OrtWasmInstance, name: string, metadataPtr: number)
 function readTensor(engine: OrtWasmEngine, tensor: number, name: string, scratch: number, raw: boolean, budget: number): NnTensor {
   const wasm = engine.wasm;
   const p = scratch;
-  if (wasm._OrtGetTensorData(tensor, p, p + 4, p + 8, p + 12) !== 0) throw engine.lastError('runtime-error', `cannot read output \`${name}\``);
+  if (wasm._OrtGetTensorData(tensor, p, p + 4, p + 8, p + 12) !== 0) throw engine.lastError('runtime-error', `cannot read output \`${printable(name)}\``);
   const typeId = wasm.HEAP32[p >> 2]!;
   const dataPtr = wasm.HEAPU32[(p + 4) >> 2]!;
   const dimsPtr = wasm.HEAPU32[(p + 8) >> 2]!;
@@ -658,7 +658,7 @@ function readTensor(engine: OrtWasmEngine, tensor: number, name: string, scratch
   wasm._OrtFree(dimsPtr);
   const type = typeFromOnnxId(typeId);
   if (typeId === ONNX_STRING) wasm._free(dataPtr); // string data is a copy the caller owns
-  if (type === undefined) throw new NnError('unsupported-operation', `output \`${name}\` has ONNX element type ${typeId}, which this runtime does not support`);
+  if (type === undefined) throw new NnError('unsupported-operation', `output \`${printable(name)}\` has ONNX element type ${typeId}, which this runtime does not support`);
   // Checked before anything is copied out of the engine.
   if (elementCount(dims) * elementBytes(type) > budget) throw tooLarge(budget);
   return copyOut(wasm, type, dims, dataPtr, raw);

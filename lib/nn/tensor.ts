@@ -1,4 +1,4 @@
-import { NnError } from './errors.js';
+import { NnError, printable } from './errors.js';
 
 /** Element types the engines accept and return (ONNX names, as onnxruntime spells them). */
 export type NnTensorType = 'float16' | 'float32' | 'float64' | 'bfloat16' | 'uint8' | 'int32' | 'int64';
@@ -81,26 +81,41 @@ export function bytesOf(view: ArrayBufferView): Uint8Array {
  */
 export function checkFeeds(inputs: readonly NnValueInfo[], feeds: Record<string, NnTensor>): void {
   // Runs on every inference: plain loops, no per-call maps or closures. Inputs are few.
+  // Names and shapes in messages are the guest's (or its model's): always through `printable` /
+  // `shapeText`, so a message costs the host a few hundred bytes whatever was sent.
   for (const name in feeds) {
     if (!Object.hasOwn(feeds, name)) continue;
-    if (!declares(inputs, name)) throw new NnError('invalid-argument', `model has no input named \`${name}\`; inputs: ${inputs.map((i) => i.name).join(', ')}`);
+    if (!declares(inputs, name)) throw new NnError('invalid-argument', `model has no input named \`${printable(name)}\`; inputs: ${namesText(inputs)}`);
   }
   for (const info of inputs) {
     const feed = Object.hasOwn(feeds, info.name) ? feeds[info.name] : undefined;
-    if (feed === undefined) throw new NnError('invalid-argument', `missing input \`${info.name}\``);
-    checkTensor(feed, `input \`${info.name}\``);
-    if (info.type === undefined) throw new NnError('unsupported-operation', `input \`${info.name}\` has an element type this runtime does not support`);
-    if (feed.type !== info.type) throw new NnError('invalid-argument', `input \`${info.name}\` must be ${info.type}, got ${feed.type}`);
+    const input = `input \`${printable(info.name)}\``;
+    if (feed === undefined) throw new NnError('invalid-argument', `missing ${input}`);
+    checkTensor(feed, input);
+    if (info.type === undefined) throw new NnError('unsupported-operation', `${input} has an element type this runtime does not support`);
+    if (feed.type !== info.type) throw new NnError('invalid-argument', `${input} must be ${info.type}, got ${feed.type}`);
     if (feed.dims.length !== info.dims.length) {
-      throw new NnError('invalid-argument', `input \`${info.name}\` must have rank ${info.dims.length} [${info.dims.join(', ')}], got [${feed.dims.join(', ')}]`);
+      throw new NnError('invalid-argument', `${input} must have rank ${info.dims.length} ${shapeText(info.dims)}, got ${shapeText(feed.dims)}`);
     }
     for (let i = 0; i < info.dims.length; i++) {
       const want = info.dims[i]!;
       if (typeof want === 'number' && want >= 0 && feed.dims[i] !== want) {
-        throw new NnError('invalid-argument', `input \`${info.name}\` must have shape [${info.dims.join(', ')}], got [${feed.dims.join(', ')}]`);
+        throw new NnError('invalid-argument', `${input} must have shape ${shapeText(info.dims)}, got ${shapeText(feed.dims)}`);
       }
     }
   }
+}
+
+/** `[1, 28, 28]` for a message: at most 8 dimensions shown, symbolic ones through `printable`. */
+export function shapeText(dims: ReadonlyArray<number | string>): string {
+  const shown = dims.slice(0, 8).map((d) => (typeof d === 'string' ? printable(d) : String(d)));
+  return `[${shown.join(', ')}${dims.length > 8 ? `, … (rank ${dims.length})` : ''}]`;
+}
+
+/** The model's input names for a message: at most 8. */
+function namesText(inputs: readonly NnValueInfo[]): string {
+  const shown = inputs.slice(0, 8).map((i) => printable(i.name)).join(', ');
+  return inputs.length > 8 ? `${shown}, … (${inputs.length} inputs)` : shown;
 }
 
 /** Whether the model declares an input called `name`. */
@@ -111,16 +126,24 @@ function declares(inputs: readonly NnValueInfo[], name: string): boolean {
 
 /** Largest accepted dimension (int32 max). */
 export const MAX_DIMENSION = 2 ** 31 - 1;
+/**
+ * Most dimensions a tensor may have (numpy's limit). The host keeps a tensor's dimensions and
+ * the wasm engine copies them onto its own stack, so a rank is host memory and engine stack a
+ * guest would otherwise choose freely (a 16 MiB guest sent 1.5 M dimensions per tensor).
+ */
+export const MAX_RANK = 64;
 
 /** Checks that a tensor is self-consistent: known type, non-negative integer dims, matching byte length. */
 export function checkTensor(tensor: NnTensor, what = 'tensor'): void {
-  if (!(tensor.type in ELEMENT_BYTES)) throw new NnError('invalid-argument', `${what} has unsupported element type ${String(tensor.type)}`);
+  if (!(tensor.type in ELEMENT_BYTES)) throw new NnError('invalid-argument', `${what} has unsupported element type ${printable(String(tensor.type))}`);
+  if (!Array.isArray(tensor.dims)) throw new NnError('invalid-argument', `${what} has invalid dimensions`);
+  if (tensor.dims.length > MAX_RANK) throw new NnError('invalid-argument', `${what} has rank ${tensor.dims.length}; at most ${MAX_RANK} dimensions are supported`);
   // Dimensions travel to onnxruntime-web as int32.
-  if (!Array.isArray(tensor.dims) || !validDims(tensor.dims)) throw new NnError('invalid-argument', `${what} has invalid dimensions`);
+  if (!validDims(tensor.dims)) throw new NnError('invalid-argument', `${what} has invalid dimensions`);
   if (!ArrayBuffer.isView(tensor.data)) throw new NnError('invalid-argument', `${what} data must be a typed array`);
   const want = elementCount(tensor.dims) * ELEMENT_BYTES[tensor.type];
   if (tensor.data.byteLength !== want) {
-    throw new NnError('invalid-argument', `${what} [${tensor.dims.join(', ')}] ${tensor.type} needs ${want} bytes of data, got ${tensor.data.byteLength}`);
+    throw new NnError('invalid-argument', `${what} ${shapeText(tensor.dims)} ${tensor.type} needs ${want} bytes of data, got ${tensor.data.byteLength}`);
   }
 }
 

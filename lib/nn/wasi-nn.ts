@@ -12,7 +12,7 @@ import { ModelRegistry, printable, type ModelEntry } from './model-registry.js';
 import { createOrtNativeEngine, DEFAULT_NATIVE_MEMORY_MAX_BYTES, type OrtNativeBinding } from './ort-native-engine.js';
 import { createOrtWasmEngine, DEFAULT_ENGINE_MEMORY_MAX_BYTES } from './ort-wasm-engine.js';
 import { KIND, resolveQuota, type NnQuota } from './quota.js';
-import type { NnTensor, NnTensorType } from './tensor.js';
+import { MAX_RANK, type NnTensor, type NnTensorType } from './tensor.js';
 
 /** The `wasi:nn` version this host implements. */
 export const WASI_NN_VERSION = '0.2.0-rc-2024-10-28';
@@ -44,6 +44,12 @@ export interface WasiNnOptions {
   engineMemoryMaxBytes?: number;
   /** Same as `quota.guestModels` (kept for compatibility). */
   maxGuestModels?: number;
+  /**
+   * Most bytes of models loaded from guest bytes that the engine holds at once, all functions
+   * together (past it, `load` answers `too-large`); the rest of the engine's memory stays for
+   * host-registered models and inference. Default: a quarter of `engineMemoryMaxBytes`.
+   */
+  guestModelBytes?: number;
   /** Per-instance caps (see {@link NnQuota}); a function's own quota overrides these. */
   quota?: Partial<NnQuota>;
   /** Threads per inference for the native engine (the wasm engine always uses 1). Default 1. */
@@ -149,8 +155,10 @@ export async function createWasiNn(options: WasiNnOptions = {}): Promise<WasiNn>
     : createOrtNativeEngine({ threads: options.threads ?? 1, memoryMaxBytes, ...(options.loadNativeBinding ? { loadBinding: options.loadNativeBinding } : {}) });
   const fuelPerMs = options.fuelPerMs;
   if (fuelPerMs !== undefined && (!(fuelPerMs >= 0) || !Number.isFinite(fuelPerMs))) throw new InvalidArgumentError(`fuelPerMs must be a non-negative number, got ${fuelPerMs}`);
+  const guestModelBytes = options.guestModelBytes ?? Math.floor(memoryMaxBytes / 4);
+  if (!(guestModelBytes >= 0)) throw new InvalidArgumentError(`guestModelBytes must be a non-negative number, got ${guestModelBytes}`);
   const slot = new EngineSlot(await startEngine(), startEngine);
-  return new WasiNnHost(slot, modelBytes, maxModelBytes, quota, options.deadline ?? (() => undefined), options.fuel ?? (() => undefined), fuelPerMs);
+  return new WasiNnHost(slot, modelBytes, maxModelBytes, quota, options.deadline ?? (() => undefined), options.fuel ?? (() => undefined), fuelPerMs, guestModelBytes);
 }
 
 class WasiNnHost implements WasiNn {
@@ -168,8 +176,9 @@ class WasiNnHost implements WasiNn {
     readonly deadline: () => number | undefined,
     readonly fuel: () => CallFuel | undefined,
     readonly fuelPerMs: number | undefined,
+    guestModelBytes: number,
   ) {
-    this.registry = new ModelRegistry(slot, modelBytes);
+    this.registry = new ModelRegistry(slot, modelBytes, guestModelBytes);
   }
 
   /** One inference for the current guest call, as {@link engineWork} (the per-inference path: no closure). */
@@ -369,6 +378,8 @@ function functionImports(host: WasiNnHost, functionKey: string, quota: NnQuota, 
     #pooled: boolean;
     /** Set when the bytes did not fit the instance's tensor budget: the tensor holds none, `compute` says `too-large`. */
     #refused = false;
+    /** The rank given, when it was over MAX_RANK: the tensor holds no dimensions, `compute` says `invalid-argument`. */
+    #rank: number | undefined;
     #live = true;
     /**
      * `data` may be a view of the guest's memory (this class is marked BORROWED_LISTS): it is
@@ -377,9 +388,11 @@ function functionImports(host: WasiNnHost, functionKey: string, quota: NnQuota, 
     constructor(inst: NnInstance, dimensions: ArrayLike<number>, ty: string, data: Uint8Array, own?: typeof OWNED) {
       this.#inst = inst;
       if (inst.tensors.size >= quota.tensors) throw trap('resource-limit', `the instance holds ${quota.tensors} wasi:nn tensors; drop them`);
-      // A constructor cannot return a WIT error; an unknown type or a refused size surfaces at `compute`.
+      // A constructor cannot return a WIT error; an unknown type, a refused size or rank surfaces at `compute`.
+      // Dimensions past MAX_RANK are not kept: they would be host memory outside the byte budget.
       const dims: number[] = [];
-      for (let i = 0; i < dimensions.length; i++) dims.push(dimensions[i]! >>> 0);
+      if (dimensions.length > MAX_RANK) this.#rank = dimensions.length;
+      else for (let i = 0; i < dimensions.length; i++) dims.push(dimensions[i]! >>> 0);
       this.#ty = ty;
       this.#pooled = own !== OWNED;
       let bytes = data;
@@ -400,6 +413,7 @@ function functionImports(host: WasiNnHost, functionKey: string, quota: NnQuota, 
     data(): Uint8Array { return Tensor.#of(this).#nn.data as Uint8Array; }
     /** The engine-side tensor (no copy); the engine copies the bytes into its own memory. */
     toNnTensor(name: string): NnTensor {
+      if (this.#rank !== undefined) throw new NnError('invalid-argument', `input \`${printable(name)}\` has rank ${this.#rank}; at most ${MAX_RANK} dimensions are supported`);
       if (this.#refused) throw new NnError('too-large', `input \`${printable(name)}\` is larger than the ${quota.tensorBytes} bytes of tensors an instance may hold`);
       if (this.#nn.type === undefined) throw new NnError('invalid-argument', `input \`${printable(name)}\` has unknown tensor type ${this.#ty}`);
       return this.#nn;

@@ -3,7 +3,25 @@
  * so that a run can be reproduced bit for bit.
  */
 import { randomBytes } from 'node:crypto';
+import { hrtime } from 'node:process';
+import { TrapError } from '../errors.js';
+import { Pollable } from './io/index.js';
 import { clocks } from './shim.js';
+
+/**
+ * Most bytes one `get-random-bytes` may ask for (and never more than the guest's memory can hold):
+ * the host makes them before the guest can refuse them, so a 16 MiB guest asking for 1 GiB cost
+ * the host 2 GiB and 5 s. More traps (`resource-limit`); no real program asks for that much at once.
+ */
+export const MAX_RANDOM_BYTES = 64 * 1024 * 1024;
+
+/** A guest's `len` for random bytes, or a trap past `max`. */
+function randomLength(len: unknown, max: number): number {
+  if (typeof len !== 'bigint' || len < 0n || len > BigInt(max)) {
+    throw new TrapError('resource-limit', `wasm trap: asked for ${String(len)} random bytes; at most ${max} per call`);
+  }
+  return Number(len);
+}
 
 export interface DeterminismOptions {
   /** Seed of the random streams (default 0). */
@@ -35,13 +53,25 @@ function bytesFrom(next: () => bigint, len: number): Uint8Array {
   return out;
 }
 
-/** Import-object entries for clocks and random, keyed as jco keys them. */
-export function clocksAndRandom(det: DeterminismOptions | undefined): Record<string, object> {
+/** The real monotonic clock: the shim's readings, our subscriptions (pollables of `io/`). */
+const monotonicClock = Object.freeze({
+  now: clocks.monotonicClock.now,
+  resolution: clocks.monotonicClock.resolution,
+  subscribeInstant: (when: bigint) => Pollable.at(performance.now() + Number(BigInt.asUintN(64, when) - hrtime.bigint()) / 1e6),
+  subscribeDuration: (duration: bigint) => Pollable.at(performance.now() + Number(BigInt.asUintN(64, duration)) / 1e6),
+});
+
+/**
+ * Import-object entries for clocks and random, keyed as jco keys them. `maxRandomBytes`: the
+ * most one random call may return (the guest's memory limit, at most {@link MAX_RANDOM_BYTES}).
+ */
+export function clocksAndRandom(det: DeterminismOptions | undefined, maxRandomBytes = MAX_RANDOM_BYTES): Record<string, object> {
+  const max = Math.min(maxRandomBytes, MAX_RANDOM_BYTES);
   if (!det) {
     const u64 = () => randomBytes(8).readBigUInt64LE();
-    const bytes = (len: bigint) => new Uint8Array(randomBytes(Number(len)));
+    const bytes = (len: bigint) => new Uint8Array(randomBytes(randomLength(len, max)));
     return {
-      'wasi:clocks/monotonic-clock': clocks.monotonicClock,
+      'wasi:clocks/monotonic-clock': monotonicClock,
       'wasi:clocks/wall-clock': {
         now() { const ms = Date.now(); return { seconds: BigInt(Math.floor(ms / 1000)), nanoseconds: (ms % 1000) * 1e6 }; },
         resolution() { return { seconds: 0n, nanoseconds: 1e6 }; },
@@ -55,20 +85,27 @@ export function clocksAndRandom(det: DeterminismOptions | undefined): Record<str
   const start = BigInt(det.startTimeMs ?? Date.UTC(2000, 0, 1)) * 1_000_000n;
   let elapsed = 0n;
   const advance = () => (elapsed += tick);
+  // Waiting on the simulated clock takes no real time: a subscription moves the clock to its
+  // instant and is ready at once, so runs stay reproducible and never block.
+  const until = (instant: bigint) => {
+    if (instant > elapsed) elapsed = instant;
+    return Pollable.at(-Infinity);
+  };
   const secure = splitmix64(BigInt(det.seed ?? 0));
   const insecure = splitmix64(BigInt(det.seed ?? 0) ^ 0x5deece66dn);
   return {
     'wasi:clocks/monotonic-clock': {
-      ...clocks.monotonicClock,
       now: () => advance(),
       resolution: () => tick,
+      subscribeInstant: (when: bigint) => until(BigInt.asUintN(64, when)),
+      subscribeDuration: (duration: bigint) => until(elapsed + BigInt.asUintN(64, duration)),
     },
     'wasi:clocks/wall-clock': {
       now() { const ns = start + advance(); return { seconds: ns / 1_000_000_000n, nanoseconds: Number(ns % 1_000_000_000n) }; },
       resolution() { return { seconds: 0n, nanoseconds: Number(tick) }; },
     },
-    'wasi:random/random': { getRandomBytes: (len: bigint) => bytesFrom(secure, Number(len)), getRandomU64: secure },
-    'wasi:random/insecure': { getInsecureRandomBytes: (len: bigint) => bytesFrom(insecure, Number(len)), getInsecureRandomU64: insecure },
+    'wasi:random/random': { getRandomBytes: (len: bigint) => bytesFrom(secure, randomLength(len, max)), getRandomU64: secure },
+    'wasi:random/insecure': { getInsecureRandomBytes: (len: bigint) => bytesFrom(insecure, randomLength(len, max)), getInsecureRandomU64: insecure },
     'wasi:random/insecure-seed': { insecureSeed: () => [insecure(), insecure()] },
   };
 }

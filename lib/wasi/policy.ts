@@ -2,8 +2,9 @@ import { GuestExitError, InvalidArgumentError } from '../errors.js';
 import { InstanceScope, type InstanceImports } from '../host/scope.js';
 import { clocksAndRandom, type DeterminismOptions } from './clocks-random.js';
 import { filesystemImports, type PreopenGrant } from './filesystem/index.js';
-import { wasiIoPoll } from './poll.js';
-import { cli, http, io, sockets } from './shim.js';
+import { wasiIo } from './io/index.js';
+import { sharedHttpTypes } from '../http/instance-types.js';
+import { cli, sockets } from './shim.js';
 import { inheritSink, inputStream, outputStream, type StdioCapture, type StdioMode } from './stdio.js';
 
 /**
@@ -33,17 +34,21 @@ export { GuestExitError } from '../errors.js';
 export interface WasiLimits {
   /** Cap on the filesystem resources one instance holds at once; undefined for none. */
   openFiles?: number;
+  /** The guest's memory limit (`limits.memoryBytes`): no single WASI result may be larger. */
+  memoryBytes?: number;
+  /** Host directories no read-write preopen may overlap: the runtime's precompile caches. */
+  protectedDirs?: readonly string[];
 }
 
 /**
  * `wasi:filesystem` for a function: a factory called once per instance (its preopen descriptors
  * and open-file count live in that instance's scope). Throws `InvalidArgumentError` for a preopen
- * that is not a host directory.
+ * that is not a host directory, or a read-write one overlapping `limits.protectedDirs`.
  */
 export function wasiFilesystem(options: WasiOptions = {}, limits: WasiLimits = {}): InstanceImports {
   const grants = Object.fromEntries(Object.entries(options.preopens ?? {}).map(([guest, g]) =>
     [guest, typeof g === 'string' ? { hostPath: g, readOnly: true } : g]));
-  return filesystemImports(grants, { openFiles: limits.openFiles ?? Infinity });
+  return filesystemImports(grants, { openFiles: limits.openFiles ?? Infinity, protectedDirs: limits.protectedDirs ?? [] });
 }
 
 /**
@@ -58,8 +63,8 @@ export function wasiImports(options: WasiOptions = {}, capture: StdioCapture, on
   const args = [...(options.args ?? [])];
   const sink = (mode: StdioMode | undefined, fd: 1 | 2) =>
     mode === 'inherit' ? inheritSink(fd) : mode === 'discard' ? () => {} : (buf: Uint8Array) => capture.write(fd, buf);
-  const stdout = outputStream(sink(options.stdout, 1));
-  const stderr = outputStream(sink(options.stderr, 2));
+  const stdout = sink(options.stdout, 1);
+  const stderr = sink(options.stderr, 2);
   const stdinBytes = typeof options.stdin === 'string' ? new TextEncoder().encode(options.stdin) : options.stdin ?? new Uint8Array();
   const det = options.deterministic === true ? {} : options.deterministic || undefined;
   const exit = (code: number) => { const e = new GuestExitError(code); onExit(e); throw e; };
@@ -75,18 +80,17 @@ export function wasiImports(options: WasiOptions = {}, capture: StdioCapture, on
       exitWithCode: (code: number) => exit(code),
     },
     'wasi:cli/stdin': { getStdin: () => inputStream(stdinBytes) },
-    'wasi:cli/stdout': { getStdout: () => stdout },
-    'wasi:cli/stderr': { getStderr: () => stderr },
+    // A stream per handle (dropping one closes that one), all writing to the function's sinks.
+    'wasi:cli/stdout': { getStdout: () => outputStream(stdout) },
+    'wasi:cli/stderr': { getStderr: () => outputStream(stderr) },
     // Not a terminal: the getters return `none`.
     'wasi:cli/terminal-input': cli.terminalInput as object,
     'wasi:cli/terminal-output': cli.terminalOutput as object,
     'wasi:cli/terminal-stdin': { getTerminalStdin: () => undefined },
     'wasi:cli/terminal-stdout': { getTerminalStdout: () => undefined },
     'wasi:cli/terminal-stderr': { getTerminalStderr: () => undefined },
-    'wasi:io/error': io.error,
-    'wasi:io/poll': wasiIoPoll,
-    'wasi:io/streams': io.streams,
-    ...clocksAndRandom(det),
+    ...wasiIo,
+    ...clocksAndRandom(det, limits.memoryBytes),
     ...wasiFilesystem(options, limits)(new InstanceScope()),
     ...deniedNetwork(),
   };
@@ -106,7 +110,8 @@ function deniedNetwork(): Record<string, object> {
     'wasi:sockets/tcp-create-socket': s.tcpCreateSocket!,
     'wasi:sockets/udp': s.udp!,
     'wasi:sockets/udp-create-socket': s.udpCreateSocket!,
-    'wasi:http/types': http.types as object,
+    // Our own types (as wasiHttpImports gives): their bodies are this runtime's wasi:io streams.
+    'wasi:http/types': sharedHttpTypes,
     'wasi:http/outgoing-handler': { handle() { throw { tag: 'HTTP-request-denied' }; } },
   };
   return denied;

@@ -1,4 +1,4 @@
-import { io, readyPollable } from './shim.js';
+import { BytesInputStream, SinkOutputStream, type InputStream, type OutputStream } from './io/index.js';
 
 /** What a guest's stdout/stderr do: kept and returned with each call, passed to the host's, or dropped. */
 export type StdioMode = 'capture' | 'inherit' | 'discard';
@@ -67,41 +67,14 @@ function concat(chunks: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** A `wasi:io/streams.output-stream` that hands every write to `sink`. */
-export function outputStream(sink: (buf: Uint8Array) => void): object {
-  const s = Object.create(io.streams.OutputStream.prototype) as Record<string | symbol, unknown>;
-  const write = (buf: Uint8Array) => { sink(buf); };
-  s.checkWrite = () => 1n << 20n;
-  s.write = write;
-  s.blockingWriteAndFlush = write;
-  s.flush = () => {};
-  s.blockingFlush = () => {};
-  s.writeZeroes = (n: bigint) => write(new Uint8Array(Number(n)));
-  s.blockingWriteZeroesAndFlush = s.writeZeroes;
-  s.subscribe = readyPollable;
-  s[Symbol.dispose] = () => {};
-  return s;
+/** A `wasi:io/streams.output-stream` that hands every write to `sink` (stdout/stderr, HTTP bodies). */
+export function outputStream(sink: (buf: Uint8Array) => void): OutputStream {
+  return new SinkOutputStream(sink);
 }
 
 /** A `wasi:io/streams.input-stream` over fixed bytes (the guest's stdin); `closed` at the end. */
-export function inputStream(data: Uint8Array): object {
-  let at = 0;
-  const s = Object.create(io.streams.InputStream.prototype) as Record<string | symbol, unknown>;
-  const read = (len: bigint) => {
-    if (at >= data.byteLength) throw { tag: 'closed' };
-    const n = Math.min(Number(len), data.byteLength - at);
-    const out = data.slice(at, at + n);
-    at += n;
-    return out;
-  };
-  const skip = (len: bigint) => BigInt(read(len).byteLength);
-  s.read = read;
-  s.blockingRead = read;
-  s.skip = skip;
-  s.blockingSkip = skip;
-  s.subscribe = readyPollable;
-  s[Symbol.dispose] = () => {};
-  return s;
+export function inputStream(data: Uint8Array): InputStream {
+  return new BytesInputStream(data);
 }
 
 /** Where inherited output goes: the host's own stdout/stderr. */

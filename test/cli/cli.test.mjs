@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -71,6 +71,23 @@ test('inspect: a component with imports nobody provides shows what to implement,
   assert.ok(json.imports.every((i) => i.provider === 'wasi:nn'));
   assert.ok(json.types.includes('record classification { label: u32, probabilities: list<f32> }'));
   assert.match(sfirt(['inspect', guest('http-hello')]).stdout, /wasi:http\/incoming-handler@0\.2\.0#handle: func\(request: incoming-request, response-out: response-outparam\)/);
+});
+
+test('inspect prints what comes from the component terminal-safe: docs cannot move the cursor or rewrite lines', () => {
+  // A `package-docs` custom section (version 0 + JSON) whose docs hold escape sequences that
+  // would erase the line above and print another in its place, and a bidi override.
+  const leb = (n) => { const o = []; do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; o.push(b); } while (n); return o; };
+  const name = Buffer.from('package-docs');
+  const docs = Buffer.from(JSON.stringify({ docs: 'ok\u001b[2K\u001b[1A\u001b[2KFAKE\u0007\u202e' }));
+  const payload = Buffer.concat([Buffer.from(leb(name.length)), name, Buffer.from([0]), docs]);
+  const file = join(mkdtempSync(join(tmpdir(), 'sfirt-cli-docs-')), 'docs.wasm');
+  writeFileSync(file, Buffer.concat([readFileSync(guest('hello')), Buffer.from([0, ...leb(payload.length)]), payload]));
+  for (const args of [['inspect', file, '--wit'], ['inspect', file]]) {
+    const r = sfirt(args);
+    assert.is(r.status, 0, r.stderr);
+    assert.not.match(r.stdout, /[\u001b\u0007\u202e]/, `${args.join(' ')} printed a control character`);
+  }
+  assert.match(sfirt(['inspect', file, '--wit']).stdout, /ok\\u\{1b\}\[2K/);
 });
 
 test('new → build → call: an AssemblyScript function from the template', () => {

@@ -74,6 +74,17 @@ test('required fields, bad routes, and references to missing functions', () => {
   const missing = refusal({ functions: { f: { source: 'f.wasm' } }, routes: [{ path: '/g', function: 'g' }] });
   assert.is(missing.field, 'routes.0.function');
   assert.match(missing.message, /"g", which is not in functions \(f\)/);
+  // Names every object inherits are not functions either (the check used `in`).
+  for (const name of ['toString', 'constructor', 'hasOwnProperty']) {
+    assert.is(refusal({ functions: { f: { source: 'f.wasm' } }, routes: [{ path: '/g', function: name }] }).field, 'routes.0.function', name);
+  }
+});
+
+test('preopen quotas: integers or null', () => {
+  const grant = (extra) => ({ functions: { f: { source: 'f.wasm', wasi: { preopens: { '/out': { hostPath: 'out', readOnly: false, ...extra } } } } } });
+  assert.equal(readManifest(write(grant({ maxBytes: 1024, maxEntries: null }))).functions.f.wasi.preopens['/out'].maxBytes, 1024);
+  assert.match(refusal(grant({ maxBytes: -1 })).message, /maxBytes/);
+  assert.match(refusal(grant({ maxEntries: '10' })).message, /maxEntries/);
 });
 
 test('not JSON, or no file: INVALID_MANIFEST with the cause', () => {

@@ -45,6 +45,27 @@ test('custom operator domains, training info, ort_config, ORT-format bytes and u
   for (const [bytes, code] of cases) assert.is(refusal(bytes)?.nnCode, code);
 });
 
+/** Protobuf by hand: a varint, and a field (`wire` 0: varint value; 2: bytes). */
+const varint = (n) => {
+  const out = [];
+  let v = BigInt(n);
+  do { let b = Number(v & 0x7fn); v >>= 7n; if (v) b |= 0x80; out.push(b); } while (v);
+  return out;
+};
+const field = (no, wire, body) => (wire === 0 ? [...varint(no * 8), ...varint(body)] : [...varint(no * 8 + 2), ...varint(body.length), ...body]);
+/** A ModelProto whose one initializer has `data_location` written as the varint `value`. */
+const withDataLocation = (value) => Uint8Array.from([
+  ...field(1, 0, 8),
+  ...field(7, 2, field(5, 2, [...field(1, 0, 4), ...field(2, 0, 2), ...field(8, 2, [0x6c]), ...field(14, 0, value)])),
+]);
+
+test('data_location is admitted only as DEFAULT, however the varint is spelled (protobuf keeps an enum\'s low 32 bits)', () => {
+  assert.is(refusal(withDataLocation(0)), undefined, 'DEFAULT is admitted');
+  for (const value of [1, 2 ** 32 + 1, 2 ** 33 + 1, 2 ** 40 + 2 ** 32 + 1, 2, 2 ** 31]) {
+    assert.is(refusal(withDataLocation(value))?.nnCode, 'unsupported-operation', `data_location ${value}`);
+  }
+});
+
 test('nesting deeper than the limit is refused; the models that hurt at run time are admitted (limits stop them)', () => {
   assert.is(refusal(hostile.deepNestingModel(Math.ceil(MAX_NESTING / 3) + 2))?.nnCode, 'invalid-encoding');
   for (const bytes of [hostile.deepNestingModel(5), hostile.longLoopModel(), hostile.expandModel(), hostile.constantOfShapeModel(), hostile.giantDimsModel()]) {

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { createWasiNn, WASI_NN_VERSION } from '../../dist/nn/wasi-nn.js';
 import { InstanceScope } from '../../dist/host/scope.js';
 import { buildProbe } from './fixtures/build-probe.mjs';
-import { denseModel, denseReference } from './fixtures/tiny-model.mjs';
+import { denseModel, denseReference, weightsModel } from './fixtures/tiny-model.mjs';
 import { testUnless } from '../helpers.mjs';
 
 const MiB = 1024 * 1024;
@@ -298,6 +298,63 @@ test('placeholders for unknown handles (what the fast glue hands over) trap inst
       assert.is(err.code, 'TRAP', String(err));
       assert.is(err.trapKind, 'invalid-handle');
     }
+  }
+});
+
+test('what a guest sends never becomes host memory outside the budget: ranks are capped, messages are cut', () => {
+  const scope = new InstanceScope();
+  const imports = nn.functionImports()(scope);
+  const { Tensor } = imports['wasi:nn/tensor'];
+  const { load } = imports['wasi:nn/graph'];
+  const ctx = load([denseModel(3)], 'autodetect', 'cpu').initExecutionContext();
+  // A 16 MiB guest can send millions of dimensions per tensor and keep 1,024 tensors: the host
+  // used to keep every dimension (8 bytes each in a JS array), outside `quota.tensorBytes`.
+  const huge = new Uint32Array(1_000_000).fill(1);
+  const before = process.memoryUsage().heapUsed;
+  const kept = Array.from({ length: 100 }, () => new Tensor(huge, 'U8', new Uint8Array(1)));
+  const grew = process.memoryUsage().heapUsed - before;
+  assert.ok(grew < 100 * MiB, `100 tensors of rank 10^6 grew the host heap by ${Math.round(grew / MiB)} MiB`);
+  assert.is(kept[0].dimensions().length, 0, 'an over-rank tensor keeps no dimensions');
+  const rank = (() => { try { ctx.compute([['x', kept[0]]]); } catch (err) { return err; } })();
+  assert.is(rank?.nnCode, 'invalid-argument');
+  assert.match(rank.message, /rank 1000000; at most 64/);
+  // Names the guest chose are quoted through `printable`, and no message outgrows the cap.
+  const name = 'n'.repeat(4 * MiB);
+  const unknown = (() => { try { ctx.compute([[name, new Tensor([2, 4], 'FP32', xBytes)]]); } catch (err) { return err; } })();
+  assert.is(unknown?.nnCode, 'invalid-argument');
+  assert.ok(unknown.message.length < 400, `message of ${unknown.message.length} chars`);
+  assert.ok(unknown.payload.data().length < 400);
+  // The same for names the guest's model declares (a 25,000-character input name).
+  const named = load([denseModel(3, 'i'.repeat(25_000))], 'autodetect', 'cpu').initExecutionContext();
+  const missing = (() => { try { named.compute([]); } catch (err) { return err; } })();
+  assert.is(missing?.nnCode, 'invalid-argument');
+  assert.ok(missing.message.length < 400, `message of ${missing.message.length} chars`);
+  scope.releaseAll();
+});
+
+test('guest models share a budget of engine memory, so they never leave host-registered models and inference without it', async () => {
+  // Graphs a guest keeps loaded live in the engine every function shares: without a budget, one
+  // function's graphs filled the engine and another function's inference failed (out of memory)
+  // until they were dropped (test/redteam/nn-engine-hog.mjs).
+  const host = await createWasiNn({ models: { dense: denseModel(3) }, engineMemoryMaxBytes: 64 * MiB, maxModelBytes: 16 * MiB });
+  try {
+    const a = host.functionImports()(new InstanceScope());
+    const b = host.functionImports()(new InstanceScope());
+    const load = (imports, bytes) => { try { return imports['wasi:nn/graph'].load([bytes], 'onnx', 'cpu'); } catch (err) { return err; } };
+    // The budget is a quarter of the engine: 16 MiB of guest models, all functions together.
+    const held = [load(a, weightsModel(7 * MiB, 1)), load(a, weightsModel(7 * MiB, 2))];
+    for (const g of held) assert.not.instance(g, Error, String(g));
+    const refused = load(b, weightsModel(4 * MiB, 3));
+    assert.is(refused.nnCode, 'too-large');
+    // Host-registered models and inference keep the rest of the engine.
+    const ctx = b['wasi:nn/graph'].loadByName('dense').initExecutionContext();
+    const { Tensor } = b['wasi:nn/tensor'];
+    assert.is(ctx.compute([['x', new Tensor([2, 4], 'FP32', xBytes)]])[0][1].data().byteLength, 24);
+    // Dropping a graph gives its bytes back.
+    held[0][Symbol.dispose]();
+    assert.not.instance(load(b, weightsModel(4 * MiB, 3)), Error);
+  } finally {
+    host.dispose();
   }
 });
 

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { describeComponent, type ComponentDescription } from '../../component/describe.js';
 import type { Command } from '../main.js';
-import { flag, parse } from '../usage.js';
+import { flag, parse, terminalSafe } from '../usage.js';
 
 const PROVIDERS = {
   wasi: 'WASI: provided by sfirt, deny by default (grant with the `wasi` option, or --dir/--env on `sfirt call`)',
@@ -58,11 +58,12 @@ Options:
     const p = parse(argv, { json: { type: 'boolean' }, wit: { type: 'boolean' } }, { min: 1, max: 1 });
     const path = p.positionals[0]!;
     const d = await describeComponent(new Uint8Array(await readFile(path)), path);
-    if (flag(p, 'wit')) console.log(d.wit.trimEnd());
+    // What comes from the component goes to the terminal through terminalSafe (JSON escapes its own).
+    if (flag(p, 'wit')) console.log(terminalSafe(d.wit.trimEnd()));
     else if (flag(p, 'json')) {
       const strip = (f: { resolved?: unknown }) => ({ ...f, resolved: undefined });
       console.log(JSON.stringify({ ...d, exports: d.exports.map(strip), imports: d.imports.map((i) => ({ ...i, functions: i.functions.map(strip) })) }, null, 2));
-    } else console.log(formatDescription(path, d));
+    } else console.log(terminalSafe(formatDescription(path, d)));
     return 0;
   },
 };

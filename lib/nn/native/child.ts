@@ -5,7 +5,7 @@
  * synchronously. Started as `node child.js <package specifier> <threads>`.
  */
 import type { ChildHello, ChildReply, ChildRequest, NativeFailure } from './protocol.js';
-import { engineError, NnError } from '../errors.js';
+import { engineError, NnError, printable } from '../errors.js';
 import { checkFeeds, elementBytes, elementCount, typeFromOnnxId, allocateData, bytesOf, type NnTensor, type NnTensorType, type NnValueInfo } from '../tensor.js';
 
 interface NativeTensor { type: string; dims: readonly number[]; data: ArrayBufferView }
@@ -157,7 +157,7 @@ function run(ort: Binding, session: Session, feeds: Record<string, NnTensor>, ma
   let total = 0;
   for (const info of session.outputs) {
     const tensor = out[info.name]!;
-    if (!SUPPORTED.has(tensor.type)) throw new NnError('unsupported-operation', `output \`${info.name}\` has element type ${tensor.type}, which this runtime does not support`);
+    if (!SUPPORTED.has(tensor.type)) throw new NnError('unsupported-operation', `output \`${printable(info.name)}\` has element type ${tensor.type}, which this runtime does not support`);
     const type = tensor.type as NnTensorType;
     const dims = [...tensor.dims];
     total += elementCount(dims) * elementBytes(type);

@@ -10,12 +10,15 @@
  * 2. A descriptor reached from a read-only preopen refuses every mutation (`read-only`), whatever
  *    the open flags or the other descriptor of a `rename-at` / `link-at` say.
  * 3. `rename-at` and `link-at` stay within one preopen (`cross-device`).
- * 4. Failures are `error-code`s (`errors.ts`); nothing else is thrown.
+ * 4. Failures are `error-code`s (`errors.ts`); nothing else is thrown. Past the calling guest's
+ *    deadline no method does host work (`interrupted`, see `deadline.ts`).
+ * 5. On a grant with a disk quota (`quota.ts`), what grows the tree is charged before the host
+ *    call (`quota` when it would not fit) and what shrinks it is refunded after.
  */
 import {
   closeSync, constants, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, futimesSync, linkSync,
   lstatSync, lutimesSync, mkdirSync, readSync, renameSync, rmdirSync, symlinkSync, unlinkSync,
-  utimesSync, writeSync, type BigIntStats,
+  utimesSync, writeSync, type BigIntStats, type Stats,
 } from 'node:fs';
 import { O_DIRECTORY, O_NONBLOCK, type DirHandle } from './dir-handle.js';
 import { DirectoryEntryStream } from './directory-stream.js';
@@ -23,7 +26,9 @@ import { fsError } from './errors.js';
 import { DESCRIPTOR, type OpenFiles } from './open-files.js';
 import { parseLinkTarget, targetStaysBelow } from './path.js';
 import type { PreopenRoot } from './preopens.js';
+import { pastDeadline } from './deadline.js';
 import { walkPath, type Walk } from './resolve.js';
+import type { DiskUsage } from './quota.js';
 import { descriptorStat, metadataHash, timestampSeconds, typeOfMode } from './stat.js';
 import { FileInputStream, FileOutputStream, MAX_READ_BYTES } from './streams.js';
 import type {
@@ -64,6 +69,15 @@ function hostCall<T>(fn: () => T): T {
   }
 }
 
+/** `lstat` of entry `name` of `dir`, or undefined when there is none (for quota bookkeeping). */
+function existing(dir: DirHandle, name: string): Stats | undefined {
+  try {
+    return lstatSync(dir.child(name));
+  } catch {
+    return undefined;
+  }
+}
+
 /** `lstat` of the walk's last component (or of its directory, when the path names that). */
 function statWalk(walk: Walk): BigIntStats {
   if (walk.name === undefined) return walk.dir.stat();
@@ -89,11 +103,12 @@ export class Descriptor {
     return d;
   }
 
-  /** The state of a live descriptor of ours, else `bad-descriptor`. */
+  /** The state of a live descriptor of ours, else `bad-descriptor`; `interrupted` past the call's deadline. */
   static #state(d: unknown): State {
     if (typeof d !== 'object' || d === null || !(#s in d)) throw 'bad-descriptor';
     const s = (d as Descriptor).#s;
     if (!s || s.closed) throw 'bad-descriptor';
+    if (pastDeadline()) throw 'interrupted';
     return s;
   }
 
@@ -129,6 +144,21 @@ export class Descriptor {
     const theirs = Descriptor.#state(other);
     if (theirs.root !== mine.root) throw 'cross-device';
     return Descriptor.#mutableDir(other);
+  }
+
+  /** Runs `create`, which adds one entry to the tree, within the grant's quota. */
+  static #creating(d: unknown, create: () => void): void {
+    const usage = Descriptor.#state(d).root.usage;
+    if (usage) usage.withEntry(create);
+    else create();
+  }
+
+  /** Runs `remove`, which takes entry `name` of `dir` out of the tree, and refunds what that frees. */
+  static #removing(d: unknown, dir: DirHandle, name: string, remove: () => void): void {
+    const usage = Descriptor.#state(d).root.usage;
+    const gone = usage && existing(dir, name);
+    remove();
+    if (gone) usage!.removed(gone);
   }
 
   readViaStream(offset: bigint): FileInputStream {
@@ -202,7 +232,15 @@ export class Descriptor {
     if (!s.flags.write) throw 'bad-descriptor';
     const n = offsetOf(size);
     if (n === undefined) throw 'file-too-large';
-    hostCall(() => ftruncateSync(s.fd, n));
+    const usage = s.root.usage;
+    hostCall(() => (usage ? usage.withGrowth(s.fd, () => n, () => Descriptor.#truncate(usage, s.fd, n)) : ftruncateSync(s.fd, n)));
+  }
+
+  /** Sets a file's size, refunding what a shrink frees. */
+  static #truncate(usage: DiskUsage, fd: number, size: number): void {
+    const before = fstatSync(fd).size;
+    ftruncateSync(fd, size);
+    if (size < before) usage.refundBytes(before - size);
   }
 
   setTimes(atime: NewTimestamp, mtime: NewTimestamp): void {
@@ -235,7 +273,9 @@ export class Descriptor {
     const s = Descriptor.#writableFile(this);
     const at = offsetOf(offset);
     if (at === undefined || !(buffer instanceof Uint8Array)) throw at === undefined ? 'file-too-large' : 'invalid';
-    return BigInt(hostCall(() => writeSync(s.fd, buffer, 0, buffer.byteLength, at)));
+    const write = () => writeSync(s.fd, buffer, 0, buffer.byteLength, at);
+    const usage = s.root.usage;
+    return BigInt(hostCall(() => (usage ? usage.withGrowth(s.fd, () => at + buffer.byteLength, write) : write())));
   }
 
   readDirectory(): DirectoryEntryStream {
@@ -249,7 +289,7 @@ export class Descriptor {
     walkPath(Descriptor.#mutableDir(this), path, (walk) => {
       const name = walk.name;
       if (name === undefined) throw 'exist';
-      hostCall(() => mkdirSync(walk.dir.child(name), 0o777));
+      Descriptor.#creating(this, () => hostCall(() => mkdirSync(walk.dir.child(name), 0o777)));
     });
   }
 
@@ -291,7 +331,7 @@ export class Descriptor {
         const newName = target.name;
         if (newName === undefined) throw 'exist';
         // The source was resolved under this descriptor: only something already inside can be linked.
-        hostCall(() => linkSync(source.dir.child(oldName), target.dir.child(newName)));
+        Descriptor.#creating(this, () => hostCall(() => linkSync(source.dir.child(oldName), target.dir.child(newName))));
       });
     });
   }
@@ -311,10 +351,21 @@ export class Descriptor {
     const { fd, handle, type } = walkPath(dir, path, (walk): { fd: number; handle: DirHandle | undefined; type: DescriptorType } => {
       if (walk.dirOnly) hostFlags |= O_DIRECTORY;
       const follow = !!pathFlags?.symlinkFollow || walk.dirOnly;
+      const usage = s.root.usage;
       for (;;) {
         let fd: number;
+        // Quota: a new file is an entry; truncating an existing one frees its data.
+        const before = usage && walk.name !== undefined && (create || truncate) ? existing(walk.dir, walk.name) : undefined;
+        const adds = !!usage && create && walk.name !== undefined && before === undefined;
         try {
-          fd = walk.dir.open(walk.name, hostFlags, FILE_MODE);
+          if (adds) usage.chargeEntry();
+          try {
+            fd = walk.dir.open(walk.name, hostFlags, FILE_MODE);
+          } catch (err) {
+            if (adds) usage.refundEntry();
+            throw err;
+          }
+          if (before?.isFile() && truncate) usage!.refundBytes(before.size);
         } catch (code) {
           // O_NOFOLLOW met a symlink (ELOOP, or ENOTDIR with O_DIRECTORY): follow it ourselves.
           const name = walk.name;
@@ -332,6 +383,7 @@ export class Descriptor {
           throw fsError(err);
         }
         const type = typeOfMode(mode);
+        if (type === 'regular-file') usage?.opened(fd);
         if (type !== 'directory') return { fd, handle: undefined, type };
         return { fd: -1, handle: walk.dir.adopt(walk.name, fd), type };
       }
@@ -361,7 +413,7 @@ export class Descriptor {
     walkPath(Descriptor.#mutableDir(this), path, (walk) => {
       const name = walk.name;
       if (name === undefined) throw 'invalid';
-      hostCall(() => rmdirSync(walk.dir.child(name)));
+      Descriptor.#removing(this, walk.dir, name, () => hostCall(() => rmdirSync(walk.dir.child(name))));
     });
   }
 
@@ -375,7 +427,12 @@ export class Descriptor {
       walkPath(to, newPath, (target) => {
         const newName = target.name;
         if (newName === undefined) throw 'busy';
-        hostCall(() => renameSync(source.dir.child(oldName), target.dir.child(newName)));
+        const rename = () => hostCall(() => renameSync(source.dir.child(oldName), target.dir.child(newName)));
+        const usage = Descriptor.#state(this).root.usage;
+        const from = usage && existing(source.dir, oldName);
+        // Renaming over an entry removes it (unless both names are links to one file: a no-op).
+        if (from && existing(target.dir, newName)?.ino !== from.ino) Descriptor.#removing(this, target.dir, newName, rename);
+        else rename();
       });
     });
   }
@@ -389,7 +446,7 @@ export class Descriptor {
       // Refused at creation when it would lead above this descriptor from where it is placed
       // (resolution checks again on every use: a rename can still move it; see README).
       if (!targetStaysBelow(parts, walk.depth)) throw 'not-permitted';
-      hostCall(() => symlinkSync(oldPath, walk.dir.child(name)));
+      Descriptor.#creating(this, () => hostCall(() => symlinkSync(oldPath, walk.dir.child(name))));
     });
   }
 
@@ -398,7 +455,7 @@ export class Descriptor {
       const name = walk.name;
       if (name === undefined) throw 'is-directory';
       if (walk.dirOnly) throw statWalk(walk).isDirectory() ? 'is-directory' : 'not-directory';
-      hostCall(() => unlinkSync(walk.dir.child(name)));
+      Descriptor.#removing(this, walk.dir, name, () => hostCall(() => unlinkSync(walk.dir.child(name))));
     });
   }
 
@@ -444,6 +501,7 @@ export class Descriptor {
     }
     s.handle?.close();
     if (s.fd >= 0) {
+      if (s.type === 'regular-file') s.root.usage?.closing(s.fd);
       try { closeSync(s.fd); } catch { /* already closed */ }
     }
   }

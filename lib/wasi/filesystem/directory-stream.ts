@@ -4,6 +4,7 @@
  */
 import { lstatSync, opendirSync, type Dir, type Dirent } from 'node:fs';
 import type { DirHandle } from './dir-handle.js';
+import { pastDeadline } from './deadline.js';
 import { fsError } from './errors.js';
 import { DIRECTORY_STREAM, type OpenFiles } from './open-files.js';
 import { typeOfStats } from './stat.js';
@@ -35,6 +36,7 @@ export class DirectoryEntryStream {
   readDirectoryEntry(): DirectoryEntry | undefined {
     // A handle the guest made up (jco hands us a bare object for it), or one it dropped.
     if (!(#s in this) || !this.#s) throw 'bad-descriptor';
+    if (pastDeadline()) throw 'interrupted';
     let entry: Dirent | null;
     try {
       entry = this.#s.dir.readSync();

@@ -15,12 +15,15 @@ import { filesystemErrorCode } from './streams.js';
 
 export type { PreopenGrant } from './preopens.js';
 export { DEFAULT_OPEN_FILES } from './open-files.js';
+export { DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES } from './quota.js';
 export { Descriptor } from './descriptor.js';
 export { DirectoryEntryStream } from './directory-stream.js';
 
 export interface FilesystemOptions {
   /** Cap on the filesystem resources one instance holds at once (`limits.openFiles`); `Infinity` for none. */
   openFiles?: number;
+  /** Host directories no read-write grant may overlap (the runtime's precompile caches). */
+  protectedDirs?: readonly string[];
 }
 
 /** The `wasi:filesystem/types` entry: the same classes for every instance (handles are checked against them). */
@@ -29,10 +32,10 @@ const types = Object.freeze({ Descriptor, DirectoryEntryStream, filesystemErrorC
 /**
  * Import-object entries for `wasi:filesystem/types` and `wasi:filesystem/preopens` exposing exactly
  * `grants` (guest path → host directory). Throws `InvalidArgumentError` for a grant that is not a
- * host directory.
+ * host directory, or a read-write grant that overlaps `protectedDirs`.
  */
 export function filesystemImports(grants: Record<string, PreopenGrant>, options: FilesystemOptions = {}): InstanceImports {
-  const roots = Object.entries(grants).map(([guestPath, grant]) => PreopenRoot.fromGrant(guestPath, grant));
+  const roots = Object.entries(grants).map(([guestPath, grant]) => PreopenRoot.fromGrant(guestPath, grant, options.protectedDirs));
   const limit = options.openFiles ?? DEFAULT_OPEN_FILES;
   return (scope) => {
     const files = new OpenFiles(scope, limit);

@@ -4,24 +4,49 @@
  * its preopen descriptors, released when the instance is discarded), so a pool of 10,000
  * instances costs one host fd per grant, not 10,000.
  */
-import { statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
 import { openRoot, type DirHandle } from './dir-handle.js';
+import { DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, DiskUsage } from './quota.js';
 
 /** A host directory the guest may see at a guest path. Read-only unless `readOnly: false`. */
 export interface PreopenGrant {
   hostPath: string;
   readOnly?: boolean;
+  /**
+   * Read-write grants: bytes of file data the directory's tree may hold, whatever the guest
+   * writes (default 1 GiB; `null`: no limit). Past it, writes that grow the tree are `quota`.
+   */
+  maxBytes?: number | null;
+  /** Read-write grants: entries (files, directories, links) the tree may hold (default 10,000; `null`: no limit). */
+  maxEntries?: number | null;
+}
+
+/** A grant's limit: the default when absent, `Infinity` for `null`; throws for anything but a non-negative integer. */
+function diskLimit(value: unknown, fallback: number, what: string): number {
+  if (value === undefined) return fallback;
+  if (value === null) return Infinity;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new InvalidArgumentError(`${what} must be a non-negative integer or null`);
+  return value;
 }
 
 export class PreopenRoot {
   #handle: DirHandle | undefined;
   #refs = 0;
 
-  constructor(readonly guestPath: string, readonly hostPath: string, readonly readOnly: boolean) {}
+  /**
+   * @param usage what the tree holds and may hold (read-write grants with a limit; see `quota.ts`),
+   *   shared by every instance of the function
+   */
+  constructor(readonly guestPath: string, readonly hostPath: string, readonly readOnly: boolean, readonly usage?: DiskUsage) {}
 
-  /** Checks a grant when a function is loaded; the message names the guest path, never the host one. */
-  static fromGrant(guestPath: string, grant: PreopenGrant): PreopenRoot {
+  /**
+   * Checks a grant when a function is loaded; the message names the guest path, never the host one.
+   * A read-write grant may not overlap `protectedDirs` (the precompile cache: it holds JavaScript
+   * and wasm the host runs for every function, so a guest that can write there runs code as the host).
+   */
+  static fromGrant(guestPath: string, grant: PreopenGrant, protectedDirs: readonly string[] = []): PreopenRoot {
     const where = `wasi.preopens['${guestPath}']`;
     if (typeof guestPath !== 'string' || guestPath.length === 0 || guestPath.includes('\0')) {
       throw new InvalidArgumentError('wasi.preopens: guest paths must be non-empty strings without NUL');
@@ -37,7 +62,17 @@ export class PreopenRoot {
       isDirectory = statSync(grant.hostPath).isDirectory();
     } catch { /* reported below */ }
     if (!isDirectory) throw new InvalidArgumentError(`${where}: the host path is not a directory`);
-    return new PreopenRoot(guestPath, grant.hostPath, grant.readOnly !== false);
+    const readOnly = grant.readOnly !== false;
+    if (!readOnly && protectedDirs.some((dir) => overlaps(realPath(grant.hostPath), realPath(dir)))) {
+      throw new InvalidArgumentError(`${where}: a read-write grant may not contain, or lie inside, the precompile cache directory (it holds code the host runs); grant a directory beside it, or move the cache (cacheDir)`);
+    }
+    const maxBytes = diskLimit(grant.maxBytes, DEFAULT_MAX_BYTES, `${where}.maxBytes`);
+    const maxEntries = diskLimit(grant.maxEntries, DEFAULT_MAX_ENTRIES, `${where}.maxEntries`);
+    const usage = readOnly ? undefined : DiskUsage.measure(grant.hostPath, { maxBytes, maxEntries });
+    if (usage?.full) {
+      process.emitWarning(`sfirt: ${where} already holds its limit (${maxEntries} entries or ${maxBytes} bytes of file data): the guest can only shrink it; raise maxEntries / maxBytes, or set them to null`, { type: 'SfirtWarning', code: 'SFIRT_PREOPEN_FULL' });
+    }
+    return new PreopenRoot(guestPath, grant.hostPath, readOnly, usage);
   }
 
   /**
@@ -65,4 +100,22 @@ export class PreopenRoot {
       this.#handle = undefined;
     }
   }
+}
+
+/** The real path of `path`, or of its nearest existing ancestor joined with the rest (a cache not created yet). */
+function realPath(path: string): string {
+  const absolute = resolve(path);
+  for (let dir = absolute; ; dir = dirname(dir)) {
+    try {
+      return join(realpathSync(dir), relative(dir, absolute));
+    } catch {
+      if (dirname(dir) === dir) return absolute;
+    }
+  }
+}
+
+/** Whether one directory is the other or inside it. */
+function overlaps(a: string, b: string): boolean {
+  const within = (inner: string, outer: string) => inner === outer || inner.startsWith(outer.endsWith(sep) ? outer : outer + sep);
+  return within(a, b) || within(b, a);
 }

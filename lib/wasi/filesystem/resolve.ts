@@ -22,7 +22,11 @@ import { parseLinkTarget, parsePath } from './path.js';
 
 /** Symlinks followed in one resolution before `loop` (Linux's own limit). */
 export const MAX_SYMLINK_HOPS = 40;
-/** Components one resolution may walk (symlink targets included) before `name-too-long`. */
+/**
+ * Steps one resolution may take before `name-too-long`: components walked (symlink targets
+ * included) plus directories reopened after climbing out of the open window. Every step is one
+ * host call at most, so this bounds the host work one guest call can ask for.
+ */
 export const MAX_WALK_STEPS = 8192;
 /**
  * Directories a walk keeps open at once. Deeper ones are closed as the walk goes down (and
@@ -140,9 +144,12 @@ export class Walk {
     // Climbed back out of the open window: reopen the path down to here from the descriptor, by
     // the names walked. Each step is the same confined, no-follow step as before; if the tree
     // changed meanwhile (a directory became a symlink), the walk fails rather than follow it.
+    // Each reopen is a step too: without that, a deep chain climbed with `..` (16 at a time) made
+    // one call reopen the chain again and again, O(depth²) host opens within the step budget.
     const levels = stack.slice(1);
     stack.length = 1;
     for (const level of levels) {
+      if (++this.#steps > MAX_WALK_STEPS) throw 'name-too-long';
       const next = this.dir.openDir(level.name);
       if (typeof next === 'string') throw 'no-entry';
       this.#push(level.name, next);
