@@ -142,7 +142,8 @@ function record<T>(rule: Rule<T>, what = 'an object'): Rule<Record<string, T>> {
   return (value, path) => {
     if (!isPlainObject(value)) throw invalid(path, what, value);
     const out: Record<string, T> = {};
-    for (const [key, v] of Object.entries(value)) out[key] = rule(v, member(path, key));
+    // defineProperty: a key named `__proto__` (an env variable, a guest path) is data, not the prototype.
+    for (const [key, v] of Object.entries(value)) Object.defineProperty(out, key, { value: rule(v, member(path, key)), enumerable: true, writable: true, configurable: true });
     return out;
   };
 }

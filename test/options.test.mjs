@@ -197,4 +197,11 @@ test('every rule path is exercised by a valid value too: a full set of options l
   }
 });
 
+test('a record key named __proto__ is data, not a prototype (env, preopens)', () => {
+  const env = JSON.parse('{"__proto__":"x","A":"b"}');
+  const config = functionConfig({ wasi: { env } }, runtimeConfig());
+  assert.equal(Object.entries(config.wasi.env), [['__proto__', 'x'], ['A', 'b']]);
+  assert.is(Object.getPrototypeOf(config.wasi.env), Object.prototype);
+});
+
 test.run();
