@@ -320,8 +320,12 @@ const nnRule = object<RuntimeNnOptions>({
   cacheDir: (value, path) => (value === false ? false : nonEmptyString(value, path)),
 });
 
+// An interface's entry is an object of functions; a world-level function import may also be given
+// as the function itself, and `undefined` counts as absent (`normaliseHostImports` checks each shape against what the component imports).
 const importsRule: Rule<HostImports> = record((members, path) => {
-  if (typeof members !== 'object' || members === null) throw invalid(path, 'an object of functions', members);
+  if (members === undefined) return undefined as never; // spread-friendly: an undefined entry is no entry
+  if (typeof members === 'function') return members as (...args: never[]) => unknown;
+  if (typeof members !== 'object' || members === null) throw invalid(path, 'an object of functions, or a function for a world-level import', members);
   return members as Record<string, unknown>;
 });
 

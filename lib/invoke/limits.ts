@@ -116,11 +116,16 @@ export function callLimits(limits: NormalisedLimits) {
     arm(meter: Meter | undefined, deadlineAt: number | undefined, now: number): void {
       startedAt = now;
       let at = limits.timeoutMs === undefined ? undefined : startedAt + limits.timeoutMs;
-      if (deadlineAt !== undefined && (at === undefined || deadlineAt < at)) at = deadlineAt;
-      budgetMs = at === undefined ? undefined : at - startedAt;
+      // The budget reported in a DeadlineExceededError is the configured `timeoutMs` itself when it
+      // applies (`at - startedAt` would carry float rounding: 39.99999999999977 for 40).
+      budgetMs = limits.timeoutMs;
+      if (deadlineAt !== undefined && (at === undefined || deadlineAt < at)) {
+        at = deadlineAt;
+        budgetMs = at - startedAt;
+      }
       callDeadline.at = at;
       callFuel.meter = meter;
-      armLiftBudget(limits.resultBytes ?? Infinity, at, now);
+      armLiftBudget(limits.resultBytes ?? Infinity, at, now, budgetMs);
       meter?.start({ fuel: limits.fuel, deadline: at, now });
     },
     /**

@@ -30,6 +30,8 @@ const budget = {
   left: Infinity,
   limit: Infinity,
   deadline: undefined as number | undefined,
+  /** The call's time budget as reported in a DeadlineExceededError. */
+  budgetMs: NaN,
   startedAt: 0,
   /** Bytes charged since the deadline was last checked. */
   sinceCheck: 0,
@@ -41,9 +43,10 @@ const budget = {
  * Starts a call's budget: `limit` bytes (Infinity: none), checked against `deadline`
  * (`performance.now()` ms) as lifting goes.
  */
-export function armLiftBudget(limit: number, deadline: number | undefined, startedAt: number): void {
+export function armLiftBudget(limit: number, deadline: number | undefined, startedAt: number, budgetMs?: number): void {
   budget.left = budget.limit = limit;
   budget.deadline = deadline;
+  budget.budgetMs = budgetMs ?? (deadline === undefined ? NaN : deadline - startedAt);
   budget.startedAt = startedAt;
   budget.sinceCheck = 0;
   budget.failure = undefined;
@@ -75,7 +78,7 @@ export function chargeLift(bytes: number): void {
   if ((b.sinceCheck += bytes) >= LIFT_CLOCK_BYTES) {
     b.sinceCheck = 0;
     const now = performance.now();
-    if (b.deadline !== undefined && now >= b.deadline) fail(new DeadlineExceededError(b.deadline - b.startedAt, now - b.startedAt));
+    if (b.deadline !== undefined && now >= b.deadline) fail(new DeadlineExceededError(b.budgetMs, now - b.startedAt));
   }
 }
 

@@ -78,11 +78,11 @@ for (const glue of ['fast', 'jco']) {
 
   test(`${glue}: a world-level function import is given as a function, { default } or { name }`, async () => {
     for (const shape of [(x) => x + 1, { default: (x) => x + 1 }, { 'host-fn': (x) => x + 1 }, { hostFn: (x) => x + 1 }]) {
-      const fn = await rt.load(`w-${glue}`, bytes, { glue, imports: imports({ 'host-fn': shape }) });
+      const fn = await rt.load(`w-${glue}`, bytes, { glue, replace: true, imports: imports({ 'host-fn': shape }) });
       assert.is(await fn.call('call-host', 4), 5);
     }
     for (const shape of [undefined, {}, { other: () => 1 }]) {
-      const err = await rejection(rt.load(`w-missing-${glue}`, bytes, { glue, imports: imports({ 'host-fn': shape }) }));
+      const err = await rejection(rt.load(`w-missing-${glue}`, bytes, { glue, replace: true, imports: imports({ 'host-fn': shape }) }));
       assert.is(err.code, 'MISSING_IMPORT');
       assert.match(err.message, /imports\['host-fn'\] as a function/);
     }

@@ -204,7 +204,11 @@ export function checkModule(original, counters = { calls: 0, fuelStops: 0 }) {
       m.start({ fuel: LITTLE_FUEL });
       const o = outcome(() => inst.exports[name](...argsFor(sig, 0)));
       const typed = o.ok ? undefined : classifyTrap(m, o.error, { fuel: LITTLE_FUEL });
-      trace.push(`${name}: ${typed ? typed.code : o.text} used=${m.fuelUsed} ${log.splice(0).join(';')}`);
+      // Fuel used is exact when a call returns; after a trap the trapping function's cached counter
+      // may not have been written back (Meter.fuelUsed), and where it lives (own or shared global)
+      // changes that by a unit, so a stopped call is compared by where it stopped, not by `used`.
+      const used = o.ok ? ` used=${m.fuelUsed}` : '';
+      trace.push(`${name}: ${typed ? typed.code : o.text}${used} ${log.splice(0).join(';')}`);
       counters.calls++;
       if (typed?.code === 'FUEL_EXHAUSTED') counters.fuelStops++;
       if (m.stopReason === 'fuel' && typed?.code !== 'FUEL_EXHAUSTED') problems.push(`${name}: fuel stop surfaced as ${o.text}`);
