@@ -97,16 +97,21 @@ export class Runtime {
     const context: CallContext = { hostFailure: undefined, exit: undefined };
     const capture = new StdioCapture(config.captureLimitBytes);
     const wasi = config.wasi;
-    // wasi:nn state belongs to an instance; until instantiation passes scopes, one scope per function.
-    const nnImports = nn?.functionImports(limits.memoryBytes === undefined ? {} : { quota: { tensorBytes: Math.min(nn.quota.tensorBytes, limits.memoryBytes) } })(new InstanceScope());
-    const imports = {
-      ...wasiImports(wasi, capture, (e) => { context.exit ??= e; }, { openFiles: limits.openFiles, memoryBytes: limits.memoryBytes, protectedDirs: this.#cacheDirs() }),
-      ...nnImports,
-      ...wrapHostImports(hostImports, context, (iface, fn) => signatures.importReturnsResult(iface, fn)),
+    // Host state belongs to an instance: WASI, wasi:nn and the app's imports are built per
+    // instance on its scope (lib/host/scope.ts); what is the same for every instance is built once.
+    const nnImports = nn?.functionImports(limits.memoryBytes === undefined ? {} : { quota: { tensorBytes: Math.min(nn.quota.tensorBytes, limits.memoryBytes) } });
+    const wasiFor = wasiImports(wasi, capture, (e) => { context.exit ??= e; }, { openFiles: limits.openFiles, memoryBytes: limits.memoryBytes, protectedDirs: this.#cacheDirs() });
+    const host = wrapHostImports(hostImports, context, (iface, fn) => signatures.importReturnsResult(iface, fn));
+    const imports = (scope: InstanceScope): Record<string, object> => {
+      const out = { ...wasiFor(scope), ...nnImports?.(scope), ...host };
+      // Neither WASI/wasi:nn nor the app's imports provide it (e.g. wasi:keyvalue, or a forgotten interface).
+      fillVersionedKeys(out, component.imports);
+      return out;
     };
-    // Neither WASI/wasi:nn nor the app's imports provide it (e.g. wasi:keyvalue, or a forgotten interface).
-    fillVersionedKeys(imports, component.imports);
-    const missing = component.imports.find((i) => !(i in imports));
+    const probe = new InstanceScope();
+    const keys = imports(probe);
+    probe.releaseAll();
+    const missing = component.imports.find((i) => !(i in keys));
     if (missing) throw new MissingImportError(missing, signatures.importHint(missing));
     const fn = new SfiFunction(name, {
       component, signatures, imports, capture, context,

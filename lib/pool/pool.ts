@@ -21,7 +21,7 @@ export interface PoolOptions {
   idleTimeoutMs?: number;
 }
 
-export const DEFAULT_POOL: Required<PoolOptions> = { mode: 'reuse', min: 1, max: 16, maxQueue: 1024, idleTimeoutMs: 30_000 };
+export const DEFAULT_POOL: Required<PoolOptions> = { mode: 'reset', min: 1, max: 16, maxQueue: 1024, idleTimeoutMs: 30_000 };
 
 /** Acquired instance plus how it was obtained. */
 export interface Lease {
@@ -135,7 +135,7 @@ export class InstancePool {
     this.#busy--;
     instance.lastUsedAt = performance.now();
     const { mode } = this.options;
-    const keep = !instance.broken && !this.#closed && (mode === 'reuse' || (mode === 'reset' && instance.snapshot!.restore()));
+    const keep = !instance.broken && !this.#closed && (mode === 'reuse' || (mode === 'reset' && instance.reset()));
     if (keep) this.#idle.push(instance);
     else instance.dispose();
     this.#wakeNext();
