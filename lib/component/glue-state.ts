@@ -56,8 +56,11 @@ const DISPOSE: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('
 
 const HANDLE_TABLE = /^\s*const (handleTable\d+) = \[T_FLAG, 0\];$/gm;
 const CAPTURE_TABLE = /^\s*const (captureTable\d+)= new Map\(\);$/gm;
-/** The init generator's final statement, `  return { ... };` just before `})();`. */
-const FINAL_RETURN = /\n  return \{(?=[^\n]*\n\}\)\(\);\n)/g;
+/**
+ * The init generator's final statement, `return { ... };` on one line just before the generator's
+ * `})();` and jco's `let promise, resolve, reject;` (indented or not, as jco emits either).
+ */
+const FINAL_RETURN = /\n([ \t]*)return \{(?=[^\n]*\n[ \t]*\}\)\(\);\n[ \t]*let promise, resolve, reject;)/g;
 
 /**
  * jco's glue text with a `GlueState` on the object its `instantiate` returns, or the text as is
@@ -68,10 +71,11 @@ export function withGlueState(source: string): { source: string; patched: boolea
   const captures = [...source.matchAll(CAPTURE_TABLE)].map((m) => m[1]!);
   const returns = [...source.matchAll(FINAL_RETURN)];
   if (returns.length !== 1) return { source, patched: false };
-  const at = returns[0]!.index!;
-  const hook = `\n  const sfirtGlueState = (${glueStateFactory.toString()})([${tables.join(', ')}], [${captures.join(', ')}]);` +
-    `\n  return {[Symbol.for('sfirt.glueState')]: sfirtGlueState, `;
-  return { source: source.slice(0, at) + hook + source.slice(at + '\n  return {'.length), patched: true };
+  const match = returns[0]!;
+  const indent = match[1]!;
+  const hook = `\n${indent}const sfirtGlueState = (${glueStateFactory.toString()})([${tables.join(', ')}], [${captures.join(', ')}]);` +
+    `\n${indent}return {[Symbol.for('sfirt.glueState')]: sfirtGlueState, `;
+  return { source: source.slice(0, match.index!) + hook + source.slice(match.index! + match[0].length), patched: true };
 }
 
 /**

@@ -37,6 +37,10 @@ for (const glue of ['fast', 'jco']) {
       assert.equal(found, [], `B got: ${JSON.stringify(found)}`);
       // The tables restarted: B opening the same things gets the very numbers A got.
       assert.equal([...await fn.call('leave-open', 'alice.txt')], a);
+      if (mode !== 'fresh') {
+        const inv = await fn.invoke('probe', [64]);
+        assert.equal([inv.stats.coldStart, fn.pool.size], [false, 1], 'the same instance was reset, not replaced');
+      }
       // A's stream and pollable numbers name nothing any more: the host traps the made-up handle.
       const stream = await rejection(fn.call('read-stream', a[1]));
       assert.is(stream.code, 'TRAP', String(stream));
