@@ -1,5 +1,5 @@
 import { ClosedError, InvalidArgumentError, OverloadedError } from '../errors.js';
-import type { ComponentInstance } from '../invoke/instance.js';
+import type { ComponentInstance } from './instance.js';
 
 /**
  * - `reset` (default): a warm instance put back in its post-initialisation state after every
