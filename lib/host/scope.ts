@@ -104,3 +104,22 @@ const EMPTY: ReadonlySet<object> = new Set();
 
 /** Builds one instance's host imports (keyed as jco keys them) on that instance's scope. */
 export type InstanceImports = (scope: InstanceScope) => Record<string, object>;
+
+/**
+ * One instance's import object as a layer over the function's shared one: `forInstance(scope)`'s
+ * entries are the instance's own properties, everything else is read through the prototype
+ * (`shared`), which the glue reads like any other property. `keys` are the import keys the
+ * component reads: a versioned one (`wasi:filesystem/types@0.2.3`, kept by jco when two versions
+ * are imported) that `shared` lacks gets the entry of its unversioned per-instance key. An entry
+ * of `shared` wins over a per-instance one of the same key (the app's own imports override WASI).
+ */
+export function layeredImports(shared: Record<string, object>, forInstance: InstanceImports, keys: readonly string[], stripVersion: (key: string) => string): InstanceImports {
+  const versioned = keys.filter((k) => !(k in shared) && stripVersion(k) !== k).map((k) => [k, stripVersion(k)] as const);
+  return (scope) => {
+    const own = forInstance(scope);
+    const out = Object.create(shared) as Record<string, object>;
+    for (const k in own) if (!(k in shared)) out[k] = own[k]!;
+    for (const [k, plain] of versioned) if (!(k in out) && plain in own) out[k] = own[plain]!;
+    return out;
+  };
+}

@@ -52,12 +52,24 @@ export function wasiFilesystem(options: WasiOptions = {}, limits: WasiLimits = {
 }
 
 /**
- * Builds the WASI part of a function's import object, keyed as jco keys imports, as a factory
- * called once per instance: the filesystem (preopens, open-file count) and deterministic clocks
- * and random are instance state in its scope; the rest is built here once and shared. Throws
- * `InvalidArgumentError` for bad options (checked here, at load).
+ * The WASI part of a function's import object, keyed as jco keys imports, as a factory called
+ * once per instance: the filesystem (preopens, open-file count) and deterministic clocks and
+ * random are instance state in its scope; the rest is built here once and shared. Throws
+ * `InvalidArgumentError` for bad options (checked here, at load). For the pool's hot path see
+ * {@link wasiImportParts}, which keeps the two parts apart.
  */
 export function wasiImports(options: WasiOptions = {}, capture: StdioCapture, onExit: (e: GuestExitError) => void, limits: WasiLimits = {}): InstanceImports {
+  const { shared, forInstance } = wasiImportParts(options, capture, onExit, limits);
+  return (scope) => ({ ...shared, ...forInstance(scope) });
+}
+
+/**
+ * `wasiImports` in two parts: `shared`, the entries that are the same for every instance (built
+ * once), and `forInstance(scope)`, the few that hold instance state. The runtime layers the
+ * second over the first per instance (lib/host/scope.ts `layeredImports`) instead of copying ~30
+ * entries into a new object at every instantiation (~6 µs each).
+ */
+export function wasiImportParts(options: WasiOptions = {}, capture: StdioCapture, onExit: (e: GuestExitError) => void, limits: WasiLimits = {}): { shared: Record<string, object>; forInstance: InstanceImports } {
   const env = Object.entries(options.env ?? {});
   for (const [k, v] of env) {
     if (typeof v !== 'string') throw new InvalidArgumentError(`wasi.env.${k} must be a string`);
@@ -96,11 +108,10 @@ export function wasiImports(options: WasiOptions = {}, capture: StdioCapture, on
     ...deniedNetwork(),
   };
   const filesystem = wasiFilesystem(options, limits);
-  return (scope) => ({
-    ...shared,
-    ...(det ? clocksAndRandom(det, limits.memoryBytes, scope) : {}),
-    ...filesystem(scope),
-  });
+  const forInstance: InstanceImports = det
+    ? (scope) => ({ ...clocksAndRandom(det, limits.memoryBytes, scope), ...filesystem(scope) })
+    : filesystem;
+  return { shared, forInstance };
 }
 
 let denied: Record<string, object> | undefined;

@@ -137,6 +137,14 @@ function makeHost(log, plan) {
       set: (key, value) => { log.push(['set', key, value]); kv.set(key, value); },
     },
     'sfirt:kv/log': { log: (level, message) => { log.push(['log', level, message]); } },
+    // guests/host-resource's imported resource: a host class whose objects the guest keeps.
+    'sfirt:host-resource/things': {
+      Thing: class Thing {
+        constructor(v) { this.v = v; log.push(['thing', v]); }
+        value() { log.push(['value', this.v]); return this.v ?? 0; }
+        [Symbol.dispose]() { log.push(['dispose', this.v]); }
+      },
+    },
     ...fakeNn(log),
   };
   for (const key of plan.imports) {
