@@ -218,13 +218,14 @@ export async function run({ quick = false, log = () => {}, outDir = resultsDir }
         { label: 'jco as emitted', value: metrics.jco_emitted_instance_us },
       ],
     }));
-    const poolRows = ['pool_bare_instance_us', 'bare_cold_p50_us', 'bare_cold_p99_us', 'cold_start_p50_us', 'cold_start_p99_us', 'cold_start_ratio_vs_bare', 'warm_call_p50_us', 'warm_call_overhead_us', 'reset_us_64k', 'reset_us_16m', 'live_instances_10k_rss_mib']
+    const poolRows = ['pool_bare_instance_us', 'bare_cold_p50_us', 'bare_cold_p99_us', 'cold_start_p50_us', 'cold_start_p99_us', 'cold_start_ratio_vs_bare', 'warm_call_p50_us', 'warm_call_overhead_us', 'warm_call_reuse_p50_us', 'warm_call_reuse_overhead_us', 'fresh_call_p50_us', 'reset_us_64k', 'reset_us_16m', 'live_instances_10k_rss_mib']
       .filter((k) => k in metrics).map((k) => `${k.padEnd(30)} ${(+metrics[k].toPrecision(3)).toString().padStart(9)}`);
     notes.push('bare_cold_p50/p99_us: the bare core module instantiated and its noop called, one per event-loop turn, sampled exactly like cold_start (interleaved rounds): the floor\'s own tail. V8 allocates every wasm instance (~3.4 KB here) in the old generation, so instantiations pay its incremental-marking steps (extra JS garbage per sample does not move it); cold_start_p99_us lands next to this floor\'s p99, above or below it from run to run');
     const loadRows = Object.keys(metrics).filter((k) => k.includes('load_'))
       .map((k) => `${k.padEnd(40)} ${(+metrics[k].toPrecision(3)).toString().padStart(9)}`);
     notes.push('load_*_ms: runtime.load() in a new Node process; cold = fresh cache directory (jco import + transpile + durable store), cached = a verified cache entry; compute runs on our fast glue, *_jco_glue on http-hello whose ~490 KB jco glue is evaluated each load. Set SFIRT_BASELINE_DIST=<another build\'s dist/> to measure that build alternately in the same run (baseline_* and *_vs_baseline_ratio)');
     notes.push('pool metrics use the compute guest (trivial export `noop`) through createRuntime() with fuel metering and the default limits on; cold_start_ratio_vs_bare divides by pool_bare_instance_us, the same guest\'s core module instantiated bare in the same run');
+    notes.push('warm_call_*: a pool hit in the default mode (reset: memories, globals, tables, glue handle tables and host state restored after the call, included in the time); warm_call_reuse_*: mode reuse (nothing restored); fresh_call_p50_us: mode fresh with a spare made between calls off the call path (the call pays the hit and the discard; the spare costs about fast_instance_us off-path); cold_start_*: a pool miss');
     return { metrics, table: `${table}\n\npool (createRuntime, compute guest)\n${poolRows.join('\n')}\n\nload in a new process (ms)\n${loadRows.join('\n')}`, notes, details: { guests: 'hello + wat-add (instances), compute (calls, pool)', batches: { inst, calls }, node: process.version } };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 // Pool-level metrics of the `instantiate` suite, all on the same component (the `compute` guest),
 // measured side by side in one process: the bare core instantiation (the floor), our pool miss
-// (cold start, call() → result of a trivial export), our pool hit, and RSS of 10,000 live instances.
+// (cold start, call() → result of a trivial export), our pool hit in each pool mode (the default
+// `reset`, `reuse`, `fresh` with a spare ready), and RSS of 10,000 live instances.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -61,7 +62,10 @@ export async function poolMetrics({ quick, log }) {
   const n = quick ? 2000 : 10000;
   const rt = createRuntime();
   const cold = await rt.load('cold', guest('compute'), { pool: { mode: 'fresh', min: 0 } });
-  const warm = await rt.load('warm', guest('compute'), { pool: { mode: 'reuse', min: 1 } });
+  // The default pool mode (reset: restored after every call), and the other two for comparison.
+  const warm = await rt.load('warm', guest('compute'), { pool: { min: 1 } });
+  const warmReuse = await rt.load('warm-reuse', guest('compute'), { pool: { mode: 'reuse', min: 1 } });
+  const fresh = await rt.load('fresh', guest('compute'), { pool: { mode: 'fresh', min: 1 } });
   const module = await mainCoreModule();
   const bareInstance = new WebAssembly.Instance(module, {});
   const bareNoop = bareInstance.exports.noop;
@@ -72,17 +76,23 @@ export async function poolMetrics({ quick, log }) {
   timeSync(() => new WebAssembly.Instance(module, {}), 500, 20);
   await sampleAsync(() => cold.call('noop'), 1000);
   await sampleAsync(() => warm.call('noop'), 1000);
+  await sampleAsync(() => warmReuse.call('noop'), 1000);
+  await sampleAsync(() => fresh.call('noop'), 1000);
   // The floor's tail, sampled exactly as the cold starts are: one bare instantiation and `noop` call
   // per event-loop turn. Its p99 is V8's, not ours (see the bare_cold note in instantiate.mjs).
   const bareCold = async () => new WebAssembly.Instance(module, {}).exports.noop();
   await sampleAsync(bareCold, 1000);
-  const samples = { bare: [], bareCold: [], cold: [], warm: [] };
+  const samples = { bare: [], bareCold: [], cold: [], warm: [], warmReuse: [], fresh: [] };
   const rounds = 10;
   for (let r = 0; r < rounds; r++) {
     samples.bare.push(timeSync(() => new WebAssembly.Instance(module, {}), n / rounds, 20));
     samples.bareCold.push(...(await sampleAsync(bareCold, n / rounds)));
     samples.cold.push(...(await sampleAsync(() => cold.call('noop'), n / rounds)));
     samples.warm.push(...(await sampleAsync(() => warm.call('noop'), n / rounds)));
+    samples.warmReuse.push(...(await sampleAsync(() => warmReuse.call('noop'), n / rounds)));
+    // A spare is made in the turn between samples (off the call path): the call pays the pool hit
+    // and the discard of the used instance.
+    samples.fresh.push(...(await sampleAsync(() => fresh.call('noop'), n / rounds)));
   }
   const bareCall = timeSync(() => bareNoop(), 200_000, 1000);
   const metrics = {
@@ -92,10 +102,13 @@ export async function poolMetrics({ quick, log }) {
     bare_cold_p50_us: median(samples.bareCold),
     bare_cold_p99_us: quantile(samples.bareCold, 0.99),
     warm_call_p50_us: median(samples.warm),
+    warm_call_reuse_p50_us: median(samples.warmReuse),
+    fresh_call_p50_us: median(samples.fresh),
     bare_call_us: bareCall,
   };
   metrics.cold_start_ratio_vs_bare = metrics.cold_start_p50_us / metrics.pool_bare_instance_us;
   metrics.warm_call_overhead_us = metrics.warm_call_p50_us - bareCall;
+  metrics.warm_call_reuse_overhead_us = metrics.warm_call_reuse_p50_us - bareCall;
   rt.close();
   metrics.reset_us_64k = resetUs(1, quick ? 2000 : 10000);
   metrics.reset_us_16m = resetUs(256, quick ? 100 : 500);

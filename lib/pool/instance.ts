@@ -1,4 +1,6 @@
 import type { LoadedComponent } from '../component/loader.js';
+import { glueStateOf, type GlueState } from '../component/glue-state.js';
+import type { InstanceScope } from '../host/scope.js';
 import { reservationOf, type Meter } from '../limits/index.js';
 import { collectState, InstanceSnapshot, type InstanceState } from './snapshot.js';
 import { memoryPool, pooledMemoryImports } from './memory-pool.js';
@@ -22,6 +24,13 @@ export class ComponentInstance {
   broken = false;
   readonly createdAt = performance.now();
   lastUsedAt = this.createdAt;
+  /**
+   * The host state the instance owns (WASI descriptors and streams, wasi:nn, wasi:http, ...):
+   * released since initialisation by `reset()`, all of it by `dispose()`.
+   */
+  scope: InstanceScope | undefined;
+  /** The glue's handle tables (lib/component/glue-state.ts); undefined when the glue has no hook. */
+  readonly glue: GlueState | undefined;
 
   constructor(
     readonly exports: Record<string, unknown>,
@@ -33,10 +42,30 @@ export class ComponentInstance {
     readonly snapshot?: InstanceSnapshot,
     /** Memories taken from the memory pool, returned by `dispose()`. */
     private readonly pooled: [WebAssembly.Memory, PooledMemoryLimits][] = [],
-  ) {}
+  ) {
+    this.glue = glueStateOf(exports);
+  }
 
-  /** Called once the instance is gone for good: its pooled memories are zeroed and recycled. */
+  /**
+   * Pool `reset`: puts the instance back in its post-initialisation state — memories, globals and
+   * tables (the snapshot), the glue's handle tables, and the host state it owns (everything opened
+   * since initialisation is released; seeded streams restart). False when it cannot be (it grew,
+   * or its glue keeps tables we cannot reset): the caller discards it instead.
+   */
+  reset(): boolean {
+    if (!this.glue || !this.snapshot?.restore()) return false;
+    this.glue.reset();
+    this.scope?.releaseSinceMark();
+    return true;
+  }
+
+  /**
+   * Called once the instance is gone for good: the host state it owns is released, its pooled
+   * memories are zeroed and recycled. Idempotent.
+   */
   dispose(): void {
+    this.scope?.releaseAll();
+    this.glue?.releaseAll();
     for (const [memory, limits] of this.pooled.splice(0)) memoryPool.give(memory, limits);
   }
 

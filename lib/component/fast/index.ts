@@ -11,6 +11,7 @@ import { GuestResourceTable } from './guest-resources.js';
 import { buildPlan, type CoreItem, type Plan, type ResolvedOptions } from './plan.js';
 import { Unsupported } from './reader.js';
 import { HandleTable } from './resources.js';
+import { GLUE_STATE, type GlueState } from '../glue-state.js';
 import { encodingCode, type Encoding } from './strings.js';
 import { camelCase, className, type FuncType, type ValType } from './types.js';
 
@@ -75,6 +76,9 @@ export async function buildFastGlue(bytes: Uint8Array, options: { transform?: Co
 export function jcoCoreModuleName(index: number): string {
   return `component.core${index === 0 ? '' : index + 1}.wasm`;
 }
+
+/** The state of a component without resources: nothing to reset. */
+const NO_TABLES: GlueState = Object.freeze({ reset() {}, releaseAll() {} });
 
 const defaultInstantiateCore: InstantiateCore = (module, importObject) => new WebAssembly.Instance(module, importObject);
 
@@ -201,6 +205,17 @@ export function createFastGlue(fullPlan: Plan, modules: WebAssembly.Module[]): F
       // jco: the first export wins a short key (`test` for both `a:b/test@0.1.0` and `@0.2.0`);
       // full ids are unique.
       for (const k of e.keys) if (!(k in out)) out[k] = value;
+    }
+    if (rt.length || gt.length) {
+      for (const t of rt) t.mark();
+      for (const t of gt) t.mark();
+      const state: GlueState = {
+        reset() { for (const t of rt) t.reset(); for (const t of gt) t.reset(); },
+        releaseAll() { for (const t of rt) t.releaseAll(); },
+      };
+      (out as Record<symbol, unknown>)[GLUE_STATE] = state;
+    } else {
+      (out as Record<symbol, unknown>)[GLUE_STATE] = NO_TABLES;
     }
     return out;
   }
