@@ -13,6 +13,7 @@ import { Unsupported } from './reader.js';
 import { HandleTable } from './resources.js';
 import { encodingCode, type Encoding } from './strings.js';
 import { camelCase, className, type FuncType, type ValType } from './types.js';
+import { dirtyMapOf, markingRealloc } from '../../pool/dirty-map.js';
 
 export { ComponentError } from './bindings.js';
 export type { Plan } from './plan.js';
@@ -147,7 +148,7 @@ export function createFastGlue(fullPlan: Plan, modules: WebAssembly.Module[]): F
       const r = plan.resources[l.call.resource]!;
       return rt[l.call.resource]!.cls ?? lookup(r.key, r.className);
     }) as ((...args: unknown[]) => unknown)[];
-    const cxs: MemoryContext[] = contexts.map((c) => ({ memory: undefined, realloc: undefined, dv: undefined, rt, gt, enc: c.enc }));
+    const cxs: MemoryContext[] = contexts.map((c) => ({ memory: undefined, realloc: undefined, dv: undefined, dirty: undefined, rt, gt, enc: c.enc }));
     const stepExports: WebAssembly.Exports[] = new Array(plan.steps.length);
     const trampolines = lowers.map((l, i) => l.make({ cx: cxs[l.cx]!, host: hostFns[i]! }));
     const drops: ((handle: number) => void)[] = rt.map((t) => (handle: number) => t.drop(handle));
@@ -162,6 +163,10 @@ export function createFastGlue(fullPlan: Plan, modules: WebAssembly.Module[]): F
       const cx = cxs[i]!;
       if (spec.memory) cx.memory = resolve(spec.memory) as WebAssembly.Memory;
       if (spec.realloc) cx.realloc = resolve(spec.realloc) as MemoryContext['realloc'];
+      // A `reset` pool restores only the pages marked dirty: what the glue writes into the guest's
+      // memory (the regions realloc hands out, import results at a return pointer) is marked too.
+      cx.dirty = cx.memory && dirtyMapOf(cx.memory);
+      if (cx.dirty && cx.realloc) cx.realloc = markingRealloc(cx.realloc, cx.dirty);
     };
     for (const i of contextsUpFront) fill(i);
     for (let s = 0; s < plan.steps.length; s++) {
