@@ -3,7 +3,7 @@ import { reservationOf, type Meter } from '../limits/index.js';
 import { collectState, InstanceSnapshot, type InstanceState } from '../pool/snapshot.js';
 import { memoryPool, pooledMemoryImports } from '../pool/memory-pool.js';
 import { POOLED_MEMORY_MODULE, type PooledMemoryLimits } from '../instrument/import-memory.js';
-import { DIRTY_IMPORT_MODULE } from '../instrument/dirty-pages.js';
+import { DIRTY_EXPORT_PREFIX, DIRTY_IMPORT_MODULE } from '../instrument/dirty-pages.js';
 import { dirtyMapMemoryOf, isDirtyMap } from '../pool/dirty-map.js';
 import { InvalidComponentError } from '../errors.js';
 
@@ -101,7 +101,8 @@ const memoryExportNames = new WeakMap<WebAssembly.Module, string[]>();
 function memoryExports(module: WebAssembly.Module): string[] {
   let names = memoryExportNames.get(module);
   if (!names) {
-    names = WebAssembly.Module.exports(module).filter((e) => e.kind === 'memory').map((e) => e.name);
+    // A dirty-page map is the runtime's bookkeeping, not guest memory.
+    names = WebAssembly.Module.exports(module).filter((e) => e.kind === 'memory' && !e.name.startsWith(DIRTY_EXPORT_PREFIX)).map((e) => e.name);
     memoryExportNames.set(module, names);
   }
   return names;

@@ -1,0 +1,88 @@
+// What the canonical-ABI glue writes into a guest's memory goes through no instrumented
+// instruction: our glue marks it (lib/pool/dirty-map.ts), so a `reset` that restores only dirty
+// pages still removes every byte one caller's arguments and host results left in the guest.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { loadComponent } from '../../dist/component/loader.js';
+import { ArtifactCache } from '../../dist/component/cache.js';
+import { limitsTransform, meterHooks, DIRTY_PAGES } from '../../dist/invoke/limits.js';
+import { instantiateComponent } from '../../dist/invoke/instance.js';
+import { dirtyMapOf, markDirty } from '../../dist/pool/dirty-map.js';
+import { readSections } from '../../dist/instrument/sections.js';
+import { Reader, Writer } from '../../dist/instrument/bytes.js';
+import { guest, testUnless } from '../helpers.mjs';
+
+const needs = testUnless(DIRTY_PAGES ? undefined : `no multi-memory on Node ${process.version} (resets copy whole memories)`);
+
+/** Raises the minimum of the module's defined memory, so large host writes land without a grow. */
+function withMinPages(bytes, pages) {
+  const out = new Writer(bytes.length + 16);
+  out.bytes(bytes, 0, 8);
+  for (const s of readSections(bytes)) {
+    out.u8(s.id);
+    if (s.id !== 5) { out.u32(s.end - s.start); out.bytes(bytes, s.start, s.end); continue; }
+    const r = new Reader(bytes, s.start, s.end);
+    const w = new Writer(32);
+    const n = r.u32();
+    w.u32(n);
+    for (let i = 0; i < n; i++) {
+      const flags = r.u8(); r.u32();
+      const max = flags & 1 ? r.u32() : undefined;
+      w.u8(flags); w.u32(pages); if (max !== undefined) w.u32(Math.max(max, pages));
+    }
+    out.sized(w);
+  }
+  return out.result();
+}
+
+async function instantiate(name, imports = {}) {
+  const reset = limitsTransform({}, true);
+  const component = await loadComponent(readFileSync(guest(name)), name, new ArtifactCache(false), (n, b) => reset(n, withMinPages(b, 32)));
+  assert.is(component.glue, 'fast');
+  const hooks = meterHooks(true)();
+  hooks.meter.start({});
+  const instance = instantiateComponent(component, imports, hooks);
+  assert.is(instance.memories.length, 1, 'one guest memory (maps are not guest memory)');
+  const memory = instance.memories[0];
+  return { instance, memory, expected: new Uint8Array(memory.buffer).slice(), map: dirtyMapOf(memory) };
+}
+
+function assertRestored({ instance, memory, expected }, what) {
+  assert.ok(instance.snapshot.restore(), `${what}: restored (did not grow)`);
+  const now = new Uint8Array(memory.buffer);
+  const at = now.findIndex((b, i) => b !== expected[i]);
+  assert.is(at, -1, `${what}: byte ${at} (page ${at >>> 16}) differs from the snapshot`);
+}
+
+needs('arguments the glue lowers into guest memory (realloc) are marked and restored', async () => {
+  const t = await instantiate('bytes');
+  assert.ok(t.map, 'the memory is tracked');
+  const data = new Uint8Array(300_000).fill(0x5a); // spans several pages the guest only reads
+  assert.is(t.instance.exports.checksum(data) >>> 0, t.instance.exports.checksum(data) >>> 0);
+  assertRestored(t, 'checksum(300 KB)');
+  t.instance.exports.reverse(data);
+  assertRestored(t, 'reverse(300 KB)');
+});
+
+needs('host import results the glue stores (realloc\'d strings, return pointers) are marked and restored', async () => {
+  const secret = 'alice-secret:'.repeat(12_000); // ~156 KB
+  const host = { get: () => secret, set: () => {}, log: () => {} };
+  const t = await instantiate('kv', { 'sfirt:kv/store': host, 'sfirt:kv/log': host });
+  t.instance.exports.incr('k');
+  assertRestored(t, 'incr with a 156 KB host string');
+  t.instance.exports.copy('a', 'b');
+  assertRestored(t, 'copy');
+});
+
+test('markDirty marks exactly the pages of a range, wasm pointers included', () => {
+  const map = new Uint8Array(65536);
+  const pages = () => [...map.keys()].filter((k) => map[k]);
+  markDirty(map, 65535, 2); assert.equal(pages(), [0, 1]); map.fill(0);
+  markDirty(map, 3 * 65536, 65536); assert.equal(pages(), [3]); map.fill(0);
+  markDirty(map, 100, 0); assert.equal(pages(), []);
+  markDirty(map, -65536, 10); assert.equal(pages(), [65535]); map.fill(0); // 0xffff0000 as i32
+  markDirty(map, -10, 100); assert.equal(pages(), [65535]);
+});
+
+test.run();
