@@ -56,6 +56,16 @@ const MAP_PAGES = 1;
  */
 export const MULTI_MEMORY: boolean = WebAssembly.validate(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 5, 5, 2, 0, 1, 0, 1]));
 
+/** Options of {@link trackDirtyPages}. */
+export interface DirtyPagesOptions {
+  /**
+   * Test aid: a module that imports its memories defines (and exports) their maps instead of
+   * importing them, so it instantiates with no extra imports (the spec suite and the fuzzer check
+   * behaviour this way; the marks of such maps are not the owner's).
+   */
+  ownMaps?: boolean;
+}
+
 /** The rewritten module; `tracked` false when it was left as it was (see {@link trackDirtyPages}). */
 export interface DirtyPagesResult {
   bytes: Uint8Array;
@@ -78,7 +88,7 @@ const RMW_TYPES = [T.i32, T.i64, T.i32, T.i32, T.i64, T.i64, T.i64];
  * last (after instrumentModule and exportState): nothing it inserts is metered or renumbered.
  * Throws {@link InvalidModuleError} for bytes it cannot read or a memory index out of range.
  */
-export function trackDirtyPages(bytes: Uint8Array): DirtyPagesResult {
+export function trackDirtyPages(bytes: Uint8Array, options: DirtyPagesOptions = {}): DirtyPagesResult {
   const sections = readSections(bytes);
   const find = (id: number) => sections.find((s) => s.id === id);
 
@@ -126,7 +136,7 @@ export function trackDirtyPages(bytes: Uint8Array): DirtyPagesResult {
   }
   const memories = importedMemories + definedMemories;
   if (memories === 0) return { bytes, tracked: true };
-  if (importedMemories > 0 && definedMemories > 0) return untracked(bytes, 'imports and defines memories');
+  if (importedMemories > 0 && definedMemories > 0 && !options.ownMaps) return untracked(bytes, 'imports and defines memories');
 
   const funcSec = find(SECTION.func);
   if (funcSec) {
@@ -173,17 +183,19 @@ export function trackDirtyPages(bytes: Uint8Array): DirtyPagesResult {
   let importW: Writer | undefined;
   let memW: Writer | undefined;
   let exportW: Writer | undefined;
-  if (importedMemories > 0) {
+  if (importedMemories > 0 && !options.ownMaps) {
     importW = new Writer(importBody.length + 32 * memories);
     importW.u32(importCount + memories);
     importW.bytes(importBody);
     for (let m = 0; m < memories; m++) { importW.name(DIRTY_IMPORT_MODULE); importW.name(String(m)); importW.u8(2); mapLimits(importW); }
   } else {
-    const r = new Reader(bytes, memSec!.start, memSec!.end);
-    r.u32();
-    memW = new Writer(memSec!.end - memSec!.start + 8 * memories);
-    memW.u32(memories * 2);
-    memW.bytes(bytes, r.pos, memSec!.end);
+    memW = new Writer((memSec ? memSec.end - memSec.start : 0) + 8 * memories);
+    memW.u32(definedMemories + memories);
+    if (memSec) {
+      const r = new Reader(bytes, memSec.start, memSec.end);
+      r.u32();
+      memW.bytes(bytes, r.pos, memSec.end);
+    }
     for (let m = 0; m < memories; m++) mapLimits(memW);
     exportW = new Writer(64 * memories + (exportSec ? exportSec.end - exportSec.start : 0));
     let count = memories;
@@ -202,6 +214,8 @@ export function trackDirtyPages(bytes: Uint8Array): DirtyPagesResult {
   const out = new Writer(bytes.length + (codeW ? codeW.len - (codeSec!.end - codeSec!.start) : 0) + 256);
   out.bytes(bytes, 0, 8);
   let exportPlaced = exportW === undefined || exportSec !== undefined;
+  let memPlaced = memW === undefined || memSec !== undefined;
+  const AFTER_MEMORY = new Set([13, 6, 7, 8, 9, 12, 10, 11]);
   const write = (s: SectionSpan) => {
     const w = replaced.get(s.id);
     out.u8(s.id);
@@ -209,9 +223,11 @@ export function trackDirtyPages(bytes: Uint8Array): DirtyPagesResult {
     else { out.u32(s.end - s.start); out.bytes(bytes, s.start, s.end); }
   };
   for (const s of sections) {
+    if (!memPlaced && AFTER_MEMORY.has(s.id)) { out.u8(SECTION.memory); out.sized(memW!); memPlaced = true; }
     if (!exportPlaced && AFTER_EXPORT.has(s.id)) { out.u8(SECTION.export); out.sized(exportW!); exportPlaced = true; }
     write(s);
   }
+  if (!memPlaced) { out.u8(SECTION.memory); out.sized(memW!); }
   if (!exportPlaced) { out.u8(SECTION.export); out.sized(exportW!); }
   return { bytes: out.result(), tracked: true };
 }
