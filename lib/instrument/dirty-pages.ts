@@ -298,6 +298,9 @@ function rewriteBody(bytes: Uint8Array, start: number, end: number, params: numb
   for (let g = 0; g < groups; g++) { locals += r.u32(); r.u8(); }
   const declEnd = r.pos;
   const scratch = new Scratch(locals);
+  /** Per memory: the local holding the page this activation checked last. */
+  const lastPages = new Map<number, number>();
+  const lastPage = (mem: number) => { let l = lastPages.get(mem); if (l === undefined) { l = scratch.get(T.i32, 10 + mem); lastPages.set(mem, l); } return l; };
   const code = new Writer(end - start + 64);
   const checkMem = (m: number) => { if (m >= memories) r.fail(`unknown memory ${m}`); };
   /** Reads a memarg; returns [memory, offset]. */
@@ -315,16 +318,22 @@ function rewriteBody(bytes: Uint8Array, start: number, end: number, params: numb
     code.u8(0x22); code.u32(addr);
     if (offset !== 0) { code.u8(0x41); code.s32(offset | 0); code.u8(0x6a); }
     code.u8(0x41); code.s32(DIRTY_PAGE_SHIFT); code.u8(0x76); // i32.shr_u
-    // Stored only when the page is not marked yet: a load and a predictable branch per store. A
-    // store to the map on every write costs more (measured on a loop swapping words across pages:
-    // 1.75x the unmarked loop instead of 2.7x): V8 must assume it may alias later loads.
+    // Two filters before the map is written: the page this activation checked last (a local, -1 at
+    // entry: one compare in a loop writing one page), then the map byte itself (a load; the map is
+    // written only when the page is not marked yet, since a store V8 must assume may alias later
+    // loads costs more than a load and a predictable branch).
     const page = scratch.get(T.i32, 3);
-    code.u8(0x22); code.u32(page);
+    const last = lastPage(mem);
+    code.u8(0x22); code.u32(page); code.u8(0x20); code.u32(last); code.u8(0x47); // i32.ne
+    code.u8(0x04); code.u8(0x40);
+    code.u8(0x20); code.u32(page); code.u8(0x21); code.u32(last);
+    code.u8(0x20); code.u32(page);
     code.u8(0x2d); code.u32(0x40); code.u32(memories + mem); code.u32(0); // i32.load8_u from the map
     code.u8(0x45); // i32.eqz
     code.u8(0x04); code.u8(0x40);
     code.u8(0x20); code.u32(page); code.u8(0x41); code.s32(1);
     code.u8(0x3a); code.u32(0x40); code.u32(memories + mem); code.u32(0); // i32.store8 into the map
+    code.u8(0x0b);
     code.u8(0x0b);
     code.u8(0x20); code.u32(addr);
     for (const s of slots) { code.u8(0x20); code.u32(s); }
@@ -392,5 +401,6 @@ function rewriteBody(bytes: Uint8Array, start: number, end: number, params: numb
   w.u32(groups + scratch.types.length);
   w.bytes(bytes, gr.pos, declEnd);
   for (const t of scratch.types) { w.u32(1); w.u8(t); }
+  for (const l of lastPages.values()) { w.u8(0x41); w.s32(-1); w.u8(0x21); w.u32(l); } // no page checked yet
   w.bytes(code.buf, 0, code.len);
 }
