@@ -11,6 +11,7 @@ import { instantiateComponent } from '../../dist/invoke/instance.js';
 import { dirtyMapOf, markDirty } from '../../dist/pool/dirty-map.js';
 import { readSections } from '../../dist/instrument/sections.js';
 import { Reader, Writer } from '../../dist/instrument/bytes.js';
+import { parse } from '@bytecodealliance/jco';
 import { guest, testUnless } from '../helpers.mjs';
 
 const needs = testUnless(DIRTY_PAGES ? undefined : `no multi-memory on Node ${process.version} (resets copy whole memories)`);
@@ -36,9 +37,9 @@ function withMinPages(bytes, pages) {
   return out.result();
 }
 
-async function instantiate(name, imports = {}) {
+async function instantiate(name, imports = {}, bytes = readFileSync(guest(name))) {
   const reset = limitsTransform({}, true);
-  const component = await loadComponent(readFileSync(guest(name)), name, new ArtifactCache(false), (n, b) => reset(n, withMinPages(b, 32)));
+  const component = await loadComponent(bytes, name, new ArtifactCache(false), (n, b) => reset(n, withMinPages(b, 32)));
   assert.is(component.glue, 'fast');
   const hooks = meterHooks(true)();
   hooks.meter.start({});
@@ -73,6 +74,40 @@ needs('host import results the glue stores (realloc\'d strings, return pointers)
   assertRestored(t, 'incr with a 156 KB host string');
   t.instance.exports.copy('a', 'b');
   assertRestored(t, 'copy');
+});
+
+/**
+ * A guest that never writes the pages the host writes into: its allocator is a bump pointer in a
+ * global (no stores), and the return area of its `get` import sits alone on page 5. Only the glue's
+ * marks (realloc'd string, return pointer) can tell the snapshot about them.
+ */
+const RETPTR_PROBE = `(component
+  (import "get" (func $get (result string)))
+  (core module $libc
+    (memory (export "mem") 8)
+    (global $bump (mut i32) (i32.const 131072))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (global.get $bump)
+      (global.set $bump (i32.add (global.get $bump) (local.get 3)))))
+  (core instance $libc (instantiate $libc))
+  (core func $get_low (canon lower (func $get) (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
+  (core module $m
+    (import "libc" "mem" (memory 1))
+    (import "host" "get" (func $get (param i32)))
+    (func (export "run") (result i32)
+      (call $get (i32.const 327680))
+      (i32.load offset=4 (i32.const 327680))))
+  (core instance $i (instantiate $m (with "libc" (instance $libc)) (with "host" (instance (export "get" (func $get_low))))))
+  (func $run (result u32) (canon lift (core func $i "run")))
+  (export "run" (func $run)))`;
+
+needs('a return pointer and a realloc\'d region no guest instruction touches are still restored (glue marks)', async () => {
+  const secret = 'caller A: 4111-1111-1111-1111 '.repeat(3000); // ~90 KB: pages 2 and 3
+  const t = await instantiate('retptr-probe', { get: { default: () => secret } }, await parse(RETPTR_PROBE));
+  assert.is(t.instance.exports.run(), secret.length);
+  const now = new Uint8Array(t.memory.buffer);
+  assert.is(new DataView(now.buffer).getUint32(327680 + 4, true), secret.length, 'the host wrote the return area');
+  assertRestored(t, 'get() -> 90 KB string');
 });
 
 test('markDirty marks exactly the pages of a range, wasm pointers included', () => {
