@@ -4,7 +4,7 @@ import { collectState, InstanceSnapshot, type InstanceState } from './snapshot.j
 import { memoryPool, pooledMemoryImports } from './memory-pool.js';
 import { POOLED_MEMORY_MODULE, type PooledMemoryLimits } from '../instrument/import-memory.js';
 import { DIRTY_EXPORT_PREFIX, DIRTY_IMPORT_MODULE } from '../instrument/dirty-pages.js';
-import { dirtyMapMemoryOf, isDirtyMap } from '../pool/dirty-map.js';
+import { dirtyMapMemoryOf, isDirtyMap } from '../instrument/dirty-map.js';
 import { InvalidComponentError } from '../errors.js';
 
 /** Per-instance hooks the limits layer adds to every core module's imports. */

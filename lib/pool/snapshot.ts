@@ -1,6 +1,6 @@
 import { STATE_EXPORT_PREFIX } from '../instrument/export-state.js';
 import { DIRTY_EXPORT_PREFIX, DIRTY_PAGE_SHIFT, DIRTY_SPILL_BYTES } from '../instrument/dirty-pages.js';
-import { registerDirtyMap } from './dirty-map.js';
+import { registerDirtyMap } from '../instrument/dirty-map.js';
 
 /** The mutable state of one component instance, as exported by `exportState` from each core instance. */
 export interface InstanceState {

@@ -9,7 +9,7 @@ import { MULTI_MEMORY, trackDirtyPages, DIRTY_EXPORT_PREFIX } from '../../dist/i
 import { exportState } from '../../dist/instrument/export-state.js';
 import { instrumentModule } from '../../dist/instrument/index.js';
 import { collectState, InstanceSnapshot } from '../../dist/pool/snapshot.js';
-import { instantiateComponent } from '../../dist/invoke/instance.js';
+import { instantiateComponent } from '../../dist/pool/instance.js';
 import { Meter } from '../../dist/limits/index.js';
 import { testUnless } from '../helpers.mjs';
 

@@ -6,7 +6,7 @@
  */
 import { BORROWED_LISTS, boxedArray, codecOf, scalarFunctions, type Codec, type MemoryContext } from './codec.js';
 import { camelCase, type FuncType, type ValType } from './types.js';
-import { markDirty } from '../../pool/dirty-map.js';
+import { markDirty } from '../../instrument/dirty-map.js';
 
 const MAX_FLAT_PARAMS = 16;
 const MAX_FLAT_RESULTS = 1;

@@ -18,7 +18,7 @@ export interface MemoryContext {
   realloc: ((oldPtr: number, oldSize: number, align: number, newSize: number) => number) | undefined;
   dv: DataView | undefined;
   /**
-   * The memory's dirty-page map when a `reset` pool tracks it (lib/pool/dirty-map.ts): `realloc`
+   * The memory's dirty-page map when a `reset` pool tracks it (lib/instrument/dirty-map.ts): `realloc`
    * is then wrapped to mark what it hands out, and results stored at a return pointer are marked.
    */
   dirty?: Uint8Array | undefined;

@@ -13,7 +13,7 @@ import { Unsupported } from './reader.js';
 import { HandleTable } from './resources.js';
 import { encodingCode, type Encoding } from './strings.js';
 import { camelCase, className, type FuncType, type ValType } from './types.js';
-import { dirtyMapOf, markingRealloc } from '../../pool/dirty-map.js';
+import { dirtyMapOf, markingRealloc } from '../../instrument/dirty-map.js';
 
 export { ComponentError } from './bindings.js';
 export type { Plan } from './plan.js';

@@ -1,5 +1,5 @@
 // What the canonical-ABI glue writes into a guest's memory goes through no instrumented
-// instruction: our glue marks it (lib/pool/dirty-map.ts), so a `reset` that restores only dirty
+// instruction: our glue marks it (lib/instrument/dirty-map.ts), so a `reset` that restores only dirty
 // pages still removes every byte one caller's arguments and host results left in the guest.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { loadComponent } from '../../dist/component/loader.js';
 import { ArtifactCache } from '../../dist/component/cache.js';
 import { limitsTransform, meterHooks, DIRTY_PAGES } from '../../dist/invoke/limits.js';
-import { instantiateComponent } from '../../dist/invoke/instance.js';
-import { dirtyMapOf, markDirty } from '../../dist/pool/dirty-map.js';
+import { instantiateComponent } from '../../dist/pool/instance.js';
+import { dirtyMapOf, markDirty } from '../../dist/instrument/dirty-map.js';
 import { readSections } from '../../dist/instrument/sections.js';
 import { Reader, Writer } from '../../dist/instrument/bytes.js';
 import { parse } from '@bytecodealliance/jco';

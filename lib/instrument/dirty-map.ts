@@ -11,7 +11,7 @@
  * - the snapshot restores only the marked pages.
  * Registration is per memory object (a WeakMap), so untracked memories cost nothing.
  */
-import { DIRTY_PAGE_SHIFT } from '../instrument/dirty-pages.js';
+import { DIRTY_PAGE_SHIFT } from './dirty-pages.js';
 
 interface DirtyMap { map: WebAssembly.Memory; view: Uint8Array }
 const mapOfMemory = new WeakMap<WebAssembly.Memory, DirtyMap>();
