@@ -68,8 +68,9 @@ export class InstanceSnapshot {
     this.#maps = state.memories.map((m, i) => {
       const map = state.untracked ? undefined : state.dirty?.[i];
       if (!map) return undefined;
-      map.fill(0); // start functions and initialisation wrote what the snapshot now holds
-      return map.subarray(0, m.buffer.byteLength / PAGE);
+      const pages = map.subarray(0, m.buffer.byteLength / PAGE);
+      pages.fill(0); // start functions wrote what the snapshot now holds (a trap past it failed instantiation)
+      return pages;
     });
   }
 
