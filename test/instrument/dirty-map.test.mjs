@@ -12,7 +12,7 @@ import { dirtyMapOf, markDirty } from '../../dist/instrument/dirty-map.js';
 import { readSections } from '../../dist/instrument/sections.js';
 import { Reader, Writer } from '../../dist/instrument/bytes.js';
 import { parse } from '@bytecodealliance/jco';
-import { guest, testUnless } from '../helpers.mjs';
+import { guest, skippedAtRunTime, testUnless } from '../helpers.mjs';
 
 const needs = testUnless(DIRTY_PAGES ? undefined : `no multi-memory on Node ${process.version} (resets copy whole memories)`);
 
@@ -108,6 +108,20 @@ needs('a return pointer and a realloc\'d region no guest instruction touches are
   const now = new Uint8Array(t.memory.buffer);
   assert.is(new DataView(now.buffer).getUint32(327680 + 4, true), secret.length, 'the host wrote the return area');
   assertRestored(t, 'get() -> 90 KB string');
+});
+
+needs('a component naming a dirty map as a canonical option\'s memory is refused (INVALID_COMPONENT)', async () => {
+  // The probe with its `get` lowered into the map of the libc memory instead of the memory: the
+  // host's string would land in the marks, under the guest's control.
+  const hostile = RETPTR_PROBE
+    .replace('(core instance $libc (instantiate $libc))', '(core instance $libc (instantiate $libc))\n  (alias core export $libc "sfirt:state:dirty:0" (core memory $map))')
+    .replace('(memory (core memory $libc "mem")) (realloc', '(memory $map) (realloc');
+  assert.ok(hostile.includes('(memory $map)'));
+  let bytes;
+  try { bytes = await parse(hostile); } catch { return skippedAtRunTime('dirty map as a canonical memory', 'wasm-tools refuses the text already'); }
+  const err = await instantiate('map-as-memory', { get: { default: () => 'x'.repeat(100) } }, bytes).then(() => undefined, (e) => e);
+  assert.ok(err, 'refused');
+  assert.is(err.code, 'INVALID_COMPONENT', err.message);
 });
 
 test('markDirty marks exactly the pages of a range, wasm pointers included', () => {

@@ -13,7 +13,8 @@ import { Unsupported } from './reader.js';
 import { HandleTable } from './resources.js';
 import { encodingCode, type Encoding } from './strings.js';
 import { camelCase, className, type FuncType, type ValType } from './types.js';
-import { dirtyMapOf, markingRealloc } from '../../instrument/dirty-map.js';
+import { dirtyMapOf, isDirtyMap, markingRealloc } from '../../instrument/dirty-map.js';
+import { InvalidComponentError } from '../../errors.js';
 
 export { ComponentError } from './bindings.js';
 export type { Plan } from './plan.js';
@@ -162,6 +163,9 @@ export function createFastGlue(fullPlan: Plan, modules: WebAssembly.Module[]): F
       const spec = contexts[i]!;
       const cx = cxs[i]!;
       if (spec.memory) cx.memory = resolve(spec.memory) as WebAssembly.Memory;
+      // A canonical option naming a dirty-page map (only reachable by name if validation were
+      // bypassed) would let lowered guest data overwrite the marks.
+      if (isDirtyMap(cx.memory)) throw new InvalidComponentError('a canonical option names a dirty-page map as its memory');
       if (spec.realloc) cx.realloc = resolve(spec.realloc) as MemoryContext['realloc'];
       // A `reset` pool restores only the pages marked dirty: what the glue writes into the guest's
       // memory (the regions realloc hands out, import results at a return pointer) is marked too.
