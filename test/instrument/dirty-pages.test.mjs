@@ -129,6 +129,29 @@ needs('memory.fill, memory.copy and memory.init spanning pages (chunked by the m
   }
 });
 
+needs('a module with two memories: each memory\'s writes mark its own map, and both are restored', async () => {
+  const { bytes, tracked: ok } = await tracked(`(module (memory $a (export "a") 3 3) (memory $b (export "b") 5 5)
+    (func (export "pa") (param i32) (i64.store $a (local.get 0) (i64.const -1)))
+    (func (export "pb") (param i32) (i32.store16 $b offset=7 (local.get 0) (i32.const -1)))
+    (func (export "cp") (param i32 i32 i32) (memory.copy $b $a (local.get 0) (local.get 1) (local.get 2))))`);
+  assert.ok(ok);
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes));
+  const { a, b } = instance.exports;
+  const expectA = pattern(a);
+  const expectB = pattern(b);
+  const { state, snapshot } = snapshotOf(instance);
+  assert.is(state.memories.length, 2);
+  assert.ok(state.dirty[0] && state.dirty[1] && state.dirty[0] !== state.dirty[1], 'one map per memory');
+  instance.exports.pa(2 * PAGE - 3);
+  instance.exports.pb(4 * PAGE - 8);
+  instance.exports.cp(PAGE - 5, 0, PAGE + 10);
+  assert.equal([...state.dirty[0].keys()].filter((k) => state.dirty[0][k]), [1]);
+  assert.equal([...state.dirty[1].keys()].filter((k) => state.dirty[1][k]), [0, 1, 2, 3]); // pb: page 3; cp: pages 0-2
+  assert.ok(snapshot.restore());
+  assertSame(a, expectA, 'memory a');
+  assertSame(b, expectB, 'memory b');
+});
+
 /** A loaded-component stand-in whose instantiate runs `body(instantiateCore)`. */
 const fakeComponent = (body, glue = 'fast') => ({ glue, instantiate: (_imports, ic) => body(ic) });
 
