@@ -6,6 +6,7 @@
  */
 import { BORROWED_LISTS, boxedArray, codecOf, scalarFunctions, type Codec, type MemoryContext } from './codec.js';
 import { camelCase, type FuncType, type ValType } from './types.js';
+import { markDirty } from '../../instrument/dirty-map.js';
 
 const MAX_FLAT_PARAMS = 16;
 const MAX_FLAT_RESULTS = 1;
@@ -255,6 +256,7 @@ export function compileImport(type: FuncType, shape: HostCallShape = { k: 'func'
       if (!result) return undefined;
       if (resultInMemory) {
         const retptr = coreArgs[coreArgs.length - 1] as number;
+        if (cx.dirty) markDirty(cx.dirty, retptr, result.size);
         result.store(cx, ret, retptr);
         return undefined;
       }
