@@ -27,6 +27,15 @@ const slowHead = (length) => `POST /greet HTTP/1.1\r\nHost: localhost\r\nContent
 test('256 sockets sending a body at 1 byte/s for 12 s: the requests beside them are answered 200 within 2 s', async () => {
   // A loaded machine's slow turns must not be mistaken for overload here: this is about sockets.
   const srv = await serve(rt, { maxQueueDelayMs: 60_000, routes: [{ path: '/greet', function: 'hello' }] });
+  // What this machine takes for the same requests without an attack, measured just before: a CI
+  // machine at load 20 once took 5 s for one of them. The attack may add at most 2 s to it.
+  let baselineMs = 0;
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    await exchange(srv.port, greet(`warm${i}`), { timeoutMs: 5000 });
+    baselineMs = Math.max(baselineMs, performance.now() - t0);
+  }
+  const boundMs = 2000 + baselineMs;
   const attackers = new Set();
   const seen = { 408: 0, 503: 0, other: 0 };
   let attacking = true;
@@ -62,9 +71,9 @@ test('256 sockets sending a body at 1 byte/s for 12 s: the requests beside them 
     for (const s of attackers) s.destroy();
     await srv.close();
   }
-  const good = results.filter((r, i) => r.status === 200 && r.body === `Hello, user${i}!` && r.ms <= 2000);
-  console.log(`  slow-body attack: ${good.length}/20 answered 200 within 2 s (slowest ${Math.max(...results.map((r) => r.ms)).toFixed(0)} ms); attackers refused: ${seen[503]} × 503, ${seen[408]} × 408`);
-  assert.ok(good.length >= 18, `${good.length}/20 answered 200 within 2 s: ${JSON.stringify(results.map((r) => [r.status, Math.round(r.ms)]))}`);
+  const good = results.filter((r, i) => r.status === 200 && r.body === `Hello, user${i}!` && r.ms <= boundMs);
+  console.log(`  slow-body attack: ${good.length}/20 answered 200 within 2 s + ${baselineMs.toFixed(0)} ms unattacked (slowest ${Math.max(...results.map((r) => r.ms)).toFixed(0)} ms); attackers refused: ${seen[503]} × 503, ${seen[408]} × 408`);
+  assert.ok(good.length >= 18, `${good.length}/20 answered 200 within ${boundMs.toFixed(0)} ms: ${JSON.stringify(results.map((r) => [r.status, Math.round(r.ms)]))}`);
   assert.is(seen.other, 0, `a trickling body is never served: ${JSON.stringify(seen.others)}`);
   assert.ok(seen[503] > 0, `stalled bodies past their share were refused at once: ${JSON.stringify(seen)}`);
   assert.ok(seen[408] > 0, `stalled bodies within their share got 408 at their deadline: ${JSON.stringify(seen)}`);
