@@ -9,6 +9,7 @@ export { GuestExitError } from './wasi/policy.js';
 export type { PreopenGrant } from './wasi/filesystem/index.js';
 export type { StdioMode } from './wasi/stdio.js';
 export type { HostImports } from './host/imports.js';
+export { asyncImport } from './host/async.js';
 export * from './errors.js';
 export { NnError, type NnErrorCode } from './nn/errors.js';
 export type { NnBackend } from './nn/engine.js';

@@ -4,6 +4,7 @@ import { readSource, type ComponentSource } from './component/source.js';
 import { ClosedError, InvalidArgumentError, MissingImportError } from './errors.js';
 import { fillVersionedKeys, normaliseHostImports, wrapHostImports, type HostImports } from './host/imports.js';
 import { InstanceScope } from './host/scope.js';
+import { jspiUnavailableReason, settleAsyncImports } from './host/async.js';
 import { SfiFunction, type CallContext } from './invoke/function.js';
 import { ComponentSignatures } from './invoke/signatures.js';
 import { serve, type HttpServer, type ServeOptions } from './http/serve.js';
@@ -93,6 +94,8 @@ export class Runtime {
     const signatures = new ComponentSignatures(component.wit, bytes);
     const hostImports = normaliseHostImports(config.imports, signatures.imports);
     signatures.checkHostImports(hostImports);
+    settleAsyncImports(hostImports, jspiUnavailableReason()
+      ?? (component.glue === 'jco' ? `the component runs on jco's glue (the fast glue does not support it: ${component.glueFallbackReason}), which cannot suspend` : undefined));
     const nn = usesNn ? await this.wasiNn(config.nnBackend) : undefined;
     const context: CallContext = { hostFailure: undefined, exit: undefined };
     const capture = new StdioCapture(config.captureLimitBytes);

@@ -1,4 +1,8 @@
-import { HostFunctionError, InvalidArgumentError } from '../errors.js';
+import { DeadlineExceededError, HostFunctionError, InvalidArgumentError } from '../errors.js';
+import { callDeadline } from '../invoke/call-deadline.js';
+import { suspendCall } from '../invoke/call-frame.js';
+import { recordCallFailure } from '../limits/lift.js';
+import { asyncImport, isAsyncImport } from './async.js';
 import type { ImportedInterface } from '../component/wit/types.js';
 import { stripVersion } from '../component/wit/import-keys.js';
 
@@ -91,6 +95,10 @@ export function wrapHostImports(imports: ImportObject, sink: HostFailureSink, ex
       }
       const fn = value as (...a: unknown[]) => unknown;
       const qualified = `${iface}#${name}`;
+      if (isAsyncImport(fn)) {
+        wrapped[name] = asyncHostCall(fn, members, qualified, sink);
+        continue;
+      }
       wrapped[name] = function hostCall(this: unknown, ...args: unknown[]) {
         try {
           return fn.apply(members, args);
@@ -104,4 +112,47 @@ export function wrapHostImports(imports: ImportObject, sink: HostFailureSink, ex
     out[iface] = wrapped;
   }
   return out;
+}
+
+/**
+ * The wrapper of an async host import (see lib/host/async.ts): the promise it returns settles
+ * with the host's value, or rejects with a `HostFunctionError` (remembered for the call, like a
+ * synchronous throw), or with `DeadlineExceededError` at the call's deadline if the host has not
+ * settled by then: time spent suspended counts against `timeoutMs`, and a host promise that never
+ * settles cannot hold the call (or its instance) past it. The deadline failure is recorded so the
+ * call fails even if the guest swallows the exception.
+ */
+function asyncHostCall(fn: (...a: unknown[]) => unknown, members: object, qualified: string, sink: HostFailureSink): (...args: unknown[]) => Promise<unknown> {
+  return asyncImport(function hostCallAsync(...args: unknown[]): Promise<unknown> {
+    const resume = suspendCall();
+    const { at, budgetMs, startedAt } = callDeadline;
+    let pending: Promise<unknown>;
+    try {
+      pending = Promise.resolve(fn.apply(members, args));
+    } catch (cause) {
+      pending = Promise.reject(cause);
+    }
+    const failed = (cause: unknown): never => {
+      resume();
+      const err = new HostFunctionError(qualified, { cause });
+      sink.hostFailure ??= err;
+      throw err;
+    };
+    if (at === undefined) return pending.then(undefined, failed);
+    return new Promise((resolve, reject) => {
+      let late = false;
+      const timer = setTimeout(() => {
+        late = true; // the host settling later concerns no call any more
+        resume();
+        const err = new DeadlineExceededError(budgetMs, performance.now() - startedAt);
+        recordCallFailure(err);
+        reject(err);
+      }, Math.max(0, at - performance.now()));
+      pending.then((v) => { clearTimeout(timer); resolve(v); }, (cause) => {
+        clearTimeout(timer);
+        if (late) return;
+        try { failed(cause); } catch (err) { reject(err); }
+      });
+    });
+  });
 }

@@ -1,4 +1,5 @@
 import type { LoadedComponent } from '../component/loader.js';
+import { MAY_SUSPEND } from '../host/async.js';
 import { reservationOf, type Meter } from '../limits/index.js';
 import { collectState, InstanceSnapshot, type InstanceState } from '../pool/snapshot.js';
 import { memoryPool, pooledMemoryImports } from '../pool/memory-pool.js';
@@ -20,6 +21,13 @@ export class ComponentInstance {
   uses = 0;
   /** Set after any failure: the instance must never be used again. */
   broken = false;
+  /**
+   * While a call that may suspend (async host imports) runs on the instance: settles when it is
+   * over. Calls given a handle of this instance wait for it, so two calls never interleave.
+   */
+  running: Promise<void> | undefined;
+  /** Its exports are entered through `WebAssembly.promising` (async host imports): calls may suspend. */
+  readonly maySuspend: boolean;
   readonly createdAt = performance.now();
   lastUsedAt = this.createdAt;
 
@@ -33,7 +41,9 @@ export class ComponentInstance {
     readonly snapshot?: InstanceSnapshot,
     /** Memories taken from the memory pool, returned by `dispose()`. */
     private readonly pooled: [WebAssembly.Memory, PooledMemoryLimits][] = [],
-  ) {}
+  ) {
+    this.maySuspend = (exports as Record<symbol, unknown>)[MAY_SUSPEND] === true;
+  }
 
   /** Called once the instance is gone for good: its pooled memories are zeroed and recycled. */
   dispose(): void {

@@ -13,6 +13,7 @@ import { Unsupported } from './reader.js';
 import { HandleTable } from './resources.js';
 import { encodingCode, type Encoding } from './strings.js';
 import { camelCase, className, type FuncType, type ValType } from './types.js';
+import { HAS_JSPI, isAsyncImport, MAY_SUSPEND } from '../../host/async.js';
 
 export { ComponentError } from './bindings.js';
 export type { Plan } from './plan.js';
@@ -149,7 +150,17 @@ export function createFastGlue(fullPlan: Plan, modules: WebAssembly.Module[]): F
     }) as ((...args: unknown[]) => unknown)[];
     const cxs: MemoryContext[] = contexts.map((c) => ({ memory: undefined, realloc: undefined, dv: undefined, rt, gt, enc: c.enc }));
     const stepExports: WebAssembly.Exports[] = new Array(plan.steps.length);
-    const trampolines = lowers.map((l, i) => l.make({ cx: cxs[l.cx]!, host: hostFns[i]! }));
+    // Async host functions (JSPI): their trampolines suspend the guest, and then every export is
+    // entered through `WebAssembly.promising` (a suspending import reached from a plain export
+    // traps). Only plain functions can be async, not resource constructors or methods.
+    const isAsync = lowers.map((l, i) => HAS_JSPI && l.call.k === 'func' && isAsyncImport(hostFns[i]));
+    const suspends = isAsync.includes(true);
+    // A component calling a function it lifts itself would get the promise of a promising export.
+    if (suspends && lowers.some((l) => l.call.k === 'lift')) throw new TypeError('async host imports are not supported for a component that imports its own exports');
+    const trampolines = lowers.map((l, i) => {
+      const t = l.make({ cx: cxs[l.cx]!, host: hostFns[i]!, async: isAsync[i]! });
+      return isAsync[i] ? new (WebAssembly as unknown as JspiApi).Suspending(t) : t;
+    });
     const drops: ((handle: number) => void)[] = rt.map((t) => (handle: number) => t.drop(handle));
     const guestOps = (item: CoreItem & { k: 'guest' }) => {
       const t = gt[item.resource]!;
@@ -184,9 +195,10 @@ export function createFastGlue(fullPlan: Plan, modules: WebAssembly.Module[]): F
       let f = fns[id];
       if (!f) {
         const l = lifts[id]!;
+        const core = resolve(l.core) as ExportBinding['core'];
         const binding: ExportBinding = {
-          cx: cxs[l.cx]!, state,
-          core: resolve(l.core) as ExportBinding['core'],
+          cx: cxs[l.cx]!, state, promising: suspends,
+          core: suspends ? (WebAssembly as unknown as JspiApi).promising(core) : core,
           postReturn: l.postReturn ? (resolve(l.postReturn) as ExportBinding['postReturn']) : undefined,
         };
         f = fns[id] = l.make(binding);
@@ -202,6 +214,7 @@ export function createFastGlue(fullPlan: Plan, modules: WebAssembly.Module[]): F
       // full ids are unique.
       for (const k of e.keys) if (!(k in out)) out[k] = value;
     }
+    if (suspends) Object.defineProperty(out, MAY_SUSPEND, { value: true });
     return out;
   }
 
@@ -263,6 +276,12 @@ function interfaceMembers(funcs: [string, number][], resources: [string, number]
 }
 
 type Fn = (...args: unknown[]) => unknown;
+
+/** The JSPI API (Node 24+; typed here since the DOM lib types do not have it yet). */
+interface JspiApi {
+  Suspending: new (fn: Fn) => Fn;
+  promising(fn: Fn): (...args: unknown[]) => Promise<unknown>;
+}
 
 /**
  * One instance's interface object, as jco builds it: functions by jco name, and per resource the
