@@ -89,14 +89,18 @@ export function wrapHostImports(imports: ImportObject, sink: HostFailureSink, ex
     const wrapped: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(members)) {
       // Classes (resources) and non-functions are passed through as given.
-      if (typeof value !== 'function' || /^class[\s{]/.test(Function.prototype.toString.call(value)) || expectedThrows(iface, name)) {
+      if (typeof value !== 'function' || /^class[\s{]/.test(Function.prototype.toString.call(value))) {
         wrapped[name] = value;
         continue;
       }
       const fn = value as (...a: unknown[]) => unknown;
       const qualified = `${iface}#${name}`;
       if (isAsyncImport(fn)) {
-        wrapped[name] = asyncHostCall(fn, members, qualified, sink);
+        wrapped[name] = asyncHostCall(fn, members, qualified, sink, expectedThrows(iface, name));
+        continue;
+      }
+      if (expectedThrows(iface, name)) {
+        wrapped[name] = value;
         continue;
       }
       wrapped[name] = function hostCall(this: unknown, ...args: unknown[]) {
@@ -120,9 +124,10 @@ export function wrapHostImports(imports: ImportObject, sink: HostFailureSink, ex
  * synchronous throw), or with `DeadlineExceededError` at the call's deadline if the host has not
  * settled by then: time spent suspended counts against `timeoutMs`, and a host promise that never
  * settles cannot hold the call (or its instance) past it. The deadline failure is recorded so the
- * call fails even if the guest swallows the exception.
+ * call fails even if the guest swallows the exception. For an import whose WIT result is
+ * `result<_, _>` (`expected`), a rejection is the `err` value, as a synchronous throw is.
  */
-function asyncHostCall(fn: (...a: unknown[]) => unknown, members: object, qualified: string, sink: HostFailureSink): (...args: unknown[]) => Promise<unknown> {
+function asyncHostCall(fn: (...a: unknown[]) => unknown, members: object, qualified: string, sink: HostFailureSink, expected: boolean): (...args: unknown[]) => Promise<unknown> {
   return asyncImport(function hostCallAsync(...args: unknown[]): Promise<unknown> {
     const resume = suspendCall();
     const { at, budgetMs, startedAt } = callDeadline;
@@ -134,6 +139,7 @@ function asyncHostCall(fn: (...a: unknown[]) => unknown, members: object, qualif
     }
     const failed = (cause: unknown): never => {
       resume();
+      if (expected) throw cause; // a `result` import: the rejection is its `err` value
       const err = new HostFunctionError(qualified, { cause });
       sink.hostFailure ??= err;
       throw err;
