@@ -93,6 +93,20 @@ jspiTest('a sync call while another is suspended sees its own deadline, lift bud
   assert.type(await pending, 'number');
 });
 
+jspiTest('calls that run while one is suspended do not take its deadline away (per-thread call state is saved and restored)', async () => {
+  // A's second host call never settles: only A's deadline (armed before its first suspension)
+  // can end it. While A is suspended the first time, synchronous calls arm and disarm their own.
+  let started;
+  const firstSuspension = new Promise((r) => { started = r; });
+  const a = await load(async (x) => { if (x === 0) { started(); await sleep(20); return 0; } return new Promise(() => {}); }, { limits: { timeoutMs: 150 } });
+  const sync = await load((x) => x, { limits: { timeoutMs: null } });
+  const pending = rejection(a.call('fetch-sum', 2));
+  await firstSuspension;
+  for (let i = 0; i < 3; i++) assert.is(await sync.call('fetch-plus-one', i), i + 1);
+  const err = await Promise.race([pending, sleep(2_000).then(() => new Error('still pending after 2 s'))]);
+  assert.is(err.code, 'DEADLINE_EXCEEDED', err.message);
+});
+
 jspiTest('deadline during suspension: a host promise still pending at the deadline fails the call DEADLINE_EXCEEDED then, and the instance is discarded', async () => {
   let resolveLate;
   const f = await load((x) => new Promise((r) => { resolveLate = () => r(x); }), { limits: { timeoutMs: 50 } });
