@@ -1,5 +1,5 @@
 import { DeadlineExceededError, HostFunctionError, InvalidArgumentError } from '../errors.js';
-import { callDeadline } from '../invoke/call-deadline.js';
+import { callDeadline, checkDeadlineAfterHostWork } from '../invoke/call-deadline.js';
 import { suspendCall } from '../invoke/call-frame.js';
 import { recordCallFailure } from '../limits/lift.js';
 import { asyncImport, isAsyncImport } from './async.js';
@@ -110,6 +110,8 @@ export function wrapHostImports(imports: ImportObject, sink: HostFailureSink, ex
           const err = new HostFunctionError(qualified, { cause });
           sink.hostFailure ??= err;
           throw err;
+        } finally {
+          checkDeadlineAfterHostWork();
         }
       };
     }
@@ -144,7 +146,9 @@ function asyncHostCall(fn: (...a: unknown[]) => unknown, members: object, qualif
       sink.hostFailure ??= err;
       throw err;
     };
-    if (at === undefined) return pending.then(undefined, failed);
+    // Back in the guest: a deadline that passed meanwhile stops it at its next fuel check.
+    const resumed = (v: unknown): unknown => { resume(); checkDeadlineAfterHostWork(); return v; };
+    if (at === undefined) return pending.then(resumed, failed);
     return new Promise((resolve, reject) => {
       let late = false;
       const timer = setTimeout(() => {
@@ -154,7 +158,7 @@ function asyncHostCall(fn: (...a: unknown[]) => unknown, members: object, qualif
         recordCallFailure(err);
         reject(err);
       }, Math.max(0, at - performance.now()));
-      pending.then((v) => { clearTimeout(timer); resolve(v); }, (cause) => {
+      pending.then((v) => { clearTimeout(timer); if (!late) resolve(resumed(v)); }, (cause) => {
         clearTimeout(timer);
         if (late) return;
         try { failed(cause); } catch (err) { reject(err); }
