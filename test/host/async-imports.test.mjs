@@ -58,7 +58,7 @@ jspiTest('the event loop runs on while the guest awaits a 100 ms host promise (a
   let v;
   const ticks = await ticksDuring(async () => { v = await f.call('fetch-plus-one', 7); });
   assert.is(v, 8);
-  assert.ok(ticks >= Math.min(5, baseline), `${ticks} ticks during the call, ${baseline} during a plain 100 ms wait`);
+  assert.ok(ticks >= Math.max(1, Math.min(5, baseline)), `${ticks} ticks during the call, ${baseline} during a plain 100 ms wait`);
 });
 
 jspiTest('calls of one function suspended together each get their own value (one instance per call)', async () => {

@@ -79,7 +79,7 @@ jspiTest('a 10 ms interval keeps ticking while a guest waits 100 ms for an outgo
   const ticks = await ticksDuring(async () => { r = await get(`/fetch/127.0.0.1:${upstreamPort}/slow`); });
   assert.is(r.status, 200);
   assert.is(r.text, 'fetched 200: slow done');
-  assert.ok(ticks >= Math.min(5, baseline), `${ticks} ticks during the guest's request, ${baseline} during a direct one`);
+  assert.ok(ticks >= Math.max(1, Math.min(5, baseline)), `${ticks} ticks during the guest's request, ${baseline} during a direct one`);
 });
 
 jspiTest('many guests wait on outgoing requests at once (no thread is blocked)', async () => {
