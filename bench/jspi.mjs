@@ -1,7 +1,11 @@
 // JSPI: what async host imports cost. One guest (guests/async-host) loaded twice, side by side in
 // alternating rounds: with a synchronous `fetch` import (every export on the plain path) and with
-// an async one (every export entered through `WebAssembly.promising`, the call in a frame).
-//   jspi_scalar_call_ratio   = µs per `add(2, 3)` call through an export that may suspend / plain
+// an async one (exports that may reach it are entered through `WebAssembly.promising`).
+//   jspi_scalar_call_ratio   = µs per `fetch-sum(0)` call (u32 → u32; it may call the async
+//                              import, so it is promising, but with n = 0 it never does)
+//                              / the same export with a synchronous import (plain)
+//   jspi_plain_export_ratio  = µs per `add(2, 3)` (cannot reach the import: it stays plain) on the
+//                              function with the async import / on the one without (≈ 1)
 //   jspi_suspend_call_ratio  = µs per `fetch-plus-one` whose host import is async (one suspension,
 //                              the host's promise already settled) / the same with a sync import
 // Medians of per-round ratios. Needs JSPI (Node 24+); elsewhere the suite reports why it cannot run.
@@ -25,7 +29,7 @@ export async function run({ quick, log }) {
     for (let i = 0; i < calls; i++) await fn.call(name, ...args);
     return ((performance.now() - t0) * 1000) / calls;
   };
-  const cases = { scalar: ['add', [2, 3]], suspend: ['fetch-plus-one', [7]] };
+  const cases = { scalar: ['fetch-sum', [0]], plain_export: ['add', [2, 3]], suspend: ['fetch-plus-one', [7]] };
   const details = {};
   const metrics = {};
   for (const [label, [name, args]] of Object.entries(cases)) {
@@ -52,7 +56,8 @@ export async function run({ quick, log }) {
   return {
     metrics, details,
     notes: [
-      'jspi_scalar_call_ratio = add(2, 3) through SfiFunction.call, export entered through WebAssembly.promising (the function has an async import) / plain export; median of per-round ratios, rounds alternate',
+      'jspi_scalar_call_ratio = fetch-sum(0) through SfiFunction.call, export entered through WebAssembly.promising (it may reach the async import; with 0 it does not) / the same export plain (sync import); median of per-round ratios, rounds alternate',
+      'jspi_plain_export_ratio = add(2, 3), which cannot reach the import and stays plain, on the function with an async import / without',
       'jspi_suspend_call_ratio = fetch-plus-one with an async host import that settles at once (one suspension and resume) / with a synchronous one',
     ],
   };

@@ -19,8 +19,8 @@ import { AsyncUnsupportedError } from '../errors.js';
 const ASYNC_IMPORT = Symbol.for('sfirt.asyncImport');
 
 /**
- * Set (true) on an instance's export object when its exports are entered through
- * `WebAssembly.promising`: calls return promises and may suspend.
+ * Set (true) on an instance's export object when some of its exports are entered through
+ * `WebAssembly.promising` (calls return promises and may suspend), and on each such export.
  */
 export const MAY_SUSPEND = Symbol.for('sfirt.maySuspend');
 

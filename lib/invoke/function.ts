@@ -12,6 +12,7 @@ import { instantiateComponent, type ComponentInstance, type InstanceHooks } from
 import { instantiationError, toTypedError } from './trap.js';
 import { enterFrame, leaveFrame, restoreThreadState, saveThreadState, takeThread, type CallFrame, type ThreadCallState } from './call-frame.js';
 import type { CaptureState } from '../wasi/stdio.js';
+import { MAY_SUSPEND } from '../host/async.js';
 
 /** Measurements of one call. */
 export interface CallStats {
@@ -239,7 +240,8 @@ export class SfiFunction {
       this.#releaseAfterCall(instance);
       throw new UnknownExportError(bound.signature.qualifiedName, this.exportNames());
     }
-    if (instance.maySuspend) return this.#runSuspending<T>(lease, bound, fn as (...a: unknown[]) => Promise<unknown>, args, deadlineAt, moved);
+    // An export that may suspend (freestanding ones say so; resource functions are wrapped here).
+    if (instance.maySuspend && (bound.signature.kind !== 'freestanding' || (fn as unknown as Record<symbol, unknown>)[MAY_SUSPEND] === true)) return this.#runSuspending<T>(lease, bound, fn as (...a: unknown[]) => unknown, args, deadlineAt, moved);
     takeThread();
     context.hostFailure = undefined;
     context.exit = undefined;
@@ -271,7 +273,7 @@ export class SfiFunction {
    * suspended. The instance stays leased throughout; `instance.running` tells calls given one of
    * its handles to wait. Time suspended counts against the deadline (the host wrapper races it).
    */
-  async #runSuspending<T>(lease: Lease, bound: BoundExport, fn: (...a: unknown[]) => Promise<unknown>, args: unknown[], deadlineAt: number | undefined, moved?: HandleState[]): Promise<Invocation<T>> {
+  async #runSuspending<T>(lease: Lease, bound: BoundExport, fn: (...a: unknown[]) => unknown, args: unknown[], deadlineAt: number | undefined, moved?: HandleState[]): Promise<Invocation<T>> {
     const { instance } = lease;
     const { capture, context, limits, nn } = this.#parts;
     const frame = this.#frame();
@@ -289,7 +291,10 @@ export class SfiFunction {
       let failure: unknown;
       let failed = false;
       try {
-        value = await fn(...args);
+        // Exports that cannot reach an async import stay plain (fast/reach.ts): their value is
+        // not a promise, and the call never left this frame.
+        value = fn(...args);
+        if (value instanceof Promise) value = await value;
         enterFrame(frame);
         if (bound.returnsResult) value = { tag: 'ok', val: value };
       } catch (err) {

@@ -7,6 +7,7 @@
 import { BORROWED_LISTS, boxedArray, codecOf, scalarFunctions, type Codec, type MemoryContext } from './codec.js';
 import { camelCase, type FuncType, type ValType } from './types.js';
 import { suspendCall } from '../../invoke/call-frame.js';
+import { MAY_SUSPEND } from '../../host/async.js';
 
 const MAX_FLAT_PARAMS = 16;
 const MAX_FLAT_RESULTS = 1;
@@ -150,7 +151,7 @@ export function compileExport(type: FuncType): (b: ExportBinding) => (...args: u
 
   // Lowers the arguments and calls the promising core; the result is lifted once the guest
   // returned, in this call's frame again (other calls may have run meanwhile).
-  const promisingAdapter = (b: ExportBinding) => async function (...args: unknown[]) {
+  const promisingAdapter = (b: ExportBinding) => Object.defineProperty(async function (...args: unknown[]) {
     enter(b.state);
     const flat: unknown[] = [];
     if (paramTuple) {
@@ -171,7 +172,7 @@ export function compileExport(type: FuncType): (b: ExportBinding) => (...args: u
     }
     resume();
     return finish(b, ret);
-  };
+  }, MAY_SUSPEND, { value: true });
 
   // Fast path: every parameter and the result are single-flat scalars (add(u32, u32) and friends).
   const scalarParams = type.params.every((p) => scalarOf(p.type));

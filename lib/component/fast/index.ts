@@ -14,6 +14,7 @@ import { HandleTable } from './resources.js';
 import { encodingCode, type Encoding } from './strings.js';
 import { camelCase, className, type FuncType, type ValType } from './types.js';
 import { HAS_JSPI, isAsyncImport, MAY_SUSPEND } from '../../host/async.js';
+import { exportReach } from './reach.js';
 
 export { ComponentError } from './bindings.js';
 export type { Plan } from './plan.js';
@@ -113,6 +114,8 @@ export function createFastGlue(fullPlan: Plan, modules: WebAssembly.Module[]): F
   };
 
   const lifts = plan.lifts.map((l) => ({ ...l, make: compileExport(l.type), cx: contextOf(l) }));
+  // Which host imports each export may reach: only those that may reach an async one suspend.
+  const reach = exportReach(plan);
   const lowers = plan.lowers.map((l) => ({ ...l, make: compileImport(l.type, { k: l.call.k === 'lift' ? 'func' : l.call.k, js: l.jsName }), cx: contextOf(l), js: l.jsName }));
   const resourceClasses = usedResources(plan);
   const contextsAfterStep: number[][] = plan.steps.map(() => []);
@@ -150,11 +153,16 @@ export function createFastGlue(fullPlan: Plan, modules: WebAssembly.Module[]): F
     }) as ((...args: unknown[]) => unknown)[];
     const cxs: MemoryContext[] = contexts.map((c) => ({ memory: undefined, realloc: undefined, dv: undefined, rt, gt, enc: c.enc }));
     const stepExports: WebAssembly.Exports[] = new Array(plan.steps.length);
-    // Async host functions (JSPI): their trampolines suspend the guest, and then every export is
-    // entered through `WebAssembly.promising` (a suspending import reached from a plain export
-    // traps). Only plain functions can be async, not resource constructors or methods.
+    // Async host functions (JSPI): their trampolines suspend the guest, and every export that may
+    // reach one is entered through `WebAssembly.promising` (a suspending import reached from a
+    // plain export traps); the others stay plain (reach.ts). Only plain functions can be async,
+    // not resource constructors or methods.
     const isAsync = lowers.map((l, i) => HAS_JSPI && l.call.k === 'func' && isAsyncImport(hostFns[i]));
     const suspends = isAsync.includes(true);
+    const liftSuspends = (id: number) => {
+      const r = reach[id]!;
+      return suspends && (r === 'any' || [...r].some((lower) => isAsync[lower]));
+    };
     // A component calling a function it lifts itself would get the promise of a promising export.
     if (suspends && lowers.some((l) => l.call.k === 'lift')) throw new TypeError('async host imports are not supported for a component that imports its own exports');
     const trampolines = lowers.map((l, i) => {
@@ -196,9 +204,10 @@ export function createFastGlue(fullPlan: Plan, modules: WebAssembly.Module[]): F
       if (!f) {
         const l = lifts[id]!;
         const core = resolve(l.core) as ExportBinding['core'];
+        const promising = liftSuspends(id);
         const binding: ExportBinding = {
-          cx: cxs[l.cx]!, state, promising: suspends,
-          core: suspends ? (WebAssembly as unknown as JspiApi).promising(core) : core,
+          cx: cxs[l.cx]!, state, promising,
+          core: promising ? (WebAssembly as unknown as JspiApi).promising(core) : core,
           postReturn: l.postReturn ? (resolve(l.postReturn) as ExportBinding['postReturn']) : undefined,
         };
         f = fns[id] = l.make(binding);
