@@ -1,6 +1,6 @@
 import { DeadlineExceededError, HostFunctionError, InvalidArgumentError } from '../errors.js';
-import { callDeadline, checkDeadlineAfterHostWork } from '../invoke/call-deadline.js';
-import { suspendCall } from '../invoke/call-frame.js';
+import { callDeadline, checkDeadlineAfterHostWork } from '../limits/call-deadline.js';
+import { suspendCall } from '../limits/call-frame.js';
 import { recordCallFailure } from '../limits/lift.js';
 import { asyncImport, isAsyncImport } from './async.js';
 import type { ImportedInterface } from '../component/wit/types.js';

@@ -5,7 +5,7 @@ import { syncFetch } from './sync-fetch.js';
 import { fetchOnce, type FetchOutcome, type FetchRequest } from './fetch.js';
 import { HAS_JSPI, withSyncFallback } from '../host/async.js';
 import { declaredLength, Fields, FutureIncomingResponse, IncomingResponse, methodToString, type ErrorCode, type OutgoingRequest, type RequestOptions } from './types.js';
-import { remainingCallMs } from '../invoke/call-deadline.js';
+import { remainingCallMs } from '../limits/call-deadline.js';
 
 /** Counters of one function's outgoing requests. */
 export interface OutgoingStats {

@@ -1,5 +1,5 @@
 import type { LoadedComponent } from '../component/loader.js';
-import type { NnError } from '../nn/errors.js';
+import type { NnError } from '../errors.js';
 import type { WasiNn } from '../nn/wasi-nn.js';
 import { ClosedError, InvalidArgumentError, InvalidHandleError, SfiError, UnknownExportError, type HostFunctionError } from '../errors.js';
 import type { Meter } from '../limits/index.js';
@@ -8,11 +8,11 @@ import type { CapturedOutput, StdioCapture } from '../wasi/stdio.js';
 import type { GuestExitError } from '../wasi/policy.js';
 import type { BoundExport, BoundHandles, ComponentSignatures } from './signatures.js';
 import { HandleRegistry, ResourceHandle, type HandleState } from './handles.js';
-import { instantiateComponent, type ComponentInstance, type InstanceHooks } from './instance.js';
+import { instantiateComponent, type ComponentInstance, type InstanceHooks } from '../pool/instance.js';
 import { instantiationError, toTypedError } from './trap.js';
-import { enterFrame, leaveFrame, restoreThreadState, saveThreadState, takeThread, type CallFrame, type ThreadCallState } from './call-frame.js';
+import { enterFrame, leaveFrame, restoreThreadState, saveThreadState, takeThread, type CallFrame, type ThreadCallState } from '../limits/call-frame.js';
 import type { CaptureState } from '../wasi/stdio.js';
-import { MAY_SUSPEND } from '../host/async.js';
+import { MAY_SUSPEND } from '../component/jspi.js';
 
 /** Measurements of one call. */
 export interface CallStats {
@@ -77,7 +77,7 @@ export interface FunctionParts {
     /** Returns a limit failure the call must still fail with (caught by the guest, or fuel overdrawn). */
     disarm(meter?: Meter): Error | undefined;
     fuelUsed(instance: ComponentInstance): number | undefined;
-    /** Per-call bookkeeping, kept by a suspended call while others run (lib/invoke/call-frame.ts). */
+    /** Per-call bookkeeping, kept by a suspended call while others run (lib/limits/call-frame.ts). */
     save(): unknown;
     restore(saved: never): void;
     classify(meter: Meter | undefined, err: unknown): SfiError | undefined;
@@ -269,7 +269,7 @@ export class SfiFunction {
 
   /**
    * A call on an instance whose exports may suspend (async host imports, JSPI): the same steps as
-   * `#run`, in a frame of its own (lib/invoke/call-frame.ts), since other calls run while it is
+   * `#run`, in a frame of its own (lib/limits/call-frame.ts), since other calls run while it is
    * suspended. The instance stays leased throughout; `instance.running` tells calls given one of
    * its handles to wait. Time suspended counts against the deadline (the host wrapper races it).
    */

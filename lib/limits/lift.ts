@@ -8,7 +8,7 @@
  * {@link ResultLimitExceededError}; every {@link LIFT_CLOCK_BYTES} charged it checks the call's
  * deadline. One guest stack runs at a time per thread, so one budget per thread serves every call
  * (as `callDeadline` does); `armLiftBudget` starts it when a call starts, and a call suspended on
- * an async host import keeps a copy meanwhile (`saveLiftBudget`, lib/invoke/call-frame.ts).
+ * an async host import keeps a copy meanwhile (`saveLiftBudget`, lib/limits/call-frame.ts).
  *
  * Cost model (bytes): a string or typed list counts its bytes in guest memory; every element of a
  * list lifted into a JS array counts max(element size, {@link LIFT_ELEMENT_BYTES}) (what a JS value

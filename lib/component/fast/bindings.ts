@@ -6,8 +6,8 @@
  */
 import { BORROWED_LISTS, boxedArray, codecOf, scalarFunctions, type Codec, type MemoryContext } from './codec.js';
 import { camelCase, type FuncType, type ValType } from './types.js';
-import { suspendCall } from '../../invoke/call-frame.js';
-import { MAY_SUSPEND } from '../../host/async.js';
+import { suspendCall } from '../../limits/call-frame.js';
+import { MAY_SUSPEND } from '../jspi.js';
 
 const MAX_FLAT_PARAMS = 16;
 const MAX_FLAT_RESULTS = 1;

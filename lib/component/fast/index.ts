@@ -13,7 +13,7 @@ import { Unsupported } from './reader.js';
 import { HandleTable } from './resources.js';
 import { encodingCode, type Encoding } from './strings.js';
 import { camelCase, className, type FuncType, type ValType } from './types.js';
-import { HAS_JSPI, isAsyncImport, MAY_SUSPEND } from '../../host/async.js';
+import { HAS_JSPI, isAsyncImport, MAY_SUSPEND } from '../jspi.js';
 import { exportReach } from './reach.js';
 
 export { ComponentError } from './bindings.js';

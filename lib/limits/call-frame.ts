@@ -15,7 +15,7 @@
  * {@link takeThread} before it arms, one comparison when no call is suspended.
  */
 import { callDeadline, callFuel, type CallFuel } from './call-deadline.js';
-import { restoreLiftBudget, saveLiftBudget, type SavedLiftBudget } from '../limits/lift.js';
+import { restoreLiftBudget, saveLiftBudget, type SavedLiftBudget } from './lift.js';
 
 /** One call's claim on the per-thread call state. */
 export interface CallFrame {

@@ -2,7 +2,7 @@
 // do long work (wasi:nn inference, outgoing HTTP): they must not outlive their caller's budget.
 // One guest stack runs at a time per thread, so one slot per thread serves every call;
 // `callLimits` sets it when a call starts and clears it when the call returns. A call suspended on
-// an async host import (JSPI) keeps its value in its frame meanwhile (lib/invoke/call-frame.ts).
+// an async host import (JSPI) keeps its value in its frame meanwhile (lib/limits/call-frame.ts).
 
 /**
  * The current call's deadline (`performance.now()` ms), or undefined when it has none; with the
