@@ -9,6 +9,7 @@ import type { GuestExitError } from '../wasi/policy.js';
 import type { BoundExport, BoundHandles, ComponentSignatures } from './signatures.js';
 import { HandleRegistry, ResourceHandle, type HandleState } from './handles.js';
 import { instantiateComponent, type ComponentInstance, type InstanceHooks } from '../pool/instance.js';
+import { InstanceScope } from '../host/scope.js';
 import { instantiationError, toTypedError } from './trap.js';
 import { enterFrame, leaveFrame, restoreThreadState, saveThreadState, takeThread, type CallFrame, type ThreadCallState } from '../limits/call-frame.js';
 import type { CaptureState } from '../wasi/stdio.js';
@@ -52,6 +53,12 @@ export interface InvokeOptions {
    * in `fresh` and `reset` pools, where calls without handles get other instances.
    */
   on?: ResourceHandle;
+  /**
+   * Checks the call's outcome before its instance goes back to the pool (a `wasi:http` handler
+   * must have set a valid response, say): an error returned here fails the call with it, and the
+   * instance is discarded like after a trap.
+   */
+  validate?: () => SfiError | undefined;
 }
 
 /** State shared by the host side of one function's imports during a call. */
@@ -63,7 +70,8 @@ export interface CallContext {
 /** What a function needs from the layers around it (limits, argument checks). */
 export interface FunctionParts {
   component: LoadedComponent;
-  imports: Record<string, object>;
+  /** Builds one instance's import object, its host state owned by `scope` (lib/host/scope.ts). */
+  imports: (scope: InstanceScope) => Record<string, object>;
   capture: StdioCapture;
   context: CallContext;
   pool?: PoolOptions;
@@ -116,19 +124,24 @@ export class SfiFunction {
     takeThread();
     context.hostFailure = undefined;
     context.exit = undefined;
+    const scope = new InstanceScope();
     limits?.arm(h.meter, deadlineAt, performance.now());
     let instance: ComponentInstance;
     try {
-      instance = instantiateComponent(component, imports, h);
+      instance = instantiateComponent(component, imports(scope), h);
     } catch (err) {
       limits?.disarm();
+      scope.releaseAll();
       throw context.hostFailure ?? context.exit ?? limits?.classify(h.meter, err) ?? instantiationError(err);
     }
+    instance.scope = scope;
     const late = limits?.disarm(h.meter);
     if (late) { // a limit the start function overdrew or caught: the instance is not kept
       instance.dispose();
       throw late;
     }
+    // What the instance holds now is its initial state: a reset keeps it, and releases the rest.
+    scope.mark();
     return instance;
   }
 
@@ -170,7 +183,7 @@ export class SfiFunction {
     if (bound.handles || options.on !== undefined) return this.#invokeWithHandles<T>(bound, bound.handles ?? NO_HANDLES, args, options);
     bound.validate(args);
     const lease = this.pool.tryAcquire(options.deadlineAt) ?? (await this.pool.acquire(options.deadlineAt));
-    return this.#run<T>(lease, bound, args, options.deadlineAt);
+    return this.#run<T>(lease, bound, args, options.deadlineAt, undefined, undefined, options.validate);
   }
 
   /**
@@ -219,7 +232,7 @@ export class SfiFunction {
       if (u.own && used.some((o) => o !== u && o.state === u.state)) throw new InvalidArgumentError(`${f.qualifiedName}: a handle passed as \`own\` cannot be passed twice`);
     }
     const lease = instance ? this.#leaseOf(instance) : this.pool.tryAcquire(options.deadlineAt) ?? (await this.pool.acquire(options.deadlineAt));
-    return this.#run<T>(lease, bound, glueArgs, options.deadlineAt, self?.glue, used.filter((u) => u.own).map((u) => u.state));
+    return this.#run<T>(lease, bound, glueArgs, options.deadlineAt, self?.glue, used.filter((u) => u.own).map((u) => u.state), options.validate);
   }
 
   /** The lease for a call on a handle's instance: it is ours already (exclusive), or idle in the pool. */
@@ -231,7 +244,7 @@ export class SfiFunction {
     return lease;
   }
 
-  #run<T>(lease: Lease, bound: BoundExport, args: unknown[], deadlineAt: number | undefined, self?: object, moved?: HandleState[]): Invocation<T> | Promise<Invocation<T>> {
+  #run<T>(lease: Lease, bound: BoundExport, args: unknown[], deadlineAt: number | undefined, self?: object, moved?: HandleState[], validate?: InvokeOptions['validate']): Invocation<T> | Promise<Invocation<T>> {
     const { instance } = lease;
     const { capture, context, limits, nn } = this.#parts;
     const holder = (bound.holderKey === undefined ? instance.exports : instance.exports[bound.holderKey]) as Record<string, unknown>;
@@ -241,7 +254,7 @@ export class SfiFunction {
       throw new UnknownExportError(bound.signature.qualifiedName, this.exportNames());
     }
     // An export that may suspend (freestanding ones say so; resource functions are wrapped here).
-    if (instance.maySuspend && (bound.signature.kind !== 'freestanding' || (fn as unknown as Record<symbol, unknown>)[MAY_SUSPEND] === true)) return this.#runSuspending<T>(lease, bound, fn as (...a: unknown[]) => unknown, args, deadlineAt, moved);
+    if (instance.maySuspend && (bound.signature.kind !== 'freestanding' || (fn as unknown as Record<symbol, unknown>)[MAY_SUSPEND] === true)) return this.#runSuspending<T>(lease, bound, fn as (...a: unknown[]) => unknown, args, deadlineAt, moved, validate);
     takeThread();
     context.hostFailure = undefined;
     context.exit = undefined;
@@ -264,7 +277,7 @@ export class SfiFunction {
       late = limits?.disarm(instance.hooks.meter);
     }
     if (late) this.#fail(instance, late, true);
-    return this.#complete<T>(lease, bound, value, t0, moved);
+    return this.#complete<T>(lease, bound, value, t0, moved, validate);
   }
 
   /**
@@ -273,7 +286,7 @@ export class SfiFunction {
    * suspended. The instance stays leased throughout; `instance.running` tells calls given one of
    * its handles to wait. Time suspended counts against the deadline (the host wrapper races it).
    */
-  async #runSuspending<T>(lease: Lease, bound: BoundExport, fn: (...a: unknown[]) => unknown, args: unknown[], deadlineAt: number | undefined, moved?: HandleState[]): Promise<Invocation<T>> {
+  async #runSuspending<T>(lease: Lease, bound: BoundExport, fn: (...a: unknown[]) => unknown, args: unknown[], deadlineAt: number | undefined, moved?: HandleState[], validate?: InvokeOptions['validate']): Promise<Invocation<T>> {
     const { instance } = lease;
     const { capture, context, limits, nn } = this.#parts;
     const frame = this.#frame();
@@ -305,7 +318,7 @@ export class SfiFunction {
       const late = limits?.disarm(instance.hooks.meter);
       if (failed) this.#fail(instance, failure);
       if (late) this.#fail(instance, late, true);
-      return this.#complete<T>(lease, bound, value, t0, moved);
+      return this.#complete<T>(lease, bound, value, t0, moved, validate);
     } finally {
       leaveFrame(frame);
       instance.running = undefined;
@@ -340,7 +353,7 @@ export class SfiFunction {
   }
 
   /** After the guest returned: stats, the result's handles, the instance back to the pool. */
-  #complete<T>(lease: Lease, bound: BoundExport, value: unknown, t0: number, moved: HandleState[] | undefined): Invocation<T> {
+  #complete<T>(lease: Lease, bound: BoundExport, value: unknown, t0: number, moved: HandleState[] | undefined, validate: InvokeOptions['validate']): Invocation<T> {
     const { instance } = lease;
     const { capture, limits, nn } = this.#parts;
     const runUs = (performance.now() - t0) * 1000;
@@ -363,6 +376,10 @@ export class SfiFunction {
       this.pool.release(instance);
       throw limits.deadlineError(instance);
     }
+    // The call's outcome is checked before the instance can serve anyone else: a failed one is
+    // discarded, never released as healthy.
+    const invalid = validate?.();
+    if (invalid) this.#fail(instance, invalid, true);
     if (moved) for (const state of moved) this.#handles.end(state, 'moved');
     const result = bound.handles?.result;
     if (result) value = result(value, (glue, resource) => this.#handles.wrap(instance, resource, glue as object));

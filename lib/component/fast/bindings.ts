@@ -8,6 +8,7 @@ import { BORROWED_LISTS, boxedArray, codecOf, scalarFunctions, type Codec, type 
 import { camelCase, type FuncType, type ValType } from './types.js';
 import { suspendCall } from '../../limits/call-frame.js';
 import { MAY_SUSPEND } from '../jspi.js';
+import { markDirty } from '../../instrument/dirty-map.js';
 
 const MAX_FLAT_PARAMS = 16;
 const MAX_FLAT_RESULTS = 1;
@@ -276,7 +277,9 @@ export function compileImport(type: FuncType, shape: HostCallShape = { k: 'func'
   const lowerResult = (cx: MemoryContext, ret: unknown, coreArgs: unknown[]): unknown => {
     if (!result) return undefined;
     if (resultInMemory) {
-      result.store(cx, ret, coreArgs[coreArgs.length - 1] as number);
+      const retptr = coreArgs[coreArgs.length - 1] as number;
+      if (cx.dirty) markDirty(cx.dirty, retptr, result.size);
+      result.store(cx, ret, retptr);
       return undefined;
     }
     const out = resultFloats ? boxedArray() : [];
@@ -334,6 +337,7 @@ export function compileImport(type: FuncType, shape: HostCallShape = { k: 'func'
       if (!result) return undefined;
       if (resultInMemory) {
         const retptr = coreArgs[coreArgs.length - 1] as number;
+        if (cx.dirty) markDirty(cx.dirty, retptr, result.size);
         result.store(cx, ret, retptr);
         return undefined;
       }
