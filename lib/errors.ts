@@ -42,6 +42,7 @@ export type SfiErrorCode =
   | 'CLOSED'
   | 'INVALID_ROUTE'
   | 'INVALID_RESPONSE'
+  | 'ASYNC_UNSUPPORTED'
   | 'INTERNAL';
 
 /** Brand on `SfiError.prototype`, shared by every copy of the package (`Symbol.for`). */
@@ -122,7 +123,9 @@ export class InvalidArgumentError extends SfiError {
 
 /** Why a resource handle cannot be used. */
 export type InvalidHandleReason =
-  | 'dropped' | 'moved' | 'instance-gone' | 'collected' | 'closed' | 'other-function' | 'other-instance';
+  | 'dropped' | 'moved' | 'instance-gone' | 'collected' | 'closed' | 'other-function' | 'other-instance'
+  /** Its instance is in the middle of a call suspended on an async host import (`drop()` then). */
+  | 'busy';
 
 /**
  * A resource handle that can no longer be used (dropped, moved into the guest, its instance
@@ -339,6 +342,20 @@ export class InvalidRouteError extends SfiError {
 }
 
 /**
+ * An async host import (an `async` function, or one marked with `asyncImport()`) on a Node without
+ * JSPI (`WebAssembly.Suspending`, Node 24 and later), or for a component that runs on jco's glue:
+ * refused at `load()`. `nodeVersion` is this Node's, `importName` the import.
+ */
+export class AsyncUnsupportedError extends SfiError {
+  override readonly code = 'ASYNC_UNSUPPORTED';
+  readonly nodeVersion = process.version;
+  constructor(readonly importName: string, reason: string) {
+    super(`async host import \`${importName}\`: ${reason}`);
+    this.name = 'AsyncUnsupportedError';
+  }
+}
+
+/**
  * Every error class by its code: what `fromWire` rebuilds and `instanceof` recognises across
  * copies of the package. One line per class; `test/errors.test.mjs` checks that every class is here.
  */
@@ -370,6 +387,7 @@ export const ERROR_CLASSES: { readonly [C in SfiErrorCode]: ErrorClass<C> } = {
   CLOSED: ClosedError,
   INVALID_ROUTE: InvalidRouteError,
   INVALID_RESPONSE: InvalidResponseError,
+  ASYNC_UNSUPPORTED: AsyncUnsupportedError,
   INTERNAL: InternalError,
 };
 

@@ -11,6 +11,7 @@ export type { WasiOptions } from './wasi/policy.js';
 export type { PreopenGrant } from './wasi/filesystem/index.js';
 export type { StdioMode } from './wasi/stdio.js';
 export type { HostImports } from './host/imports.js';
+export { asyncImport } from './host/async.js';
 
 // Errors: one class per stable `code` (lib/errors.ts holds them all, with the registry).
 export {
@@ -18,7 +19,7 @@ export {
   UnknownFunctionError, InvalidArgumentError, InvalidHandleError, TrapError, GuestExitError, HostFunctionError,
   FuelExhaustedError, DeadlineExceededError, MemoryLimitExceededError, ResultLimitExceededError, InvalidManifestError,
   LimitTooLowError, OverloadedError, BackendUnavailableError, NnError, WorkerCrashedError, ClosedError, InternalError,
-  InvalidResponseError, InvalidRouteError,
+  InvalidResponseError, InvalidRouteError, AsyncUnsupportedError,
   type SfiErrorCode, type InvalidHandleReason, type TrapKind, type NnErrorCode, type InvalidResponseReason,
 } from './errors.js';
 export type { NnBackend } from './nn/engine.js';

@@ -3,6 +3,7 @@ import { loadComponent, type GluePreference } from './component/loader.js';
 import { readSource, type ComponentSource } from './component/source.js';
 import { ClosedError, InvalidArgumentError, MissingImportError } from './errors.js';
 import { fillVersionedKeys, normaliseHostImports, wrapHostImports, type HostImports } from './host/imports.js';
+import { jspiUnavailableReason, settleAsyncImports } from './host/async.js';
 import { InstanceScope, layeredImports } from './host/scope.js';
 import { stripVersion } from './component/wit/import-keys.js';
 import { SfiFunction, type CallContext } from './invoke/function.js';
@@ -94,6 +95,8 @@ export class Runtime {
     const signatures = new ComponentSignatures(component.wit, bytes);
     const hostImports = normaliseHostImports(config.imports, signatures.imports);
     signatures.checkHostImports(hostImports);
+    settleAsyncImports(hostImports, jspiUnavailableReason()
+      ?? (component.glue === 'jco' ? `the component runs on jco's glue (the fast glue does not support it: ${component.glueFallbackReason}), which cannot suspend` : undefined));
     const nn = usesNn ? await this.wasiNn(config.nnBackend) : undefined;
     const context: CallContext = { hostFailure: undefined, exit: undefined };
     const capture = new StdioCapture(config.captureLimitBytes);

@@ -47,6 +47,7 @@ const samples = {
   CLOSED: [[], {}],
   INVALID_ROUTE: [['GET /x', 'no function named x is loaded'], { route: 'GET /x' }],
   INVALID_RESPONSE: [['content-length-mismatch', 'body is 7 bytes, content-length says 2'], { reason: 'content-length-mismatch' }],
+  ASYNC_UNSUPPORTED: [['app:x/y#get', 'needs JSPI'], { importName: 'app:x/y#get', nodeVersion: process.version }],
   INTERNAL: [['something we did not foresee', { cause: new Error('inner') }], {}],
 };
 

@@ -18,14 +18,15 @@ test('internals stay out of the entry', () => {
     'describe', 'toWire', 'fromWire', 'errorClass', 'ERROR_CLASSES', 'MAX_NN_MESSAGE_CHARS', // error codec
     'LATENCY_WINDOW', 'Metrics', 'errorResponse', 'RETRY_AFTER_SECONDS', 'runIncomingHandler', 'INCOMING_HANDLER_EXPORT',
     'serve', 'wasiHttpInstanceImports', 'isForbiddenHeader', 'MAX_FIELDS_BYTES', 'MAX_FIELDS_ENTRIES', 'MAX_LIVE_HTTP_RESOURCES', // HTTP plumbing
-    'callDeadline', 'callFuel', 'remainingCallMs', // per-thread call state
+    'callDeadline', 'callFuel', 'remainingCallMs', 'enterFrame', 'takeThread', 'suspendCall', // per-thread call state
+    'HAS_JSPI', 'isAsyncImport', 'withSyncFallback', 'MAY_SUSPEND', // JSPI plumbing
   ];
   for (const name of internals) assert.is(name in sfirt, false, name);
 });
 
 test('the API a user programs against is there', () => {
   for (const name of ['createRuntime', 'Runtime', 'SfiFunction', 'ResourceHandle', 'DEFAULT_LIMITS', 'createWorkerRuntime', 'WorkerRuntime',
-    'WorkerFunction', 'createHandler', 'wasiHttpImports', 'DEFAULT_OUTGOING', 'readManifest', 'describeComponent', 'buildGuest']) {
+    'WorkerFunction', 'createHandler', 'wasiHttpImports', 'DEFAULT_OUTGOING', 'readManifest', 'describeComponent', 'buildGuest', 'asyncImport']) {
     assert.ok(name in sfirt, name);
   }
 });

@@ -1,7 +1,10 @@
-import { HostFunctionError, InvalidArgumentError } from '../errors.js';
+import { DeadlineExceededError, HostFunctionError, InvalidArgumentError } from '../errors.js';
+import { callDeadline, checkDeadlineAfterHostWork } from '../limits/call-deadline.js';
+import { suspendCall } from '../limits/call-frame.js';
+import { recordCallFailure } from '../limits/lift.js';
+import { asyncImport, isAsyncImport } from './async.js';
 import type { ImportedInterface } from '../component/wit/types.js';
 import { stripVersion } from '../component/wit/import-keys.js';
-import { checkDeadlineAfterHostWork } from '../limits/call-deadline.js';
 
 /**
  * Host implementations of a component's non-WASI imports, as the app gives them: interface id
@@ -86,12 +89,20 @@ export function wrapHostImports(imports: ImportObject, sink: HostFailureSink, ex
     const wrapped: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(members)) {
       // Classes (resources) and non-functions are passed through as given.
-      if (typeof value !== 'function' || /^class[\s{]/.test(Function.prototype.toString.call(value)) || expectedThrows(iface, name)) {
+      if (typeof value !== 'function' || /^class[\s{]/.test(Function.prototype.toString.call(value))) {
         wrapped[name] = value;
         continue;
       }
       const fn = value as (...a: unknown[]) => unknown;
       const qualified = `${iface}#${name}`;
+      if (isAsyncImport(fn)) {
+        wrapped[name] = asyncHostCall(fn, members, qualified, sink, expectedThrows(iface, name));
+        continue;
+      }
+      if (expectedThrows(iface, name)) {
+        wrapped[name] = value;
+        continue;
+      }
       wrapped[name] = function hostCall(this: unknown, ...args: unknown[]) {
         try {
           return fn.apply(members, args);
@@ -107,4 +118,51 @@ export function wrapHostImports(imports: ImportObject, sink: HostFailureSink, ex
     out[iface] = wrapped;
   }
   return out;
+}
+
+/**
+ * The wrapper of an async host import (see lib/host/async.ts): the promise it returns settles
+ * with the host's value, or rejects with a `HostFunctionError` (remembered for the call, like a
+ * synchronous throw), or with `DeadlineExceededError` at the call's deadline if the host has not
+ * settled by then: time spent suspended counts against `timeoutMs`, and a host promise that never
+ * settles cannot hold the call (or its instance) past it. The deadline failure is recorded so the
+ * call fails even if the guest swallows the exception. For an import whose WIT result is
+ * `result<_, _>` (`expected`), a rejection is the `err` value, as a synchronous throw is.
+ */
+function asyncHostCall(fn: (...a: unknown[]) => unknown, members: object, qualified: string, sink: HostFailureSink, expected: boolean): (...args: unknown[]) => Promise<unknown> {
+  return asyncImport(function hostCallAsync(...args: unknown[]): Promise<unknown> {
+    const resume = suspendCall();
+    const { at, budgetMs, startedAt } = callDeadline;
+    let pending: Promise<unknown>;
+    try {
+      pending = Promise.resolve(fn.apply(members, args));
+    } catch (cause) {
+      pending = Promise.reject(cause);
+    }
+    const failed = (cause: unknown): never => {
+      resume();
+      if (expected) throw cause; // a `result` import: the rejection is its `err` value
+      const err = new HostFunctionError(qualified, { cause });
+      sink.hostFailure ??= err;
+      throw err;
+    };
+    // Back in the guest: a deadline that passed meanwhile stops it at its next fuel check.
+    const resumed = (v: unknown): unknown => { resume(); checkDeadlineAfterHostWork(); return v; };
+    if (at === undefined) return pending.then(resumed, failed);
+    return new Promise((resolve, reject) => {
+      let late = false;
+      const timer = setTimeout(() => {
+        late = true; // the host settling later concerns no call any more
+        resume();
+        const err = new DeadlineExceededError(budgetMs, performance.now() - startedAt);
+        recordCallFailure(err);
+        reject(err);
+      }, Math.max(0, at - performance.now()));
+      pending.then((v) => { clearTimeout(timer); if (!late) resolve(resumed(v)); }, (cause) => {
+        clearTimeout(timer);
+        if (late) return;
+        try { failed(cause); } catch (err) { reject(err); }
+      });
+    });
+  });
 }

@@ -4,6 +4,7 @@ import { outgoingHandler, type OutgoingStats } from './outgoing-handler.js';
 import type { OutgoingHttpPolicy } from './outgoing-policy.js';
 import { instanceHttpTypes, sharedHttpTypes } from './instance-types.js';
 import { prepareSyncFetch } from './sync-fetch.js';
+import { HAS_JSPI } from '../host/async.js';
 import { wasiIoPoll } from '../wasi/poll.js';
 
 /** Options of `wasiHttpImports()`. */
@@ -22,7 +23,7 @@ export interface WasiHttpOptions {
  * `wasiHttpInstanceImports` for imports built per instance.
  */
 export function wasiHttpImports(options: WasiHttpOptions = {}): HostImports {
-  if (options.outgoing) prepareSyncFetch();
+  if (options.outgoing && !HAS_JSPI) prepareSyncFetch(); // the guest suspends instead (JSPI)
   return {
     'wasi:http/types': sharedHttpTypes as unknown as Record<string, unknown>,
     'wasi:http/outgoing-handler': outgoingHandler(options.outgoing, options.stats),
@@ -36,7 +37,7 @@ export function wasiHttpImports(options: WasiHttpOptions = {}): HostImports {
  * at most `MAX_LIVE_HTTP_RESOURCES` live). The policy and handler are compiled once and shared.
  */
 export function wasiHttpInstanceImports(options: WasiHttpOptions = {}): InstanceImports {
-  if (options.outgoing) prepareSyncFetch();
+  if (options.outgoing && !HAS_JSPI) prepareSyncFetch(); // the guest suspends instead (JSPI)
   const handler = outgoingHandler(options.outgoing, options.stats);
   return (scope) => ({
     'wasi:http/types': instanceHttpTypes(scope),

@@ -1,25 +1,17 @@
-// Blocking HTTP for guests: Node 20 has no JSPI, so a guest's import call must return a finished
-// response. The request runs on a worker thread (undici); the calling thread sleeps in
-// `Atomics.wait` until the worker bumps a shared counter. Costs a cross-thread wake-up per request
-// (tens of µs here), small next to any real network round trip.
+// Blocking HTTP for guests that cannot suspend (Node 20 and 22 have no JSPI; a component on jco's
+// glue): a guest's import call must return a finished response. The request runs on a worker thread
+// (undici); the calling thread sleeps in `Atomics.wait` until the worker bumps a shared counter. Costs
+// a cross-thread wake-up per request (tens of µs here), and it blocks the thread's event loop.
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import type { FetchOutcome, FetchRequest as PreparedRequest } from './fetch.js';
 
 /** A request as sent to the fetch worker. */
-export interface FetchRequest {
+export interface FetchRequest extends PreparedRequest {
   id: number;
-  method: string;
-  url: string;
-  /** Flat name, value, name, value... (undici's array form). */
-  headers: string[];
-  body: Uint8Array;
-  timeoutMs: number;
-  maxResponseBytes: number;
 }
 
 /** The worker's answer: a response with its whole body, or a `wasi:http` error-code. */
-export type FetchReply =
-  | { id: number; ok: { status: number; headers: [string, string][]; body: Uint8Array }; err?: undefined }
-  | { id: number; err: { tag: string; val?: unknown }; ok?: undefined };
+export type FetchReply = FetchOutcome & { id: number };
 
 /** Extra wait past the request's own timeout before the caller gives up on the worker. */
 const GRACE_MS = 250;

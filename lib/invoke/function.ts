@@ -11,6 +11,9 @@ import { HandleRegistry, ResourceHandle, type HandleState } from './handles.js';
 import { instantiateComponent, type ComponentInstance, type InstanceHooks } from '../pool/instance.js';
 import { InstanceScope } from '../host/scope.js';
 import { instantiationError, toTypedError } from './trap.js';
+import { enterFrame, leaveFrame, restoreThreadState, saveThreadState, takeThread, type CallFrame, type ThreadCallState } from '../limits/call-frame.js';
+import type { CaptureState } from '../wasi/stdio.js';
+import { MAY_SUSPEND } from '../component/jspi.js';
 
 /** Measurements of one call. */
 export interface CallStats {
@@ -82,6 +85,9 @@ export interface FunctionParts {
     /** Returns a limit failure the call must still fail with (caught by the guest, or fuel overdrawn). */
     disarm(meter?: Meter): Error | undefined;
     fuelUsed(instance: ComponentInstance): number | undefined;
+    /** Per-call bookkeeping, kept by a suspended call while others run (lib/limits/call-frame.ts). */
+    save(): unknown;
+    restore(saved: never): void;
     classify(meter: Meter | undefined, err: unknown): SfiError | undefined;
     deadlineError(instance?: ComponentInstance): SfiError;
   };
@@ -115,6 +121,7 @@ export class SfiFunction {
   #instantiate(deadlineAt: number | undefined): ComponentInstance {
     const { component, imports, hooks, limits, context } = this.#parts;
     const h = hooks?.() ?? {};
+    takeThread();
     context.hostFailure = undefined;
     context.exit = undefined;
     const scope = new InstanceScope();
@@ -212,7 +219,14 @@ export class SfiFunction {
         return state.glue;
       });
     });
-    const instance = used[0]?.state.instance;
+    let instance = used[0]?.state.instance;
+    // A call that may suspend runs on the handle's instance: wait until it is over (one call at a
+    // time per instance), then check the handles again (that call may have failed, or moved them).
+    while (instance?.running) {
+      await instance.running;
+      for (const u of used) if (u.state.dead) throw new InvalidHandleError(u.state.dead, `${f.qualifiedName}: the handle of \`${u.state.resource}\` is no longer usable (${u.state.dead})`);
+      instance = used[0]?.state.instance;
+    }
     for (const u of used) {
       if (u.state.instance !== instance) throw new InvalidHandleError('other-instance', `${f.qualifiedName}: handles from different instances in one call`);
       if (u.own && used.some((o) => o !== u && o.state === u.state)) throw new InvalidArgumentError(`${f.qualifiedName}: a handle passed as \`own\` cannot be passed twice`);
@@ -230,7 +244,7 @@ export class SfiFunction {
     return lease;
   }
 
-  #run<T>(lease: Lease, bound: BoundExport, args: unknown[], deadlineAt: number | undefined, self?: object, moved?: HandleState[], validate?: InvokeOptions['validate']): Invocation<T> {
+  #run<T>(lease: Lease, bound: BoundExport, args: unknown[], deadlineAt: number | undefined, self?: object, moved?: HandleState[], validate?: InvokeOptions['validate']): Invocation<T> | Promise<Invocation<T>> {
     const { instance } = lease;
     const { capture, context, limits, nn } = this.#parts;
     const holder = (bound.holderKey === undefined ? instance.exports : instance.exports[bound.holderKey]) as Record<string, unknown>;
@@ -239,6 +253,9 @@ export class SfiFunction {
       this.#releaseAfterCall(instance);
       throw new UnknownExportError(bound.signature.qualifiedName, this.exportNames());
     }
+    // An export that may suspend (freestanding ones say so; resource functions are wrapped here).
+    if (instance.maySuspend && (bound.signature.kind !== 'freestanding' || (fn as unknown as Record<symbol, unknown>)[MAY_SUSPEND] === true)) return this.#runSuspending<T>(lease, bound, fn as (...a: unknown[]) => unknown, args, deadlineAt, moved, validate);
+    takeThread();
     context.hostFailure = undefined;
     context.exit = undefined;
     capture.begin();
@@ -260,6 +277,85 @@ export class SfiFunction {
       late = limits?.disarm(instance.hooks.meter);
     }
     if (late) this.#fail(instance, late, true);
+    return this.#complete<T>(lease, bound, value, t0, moved, validate);
+  }
+
+  /**
+   * A call on an instance whose exports may suspend (async host imports, JSPI): the same steps as
+   * `#run`, in a frame of its own (lib/limits/call-frame.ts), since other calls run while it is
+   * suspended. The instance stays leased throughout; `instance.running` tells calls given one of
+   * its handles to wait. Time suspended counts against the deadline (the host wrapper races it).
+   */
+  async #runSuspending<T>(lease: Lease, bound: BoundExport, fn: (...a: unknown[]) => unknown, args: unknown[], deadlineAt: number | undefined, moved?: HandleState[], validate?: InvokeOptions['validate']): Promise<Invocation<T>> {
+    const { instance } = lease;
+    const { capture, context, limits, nn } = this.#parts;
+    const frame = this.#frame();
+    let done!: () => void;
+    instance.running = new Promise<void>((resolve) => { done = resolve; });
+    try {
+      enterFrame(frame, true);
+      context.hostFailure = undefined;
+      context.exit = undefined;
+      capture.begin();
+      nn?.takeLastError();
+      const t0 = performance.now();
+      limits?.arm(instance.hooks.meter, deadlineAt, t0);
+      let value: unknown;
+      let failure: unknown;
+      let failed = false;
+      try {
+        // Exports that cannot reach an async import stay plain (fast/reach.ts): their value is
+        // not a promise, and the call never left this frame.
+        value = fn(...args);
+        if (value instanceof Promise) value = await value;
+        enterFrame(frame);
+        if (bound.returnsResult) value = { tag: 'ok', val: value };
+      } catch (err) {
+        enterFrame(frame);
+        if (bound.returnsResult && isComponentError(err)) value = { tag: 'err', val: err.payload };
+        else { failed = true; failure = err; }
+      }
+      const late = limits?.disarm(instance.hooks.meter);
+      if (failed) this.#fail(instance, failure);
+      if (late) this.#fail(instance, late, true);
+      return this.#complete<T>(lease, bound, value, t0, moved, validate);
+    } finally {
+      leaveFrame(frame);
+      instance.running = undefined;
+      done();
+    }
+  }
+
+  /** The frame of one suspending call: what it keeps of the thread's and this function's call state. */
+  #frame(): CallFrame {
+    const { capture, context, limits, nn } = this.#parts;
+    let thread: ThreadCallState;
+    let failures: [CallContext['hostFailure'], CallContext['exit']];
+    let output: CaptureState;
+    let bookkeeping: unknown;
+    let nnError: NnError | undefined;
+    return {
+      save() {
+        thread = saveThreadState();
+        failures = [context.hostFailure, context.exit];
+        output = capture.save();
+        bookkeeping = limits?.save();
+        nnError = nn?.takeLastError();
+      },
+      restore() {
+        restoreThreadState(thread);
+        [context.hostFailure, context.exit] = failures;
+        capture.restore(output);
+        if (limits) limits.restore(bookkeeping as never);
+        nn?.restoreLastError(nnError);
+      },
+    };
+  }
+
+  /** After the guest returned: stats, the result's handles, the instance back to the pool. */
+  #complete<T>(lease: Lease, bound: BoundExport, value: unknown, t0: number, moved: HandleState[] | undefined, validate: InvokeOptions['validate']): Invocation<T> {
+    const { instance } = lease;
+    const { capture, limits, nn } = this.#parts;
     const runUs = (performance.now() - t0) * 1000;
     instance.uses++;
     const output = capture.end();
@@ -309,7 +405,10 @@ export class SfiFunction {
   #runDrop(state: HandleState): void {
     const { capture, context, limits } = this.#parts;
     const { instance, glue } = state;
+    // The guest is suspended in a call on this instance: its destructor must not run in between.
+    if (instance.running) throw new InvalidHandleError('busy', `the instance of this \`${state.resource}\` handle is in a call; drop it once the call is over`);
     this.#leaseOf(instance);
+    takeThread();
     const dispose = (glue[DISPOSE] ?? glue[Symbol.for('dispose')]) as (() => void) | undefined;
     context.hostFailure = undefined;
     context.exit = undefined;

@@ -135,6 +135,8 @@ export function callLimits(limits: NormalisedLimits) {
         budgetMs = at - startedAt;
       }
       callDeadline.at = at;
+      callDeadline.budgetMs = budgetMs ?? NaN;
+      callDeadline.startedAt = now;
       callFuel.meter = meter;
       armLiftBudget(limits.resultBytes ?? Infinity, at, now, budgetMs);
       meter?.start({ fuel: limits.fuel, deadline: at, now });
@@ -162,6 +164,13 @@ export function callLimits(limits: NormalisedLimits) {
       const meter = instance?.hooks.meter;
       if (meter?.stopReason === 'fuel') return new FuelExhaustedError(limits.fuel ?? meter.fuelUsed);
       return new DeadlineExceededError(budgetMs ?? NaN, performance.now() - startedAt);
+    },
+    /** This function's per-call state, kept by a call suspended on an async import (call-frame.ts). */
+    save(): [number, number | undefined] {
+      return [startedAt, budgetMs];
+    },
+    restore(saved: [number, number | undefined]): void {
+      [startedAt, budgetMs] = saved;
     },
     fuelUsed(instance: ComponentInstance): number | undefined {
       return instance.hooks.meter?.fuelUsed;

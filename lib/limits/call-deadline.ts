@@ -1,10 +1,14 @@
 // The deadline of the guest call running on this thread, published for host imports that block or
 // do long work (wasi:nn inference, outgoing HTTP): they must not outlive their caller's budget.
-// Guest calls are synchronous and one at a time per thread, so one slot per thread serves them
-// all; `callLimits` sets it when a call starts and clears it when the call returns.
+// One guest stack runs at a time per thread, so one slot per thread serves every call;
+// `callLimits` sets it when a call starts and clears it when the call returns. A call suspended on
+// an async host import (JSPI) keeps its value in its frame meanwhile (lib/limits/call-frame.ts).
 
-/** The current call's deadline (`performance.now()` ms), or undefined when it has none. */
-export const callDeadline: { at: number | undefined } = { at: undefined };
+/**
+ * The current call's deadline (`performance.now()` ms), or undefined when it has none; with the
+ * call's budget as reported in a `DeadlineExceededError` and its start, for host code that raises one.
+ */
+export const callDeadline: { at: number | undefined; budgetMs: number; startedAt: number } = { at: undefined, budgetMs: NaN, startedAt: 0 };
 
 /** Milliseconds left before the current call's deadline, or undefined when none is known. */
 export function remainingCallMs(): number | undefined {

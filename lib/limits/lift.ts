@@ -6,8 +6,9 @@
  * aliased element in full (a guest can point 20,000 list elements at the same 1 MiB: that is
  * 20,000 MiB for the host). Past `limits.resultBytes` the lift stops with
  * {@link ResultLimitExceededError}; every {@link LIFT_CLOCK_BYTES} charged it checks the call's
- * deadline. Calls are synchronous and one at a time per thread, so one budget per thread serves
- * them all (as `callDeadline` does); `armLiftBudget` starts it when a call starts.
+ * deadline. One guest stack runs at a time per thread, so one budget per thread serves every call
+ * (as `callDeadline` does); `armLiftBudget` starts it when a call starts, and a call suspended on
+ * an async host import keeps a copy meanwhile (`saveLiftBudget`, lib/limits/call-frame.ts).
  *
  * Cost model (bytes): a string or typed list counts its bytes in guest memory; every element of a
  * list lifted into a JS array counts max(element size, {@link LIFT_ELEMENT_BYTES}) (what a JS value
@@ -59,6 +60,27 @@ export function disarmLiftBudget(): Error | undefined {
   budget.deadline = undefined;
   budget.failure = undefined;
   return failure;
+}
+
+/** A copy of the running call's budget, for a call that suspends (see `restoreLiftBudget`). */
+export type SavedLiftBudget = Readonly<typeof budget>;
+
+/** Copies the running call's budget out (the call is suspending; another may arm its own). */
+export function saveLiftBudget(): SavedLiftBudget {
+  return { ...budget };
+}
+
+/** Makes a saved budget the running one again (its call resumes). */
+export function restoreLiftBudget(saved: SavedLiftBudget): void {
+  Object.assign(budget, saved);
+}
+
+/**
+ * Records a failure the running call must fail with even if the guest catches it (a deadline that
+ * passed while the call was suspended, say): `disarmLiftBudget` returns the first one.
+ */
+export function recordCallFailure(err: Error): void {
+  budget.failure ??= err;
 }
 
 /** Bytes the running call may still lift (Infinity when unlimited or outside a call). */

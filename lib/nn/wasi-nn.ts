@@ -114,6 +114,8 @@ export interface WasiNn {
    */
   readonly lastError: NnError | undefined;
   takeLastError(): NnError | undefined;
+  /** Puts back what `takeLastError()` took (a call suspended on an async import resumes). */
+  restoreLastError(err: NnError | undefined): void;
   /** Releases every model and the engine. Later guest calls fail with `runtime-error`. */
   dispose(): void;
 }
@@ -231,6 +233,10 @@ class WasiNnHost implements WasiNn {
     const err = this.lastError;
     this.lastError = undefined;
     return err;
+  }
+
+  restoreLastError(err: NnError | undefined): void {
+    this.lastError = err;
   }
 
   /** Throws when disposed. */

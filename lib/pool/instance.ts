@@ -1,4 +1,5 @@
 import type { LoadedComponent } from '../component/loader.js';
+import { MAY_SUSPEND } from '../component/jspi.js';
 import { glueStateOf, type GlueState } from '../component/glue-state.js';
 import type { InstanceScope } from '../host/scope.js';
 import { reservationOf, type Meter } from '../limits/index.js';
@@ -31,6 +32,13 @@ export class ComponentInstance {
   uses = 0;
   /** Set after any failure: the instance must never be used again. */
   broken = false;
+  /**
+   * While a call that may suspend (async host imports) runs on the instance: settles when it is
+   * over. Calls given a handle of this instance wait for it, so two calls never interleave.
+   */
+  running: Promise<void> | undefined;
+  /** Its exports are entered through `WebAssembly.promising` (async host imports): calls may suspend. */
+  readonly maySuspend: boolean;
   readonly createdAt = performance.now();
   lastUsedAt = this.createdAt;
   /**
@@ -52,6 +60,7 @@ export class ComponentInstance {
     /** Memories taken from the memory pool, returned by `dispose()`. */
     private readonly pooled: [WebAssembly.Memory, PooledMemoryLimits][] = [],
   ) {
+    this.maySuspend = (exports as Record<symbol, unknown>)[MAY_SUSPEND] === true;
     this.glue = glueStateOf(exports);
   }
 

@@ -14,13 +14,17 @@ export interface CapturedOutput {
   truncated: boolean;
 }
 
+const EMPTY = new Uint8Array(0);
+
+/** A capture in progress, as `StdioCapture.save()` takes it out. */
+export type CaptureState = readonly [chunks: [Uint8Array[], Uint8Array[]], sizes: number[], truncated: boolean, dirty: boolean];
+
 /**
  * Collects a guest's stdout/stderr for the call in progress. Guest code runs synchronously, so
  * between `begin()` and `end()` every write belongs to exactly one call, even when many calls on
- * the same function are in flight at the await level.
+ * the same function are in flight at the await level; a call suspended on an async host import
+ * takes its capture out (`save()`) while others run, and puts it back (`restore()`) to resume.
  */
-const EMPTY = new Uint8Array(0);
-
 export class StdioCapture {
   #chunks: [Uint8Array[], Uint8Array[]] = [[], []];
   #sizes = [0, 0];
@@ -48,6 +52,21 @@ export class StdioCapture {
     this.#sizes = [0, 0];
     this.#truncated = false;
     this.#dirty = false;
+  }
+
+  /** Takes the capture in progress out, leaving an empty one (its call suspends; another may run). */
+  save(): CaptureState {
+    const saved: CaptureState = [this.#chunks, this.#sizes, this.#truncated, this.#dirty];
+    this.#chunks = [[], []];
+    this.#sizes = [0, 0];
+    this.#truncated = false;
+    this.#dirty = false;
+    return saved;
+  }
+
+  /** Puts a capture taken by `save()` back (its call resumes). */
+  restore(saved: CaptureState): void {
+    [this.#chunks, this.#sizes, this.#truncated, this.#dirty] = saved;
   }
 
   end(): CapturedOutput {

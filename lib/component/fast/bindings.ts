@@ -6,6 +6,8 @@
  */
 import { BORROWED_LISTS, boxedArray, codecOf, scalarFunctions, type Codec, type MemoryContext } from './codec.js';
 import { camelCase, type FuncType, type ValType } from './types.js';
+import { suspendCall } from '../../limits/call-frame.js';
+import { MAY_SUSPEND } from '../jspi.js';
 import { markDirty } from '../../instrument/dirty-map.js';
 
 const MAX_FLAT_PARAMS = 16;
@@ -35,6 +37,11 @@ export interface ExportBinding {
   core: (...args: unknown[]) => unknown;
   postReturn: ((...args: unknown[]) => unknown) | undefined;
   state: InstanceState;
+  /**
+   * `core` is wrapped in `WebAssembly.promising` (the instance has async imports): it returns a
+   * promise, and so does the adapter.
+   */
+  promising?: boolean;
 }
 
 /** Per-instance bindings of one lowered import. */
@@ -42,6 +49,11 @@ export interface ImportBinding {
   cx: MemoryContext;
   /** The host function, or the resource's class for constructors, methods and statics. */
   host: (...args: unknown[]) => unknown;
+  /**
+   * The host returns a promise the guest awaits (JSPI): the trampoline is async, and the caller
+   * wraps it in `WebAssembly.Suspending`.
+   */
+  async?: boolean;
 }
 
 /** How the trampoline calls the host (see `HostCall` in plan.ts); `js` names the method. */
@@ -138,6 +150,31 @@ export function compileExport(type: FuncType): (b: ExportBinding) => (...args: u
     return value;
   };
 
+  // Lowers the arguments and calls the promising core; the result is lifted once the guest
+  // returned, in this call's frame again (other calls may have run meanwhile).
+  const promisingAdapter = (b: ExportBinding) => Object.defineProperty(async function (...args: unknown[]) {
+    enter(b.state);
+    const flat: unknown[] = [];
+    if (paramTuple) {
+      const ptr = b.cx.realloc!(0, 0, paramTuple.align, paramTuple.size);
+      paramTuple.store(b.cx, args.slice(0, nParams), ptr);
+      flat.push(ptr);
+    } else {
+      for (let i = 0; i < nParams; i++) params[i]!.lowerFlat(b.cx, args[i], flat);
+    }
+    const resume = suspendCall();
+    let ret: unknown;
+    try {
+      ret = await b.core(...flat);
+    } catch (err) {
+      resume();
+      trapped(b.state, err);
+      throw err;
+    }
+    resume();
+    return finish(b, ret);
+  }, MAY_SUSPEND, { value: true });
+
   // Fast path: every parameter and the result are single-flat scalars (add(u32, u32) and friends).
   const scalarParams = type.params.every((p) => scalarOf(p.type));
   const scalarResult = !type.result || scalarOf(type.result);
@@ -146,6 +183,7 @@ export function compileExport(type: FuncType): (b: ExportBinding) => (...args: u
     const lift = type.result ? scalarOf(type.result)!.lift : undefined;
     const l0 = lowers[0]!, l1 = lowers[1]!, l2 = lowers[2]!;
     return (b) => {
+      if (b.promising) return promisingAdapter(b);
       const { state, core } = b;
       const post = b.postReturn;
       const done = (ret: unknown): unknown => {
@@ -169,7 +207,7 @@ export function compileExport(type: FuncType): (b: ExportBinding) => (...args: u
   // Arrays of flat values are boxed only when a float may pass through them (see `boxedArray`):
   // an all-integer array stays V8's fastest kind.
   const floats = params.some((c) => c.flat.includes('f32') || c.flat.includes('f64'));
-  return (b) => function (...args: unknown[]) {
+  return (b) => (b.promising ? promisingAdapter(b) : function (...args: unknown[]) {
     enter(b.state);
     const flat = floats ? boxedArray() : [];
     if (paramTuple) {
@@ -180,7 +218,7 @@ export function compileExport(type: FuncType): (b: ExportBinding) => (...args: u
       for (let i = 0; i < nParams; i++) params[i]!.lowerFlat(b.cx, args[i], flat);
     }
     return finish(b, callCore(b, flat));
-  };
+  });
 }
 
 /**
@@ -230,8 +268,51 @@ export function compileImport(type: FuncType, shape: HostCallShape = { k: 'func'
   const okTag = !ambiguous.has('ok');
   const errTag = !ambiguous.has('err');
 
+  /** The host's value (or throw, for a `result`) as the value to lower. */
+  const settle = (r: unknown): unknown => {
+    if (!catchesErr) return r;
+    const t = r as { tag?: unknown } | null;
+    return t !== null && typeof t === 'object' && ((okTag && t.tag === 'ok') || (errTag && t.tag === 'err')) ? t : { tag: 'ok', val: t };
+  };
+  const lowerResult = (cx: MemoryContext, ret: unknown, coreArgs: unknown[]): unknown => {
+    if (!result) return undefined;
+    if (resultInMemory) {
+      const retptr = coreArgs[coreArgs.length - 1] as number;
+      if (cx.dirty) markDirty(cx.dirty, retptr, result.size);
+      result.store(cx, ret, retptr);
+      return undefined;
+    }
+    const out = resultFloats ? boxedArray() : [];
+    result.lowerFlat(cx, ret, out);
+    return out[0];
+  };
+  // An async host (JSPI): the guest is suspended from the `await` until the promise settles; the
+  // result is lowered in this call's frame again (other calls may have run meanwhile).
+  const asyncTrampoline = (b: ImportBinding, params: Codec[]) => async function (...coreArgs: unknown[]) {
+    const { cx, host } = b;
+    let args: unknown[];
+    if (paramTuple) args = paramTuple.load(cx, coreArgs[0] as number) as unknown[];
+    else {
+      args = boxedArray();
+      const pos = { i: 0 };
+      for (let i = 0; i < nParams; i++) args.push(params[i]!.liftFlat(cx, coreArgs, pos));
+    }
+    const resume = suspendCall();
+    let ret: unknown;
+    try {
+      ret = settle(await invoke(host, args));
+    } catch (e) {
+      resume();
+      if (!catchesErr || e instanceof WebAssembly.RuntimeError) throw e;
+      ret = { tag: 'err', val: errorPayload(e) };
+    }
+    resume();
+    return lowerResult(cx, ret, coreArgs);
+  };
+
   return (b) => {
     const params = (b.host as unknown as Record<symbol, unknown>)[BORROWED_LISTS] === true ? borrowingParams : copyingParams;
+    if (b.async) return asyncTrampoline(b, params);
     return function (...coreArgs: unknown[]) {
       const { cx, host } = b;
       let args: unknown[];

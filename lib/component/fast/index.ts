@@ -14,6 +14,8 @@ import { HandleTable } from './resources.js';
 import { GLUE_STATE, type GlueState } from '../glue-state.js';
 import { encodingCode, type Encoding } from './strings.js';
 import { camelCase, className, type FuncType, type ValType } from './types.js';
+import { HAS_JSPI, isAsyncImport, MAY_SUSPEND } from '../jspi.js';
+import { exportReach } from './reach.js';
 import { dirtyMapOf, isDirtyMap, markingRealloc } from '../../instrument/dirty-map.js';
 import { InvalidComponentError } from '../../errors.js';
 
@@ -118,6 +120,8 @@ export function createFastGlue(fullPlan: Plan, modules: WebAssembly.Module[]): F
   };
 
   const lifts = plan.lifts.map((l) => ({ ...l, make: compileExport(l.type), cx: contextOf(l) }));
+  // Which host imports each export may reach: only those that may reach an async one suspend.
+  const reach = exportReach(plan);
   const lowers = plan.lowers.map((l) => ({ ...l, make: compileImport(l.type, { k: l.call.k === 'lift' ? 'func' : l.call.k, js: l.jsName }), cx: contextOf(l), js: l.jsName }));
   const resourceClasses = usedResources(plan);
   const contextsAfterStep: number[][] = plan.steps.map(() => []);
@@ -155,7 +159,22 @@ export function createFastGlue(fullPlan: Plan, modules: WebAssembly.Module[]): F
     }) as ((...args: unknown[]) => unknown)[];
     const cxs: MemoryContext[] = contexts.map((c) => ({ memory: undefined, realloc: undefined, dv: undefined, dirty: undefined, rt, gt, enc: c.enc }));
     const stepExports: WebAssembly.Exports[] = new Array(plan.steps.length);
-    const trampolines = lowers.map((l, i) => l.make({ cx: cxs[l.cx]!, host: hostFns[i]! }));
+    // Async host functions (JSPI): their trampolines suspend the guest, and every export that may
+    // reach one is entered through `WebAssembly.promising` (a suspending import reached from a
+    // plain export traps); the others stay plain (reach.ts). Only plain functions can be async,
+    // not resource constructors or methods.
+    const isAsync = lowers.map((l, i) => HAS_JSPI && l.call.k === 'func' && isAsyncImport(hostFns[i]));
+    const suspends = isAsync.includes(true);
+    const liftSuspends = (id: number) => {
+      const r = reach[id]!;
+      return suspends && (r === 'any' || [...r].some((lower) => isAsync[lower]));
+    };
+    // A component calling a function it lifts itself would get the promise of a promising export.
+    if (suspends && lowers.some((l) => l.call.k === 'lift')) throw new TypeError('async host imports are not supported for a component that imports its own exports');
+    const trampolines = lowers.map((l, i) => {
+      const t = l.make({ cx: cxs[l.cx]!, host: hostFns[i]!, async: isAsync[i]! });
+      return isAsync[i] ? new (WebAssembly as unknown as JspiApi).Suspending(t) : t;
+    });
     const drops: ((handle: number) => void)[] = rt.map((t) => (handle: number) => t.drop(handle));
     const guestOps = (item: CoreItem & { k: 'guest' }) => {
       const t = gt[item.resource]!;
@@ -197,9 +216,11 @@ export function createFastGlue(fullPlan: Plan, modules: WebAssembly.Module[]): F
       let f = fns[id];
       if (!f) {
         const l = lifts[id]!;
+        const core = resolve(l.core) as ExportBinding['core'];
+        const promising = liftSuspends(id);
         const binding: ExportBinding = {
-          cx: cxs[l.cx]!, state,
-          core: resolve(l.core) as ExportBinding['core'],
+          cx: cxs[l.cx]!, state, promising,
+          core: promising ? (WebAssembly as unknown as JspiApi).promising(core) : core,
           postReturn: l.postReturn ? (resolve(l.postReturn) as ExportBinding['postReturn']) : undefined,
         };
         f = fns[id] = l.make(binding);
@@ -215,6 +236,7 @@ export function createFastGlue(fullPlan: Plan, modules: WebAssembly.Module[]): F
       // full ids are unique.
       for (const k of e.keys) if (!(k in out)) out[k] = value;
     }
+    if (suspends) Object.defineProperty(out, MAY_SUSPEND, { value: true });
     if (rt.length || gt.length) {
       for (const t of rt) t.mark();
       for (const t of gt) t.mark();
@@ -287,6 +309,12 @@ function interfaceMembers(funcs: [string, number][], resources: [string, number]
 }
 
 type Fn = (...args: unknown[]) => unknown;
+
+/** The JSPI API (Node 24+; typed here since the DOM lib types do not have it yet). */
+interface JspiApi {
+  Suspending: new (fn: Fn) => Fn;
+  promising(fn: Fn): (...args: unknown[]) => Promise<unknown>;
+}
 
 /**
  * One instance's interface object, as jco builds it: functions by jco name, and per resource the

@@ -1,0 +1,137 @@
+/**
+ * Which host imports each export may reach, so that exports that cannot suspend stay plain.
+ *
+ * Under JSPI a call can only suspend inside an export entered through `WebAssembly.promising`,
+ * which costs a stack switch per call (several µs here). An export that can never reach an async
+ * host import does not need it. This walks the direct-call graph of the core module that defines
+ * each lifted function, from that function, and collects the lowered imports (`Plan.lowers` ids)
+ * it may call. It is conservative: an indirect call (`call_indirect`, `call_ref`), a function
+ * imported from another core instance, or a module it cannot read makes the answer `'any'`.
+ * Computed once per component on the original core modules (the limits rewrite adds imports and
+ * shifts function indices, so the plan's own bytes are the ones to read).
+ */
+import { Reader } from '../../instrument/bytes.js';
+import { skipImmediates } from '../../instrument/opcodes.js';
+import { readImport, readSections } from '../../instrument/sections.js';
+import type { CoreStep, Plan } from './plan.js';
+
+/** Lowered imports (ids into `Plan.lowers`) a function may call, or `'any'` when unknown. */
+export type Reach = ReadonlySet<number> | 'any';
+
+/** What the walk needs of one core module. */
+interface CallGraph {
+  /** Per imported function: its module and name. */
+  imports: { module: string; name: string }[];
+  /** Per defined function: the functions it calls directly (module function indices). */
+  callees: number[][];
+  /** Per defined function: it makes an indirect call. */
+  indirect: boolean[];
+  /** Exported functions by name. */
+  exports: Map<string, number>;
+}
+
+const SECTION = { import: 2, function: 3, export: 7, code: 10 } as const;
+
+/** Each lift's reach (index = lift id). */
+export function exportReach(plan: Plan): Reach[] {
+  const graphs = new Map<number, CallGraph | undefined>();
+  const graphOf = (module: number) => {
+    if (!graphs.has(module)) graphs.set(module, callGraph(plan.modules[module]!));
+    return graphs.get(module);
+  };
+  return plan.lifts.map((l) => {
+    const core = l.core;
+    if (core.k !== 'export') return core.k === 'lower' ? new Set([core.id]) : new Set<number>();
+    const step = plan.steps[core.step]!;
+    const graph = graphOf(step.module);
+    const start = graph?.exports.get(core.name);
+    return graph && start !== undefined ? walk(graph, step, start) : 'any';
+  });
+}
+
+function walk(graph: CallGraph, step: CoreStep, start: number): Reach {
+  const reached = new Set<number>();
+  const seen = new Set<number>([start]);
+  const todo = [start];
+  const nImports = graph.imports.length;
+  while (todo.length) {
+    const f = todo.pop()!;
+    if (f < nImports) {
+      const source = importSource(step, graph.imports[f]!);
+      if (source === 'any') return 'any';
+      if (source !== undefined) reached.add(source);
+      continue;
+    }
+    const i = f - nImports;
+    if (graph.indirect[i] || graph.callees[i] === undefined) return 'any';
+    for (const c of graph.callees[i]!) if (!seen.has(c)) { seen.add(c); todo.push(c); }
+  }
+  return reached;
+}
+
+/** The lower id behind a function import, undefined for one that never calls the host, or `'any'`. */
+function importSource(step: CoreStep, imp: { module: string; name: string }): number | 'any' | undefined {
+  const arg = step.args.find(([name]) => name === imp.module);
+  if (!arg) return imp.module === 'sfirt:meter' ? undefined : 'any';
+  const src = arg[1];
+  if (src.k !== 'exports') return 'any';
+  const item = src.items.find(([name]) => name === imp.name)?.[1];
+  if (!item) return 'any';
+  switch (item.k) {
+    case 'lower': return item.id;
+    case 'drop': case 'guest': return undefined; // resource bookkeeping: never an app import
+    default: return 'any'; // a function of another core instance
+  }
+}
+
+/** Reads a module's call graph; undefined when something in it is not understood. */
+function callGraph(bytes: Uint8Array): CallGraph | undefined {
+  try {
+    const graph: CallGraph = { imports: [], callees: [], indirect: [], exports: new Map() };
+    for (const s of readSections(bytes)) {
+      const r = new Reader(bytes, s.start, s.end);
+      if (s.id === SECTION.import) {
+        for (let n = r.u32(); n > 0; n--) {
+          const imp = readImport(r);
+          if (imp.kind === 0) graph.imports.push({ module: imp.module, name: imp.name });
+        }
+      } else if (s.id === SECTION.export) {
+        for (let n = r.u32(); n > 0; n--) {
+          const name = r.name();
+          const kind = r.u8();
+          const index = r.u32();
+          if (kind === 0) graph.exports.set(name, index);
+        }
+      } else if (s.id === SECTION.code) {
+        for (let n = r.u32(); n > 0; n--) {
+          const size = r.u32();
+          const end = r.pos + size;
+          readBody(new Reader(bytes, r.pos, end), graph);
+          r.pos = end;
+        }
+      }
+    }
+    return graph;
+  } catch {
+    return undefined;
+  }
+}
+
+function readBody(r: Reader, graph: CallGraph): void {
+  for (let groups = r.u32(); groups > 0; groups--) {
+    r.u32();
+    const t = r.u8();
+    if (t === 0x63 || t === 0x64) r.s(33); // (ref null? ht)
+  }
+  const callees: number[] = [];
+  let indirect = false;
+  while (!r.done) {
+    const op = r.u8();
+    if (op === 0x10 || op === 0x12) callees.push(r.u32()); // call, return_call
+    else if (op === 0x11 || op === 0x13) { indirect = true; r.u32(); r.u32(); } // call_indirect
+    else if (op === 0x14 || op === 0x15) { indirect = true; r.u32(); } // call_ref, return_call_ref
+    else skipImmediates(r, op); // throws on what it does not know: the module is then 'any'
+  }
+  graph.callees.push(callees);
+  graph.indirect.push(indirect);
+}

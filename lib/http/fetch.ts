@@ -1,0 +1,87 @@
+/**
+ * One outgoing HTTP request with undici, to completion: the response with its whole body (capped),
+ * or the `wasi:http` error-code that explains the failure. Never rejects. Used in-thread by the
+ * async outgoing handler (JSPI) and by the fetch worker behind `syncFetch` (lib/http/sync-fetch.ts).
+ */
+import { request } from 'undici';
+
+/** A request as the outgoing handler prepared it. */
+export interface FetchRequest {
+  method: string;
+  url: string;
+  /** Flat name, value, name, value... (undici's array form). */
+  headers: string[];
+  body: Uint8Array;
+  timeoutMs: number;
+  maxResponseBytes: number;
+}
+
+/** A response with its whole body, or a `wasi:http/types.error-code`. */
+export type FetchOutcome =
+  | { ok: { status: number; headers: [string, string][]; body: Uint8Array }; err?: undefined }
+  | { err: { tag: string; val?: unknown }; ok?: undefined };
+
+class BodyTooLarge extends Error {
+  constructor(readonly size: number) { super('response body too large'); }
+}
+
+/**
+ * Runs `m`: `timeoutMs` bounds the whole exchange; `abort` (when given) ends it early (the caller
+ * gave up), answered as `internal-error`.
+ */
+export async function fetchOnce(m: FetchRequest, abort?: AbortSignal): Promise<FetchOutcome> {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(new Error('abandoned'));
+  abort?.addEventListener('abort', onAbort);
+  const timer = setTimeout(() => controller.abort(new Error('timeout')), m.timeoutMs);
+  try {
+    const res = await request(m.url, {
+      method: m.method as 'GET',
+      headers: m.headers,
+      body: m.body.byteLength ? Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength) : undefined,
+      signal: controller.signal,
+      headersTimeout: m.timeoutMs,
+      bodyTimeout: m.timeoutMs,
+    });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      size += chunk.byteLength;
+      if (size > m.maxResponseBytes) {
+        res.body.destroy();
+        throw new BodyTooLarge(size);
+      }
+      chunks.push(chunk);
+    }
+    const body = new Uint8Array(size);
+    let at = 0;
+    for (const c of chunks) { body.set(c, at); at += c.byteLength; }
+    const headers: [string, string][] = [];
+    for (const [name, value] of Object.entries(res.headers)) {
+      for (const v of Array.isArray(value) ? value : [value]) if (v !== undefined) headers.push([name, String(v)]);
+    }
+    return { ok: { status: res.statusCode, headers, body } };
+  } catch (err) {
+    const reason = (controller.signal.reason as Error | undefined)?.message;
+    return { err: errorCode(err, controller.signal.aborted && reason === 'timeout') };
+  } finally {
+    clearTimeout(timer);
+    abort?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** undici/Node errors → `wasi:http/types.error-code`. */
+function errorCode(err: unknown, timedOut: boolean): { tag: string; val?: unknown } {
+  if (err instanceof BodyTooLarge) return { tag: 'HTTP-response-body-size', val: BigInt(err.size) };
+  if (timedOut) return { tag: 'HTTP-response-timeout' };
+  const code = (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code;
+  switch (code) {
+    case 'ECONNREFUSED': return { tag: 'connection-refused' };
+    case 'ECONNRESET': case 'UND_ERR_SOCKET': return { tag: 'connection-terminated' };
+    case 'UND_ERR_CONNECT_TIMEOUT': return { tag: 'connection-timeout' };
+    case 'UND_ERR_HEADERS_TIMEOUT': case 'UND_ERR_BODY_TIMEOUT': return { tag: 'HTTP-response-timeout' };
+    case 'ENOTFOUND': case 'EAI_AGAIN': return { tag: 'DNS-error', val: { rcode: code, infoCode: undefined } };
+    case 'EHOSTUNREACH': case 'ENETUNREACH': return { tag: 'destination-unavailable' };
+    default: return { tag: 'internal-error', val: err instanceof Error ? err.message : String(err) };
+  }
+}
