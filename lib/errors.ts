@@ -42,6 +42,7 @@ export type SfiErrorCode =
   | 'CLOSED'
   | 'INVALID_ROUTE'
   | 'INVALID_RESPONSE'
+  | 'BIND_FAILED'
   | 'INTERNAL';
 
 /** Brand on `SfiError.prototype`, shared by every copy of the package (`Symbol.for`). */
@@ -339,6 +340,22 @@ export class InvalidRouteError extends SfiError {
 }
 
 /**
+ * `serve()` could not listen on `host:port`: the port is taken (`reason` `EADDRINUSE`), not ours to
+ * bind (`EACCES`), the address is not local (`EADDRNOTAVAIL`), ... With workers accepting their own
+ * connections, `worker` is the one that failed (the others are stopped again).
+ */
+export class BindFailedError extends SfiError {
+  override readonly code = 'BIND_FAILED';
+  constructor(readonly host: string, readonly port: number, readonly reason: string, message: string, options?: { cause?: unknown; worker?: number }) {
+    super(`cannot listen on ${host}:${port}${options?.worker === undefined ? '' : ` (worker ${options.worker})`}: ${message}`, options);
+    this.name = 'BindFailedError';
+    if (options?.worker !== undefined) (this as { worker?: number }).worker = options.worker;
+  }
+  /** The worker whose listen failed, when workers accept connections. */
+  declare readonly worker?: number;
+}
+
+/**
  * Every error class by its code: what `fromWire` rebuilds and `instanceof` recognises across
  * copies of the package. One line per class; `test/errors.test.mjs` checks that every class is here.
  */
@@ -370,6 +387,7 @@ export const ERROR_CLASSES: { readonly [C in SfiErrorCode]: ErrorClass<C> } = {
   CLOSED: ClosedError,
   INVALID_ROUTE: InvalidRouteError,
   INVALID_RESPONSE: InvalidResponseError,
+  BIND_FAILED: BindFailedError,
   INTERNAL: InternalError,
 };
 

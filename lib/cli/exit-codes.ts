@@ -35,4 +35,5 @@ export const EXIT_CODES: Record<SfiErrorCode, number> = {
   CLOSED: 42,
   BACKEND_UNAVAILABLE: 43,
   NN_ERROR: 44,
+  BIND_FAILED: 45,
 };

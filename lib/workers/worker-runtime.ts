@@ -11,7 +11,9 @@ import { createRuntime, type Runtime, type RuntimeOptions } from '../runtime.js'
 import { Metrics } from '../http/metrics.js';
 import { ArgArena, isOwnedTypedArray } from './arg-arena.js';
 import { workerFunctionOptions, workerRuntimeConfig, type WorkerRuntimeConfig } from '../options.js';
-import { pushInvoke, pushToWorker, readFromWorker, splitPoint, type FromWorker, type ToWorker, type WorkerFunctionOptions, type WorkerInit } from './protocol.js';
+import { pushInvoke, pushToWorker, readFromWorker, splitPoint, type ControlAction, type FromWorker, type ToWorker, type WorkerEvent, type WorkerFunctionOptions, type WorkerInit } from './protocol.js';
+import { kServeInWorkers, serve, type HttpServer, type ServeOptions } from '../http/serve.js';
+import { REUSE_PORT, WorkerHttpServer } from './worker-serve.js';
 
 export type { WorkerFunctionOptions } from './protocol.js';
 
@@ -72,6 +74,8 @@ export class WorkerRuntime {
   #closed = false;
   #maxPending: number;
   #config: WorkerRuntimeConfig;
+  /** The server whose workers accept connections themselves, while it runs (one at a time). */
+  #serving: WorkerHttpServer | undefined;
   /** Workers replaced after dying. */
   crashes = 0;
   /** Per-function calls, latencies (as seen by the caller, queueing included), cold starts, errors. */
@@ -95,7 +99,13 @@ export class WorkerRuntime {
     });
     slot.worker = worker;
     slot.arena = arena;
-    worker.on('message', (batch: unknown[]) => {
+    let reason = 'exited';
+    worker.on('message', (batch: unknown[] | WorkerEvent) => {
+      if (!Array.isArray(batch)) {
+        if (batch.event === 'crash') reason = batch.message;
+        else this.#serving?.event(slot.index, batch);
+        return;
+      }
       readFromWorker(batch, (m) => {
         const p = slot.pending.get(m.id);
         if (!p) return;
@@ -109,7 +119,6 @@ export class WorkerRuntime {
         }
       });
     });
-    let reason = 'exited';
     worker.on('error', (err) => { reason = err.message; });
     worker.on('exit', (code) => {
       if (slot.worker !== worker) return;
@@ -123,6 +132,7 @@ export class WorkerRuntime {
       this.#spawn(slot);
       // Reload every function; calls sent after these loads queue behind them in the worker.
       for (const [name, l] of this.#loads) this.#send(slot, { op: 'load', id: 0, name, source: l.source, options: l.options }).catch(() => {});
+      this.#serving?.respawned(slot.index);
     });
   }
 
@@ -254,11 +264,53 @@ export class WorkerRuntime {
   /** Calls in flight per worker. */
   inflight(): number[] { return this.#slots.map((s) => s.pending.size); }
 
-  /** Terminates worker `index` as a crash would (for operators and tests); it is replaced. */
-  killWorker(index: number): Promise<number> {
+  /**
+   * Kills worker `index` as a crash would (for operators' drills and tests); it is replaced.
+   * `terminate` (default) stops it at once, as running out of heap does: its calls fail with
+   * WORKER_CRASHED and its HTTP connections are reset. `throw` raises an uncaught exception in it at
+   * its next turn, as a bug in host code would: it answers its in-flight HTTP requests with
+   * `500 WORKER_CRASHED` before it exits. Resolves with the exit code.
+   */
+  killWorker(index: number, how: 'terminate' | 'throw' = 'terminate'): Promise<number> {
     const slot = this.#slots[index];
     if (!slot) throw new InvalidArgumentError(`no worker ${index}`);
-    return slot.worker.terminate();
+    if (how !== 'terminate' && how !== 'throw') throw new InvalidArgumentError('killWorker: how must be "terminate" or "throw"');
+    if (how === 'terminate') return slot.worker.terminate();
+    const worker = slot.worker;
+    const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
+    this.#send(slot, { op: 'control', id: 0, action: 'crash' }).catch(() => {});
+    return exited;
+  }
+
+  /**
+   * Serves `options.routes` over HTTP (see `serve()`): on Node >= 22.12 every worker accepts and
+   * answers its own connections on one shared port; on older Node, or with `listenInWorkers:
+   * false`, this thread accepts them and sends each request to a worker.
+   */
+  serve(options: ServeOptions): Promise<HttpServer> {
+    return serve(this, options);
+  }
+
+  /** `serve()`'s hook: the server on the workers, or `undefined` to serve from this thread. */
+  [kServeInWorkers](options: ServeOptions): Promise<HttpServer> | undefined {
+    if (this.size === 0 || options.listenInWorkers === false || !REUSE_PORT) return undefined;
+    if (this.#closed) return Promise.reject(new ClosedError());
+    if (this.#serving) return Promise.reject(new InvalidArgumentError('this runtime\'s workers already serve HTTP: close that server first (or pass listenInWorkers: false)'));
+    let server: WorkerHttpServer;
+    try {
+      server = new WorkerHttpServer({
+        size: this.size,
+        control: (index, action, payload) => this.#control(index, action, payload),
+        released: (s) => { if (this.#serving === s) this.#serving = undefined; },
+      }, options);
+    } catch (err) { return Promise.reject(err); }
+    this.#serving = server;
+    return server.start();
+  }
+
+  #control(index: number, action: ControlAction, payload?: unknown): Promise<unknown> {
+    if (this.#closed) return Promise.reject(new ClosedError());
+    return this.#send(this.#slots[index]!, { op: 'control', id: 0, action, payload }).then((r) => r.value);
   }
 
   /** Stops every worker; in-flight calls fail with WORKER_CRASHED, later calls with CLOSED. */
