@@ -280,7 +280,7 @@ export async function run({ quick = false, log = () => {} } = {}) {
   const subject = nnReady
     ? { label: 'classifier direct calls', key: 'calls_per_s_classifier', runtime: nnOptions, load: (wr) => wr.load('classifier', guest('classifier')), call: (fn) => fn.call('classify', image) }
     : { label: 'compute.matmul(48) direct calls', key: 'rps_compute', runtime: {}, load: (wr) => wr.load('compute', guest('compute')), call: (fn) => fn.call('matmul', 48, 1) };
-  Object.assign(metrics, await workerScaling(createWorkerRuntime, subject, quick, log, rows));
+  Object.assign(metrics, await workerScaling(createRuntime, createWorkerRuntime, subject, quick, log, rows));
   return { metrics, table: rows.join('\n'), details, notes: details.notes };
 }
 
@@ -354,17 +354,26 @@ export async function httpScaling({ rt, serve, createWorkerRuntime, quick, log, 
 }
 
 /**
- * worker_scaling: calls dispatched straight from this thread (over HTTP on a 2-core machine the load
- * generator and the server's own thread take CPU the workers need). The 1-worker and 2-worker
- * runtimes are both up and warm, then measured in alternating rounds at each concurrency; a side's
- * rate at a concurrency is its median round (a slow spell of this shared VM lands on both sides,
- * not on one), and each side is taken at its best concurrency, as for the HTTP rates.
+ * scaling_calls and worker_scaling: calls dispatched straight from this thread (over HTTP on a
+ * 2-core machine the load generator and the server's own thread take CPU the workers need).
+ * `scaling_calls` is what a user gains: calls/s on a 2-worker runtime that runs calls in this
+ * thread too when both workers are busy (`runHereWhenBusy`) over calls/s of one in-thread runtime
+ * (`createRuntime()`); `scaling_calls_dispatch_only` the same without `runHereWhenBusy`;
+ * `worker_scaling` is 2 workers over 1 (dispatch only). The three sides are
+ * all up and warm, then measured in alternating rounds at each concurrency; a side's rate at a
+ * concurrency is its median round (a slow spell of this shared VM lands on every side, not on
+ * one), and each side is taken at its best concurrency, as for the HTTP rates.
  */
-async function workerScaling(createWorkerRuntime, { label, key, runtime, load, call }, quick, log, rows) {
+export async function workerScaling(createRuntime, createWorkerRuntime, { label, key, runtime, load, call }, quick, log, rows) {
   const sides = [];
-  for (const workers of [1, 2]) {
-    const wr = createWorkerRuntime({ workers, runtime });
-    sides.push({ workers, wr, fn: await load(wr), rates: {} });
+  const rt = createRuntime(runtime);
+  sides.push({ name: 'in-thread', key: `${key}_inthread`, fn: await load(rt), rates: {}, close: () => rt.close() });
+  for (const [workers, runHereWhenBusy] of [[1, false], [2, false], [2, true]]) {
+    const wr = createWorkerRuntime({ workers, runtime, runHereWhenBusy });
+    sides.push({
+      name: `${workers} worker(s)${runHereWhenBusy ? ' + runHereWhenBusy' : ''}`, key: `${key}_workers${workers}${runHereWhenBusy ? '_here' : ''}`,
+      fn: await load(wr), rates: {}, close: () => wr.close(),
+    });
   }
   // Concurrent callers keep every worker's queue full; each call is awaited separately, as an app would.
   const drive = async (fn, callers, ms) => {
@@ -389,13 +398,16 @@ async function workerScaling(createWorkerRuntime, { label, key, runtime, load, c
   const out = {};
   for (const s of sides) {
     const best = concurrencies.map((c) => ({ c, rate: median(s.rates[c]) })).reduce((a, b) => (b.rate > a.rate ? b : a));
-    out[`${key}_workers${s.workers}`] = best.rate;
+    out[s.key] = best.rate;
     const perConcurrency = concurrencies.map((c) => `c=${c}: ${s.rates[c].map((x) => x.toFixed(0)).join(' ')}`).join('; ');
-    rows.push(`${label}, ${s.workers} worker(s): ${best.rate.toFixed(0)} calls/s at c=${best.c} (median of ${rounds} rounds; ${perConcurrency})`);
+    rows.push(`${label}, ${s.name}: ${best.rate.toFixed(0)} calls/s at c=${best.c} (median of ${rounds} rounds; ${perConcurrency})`);
     log(rows.at(-1));
-    await s.wr.close();
+    await s.close();
   }
   out.worker_scaling = out[`${key}_workers2`] / out[`${key}_workers1`];
+  // What a user gains: 2 workers with this thread running calls itself when they are busy.
+  out.scaling_calls = out[`${key}_workers2_here`] / out[`${key}_inthread`];
+  out.scaling_calls_dispatch_only = out[`${key}_workers2`] / out[`${key}_inthread`];
   return out;
 }
 

@@ -22,6 +22,18 @@ export { DEFAULT_MAX_PENDING_PER_WORKER, DEFAULT_WORKER_RESOURCE_LIMITS } from '
 const AFFINITY_SLACK = 2;
 /** Calls per post below which a tick's calls are not split in two (see `#flush`). */
 const MIN_GROUP = 16;
+/** `runHereWhenBusy`: a worker is busy when it has this many calls in flight. */
+const BUSY_BACKLOG = 8;
+/**
+ * `runHereWhenBusy`: calls this thread may run itself per call a worker answers. This thread also
+ * dispatches and receives every worker's calls, so it takes a smaller share than a worker: a third
+ * of the calls at most (one here per two answered), which on two cores keeps all three threads
+ * about equally loaded. The budget is earned by answers, so a run of calls here always lets the
+ * event loop come around to the workers' answers (and their next calls) before it goes on.
+ */
+const HERE_PER_ANSWER = 0.5;
+/** Most calls the budget above can save up. */
+const MAX_HERE_BUDGET = 16;
 
 /** Options of `createWorkerRuntime()`. */
 export interface WorkerRuntimeOptions {
@@ -33,6 +45,14 @@ export interface WorkerRuntimeOptions {
   maxPendingPerWorker?: number;
   /** V8 heap limits of each worker (default {@link DEFAULT_WORKER_RESOURCE_LIMITS}). */
   resourceLimits?: ResourceLimits;
+  /**
+   * Also load every function in this thread, and let `call()` run some calls here when every
+   * worker is busy (default `false`). This thread dispatches every call to the workers; running a
+   * share of them itself skips the cross-thread hop for those and puts it to work when the
+   * workers are saturated. Calls run here block this thread for their duration (under the same
+   * limits); `invoke()` and HTTP requests always go to a worker.
+   */
+  runHereWhenBusy?: boolean;
 }
 
 /**
@@ -67,6 +87,10 @@ export class WorkerRuntime {
   readonly size: number;
   #slots: WorkerSlot[] = [];
   #local: Runtime | undefined;
+  /** `runHereWhenBusy`: this thread's own runtime, beside the workers. */
+  #here: Runtime | undefined;
+  /** Calls this thread may still run itself (see `HERE_PER_ANSWER`). */
+  #hereBudget = 0;
   #functions = new Map<string, WorkerFunction>();
   #loads = new Map<string, { source: string | Uint8Array; options: WorkerFunctionOptions }>();
   #nextId = 1;
@@ -78,6 +102,8 @@ export class WorkerRuntime {
   #serving: WorkerHttpServer | undefined;
   /** Workers replaced after dying. */
   crashes = 0;
+  /** Calls this thread ran itself (`runHereWhenBusy`). */
+  ranHere = 0;
   /** Per-function calls, latencies (as seen by the caller, queueing included), cold starts, errors. */
   readonly metrics = new Metrics();
 
@@ -88,6 +114,7 @@ export class WorkerRuntime {
     this.size = n;
     this.#maxPending = this.#config.maxPendingPerWorker;
     if (n === 0) this.#local = createRuntime(this.#config.runtime);
+    else if (this.#config.runHereWhenBusy) this.#here = createRuntime(this.#config.runtime);
     for (let i = 0; i < n; i++) { const s = new WorkerSlot(i); this.#spawn(s); this.#slots.push(s); }
   }
 
@@ -115,6 +142,7 @@ export class WorkerRuntime {
         else if (!p.value) p.resolve(m);
         else {
           this.metrics.record(p.name, performance.now() - p.startedAt, m.coldStart === true);
+          if (this.#hereBudget < MAX_HERE_BUDGET) this.#hereBudget += HERE_PER_ANSWER;
           p.resolve(m.value);
         }
       });
@@ -214,8 +242,19 @@ export class WorkerRuntime {
    * Calls `exportName` of function `name` and resolves to its value, recorded in the metrics (used
    * by `WorkerFunction.call`). Typed-array arguments are copied now (see `placeArguments`).
    */
-  dispatchCall(home: number, name: string, exportName: string, args: unknown[]): Promise<unknown> {
+  dispatchCall(home: number, name: string, exportName: string, args: unknown[], here?: LocalFunction): Promise<unknown> {
     const startedAt = performance.now();
+    if (here && this.#hereBudget >= 1 && !this.#closed && this.#everyWorkerBusy()) {
+      this.#hereBudget--;
+      this.ranHere++;
+      return here.invoke(exportName, args).then((r) => {
+        this.metrics.record(name, performance.now() - startedAt, r.stats.coldStart);
+        return r.value;
+      }, (err: unknown) => {
+        this.metrics.record(name, performance.now() - startedAt, false, errorCode(err));
+        throw err;
+      });
+    }
     let slot: WorkerSlot;
     try {
       slot = this.#open(home);
@@ -230,6 +269,11 @@ export class WorkerRuntime {
       pushInvoke(slot.outbox, id, name, exportName, args, undefined, true, placement);
       this.#queued(slot);
     });
+  }
+
+  #everyWorkerBusy(): boolean {
+    for (const s of this.#slots) if (s.pending.size < BUSY_BACKLOG) return false;
+    return true;
   }
 
   /** Loads a component in every worker under `name`. Host functions (`imports`) cannot cross threads. */
@@ -249,11 +293,19 @@ export class WorkerRuntime {
     }
     // Workers read files themselves (and hit the cache); bytes are copied to each.
     const portable: string | Uint8Array = typeof source === 'string' ? source : source instanceof URL ? fileURLToPath(source) : (await readSource(source)).bytes;
-    const answers = await Promise.all(this.#slots.map((s) => this.#send(s, { op: 'load', id: 0, name, source: portable, options })));
+    const [here, ...answers] = await Promise.all([
+      this.#here ? this.#loadHere(name, portable, options) : undefined,
+      ...this.#slots.map((s) => this.#send(s, { op: 'load', id: 0, name, source: portable, options })),
+    ]) as [LocalFunction | undefined, ...(FromWorker & { ok: true })[]];
     this.#loads.set(name, { source: portable, options });
-    const wf = new WorkerFunction(name, this, this.#nextHome++ % this.size, answers[0]!.wit ?? '', undefined, answers[0]!.exports);
+    const wf = new WorkerFunction(name, this, this.#nextHome++ % this.size, answers[0]!.wit ?? '', undefined, answers[0]!.exports, here);
     this.#functions.set(name, wf);
     return wf;
+  }
+
+  #loadHere(name: string, source: string | Uint8Array, options: WorkerFunctionOptions): Promise<LocalFunction> {
+    const { http, ...rest } = options;
+    return this.#here!.load(name, source, { ...rest, replace: true, ...(http ? { imports: wasiHttpImports(http) } : {}) });
   }
 
   /** A loaded function by name. */
@@ -317,6 +369,7 @@ export class WorkerRuntime {
   async close(): Promise<void> {
     this.#closed = true;
     this.#local?.close();
+    this.#here?.close();
     await Promise.all(this.#slots.map((s) => s.worker.terminate()));
   }
 }
@@ -330,12 +383,15 @@ export class WorkerFunction {
   #home: number;
   #local: LocalFunction | undefined;
   #exports: string[] | undefined;
+  /** This thread's copy, for calls it runs itself (`runHereWhenBusy`). */
+  #here: LocalFunction | undefined;
 
-  constructor(readonly name: string, owner: WorkerRuntime, home: number, readonly wit: string, local?: LocalFunction, exports?: string[]) {
+  constructor(readonly name: string, owner: WorkerRuntime, home: number, readonly wit: string, local?: LocalFunction, exports?: string[], here?: LocalFunction) {
     this.#owner = owner;
     this.#home = home;
     this.#local = local;
     this.#exports = exports;
+    this.#here = here;
   }
 
   /** Names accepted by `call()`. */
@@ -345,7 +401,7 @@ export class WorkerFunction {
   call<T = unknown>(exportName: string, ...args: unknown[]): Promise<T> {
     if (this.#local) return this.invoke<T>(exportName, args).then((r) => r.value);
     // Only the value crosses back (plus the cold-start flag for metrics): half the cloning of invoke().
-    return this.#owner.dispatchCall(this.#home, this.name, exportName, args) as Promise<T>;
+    return this.#owner.dispatchCall(this.#home, this.name, exportName, args, this.#here) as Promise<T>;
   }
 
   /**
