@@ -384,7 +384,11 @@ export async function workerScaling(createRuntime, createWorkerRuntime, { label,
     return n / ((performance.now() - t0) / 1000);
   };
   await settledAfter('worker_scaling runtimes loaded', log, rows);
-  for (const s of sides) await drive(s.fn, 16, quick ? 1000 : 1500);
+  // Warm-up at the highest concurrency: with runHereWhenBusy this thread's own copy only runs
+  // calls while both workers are busy, and its first calls (before V8 tiers its code and its
+  // inference engine up) run many times slower.
+  for (const s of sides) await drive(s.fn, 128, quick ? 1000 : 1500);
+  await settledAfter('worker_scaling warm-up', log, rows);
   // Up to 128 callers: with two workers a worker's calls only split into two pipelined groups of at
   // least 16 (see WorkerRuntime#flush) from 64 callers on, and larger groups share the main thread's
   // wake-ups among more calls.
