@@ -119,7 +119,8 @@ export class WorkerHttpServer implements HttpServer {
 
   /** A worker was replaced after a crash: its replacement listens on the same port. */
   respawned(index: number): void {
-    if (this.#closing) return;
+    // Before start() has a port, a replacement is told to serve by start() itself (or not at all).
+    if (this.#closing || !this.url) return;
     this.#serve(index, this.port).catch((err: unknown) => {
       this.relistenFailures++;
       this.#report(err, { method: undefined, url: undefined, headers: {}, socket: { remoteAddress: undefined, remotePort: undefined } });
@@ -158,7 +159,8 @@ export class WorkerHttpServer implements HttpServer {
     if (this.#closing) { await this.#closing; return this.metrics; }
     const parts = await Promise.all(Array.from({ length: this.workers }, (_, i) =>
       (this.#owner.control(i, 'serve-stats') as Promise<ServeStats | undefined>).then((s) => s?.metrics, () => undefined)));
-    return this.metrics.combine(parts.filter((p): p is MetricsExport => p !== undefined));
+    const got = parts.filter((p): p is MetricsExport => p !== undefined);
+    return got.length ? this.metrics.combine(got) : this.metrics;
   }
 
   /**
@@ -169,7 +171,9 @@ export class WorkerHttpServer implements HttpServer {
     this.#closing ??= (async () => {
       const parts = await Promise.all(Array.from({ length: this.workers }, (_, i) =>
         (this.#owner.control(i, 'serve-close') as Promise<MetricsExport | undefined>).catch(() => undefined)));
-      this.metrics.combine(parts.filter((p): p is MetricsExport => p !== undefined));
+      const got = parts.filter((p): p is MetricsExport => p !== undefined);
+      // With every worker gone (the runtime closed first) the last numbers collected stay.
+      if (got.length) this.metrics.combine(got);
       this.#owner.released(this);
     })();
     return this.#closing;
