@@ -10,6 +10,8 @@
  * workers (rounded up), since each worker admits its own connections. `onError` is called in
  * this thread, after the answer, with a summary of the request (method, url, headers,
  * socket.remoteAddress/remotePort) instead of the `IncomingMessage`, which stays in the worker.
+ * Each worker keeps its own numbers; a worker that dies takes the numbers it had not yet reported
+ * (to a scrape, `collectMetrics()` or `close()`) with it.
  *
  * Older Node (20, and 22 before 22.12) has no `reusePort` (a second listen fails with
  * EADDRINUSE): `serve()` then accepts connections in this thread and dispatches each request to a
