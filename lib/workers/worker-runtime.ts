@@ -28,12 +28,17 @@ const BUSY_BACKLOG = 8;
  * `runHereWhenBusy`: calls this thread may run itself per call a worker answers. This thread also
  * dispatches and receives every worker's calls, so it takes a smaller share than a worker: a third
  * of the calls at most (one here per two answered), which on two cores keeps all three threads
- * about equally loaded. The budget is earned by answers, so a run of calls here always lets the
- * event loop come around to the workers' answers (and their next calls) before it goes on.
+ * about equally loaded.
  */
 const HERE_PER_ANSWER = 0.5;
 /** Most calls the budget above can save up. */
-const MAX_HERE_BUDGET = 16;
+const MAX_HERE_BUDGET = 4;
+/**
+ * Calls waiting to run here. They run one per turn of the event loop (in its check phase, after
+ * the workers' answers have been read and the calls they free have been dispatched), so this thread
+ * is never away from dispatching for more than one call.
+ */
+const MAX_HERE_QUEUE = 2;
 
 /** Options of `createWorkerRuntime()`. */
 export interface WorkerRuntimeOptions {
@@ -91,6 +96,8 @@ export class WorkerRuntime {
   #here: Runtime | undefined;
   /** Calls this thread may still run itself (see `HERE_PER_ANSWER`). */
   #hereBudget = 0;
+  /** Calls waiting for their turn here (see `MAX_HERE_QUEUE`). */
+  #hereQueue: Array<() => void> = [];
   #functions = new Map<string, WorkerFunction>();
   #loads = new Map<string, { source: string | Uint8Array; options: WorkerFunctionOptions }>();
   #nextId = 1;
@@ -244,15 +251,22 @@ export class WorkerRuntime {
    */
   dispatchCall(home: number, name: string, exportName: string, args: unknown[], here?: LocalFunction): Promise<unknown> {
     const startedAt = performance.now();
-    if (here && this.#hereBudget >= 1 && !this.#closed && this.#everyWorkerBusy()) {
+    if (here && this.#hereBudget >= 1 && this.#hereQueue.length < MAX_HERE_QUEUE && !this.#closed && this.#everyWorkerBusy()) {
       this.#hereBudget--;
-      this.ranHere++;
-      return here.invoke(exportName, args).then((r) => {
-        this.metrics.record(name, performance.now() - startedAt, r.stats.coldStart);
-        return r.value;
-      }, (err: unknown) => {
-        this.metrics.record(name, performance.now() - startedAt, false, errorCode(err));
-        throw err;
+      // Runs at the end of this turn: the caller may reuse its buffers once call() returns.
+      for (let i = 0; i < args.length; i++) if (isOwnedTypedArray(args[i])) args[i] = copyTypedArray.call(args[i] as ArrayBufferView);
+      return new Promise((resolve, reject) => {
+        this.#hereQueue.push(() => {
+          this.ranHere++;
+          here.invoke(exportName, args).then((r) => {
+            this.metrics.record(name, performance.now() - startedAt, r.stats.coldStart);
+            resolve(r.value);
+          }, (err: unknown) => {
+            this.metrics.record(name, performance.now() - startedAt, false, errorCode(err));
+            reject(err);
+          });
+        });
+        if (this.#hereQueue.length === 1) setImmediate(this.#runHere);
       });
     }
     let slot: WorkerSlot;
@@ -270,6 +284,13 @@ export class WorkerRuntime {
       this.#queued(slot);
     });
   }
+
+  /** Runs one queued call here, then yields to the event loop before the next. */
+  #runHere = (): void => {
+    const next = this.#hereQueue.shift();
+    if (this.#hereQueue.length) setImmediate(this.#runHere);
+    next?.();
+  };
 
   #everyWorkerBusy(): boolean {
     for (const s of this.#slots) if (s.pending.size < BUSY_BACKLOG) return false;
