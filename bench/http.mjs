@@ -311,7 +311,12 @@ export async function httpScaling({ rt, serve, createWorkerRuntime, quick, log, 
   const load = { connections, depth, body };
   const sides = [['in-thread', inThread], ['2 workers', onWorkers]];
   const targets = [['simple', '/greet'], ['wasi_http', '/wasi/x']];
-  for (const [, path] of targets) for (const [, srv] of sides) await runClient({ ...load, url: srv.url + path, durationMs: quick ? 800 : 1500, warmMs: 200 }, '--pipelined-client');
+  // Warm-up by count: V8 tiers a guest's code up after so many calls (each worker its own copy), and
+  // on a loaded machine a fixed time may hold too few of them.
+  for (const [, path] of targets) {
+    for (const [, srv] of sides) await runClient({ ...load, url: srv.url + path, durationMs: 15_000, warmMs: 0, answers: quick ? 15_000 : 30_000 }, '--pipelined-client');
+  }
+  await settledAfter('scaling_http warm-up', log, rows);
   const rounds = quick ? 3 : 5;
   const out = {};
   for (const [name, path] of targets) {
@@ -376,18 +381,18 @@ export async function workerScaling(createRuntime, createWorkerRuntime, { label,
     });
   }
   // Concurrent callers keep every worker's queue full; each call is awaited separately, as an app would.
-  const drive = async (fn, callers, ms) => {
+  const drive = async (fn, callers, ms, maxCalls = Infinity) => {
     const end = performance.now() + ms;
     let n = 0;
     const t0 = performance.now();
-    await Promise.all(Array.from({ length: callers }, async () => { while (performance.now() < end) { await call(fn); n++; } }));
+    await Promise.all(Array.from({ length: callers }, async () => { while (performance.now() < end && n < maxCalls) { await call(fn); n++; } }));
     return n / ((performance.now() - t0) / 1000);
   };
   await settledAfter('worker_scaling runtimes loaded', log, rows);
-  // Warm-up at the highest concurrency: with runHereWhenBusy this thread's own copy only runs
-  // calls while both workers are busy, and its first calls (before V8 tiers its code and its
-  // inference engine up) run many times slower.
-  for (const s of sides) await drive(s.fn, 128, quick ? 1000 : 1500);
+  // Warm-up by count (V8 tiers code up after so many calls, in each thread; on a loaded machine a
+  // fixed time may hold too few), at the highest concurrency: with runHereWhenBusy this thread's
+  // own copy only runs calls while both workers are busy.
+  for (const s of sides) await drive(s.fn, 128, 10_000, quick ? 30_000 : 60_000);
   await settledAfter('worker_scaling warm-up', log, rows);
   // Up to 128 callers: with two workers a worker's calls only split into two pipelined groups of at
   // least 16 (see WorkerRuntime#flush) from 64 callers on, and larger groups share the main thread's

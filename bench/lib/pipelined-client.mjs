@@ -11,10 +11,11 @@ const CONTENT_LENGTH = Buffer.from('\r\ncontent-length: ');
 const CONTENT_LENGTH_UPPER = Buffer.from('\r\nContent-Length: ');
 
 /**
- * Runs for `durationMs` after `warmMs` of warm-up; resolves with
+ * Runs for `durationMs` after `warmMs` of warm-up (or until `answers` answers, if that comes
+ * first: a warm-up by count, since V8 tiers code up after a number of calls, not a time); resolves with
  * { rps, ok, other, statuses, errors, reconnects, clientCpuUs, clientCpuUsPerReq, elapsedMs }.
  */
-export async function pipelinedLoad({ url, method = 'POST', body = '', connections = 32, depth = 2, durationMs = 1000, warmMs = 300 }) {
+export async function pipelinedLoad({ url, method = 'POST', body = '', connections = 32, depth = 2, durationMs = 1000, warmMs = 300, answers = Infinity }) {
   const u = new URL(url);
   const payload = Buffer.from(body, 'base64');
   const head = `${method} ${u.pathname}${u.search} HTTP/1.1\r\nhost: ${u.host}\r\ncontent-length: ${payload.length}\r\n\r\n`;
@@ -80,7 +81,13 @@ export async function pipelinedLoad({ url, method = 'POST', body = '', connectio
   const cpu0 = process.cpuUsage();
   counting = true;
   const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, durationMs));
+  await new Promise((r) => {
+    const timer = setTimeout(r, durationMs);
+    if (answers !== Infinity) {
+      const poll = setInterval(() => { if (ok + other >= answers) { clearTimeout(timer); clearInterval(poll); r(); } }, 20);
+      setTimeout(() => clearInterval(poll), durationMs);
+    }
+  });
   counting = false;
   const elapsedMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
