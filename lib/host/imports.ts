@@ -1,6 +1,7 @@
 import { HostFunctionError, InvalidArgumentError } from '../errors.js';
 import type { ImportedInterface } from '../component/wit/types.js';
 import { stripVersion } from '../component/wit/import-keys.js';
+import { checkDeadlineAfterHostWork } from '../limits/call-deadline.js';
 
 /**
  * Host implementations of a component's non-WASI imports, as the app gives them: interface id
@@ -98,6 +99,8 @@ export function wrapHostImports(imports: ImportObject, sink: HostFailureSink, ex
           const err = new HostFunctionError(qualified, { cause });
           sink.hostFailure ??= err;
           throw err;
+        } finally {
+          checkDeadlineAfterHostWork();
         }
       };
     }

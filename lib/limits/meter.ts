@@ -267,6 +267,19 @@ export class Meter {
     return false;
   }
 
+  /**
+   * The call's deadline passed while the host worked for the guest (an app import that took its
+   * time): empties every counter, so the guest's next fuel check (function entry or loop header)
+   * asks the host and is refused, and the call stops with `stopReason` 'deadline'. Without this a
+   * loop around a slow import burns almost no fuel and never asks, outliving its deadline.
+   */
+  expire(): void {
+    const used = this.#handedOut - this.#held();
+    for (const c of this.#counters) c.value = 0;
+    this.#handedOut = used;
+    this.#stop ??= 'deadline';
+  }
+
   /** Fuel sitting in the counters (handed out, not used yet). */
   #held(): number {
     let held = 0;

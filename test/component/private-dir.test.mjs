@@ -7,7 +7,8 @@ import * as assert from 'uvu/assert';
 import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensurePrivateDir } from '../../dist/component/private-dir.js';
-import { guest, rejection, tempCache } from '../helpers.mjs';
+import { guest, rejection, root, skippedAtRunTime, tempCache } from '../helpers.mjs';
+import { spawnSync } from 'node:child_process';
 import { entries, loadInChild, readManifest, sha256, writeManifest } from './cache-helpers.mjs';
 
 const isRoot = process.getuid?.() === 0;
@@ -113,7 +114,21 @@ test('control: the planted entry does run from a private directory (what the ref
   assert.ok(existsSync(marker));
 });
 
-asRoot('as another user (uid 65534): no home → memory with a warning and no temp-dir fallback; a root-owned dir refused; an own dir used; a read-only own dir warns and loads', async () => {
+/**
+ * Why uid 65534 cannot run this checkout, if it cannot: CI clones under /root (mode 0700) and
+ * unpacks its Node binaries under /root/.cache, neither of which another user may enter.
+ */
+function unreadableForNobody() {
+  const probe = `require('node:fs').accessSync(${JSON.stringify(join(root, 'dist', 'index.js'))}, require('node:fs').constants.R_OK)`;
+  const r = spawnSync(process.execPath, ['-e', probe], { uid: NOBODY, gid: NOBODY, encoding: 'utf8' });
+  if (r.error) return `uid ${NOBODY} cannot run ${process.execPath} (${r.error.code})`;
+  return r.status === 0 ? undefined : `uid ${NOBODY} cannot read this checkout (${root})`;
+}
+
+const asNobodyTitle = 'as another user (uid 65534): no home → memory with a warning and no temp-dir fallback; a root-owned dir refused; an own dir used; a read-only own dir warns and loads';
+asRoot(asNobodyTitle, async () => {
+  const cannot = unreadableForNobody();
+  if (cannot) return skippedAtRunTime(asNobodyTitle, cannot);
   const asNobody = { uid: NOBODY, gid: NOBODY };
   // Its own temp directory, writable by it: a temp-dir fallback would show up there.
   const childTmp = tempCache();

@@ -106,6 +106,19 @@ for (const glue of ['fast', 'jco']) {
     assert.is((await none.call('byte-lists', 8)).length, 8);
   });
 
+  test(`[${glue}] a loop around a slow app import stops at the deadline (the clock is read when an import returns)`, async () => {
+    const busy = (ms) => { const end = performance.now() + ms; while (performance.now() < end); };
+    let calls = 0;
+    const fn = await rt.load(`slow-import-${glue}`, await component('slow-import-loop'), {
+      glue, limits: { timeoutMs: 100 }, imports: { 'sfirt:red/host': { slow: () => { calls++; busy(5); } } },
+    });
+    const { err, ms } = await timed(fn.call('run', 200));
+    assert.is(err.code, 'DEADLINE_EXCEEDED', err.message);
+    // 200 calls of 5 ms would take 1 s; the guest is stopped at its first fuel check past 100 ms.
+    assert.ok(calls < 40, `${calls} import calls ran (${ms.toFixed(0)} ms)`);
+    assert.is(await fn.call('run', 1), undefined, 'the function keeps serving');
+  });
+
   test(`[${glue}] canonical-ABI faults are TRAPs with a specific trapKind, never V8's text`, async () => {
     const fn = await load('canon-faults', { glue });
     const expected = {

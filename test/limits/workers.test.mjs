@@ -62,9 +62,9 @@ for (const glue of ['fast', 'jco']) {
 test('a worker that runs out of heap is replaced (WORKER_CRASHED) and the process lives', async () => {
   const small = createWorkerRuntime({ workers: 1, runtime: { cacheDir }, resourceLimits: { maxOldGenerationSizeMb: 64 } });
   try {
-    // Without a lift budget, 2,000 aliases of 1 MiB lift 2 GiB of strings in the worker's heap.
+    // Without a lift budget, 16,000 aliases of 64 KiB lift 1 GiB of strings in the worker's heap.
     const amp = await small.load('amplify-unbudgeted', await component('amplify-results'), { limits: { resultBytes: null } });
-    const err = await rejection(amp.call('strings', 2000));
+    const err = await rejection(amp.call('short-strings', 16_000));
     assert.is(err.code, 'WORKER_CRASHED', err.message);
     assert.is(small.crashes, 1);
     assert.is((await amp.call('strings', 2)).length, 2, 'reloaded on the new worker');

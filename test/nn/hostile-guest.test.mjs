@@ -15,6 +15,12 @@ import { guest, root, tempCache } from '../helpers.mjs';
 const H = await loadTypeScript(join(root, 'models/hostile-models.ts'));
 const MiB = 1024 * 1024;
 const TIMEOUT_MS = 100;
+/**
+ * "Stopped, not run to the end": the attacks run for hours unstopped, so a bound of seconds tells
+ * them apart even on a loaded CI machine (a load of 22 once took 1.1 s); the precision of the stop
+ * is a benchmark (`npm run bench -- nn`: loop_stop_ms_*, victim_ms_*), not a test.
+ */
+const PROMPT_MS = 5000;
 const utf8 = (s) => new TextEncoder().encode(s);
 const packageJson = readFileSync(join(root, 'package.json'));
 
@@ -109,8 +115,8 @@ for (const backend of ['wasm', 'native']) {
     assert.is(err.code, 'DEADLINE_EXCEEDED');
     assert.equal(v.r.val, expected[backend]);
     // Generous bounds (a shared, loaded machine); bench/nn.mjs measures the real overshoot.
-    assert.ok(ms < TIMEOUT_MS * 10, `stopped after ${ms} ms`);
-    assert.ok(v.ms < TIMEOUT_MS * 15, `victim answered after ${v.ms} ms`);
+    assert.ok(ms < PROMPT_MS, `stopped after ${ms} ms`);
+    assert.ok(v.ms < PROMPT_MS, `victim answered after ${v.ms} ms`);
   });
 
   test(`${backend}: a call with fuel and no deadline is charged for inference and stopped when its fuel runs out`, async () => {
@@ -275,7 +281,8 @@ test('wasm: a guest\'s Loop model from bytes is stopped like a registered one', 
   const t0 = performance.now();
   const err = await rejection(hostile.call('compute', ctx.val, utf8('trips'), new Uint32Array(0), 6, new Uint8Array(BigInt64Array.of(2n ** 62n).buffer)));
   assert.is(err.code, 'DEADLINE_EXCEEDED');
-  assert.ok(performance.now() - t0 < TIMEOUT_MS * 10);
+  const ms = performance.now() - t0;
+  assert.ok(ms < PROMPT_MS, `stopped after ${ms.toFixed(0)} ms`);
   await victimStillRight('wasm');
 });
 

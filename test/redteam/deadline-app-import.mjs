@@ -1,8 +1,8 @@
 // Red team probe (limits, issue 15): a guest that calls a slow host import in a loop outlives its
 // deadline: the clock is read only when the guest asks for more fuel, and the loop around the
 // import burns almost none. The app's import busy-waits 5 ms; the guest calls it 200 times under
-// `timeoutMs: 100`. (The filesystem, wasi:io waits and wasi:nn refuse work past the deadline;
-// app imports and others cannot.)
+// `timeoutMs: 100`. Fixed: an app import that returns past the deadline makes the guest's next fuel
+// check stop it (DEADLINE_EXCEEDED after ~100 ms); asserted in test/limits/hostile.test.mjs.
 // Usage: node test/redteam/deadline-app-import.mjs
 import { parse } from '@bytecodealliance/jco';
 import { createRuntime } from '../../dist/index.js';

@@ -6,14 +6,14 @@ import type { Command } from '../main.js';
 import { flag, parse, str } from '../usage.js';
 
 export const command: Command = {
-  summary: 'run a benchmark suite (instantiate, limits, nn, http, isolation)',
+  summary: 'run a benchmark suite (instantiate, limits, nn, http, wasi, isolation)',
   help: `Usage: sfirt bench <suite> [--quick] [--json] [--out dir]
 
-Runs a benchmark suite of the installed sfirt on this machine: instantiate, limits, nn, http or
-isolation. Every ratio is measured side by side in one run. Results (JSON, and charts for some
+Runs a benchmark suite of the installed sfirt on this machine: instantiate, limits, nn, http, wasi
+or isolation. Every ratio is measured side by side in one run. Results (JSON, and charts for some
 suites) are written to --out (default ./sfirt-bench/), never into the package.
 Some suites compare against other engines and need their packages: nn and isolation need
-onnxruntime-web and onnxruntime-node, instantiate needs @bytecodealliance/jco.
+onnxruntime-web and onnxruntime-node; instantiate, limits and wasi need @bytecodealliance/jco.
 
 Options:
   --quick        a short run

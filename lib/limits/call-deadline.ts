@@ -17,6 +17,17 @@ export interface CallFuel {
   readonly fuelLeft: number;
   /** Charges fuel for host work done for the guest; false once the call's fuel is exhausted. */
   charge(units: number): boolean;
+  /** The deadline passed during host work: stop the guest at its next fuel check. */
+  expire(): void;
+}
+
+/**
+ * Called when a host import returns to the guest: past the call's deadline, the guest is stopped
+ * at its next fuel check (DEADLINE_EXCEEDED) instead of running on until it next asks for fuel.
+ */
+export function checkDeadlineAfterHostWork(): void {
+  const at = callDeadline.at;
+  if (at !== undefined && performance.now() >= at) callFuel.meter?.expire();
 }
 
 /** The fuel meter of the guest call running on this thread, set and cleared with {@link callDeadline}. */
