@@ -343,7 +343,7 @@ export async function httpScaling({ rt, serve, createWorkerRuntime, quick, log, 
     const b = side('2 workers');
     (details.scaling_http ??= {})[name] = { rounds: runs, inThread: a, workers2: b };
     Object.assign(out, {
-      [`rps_${name}_inthread_pipelined`]: a.rps, [`rps_${name}_workers2`]: b.rps,
+      [`rps_${name}_inthread_pipelined`]: a.rps, [`rps_${name}_workers2_pipelined`]: b.rps,
       [`scaling_http_${name}`]: b.rps / a.rps,
       [`scaling_http_${name}_cpu_bound`]: (2 * a.serverCpuUsPerReq) / b.serverCpuUsPerReq,
       [`client_cpu_share_${name}_workers2`]: b.clientShare,
