@@ -133,7 +133,8 @@ export class WorkerHttpServer implements HttpServer {
   event(index: number, e: WorkerEvent): void {
     if (e.event === 'http-error') this.#report(fromWire(e.error as WireError), e.req);
     else if (e.event === 'collect') {
-      void this.collectMetrics().then(
+      // A scrape always gets an answer: the last numbers collected if collecting fails.
+      void this.collectMetrics().catch(() => this.metrics).then(
         (m) => this.#owner.control(index, 'metrics-text', { ticket: e.ticket, text: m.prometheus() }),
       ).catch(() => {});
     }
