@@ -67,9 +67,9 @@ async function loadgen({ url, method, body, concurrency, durationMs, rate }) {
   return { warm, rps: ok / elapsed, offered: sent / elapsed, p50: q(0.5), p99: q(0.99), statuses, errors, n: lat.length };
 }
 
-function runClient(spec) {
+function runClient(spec, mode = '--client') {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [self, '--client', JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [self, mode, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load generator exited with ${code}`))));
@@ -179,6 +179,9 @@ export async function run({ quick = false, log = () => {} } = {}) {
     cpu_us_per_req_bare: cpuOf('bare node:http'), cpu_us_per_req_simple: cpuOf('simple (hello)'), cpu_us_per_req_wasi_http: cpuOf('wasi:http (http-hello)'),
     http_cpu_ratio_vs_bare: cpuOf('bare node:http') / cpuOf('simple (hello)'),
   });
+  // scaling_http: serve() on two workers that accept their own connections vs in-thread.
+  Object.assign(metrics, await httpScaling({ rt, serve, createWorkerRuntime, quick, log, rows, details, body: greetBody }));
+
   if (hasJs) {
     if (quick) {
       await runClient({ url: `${srv.url}/js/x`, method: 'POST', body: greetBody, concurrency: 4, durationMs: 1000 });
@@ -277,33 +280,120 @@ export async function run({ quick = false, log = () => {} } = {}) {
   const subject = nnReady
     ? { label: 'classifier direct calls', key: 'calls_per_s_classifier', runtime: nnOptions, load: (wr) => wr.load('classifier', guest('classifier')), call: (fn) => fn.call('classify', image) }
     : { label: 'compute.matmul(48) direct calls', key: 'rps_compute', runtime: {}, load: (wr) => wr.load('compute', guest('compute')), call: (fn) => fn.call('matmul', 48, 1) };
-  Object.assign(metrics, await workerScaling(createWorkerRuntime, subject, quick, log, rows));
+  Object.assign(metrics, await workerScaling(createRuntime, createWorkerRuntime, subject, quick, log, rows));
   return { metrics, table: rows.join('\n'), details, notes: details.notes };
 }
 
 /**
- * worker_scaling: calls dispatched straight from this thread (over HTTP on a 2-core machine the load
- * generator and the server's own thread take CPU the workers need). The 1-worker and 2-worker
- * runtimes are both up and warm, then measured in alternating rounds at each concurrency; a side's
- * rate at a concurrency is its median round (a slow spell of this shared VM lands on both sides,
- * not on one), and each side is taken at its best concurrency, as for the HTTP rates.
+ * scaling_http: req/s of `serve()` on a 2-worker runtime (each worker accepting its own connections
+ * on the shared port) over req/s of `serve()` in this thread, for the simple and the wasi:http
+ * route. Both servers are up and warm and are measured in alternating rounds (a slow spell of this
+ * shared VM lands on both sides); a side's rate is its median round. The load comes from a lean
+ * pipelined client in its own process (bench/lib/pipelined-client.mjs): it still competes with the
+ * two workers for this machine's two cores, so its CPU share is reported, along with the server's
+ * CPU per request on each side and the ratio those imply when the client's share is given back
+ * (`scaling_http_cpu_bound` = 2 × in-thread CPU/req ÷ workers' CPU/req).
  */
-async function workerScaling(createWorkerRuntime, { label, key, runtime, load, call }, quick, log, rows) {
+export async function httpScaling({ rt, serve, createWorkerRuntime, quick, log, rows, details, body, connections = 32, depth = 4 }) {
+  const routes = [
+    { path: '/greet', function: 'hello' },
+    { method: '*', path: '/wasi/*', function: 'http-hello', kind: 'wasi-http' },
+  ];
+  // Shedding on a stalled event loop (maxQueueDelayMs) is not under test here: on a shared VM it
+  // would turn a slow spell into 503s on either side.
+  const inThread = await serve(rt, { maxInflight: 256, maxQueueDelayMs: 2000, routes });
+  const wr = createWorkerRuntime({ workers: 2 });
+  await wr.load('hello', guest('hello'));
+  await wr.load('http-hello', guest('http-hello'), { http: {} });
+  const onWorkers = await serve(wr, { maxInflight: 512, maxQueueDelayMs: 2000, routes });
+  if (onWorkers.workers !== 2) details.notes.push(`scaling_http: Node ${process.version} has no reusePort; the 2-worker server accepts in the main thread`);
+  await settledAfter('scaling_http servers started', log, rows);
+  const load = { connections, depth, body };
+  const sides = [['in-thread', inThread], ['2 workers', onWorkers]];
+  const targets = [['simple', '/greet'], ['wasi_http', '/wasi/x']];
+  // Warm-up by count: V8 tiers a guest's code up after so many calls (each worker its own copy), and
+  // on a loaded machine a fixed time may hold too few of them.
+  for (const [, path] of targets) {
+    for (const [, srv] of sides) await runClient({ ...load, url: srv.url + path, durationMs: 15_000, warmMs: 0, answers: quick ? 15_000 : 30_000 }, '--pipelined-client');
+  }
+  await settledAfter('scaling_http warm-up', log, rows);
+  const rounds = quick ? 3 : 5;
+  const out = {};
+  for (const [name, path] of targets) {
+    const runs = { 'in-thread': [], '2 workers': [] };
+    for (let r = 0; r < rounds; r++) {
+      for (const [label, srv] of r % 2 ? [...sides].reverse() : sides) {
+        const cpu0 = process.cpuUsage();
+        const x = await runClient({ ...load, url: srv.url + path, durationMs: quick ? 1000 : 2000, warmMs: 200 }, '--pipelined-client');
+        const cpu = process.cpuUsage(cpu0);
+        // Server CPU (this process: main thread and workers) over the whole run, warm-up included.
+        x.serverCpuShare = (cpu.user + cpu.system) / 1000 / (x.elapsedMs + 200);
+        runs[label].push(x);
+        if (x.other || x.errors) details.notes.push(`scaling_http ${name} ${label}: statuses ${JSON.stringify(x.statuses)}, socket errors ${x.errors}`);
+      }
+    }
+    const med = (xs, f) => median(xs.map(f));
+    const side = (label) => ({
+      rps: med(runs[label], (x) => x.rps),
+      serverCpuUsPerReq: med(runs[label], (x) => (x.serverCpuShare * 1e6) / x.rps),
+      clientShare: med(runs[label], (x) => x.clientCpuUs / 1000 / x.elapsedMs),
+      clientCpuUsPerReq: med(runs[label], (x) => x.clientCpuUsPerReq),
+    });
+    const a = side('in-thread');
+    const b = side('2 workers');
+    (details.scaling_http ??= {})[name] = { rounds: runs, inThread: a, workers2: b };
+    Object.assign(out, {
+      [`rps_${name}_inthread_pipelined`]: a.rps, [`rps_${name}_workers2_pipelined`]: b.rps,
+      [`scaling_http_${name}`]: b.rps / a.rps,
+      [`scaling_http_${name}_cpu_bound`]: (2 * a.serverCpuUsPerReq) / b.serverCpuUsPerReq,
+      [`client_cpu_share_${name}_workers2`]: b.clientShare,
+    });
+    rows.push(`scaling_http ${name.padEnd(9)}: in-thread ${a.rps.toFixed(0)} rps (server ${a.serverCpuUsPerReq.toFixed(1)} µs/req), 2 workers ${b.rps.toFixed(0)} rps (server ${b.serverCpuUsPerReq.toFixed(1)} µs/req) → ×${(b.rps / a.rps).toFixed(2)}; client ${b.clientCpuUsPerReq.toFixed(1)} µs/req = ${(100 * b.clientShare).toFixed(0)}% of a core (median of ${rounds}; rounds ${runs['in-thread'].map((x) => x.rps.toFixed(0)).join(' ')} | ${runs['2 workers'].map((x) => x.rps.toFixed(0)).join(' ')})`);
+    log(rows.at(-1));
+  }
+  out.scaling_http = Math.min(out.scaling_http_simple, out.scaling_http_wasi_http);
+  await onWorkers.close();
+  await inThread.close();
+  await wr.close();
+  return out;
+}
+
+/**
+ * scaling_calls and worker_scaling: calls dispatched straight from this thread (over HTTP on a
+ * 2-core machine the load generator and the server's own thread take CPU the workers need).
+ * `scaling_calls` is what a user gains: calls/s on a 2-worker runtime over calls/s of one
+ * in-thread runtime (`createRuntime()`); `scaling_calls_run_here` the same with this thread also
+ * running calls while both workers are busy (`runHereWhenBusy`); `worker_scaling` is 2 workers
+ * over 1. The three sides are
+ * all up and warm, then measured in alternating rounds at each concurrency; a side's rate at a
+ * concurrency is its median round (a slow spell of this shared VM lands on every side, not on
+ * one), and each side is taken at its best concurrency, as for the HTTP rates.
+ */
+export async function workerScaling(createRuntime, createWorkerRuntime, { label, key, runtime, load, call }, quick, log, rows) {
   const sides = [];
-  for (const workers of [1, 2]) {
-    const wr = createWorkerRuntime({ workers, runtime });
-    sides.push({ workers, wr, fn: await load(wr), rates: {} });
+  const rt = createRuntime(runtime);
+  sides.push({ name: 'in-thread', key: `${key}_inthread`, fn: await load(rt), rates: {}, close: () => rt.close() });
+  for (const [workers, runHereWhenBusy] of [[1, false], [2, false], [2, true]]) {
+    const wr = createWorkerRuntime({ workers, runtime, runHereWhenBusy });
+    sides.push({
+      name: `${workers} worker(s)${runHereWhenBusy ? ' + runHereWhenBusy' : ''}`, key: `${key}_workers${workers}${runHereWhenBusy ? '_here' : ''}`,
+      fn: await load(wr), rates: {}, close: () => wr.close(),
+    });
   }
   // Concurrent callers keep every worker's queue full; each call is awaited separately, as an app would.
-  const drive = async (fn, callers, ms) => {
+  const drive = async (fn, callers, ms, maxCalls = Infinity) => {
     const end = performance.now() + ms;
     let n = 0;
     const t0 = performance.now();
-    await Promise.all(Array.from({ length: callers }, async () => { while (performance.now() < end) { await call(fn); n++; } }));
+    await Promise.all(Array.from({ length: callers }, async () => { while (performance.now() < end && n < maxCalls) { await call(fn); n++; } }));
     return n / ((performance.now() - t0) / 1000);
   };
   await settledAfter('worker_scaling runtimes loaded', log, rows);
-  for (const s of sides) await drive(s.fn, 16, quick ? 1000 : 1500);
+  // Warm-up by count (V8 tiers code up after so many calls, in each thread; on a loaded machine a
+  // fixed time may hold too few), at the highest concurrency: with runHereWhenBusy this thread's
+  // own copy only runs calls while both workers are busy.
+  for (const s of sides) await drive(s.fn, 128, 10_000, quick ? 30_000 : 60_000);
+  await settledAfter('worker_scaling warm-up', log, rows);
   // Up to 128 callers: with two workers a worker's calls only split into two pipelined groups of at
   // least 16 (see WorkerRuntime#flush) from 64 callers on, and larger groups share the main thread's
   // wake-ups among more calls.
@@ -317,13 +407,16 @@ async function workerScaling(createWorkerRuntime, { label, key, runtime, load, c
   const out = {};
   for (const s of sides) {
     const best = concurrencies.map((c) => ({ c, rate: median(s.rates[c]) })).reduce((a, b) => (b.rate > a.rate ? b : a));
-    out[`${key}_workers${s.workers}`] = best.rate;
+    out[s.key] = best.rate;
     const perConcurrency = concurrencies.map((c) => `c=${c}: ${s.rates[c].map((x) => x.toFixed(0)).join(' ')}`).join('; ');
-    rows.push(`${label}, ${s.workers} worker(s): ${best.rate.toFixed(0)} calls/s at c=${best.c} (median of ${rounds} rounds; ${perConcurrency})`);
+    rows.push(`${label}, ${s.name}: ${best.rate.toFixed(0)} calls/s at c=${best.c} (median of ${rounds} rounds; ${perConcurrency})`);
     log(rows.at(-1));
-    await s.wr.close();
+    await s.close();
   }
   out.worker_scaling = out[`${key}_workers2`] / out[`${key}_workers1`];
+  // What a user gains by default (2 workers), and with this thread also running calls when both are busy.
+  out.scaling_calls = out[`${key}_workers2`] / out[`${key}_inthread`];
+  out.scaling_calls_run_here = out[`${key}_workers2_here`] / out[`${key}_inthread`];
   return out;
 }
 
@@ -360,6 +453,9 @@ async function outgoingCost(quick) {
 
 if (process.argv[2] === '--client') {
   process.stdout.write(JSON.stringify(await loadgen(JSON.parse(process.argv[3]))));
+} else if (process.argv[2] === '--pipelined-client') {
+  const { pipelinedLoad } = await import('./lib/pipelined-client.mjs');
+  process.stdout.write(JSON.stringify(await pipelinedLoad(JSON.parse(process.argv[3]))));
 } else if (process.argv[1] === self) {
   const { metrics, table, notes } = await run({ quick: process.argv.includes('--quick'), log: (m) => console.error(m) });
   console.log(table);

@@ -43,6 +43,7 @@ export type SfiErrorCode =
   | 'INVALID_ROUTE'
   | 'INVALID_RESPONSE'
   | 'ASYNC_UNSUPPORTED'
+  | 'BIND_FAILED'
   | 'INTERNAL';
 
 /** Brand on `SfiError.prototype`, shared by every copy of the package (`Symbol.for`). */
@@ -356,6 +357,22 @@ export class AsyncUnsupportedError extends SfiError {
 }
 
 /**
+ * `serve()` could not listen on `host:port`: the port is taken (`reason` `EADDRINUSE`), not ours to
+ * bind (`EACCES`), the address is not local (`EADDRNOTAVAIL`), ... With workers accepting their own
+ * connections, `worker` is the one that failed (the others are stopped again).
+ */
+export class BindFailedError extends SfiError {
+  override readonly code = 'BIND_FAILED';
+  constructor(readonly host: string, readonly port: number, readonly reason: string, message: string, options?: { cause?: unknown; worker?: number }) {
+    super(`cannot listen on ${host}:${port}${options?.worker === undefined ? '' : ` (worker ${options.worker})`}: ${message}`, options);
+    this.name = 'BindFailedError';
+    if (options?.worker !== undefined) (this as { worker?: number }).worker = options.worker;
+  }
+  /** The worker whose listen failed, when workers accept connections. */
+  declare readonly worker?: number;
+}
+
+/**
  * Every error class by its code: what `fromWire` rebuilds and `instanceof` recognises across
  * copies of the package. One line per class; `test/errors.test.mjs` checks that every class is here.
  */
@@ -388,6 +405,7 @@ export const ERROR_CLASSES: { readonly [C in SfiErrorCode]: ErrorClass<C> } = {
   INVALID_ROUTE: InvalidRouteError,
   INVALID_RESPONSE: InvalidResponseError,
   ASYNC_UNSUPPORTED: AsyncUnsupportedError,
+  BIND_FAILED: BindFailedError,
   INTERNAL: InternalError,
 };
 

@@ -19,7 +19,7 @@ export {
   UnknownFunctionError, InvalidArgumentError, InvalidHandleError, TrapError, GuestExitError, HostFunctionError,
   FuelExhaustedError, DeadlineExceededError, MemoryLimitExceededError, ResultLimitExceededError, InvalidManifestError,
   LimitTooLowError, OverloadedError, BackendUnavailableError, NnError, WorkerCrashedError, ClosedError, InternalError,
-  InvalidResponseError, InvalidRouteError, AsyncUnsupportedError,
+  InvalidResponseError, InvalidRouteError, AsyncUnsupportedError, BindFailedError,
   type SfiErrorCode, type InvalidHandleReason, type TrapKind, type NnErrorCode, type InvalidResponseReason,
 } from './errors.js';
 export type { NnBackend } from './nn/engine.js';
@@ -37,6 +37,7 @@ export {
   createWorkerRuntime, WorkerRuntime, WorkerFunction, DEFAULT_WORKER_RESOURCE_LIMITS,
   type WorkerRuntimeOptions, type WorkerFunctionOptions,
 } from './workers/worker-runtime.js';
+export type { WorkerHttpServer, WorkerServeStats } from './workers/worker-serve.js';
 
 // Manifests (sfirt.json), typed functions, inspection and guest builds.
 export type { LoadedManifest } from './manifest/load.js';

@@ -71,6 +71,7 @@ export interface WorkerRuntimeConfig {
   runtime: RuntimeOptions;
   maxPendingPerWorker: number;
   resourceLimits: ResourceLimits;
+  runHereWhenBusy: boolean;
 }
 
 /** Calls queued or running per worker before new calls fail with OVERLOADED (default). */
@@ -411,11 +412,13 @@ export function workerRuntimeConfig(options: WorkerRuntimeOptions | undefined, c
       codeRangeSizeMb: number(0, 2 ** 31 - 1, true),
       stackSizeMb: number(0, 2 ** 31 - 1, true),
     }),
+    runHereWhenBusy: boolean,
   })(options, '');
   return {
     workers: o.workers ?? cores,
     runtime: o.runtime ?? {},
     maxPendingPerWorker: o.maxPendingPerWorker ?? DEFAULT_MAX_PENDING_PER_WORKER,
     resourceLimits: o.resourceLimits ?? DEFAULT_WORKER_RESOURCE_LIMITS,
+    runHereWhenBusy: o.runHereWhenBusy ?? false,
   };
 }

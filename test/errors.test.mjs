@@ -48,6 +48,7 @@ const samples = {
   INVALID_ROUTE: [['GET /x', 'no function named x is loaded'], { route: 'GET /x' }],
   INVALID_RESPONSE: [['content-length-mismatch', 'body is 7 bytes, content-length says 2'], { reason: 'content-length-mismatch' }],
   ASYNC_UNSUPPORTED: [['app:x/y#get', 'needs JSPI'], { importName: 'app:x/y#get', nodeVersion: process.version }],
+  BIND_FAILED: [['127.0.0.1', 8080, 'EADDRINUSE', 'address already in use', { worker: 1 }], { host: '127.0.0.1', port: 8080, reason: 'EADDRINUSE', worker: 1 }],
   INTERNAL: [['something we did not foresee', { cause: new Error('inner') }], {}],
 };
 

@@ -36,4 +36,5 @@ export const EXIT_CODES: Record<SfiErrorCode, number> = {
   BACKEND_UNAVAILABLE: 43,
   NN_ERROR: 44,
   ASYNC_UNSUPPORTED: 25,
+  BIND_FAILED: 45,
 };

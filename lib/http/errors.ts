@@ -1,2 +1,2 @@
 // The HTTP errors live with every other error class in lib/errors.ts (one registry, one codec).
-export { InvalidResponseError, InvalidRouteError, type InvalidResponseReason } from '../errors.js';
+export { BindFailedError, InvalidResponseError, InvalidRouteError, type InvalidResponseReason } from '../errors.js';

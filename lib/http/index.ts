@@ -5,7 +5,7 @@ export {
   type ServeOptions, type HandlerOptions, type HttpServer, type HttpHandler, type FunctionSource, type ServableFunction,
 } from './serve.js';
 export type { Route } from './routes.js';
-export { InvalidResponseError, InvalidRouteError, type InvalidResponseReason } from './errors.js';
+export { BindFailedError, InvalidResponseError, InvalidRouteError, type InvalidResponseReason } from './errors.js';
 export { wasiHttpImports, wasiHttpInstanceImports, type WasiHttpOptions } from './imports.js';
 export { DEFAULT_OUTGOING, type OutgoingHttpPolicy } from './outgoing-policy.js';
 export type { OutgoingStats } from './outgoing-handler.js';

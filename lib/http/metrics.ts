@@ -27,12 +27,25 @@ class Series {
   coldStarts = 0;
   totalMs = 0;
   byCode = new Map<string, number>();
-  ring = new Float64Array(LATENCY_WINDOW);
+  ring: Float64Array;
   filled = 0;
   at = 0;
+  constructor(window = LATENCY_WINDOW) { this.ring = new Float64Array(window); }
 }
 
-/** Per-function call counts, latencies (p50/p99), cold starts and errors by code. */
+/**
+ * A `Metrics`' raw numbers, structured-cloneable: what a worker sends so that the thread owning the
+ * server can add every worker's numbers up (`Metrics.combine`).
+ */
+export interface MetricsExport {
+  series: Array<{ fn: string; calls: number; errors: number; coldStarts: number; totalMs: number; byCode: Array<[string, number]>; samples: Float64Array }>;
+  refused: Array<[string, number]>;
+}
+
+/**
+ * Per-function call counts, latencies (p50/p99), cold starts and errors by code. Each thread that
+ * serves keeps its own; `export()` / `combine()` add several up.
+ */
 export class Metrics {
   #series = new Map<string, Series>();
   #refused = new Map<string, number>();
@@ -56,8 +69,44 @@ export class Metrics {
     if (coldStart) s.coldStarts++;
     if (errorCode) { s.errors++; s.byCode.set(errorCode, (s.byCode.get(errorCode) ?? 0) + 1); }
     s.ring[s.at] = ms;
-    s.at = (s.at + 1) % LATENCY_WINDOW;
-    if (s.filled < LATENCY_WINDOW) s.filled++;
+    s.at = (s.at + 1) % s.ring.length;
+    if (s.filled < s.ring.length) s.filled++;
+  }
+
+  /** The raw numbers, for `combine` in another thread. */
+  export(): MetricsExport {
+    const series: MetricsExport['series'] = [];
+    for (const [fn, s] of this.#series) {
+      series.push({ fn, calls: s.calls, errors: s.errors, coldStarts: s.coldStarts, totalMs: s.totalMs, byCode: [...s.byCode], samples: s.ring.slice(0, s.filled) });
+    }
+    return { series, refused: [...this.#refused] };
+  }
+
+  /**
+   * Replaces this object's numbers with the sum of `parts` (one per worker): counts and totals add
+   * up; the latency summary is taken over every part's recent calls together.
+   */
+  combine(parts: MetricsExport[]): this {
+    this.#series.clear();
+    this.#refused.clear();
+    const sizes = new Map<string, number>();
+    for (const p of parts) for (const e of p.series) sizes.set(e.fn, (sizes.get(e.fn) ?? 0) + e.samples.length);
+    for (const p of parts) {
+      for (const e of p.series) {
+        let s = this.#series.get(e.fn);
+        if (!s) { s = new Series(Math.max(LATENCY_WINDOW, sizes.get(e.fn)!)); this.#series.set(e.fn, s); }
+        s.calls += e.calls;
+        s.errors += e.errors;
+        s.coldStarts += e.coldStarts;
+        s.totalMs += e.totalMs;
+        for (const [c, n] of e.byCode) s.byCode.set(c, (s.byCode.get(c) ?? 0) + n);
+        s.ring.set(e.samples, s.filled);
+        s.filled += e.samples.length;
+        s.at = s.filled % s.ring.length;
+      }
+      for (const [c, n] of p.refused) this.#refused.set(c, (this.#refused.get(c) ?? 0) + n);
+    }
+    return this;
   }
 
   /** Every function's numbers. */

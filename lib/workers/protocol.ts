@@ -19,7 +19,35 @@ export type ToWorker =
    * the whole invocation. `placement`: arguments that wait in the worker's arena (see arg-arena.ts).
    */
   | { op: 'invoke'; id: number; name: string; exportName: string; args: unknown[]; deadlineIn?: number; valueOnly?: boolean; placement?: number[] }
-  | { op: 'http'; id: number; name: string; request: PlainRequest; deadlineIn?: number };
+  | { op: 'http'; id: number; name: string; request: PlainRequest; deadlineIn?: number }
+  /** Everything else, rare and not per call: serving HTTP from the worker (worker-http.ts), crash drills. */
+  | { op: 'control'; id: number; action: ControlAction; payload?: unknown };
+
+/**
+ * `serve`: listen on the payload's port with `reusePort` (answers the port); `serve-close`: drain
+ * and stop (answers the final metrics); `serve-stats`: in-flight requests and metrics;
+ * `metrics-text`: the combined Prometheus text a `collect` event asked for (no answer); `crash`:
+ * throw an uncaught exception at the next turn, as a bug in host code would.
+ */
+export type ControlAction = 'serve' | 'serve-close' | 'serve-stats' | 'metrics-text' | 'crash';
+
+/**
+ * Worker → main messages that answer no call, posted on their own (not in a batch): a failure
+ * for the server's `onError`, a scrape of `metricsPath` that needs every worker's numbers, a
+ * crash's message (sent before the worker exits).
+ */
+export type WorkerEvent =
+  | { event: 'http-error'; error: WireError; req: RequestSummary }
+  | { event: 'collect'; ticket: number }
+  | { event: 'crash'; message: string };
+
+/** What `onError` is told about a request served in a worker (an `IncomingMessage` stays there). */
+export interface RequestSummary {
+  method: string | undefined;
+  url: string | undefined;
+  headers: Record<string, string | string[] | undefined>;
+  socket: { remoteAddress: string | undefined; remotePort: number | undefined };
+}
 
 /** Worker → main. */
 export type FromWorker =
@@ -36,15 +64,16 @@ export interface WorkerInit {
 // Batches cross threads as flat arrays of fields, not arrays of objects: structured clone spends
 // most of its time on objects' keys (a batch of 8 calls costs 13 µs to post as objects, 4 µs flat,
 // measured here), and the main thread pays it for every call it dispatches.
-const LOAD = 1, INVOKE = 2, HTTP = 3;
+const LOAD = 1, INVOKE = 2, HTTP = 3, CONTROL = 4;
 /** Fields per message of each kind, op included. */
-const FIELDS: Record<number, number> = { [LOAD]: 5, [INVOKE]: 8, [HTTP]: 5 };
+const FIELDS: Record<number, number> = { [LOAD]: 5, [INVOKE]: 8, [HTTP]: 5, [CONTROL]: 4 };
 const VALUE = 0, FULL = 1, ERROR = 2;
 
 /** Appends one main → worker message to a batch. */
 export function pushToWorker(batch: unknown[], m: ToWorker): void {
   if (m.op === 'invoke') pushInvoke(batch, m.id, m.name, m.exportName, m.args, m.deadlineIn, m.valueOnly === true, m.placement);
   else if (m.op === 'http') batch.push(HTTP, m.id, m.name, m.request, m.deadlineIn);
+  else if (m.op === 'control') batch.push(CONTROL, m.id, m.action, m.payload);
   else batch.push(LOAD, m.id, m.name, m.source, m.options);
 }
 
@@ -69,6 +98,8 @@ export function readToWorker(b: unknown[], each: (m: ToWorker) => void): void {
       each({ op: 'invoke', id: b[i + 1] as number, name: b[i + 2] as string, exportName: b[i + 3] as string, args: b[i + 4] as unknown[], deadlineIn: b[i + 5] as number | undefined, valueOnly: b[i + 6] as boolean, placement });
     } else if (op === HTTP) {
       each({ op: 'http', id: b[i + 1] as number, name: b[i + 2] as string, request: b[i + 3] as PlainRequest, deadlineIn: b[i + 4] as number | undefined });
+    } else if (op === CONTROL) {
+      each({ op: 'control', id: b[i + 1] as number, action: b[i + 2] as ControlAction, payload: b[i + 3] });
     } else if (op === LOAD) {
       each({ op: 'load', id: b[i + 1] as number, name: b[i + 2] as string, source: b[i + 3] as string | Uint8Array, options: b[i + 4] as WorkerFunctionOptions });
     } else {

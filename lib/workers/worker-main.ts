@@ -7,7 +7,8 @@ import { runIncomingHandler } from '../http/incoming.js';
 import type { SfiFunction } from '../invoke/function.js';
 import { toWire, UnknownFunctionError } from '../errors.js';
 import { unplace } from './arg-arena.js';
-import { pushFromWorker, readToWorker, type FromWorker, type ToWorker, type WorkerInit } from './protocol.js';
+import { pushFromWorker, readToWorker, type FromWorker, type ToWorker, type WorkerEvent, type WorkerInit } from './protocol.js';
+import { answerInFlightOnCrash, scraped, servingStats, startServing, stopServing, type ServeSpec } from './worker-http.js';
 
 const init = workerData as WorkerInit;
 const runtime = createRuntime(init.runtime);
@@ -35,8 +36,42 @@ function reply(m: FromWorker, valueOnly = false): void {
   }
 }
 
+/** Posts an event (not part of a batch: the main thread tells them apart by shape). */
+const post = (e: WorkerEvent): void => port.postMessage(e);
+
+/** Answers a control message (see `ControlAction`). */
+async function control(m: ToWorker & { op: 'control' }): Promise<unknown> {
+  switch (m.action) {
+    case 'serve':
+      // A replacement worker is told to serve right after its reloads: wait for them.
+      await Promise.all([...loading.values()].map((p) => p.catch(() => {})));
+      return startServing(runtime, m.payload as ServeSpec, post);
+    case 'serve-close': return stopServing();
+    case 'serve-stats': return servingStats();
+    case 'metrics-text': scraped(m.payload as { ticket: number; text: string }); return undefined;
+    case 'crash':
+      setImmediate(() => { throw new Error('crash requested (WorkerRuntime.killWorker)'); });
+      return undefined;
+  }
+}
+
+// A crash (an exception nothing caught) answers the HTTP requests in flight, hands over the calls
+// already answered, then ends the thread; the main thread fails the rest and starts a replacement.
+let crashing = false;
+process.on('uncaughtException', (err) => {
+  if (crashing) return;
+  crashing = true;
+  try { post({ event: 'crash', message: err instanceof Error ? err.message : String(err) }); } catch { /* exiting anyway */ }
+  flush();
+  void answerInFlightOnCrash().finally(() => process.exit(1));
+});
+
 async function handle(m: ToWorker): Promise<void> {
   try {
+    if (m.op === 'control') {
+      reply({ id: m.id, ok: true, value: await control(m) });
+      return;
+    }
     if (m.op === 'load') {
       const { http, ...options } = m.options;
       const imports = http ? wasiHttpImports(http) : undefined;

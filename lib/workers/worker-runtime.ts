@@ -11,7 +11,9 @@ import { createRuntime, type Runtime, type RuntimeOptions } from '../runtime.js'
 import { Metrics } from '../http/metrics.js';
 import { ArgArena, isOwnedTypedArray } from './arg-arena.js';
 import { workerFunctionOptions, workerRuntimeConfig, type WorkerRuntimeConfig } from '../options.js';
-import { pushInvoke, pushToWorker, readFromWorker, splitPoint, type FromWorker, type ToWorker, type WorkerFunctionOptions, type WorkerInit } from './protocol.js';
+import { pushInvoke, pushToWorker, readFromWorker, splitPoint, type ControlAction, type FromWorker, type ToWorker, type WorkerEvent, type WorkerFunctionOptions, type WorkerInit } from './protocol.js';
+import { kServeInWorkers, serve, type HttpServer, type ServeOptions } from '../http/serve.js';
+import { REUSE_PORT, WorkerHttpServer } from './worker-serve.js';
 
 export type { WorkerFunctionOptions } from './protocol.js';
 
@@ -20,6 +22,23 @@ export { DEFAULT_MAX_PENDING_PER_WORKER, DEFAULT_WORKER_RESOURCE_LIMITS } from '
 const AFFINITY_SLACK = 2;
 /** Calls per post below which a tick's calls are not split in two (see `#flush`). */
 const MIN_GROUP = 16;
+/** `runHereWhenBusy`: a worker is busy when it has this many calls in flight. */
+const BUSY_BACKLOG = 8;
+/**
+ * `runHereWhenBusy`: calls this thread may run itself per call a worker answers. This thread also
+ * dispatches and receives every worker's calls, so it takes a smaller share than a worker: a third
+ * of the calls at most (one here per two answered), which on two cores keeps all three threads
+ * about equally loaded.
+ */
+const HERE_PER_ANSWER = 0.5;
+/** Most calls the budget above can save up. */
+const MAX_HERE_BUDGET = 4;
+/**
+ * Calls waiting to run here. They run one per turn of the event loop (in its check phase, after
+ * the workers' answers have been read and the calls they free have been dispatched), so this thread
+ * is never away from dispatching for more than one call.
+ */
+const MAX_HERE_QUEUE = 2;
 
 /** Options of `createWorkerRuntime()`. */
 export interface WorkerRuntimeOptions {
@@ -31,6 +50,14 @@ export interface WorkerRuntimeOptions {
   maxPendingPerWorker?: number;
   /** V8 heap limits of each worker (default {@link DEFAULT_WORKER_RESOURCE_LIMITS}). */
   resourceLimits?: ResourceLimits;
+  /**
+   * Also load every function in this thread, and let `call()` run some calls here when every
+   * worker is busy (default `false`). This thread dispatches every call to the workers; running a
+   * share of them itself skips the cross-thread hop for those and puts it to work when the
+   * workers are saturated. Calls run here block this thread for their duration (under the same
+   * limits); `invoke()` and HTTP requests always go to a worker.
+   */
+  runHereWhenBusy?: boolean;
 }
 
 /**
@@ -65,6 +92,12 @@ export class WorkerRuntime {
   readonly size: number;
   #slots: WorkerSlot[] = [];
   #local: Runtime | undefined;
+  /** `runHereWhenBusy`: this thread's own runtime, beside the workers. */
+  #here: Runtime | undefined;
+  /** Calls this thread may still run itself (see `HERE_PER_ANSWER`). */
+  #hereBudget = 0;
+  /** Calls waiting for their turn here (see `MAX_HERE_QUEUE`). */
+  #hereQueue: Array<() => void> = [];
   #functions = new Map<string, WorkerFunction>();
   #loads = new Map<string, { source: string | Uint8Array; options: WorkerFunctionOptions }>();
   #nextId = 1;
@@ -72,8 +105,12 @@ export class WorkerRuntime {
   #closed = false;
   #maxPending: number;
   #config: WorkerRuntimeConfig;
+  /** The server whose workers accept connections themselves, while it runs (one at a time). */
+  #serving: WorkerHttpServer | undefined;
   /** Workers replaced after dying. */
   crashes = 0;
+  /** Calls this thread ran itself (`runHereWhenBusy`). */
+  ranHere = 0;
   /** Per-function calls, latencies (as seen by the caller, queueing included), cold starts, errors. */
   readonly metrics = new Metrics();
 
@@ -84,6 +121,7 @@ export class WorkerRuntime {
     this.size = n;
     this.#maxPending = this.#config.maxPendingPerWorker;
     if (n === 0) this.#local = createRuntime(this.#config.runtime);
+    else if (this.#config.runHereWhenBusy) this.#here = createRuntime(this.#config.runtime);
     for (let i = 0; i < n; i++) { const s = new WorkerSlot(i); this.#spawn(s); this.#slots.push(s); }
   }
 
@@ -95,7 +133,13 @@ export class WorkerRuntime {
     });
     slot.worker = worker;
     slot.arena = arena;
-    worker.on('message', (batch: unknown[]) => {
+    let reason = 'exited';
+    worker.on('message', (batch: unknown[] | WorkerEvent) => {
+      if (!Array.isArray(batch)) {
+        if (batch.event === 'crash') reason = batch.message;
+        else this.#serving?.event(slot.index, batch);
+        return;
+      }
       readFromWorker(batch, (m) => {
         const p = slot.pending.get(m.id);
         if (!p) return;
@@ -105,11 +149,11 @@ export class WorkerRuntime {
         else if (!p.value) p.resolve(m);
         else {
           this.metrics.record(p.name, performance.now() - p.startedAt, m.coldStart === true);
+          if (this.#hereBudget < MAX_HERE_BUDGET) this.#hereBudget += HERE_PER_ANSWER;
           p.resolve(m.value);
         }
       });
     });
-    let reason = 'exited';
     worker.on('error', (err) => { reason = err.message; });
     worker.on('exit', (code) => {
       if (slot.worker !== worker) return;
@@ -123,6 +167,7 @@ export class WorkerRuntime {
       this.#spawn(slot);
       // Reload every function; calls sent after these loads queue behind them in the worker.
       for (const [name, l] of this.#loads) this.#send(slot, { op: 'load', id: 0, name, source: l.source, options: l.options }).catch(() => {});
+      this.#serving?.respawned(slot.index);
     });
   }
 
@@ -204,8 +249,26 @@ export class WorkerRuntime {
    * Calls `exportName` of function `name` and resolves to its value, recorded in the metrics (used
    * by `WorkerFunction.call`). Typed-array arguments are copied now (see `placeArguments`).
    */
-  dispatchCall(home: number, name: string, exportName: string, args: unknown[]): Promise<unknown> {
+  dispatchCall(home: number, name: string, exportName: string, args: unknown[], here?: LocalFunction): Promise<unknown> {
     const startedAt = performance.now();
+    if (here && this.#hereBudget >= 1 && this.#hereQueue.length < MAX_HERE_QUEUE && !this.#closed && this.#everyWorkerBusy()) {
+      this.#hereBudget--;
+      // Runs at the end of this turn: the caller may reuse its buffers once call() returns.
+      for (let i = 0; i < args.length; i++) if (isOwnedTypedArray(args[i])) args[i] = copyTypedArray.call(args[i] as ArrayBufferView);
+      return new Promise((resolve, reject) => {
+        this.#hereQueue.push(() => {
+          this.ranHere++;
+          here.invoke(exportName, args).then((r) => {
+            this.metrics.record(name, performance.now() - startedAt, r.stats.coldStart);
+            resolve(r.value);
+          }, (err: unknown) => {
+            this.metrics.record(name, performance.now() - startedAt, false, errorCode(err));
+            reject(err);
+          });
+        });
+        if (this.#hereQueue.length === 1) setImmediate(this.#runHere);
+      });
+    }
     let slot: WorkerSlot;
     try {
       slot = this.#open(home);
@@ -220,6 +283,18 @@ export class WorkerRuntime {
       pushInvoke(slot.outbox, id, name, exportName, args, undefined, true, placement);
       this.#queued(slot);
     });
+  }
+
+  /** Runs one queued call here, then yields to the event loop before the next. */
+  #runHere = (): void => {
+    const next = this.#hereQueue.shift();
+    if (this.#hereQueue.length) setImmediate(this.#runHere);
+    next?.();
+  };
+
+  #everyWorkerBusy(): boolean {
+    for (const s of this.#slots) if (s.pending.size < BUSY_BACKLOG) return false;
+    return true;
   }
 
   /** Loads a component in every worker under `name`. Host functions (`imports`) cannot cross threads. */
@@ -239,11 +314,19 @@ export class WorkerRuntime {
     }
     // Workers read files themselves (and hit the cache); bytes are copied to each.
     const portable: string | Uint8Array = typeof source === 'string' ? source : source instanceof URL ? fileURLToPath(source) : (await readSource(source)).bytes;
-    const answers = await Promise.all(this.#slots.map((s) => this.#send(s, { op: 'load', id: 0, name, source: portable, options })));
+    const [here, ...answers] = await Promise.all([
+      this.#here ? this.#loadHere(name, portable, options) : undefined,
+      ...this.#slots.map((s) => this.#send(s, { op: 'load', id: 0, name, source: portable, options })),
+    ]) as [LocalFunction | undefined, ...(FromWorker & { ok: true })[]];
     this.#loads.set(name, { source: portable, options });
-    const wf = new WorkerFunction(name, this, this.#nextHome++ % this.size, answers[0]!.wit ?? '', undefined, answers[0]!.exports);
+    const wf = new WorkerFunction(name, this, this.#nextHome++ % this.size, answers[0]!.wit ?? '', undefined, answers[0]!.exports, here);
     this.#functions.set(name, wf);
     return wf;
+  }
+
+  #loadHere(name: string, source: string | Uint8Array, options: WorkerFunctionOptions): Promise<LocalFunction> {
+    const { http, ...rest } = options;
+    return this.#here!.load(name, source, { ...rest, replace: true, ...(http ? { imports: wasiHttpImports(http) } : {}) });
   }
 
   /** A loaded function by name. */
@@ -254,17 +337,60 @@ export class WorkerRuntime {
   /** Calls in flight per worker. */
   inflight(): number[] { return this.#slots.map((s) => s.pending.size); }
 
-  /** Terminates worker `index` as a crash would (for operators and tests); it is replaced. */
-  killWorker(index: number): Promise<number> {
+  /**
+   * Kills worker `index` as a crash would (for operators' drills and tests); it is replaced.
+   * `terminate` (default) stops it at once, as running out of heap does: its calls fail with
+   * WORKER_CRASHED and its HTTP connections are reset. `throw` raises an uncaught exception in it at
+   * its next turn, as a bug in host code would: it answers its in-flight HTTP requests with
+   * `500 WORKER_CRASHED` before it exits. Resolves with the exit code.
+   */
+  killWorker(index: number, how: 'terminate' | 'throw' = 'terminate'): Promise<number> {
     const slot = this.#slots[index];
     if (!slot) throw new InvalidArgumentError(`no worker ${index}`);
-    return slot.worker.terminate();
+    if (how !== 'terminate' && how !== 'throw') throw new InvalidArgumentError('killWorker: how must be "terminate" or "throw"');
+    if (how === 'terminate') return slot.worker.terminate();
+    const worker = slot.worker;
+    const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
+    this.#send(slot, { op: 'control', id: 0, action: 'crash' }).catch(() => {});
+    return exited;
+  }
+
+  /**
+   * Serves `options.routes` over HTTP (see `serve()`): on Node >= 22.12 every worker accepts and
+   * answers its own connections on one shared port; on older Node, or with `listenInWorkers:
+   * false`, this thread accepts them and sends each request to a worker.
+   */
+  serve(options: ServeOptions): Promise<HttpServer> {
+    return serve(this, options);
+  }
+
+  /** `serve()`'s hook: the server on the workers, or `undefined` to serve from this thread. */
+  [kServeInWorkers](options: ServeOptions): Promise<HttpServer> | undefined {
+    if (this.size === 0 || options.listenInWorkers === false || !REUSE_PORT) return undefined;
+    if (this.#closed) return Promise.reject(new ClosedError());
+    if (this.#serving) return Promise.reject(new InvalidArgumentError('this runtime\'s workers already serve HTTP: close that server first (or pass listenInWorkers: false)'));
+    let server: WorkerHttpServer;
+    try {
+      server = new WorkerHttpServer({
+        size: this.size,
+        control: (index, action, payload) => this.#control(index, action, payload),
+        released: (s) => { if (this.#serving === s) this.#serving = undefined; },
+      }, options);
+    } catch (err) { return Promise.reject(err); }
+    this.#serving = server;
+    return server.start();
+  }
+
+  #control(index: number, action: ControlAction, payload?: unknown): Promise<unknown> {
+    if (this.#closed) return Promise.reject(new ClosedError());
+    return this.#send(this.#slots[index]!, { op: 'control', id: 0, action, payload }).then((r) => r.value);
   }
 
   /** Stops every worker; in-flight calls fail with WORKER_CRASHED, later calls with CLOSED. */
   async close(): Promise<void> {
     this.#closed = true;
     this.#local?.close();
+    this.#here?.close();
     await Promise.all(this.#slots.map((s) => s.worker.terminate()));
   }
 }
@@ -278,12 +404,15 @@ export class WorkerFunction {
   #home: number;
   #local: LocalFunction | undefined;
   #exports: string[] | undefined;
+  /** This thread's copy, for calls it runs itself (`runHereWhenBusy`). */
+  #here: LocalFunction | undefined;
 
-  constructor(readonly name: string, owner: WorkerRuntime, home: number, readonly wit: string, local?: LocalFunction, exports?: string[]) {
+  constructor(readonly name: string, owner: WorkerRuntime, home: number, readonly wit: string, local?: LocalFunction, exports?: string[], here?: LocalFunction) {
     this.#owner = owner;
     this.#home = home;
     this.#local = local;
     this.#exports = exports;
+    this.#here = here;
   }
 
   /** Names accepted by `call()`. */
@@ -293,7 +422,7 @@ export class WorkerFunction {
   call<T = unknown>(exportName: string, ...args: unknown[]): Promise<T> {
     if (this.#local) return this.invoke<T>(exportName, args).then((r) => r.value);
     // Only the value crosses back (plus the cold-start flag for metrics): half the cloning of invoke().
-    return this.#owner.dispatchCall(this.#home, this.name, exportName, args) as Promise<T>;
+    return this.#owner.dispatchCall(this.#home, this.name, exportName, args, this.#here) as Promise<T>;
   }
 
   /**

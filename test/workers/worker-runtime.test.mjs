@@ -169,5 +169,36 @@ test('workers: 0 runs in this thread with the same API', async () => {
   await local.close();
 });
 
+test('runHereWhenBusy: with both workers busy this thread runs a share of the calls itself, with the same results, limits and metrics', async () => {
+  const busy = createWorkerRuntime({ workers: 2, runHereWhenBusy: true });
+  try {
+    const fn = await busy.load('hello', guest('hello'));
+    const capped = await busy.load('spin', guest('spin'), { limits: { timeoutMs: 20 } });
+    const total = 3000;
+    const names = Array.from({ length: total }, (_, i) => `h${i}`);
+    // 64 callers keep both workers' queues past the busy mark for the whole run.
+    let next = 0;
+    const out = new Array(total);
+    await Promise.all(Array.from({ length: 64 }, async () => { while (next < total) { const i = next++; out[i] = await fn.call('greet', names[i]); } }));
+    out.forEach((v, i) => assert.is(v, `Hello, h${i}!`));
+    assert.ok(busy.ranHere > 0, 'some calls ran in this thread');
+    assert.ok(busy.ranHere <= total / 3 + 16, `at most a third ran here: ${busy.ranHere} of ${total}`);
+    assert.is(busy.metrics.snapshot().hello.calls, total, 'calls run here are counted like the others');
+    // A call run here is under the same limits: with 64 spins in flight some run here, all stop.
+    const before = busy.ranHere;
+    const errs = await Promise.all(Array.from({ length: 64 }, () => capped.call('spin').catch((e) => e)));
+    for (const e of errs) assert.is(e.code, 'DEADLINE_EXCEEDED');
+    assert.ok(busy.ranHere > before, 'some spins ran in this thread, and stopped at the deadline');
+    assert.is(busy.metrics.snapshot().spin.errorsByCode.DEADLINE_EXCEEDED, 64);
+  } finally { await busy.close(); }
+  const off = createWorkerRuntime({ workers: 1 });
+  try {
+    const fn = await off.load('hello', guest('hello'));
+    await Promise.all(Array.from({ length: 500 }, (_, i) => fn.call('greet', `x${i}`)));
+    assert.is(off.ranHere, 0, 'off by default');
+  } finally { await off.close(); }
+  assert.throws(() => createWorkerRuntime({ workers: 1, runHereWhenBusy: 'yes' }), (e) => e.code === 'INVALID_ARGUMENT' && /runHereWhenBusy/.test(e.message));
+});
+
 test.after(() => wr.close());
 test.run();

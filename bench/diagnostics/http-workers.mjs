@@ -1,0 +1,82 @@
+// HTTP served in this thread vs by 2 workers that accept their own connections (reusePort), side by
+// side in alternating rounds, with the server's CPU per request split by thread (main, workers, V8's
+// helpers) and the client's own CPU per request: where a scaling_http below 2 goes.
+//   node bench/diagnostics/http-workers.mjs [--path /greet|/wasi/x] [--connections 32] [--depth 4]
+//                                           [--rounds 3] [--ms 1500]
+// The client is bench/lib/pipelined-client.mjs in a child process. Linux only (/proc/self/task).
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { settle } from '../lib/settle.mjs';
+
+const self = fileURLToPath(import.meta.url);
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : fallback;
+};
+
+if (process.argv[2] === '--client') {
+  const { pipelinedLoad } = await import('../lib/pipelined-client.mjs');
+  process.stdout.write(JSON.stringify(await pipelinedLoad(JSON.parse(process.argv[3]))));
+  process.exit(0);
+}
+
+const client = (spec) => new Promise((resolve, reject) => {
+  const c = spawn(process.execPath, [self, '--client', JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  c.stdout.on('data', (d) => (out += d));
+  c.on('close', (code) => (code ? reject(new Error(`client exited with ${code}`)) : resolve(JSON.parse(out))));
+});
+
+/** CPU ticks (1/100 s) of every thread of this process, by thread id. */
+function threads() {
+  const out = {};
+  for (const t of readdirSync('/proc/self/task')) {
+    try {
+      const s = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+      out[t] = { name: s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')), ticks: Number(f[11]) + Number(f[12]) };
+    } catch { /* the thread ended */ }
+  }
+  return out;
+}
+
+const { createRuntime, createWorkerRuntime, wasiHttpImports } = await import('../../dist/index.js');
+const { serve } = await import('../../dist/http/serve.js');
+const guest = (n) => fileURLToPath(new URL(`../../guests/dist/${n}.wasm`, import.meta.url));
+const routes = [{ path: '/greet', function: 'hello' }, { method: '*', path: '/wasi/*', function: 'http-hello', kind: 'wasi-http' }];
+const rt = createRuntime();
+await rt.load('hello', guest('hello'));
+await rt.load('http-hello', guest('http-hello'), { imports: wasiHttpImports() });
+const inThread = await serve(rt, { routes, maxInflight: 1024, maxQueueDelayMs: 2000 });
+const wr = createWorkerRuntime({ workers: 2 });
+await wr.load('hello', guest('hello'));
+await wr.load('http-hello', guest('http-hello'), { http: {} });
+const onWorkers = await serve(wr, { routes, maxInflight: 2048, maxQueueDelayMs: 2000 });
+if (onWorkers.workers !== 2) console.log(`note: Node ${process.version} has no reusePort: the 2-worker server accepts in the main thread`);
+
+const path = arg('path', '/greet');
+const load = { body: Buffer.from('benchmark').toString('base64'), connections: Number(arg('connections', 32)), depth: Number(arg('depth', 4)) };
+const ms = Number(arg('ms', 1500));
+const sides = [['in-thread', inThread], ['2 workers', onWorkers]];
+for (const [, s] of sides) await client({ ...load, url: s.url + path, durationMs: 15_000, warmMs: 0, answers: 20_000 });
+await settle();
+for (let r = 0; r < Number(arg('rounds', 3)); r++) {
+  for (const [label, s] of r % 2 ? [...sides].reverse() : sides) {
+    const t0 = threads();
+    const x = await client({ ...load, url: s.url + path, durationMs: ms, warmMs: 0 });
+    const t1 = threads();
+    const n = x.ok + x.other;
+    const by = {};
+    let total = 0;
+    for (const [id, v] of Object.entries(t1)) {
+      const us = ((v.ticks - (t0[id]?.ticks ?? 0)) * 10_000) / n;
+      if (us > 0) { by[v.name] = +((by[v.name] ?? 0) + us).toFixed(1); total += us; }
+    }
+    console.log(`${path} ${label.padEnd(9)} ${x.rps.toFixed(0).padStart(6)} req/s  server ${total.toFixed(1)} µs/req ${JSON.stringify(by)}  client ${x.clientCpuUsPerReq.toFixed(1)} µs/req  statuses ${JSON.stringify(x.statuses)}`);
+  }
+}
+await onWorkers.close();
+await inThread.close();
+await wr.close();
+rt.close();
