@@ -5,6 +5,7 @@
  * Per instance, only the small closures binding them to that instance's memory are created.
  */
 import { BORROWED_LISTS, boxedArray, codecOf, scalarFunctions, type Codec, type MemoryContext } from './codec.js';
+import { generateImport } from './trampoline.js';
 import { camelCase, type FuncType, type ValType } from './types.js';
 
 const MAX_FLAT_PARAMS = 16;
@@ -228,6 +229,11 @@ export function compileImport(type: FuncType, shape: HostCallShape = { k: 'func'
   const ambiguous = catchesErr ? okTags(type.result as { kind: 'result'; ok?: ValType }) : new Set<string>();
   const okTag = !ambiguous.has('ok');
   const errTag = !ambiguous.has('err');
+  const generated = generateImport({
+    type, shape, copyingParams, borrowingParams, result, resultInMemory, resultFloats, catchesErr, okTag, errTag,
+    borrowedLists: BORROWED_LISTS, errorPayload,
+  });
+  if (generated) return generated;
 
   return (b) => {
     const params = (b.host as unknown as Record<symbol, unknown>)[BORROWED_LISTS] === true ? borrowingParams : copyingParams;
