@@ -209,6 +209,15 @@ function errorPayload(e: unknown): unknown {
 }
 
 /**
+ * Stores an import's result at the guest's return pointer: the one place the generic and the
+ * generated trampolines (trampoline.ts) write a result into guest memory, so whatever must happen
+ * around such a write (e.g. marking the pages for a `reset` pool) is done for both.
+ */
+export function storeResult(cx: MemoryContext, result: Codec, ret: unknown, retptr: number): void {
+  result.store(cx, ret, retptr);
+}
+
+/**
  * Compiles a lowered import's adapter; returns a per-instance factory of the core trampoline. A host
  * marked with {@link BORROWED_LISTS} gets views of guest memory for its typed-list parameters.
  */
@@ -231,7 +240,7 @@ export function compileImport(type: FuncType, shape: HostCallShape = { k: 'func'
   const errTag = !ambiguous.has('err');
   const generated = generateImport({
     type, shape, copyingParams, borrowingParams, result, resultInMemory, resultFloats, catchesErr, okTag, errTag,
-    borrowedLists: BORROWED_LISTS, errorPayload,
+    borrowedLists: BORROWED_LISTS, errorPayload, storeResult,
   });
   if (generated) return generated;
 
@@ -260,8 +269,7 @@ export function compileImport(type: FuncType, shape: HostCallShape = { k: 'func'
       }
       if (!result) return undefined;
       if (resultInMemory) {
-        const retptr = coreArgs[coreArgs.length - 1] as number;
-        result.store(cx, ret, retptr);
+        storeResult(cx, result, ret, coreArgs[coreArgs.length - 1] as number);
         return undefined;
       }
       const out = resultFloats ? boxedArray() : [];

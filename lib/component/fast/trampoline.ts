@@ -12,7 +12,7 @@
  * forbids code generation from strings, keeps the generic one.
  */
 import type { ImportBinding, HostCallShape } from './bindings.js';
-import { boxedArray, scalarFunctions, type Codec } from './codec.js';
+import { boxedArray, scalarFunctions, type Codec, type MemoryContext } from './codec.js';
 import type { FuncType, ValType } from './types.js';
 
 type Trampoline = (...coreArgs: unknown[]) => unknown;
@@ -31,6 +31,8 @@ export interface TrampolineSpec {
   errTag: boolean;
   borrowedLists: symbol;
   errorPayload: (e: unknown) => unknown;
+  /** `storeResult` of bindings.ts: writes a result at the return pointer. */
+  storeResult: (cx: MemoryContext, result: Codec, ret: unknown, retptr: number) => void;
 }
 
 const IDENT = /^[A-Za-z_$][\w$]*$/;
@@ -98,7 +100,7 @@ export function generateImport(spec: TrampolineSpec): ((b: ImportBinding) => Tra
   } else body = `const ret = ${call};`;
   let tail: string;
   if (!spec.result) tail = 'return undefined;';
-  else if (spec.resultInMemory) tail = 'R.store(cx, ret, retptr); return undefined;';
+  else if (spec.resultInMemory) tail = 'storeResult(cx, R, ret, retptr); return undefined;';
   else tail = `return ${lowerExpr(type.result!, spec.result, spec.resultFloats, deps)};`;
   const paramConsts = type.params.map((_, i) => `const P${i} = params[${i}];`).join(' ');
   const depNames = deps.map((_, i) => `d${i}`);
@@ -114,8 +116,8 @@ export function generateImport(spec: TrampolineSpec): ((b: ImportBinding) => Tra
   };`;
   try {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    const factory = new Function('BORROWED', 'borrowing', 'copying', 'R', 'errorPayload', ...depNames, source) as (...a: unknown[]) => (b: ImportBinding) => Trampoline;
-    return factory(spec.borrowedLists, spec.borrowingParams, spec.copyingParams, spec.result, spec.errorPayload, ...deps);
+    const factory = new Function('BORROWED', 'borrowing', 'copying', 'R', 'errorPayload', 'storeResult', ...depNames, source) as (...a: unknown[]) => (b: ImportBinding) => Trampoline;
+    return factory(spec.borrowedLists, spec.borrowingParams, spec.copyingParams, spec.result, spec.errorPayload, spec.storeResult, ...deps);
   } catch {
     return undefined; // e.g. --disallow-code-generation-from-strings
   }
