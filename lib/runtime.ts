@@ -7,7 +7,7 @@ import { InstanceScope } from './host/scope.js';
 import { SfiFunction, type CallContext } from './invoke/function.js';
 import { ComponentSignatures } from './invoke/signatures.js';
 import { serve, type HttpServer, type ServeOptions } from './http/serve.js';
-import { callDeadline, callFuel } from './invoke/call-deadline.js';
+import { callDeadline, callFuel } from './limits/call-deadline.js';
 import { callLimits, limitsTransform, meterHooks, type Limits } from './invoke/limits.js';
 import { functionConfig, runtimeConfig, type RuntimeConfig } from './options.js';
 import type { PoolOptions } from './pool/pool.js';

@@ -1,7 +1,7 @@
 import { HostFunctionError, InvalidArgumentError } from '../errors.js';
 import type { ImportedInterface } from '../component/wit/types.js';
 import { stripVersion } from '../component/wit/import-keys.js';
-import { checkDeadlineAfterHostWork } from '../invoke/call-deadline.js';
+import { checkDeadlineAfterHostWork } from '../limits/call-deadline.js';
 
 /**
  * Host implementations of a component's non-WASI imports, as the app gives them: interface id

@@ -3,7 +3,7 @@ import { isForbiddenHeader } from './header-policy.js';
 import { OutgoingPolicy, type OutgoingHttpPolicy } from './outgoing-policy.js';
 import { syncFetch } from './sync-fetch.js';
 import { declaredLength, Fields, FutureIncomingResponse, IncomingResponse, methodToString, type ErrorCode, type OutgoingRequest, type RequestOptions } from './types.js';
-import { remainingCallMs } from '../invoke/call-deadline.js';
+import { remainingCallMs } from '../limits/call-deadline.js';
 
 /** Counters of one function's outgoing requests. */
 export interface OutgoingStats {

@@ -1,5 +1,5 @@
 import type { LoadedComponent } from '../component/loader.js';
-import type { NnError } from '../nn/errors.js';
+import type { NnError } from '../errors.js';
 import type { WasiNn } from '../nn/wasi-nn.js';
 import { ClosedError, InvalidArgumentError, InvalidHandleError, SfiError, UnknownExportError, type HostFunctionError } from '../errors.js';
 import type { Meter } from '../limits/index.js';
@@ -8,7 +8,7 @@ import type { CapturedOutput, StdioCapture } from '../wasi/stdio.js';
 import type { GuestExitError } from '../wasi/policy.js';
 import type { BoundExport, BoundHandles, ComponentSignatures } from './signatures.js';
 import { HandleRegistry, ResourceHandle, type HandleState } from './handles.js';
-import { instantiateComponent, type ComponentInstance, type InstanceHooks } from './instance.js';
+import { instantiateComponent, type ComponentInstance, type InstanceHooks } from '../pool/instance.js';
 import { instantiationError, toTypedError } from './trap.js';
 
 /** Measurements of one call. */

@@ -20,7 +20,7 @@ import { inspect } from 'node:util';
 import { InvalidArgumentError, InvalidHandleError, type InvalidHandleReason } from '../errors.js';
 import { describeValue, isNullable } from '../component/wit/validate.js';
 import { toLowerCamel, type ResolvedType } from '../component/wit/types.js';
-import type { ComponentInstance } from './instance.js';
+import type { ComponentInstance } from '../pool/instance.js';
 
 const DISPOSE: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('dispose');
 

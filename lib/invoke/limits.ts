@@ -5,8 +5,8 @@ import { exportState } from '../instrument/export-state.js';
 import { importMemories } from '../instrument/import-memory.js';
 import { classifyTrap, Meter } from '../limits/index.js';
 import { armLiftBudget, disarmLiftBudget } from '../limits/lift.js';
-import type { ComponentInstance, InstanceHooks } from './instance.js';
-import { callDeadline, callFuel } from './call-deadline.js';
+import type { ComponentInstance, InstanceHooks } from '../pool/instance.js';
+import { callDeadline, callFuel } from '../limits/call-deadline.js';
 
 /**
  * Per-function resource limits. Every call of the function runs under all of them, and so does

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { BORROWED_LISTS } from '../component/fast/codec.js';
 import { InvalidArgumentError, TrapError, type TrapKind } from '../errors.js';
-import type { CallFuel } from '../invoke/call-deadline.js';
+import type { CallFuel } from '../limits/call-deadline.js';
 import { InstanceScope, type InstanceImports } from '../host/scope.js';
 import { BufferPool } from './buffer-pool.js';
 import type { NnBackend, NnEngine, NnSession } from './engine.js';

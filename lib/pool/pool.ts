@@ -1,5 +1,5 @@
 import { ClosedError, InvalidArgumentError, OverloadedError } from '../errors.js';
-import type { ComponentInstance } from '../invoke/instance.js';
+import type { ComponentInstance } from './instance.js';
 
 /**
  * - `fresh`: every call gets a never-used instance; spares are made ahead of demand, off the call path.

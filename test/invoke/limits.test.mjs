@@ -64,7 +64,7 @@ test('a caller deadline (invoke deadlineAt) ends the call before limits.timeoutM
 });
 
 test('host imports see the running call\'s deadline, and none outside a call', async () => {
-  const { remainingCallMs } = await import('../../dist/invoke/call-deadline.js');
+  const { remainingCallMs } = await import('../../dist/limits/call-deadline.js');
   const seen = [];
   const host = { get: () => { seen.push(remainingCallMs()); return undefined; }, set: () => {}, log: () => {} };
   const kv = await rt.load('kv-deadline', guest('kv'), { imports: { 'sfirt:kv/store': host, 'sfirt:kv/log': host }, limits: { timeoutMs: 5000 } });

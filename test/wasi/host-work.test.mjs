@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { syncBuiltinESMExports } from 'node:module';
 import { MAX_WALK_STEPS } from '../../dist/wasi/filesystem/resolve.js';
-import { callDeadline } from '../../dist/invoke/call-deadline.js';
+import { callDeadline } from '../../dist/limits/call-deadline.js';
 import { Program, ref } from './fs-ops.mjs';
 import { loadFsOps, makeSandbox } from './fs-fixture.mjs';
 

@@ -5,7 +5,7 @@
  * a 100 ms deadline. With this check, past the deadline each call costs microseconds, so the
  * guest soon asks for fuel and is stopped.
  */
-import { callDeadline } from '../../invoke/call-deadline.js';
+import { callDeadline } from '../../limits/call-deadline.js';
 
 /** True once the calling guest's deadline has passed. */
 export function pastDeadline(): boolean {

@@ -9,7 +9,7 @@
  * check. A subscription to a far future once blocked the whole thread for as long as the guest
  * asked (ten seconds under a 200 ms deadline), whatever else the thread had to serve.
  */
-import { callDeadline, callFuel } from '../../invoke/call-deadline.js';
+import { callDeadline, callFuel } from '../../limits/call-deadline.js';
 import { TrapError } from '../../errors.js';
 
 /** Fuel charged per millisecond waited, in calls bounded by fuel only (as `wasi:nn` engine time). */

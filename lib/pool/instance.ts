@@ -1,7 +1,7 @@
 import type { LoadedComponent } from '../component/loader.js';
 import { reservationOf, type Meter } from '../limits/index.js';
-import { collectState, InstanceSnapshot, type InstanceState } from '../pool/snapshot.js';
-import { memoryPool, pooledMemoryImports } from '../pool/memory-pool.js';
+import { collectState, InstanceSnapshot, type InstanceState } from './snapshot.js';
+import { memoryPool, pooledMemoryImports } from './memory-pool.js';
 import { POOLED_MEMORY_MODULE, type PooledMemoryLimits } from '../instrument/import-memory.js';
 
 /** Per-instance hooks the limits layer adds to every core module's imports. */
