@@ -2,7 +2,9 @@
 // server (simple route, wasi:http hello, optionally the componentize-js guest) and another build's
 // server (`--against <dist>`, e.g. a copy of main's dist with a node_modules link and package.json
 // beside it), driven in interleaved rounds by bench/http.mjs's load generator (a child process).
-// Prints req/s and server CPU µs/request per target (median of rounds) and the ratios to bare.
+// Prints req/s and server CPU µs/request per target (median of rounds) and the ratios to bare. The
+// CPU is this thread's alone where Node has process.threadCpuUsage (>= 23.9; V8's helper threads,
+// whose background compilation and GC are not per request, are left out), else the process's.
 //   node bench/diagnostics/http-ab.mjs --against /tmp/before/dist [--rounds 3] [--c 8] [--ms 1000] [--js]
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -65,9 +67,11 @@ for (const [, url] of targets) await client(url, 8, 700); // warm-up: tier-up of
 const results = {};
 for (let round = 0; round < rounds; round++) {
   for (const [label, url] of round % 2 ? [...targets].reverse() : targets) {
-    const cpu0 = process.cpuUsage();
+    const usage = process.threadCpuUsage ? () => process.threadCpuUsage() : () => process.cpuUsage();
+    const cpu0 = usage();
     const r = await client(url);
-    const cpu = process.cpuUsage(cpu0);
+    const cpu1 = usage();
+    const cpu = { user: cpu1.user - cpu0.user, system: cpu1.system - cpu0.system };
     const ok = r.statuses[200] ?? 0;
     (results[label] ??= []).push({ rps: r.rps, cpu: (cpu.user + cpu.system) / (r.n + r.warm + r.errors), bad: r.n - ok + r.errors });
   }
