@@ -35,11 +35,12 @@ export interface TrampolineSpec {
   storeResult: (cx: MemoryContext, result: Codec, ret: unknown, retptr: number) => void;
 }
 
+/** Only names that are plain identifiers are written into generated source (WIT names come from the component). */
 const IDENT = /^[A-Za-z_$][\w$]*$/;
 
 /** How one parameter is lifted: inline for handles of imported resources and scalars. */
 function liftExpr(t: ValType, i: number, args: string[], deps: unknown[]): string {
-  if ((t.kind === 'own' || t.kind === 'borrow') && t.resource.defined === undefined && t.resource.index !== undefined) {
+  if ((t.kind === 'own' || t.kind === 'borrow') && t.resource.defined === undefined && Number.isInteger(t.resource.index)) {
     return `cx.rt[${t.resource.index}].${t.kind === 'own' ? 'liftOwn' : 'liftBorrow'}(${args[0]})`;
   }
   const s = scalarFunctions(t);
@@ -53,7 +54,7 @@ function liftExpr(t: ValType, i: number, args: string[], deps: unknown[]): strin
 
 /** How the host value `ret` becomes the single flat result (not in memory). */
 function lowerExpr(t: ValType, result: Codec, resultFloats: boolean, deps: unknown[]): string {
-  if (t.kind === 'own' && t.resource.defined === undefined && t.resource.index !== undefined) return `cx.rt[${t.resource.index}].lowerOwn(ret)`;
+  if (t.kind === 'own' && t.resource.defined === undefined && Number.isInteger(t.resource.index)) return `cx.rt[${t.resource.index}].lowerOwn(ret)`;
   const s = scalarFunctions(t);
   if (s) { const d = deps.push(s.lower) - 1; return `d${d}(ret)`; }
   const r = deps.push(result) - 1;
