@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { buildFastGlue } from '../dist/component/fast/index.js';
 import { instrumentModule } from '../dist/instrument/index.js';
+import { trackDirtyPages } from '../dist/instrument/dirty-pages.js';
+import { exportState } from '../dist/instrument/export-state.js';
+import { DIRTY_PAGES } from '../dist/invoke/limits.js';
 import { Meter } from '../dist/limits/index.js';
 import { parse } from '@bytecodealliance/jco';
 import { runLimitsBench } from './limits-rewrite.mjs';
@@ -30,13 +33,24 @@ async function guestOverhead({ quick, log }) {
   const plainGlue = await buildFastGlue(computeBytes);
   // Metered exactly as the runtime meters (own fuel counter per module, attached to the meter).
   const meteredGlue = await buildFastGlue(computeBytes, { transform: (b) => instrumentModule(b, { meter: true, fuelGlobal: 'own' }).bytes });
+  // A `reset` pool's build: metered, state exported, and (multi-memory engines) dirty-page tracking
+  // on every store; its extra cost over `metered` is what tracking adds to fuel_overhead_* in reset.
+  const resetGlue = DIRTY_PAGES
+    ? await buildFastGlue(computeBytes, { transform: (b) => trackDirtyPages(exportState(instrumentModule(b, { meter: true, fuelGlobal: 'own' }).bytes)).bytes })
+    : undefined;
   setFlagsFromString('--liftoff');
-  if ('unsupported' in plainGlue || 'unsupported' in meteredGlue) throw new Error('compute guest must take the fast glue');
+  if ('unsupported' in plainGlue || 'unsupported' in meteredGlue || (resetGlue && 'unsupported' in resetGlue)) throw new Error('compute guest must take the fast glue');
   const plain = plainGlue.instantiate({});
   const meter = new Meter();
   const metered = meteredGlue.instantiate({}, (m, imports) => {
     const instance = new WebAssembly.Instance(m, { ...imports, ...meter.imports });
     meter.attach(instance.exports);
+    return instance;
+  });
+  const resetMeter = new Meter();
+  const reset = resetGlue?.instantiate({}, (m, imports) => {
+    const instance = new WebAssembly.Instance(m, { ...imports, ...resetMeter.imports });
+    resetMeter.attach(instance.exports);
     return instance;
   });
   const data = new Uint8Array(256 * 1024).map((_, i) => (i * 2654435761) >>> 24);
@@ -45,6 +59,8 @@ async function guestOverhead({ quick, log }) {
   const metrics = {};
   for (const [name, call] of Object.entries(CALLS)) {
     const ratios = [];
+    const resetRatios = [];
+    const trackingRatios = [];
     for (let i = 0; i < rounds + warmup; i++) {
       let t = performance.now();
       const a = call(plain, data);
@@ -55,6 +71,19 @@ async function guestOverhead({ quick, log }) {
       const dm = performance.now() - t;
       if (!Object.is(a, b)) throw new Error(`${name}: metered result ${b} differs from ${a}`);
       if (i >= warmup) ratios.push(dm / dp);
+      if (reset) {
+        resetMeter.start({ deadline: performance.now() + 60_000 });
+        t = performance.now();
+        const c = call(reset, data);
+        const dr = performance.now() - t;
+        if (!Object.is(a, c)) throw new Error(`${name}: dirty-tracked result ${c} differs from ${a}`);
+        if (i >= warmup) { resetRatios.push(dr / dp); trackingRatios.push(dr / dm); }
+      }
+    }
+    if (reset) {
+      metrics[`reset_fuel_overhead_guest_${name}`] = median(resetRatios);
+      metrics[`dirty_tracking_overhead_guest_${name}`] = median(trackingRatios);
+      log(`limits: compute guest ${name}: reset build (metered + dirty tracking)/plain ${median(resetRatios).toFixed(3)}, /metered ${median(trackingRatios).toFixed(3)}`);
     }
     metrics[`fuel_overhead_guest_${name}`] = median(ratios);
     log(`limits: compute guest ${name}: metered/plain ${metrics[`fuel_overhead_guest_${name}`].toFixed(3)} (fuel used ${meter.fuelUsed})`);
@@ -98,6 +127,14 @@ export async function run({ quick = false, log = () => {} } = {}) {
   // meters (own fuel counter per module); fuel_overhead_max = the worst of them.
   for (const name of Object.keys(CALLS)) metrics[`fuel_overhead_${name}`] = guest[`fuel_overhead_guest_${name}`];
   metrics.fuel_overhead_max = Math.max(...Object.keys(CALLS).map((n) => metrics[`fuel_overhead_${n}`]));
+  // The same calls in a `reset` pool's build (metering + dirty-page tracking), multi-memory engines only.
+  if (DIRTY_PAGES) {
+    for (const name of Object.keys(CALLS)) {
+      metrics[`reset_fuel_overhead_${name}`] = guest[`reset_fuel_overhead_guest_${name}`];
+      metrics[`dirty_tracking_overhead_${name}`] = guest[`dirty_tracking_overhead_guest_${name}`];
+    }
+    metrics.reset_fuel_overhead_max = Math.max(...Object.keys(CALLS).map((n) => metrics[`reset_fuel_overhead_${n}`]));
+  }
   // Hand-written WAT kernels (tighter loops than the guest): own counter (the runtime's mode) and imported global.
   for (const [k, v] of Object.entries(base.metrics)) {
     const own = /^own_global_overhead_(.+)$/.exec(k);
@@ -112,6 +149,7 @@ export async function run({ quick = false, log = () => {} } = {}) {
     details: base.details,
     notes: [
       'fuel_overhead_<fib|sort|matmul|hash> = the AssemblyScript compute guest (fib-rec 27, sort 100k, matmul 120, hash 256 KiB × 8), metered / plain core module through the same fast glue, metering as the runtime does it; median of per-round ratios, both builds compiled straight to TurboFan',
+      'reset_fuel_overhead_* = the same calls on a `reset` pool\'s build (metered + state exports + dirty-page tracking on every store, Node >= 22) / plain; dirty_tracking_overhead_* = that build / the metered one (what tracking alone adds); absent on Node 20, where reset copies whole memories and nothing is tracked',
       'kernel_overhead_* = hand-written WAT kernels with tighter loops (test/limits/fixtures/cpu-guests.wat), own counter per module; kernel_overhead_imported_* = with the older shared imported global',
       'deadline_overshoot_bulk_* = loops of memory.fill over 128 MiB, memory.copy over 64 MiB and 60 KB fills, each stopped by a 100 ms deadline (bulk work checks the clock every 1 MiB, lib/instrument/bulk-ops.ts)',
     ],

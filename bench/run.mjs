@@ -17,7 +17,7 @@ const json = args.includes('--json');
 const suites = readdirSync(here).filter((f) => f.endsWith('.mjs') && !['run.mjs', 'demo.mjs', 'limits-rewrite.mjs'].includes(f)).map((f) => f.slice(0, -4));
 const outAt = args.indexOf('--out');
 const outDir = resolve(outAt >= 0 && args[outAt + 1] ? args[outAt + 1] : 'sfirt-bench');
-const suite = args.find((a, i) => !a.startsWith('--') && i !== outAt + 1);
+const suite = args.find((a, i) => !a.startsWith('--') && (outAt < 0 || i !== outAt + 1));
 if (!suite || !suites.includes(suite)) {
   console.error(`usage: npm run bench -- <suite> [--quick] [--json] [--out dir]\nsuites: ${suites.join(', ')}`);
   process.exit(2);

@@ -3,7 +3,8 @@ import { loadComponent, type GluePreference } from './component/loader.js';
 import { readSource, type ComponentSource } from './component/source.js';
 import { ClosedError, InvalidArgumentError, MissingImportError } from './errors.js';
 import { fillVersionedKeys, normaliseHostImports, wrapHostImports, type HostImports } from './host/imports.js';
-import { InstanceScope } from './host/scope.js';
+import { InstanceScope, layeredImports } from './host/scope.js';
+import { stripVersion } from './component/wit/import-keys.js';
 import { SfiFunction, type CallContext } from './invoke/function.js';
 import { ComponentSignatures } from './invoke/signatures.js';
 import { serve, type HttpServer, type ServeOptions } from './http/serve.js';
@@ -13,7 +14,7 @@ import { functionConfig, runtimeConfig, type RuntimeConfig } from './options.js'
 import type { PoolOptions } from './pool/pool.js';
 import { createWasiNn, type WasiNn, type WasiNnOptions } from './nn/wasi-nn.js';
 import type { NnBackend } from './nn/engine.js';
-import { wasiImports, type WasiOptions } from './wasi/policy.js';
+import { wasiImportParts, type WasiOptions } from './wasi/policy.js';
 import { StdioCapture } from './wasi/stdio.js';
 import { readManifest } from './manifest/read.js';
 import { loadManifestFunctions, type LoadedManifest } from './manifest/load.js';
@@ -96,17 +97,20 @@ export class Runtime {
     const nn = usesNn ? await this.wasiNn(config.nnBackend) : undefined;
     const context: CallContext = { hostFailure: undefined, exit: undefined };
     const capture = new StdioCapture(config.captureLimitBytes);
-    const wasi = config.wasi;
-    // wasi:nn state belongs to an instance; until instantiation passes scopes, one scope per function.
-    const nnImports = nn?.functionImports(limits.memoryBytes === undefined ? {} : { quota: { tensorBytes: Math.min(nn.quota.tensorBytes, limits.memoryBytes) } })(new InstanceScope());
-    const imports = {
-      ...wasiImports(wasi, capture, (e) => { context.exit ??= e; }, { openFiles: limits.openFiles, memoryBytes: limits.memoryBytes, protectedDirs: this.#cacheDirs() }),
-      ...nnImports,
-      ...wrapHostImports(hostImports, context, (iface, fn) => signatures.importReturnsResult(iface, fn)),
-    };
+    // Host state belongs to an instance: WASI, wasi:nn and the app's imports are built per
+    // instance on its scope (lib/host/scope.ts); what is the same for every instance is built once.
+    const nnImports = nn?.functionImports(limits.memoryBytes === undefined ? {} : { quota: { tensorBytes: Math.min(nn.quota.tensorBytes, limits.memoryBytes) } });
+    const wasi = wasiImportParts(config.wasi, capture, (e) => { context.exit ??= e; }, { openFiles: limits.openFiles, memoryBytes: limits.memoryBytes, protectedDirs: this.#cacheDirs() });
+    const host = wrapHostImports(hostImports, context, (iface, fn) => signatures.importReturnsResult(iface, fn));
+    // Built once: WASI's shared entries and the app's imports (which win over WASI's).
+    const shared: Record<string, object> = { ...wasi.shared, ...host };
     // Neither WASI/wasi:nn nor the app's imports provide it (e.g. wasi:keyvalue, or a forgotten interface).
-    fillVersionedKeys(imports, component.imports);
-    const missing = component.imports.find((i) => !(i in imports));
+    fillVersionedKeys(shared, component.imports);
+    const imports = layeredImports(shared, (scope) => (nnImports ? { ...wasi.forInstance(scope), ...nnImports(scope) } : wasi.forInstance(scope)), component.imports, stripVersion);
+    const probe = new InstanceScope();
+    const keys = imports(probe);
+    probe.releaseAll();
+    const missing = component.imports.find((i) => !(i in keys));
     if (missing) throw new MissingImportError(missing, signatures.importHint(missing));
     const fn = new SfiFunction(name, {
       component, signatures, imports, capture, context,

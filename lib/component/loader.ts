@@ -1,5 +1,6 @@
 import { InvalidComponentError } from '../errors.js';
 import type { ArtifactCache, CacheEntry, CacheStore } from './cache.js';
+import { withGlueState } from './glue-state.js';
 import { evaluateGlue, toGlueScript, type GlueFormat, type JcoGlue } from './glue-script.js';
 import { assertComponentHeader } from './source.js';
 import { artifactIdentity, transpileComponent, type TranspiledComponent } from './transpile.js';
@@ -121,7 +122,8 @@ export async function loadComponent(bytes: Uint8Array, label: string, cache: Art
     if (artifact.noJcoGlue) throw new InvalidComponentError(`${label}: ${artifact.noJcoGlue}; load it with glue 'auto' or 'fast'`);
     let jco: JcoGlue;
     try {
-      jco = await evaluateGlue(artifact.glue.source, artifact.glue.format, `sfirt-cache/${key}/${GLUE_FILE}`);
+      // With a GlueState hook (glue-state.ts): the stored (verified) text plus a fixed insertion.
+      jco = await evaluateGlue(withGlueState(artifact.glue.source).source, artifact.glue.format, `sfirt-cache/${key}/${GLUE_FILE}`);
     } catch (err) {
       throw new InvalidComponentError(`${label}: jco's glue for this component does not evaluate: ${(err as Error).message}`, { cause: err });
     }

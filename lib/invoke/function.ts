@@ -9,6 +9,7 @@ import type { GuestExitError } from '../wasi/policy.js';
 import type { BoundExport, BoundHandles, ComponentSignatures } from './signatures.js';
 import { HandleRegistry, ResourceHandle, type HandleState } from './handles.js';
 import { instantiateComponent, type ComponentInstance, type InstanceHooks } from '../pool/instance.js';
+import { InstanceScope } from '../host/scope.js';
 import { instantiationError, toTypedError } from './trap.js';
 
 /** Measurements of one call. */
@@ -49,6 +50,12 @@ export interface InvokeOptions {
    * in `fresh` and `reset` pools, where calls without handles get other instances.
    */
   on?: ResourceHandle;
+  /**
+   * Checks the call's outcome before its instance goes back to the pool (a `wasi:http` handler
+   * must have set a valid response, say): an error returned here fails the call with it, and the
+   * instance is discarded like after a trap.
+   */
+  validate?: () => SfiError | undefined;
 }
 
 /** State shared by the host side of one function's imports during a call. */
@@ -60,7 +67,8 @@ export interface CallContext {
 /** What a function needs from the layers around it (limits, argument checks). */
 export interface FunctionParts {
   component: LoadedComponent;
-  imports: Record<string, object>;
+  /** Builds one instance's import object, its host state owned by `scope` (lib/host/scope.ts). */
+  imports: (scope: InstanceScope) => Record<string, object>;
   capture: StdioCapture;
   context: CallContext;
   pool?: PoolOptions;
@@ -109,19 +117,24 @@ export class SfiFunction {
     const h = hooks?.() ?? {};
     context.hostFailure = undefined;
     context.exit = undefined;
+    const scope = new InstanceScope();
     limits?.arm(h.meter, deadlineAt, performance.now());
     let instance: ComponentInstance;
     try {
-      instance = instantiateComponent(component, imports, h);
+      instance = instantiateComponent(component, imports(scope), h);
     } catch (err) {
       limits?.disarm();
+      scope.releaseAll();
       throw context.hostFailure ?? context.exit ?? limits?.classify(h.meter, err) ?? instantiationError(err);
     }
+    instance.scope = scope;
     const late = limits?.disarm(h.meter);
     if (late) { // a limit the start function overdrew or caught: the instance is not kept
       instance.dispose();
       throw late;
     }
+    // What the instance holds now is its initial state: a reset keeps it, and releases the rest.
+    scope.mark();
     return instance;
   }
 
@@ -163,7 +176,7 @@ export class SfiFunction {
     if (bound.handles || options.on !== undefined) return this.#invokeWithHandles<T>(bound, bound.handles ?? NO_HANDLES, args, options);
     bound.validate(args);
     const lease = this.pool.tryAcquire(options.deadlineAt) ?? (await this.pool.acquire(options.deadlineAt));
-    return this.#run<T>(lease, bound, args, options.deadlineAt);
+    return this.#run<T>(lease, bound, args, options.deadlineAt, undefined, undefined, options.validate);
   }
 
   /**
@@ -205,7 +218,7 @@ export class SfiFunction {
       if (u.own && used.some((o) => o !== u && o.state === u.state)) throw new InvalidArgumentError(`${f.qualifiedName}: a handle passed as \`own\` cannot be passed twice`);
     }
     const lease = instance ? this.#leaseOf(instance) : this.pool.tryAcquire(options.deadlineAt) ?? (await this.pool.acquire(options.deadlineAt));
-    return this.#run<T>(lease, bound, glueArgs, options.deadlineAt, self?.glue, used.filter((u) => u.own).map((u) => u.state));
+    return this.#run<T>(lease, bound, glueArgs, options.deadlineAt, self?.glue, used.filter((u) => u.own).map((u) => u.state), options.validate);
   }
 
   /** The lease for a call on a handle's instance: it is ours already (exclusive), or idle in the pool. */
@@ -217,7 +230,7 @@ export class SfiFunction {
     return lease;
   }
 
-  #run<T>(lease: Lease, bound: BoundExport, args: unknown[], deadlineAt: number | undefined, self?: object, moved?: HandleState[]): Invocation<T> {
+  #run<T>(lease: Lease, bound: BoundExport, args: unknown[], deadlineAt: number | undefined, self?: object, moved?: HandleState[], validate?: InvokeOptions['validate']): Invocation<T> {
     const { instance } = lease;
     const { capture, context, limits, nn } = this.#parts;
     const holder = (bound.holderKey === undefined ? instance.exports : instance.exports[bound.holderKey]) as Record<string, unknown>;
@@ -267,6 +280,10 @@ export class SfiFunction {
       this.pool.release(instance);
       throw limits.deadlineError(instance);
     }
+    // The call's outcome is checked before the instance can serve anyone else: a failed one is
+    // discarded, never released as healthy.
+    const invalid = validate?.();
+    if (invalid) this.#fail(instance, invalid, true);
     if (moved) for (const state of moved) this.#handles.end(state, 'moved');
     const result = bound.handles?.result;
     if (result) value = result(value, (glue, resource) => this.#handles.wrap(instance, resource, glue as object));

@@ -3,6 +3,7 @@ import { DeadlineExceededError, FuelExhaustedError, InvalidArgumentError, type S
 import { instrumentModule, WASM_PAGE_BYTES } from '../instrument/index.js';
 import { exportState } from '../instrument/export-state.js';
 import { importMemories } from '../instrument/import-memory.js';
+import { MULTI_MEMORY, trackDirtyPages } from '../instrument/dirty-pages.js';
 import { classifyTrap, Meter } from '../limits/index.js';
 import { armLiftBudget, disarmLiftBudget } from '../limits/lift.js';
 import type { ComponentInstance, InstanceHooks } from '../pool/instance.js';
@@ -82,10 +83,20 @@ export function limitsTransform(limits: NormalisedLimits, exportStateForReset = 
     // Each module keeps its own fuel counter (cheaper than an imported global on call-heavy code);
     // the instance's Meter attaches them all, so fuel stays shared by the whole component.
     const out = instrumentModule(bytes, { memoryMaxPages, tableMaxElements: limits.tableElements, meter: true, fuelGlobal: 'own' }).bytes;
-    // `reset` pools snapshot defined memories; every other pool recycles them (importMemories).
-    return exportStateForReset ? exportState(out) : importMemories(out);
+    // `reset` pools snapshot defined memories and, where the engine has multi-memory, track the
+    // pages each call dirties so a reset restores only those; every other pool recycles memories
+    // (importMemories) and pays nothing for tracking.
+    if (!exportStateForReset) return importMemories(out);
+    const state = exportState(out);
+    return DIRTY_PAGES ? trackDirtyPages(state).bytes : state;
   };
 }
+
+/**
+ * `reset` pools track dirty pages (lib/instrument/dirty-pages.ts) when the engine validates
+ * multi-memory (Node ≥ 22); on Node 20 a reset copies every memory back whole.
+ */
+export const DIRTY_PAGES = MULTI_MEMORY;
 
 /**
  * Per-instance hooks: a fresh meter (fuel is shared by all core modules of one instance, and so
@@ -98,7 +109,7 @@ export function meterHooks(snapshot: boolean, limits: NormalisedLimits = {}): ()
   };
   return () => {
     const meter = new Meter({ caps });
-    return { imports: meter.imports, meter, snapshot };
+    return { imports: meter.imports, meter, snapshot, dirtyPages: snapshot && DIRTY_PAGES };
   };
 }
 

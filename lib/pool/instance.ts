@@ -1,8 +1,13 @@
 import type { LoadedComponent } from '../component/loader.js';
+import { glueStateOf, type GlueState } from '../component/glue-state.js';
+import type { InstanceScope } from '../host/scope.js';
 import { reservationOf, type Meter } from '../limits/index.js';
 import { collectState, InstanceSnapshot, type InstanceState } from './snapshot.js';
 import { memoryPool, pooledMemoryImports } from './memory-pool.js';
 import { POOLED_MEMORY_MODULE, type PooledMemoryLimits } from '../instrument/import-memory.js';
+import { DIRTY_EXPORT_PREFIX, DIRTY_IMPORT_MODULE } from '../instrument/dirty-pages.js';
+import { dirtyMapMemoryOf, isDirtyMap } from '../instrument/dirty-map.js';
+import { InvalidComponentError } from '../errors.js';
 
 /** Per-instance hooks the limits layer adds to every core module's imports. */
 export interface InstanceHooks {
@@ -12,6 +17,12 @@ export interface InstanceHooks {
   meter?: Meter;
   /** Snapshot the state exports after instantiation, for pool mode `reset`. */
   snapshot?: boolean;
+  /**
+   * The core modules carry dirty-page tracking (lib/instrument/dirty-pages.ts; `reset` pools on
+   * engines with multi-memory): modules that import a memory get its map, and the snapshot
+   * restores only dirty pages.
+   */
+  dirtyPages?: boolean;
 }
 
 /** One live instantiation of a component: jco's export object plus the memories it created. */
@@ -22,6 +33,13 @@ export class ComponentInstance {
   broken = false;
   readonly createdAt = performance.now();
   lastUsedAt = this.createdAt;
+  /**
+   * The host state the instance owns (WASI descriptors and streams, wasi:nn, wasi:http, ...):
+   * released since initialisation by `reset()`, all of it by `dispose()`.
+   */
+  scope: InstanceScope | undefined;
+  /** The glue's handle tables (lib/component/glue-state.ts); undefined when the glue has no hook. */
+  readonly glue: GlueState | undefined;
 
   constructor(
     readonly exports: Record<string, unknown>,
@@ -33,10 +51,30 @@ export class ComponentInstance {
     readonly snapshot?: InstanceSnapshot,
     /** Memories taken from the memory pool, returned by `dispose()`. */
     private readonly pooled: [WebAssembly.Memory, PooledMemoryLimits][] = [],
-  ) {}
+  ) {
+    this.glue = glueStateOf(exports);
+  }
 
-  /** Called once the instance is gone for good: its pooled memories are zeroed and recycled. */
+  /**
+   * Pool `reset`: puts the instance back in its post-initialisation state — memories, globals and
+   * tables (the snapshot), the glue's handle tables, and the host state it owns (everything opened
+   * since initialisation is released; seeded streams restart). False when it cannot be (it grew,
+   * or its glue keeps tables we cannot reset): the caller discards it instead.
+   */
+  reset(): boolean {
+    if (!this.glue || !this.snapshot?.restore()) return false;
+    this.glue.reset();
+    this.scope?.releaseSinceMark();
+    return true;
+  }
+
+  /**
+   * Called once the instance is gone for good: the host state it owns is released, its pooled
+   * memories are zeroed and recycled. Idempotent.
+   */
   dispose(): void {
+    this.scope?.releaseAll();
+    this.glue?.releaseAll();
     for (const [memory, limits] of this.pooled.splice(0)) memoryPool.give(memory, limits);
   }
 
@@ -48,12 +86,52 @@ export class ComponentInstance {
   }
 }
 
+/** A module's memory imports, in memory-index order, and whether it imports dirty maps. */
+interface MemoryImports { memories: [module: string, name: string][]; maps: number }
+const memoryImportLists = new WeakMap<WebAssembly.Module, MemoryImports>();
+function memoryImports(module: WebAssembly.Module): MemoryImports {
+  let found = memoryImportLists.get(module);
+  if (!found) {
+    found = { memories: [], maps: 0 };
+    for (const i of WebAssembly.Module.imports(module)) {
+      if (i.kind !== 'memory') continue;
+      if (i.module === DIRTY_IMPORT_MODULE) found.maps++;
+      else found.memories.push([i.module, i.name]);
+    }
+    memoryImportLists.set(module, found);
+  }
+  return found;
+}
+
+/**
+ * The `sfirt:dirty` imports of a module that imports memories: the map of each memory it is given.
+ * A dirty map given to any other import is refused (only inserted instructions may address one).
+ * A memory without a map (not from a tracked module), or a module importing memories without
+ * taking maps, leaves writes the snapshot cannot see: `state.untracked` makes it copy in full.
+ */
+function dirtyImports(module: WebAssembly.Module, importObject: WebAssembly.Imports | undefined, state: InstanceState): WebAssembly.Imports | undefined {
+  const { memories, maps } = memoryImports(module);
+  if (memories.length === 0) return undefined;
+  const out: Record<string, WebAssembly.Memory> = {};
+  for (let m = 0; m < memories.length; m++) {
+    const [mod, name] = memories[m]!;
+    const given = (importObject?.[mod] as Record<string, unknown> | undefined)?.[name];
+    if (isDirtyMap(given)) throw new InvalidComponentError(`core import ${mod}.${name} is given a dirty-page map`);
+    if (m >= maps) { state.untracked = true; continue; }
+    const map = given instanceof WebAssembly.Memory ? dirtyMapMemoryOf(given) : undefined;
+    if (!map) state.untracked = true;
+    out[String(m)] = map ?? new WebAssembly.Memory({ initial: 1, maximum: 1 });
+  }
+  return maps > 0 ? { [DIRTY_IMPORT_MODULE]: out } : undefined;
+}
+
 const memoryExportNames = new WeakMap<WebAssembly.Module, string[]>();
 /** Names of a module's memory exports (cached: reading the export list allocates). */
 function memoryExports(module: WebAssembly.Module): string[] {
   let names = memoryExportNames.get(module);
   if (!names) {
-    names = WebAssembly.Module.exports(module).filter((e) => e.kind === 'memory').map((e) => e.name);
+    // A dirty-page map is the runtime's bookkeeping, not guest memory.
+    names = WebAssembly.Module.exports(module).filter((e) => e.kind === 'memory' && !e.name.startsWith(DIRTY_EXPORT_PREFIX)).map((e) => e.name);
     memoryExportNames.set(module, names);
   }
   return names;
@@ -67,7 +145,9 @@ function memoryExports(module: WebAssembly.Module): string[] {
 export function instantiateComponent(component: LoadedComponent, imports: Record<string, object>, hooks: InstanceHooks = {}): ComponentInstance {
   const t0 = performance.now();
   const memories: WebAssembly.Memory[] = [];
-  const state: InstanceState | undefined = hooks.snapshot ? { globals: [], tables: [], memories: [] } : undefined;
+  const state: InstanceState | undefined = hooks.snapshot ? { globals: [], tables: [], memories: [], ...(hooks.dirtyPages ? { dirty: [] } : {}) } : undefined;
+  // jco's glue writes guest memory without marking it (our glue marks what it writes).
+  if (state?.dirty && component.glue !== 'fast') state.untracked = true;
   const extra = hooks.imports;
   const pooled: [WebAssembly.Memory, PooledMemoryLimits][] = [];
   const instantiateCore = (module: WebAssembly.Module, importObject?: WebAssembly.Imports) => {
@@ -84,6 +164,10 @@ export function instantiateComponent(component: LoadedComponent, imports: Record
         memories[`${limits.index}:${limits.min}:${limits.max ?? ''}`] = memory;
       }
       imports = { ...imports, [POOLED_MEMORY_MODULE]: memories };
+    }
+    if (state?.dirty) {
+      const maps = dirtyImports(module, importObject, state);
+      if (maps) imports = { ...imports, ...maps };
     }
     const instance = new WebAssembly.Instance(module, imports);
     const exported = instance.exports;

@@ -2,10 +2,17 @@ import { ClosedError, InvalidArgumentError, OverloadedError } from '../errors.js
 import type { ComponentInstance } from './instance.js';
 
 /**
- * - `fresh`: every call gets a never-used instance; spares are made ahead of demand, off the call path.
- * - `reuse`: a warm instance serves call after call; its state persists (like a warm Lambda).
- * - `reset`: a warm instance restored to its post-initialisation snapshot (memories, mutable
- *   globals, tables) after every call, so each call starts from the same state at pool-hit cost.
+ * - `reset` (default): a warm instance put back in its post-initialisation state after every
+ *   call — memories, mutable globals, tables, the glue's handle tables, and the host state it
+ *   owns (files, streams, wasi:nn and wasi:http resources opened since initialisation are
+ *   released; seeded clocks and random restart) — so each call starts from the same state at
+ *   pool-hit cost. An instance whose memory or table grew is replaced instead.
+ * - `fresh`: every call gets a never-used instance; spares are made ahead of demand, off the call
+ *   path; the used one is discarded (everything it held released).
+ * - `reuse`: a warm instance serves call after call; its state persists (like a warm Lambda):
+ *   guest memory, open handles, seeded streams continue. Only for functions whose callers may
+ *   share state.
+ * In every mode a call that fails (trap, limit, host error, invalid result) discards its instance.
  */
 export type PoolMode = 'fresh' | 'reuse' | 'reset';
 
@@ -15,13 +22,17 @@ export interface PoolOptions {
   min?: number;
   /** Most instances alive at once, busy or idle. */
   max?: number;
-  /** Calls allowed to wait for an instance beyond `max`; more fail with `OVERLOADED`. */
+  /**
+   * Calls allowed to wait for an instance beyond `max`; more fail with `OVERLOADED`. In-thread,
+   * a call runs to completion synchronously once it has an instance, so the pool is at `max` only
+   * while resource handles pin its instances; in a worker runtime, while calls are in flight.
+   */
   maxQueue?: number;
   /** Idle instances above `min` are released after this long. */
   idleTimeoutMs?: number;
 }
 
-export const DEFAULT_POOL: Required<PoolOptions> = { mode: 'reuse', min: 1, max: 16, maxQueue: 1024, idleTimeoutMs: 30_000 };
+export const DEFAULT_POOL: Required<PoolOptions> = { mode: 'reset', min: 1, max: 16, maxQueue: 1024, idleTimeoutMs: 30_000 };
 
 /** Acquired instance plus how it was obtained. */
 export interface Lease {
@@ -130,12 +141,15 @@ export class InstancePool {
     }
   }
 
-  /** Returns a leased instance. `fresh` and broken instances are discarded; `reset` ones restored first. */
+  /**
+   * Returns a leased instance. `fresh` and broken instances are discarded (`dispose()` releases
+   * what they hold); `reset` ones are restored first (`reset()`), or discarded when they cannot be.
+   */
   release(instance: ComponentInstance): void {
     this.#busy--;
     instance.lastUsedAt = performance.now();
     const { mode } = this.options;
-    const keep = !instance.broken && !this.#closed && (mode === 'reuse' || (mode === 'reset' && instance.snapshot!.restore()));
+    const keep = !instance.broken && !this.#closed && (mode === 'reuse' || (mode === 'reset' && instance.reset()));
     if (keep) this.#idle.push(instance);
     else instance.dispose();
     this.#wakeNext();

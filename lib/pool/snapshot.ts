@@ -1,39 +1,77 @@
 import { STATE_EXPORT_PREFIX } from '../instrument/export-state.js';
+import { DIRTY_EXPORT_PREFIX, DIRTY_PAGE_SHIFT, DIRTY_SPILL_BYTES } from '../instrument/dirty-pages.js';
+import { registerDirtyMap } from '../instrument/dirty-map.js';
 
 /** The mutable state of one component instance, as exported by `exportState` from each core instance. */
 export interface InstanceState {
   globals: WebAssembly.Global[];
   tables: WebAssembly.Table[];
   memories: WebAssembly.Memory[];
+  /**
+   * Dirty map of each of `memories` (same index; lib/instrument/dirty-pages.ts), undefined for a
+   * memory that is not tracked. Absent: nothing is tracked.
+   */
+  dirty?: (Uint8Array | undefined)[];
+  /**
+   * Set when something may write a tracked memory without marking it (a module that imports the
+   * memory but could not be given its map, or glue that does not mark its own writes): every
+   * memory is then restored in full.
+   */
+  untracked?: boolean;
 }
 
-/** Collects the state exports of one core instance into `into`. */
+const PAGE = 2 ** DIRTY_PAGE_SHIFT;
+const MEMORY_EXPORT_PREFIX = `${STATE_EXPORT_PREFIX}memory:`;
+
+/** Collects the state exports of one core instance into `into` (and registers its dirty maps). */
 export function collectState(exports: WebAssembly.Exports, into: InstanceState): void {
+  let maps: Map<string, WebAssembly.Memory> | undefined;
+  const own: [string, WebAssembly.Memory][] = [];
   for (const [name, value] of Object.entries(exports)) {
     if (!name.startsWith(STATE_EXPORT_PREFIX)) continue;
     if (value instanceof WebAssembly.Global) into.globals.push(value);
     else if (value instanceof WebAssembly.Table) into.tables.push(value);
-    else if (value instanceof WebAssembly.Memory && !into.memories.includes(value)) into.memories.push(value);
+    else if (value instanceof WebAssembly.Memory) {
+      if (name.startsWith(DIRTY_EXPORT_PREFIX)) (maps ??= new Map()).set(name.slice(DIRTY_EXPORT_PREFIX.length), value);
+      else if (!into.memories.includes(value)) { into.memories.push(value); into.dirty?.push(undefined); own.push([name, value]); }
+    }
+  }
+  if (!maps || !into.dirty) return;
+  for (const [name, memory] of own) {
+    const map = maps.get(name.slice(MEMORY_EXPORT_PREFIX.length));
+    if (map) into.dirty[into.memories.indexOf(memory)] = registerDirtyMap(memory, map);
   }
 }
 
 /**
  * An instance's state right after initialisation, restorable after every call (pool mode
- * `reset`). Memories are restored by copying the snapshot back (cost proportional to the memory's
- * initial size, not to what the call touched: see the instantiate bench's reset_us_*); a memory or
- * table that grew cannot shrink, so such an instance reports that it cannot be reset and is replaced.
+ * `reset`). A memory with a dirty map (lib/instrument/dirty-pages.ts, Node ≥ 22) gets back only
+ * the pages marked dirty since the last restore, plus {@link DIRTY_SPILL_BYTES} after each (a store
+ * starting on a page's last bytes), and its map is cleared: the cost follows what the call wrote,
+ * not the memory's size. Any other memory (Node 20, or a memory that is not tracked) is copied back
+ * whole. A memory or table that grew cannot shrink, so such an instance reports that it cannot be
+ * reset and is replaced.
  */
 export class InstanceSnapshot {
   readonly #state: InstanceState;
   readonly #globals: unknown[];
   readonly #tables: unknown[][];
   readonly #memories: Uint8Array[];
+  /** Per memory: its map, cut to the memory's pages, or undefined (full copy). */
+  readonly #maps: (Uint8Array | undefined)[];
 
   constructor(state: InstanceState) {
     this.#state = state;
     this.#globals = state.globals.map((g) => g.value);
     this.#tables = state.tables.map((t) => Array.from({ length: t.length }, (_, i) => t.get(i)));
     this.#memories = state.memories.map((m) => new Uint8Array(m.buffer.slice(0)));
+    this.#maps = state.memories.map((m, i) => {
+      const map = state.untracked ? undefined : state.dirty?.[i];
+      if (!map) return undefined;
+      const pages = map.subarray(0, m.buffer.byteLength / PAGE);
+      pages.fill(0); // start functions wrote what the snapshot now holds (a trap past it failed instantiation)
+      return pages;
+    });
   }
 
   /** Restores the snapshot; false when the instance grew past it and must be discarded instead. */
@@ -45,7 +83,11 @@ export class InstanceSnapshot {
     for (let i = 0; i < tables.length; i++) {
       if (tables[i]!.length !== this.#tables[i]!.length) return false;
     }
-    for (let i = 0; i < memories.length; i++) new Uint8Array(memories[i]!.buffer).set(this.#memories[i]!);
+    for (let i = 0; i < memories.length; i++) {
+      const map = this.#maps[i];
+      if (map) restoreDirty(new Uint8Array(memories[i]!.buffer), this.#memories[i]!, map);
+      else new Uint8Array(memories[i]!.buffer).set(this.#memories[i]!);
+    }
     for (let i = 0; i < globals.length; i++) globals[i]!.value = this.#globals[i];
     for (let i = 0; i < tables.length; i++) {
       const table = tables[i]!;
@@ -53,5 +95,20 @@ export class InstanceSnapshot {
       for (let j = 0; j < saved.length; j++) if (table.get(j) !== saved[j]) table.set(j, saved[j]);
     }
     return true;
+  }
+}
+
+/** Copies back each run of dirty pages (and the spill past it), then clears the map. */
+function restoreDirty(memory: Uint8Array, saved: Uint8Array, map: Uint8Array): void {
+  const pages = map.length;
+  let p = map.indexOf(1);
+  while (p !== -1) {
+    let q = p + 1;
+    while (q < pages && map[q] !== 0) q++;
+    const from = p * PAGE;
+    const to = Math.min(saved.length, q * PAGE + DIRTY_SPILL_BYTES);
+    memory.set(saved.subarray(from, to), from);
+    map.fill(0, p, q);
+    p = q < pages ? map.indexOf(1, q) : -1;
   }
 }

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { hrtime } from 'node:process';
 import { TrapError } from '../errors.js';
+import type { InstanceScope } from '../host/scope.js';
 import { Pollable } from './io/index.js';
 import { clocks } from './shim.js';
 
@@ -33,11 +34,13 @@ export interface DeterminismOptions {
 }
 
 /** splitmix64: small, fast, and good enough for reproducible (not secure) guest randomness. */
-function splitmix64(seed: bigint): () => bigint {
-  let state = BigInt.asUintN(64, seed);
-  return () => {
-    state = BigInt.asUintN(64, state + 0x9e3779b97f4a7c15n);
-    let z = state;
+class SplitMix64 {
+  constructor(public state: bigint) {
+    this.state = BigInt.asUintN(64, state);
+  }
+  readonly next = (): bigint => {
+    this.state = BigInt.asUintN(64, this.state + 0x9e3779b97f4a7c15n);
+    let z = this.state;
     z = BigInt.asUintN(64, (z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n);
     z = BigInt.asUintN(64, (z ^ (z >> 27n)) * 0x94d049bb133111ebn);
     return z ^ (z >> 31n);
@@ -64,8 +67,10 @@ const monotonicClock = Object.freeze({
 /**
  * Import-object entries for clocks and random, keyed as jco keys them. `maxRandomBytes`: the
  * most one random call may return (the guest's memory limit, at most {@link MAX_RANDOM_BYTES}).
+ * Deterministic streams are built per call of this function: build them once per instance, on
+ * its `scope` (see `deterministicClocksAndRandom`).
  */
-export function clocksAndRandom(det: DeterminismOptions | undefined, maxRandomBytes = MAX_RANDOM_BYTES): Record<string, object> {
+export function clocksAndRandom(det: DeterminismOptions | undefined, maxRandomBytes = MAX_RANDOM_BYTES, scope?: InstanceScope): Record<string, object> {
   const max = Math.min(maxRandomBytes, MAX_RANDOM_BYTES);
   if (!det) {
     const u64 = () => randomBytes(8).readBigUInt64LE();
@@ -81,6 +86,15 @@ export function clocksAndRandom(det: DeterminismOptions | undefined, maxRandomBy
       'wasi:random/insecure-seed': { insecureSeed: () => [u64(), u64()] },
     };
   }
+  return deterministicClocksAndRandom(det, max, scope);
+}
+
+/**
+ * Seeded clocks and random for one instance. With a `scope`, the streams are instance state: a
+ * pool `reset` puts them back where they were when the instance finished initialising, so every
+ * call on a fresh or reset instance draws the same values (`reuse` continues them).
+ */
+function deterministicClocksAndRandom(det: DeterminismOptions, max: number, scope: InstanceScope | undefined): Record<string, object> {
   const tick = BigInt(det.tickNs ?? 1000);
   const start = BigInt(det.startTimeMs ?? Date.UTC(2000, 0, 1)) * 1_000_000n;
   let elapsed = 0n;
@@ -91,8 +105,14 @@ export function clocksAndRandom(det: DeterminismOptions | undefined, maxRandomBy
     if (instant > elapsed) elapsed = instant;
     return Pollable.at(-Infinity);
   };
-  const secure = splitmix64(BigInt(det.seed ?? 0));
-  const insecure = splitmix64(BigInt(det.seed ?? 0) ^ 0x5deece66dn);
+  const secureRng = new SplitMix64(BigInt(det.seed ?? 0));
+  const insecureRng = new SplitMix64(BigInt(det.seed ?? 0) ^ 0x5deece66dn);
+  const secure = secureRng.next;
+  const insecure = insecureRng.next;
+  scope?.state(() => {
+    const [e, s, i] = [elapsed, secureRng.state, insecureRng.state];
+    return () => { elapsed = e; secureRng.state = s; insecureRng.state = i; };
+  });
   return {
     'wasi:clocks/monotonic-clock': {
       now: () => advance(),

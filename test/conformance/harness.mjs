@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { inspect, isDeepStrictEqual } from 'node:util';
 import { API, buildComponent, functionsOf } from './component.mjs';
+import { GLUE_STATE, withGlueState } from '../../dist/component/glue-state.js';
 import { taggedOption, variantCases, witType } from './types.mjs';
 import { camel, canonicalBytes, caseOf, corruptSerialization, serialize } from './values.mjs';
 
@@ -138,20 +139,27 @@ export function withoutPromisingProbes(glue) {
 async function plainJco(jco, bytes, types, encoding) {
   const out = await jco.transpile(bytes, { name: 'component', instantiation: { tag: 'sync' }, noTypescript: true });
   const file = join(glueDir, `g${glueCount++}.mjs`);
-  writeFileSync(file, withoutPromisingProbes(new TextDecoder().decode(out.files['component.js'])));
+  // With the runtime's GlueState hook (lib/component/glue-state.ts), used only to release what an
+  // instance holds when it is discarded, as the runtime does.
+  writeFileSync(file, withGlueState(withoutPromisingProbes(new TextDecoder().decode(out.files['component.js']))).source);
   const modules = new Map();
   for (const [f, content] of Object.entries(out.files)) if (f.endsWith('.wasm')) modules.set(f, new WebAssembly.Module(content));
   const { instantiate } = await import(pathToFileURL(file).href);
   const host = makeHost(types, encoding);
   let api;
-  const fresh = () => { api = instantiate((n) => modules.get(n), host.imports)[API]; };
+  let state;
+  const fresh = () => {
+    const exports = instantiate((n) => modules.get(n), host.imports);
+    api = exports[API];
+    state = exports[GLUE_STATE];
+  };
   fresh();
   return {
     name: 'plain', host,
-    // A trap poisons jco's instance ("cannot enter component instance"): start afresh, as the
-    // runtime does after any failure. Other errors leave it usable (an instantiation of a large
-    // glue as emitted costs up to ~0.4 s, so only when needed).
-    reset: (kind) => { if (kind === 'trap') fresh(); },
+    // As the runtime does after any failure: the instance is discarded, the host objects its guest
+    // still holds are disposed of, and the next call gets a new instance (a trap also poisons
+    // jco's instance: "cannot enter component instance").
+    reset: () => { state.releaseAll(); fresh(); },
     async call(name, args, resultType) {
       const f = api[camel(name)];
       try {

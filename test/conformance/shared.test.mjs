@@ -13,6 +13,7 @@ import { inspect, isDeepStrictEqual } from 'node:util';
 import { createRuntime } from '../../dist/index.js';
 import { ComponentSignatures } from '../../dist/invoke/signatures.js';
 import { wasiImports } from '../../dist/wasi/policy.js';
+import { InstanceScope } from '../../dist/host/scope.js';
 import { sharedDir } from '../helpers.mjs';
 import { rng } from './fuzz.mjs';
 import { kindOf, withoutPromisingProbes } from './harness.mjs';
@@ -191,7 +192,7 @@ for (const file of files) {
       });
     }
     const plainHost = fakeHost(signatures, plainLog);
-    const plain = await plainJco(ctx.jco, bytes, name, () => ({ ...wasiImports(WASI, capture, () => {}), ...plainHost.imports }));
+    const plain = await plainJco(ctx.jco, bytes, name, () => ({ ...wasiImports(WASI, capture, () => {})(new InstanceScope()), ...plainHost.imports }));
     impls.unshift({ ...plain, log: plainLog, host: plainHost, stdout: plainOut, async call(f, args) {
       const returnsResult = f.result?.kind === 'result';
       try {

@@ -109,14 +109,29 @@ test('no response, an error-code, an unfinished body: 500 with fixed text; the d
   }
 });
 
-test('a handle kept past its request reaches nothing of the next caller', async () => {
+test('default pool mode: nothing a request stashes survives it (the instance is reset)', async () => {
   let [r] = parseResponses((await exchange(port, get('/stash', 'x-secret: alice\r\n', true))).raw);
   assert.is(r.body, 'stashed');
   const { raw } = await exchange(port, get('/use-stash', 'x-secret: bob\r\n', true));
   [r] = parseResponses(raw);
   assert.not.match(raw, /alice/);
-  assert.is(r.status, 500, 'using a released request\'s headers traps');
-  assert.is(r.header('x-sfirt-error'), 'TRAP');
+  assert.equal([r.status, r.body], [200, 'nothing stashed'], 'the guest global holding the handle was reset too');
+});
+
+test('reuse: a handle kept past its request reaches nothing of the next caller', async () => {
+  await rt.load('hostile-reuse', guestUrl('http-hostile'), { imports: wasiHttpImports(), pool: { mode: 'reuse' } });
+  const srv3 = await serve(rt, { maxQueueDelayMs: 60_000, routes: [{ method: '*', path: '/*', function: 'hostile-reuse', kind: 'wasi-http' }] });
+  try {
+    let [r] = parseResponses((await exchange(srv3.port, get('/stash', 'x-secret: alice\r\n', true))).raw);
+    assert.is(r.body, 'stashed');
+    const { raw } = await exchange(srv3.port, get('/use-stash', 'x-secret: bob\r\n', true));
+    [r] = parseResponses(raw);
+    assert.not.match(raw, /alice/);
+    assert.is(r.status, 500, 'using a released request\'s headers traps');
+    assert.is(r.header('x-sfirt-error'), 'TRAP');
+  } finally {
+    await srv3.close();
+  }
 });
 
 test('incoming: hop-by-hop, proxy and x-sfirt-* fields from the client never reach the guest; the rest arrive byte for byte', async () => {

@@ -14,6 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { instrumentModule } from '../../dist/instrument/index.js';
+import { MULTI_MEMORY, trackDirtyPages } from '../../dist/instrument/dirty-pages.js';
+import { exportState } from '../../dist/instrument/export-state.js';
+import { collectState, InstanceSnapshot } from '../../dist/pool/snapshot.js';
 import { Meter, classifyTrap } from '../../dist/limits/index.js';
 import { Reader } from '../../dist/instrument/bytes.js';
 
@@ -157,6 +160,10 @@ export function checkModule(original, counters = { calls: 0, fuelStops: 0 }) {
   // Per-module fuel global (`fuelGlobal: 'own'`): must behave and count exactly like the shared one.
   const own = instrumentModule(original, { meter: true, fuelGlobal: 'own', memoryMaxPages: 65536, tableMaxElements: 10_000_000 }).bytes;
   if (!WebAssembly.validate(own)) problems.push('own-fuel output does not validate');
+  // A `reset` pool's build (state exports + dirty-page tracking; maps of imported memories defined
+  // in the module): same behaviour and fuel as `own`, and restoring only dirty pages undoes everything.
+  const reset = MULTI_MEMORY ? trackDirtyPages(exportState(own), { ownMaps: true }).bytes : undefined;
+  if (reset && !WebAssembly.validate(reset)) problems.push('dirty-tracked output does not validate');
   if (problems.length) return problems;
 
   const logA = [];
@@ -189,8 +196,38 @@ export function checkModule(original, counters = { calls: 0, fuelStops: 0 }) {
     }
   }
 
-  // Little fuel: deterministic stops on two fresh instances, and the same on the own-global build.
-  const runs = [meteredModule, meteredModule, ownModule].map((mod) => {
+  const resetModule = reset && new WebAssembly.Module(reset);
+  if (resetModule) {
+    const m = new Meter();
+    const logD = [];
+    const d = instantiate(resetModule, logD, m.imports);
+    if (d.error) problems.push(`dirty-tracked instantiation failed: ${d.error}`);
+    else {
+      m.attach(d.exports);
+      const state = { globals: [], tables: [], memories: [], dirty: [] };
+      collectState(d.exports, state);
+      // Memories only: a mutable v128 global cannot be read from JS (InstanceSnapshot throws on one;
+      // reported separately), and memory is what dirty tracking is about.
+      state.globals = [];
+      const snapshot = new InstanceSnapshot(state);
+      const saved = state.memories.map((mem) => new Uint8Array(mem.buffer).slice());
+      const td = runAll(d.exports, sigs, logD, () => m.start({}));
+      for (let i = 0; i < Math.max(ta.length, td.length); i++) {
+        if (ta[i] !== td[i]) { problems.push(`ample fuel, dirty-tracked: "${ta[i]}" vs "${td[i]}"`); break; }
+      }
+      if (snapshot.restore()) {
+        state.memories.forEach((mem, i) => {
+          const now = new Uint8Array(mem.buffer);
+          const at = now.findIndex((b, j) => b !== saved[i][j]);
+          if (at >= 0) problems.push(`reset restored only dirty pages but byte ${at} of memory ${i} still differs`);
+        });
+      }
+    }
+  }
+
+  // Little fuel: deterministic stops on two fresh instances, and the same on the own-global build
+  // (and on the dirty-tracked one: tracking is not metered).
+  const runs = [meteredModule, meteredModule, ownModule, ...(resetModule ? [resetModule] : [])].map((mod) => {
     const m = new Meter();
     const log = [];
     const inst = instantiate(mod, log, m.imports);
@@ -218,6 +255,7 @@ export function checkModule(original, counters = { calls: 0, fuelStops: 0 }) {
   });
   if (runs[0].join('\n') !== runs[1].join('\n')) problems.push('little fuel: two runs differ');
   if (runs[0].join('\n') !== runs[2].join('\n')) problems.push('little fuel: own fuel global differs from the shared one');
+  if (runs[3] && runs[3].join('\n') !== runs[2].join('\n')) problems.push('little fuel: dirty-tracked build differs from the own-global one');
   return problems;
 }
 

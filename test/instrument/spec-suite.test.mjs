@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { testUnless } from '../helpers.mjs';
+import { MULTI_MEMORY } from '../../dist/instrument/dirty-pages.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const specDir = join(root, '..', 'shared', 'wasm-spec');
@@ -16,7 +17,7 @@ const transform = fileURLToPath(new URL('./fixtures/spec-transform.mjs', import.
 
 // Without ../shared both tests are registered as skipped, so a missing suite can never pass.
 if (!existsSync(join(specDir, 'run-spec.mjs'))) {
-  for (const fuel of ['imported', 'own']) testUnless(`${specDir} not found; the spec suite lives in ../shared/wasm-spec`)(`spec suite passes through the instrumenter with no new failures (${fuel} fuel global)`);
+  for (const fuel of ['imported', 'own', 'own+dirty']) testUnless(`${specDir} not found; the spec suite lives in ../shared/wasm-spec`)(`spec suite passes through the instrumenter with no new failures (${fuel} fuel global)`);
 } else {
 let baseline;
 /** The assertions this Node fails without any transform (computed once per file). */
@@ -28,8 +29,13 @@ function baselineFailures() {
   }
   return baseline;
 }
-for (const fuel of ['imported', 'own']) test(`spec suite passes through the instrumenter with no new failures (${fuel} fuel global)`, () => {
-  const r = spawnSync(process.execPath, [join(specDir, 'run-spec.mjs'), '--transform', transform, '--known', join(specDir, 'KNOWN-FAILURES.txt')], { encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, SFIRT_SPEC_FUEL: fuel } });
+// `own+dirty`: a `reset` pool's build (own fuel global, state exports, dirty-page tracking), where
+// the engine has multi-memory.
+const VARIANTS = ['imported', 'own', 'own+dirty'];
+const canRun = (fuel) => (fuel.endsWith('+dirty') && !MULTI_MEMORY ? `no multi-memory on Node ${process.versions.node}: no dirty-page tracking` : undefined);
+for (const fuel of VARIANTS) testUnless(canRun(fuel))(`spec suite passes through the instrumenter with no new failures (${fuel} fuel global)`, () => {
+  const env = { ...process.env, SFIRT_SPEC_FUEL: fuel.replace('+dirty', ''), SFIRT_SPEC_DIRTY: fuel.endsWith('+dirty') ? '1' : '0' };
+  const r = spawnSync(process.execPath, [join(specDir, 'run-spec.mjs'), '--transform', transform, '--known', join(specDir, 'KNOWN-FAILURES.txt')], { encoding: 'utf8', maxBuffer: 64 << 20, env });
   const lines = r.stdout.trim().split('\n');
   const summary = lines.at(-1) ?? '';
   console.log(`  spec suite (instrumented, ${fuel} fuel global): ${summary}`);

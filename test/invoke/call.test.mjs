@@ -6,6 +6,8 @@ import { guest, rejection, tempCache } from '../helpers.mjs';
 const rt = createRuntime({ cacheDir: tempCache() });
 const fns = {};
 for (const name of ['hello', 'bytes', 'compute', 'alloc', 'trap', 'spin', 'recurse']) fns[name] = await rt.load(name, guest(name));
+// `alloc` reads its memory size in a second call: a test of `reuse`, where memory persists.
+fns.alloc = await rt.load('alloc', guest('alloc'), { pool: { mode: 'reuse' }, replace: true });
 
 function adler32(data) {
   let a = 1, b = 0;

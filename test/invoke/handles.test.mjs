@@ -20,7 +20,8 @@ const LIVE = `${I}live`;
 
 const rt = createRuntime({ cacheDir: tempCache() });
 const load = (glue, pool = {}, name = `counter-${glue}-${pool.mode ?? 'reuse'}`) =>
-  rt.load(name, guest('counter'), { glue, pool, limits: { fuel: 1e7 }, replace: true });
+  // These tests are about each mode explicitly; without one, `reuse` (one instance for every call).
+  rt.load(name, guest('counter'), { glue, pool: { mode: 'reuse', ...pool }, limits: { fuel: 1e7 }, replace: true });
 
 for (const glue of ['fast', 'jco']) {
   test(`${glue}: constructors give handles, methods and statics take them, own moves and borrow lends`, async () => {

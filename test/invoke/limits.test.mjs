@@ -53,13 +53,13 @@ test('a caller deadline (invoke deadlineAt) ends the call before limits.timeoutM
   const err = await rejection(fn.invoke('spin', [], { deadlineAt: t0 + 30 }));
   const elapsed = performance.now() - t0;
   assert.instance(err, DeadlineExceededError);
-  assert.ok(elapsed >= 30 && elapsed < 1000, `stopped after ${elapsed.toFixed(1)} ms`);
+  assert.ok(elapsed >= 30 && elapsed < 5000, `stopped after ${elapsed.toFixed(1)} ms`);
   assert.ok(Math.abs(err.timeoutMs - 30) < 5, `the error names the caller's budget: ${err.timeoutMs}`);
   // A later deadline than timeoutMs does not extend it; no deadline leaves timeoutMs alone.
   const short = await rt.load('spin-caller-deadline2', guest('spin'), { limits: { timeoutMs: 20 } });
   const t1 = performance.now();
   await rejection(short.invoke('spin', [], { deadlineAt: t1 + 60_000 }));
-  assert.ok(performance.now() - t1 < 1000);
+  assert.ok(performance.now() - t1 < 5000, 'stopped by timeoutMs 20, not by the 60 s deadline');
   assert.type(await fn.call('spin-for', 10n), 'bigint');
 });
 

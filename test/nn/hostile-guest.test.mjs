@@ -12,9 +12,18 @@ import { loadDigitsTest } from '../../models/digits-test.mjs';
 import { loadTypeScript } from '../../models/build.mjs';
 import { guest, root, tempCache } from '../helpers.mjs';
 
+// These attacks span calls (a graph loaded by one call, used by the next): one kept instance.
+const REUSE = { mode: 'reuse' };
+
 const H = await loadTypeScript(join(root, 'models/hostile-models.ts'));
 const MiB = 1024 * 1024;
 const TIMEOUT_MS = 100;
+/**
+ * "Stopped, not run to the end": the attacks run for hours unstopped, so a bound of seconds tells
+ * them apart even on a loaded CI machine (a load of 22 once took 1.1 s); the precision of the stop
+ * is a benchmark (`npm run bench -- nn`: loop_stop_ms_*, victim_ms_*), not a test.
+ */
+const PROMPT_MS = 5000;
 const utf8 = (s) => new TextEncoder().encode(s);
 const packageJson = readFileSync(join(root, 'package.json'));
 
@@ -35,8 +44,8 @@ const hostileLimits = { memoryBytes: 16 * MiB };
 const backends = {};
 for (const backend of ['wasm', 'native']) {
   backends[backend] = {
-    hostile: await rt.load(`hostile-${backend}`, guest('nn-hostile'), { limits: hostileLimits, nnBackend: backend }),
-    timed: await rt.load(`timed-${backend}`, guest('nn-hostile'), { limits: { ...hostileLimits, timeoutMs: TIMEOUT_MS }, nnBackend: backend }),
+    hostile: await rt.load(`hostile-${backend}`, guest('nn-hostile'), { limits: hostileLimits, nnBackend: backend, pool: REUSE }),
+    timed: await rt.load(`timed-${backend}`, guest('nn-hostile'), { limits: { ...hostileLimits, timeoutMs: TIMEOUT_MS }, nnBackend: backend, pool: REUSE }),
     victim: await rt.load(`victim-${backend}`, guest('classifier'), { nnBackend: backend }),
   };
 }
@@ -109,13 +118,13 @@ for (const backend of ['wasm', 'native']) {
     assert.is(err.code, 'DEADLINE_EXCEEDED');
     assert.equal(v.r.val, expected[backend]);
     // Generous bounds (a shared, loaded machine); bench/nn.mjs measures the real overshoot.
-    assert.ok(ms < TIMEOUT_MS * 10, `stopped after ${ms} ms`);
-    assert.ok(v.ms < TIMEOUT_MS * 15, `victim answered after ${v.ms} ms`);
+    assert.ok(ms < PROMPT_MS, `stopped after ${ms} ms`);
+    assert.ok(v.ms < PROMPT_MS, `victim answered after ${v.ms} ms`);
   });
 
   test(`${backend}: a call with fuel and no deadline is charged for inference and stopped when its fuel runs out`, async () => {
     // 200 M fuel: ~200 ms of engine time at the default rate (a loaded machine's small runs fit).
-    const fn = await rt.load(`fueled-${backend}`, guest('nn-hostile'), { limits: { ...hostileLimits, fuel: 200_000_000, timeoutMs: null }, nnBackend: backend });
+    const fn = await rt.load(`fueled-${backend}`, guest('nn-hostile'), { limits: { ...hostileLimits, fuel: 200_000_000, timeoutMs: null }, nnBackend: backend, pool: REUSE });
     const graph = await fn.call('load-named', utf8('loop'));
     const ctx = await fn.call('init-context', graph.val);
     const small = await fn.invoke('compute', [ctx.val, utf8('trips'), new Uint32Array(0), 6, new Uint8Array(BigInt64Array.of(1n).buffer)]);
@@ -223,7 +232,7 @@ for (const backend of ['wasm', 'native']) {
   });
 
   test(`${backend}: hoarding contexts, tensors and errors hits the instance's caps, typed`, async () => {
-    const fn = await rt.load(`hoarder-${backend}`, guest('nn-hostile'), { limits: hostileLimits, nnBackend: backend });
+    const fn = await rt.load(`hoarder-${backend}`, guest('nn-hostile'), { limits: hostileLimits, nnBackend: backend, pool: REUSE });
     const g = await fn.call('load-named', utf8('digits'));
     const r = await fn.call('hoard-contexts', g.val, 10_000);
     assert.is(r.tag, 'err');
@@ -232,7 +241,7 @@ for (const backend of ['wasm', 'native']) {
     assert.is(tensors.trapKind, 'resource-limit');
     // 64 tensors of the same 1 MiB in one call: the call's lift budget (limits.resultBytes, here the
     // 16 MiB memory cap) stops the lifting before the host copies them.
-    const hoarder = await rt.load(`hoarder-bytes-${backend}`, guest('nn-hostile'), { limits: hostileLimits, nnBackend: backend });
+    const hoarder = await rt.load(`hoarder-bytes-${backend}`, guest('nn-hostile'), { limits: hostileLimits, nnBackend: backend, pool: REUSE });
     assert.is((await rejection(hoarder.call('hoard-tensors', 64, MiB))).code, 'RESULT_LIMIT_EXCEEDED');
     // Hoarded over several calls, each under the lift budget: the instance's tensor budget refuses.
     const bytes = await rejection((async () => {
@@ -244,15 +253,15 @@ for (const backend of ['wasm', 'native']) {
       return x;
     })());
     assert.is(bytes.nnCode ?? bytes.code, 'too-large', `tensor bytes beyond the budget are refused: ${bytes.message}`);
-    const errors = await rejection((await rt.load(`hoarder-errors-${backend}`, guest('nn-hostile'), { limits: hostileLimits, nnBackend: backend })).call('hoard-errors', 100_000));
+    const errors = await rejection((await rt.load(`hoarder-errors-${backend}`, guest('nn-hostile'), { limits: hostileLimits, nnBackend: backend, pool: REUSE })).call('hoard-errors', 100_000));
     assert.is(errors.trapKind, 'resource-limit');
     await victimStillRight(backend);
   });
 }
 
 test('wasm: one function holding its quota of models does not stop another function\'s load', async () => {
-  const a = await rt.load('quota-a', guest('nn-hostile'), { limits: hostileLimits });
-  const b = await rt.load('quota-b', guest('nn-hostile'), { limits: hostileLimits });
+  const a = await rt.load('quota-a', guest('nn-hostile'), { limits: hostileLimits, pool: REUSE });
+  const b = await rt.load('quota-b', guest('nn-hostile'), { limits: hostileLimits, pool: REUSE });
   const distinct = (i) => H.deepNestingModel(i + 1); // different bytes, separately parsed models
   for (let i = 0; i < 4; i++) assert.is((await a.call('load-model', distinct(i))).tag, 'ok', `model ${i}`);
   const fifth = await a.call('load-model', distinct(4));
@@ -275,7 +284,8 @@ test('wasm: a guest\'s Loop model from bytes is stopped like a registered one', 
   const t0 = performance.now();
   const err = await rejection(hostile.call('compute', ctx.val, utf8('trips'), new Uint32Array(0), 6, new Uint8Array(BigInt64Array.of(2n ** 62n).buffer)));
   assert.is(err.code, 'DEADLINE_EXCEEDED');
-  assert.ok(performance.now() - t0 < TIMEOUT_MS * 10);
+  const ms = performance.now() - t0;
+  assert.ok(ms < PROMPT_MS, `stopped after ${ms.toFixed(0)} ms`);
   await victimStillRight('wasm');
 });
 

@@ -15,6 +15,9 @@ import { loadDigitsTest } from '../../models/digits-test.mjs';
 import { loadTypeScript } from '../../models/build.mjs';
 import { guest, root, tempCache, testUnless } from '../helpers.mjs';
 
+// These attacks span calls (a graph loaded by one call, used by the next): one kept instance.
+const REUSE = { mode: 'reuse' };
+
 const MiB = 1024 * 1024;
 const BAR = 256 * MiB;
 const procfs = existsSync('/proc/self/clear_refs');
@@ -89,7 +92,7 @@ if (!procfs) {
       const rt = createRuntime({ cacheDir: tempCache(), nn: { models: { digits: join(root, 'models/digits.onnx'), expand: H.expandModel(2), 'constant-of-shape': H.constantOfShapeModel() } } });
       try {
         const limits = { memoryBytes: 16 * MiB };
-        const hostile = await rt.load('hostile', guest('nn-hostile'), { limits, nnBackend: backend });
+        const hostile = await rt.load('hostile', guest('nn-hostile'), { limits, nnBackend: backend, pool: REUSE });
         const victim = await rt.load('victim', guest('classifier'), { nnBackend: backend });
         const expected = await victim.call('classify', images[3]);
         const open = async (name) => (await hostile.call('init-context', (await hostile.call('load-named', utf8(name))).val)).val;

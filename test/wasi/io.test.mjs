@@ -102,7 +102,7 @@ for (const glue of ['jco', 'fast']) {
       const t0 = performance.now();
       try { await run(fn, p); } catch (err) { assert.is(err.code, 'DEADLINE_EXCEEDED', String(err)); }
       const ms = performance.now() - t0;
-      assert.ok(ms < 2000, `the wait lasted ${Math.round(ms)} ms`);
+      assert.ok(ms < 5000, `the wait lasted ${Math.round(ms)} ms (unbounded: 10 s)`);
     }
     // A short wait is a real one.
     const p = new Program();
@@ -134,7 +134,7 @@ for (const glue of ['jco', 'fast']) {
     const t0 = performance.now();
     const r = await run(det, p);
     assert.is(r[ready].value, true);
-    assert.ok(performance.now() - t0 < 1000);
+    assert.ok(performance.now() - t0 < 5000, 'the hour was simulated, not waited');
   });
 
   test('random bytes beyond the guest\'s memory trap (resource-limit) before the host makes them', async () => {
@@ -145,7 +145,7 @@ for (const glue of ['jco', 'fast']) {
         const t0 = performance.now();
         const err = await failure(p);
         assert.is(err.trapKind, 'resource-limit', String(err));
-        assert.ok(performance.now() - t0 < 1000);
+        assert.ok(performance.now() - t0 < 3000, 'refused before making the bytes (1 GiB took 5 s)');
       }
     }
     const p = new Program();

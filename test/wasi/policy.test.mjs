@@ -107,8 +107,13 @@ test('clocks and random are real by default, reproducible when deterministic', a
   const b = await rt.load('probe-det-b', guest('wasi-probe'), { wasi: det });
   assert.equal([...(await a.call('random', 16))], [...(await b.call('random', 16))]);
   assert.is(await a.call('wall-clock'), await b.call('wall-clock'));
-  const m1 = await a.call('monotonic');
-  const m2 = await a.call('monotonic');
+  // Per instance: every call of the default mode (reset) starts the streams from the seed again...
+  assert.is(await a.call('monotonic'), await a.call('monotonic'));
+  assert.equal([...(await a.call('random', 16))], [...(await b.call('random', 16))]);
+  // ...and `reuse` continues them.
+  const kept = await rt.load('probe-det-reuse', guest('wasi-probe'), { wasi: det, pool: { mode: 'reuse' } });
+  const m1 = await kept.call('monotonic');
+  const m2 = await kept.call('monotonic');
   assert.ok(m2 > m1);
 });
 

@@ -7,6 +7,7 @@
 import { BORROWED_LISTS, boxedArray, codecOf, scalarFunctions, type Codec, type MemoryContext } from './codec.js';
 import { generateImport } from './trampoline.js';
 import { camelCase, type FuncType, type ValType } from './types.js';
+import { markDirty } from '../../instrument/dirty-map.js';
 
 const MAX_FLAT_PARAMS = 16;
 const MAX_FLAT_RESULTS = 1;
@@ -214,6 +215,7 @@ function errorPayload(e: unknown): unknown {
  * around such a write (e.g. marking the pages for a `reset` pool) is done for both.
  */
 export function storeResult(cx: MemoryContext, result: Codec, ret: unknown, retptr: number): void {
+  if (cx.dirty) markDirty(cx.dirty, retptr, result.size);
   result.store(cx, ret, retptr);
 }
 

@@ -17,6 +17,11 @@ export interface MemoryContext {
   memory: WebAssembly.Memory | undefined;
   realloc: ((oldPtr: number, oldSize: number, align: number, newSize: number) => number) | undefined;
   dv: DataView | undefined;
+  /**
+   * The memory's dirty-page map when a `reset` pool tracks it (lib/instrument/dirty-map.ts): `realloc`
+   * is then wrapped to mark what it hands out, and results stored at a return pointer are marked.
+   */
+  dirty?: Uint8Array | undefined;
   /** The instance's handle tables of imported resources, by `Plan.resources` index. */
   rt: HandleTable[];
   /** The instance's handle tables of resources it defines, by `Plan.definedResources` index. */

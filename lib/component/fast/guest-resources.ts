@@ -35,6 +35,26 @@ export class GuestResourceTable {
    */
   constructor(readonly className: string, private readonly dtor: () => ((rep: number) => void) | undefined) {}
 
+  /** The slots right after initialisation, restored by `reset()`. */
+  private saved: number[] | undefined;
+
+  /** Records the table as it is after initialisation. */
+  mark(): void {
+    this.saved = this.slots.slice();
+  }
+
+  /**
+   * Restores the table to `mark()` (pool `reset`): the guest's own handles restart with its
+   * restored memory. Host handle objects lifted since are pinned by their `ResourceHandle`s, so a
+   * pinned instance is never reset (lib/invoke/handles.ts).
+   */
+  reset(): void {
+    const saved = this.saved!;
+    const t = this.slots;
+    t.length = saved.length;
+    for (let i = 0; i < t.length; i++) t[i] = saved[i]!;
+  }
+
   // ---- the guest's built-ins ----
 
   /** `canon resource.new`: a new owned handle for `rep`. */

@@ -11,8 +11,11 @@ import { GuestResourceTable } from './guest-resources.js';
 import { buildPlan, type CoreItem, type Plan, type ResolvedOptions } from './plan.js';
 import { Unsupported } from './reader.js';
 import { HandleTable } from './resources.js';
+import { GLUE_STATE, type GlueState } from '../glue-state.js';
 import { encodingCode, type Encoding } from './strings.js';
 import { camelCase, className, type FuncType, type ValType } from './types.js';
+import { dirtyMapOf, isDirtyMap, markingRealloc } from '../../instrument/dirty-map.js';
+import { InvalidComponentError } from '../../errors.js';
 
 export { ComponentError } from './bindings.js';
 export type { Plan } from './plan.js';
@@ -75,6 +78,9 @@ export async function buildFastGlue(bytes: Uint8Array, options: { transform?: Co
 export function jcoCoreModuleName(index: number): string {
   return `component.core${index === 0 ? '' : index + 1}.wasm`;
 }
+
+/** The state of a component without resources: nothing to reset. */
+const NO_TABLES: GlueState = Object.freeze({ reset() {}, releaseAll() {} });
 
 const defaultInstantiateCore: InstantiateCore = (module, importObject) => new WebAssembly.Instance(module, importObject);
 
@@ -147,7 +153,7 @@ export function createFastGlue(fullPlan: Plan, modules: WebAssembly.Module[]): F
       const r = plan.resources[l.call.resource]!;
       return rt[l.call.resource]!.cls ?? lookup(r.key, r.className);
     }) as ((...args: unknown[]) => unknown)[];
-    const cxs: MemoryContext[] = contexts.map((c) => ({ memory: undefined, realloc: undefined, dv: undefined, rt, gt, enc: c.enc }));
+    const cxs: MemoryContext[] = contexts.map((c) => ({ memory: undefined, realloc: undefined, dv: undefined, dirty: undefined, rt, gt, enc: c.enc }));
     const stepExports: WebAssembly.Exports[] = new Array(plan.steps.length);
     const trampolines = lowers.map((l, i) => l.make({ cx: cxs[l.cx]!, host: hostFns[i]! }));
     const drops: ((handle: number) => void)[] = rt.map((t) => (handle: number) => t.drop(handle));
@@ -161,7 +167,14 @@ export function createFastGlue(fullPlan: Plan, modules: WebAssembly.Module[]): F
       const spec = contexts[i]!;
       const cx = cxs[i]!;
       if (spec.memory) cx.memory = resolve(spec.memory) as WebAssembly.Memory;
+      // A canonical option naming a dirty-page map (only reachable by name if validation were
+      // bypassed) would let lowered guest data overwrite the marks.
+      if (isDirtyMap(cx.memory)) throw new InvalidComponentError('a canonical option names a dirty-page map as its memory');
       if (spec.realloc) cx.realloc = resolve(spec.realloc) as MemoryContext['realloc'];
+      // A `reset` pool restores only the pages marked dirty: what the glue writes into the guest's
+      // memory (the regions realloc hands out, import results at a return pointer) is marked too.
+      cx.dirty = cx.memory && dirtyMapOf(cx.memory);
+      if (cx.dirty && cx.realloc) cx.realloc = markingRealloc(cx.realloc, cx.dirty);
     };
     for (const i of contextsUpFront) fill(i);
     for (let s = 0; s < plan.steps.length; s++) {
@@ -201,6 +214,17 @@ export function createFastGlue(fullPlan: Plan, modules: WebAssembly.Module[]): F
       // jco: the first export wins a short key (`test` for both `a:b/test@0.1.0` and `@0.2.0`);
       // full ids are unique.
       for (const k of e.keys) if (!(k in out)) out[k] = value;
+    }
+    if (rt.length || gt.length) {
+      for (const t of rt) t.mark();
+      for (const t of gt) t.mark();
+      const state: GlueState = {
+        reset() { for (const t of rt) t.reset(); for (const t of gt) t.reset(); },
+        releaseAll() { for (const t of rt) t.releaseAll(); },
+      };
+      (out as Record<symbol, unknown>)[GLUE_STATE] = state;
+    } else {
+      (out as Record<symbol, unknown>)[GLUE_STATE] = NO_TABLES;
     }
     return out;
   }

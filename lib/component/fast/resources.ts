@@ -5,6 +5,8 @@
  * its lack of checks on borrows) makes every handle number, error and dispose call identical.
  */
 
+import { disposeHostObject } from '../glue-state.js';
+
 /** jco's flag bit: set on the rep cell of a live own handle and on free-list links. */
 const T_FLAG = 1 << 30;
 
@@ -90,6 +92,38 @@ export class HandleTable {
     } else if (this.cls?.[CABI_DISPOSE]) {
       (this.cls[CABI_DISPOSE] as (rep: number) => void)(rep);
     }
+  }
+
+  /** The table right after initialisation (`mark()`), restored by `reset()`. */
+  private saved: { slots: number[]; objects: Map<number, object>; reps: number } | undefined;
+
+  /** Records the table as it is after initialisation. */
+  mark(): void {
+    this.saved = { slots: this.slots.slice(), objects: new Map(this.objects), reps: this.reps };
+  }
+
+  /**
+   * Restores the table to `mark()`: handle numbers restart, and every host object handed to the
+   * guest since is disposed of, as if the guest had dropped it (see lib/component/glue-state.ts).
+   */
+  reset(): void {
+    const saved = this.saved!;
+    const t = this.slots;
+    if (t.length === 2 && saved.slots.length === 2 && this.objects.size === 0 && saved.objects.size === 0) return;
+    t.length = saved.slots.length;
+    for (let i = 0; i < t.length; i++) t[i] = saved.slots[i]!;
+    for (const [rep, obj] of this.objects) {
+      if (saved.objects.get(rep) !== obj) { this.objects.delete(rep); disposeHostObject(obj); }
+    }
+    for (const [rep, obj] of saved.objects) this.objects.set(rep, obj);
+    this.reps = saved.reps;
+  }
+
+  /** Disposes of every host object the guest holds (the instance is discarded). */
+  releaseAll(): void {
+    const objects = [...this.objects.values()];
+    this.objects.clear();
+    for (const obj of objects) disposeHostObject(obj);
   }
 
   /** What jco hands the host for a handle it has no object for (a guest bug): a bare instance. */

@@ -12,6 +12,7 @@ import { isDeepStrictEqual, inspect } from 'node:util';
 import { buildFastGlue, planComponent, jcoCoreModuleName } from '../../../dist/component/fast/index.js';
 import { camelCase } from '../../../dist/component/fast/types.js';
 import { wasiImports } from '../../../dist/wasi/policy.js';
+import { InstanceScope } from '../../../dist/host/scope.js';
 import { int, jcoInstantiator, outcome, rng } from './helpers.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -128,13 +129,22 @@ function makeHost(log, plan) {
   const kv = new Map();
   const r = rng(0xa11ce);
   const capture = { write: (fd, buf) => log.push(['stdio', fd, Buffer.from(buf).toString()]) };
-  const wasi = wasiImports({ deterministic: true, env: { GREETING: 'hi' }, args: ['probe', '--x'] }, capture, (e) => log.push(['exit', e.code]));
+  // WASI's import factory, built here for one instance (its own scope: deterministic streams from the seed).
+  const wasi = wasiImports({ deterministic: true, env: { GREETING: 'hi' }, args: ['probe', '--x'] }, capture, (e) => log.push(['exit', e.code]))(new InstanceScope());
   const host = {
     'sfirt:kv/store': {
       get: (key) => { log.push(['get', key]); return kv.get(key); },
       set: (key, value) => { log.push(['set', key, value]); kv.set(key, value); },
     },
     'sfirt:kv/log': { log: (level, message) => { log.push(['log', level, message]); } },
+    // guests/host-resource's imported resource: a host class whose objects the guest keeps.
+    'sfirt:host-resource/things': {
+      Thing: class Thing {
+        constructor(v) { this.v = v; log.push(['thing', v]); }
+        value() { log.push(['value', this.v]); return this.v ?? 0; }
+        [Symbol.dispose]() { log.push(['dispose', this.v]); }
+      },
+    },
     ...fakeNn(log),
   };
   for (const key of plan.imports) {
