@@ -19,12 +19,84 @@ import type { HostImports } from './host/imports.js';
 import { DEFAULT_LIMITS, defaultResultBytes, type Limits, type NormalisedLimits } from './invoke/limits.js';
 import type { NnBackend } from './nn/engine.js';
 import { DEFAULT_POOL, type PoolOptions } from './pool/pool.js';
-import type { FunctionOptions, RuntimeOptions } from './runtime.js';
 import type { DeterminismOptions } from './wasi/clocks-random.js';
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, type PreopenGrant } from './wasi/filesystem/index.js';
 import type { WasiOptions } from './wasi/policy.js';
 import { DEFAULT_CAPTURE_LIMIT_BYTES, type StdioMode } from './wasi/stdio.js';
-import type { WorkerFunctionOptions, WorkerRuntimeOptions } from './workers/worker-runtime.js';
+import type { WasiNnOptions } from './nn/wasi-nn.js';
+import type { WasiHttpOptions } from './http/imports.js';
+
+// ---------------------------------------------------------------------------------------------
+// The option shapes (the public types; checked and completed below)
+
+/** Options of `createRuntime()`. */
+export interface RuntimeOptions {
+  /**
+   * Directory of the precompile cache (default: `$SFIRT_CACHE_DIR`, else `$XDG_CACHE_HOME/sfirt`,
+   * else `~/.cache/sfirt`); it must be private to this user, else it is not used (warning
+   * `SFIRT_CACHE_REFUSED`). `false`: keep transpiled components in memory only.
+   */
+  cacheDir?: string | false;
+  /** Defaults for every function loaded by this runtime. */
+  defaults?: Pick<FunctionOptions, 'pool' | 'wasi' | 'limits'>;
+  /**
+   * `wasi:nn` for guests that import it: registered models (`load-by-name`) and engine settings.
+   * One engine per backend per runtime, shared by every instance of every function; each named
+   * model is parsed once per engine. Backend `wasm` (default) runs onnxruntime-web as its own
+   * memory-capped wasm instance; `native` uses onnxruntime-node (optional dependency).
+   */
+  nn?: Omit<WasiNnOptions, 'loadNativeBinding' | 'deadline' | 'fuel'>;
+}
+
+/** Options of `runtime.load()`. */
+export interface FunctionOptions {
+  /** Host implementations of the component's non-WASI imports, keyed by interface id. */
+  imports?: HostImports;
+  /** WASI capabilities (deny by default). */
+  wasi?: WasiOptions;
+  /**
+   * Memory, table, fuel and deadline limits (default: 256 MiB memory, 10 s per call, no fuel
+   * cap). `null` removes a default.
+   */
+  limits?: Limits;
+  /** Instance pool. */
+  pool?: PoolOptions;
+  /** `wasi:nn` backend for this function (default: the runtime's, else `wasm`). */
+  nnBackend?: NnBackend;
+  /** Bindings: `auto` (default) uses our fast canonical-ABI glue where it supports the component, else jco's. */
+  glue?: GluePreference;
+  /** Cap on captured stdout/stderr per stream per call, in bytes. */
+  captureLimitBytes?: number;
+  /** Replace a function already loaded under this name (default: loading a taken name is INVALID_ARGUMENT). */
+  replace?: boolean;
+}
+
+/** Options of `createWorkerRuntime()`. */
+export interface WorkerRuntimeOptions {
+  /** Worker threads (default: one per core; 0 runs everything in this thread). */
+  workers?: number;
+  /** Options of each worker's own runtime (cache directory, defaults, wasi:nn). */
+  runtime?: RuntimeOptions;
+  /** Calls in flight per worker before OVERLOADED (default 1024). */
+  maxPendingPerWorker?: number;
+  /** V8 heap limits of each worker (default {@link DEFAULT_WORKER_RESOURCE_LIMITS}). */
+  resourceLimits?: ResourceLimits;
+  /**
+   * Also load every function in this thread, and let `call()` run some calls here when every
+   * worker is busy (default `false`). This thread dispatches every call to the workers; running a
+   * share of them itself skips the cross-thread hop for those and puts it to work when the
+   * workers are saturated. Calls run here block this thread for their duration (under the same
+   * limits); `invoke()` and HTTP requests always go to a worker.
+   */
+  runHereWhenBusy?: boolean;
+}
+
+/** Function options that can cross a thread boundary (no host functions). */
+export type WorkerFunctionOptions = Omit<FunctionOptions, 'imports'> & {
+  /** `wasi:http` imports (types + outgoing policy) for wasi:http components. */
+  http?: Omit<WasiHttpOptions, 'stats'>;
+};
+
 
 /** Largest delay Node's timers accept (ms); longer ones fire after 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -11,56 +11,17 @@ import { ComponentSignatures } from './invoke/signatures.js';
 import { serve, type HttpServer, type ServeOptions } from './http/serve.js';
 import { callDeadline, callFuel } from './limits/call-deadline.js';
 import { callLimits, limitsTransform, meterHooks, type Limits } from './invoke/limits.js';
-import { functionConfig, runtimeConfig, type RuntimeConfig } from './options.js';
+import { functionConfig, runtimeConfig, type FunctionOptions, type RuntimeConfig, type RuntimeOptions } from './options.js';
 import type { PoolOptions } from './pool/pool.js';
 import { createWasiNn, type WasiNn, type WasiNnOptions } from './nn/wasi-nn.js';
 import type { NnBackend } from './nn/engine.js';
 import { wasiImportParts, type WasiOptions } from './wasi/policy.js';
+import { deniedHttpImports } from './http/imports.js';
 import { StdioCapture } from './wasi/stdio.js';
 import { readManifest } from './manifest/read.js';
 import { loadManifestFunctions, type LoadedManifest } from './manifest/load.js';
 
-/** Options of `createRuntime()`. */
-export interface RuntimeOptions {
-  /**
-   * Directory of the precompile cache (default: `$SFIRT_CACHE_DIR`, else `$XDG_CACHE_HOME/sfirt`,
-   * else `~/.cache/sfirt`); it must be private to this user, else it is not used (warning
-   * `SFIRT_CACHE_REFUSED`). `false`: keep transpiled components in memory only.
-   */
-  cacheDir?: string | false;
-  /** Defaults for every function loaded by this runtime. */
-  defaults?: Pick<FunctionOptions, 'pool' | 'wasi' | 'limits'>;
-  /**
-   * `wasi:nn` for guests that import it: registered models (`load-by-name`) and engine settings.
-   * One engine per backend per runtime, shared by every instance of every function; each named
-   * model is parsed once per engine. Backend `wasm` (default) runs onnxruntime-web as its own
-   * memory-capped wasm instance; `native` uses onnxruntime-node (optional dependency).
-   */
-  nn?: Omit<WasiNnOptions, 'loadNativeBinding' | 'deadline' | 'fuel'>;
-}
-
-/** Options of `runtime.load()`. */
-export interface FunctionOptions {
-  /** Host implementations of the component's non-WASI imports, keyed by interface id. */
-  imports?: HostImports;
-  /** WASI capabilities (deny by default). */
-  wasi?: WasiOptions;
-  /**
-   * Memory, table, fuel and deadline limits (default: 256 MiB memory, 10 s per call, no fuel
-   * cap). `null` removes a default.
-   */
-  limits?: Limits;
-  /** Instance pool. */
-  pool?: PoolOptions;
-  /** `wasi:nn` backend for this function (default: the runtime's, else `wasm`). */
-  nnBackend?: NnBackend;
-  /** Bindings: `auto` (default) uses our fast canonical-ABI glue where it supports the component, else jco's. */
-  glue?: GluePreference;
-  /** Cap on captured stdout/stderr per stream per call, in bytes. */
-  captureLimitBytes?: number;
-  /** Replace a function already loaded under this name (default: loading a taken name is INVALID_ARGUMENT). */
-  replace?: boolean;
-}
+export type { RuntimeOptions, FunctionOptions } from './options.js';
 
 /** Loads components as isolated functions. */
 export class Runtime {
@@ -106,7 +67,7 @@ export class Runtime {
     const wasi = wasiImportParts(config.wasi, capture, (e) => { context.exit ??= e; }, { openFiles: limits.openFiles, memoryBytes: limits.memoryBytes, protectedDirs: this.#cacheDirs() });
     const host = wrapHostImports(hostImports, context, (iface, fn) => signatures.importReturnsResult(iface, fn));
     // Built once: WASI's shared entries and the app's imports (which win over WASI's).
-    const shared: Record<string, object> = { ...wasi.shared, ...host };
+    const shared: Record<string, object> = { ...wasi.shared, ...deniedHttpImports(), ...host };
     // Neither WASI/wasi:nn nor the app's imports provide it (e.g. wasi:keyvalue, or a forgotten interface).
     fillVersionedKeys(shared, component.imports);
     const imports = layeredImports(shared, (scope) => (nnImports ? { ...wasi.forInstance(scope), ...nnImports(scope) } : wasi.forInstance(scope)), component.imports, stripVersion);

@@ -45,3 +45,18 @@ export function wasiHttpInstanceImports(options: WasiHttpOptions = {}): Instance
     'wasi:io/poll': wasiIoPoll,
   });
 }
+
+/**
+ * wasi:http for a function granted none: this runtime's own types (as `wasiHttpImports` gives:
+ * their bodies are this runtime's wasi:io streams) and an outgoing handler that refuses every
+ * request (`HTTP-request-denied`). The runtime puts these under the app's imports, so a
+ * `wasiHttpImports()` grant replaces them.
+ */
+export function deniedHttpImports(): Record<string, object> {
+  return DENIED_HTTP;
+}
+
+const DENIED_HTTP: Record<string, object> = {
+  'wasi:http/types': sharedHttpTypes,
+  'wasi:http/outgoing-handler': { handle() { throw { tag: 'HTTP-request-denied' }; } },
+};

@@ -68,7 +68,7 @@ export interface HttpServer {
 export const kServeInWorkers = Symbol.for('sfirt.serveInWorkers');
 
 /** What `serve()` accepts: a `Runtime` or a `WorkerRuntime`. */
-type Servable = Parameters<typeof createHandler>[0] & { [kServeInWorkers]?: (options: ServeOptions) => Promise<HttpServer> | undefined };
+export type Servable = Parameters<typeof createHandler>[0] & { [kServeInWorkers]?: (options: ServeOptions) => Promise<HttpServer> | undefined };
 
 /**
  * Starts an HTTP server for `routes` on `host:port` (also `runtime.serve()`). With a

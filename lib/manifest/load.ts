@@ -3,12 +3,10 @@
  * (in-thread) or a worker runtime's, and the manifest's routes and server options become
  * `serve()`'s.
  */
-import type { FunctionOptions, Runtime, RuntimeOptions } from '../runtime.js';
+import type { FunctionOptions, RuntimeOptions, WorkerFunctionOptions } from '../options.js';
 import type { SfiFunction } from '../invoke/function.js';
 import { wasiHttpImports } from '../http/imports.js';
-import { serve, type HttpServer, type ServeOptions } from '../http/serve.js';
-import type { WorkerFunctionOptions } from '../workers/protocol.js';
-import type { WorkerRuntime } from '../workers/worker-runtime.js';
+import { serve, type HttpServer, type Servable, type ServeOptions } from '../http/serve.js';
 import type { Manifest, ManifestFunction } from './types.js';
 
 /** A manifest's functions, loaded, and a way to serve its routes. */
@@ -56,8 +54,11 @@ export function serveOptions(manifest: Manifest, overrides: Partial<ServeOptions
   return { ...manifest.server, routes: manifest.routes, ...overrides };
 }
 
+/** What loading a manifest needs of a runtime (lib/runtime.ts passes itself). */
+export type ManifestRuntime = Servable & { load(name: string, source: string, options: FunctionOptions): Promise<SfiFunction> };
+
 /** Loads every function of `manifest` into `runtime`, in manifest order. */
-export async function loadManifestFunctions(runtime: Runtime, manifest: Manifest): Promise<LoadedManifest> {
+export async function loadManifestFunctions(runtime: ManifestRuntime, manifest: Manifest): Promise<LoadedManifest> {
   const functions: Record<string, SfiFunction> = {};
   for (const [name, fn] of Object.entries(manifest.functions)) {
     functions[name] = await runtime.load(name, fn.source, functionOptions(manifest, name));
@@ -66,7 +67,7 @@ export async function loadManifestFunctions(runtime: Runtime, manifest: Manifest
 }
 
 /** Loads every function of `manifest` into a worker runtime. */
-export async function loadManifestIntoWorkers(runtime: WorkerRuntime, manifest: Manifest): Promise<void> {
+export async function loadManifestIntoWorkers(runtime: { load(name: string, source: string, options: WorkerFunctionOptions): Promise<unknown> }, manifest: Manifest): Promise<void> {
   for (const [name, fn] of Object.entries(manifest.functions)) {
     await runtime.load(name, fn.source, workerFunctionOptions(manifest, name));
   }

@@ -3,7 +3,6 @@ import type { InstanceImports } from '../host/scope.js';
 import { clocksAndRandom, type DeterminismOptions } from './clocks-random.js';
 import { filesystemImports, type PreopenGrant } from './filesystem/index.js';
 import { wasiIo } from './io/index.js';
-import { sharedHttpTypes } from '../http/instance-types.js';
 import { cli, sockets } from './shim.js';
 import { inheritSink, inputStream, outputStream, type StdioCapture, type StdioMode } from './stdio.js';
 
@@ -115,7 +114,7 @@ export function wasiImportParts(options: WasiOptions = {}, capture: StdioCapture
 }
 
 let denied: Record<string, object> | undefined;
-/** Sockets and outgoing HTTP, with every operation refused (`access-denied`). */
+/** Sockets, with every operation refused (`access-denied`); outgoing HTTP is denied by lib/http (`deniedHttpImports`). */
 function deniedNetwork(): Record<string, object> {
   if (denied) return denied;
   const create = sockets.createSockets as ((o: { enableNetwork: boolean }) => Record<string, object>) | undefined;
@@ -128,9 +127,6 @@ function deniedNetwork(): Record<string, object> {
     'wasi:sockets/tcp-create-socket': s.tcpCreateSocket!,
     'wasi:sockets/udp': s.udp!,
     'wasi:sockets/udp-create-socket': s.udpCreateSocket!,
-    // Our own types (as wasiHttpImports gives): their bodies are this runtime's wasi:io streams.
-    'wasi:http/types': sharedHttpTypes,
-    'wasi:http/outgoing-handler': { handle() { throw { tag: 'HTTP-request-denied' }; } },
   };
   return denied;
 }

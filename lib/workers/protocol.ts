@@ -1,15 +1,11 @@
-import type { FunctionOptions, RuntimeOptions } from '../runtime.js';
+import type { RuntimeOptions, WorkerFunctionOptions } from '../options.js';
+export type { WorkerFunctionOptions };
 import type { WasiHttpOptions } from '../http/imports.js';
 import type { PlainResponse } from '../http/incoming.js';
 import type { PlainRequest } from '../http/types.js';
 import type { CallStats } from '../invoke/function.js';
 import type { WireError } from '../errors.js';
 
-/** Function options that can cross a thread boundary (no host functions). */
-export type WorkerFunctionOptions = Omit<FunctionOptions, 'imports'> & {
-  /** `wasi:http` imports (types + outgoing policy) for wasi:http components. */
-  http?: Omit<WasiHttpOptions, 'stats'>;
-};
 
 /** Main → worker. Messages travel in batches (arrays), one postMessage per tick. */
 export type ToWorker =

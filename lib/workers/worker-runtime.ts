@@ -10,7 +10,8 @@ import type { CallStats, Invocation, InvokeOptions } from '../invoke/function.js
 import { createRuntime, type Runtime, type RuntimeOptions } from '../runtime.js';
 import { Metrics } from '../http/metrics.js';
 import { ArgArena, isOwnedTypedArray } from './arg-arena.js';
-import { workerFunctionOptions, workerRuntimeConfig, type WorkerRuntimeConfig } from '../options.js';
+import { workerFunctionOptions, workerRuntimeConfig, type WorkerRuntimeConfig, type WorkerRuntimeOptions } from '../options.js';
+export type { WorkerRuntimeOptions } from '../options.js';
 import { pushInvoke, pushToWorker, readFromWorker, splitPoint, type ControlAction, type FromWorker, type ToWorker, type WorkerEvent, type WorkerFunctionOptions, type WorkerInit } from './protocol.js';
 import { kServeInWorkers, serve, type HttpServer, type ServeOptions } from '../http/serve.js';
 import { REUSE_PORT, WorkerHttpServer } from './worker-serve.js';
@@ -40,25 +41,6 @@ const MAX_HERE_BUDGET = 4;
  */
 const MAX_HERE_QUEUE = 2;
 
-/** Options of `createWorkerRuntime()`. */
-export interface WorkerRuntimeOptions {
-  /** Worker threads (default: one per core; 0 runs everything in this thread). */
-  workers?: number;
-  /** Options of each worker's own runtime (cache directory, defaults, wasi:nn). */
-  runtime?: RuntimeOptions;
-  /** Calls in flight per worker before OVERLOADED (default 1024). */
-  maxPendingPerWorker?: number;
-  /** V8 heap limits of each worker (default {@link DEFAULT_WORKER_RESOURCE_LIMITS}). */
-  resourceLimits?: ResourceLimits;
-  /**
-   * Also load every function in this thread, and let `call()` run some calls here when every
-   * worker is busy (default `false`). This thread dispatches every call to the workers; running a
-   * share of them itself skips the cross-thread hop for those and puts it to work when the
-   * workers are saturated. Calls run here block this thread for their duration (under the same
-   * limits); `invoke()` and HTTP requests always go to a worker.
-   */
-  runHereWhenBusy?: boolean;
-}
 
 /**
  * A message waiting for its answer. A `call()` (`value: true`) resolves with the bare value and is
