@@ -180,7 +180,8 @@ async function hostilePhase({ quick, native, log }) {
   try {
     for (const backend of native ? ['wasm', 'native'] : ['wasm']) {
       log(`nn: hostile loop on ${backend}`);
-      const attacker = await rt.load(`attacker-${backend}`, guestPath('nn-hostile'), { limits: { memoryBytes: 16 * MiB, timeoutMs: TIMEOUT_MS }, nnBackend: backend });
+      // `reuse`: the attacker loads its graph in one call and runs it in the next (a reset would release it).
+      const attacker = await rt.load(`attacker-${backend}`, guestPath('nn-hostile'), { limits: { memoryBytes: 16 * MiB, timeoutMs: TIMEOUT_MS }, nnBackend: backend, pool: { mode: 'reuse' } });
       const victim = await rt.load(`victim-${backend}`, guestPath('classifier'), { nnBackend: backend });
       const expected = JSON.stringify(await victim.call('classify', image));
       const stops = [];
