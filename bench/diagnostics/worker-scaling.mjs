@@ -49,7 +49,7 @@ function cpuSplit(workerTids) {
 
 const sides = [];
 for (const [build, dist] of builds) {
-  const { createWorkerRuntime } = await import(`${dist}/workers/index.js`);
+  const { createWorkerRuntime } = await import(`${dist}/index.js`);
   for (const workers of [1, 2]) {
     const before = threadIds();
     const wr = createWorkerRuntime({ workers, runtime });

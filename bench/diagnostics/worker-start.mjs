@@ -14,7 +14,7 @@ const cpuSeconds = () => {
   return (Number(f[11]) + Number(f[12])) / 100;
 };
 
-const { createWorkerRuntime } = await import(`${dist}/workers/index.js`);
+const { createWorkerRuntime } = await import(`${dist}/index.js`);
 const t0 = performance.now();
 const wr = createWorkerRuntime({ workers: 2, runtime: { nn: { models: { digits: fileURLToPath(new URL('../../models/digits.onnx', import.meta.url)) } } } });
 const fn = await wr.load('classifier', fileURLToPath(new URL('../../guests/dist/classifier.wasm', import.meta.url)));
