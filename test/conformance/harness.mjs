@@ -295,7 +295,7 @@ export class Subject {
     }
     for (let k = 0; k < this.impls.length; k++) {
       const host = this.impls[k].host.log;
-      if (!isDeepStrictEqual(host, this.impls[0].host.log)) return { ...describe(), why: `host calls differ: ${this.impls[k].name} vs ${this.impls[0].name}` };
+      if (!isDeepStrictEqual(host, this.impls[0].host.log)) return { ...describe(), why: `host calls differ: ${this.impls[k].name} vs ${this.impls[0].name}`, hostCalls: { [this.impls[0].name]: this.impls[0].host.log.slice(-6), [this.impls[k].name]: host.slice(-6) } };
     }
     for (const impl of this.impls) impl.host.log.length = 0;
     if (expected !== undefined) {
@@ -375,6 +375,6 @@ async function normalize(impl, t, v) {
 
 /** Short text of a divergence. */
 export function formatDivergence(d) {
-  return `${d.why}\n  call: ${d.kind} of ${d.type}\n  value: ${inspect(d.value, { depth: 8, breakLength: 120, maxArrayLength: 20 })}\n  outcomes: ${inspect(d.outcomes, { depth: 8, breakLength: 120, maxArrayLength: 20 })}`;
+  return `${d.why}\n  call: ${d.kind} of ${d.type}\n  value: ${inspect(d.value, { depth: 8, breakLength: 120, maxArrayLength: 20 })}\n  outcomes: ${inspect(d.outcomes, { depth: 8, breakLength: 120, maxArrayLength: 20 })}${d.hostCalls ? `\n  last host calls: ${inspect(d.hostCalls, { depth: 8, breakLength: 120, maxArrayLength: 20 })}` : ''}`;
 }
 
