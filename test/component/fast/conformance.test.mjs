@@ -12,6 +12,7 @@ import { isDeepStrictEqual, inspect } from 'node:util';
 import { buildFastGlue, planComponent, jcoCoreModuleName } from '../../../dist/component/fast/index.js';
 import { camelCase } from '../../../dist/component/fast/types.js';
 import { wasiImports } from '../../../dist/wasi/policy.js';
+import { deniedHttpImports } from '../../../dist/http/imports.js';
 import { InstanceScope } from '../../../dist/host/scope.js';
 import { int, jcoInstantiator, outcome, rng } from './helpers.mjs';
 
@@ -130,7 +131,8 @@ function makeHost(log, plan) {
   const r = rng(0xa11ce);
   const capture = { write: (fd, buf) => log.push(['stdio', fd, Buffer.from(buf).toString()]) };
   // WASI's import factory, built here for one instance (its own scope: deterministic streams from the seed).
-  const wasi = wasiImports({ deterministic: true, env: { GREETING: 'hi' }, args: ['probe', '--x'] }, capture, (e) => log.push(['exit', e.code]))(new InstanceScope());
+  // As the runtime layers them: WASI, then wasi:http's denied defaults (lib/http).
+  const wasi = { ...wasiImports({ deterministic: true, env: { GREETING: 'hi' }, args: ['probe', '--x'] }, capture, (e) => log.push(['exit', e.code]))(new InstanceScope()), ...deniedHttpImports() };
   const host = {
     'sfirt:kv/store': {
       get: (key) => { log.push(['get', key]); return kv.get(key); },
