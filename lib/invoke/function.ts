@@ -329,7 +329,7 @@ export class SfiFunction {
   /** The frame of one suspending call: what it keeps of the thread's and this function's call state. */
   #frame(): CallFrame {
     const { capture, context, limits, nn } = this.#parts;
-    let thread: ThreadCallState;
+    let thread: ThreadCallState | undefined;
     let failures: [CallContext['hostFailure'], CallContext['exit']];
     let output: CaptureState;
     let bookkeeping: unknown;
@@ -343,6 +343,9 @@ export class SfiFunction {
         nnError = nn?.takeLastError();
       },
       restore() {
+        // Never saved: no other call took the thread since this one armed it, so its state is
+        // still the thread's (a resume can reach here after the frame left the thread).
+        if (thread === undefined) return;
         restoreThreadState(thread);
         [context.hostFailure, context.exit] = failures;
         capture.restore(output);
