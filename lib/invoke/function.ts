@@ -256,12 +256,7 @@ export class SfiFunction {
     // An export that may suspend (freestanding ones say so; resource functions are wrapped here).
     if (instance.maySuspend && (bound.signature.kind !== 'freestanding' || (fn as unknown as Record<symbol, unknown>)[MAY_SUSPEND] === true)) return this.#runSuspending<T>(lease, bound, fn as (...a: unknown[]) => unknown, args, deadlineAt, moved, validate);
     takeThread();
-    context.hostFailure = undefined;
-    context.exit = undefined;
-    capture.begin();
-    nn?.takeLastError();
-    const t0 = performance.now();
-    limits?.arm(instance.hooks.meter, deadlineAt, t0);
+    const t0 = this.#beginCall(instance, deadlineAt);
     let value: unknown;
     let late: Error | undefined;
     try {
@@ -280,6 +275,18 @@ export class SfiFunction {
     return this.#complete<T>(lease, bound, value, t0, moved, validate);
   }
 
+  /** Starts a call on the thread: clears its failure slots and output, arms its limits; returns its start time. */
+  #beginCall(instance: ComponentInstance, deadlineAt: number | undefined): number {
+    const { capture, context, limits, nn } = this.#parts;
+    context.hostFailure = undefined;
+    context.exit = undefined;
+    capture.begin();
+    nn?.takeLastError();
+    const t0 = performance.now();
+    limits?.arm(instance.hooks.meter, deadlineAt, t0);
+    return t0;
+  }
+
   /**
    * A call on an instance whose exports may suspend (async host imports, JSPI): the same steps as
    * `#run`, in a frame of its own (lib/limits/call-frame.ts), since other calls run while it is
@@ -294,12 +301,7 @@ export class SfiFunction {
     instance.running = new Promise<void>((resolve) => { done = resolve; });
     try {
       enterFrame(frame, true);
-      context.hostFailure = undefined;
-      context.exit = undefined;
-      capture.begin();
-      nn?.takeLastError();
-      const t0 = performance.now();
-      limits?.arm(instance.hooks.meter, deadlineAt, t0);
+      const t0 = this.#beginCall(instance, deadlineAt);
       let value: unknown;
       let failure: unknown;
       let failed = false;

@@ -334,16 +334,7 @@ export function compileImport(type: FuncType, shape: HostCallShape = { k: 'func'
       } else {
         ret = invoke(host, args);
       }
-      if (!result) return undefined;
-      if (resultInMemory) {
-        const retptr = coreArgs[coreArgs.length - 1] as number;
-        if (cx.dirty) markDirty(cx.dirty, retptr, result.size);
-        result.store(cx, ret, retptr);
-        return undefined;
-      }
-      const out = resultFloats ? boxedArray() : [];
-      result.lowerFlat(cx, ret, out);
-      return out[0];
+      return lowerResult(cx, ret, coreArgs);
     };
   };
 }
