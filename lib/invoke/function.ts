@@ -167,9 +167,18 @@ export class SfiFunction {
     return this.#parts.signatures.exportNames();
   }
 
-  /** Calls an export and resolves to its value. */
+  /**
+   * Calls an export and resolves to its value. A call that needs no wait (a pool hit, an export
+   * that cannot suspend) runs synchronously to the end and settles one promise: no stats object,
+   * no output record, no second promise (this is the warm-call path).
+   */
   call<T = unknown>(exportName: string, ...args: unknown[]): Promise<T> {
-    return this.invoke<T>(exportName, args).then(valueOf);
+    try {
+      const out = this.#start<T>(exportName, args, NO_OPTIONS, false);
+      return out instanceof Promise ? out.then(valueOf) : Promise.resolve(out.value);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /**
@@ -177,13 +186,27 @@ export class SfiFunction {
    * (a `performance.now()` time) ends the call earlier than `limits.timeoutMs` would, with
    * `DEADLINE_EXCEEDED`: an HTTP route's budget, say.
    */
-  async invoke<T = unknown>(exportName: string, args: unknown[] = [], options: InvokeOptions = {}): Promise<Invocation<T>> {
+  invoke<T = unknown>(exportName: string, args: unknown[] = [], options: InvokeOptions = {}): Promise<Invocation<T>> {
+    try {
+      return Promise.resolve(this.#start<T>(exportName, args, options, true));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Runs a call as far as it can go synchronously: to its end on a pool hit (the value, or a typed
+   * error thrown), else a promise. Without `withStats` the invocation carries the value only
+   * (`call()`: it would drop the rest).
+   */
+  #start<T>(exportName: string, args: unknown[], options: InvokeOptions, withStats: boolean): Invocation<T> | Promise<Invocation<T>> {
     if (this.#closed) throw new ClosedError(`function ${this.name} is closed`);
     const bound = this.#parts.signatures.bind(exportName);
     if (bound.handles || options.on !== undefined) return this.#invokeWithHandles<T>(bound, bound.handles ?? NO_HANDLES, args, options);
     bound.validate(args);
-    const lease = this.pool.tryAcquire(options.deadlineAt) ?? (await this.pool.acquire(options.deadlineAt));
-    return this.#run<T>(lease, bound, args, options.deadlineAt, undefined, undefined, options.validate);
+    const lease = this.pool.tryAcquire(options.deadlineAt);
+    if (lease) return this.#run<T>(lease, bound, args, options.deadlineAt, undefined, undefined, options.validate, withStats);
+    return this.pool.acquire(options.deadlineAt).then((queued) => this.#run<T>(queued, bound, args, options.deadlineAt, undefined, undefined, options.validate, withStats));
   }
 
   /**
@@ -244,7 +267,7 @@ export class SfiFunction {
     return lease;
   }
 
-  #run<T>(lease: Lease, bound: BoundExport, args: unknown[], deadlineAt: number | undefined, self?: object, moved?: HandleState[], validate?: InvokeOptions['validate']): Invocation<T> | Promise<Invocation<T>> {
+  #run<T>(lease: Lease, bound: BoundExport, args: unknown[], deadlineAt: number | undefined, self?: object, moved?: HandleState[], validate?: InvokeOptions['validate'], withStats = true): Invocation<T> | Promise<Invocation<T>> {
     const { instance } = lease;
     const { capture, context, limits, nn } = this.#parts;
     const holder = (bound.holderKey === undefined ? instance.exports : instance.exports[bound.holderKey]) as Record<string, unknown>;
@@ -272,7 +295,7 @@ export class SfiFunction {
       late = limits?.disarm(instance.hooks.meter);
     }
     if (late) this.#fail(instance, late, true);
-    return this.#complete<T>(lease, bound, value, t0, moved, validate);
+    return this.#complete<T>(lease, bound, value, t0, moved, validate, withStats);
   }
 
   /** Starts a call on the thread: clears its failure slots and output, arms its limits; returns its start time. */
@@ -357,21 +380,21 @@ export class SfiFunction {
     };
   }
 
-  /** After the guest returned: stats, the result's handles, the instance back to the pool. */
-  #complete<T>(lease: Lease, bound: BoundExport, value: unknown, t0: number, moved: HandleState[] | undefined, validate: InvokeOptions['validate']): Invocation<T> {
+  /** After the guest returned: stats (unless `withStats` is false), the result's handles, the instance back to the pool. */
+  #complete<T>(lease: Lease, bound: BoundExport, value: unknown, t0: number, moved: HandleState[] | undefined, validate: InvokeOptions['validate'], withStats = true): Invocation<T> {
     const { instance } = lease;
     const { capture, limits, nn } = this.#parts;
-    const runUs = (performance.now() - t0) * 1000;
+    const end = withStats ? performance.now() : undefined;
     instance.uses++;
     const output = capture.end();
-    const stats: CallStats = {
+    const stats: CallStats | undefined = withStats ? {
       coldStart: lease.cold,
       queueUs: lease.queueUs,
       instantiateUs: lease.cold ? instance.instantiateUs : 0,
-      runUs,
+      runUs: (end! - t0) * 1000,
       fuelUsed: limits?.fuelUsed(instance),
       memoryBytes: instance.memoryBytes(),
-    };
+    } : undefined;
     const nnError = nn?.takeLastError();
     if (nnError?.nnCode === 'timeout' && limits) {
       // Inference ran past the deadline (or used up the call's fuel): the guest got `timeout`,
@@ -388,13 +411,15 @@ export class SfiFunction {
     if (moved) for (const state of moved) this.#handles.end(state, 'moved');
     const result = bound.handles?.result;
     if (result) value = result(value, (glue, resource) => this.#handles.wrap(instance, resource, glue as object));
-    this.#releaseAfterCall(instance);
+    this.#releaseAfterCall(instance, end);
+    // `call()` keeps the value only: the rest is not built (the output was consumed by `end()` above).
+    if (!stats) return { value } as Invocation<T>;
     return nnError ? { value: value as T, ...output, stats, nnError } : { value: value as T, ...output, stats };
   }
 
   /** Back to the pool, unless live handles pin the instance to their holders. */
-  #releaseAfterCall(instance: ComponentInstance): void {
-    if (!this.#exclusivePins || !this.#handles.isPinned(instance)) this.pool.release(instance);
+  #releaseAfterCall(instance: ComponentInstance, now?: number): void {
+    if (!this.#exclusivePins || !this.#handles.isPinned(instance)) this.pool.release(instance, now);
   }
 
   /** A handle was collected undropped: its instance still holds the resource, so it is not reused. */
@@ -459,6 +484,8 @@ export class SfiFunction {
 const valueOf = <T>(invocation: Invocation<T>): T => invocation.value;
 
 const NO_HANDLES: BoundHandles = { params: [] };
+
+const NO_OPTIONS: InvokeOptions = Object.freeze({});
 
 const DISPOSE: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('dispose');
 

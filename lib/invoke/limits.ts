@@ -139,7 +139,7 @@ export function callLimits(limits: NormalisedLimits) {
       callDeadline.startedAt = now;
       callFuel.meter = meter;
       armLiftBudget(limits.resultBytes ?? Infinity, at, now, budgetMs);
-      meter?.start({ fuel: limits.fuel, deadline: at, now });
+      meter?.startCall(limits.fuel, at, now);
     },
     /**
      * The call returned (or failed): host imports outside a call see no deadline. Returns the

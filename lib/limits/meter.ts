@@ -80,6 +80,8 @@ export class Meter {
   readonly fuelGlobal = new WebAssembly.Global({ value: 'i32', mutable: true }, 0);
   /** Every fuel counter: attached modules' own globals, then the shared imported one. */
   readonly #counters: WebAssembly.Global[] = [this.fuelGlobal];
+  /** Scratch for `startCall`: each counter's value as read (same index as `#counters`). */
+  readonly #seen: number[] = [0];
   /** The import object fragment: `{ 'sfirt:meter': { fuel, refill, grant, memory_refused, work } }`. */
   readonly imports: Record<string, Record<string, WebAssembly.ImportValue>>;
   readonly #slice: number;
@@ -128,32 +130,45 @@ export class Meter {
 
   /** Resets the counters and sets the limits for the next call. */
   start(limits: MeterLimits = {}): void {
-    const fuel = limits.fuel ?? Infinity;
-    if (!(fuel >= 0)) throw new InvalidArgumentError(`fuel must be a number >= 0, got ${limits.fuel}`);
+    this.startCall(limits.fuel, limits.deadline, limits.now);
+  }
+
+  /** {@link start} with the limits as arguments (the per-call path: no options object). */
+  startCall(fuelLimit: number | undefined, deadline: number | undefined, now?: number): void {
+    const fuel = fuelLimit ?? Infinity;
+    if (!(fuel >= 0)) throw new InvalidArgumentError(`fuel must be a number >= 0, got ${fuelLimit}`);
     this.#limit = fuel;
-    this.#deadline = limits.deadline;
+    this.#deadline = deadline;
     this.#stop = undefined;
     this.#memoryRefused = false;
     this.#refills = 0;
     this.#nextSlice = this.#slice;
-    if (this.#deadline !== undefined) {
-      this.#sliceStartMs = limits.now ?? performance.now();
+    if (deadline !== undefined) {
+      this.#sliceStartMs = now ?? performance.now();
       this.#sliceStartUsed = 0;
     }
     // Every counter gets a first slice while the limit allows, the fullest first: it is probably the
     // hot module's (the last grant went there), so a call usually starts without a host call. The
     // limit stays exact: Σ counters never exceeds it, and a refusal reclaims everything first.
-    // (Each `.value` crosses into V8's API: read every counter once, allocate nothing.)
+    // (Each `.value` crosses into V8's API: read every counter once, write only those whose value
+    // changes — after a short call, just the hot module's — and allocate nothing.)
     const counters = this.#counters;
+    const seen = this.#seen;
     let fullest = 0;
     let most = -1;
     for (let i = 0; i < counters.length; i++) {
       const v = counters[i]!.value as number;
+      seen[i] = v;
       if (v > most) { most = v; fullest = i; }
     }
     this.#handedOut = 0;
-    counters[fullest]!.value = this.#take(0);
-    for (let i = 0; i < counters.length; i++) if (i !== fullest) counters[i]!.value = this.#take(0);
+    let grant = this.#take(0);
+    if (seen[fullest] !== grant) counters[fullest]!.value = grant;
+    for (let i = 0; i < counters.length; i++) {
+      if (i === fullest) continue;
+      grant = this.#take(0);
+      if (seen[i] !== grant) counters[i]!.value = grant;
+    }
   }
 
   /**
@@ -168,6 +183,7 @@ export class Meter {
     if (!(g instanceof WebAssembly.Global) || this.#counters.includes(g)) return;
     // Keep the shared imported counter last (start() prefers earlier counters on ties).
     this.#counters.splice(this.#counters.length - 1, 0, g);
+    this.#seen.push(0);
   }
 
   /**

@@ -2,6 +2,7 @@ import type { LoadedComponent } from '../component/loader.js';
 import { MAY_SUSPEND } from '../component/jspi.js';
 import { glueStateOf, type GlueState } from '../component/glue-state.js';
 import type { InstanceScope } from '../host/scope.js';
+import type { Lease } from './pool.js';
 import { reservationOf, type Meter } from '../limits/index.js';
 import { collectState, InstanceSnapshot, type InstanceState } from './snapshot.js';
 import { memoryPool, pooledMemoryImports } from './memory-pool.js';
@@ -46,6 +47,8 @@ export class ComponentInstance {
    * released since initialisation by `reset()`, all of it by `dispose()`.
    */
   scope: InstanceScope | undefined;
+  /** Its lease on a pool hit, made once (lib/pool/pool.ts). */
+  hitLease: Lease | undefined;
   /** The glue's handle tables (lib/component/glue-state.ts); undefined when the glue has no hook. */
   readonly glue: GlueState | undefined;
 

@@ -59,6 +59,8 @@ export class InstanceSnapshot {
   readonly #memories: Uint8Array[];
   /** Per memory: its map, cut to the memory's pages, or undefined (full copy). */
   readonly #maps: (Uint8Array | undefined)[];
+  /** Per memory: a view of its current buffer (made again when the buffer changes). */
+  readonly #views: (Uint8Array | undefined)[] = [];
 
   constructor(state: InstanceState) {
     this.#state = state;
@@ -77,16 +79,21 @@ export class InstanceSnapshot {
   /** Restores the snapshot; false when the instance grew past it and must be discarded instead. */
   restore(): boolean {
     const { globals, tables, memories } = this.#state;
+    const views = this.#views;
     for (let i = 0; i < memories.length; i++) {
-      if (memories[i]!.buffer.byteLength !== this.#memories[i]!.byteLength) return false;
+      // `.buffer` crosses into V8's API: read once; the view over it is kept while it is the same
+      // buffer (a memory that grew has a new one, and cannot be restored anyway).
+      const buffer = memories[i]!.buffer;
+      if (buffer.byteLength !== this.#memories[i]!.byteLength) return false;
+      if (views[i]?.buffer !== buffer) views[i] = new Uint8Array(buffer);
     }
     for (let i = 0; i < tables.length; i++) {
       if (tables[i]!.length !== this.#tables[i]!.length) return false;
     }
     for (let i = 0; i < memories.length; i++) {
       const map = this.#maps[i];
-      if (map) restoreDirty(new Uint8Array(memories[i]!.buffer), this.#memories[i]!, map);
-      else new Uint8Array(memories[i]!.buffer).set(this.#memories[i]!);
+      if (map) restoreDirty(views[i]!, this.#memories[i]!, map);
+      else views[i]!.set(this.#memories[i]!);
     }
     for (let i = 0; i < globals.length; i++) globals[i]!.value = this.#globals[i];
     for (let i = 0; i < tables.length; i++) {

@@ -15,6 +15,8 @@ export interface CapturedOutput {
 }
 
 const EMPTY = new Uint8Array(0);
+/** The output of a call that wrote nothing (shared: callers copy its fields, never change them). */
+const SILENT: CapturedOutput = Object.freeze({ stdout: EMPTY, stderr: EMPTY, truncated: false });
 
 /** A capture in progress, as `StdioCapture.save()` takes it out. */
 export type CaptureState = readonly [chunks: [Uint8Array[], Uint8Array[]], sizes: number[], truncated: boolean, dirty: boolean];
@@ -70,7 +72,7 @@ export class StdioCapture {
   }
 
   end(): CapturedOutput {
-    if (!this.#dirty && !this.#truncated) return { stdout: EMPTY, stderr: EMPTY, truncated: false };
+    if (!this.#dirty && !this.#truncated) return SILENT;
     const out = { stdout: concat(this.#chunks[0]), stderr: concat(this.#chunks[1]), truncated: this.#truncated };
     this.begin();
     return out;

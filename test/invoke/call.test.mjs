@@ -93,6 +93,35 @@ test('UNKNOWN_EXPORT lists what exists', async () => {
   assert.match(err.message, 'greet');
 });
 
+test('call() and invoke() report every failure as a rejected promise, never a synchronous throw', async () => {
+  const closed = await rt.load('closed-compute', guest('compute'));
+  closed.close();
+  const cases = [
+    ['UNKNOWN_EXPORT', (f) => f('nope'), fns.hello],
+    ['INVALID_ARGUMENT', (f) => f('add', 'x', 1), fns.compute],
+    ['TRAP', (f) => f('unreachable'), fns.trap],
+    ['CLOSED', (f) => f('add', 1, 2), closed],
+  ];
+  for (const [code, run, fn] of cases) {
+    let viaCall, viaInvoke;
+    assert.not.throws(() => { viaCall = run((name, ...args) => fn.call(name, ...args)); }, `call: ${code}`);
+    assert.not.throws(() => { viaInvoke = run((name, ...args) => fn.invoke(name, args)); }, `invoke: ${code}`);
+    assert.is((await rejection(viaCall)).code, code);
+    assert.is((await rejection(viaInvoke)).code, code);
+  }
+});
+
+test('a pool hit through call() gives the value; invoke() still gives output and stats', async () => {
+  assert.is(await fns.compute.call('add', 2, 3), 5);
+  const inv = await fns.compute.invoke('add', [2, 3]);
+  assert.is(inv.value, 5);
+  assert.is(inv.stats.coldStart, false);
+  assert.ok(inv.stats.runUs >= 0 && inv.stats.memoryBytes > 0);
+  assert.instance(inv.stdout, Uint8Array);
+  assert.is(inv.stdout.length + inv.stderr.length, 0);
+  assert.is(inv.truncated, false);
+});
+
 test('concurrent calls all complete with their own results', async () => {
   const results = await Promise.all(Array.from({ length: 50 }, (_, i) => fns.compute.call('add', i, i)));
   assert.equal(results, Array.from({ length: 50 }, (_, i) => 2 * i));
