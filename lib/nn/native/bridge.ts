@@ -123,26 +123,76 @@ class Child {
 /** Models by session id, to load them into a replacement child. */
 const models = new Map<number, Uint8Array>();
 let active = new Child();
-let standby: Child | undefined;
+/**
+ * Warm children, oldest first. A child takes ~70–250 ms of CPU to start (more on a busy machine),
+ * longer than a caller may take to reach its next deadline: with one standby, the replacement
+ * started at one takeover was often not ready at the next, and the victim queued behind it waited
+ * for the process to start (measured: up to 108 ms of a 200 ms budget). Two standbys, started at
+ * different takeovers, give each one the time of two attacks to get ready.
+ */
+const standbys: Child[] = [];
+const STANDBYS = 2;
+/** Requests received and not yet answered, and requests answered so far. */
+let inFlight = 0;
+let completed = 0;
+/** Set while standbys are missing: the value of `completed` when they went missing. */
+let topUpSince: number | undefined;
+/** How long a missing standby waits for the bridge to be idle while another one is warm. */
+const SPAWN_DELAY_MS = 25;
 
 /** Starts a standby child and loads every known model into it. */
-function prepareStandby(): void {
-  if (standby?.alive) return;
+function startStandby(): void {
   const child = new Child();
-  standby = child;
+  standbys.push(child);
   child.ready.then(() => {
     for (const [session, model] of models) child.handle(session, model).catch(() => {});
   }, () => {
-    if (standby === child) standby = undefined;
+    const i = standbys.indexOf(child);
+    if (i >= 0) standbys.splice(i, 1);
   });
 }
 
-/** The child to use now: the active one, or the standby when the active one died. */
+/** Starts standbys until there are {@link STANDBYS} live ones. */
+function topUpStandbys(): void {
+  topUpSince = undefined;
+  for (let i = standbys.length - 1; i >= 0; i--) if (!standbys[i]!.alive) standbys.splice(i, 1);
+  while (standbys.length < STANDBYS) startStandby();
+}
+
+/**
+ * A standby was used: start its replacement when it is in nobody's way. `spawn` blocks this thread
+ * for a few ms (up to ~15 on a busy machine), and the call queued behind a stopped run arrives a
+ * few ms after the stop; while another standby is warm, the replacement starts after the next
+ * request is answered, or after {@link SPAWN_DELAY_MS} without requests. Without a warm standby,
+ * at once.
+ */
+function needStandby(): void {
+  if (topUpSince !== undefined) return;
+  topUpSince = completed;
+  if (!standbys.some((c) => c.alive)) {
+    setImmediate(() => { if (topUpSince !== undefined) topUpStandbys(); });
+    return;
+  }
+  setTimeout(() => { if (topUpSince !== undefined && inFlight === 0) topUpStandbys(); }, SPAWN_DELAY_MS);
+}
+
+/** A request was answered: a replacement standby waiting for the request after the stop starts now. */
+function requestDone(): void {
+  inFlight--;
+  completed++;
+  if (topUpSince !== undefined && completed >= topUpSince + 2) topUpStandbys();
+}
+
+/** The child to use now: the active one, or the oldest live standby when the active one died. */
 function current(): Child {
   if (!active.alive) {
-    active = standby?.alive ? standby : new Child();
-    standby = undefined;
-    prepareStandby();
+    let next: Child | undefined;
+    while (next === undefined && standbys.length > 0) {
+      const c = standbys.shift()!;
+      if (c.alive) next = c;
+    }
+    active = next ?? new Child();
+    needStandby();
   }
   return active;
 }
@@ -171,7 +221,7 @@ async function handle(req: NativeRequest): Promise<void> {
         }
         child.handles.set(req.session, Promise.resolve(r.handle!));
         reply({ id: req.id, ok: true, inputs: r.inputs!, outputs: r.outputs! });
-        if (standby?.alive) standby.handle(req.session, req.model).catch(() => {});
+        for (const s of standbys) if (s.alive) s.handle(req.session, req.model).catch(() => {});
       } catch {
         models.delete(req.session);
         failed(req.id, { code: 'runtime-error', message: 'the inference process cannot start' });
@@ -210,10 +260,10 @@ async function handle(req: NativeRequest): Promise<void> {
     }
     case 'release': {
       models.delete(req.session);
-      for (const child of [active, standby]) {
-        const h = child?.handles.get(req.session);
-        child?.handles.delete(req.session);
-        h?.then((handle) => { if (child!.alive) child!.proc.send({ op: 'release', handle } satisfies ChildRequest); }, () => {});
+      for (const child of [active, ...standbys]) {
+        const h = child.handles.get(req.session);
+        child.handles.delete(req.session);
+        h?.then((handle) => { if (child.alive) child.proc.send({ op: 'release', handle } satisfies ChildRequest); }, () => {});
       }
       return reply({ id: req.id, ok: true });
     }
@@ -236,13 +286,14 @@ function isFailure(x: unknown): x is NativeFailure {
 // Requests are handled one at a time, in order.
 let queue: Promise<void> = Promise.resolve();
 port.on('message', (req: NativeRequest) => {
-  queue = queue.then(() => handle(req)).catch(() => {});
+  inFlight++;
+  queue = queue.then(() => handle(req)).catch(() => {}).finally(requestDone);
 });
 
 // Report whether the first child starts, then keep a standby warm.
 active.ready.then(() => {
   port.postMessage({ op: 'ready' });
-  prepareStandby();
+  topUpStandbys();
 }, (err: unknown) => {
   port.postMessage({ op: 'failed', message: err instanceof Error ? err.message : String(err) });
 });
