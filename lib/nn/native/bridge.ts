@@ -33,6 +33,8 @@ const STDERR_LIMIT = 4096;
 class Child {
   readonly proc: ChildProcess;
   readonly ready: Promise<void>;
+  /** Set once the process said it is ready. */
+  started = false;
   readonly handles = new Map<number, Promise<number>>();
   readonly #pending = new Map<number, (reply: ChildReply) => void>();
   #nextId = 1;
@@ -68,7 +70,7 @@ class Child {
       this.proc.once('exit', (code, sig) => reject(new Error(`the onnxruntime-node process exited (${sig ?? code}) before it was ready${this.#stderr ? `: ${this.#stderr.trim()}` : ''}`)));
       this.proc.once('error', reject);
     });
-    this.ready.catch(() => {});
+    this.ready.then(() => { this.started = true; }, () => {});
     this.proc.on('message', (msg: ChildReply | ChildHello) => {
       if ('id' in msg) {
         const done = this.#pending.get(msg.id);
@@ -152,12 +154,28 @@ function startStandby(): void {
   });
 }
 
-/** Starts standbys until there are {@link STANDBYS} live ones. */
+/**
+ * Starts standbys until there are {@link STANDBYS} live ones, one at a time (the next once the
+ * last is ready): processes starting together share the CPU and are all late.
+ */
 function topUpStandbys(): void {
   topUpSince = undefined;
   for (let i = standbys.length - 1; i >= 0; i--) if (!standbys[i]!.alive) standbys.splice(i, 1);
-  while (standbys.length < STANDBYS) startStandby();
+  if (standbys.length >= STANDBYS) return;
+  const starting = standbys.find((c) => !c.started);
+  if (starting !== undefined) {
+    if (!waitingFor.has(starting)) {
+      waitingFor.add(starting);
+      // A standby that fails to start is not replaced here (that would spawn in a loop); the next takeover tries again.
+      starting.ready.then(() => { waitingFor.delete(starting); if (standbys.length < STANDBYS) needStandby(); }, () => { waitingFor.delete(starting); });
+    }
+    return;
+  }
+  startStandby();
+  if (standbys.length < STANDBYS) topUpStandbys();
 }
+/** Standbys still starting that a top-up waits for. */
+const waitingFor = new Set<Child>();
 
 /**
  * A standby was used: start its replacement when it is in nobody's way. `spawn` blocks this thread
@@ -186,11 +204,10 @@ function requestDone(): void {
 /** The child to use now: the active one, or the oldest live standby when the active one died. */
 function current(): Child {
   if (!active.alive) {
-    let next: Child | undefined;
-    while (next === undefined && standbys.length > 0) {
-      const c = standbys.shift()!;
-      if (c.alive) next = c;
-    }
+    for (let i = standbys.length - 1; i >= 0; i--) if (!standbys[i]!.alive) standbys.splice(i, 1);
+    // The oldest standby that is ready, else the oldest still starting.
+    const i = Math.max(0, standbys.findIndex((c) => c.started));
+    const next = standbys.splice(i, 1)[0];
     active = next ?? new Child();
     needStandby();
   }
