@@ -307,8 +307,13 @@ port.on('message', (req: NativeRequest) => {
   queue = queue.then(() => handle(req)).catch(() => {}).finally(requestDone);
 });
 
-// Report whether the first child starts, then keep a standby warm.
-active.ready.then(() => {
+// The first child and the first standby start together, and the engine is ready once both are (a
+// run stopped right after the engine started then finds a warm process, not one still starting);
+// a standby that cannot start does not hold the engine back. The second standby starts after.
+startStandby();
+const firstStandby = standbys[0]!;
+active.ready.then(async () => {
+  await firstStandby.ready.catch(() => {});
   port.postMessage({ op: 'ready' });
   topUpStandbys();
 }, (err: unknown) => {
