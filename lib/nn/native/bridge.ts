@@ -238,7 +238,8 @@ async function handle(req: NativeRequest): Promise<void> {
         }
         child.handles.set(req.session, Promise.resolve(r.handle!));
         reply({ id: req.id, ok: true, inputs: r.inputs!, outputs: r.outputs! });
-        for (const s of standbys) if (s.alive) s.handle(req.session, req.model).catch(() => {});
+        // A standby still starting has no message listener yet; it loads every model once ready.
+        for (const s of standbys) if (s.alive && s.started) s.handle(req.session, req.model).catch(() => {});
       } catch {
         models.delete(req.session);
         failed(req.id, { code: 'runtime-error', message: 'the inference process cannot start' });
