@@ -12,8 +12,12 @@
  * Host interfaces are built per instance by an `InstanceImports` factory that receives the scope.
  */
 export class InstanceScope {
-  /** Resource → how to release it, in creation order. */
-  #live = new Map<object, (resource: object) => void>();
+  /**
+   * Resource → how to release it and its kind, in creation order. One map of small records: a
+   * second map (a WeakMap of kinds) made track + untrack cost ~0.7 µs per resource, paid twice per
+   * call by a guest that opens a graph and a context in every call.
+   */
+  #live = new Map<object, Tracked>();
   /** Resources that existed when `mark()` was called (the instance's initial state). */
   #initial: Set<object> | undefined;
   #closed = false;
@@ -24,7 +28,6 @@ export class InstanceScope {
 
   /** Number of live resources of a kind (`kind` as passed to `track`). */
   #counts = new Map<string, number>();
-  #kinds = new WeakMap<object, string>();
 
   /** Live resources of `kind` (e.g. `'descriptor'`), for per-instance caps. */
   count(kind: string): number {
@@ -40,18 +43,19 @@ export class InstanceScope {
       release(resource);
       return resource;
     }
-    this.#live.set(resource, release as (r: object) => void);
-    this.#kinds.set(resource, kind);
+    this.#live.set(resource, { release: release as (r: object) => void, kind });
     this.#counts.set(kind, (this.#counts.get(kind) ?? 0) + 1);
     return resource;
   }
 
   /** The guest dropped `resource` and its host side released it: stop tracking it. */
   untrack(resource: object): void {
-    if (!this.#live.delete(resource)) return;
-    const kind = this.#kinds.get(resource)!;
+    const tracked = this.#live.get(resource);
+    if (tracked === undefined) return;
+    this.#live.delete(resource);
+    const kind = tracked.kind;
     this.#counts.set(kind, this.#counts.get(kind)! - 1);
-    this.#initial?.delete(resource);
+    if (this.#initial !== undefined && this.#initial.size > 0) this.#initial.delete(resource);
   }
 
   /**
@@ -89,7 +93,7 @@ export class InstanceScope {
   }
 
   #release(resource: object): void {
-    const release = this.#live.get(resource)!;
+    const release = this.#live.get(resource)!.release;
     this.untrack(resource);
     try {
       release(resource);
@@ -101,6 +105,11 @@ export class InstanceScope {
 }
 
 const EMPTY: ReadonlySet<object> = new Set();
+
+interface Tracked {
+  release: (resource: object) => void;
+  kind: string;
+}
 
 /** Builds one instance's host imports (keyed as jco keys them) on that instance's scope. */
 export type InstanceImports = (scope: InstanceScope) => Record<string, object>;

@@ -89,18 +89,19 @@ export function checkFeeds(inputs: readonly NnValueInfo[], feeds: Record<string,
   }
   for (const info of inputs) {
     const feed = Object.hasOwn(feeds, info.name) ? feeds[info.name] : undefined;
-    const input = `input \`${printable(info.name)}\``;
-    if (feed === undefined) throw new NnError('invalid-argument', `missing ${input}`);
-    checkTensor(feed, input);
-    if (info.type === undefined) throw new NnError('unsupported-operation', `${input} has an element type this runtime does not support`);
-    if (feed.type !== info.type) throw new NnError('invalid-argument', `${input} must be ${info.type}, got ${feed.type}`);
+    // The input's name is quoted only when a message needs it (`printable` scans it).
+    if (feed === undefined) throw new NnError('invalid-argument', `missing ${inputText(info)}`);
+    const issue = tensorIssue(feed);
+    if (issue !== undefined) throw new NnError('invalid-argument', `${inputText(info)} ${issue}`);
+    if (info.type === undefined) throw new NnError('unsupported-operation', `${inputText(info)} has an element type this runtime does not support`);
+    if (feed.type !== info.type) throw new NnError('invalid-argument', `${inputText(info)} must be ${info.type}, got ${feed.type}`);
     if (feed.dims.length !== info.dims.length) {
-      throw new NnError('invalid-argument', `${input} must have rank ${info.dims.length} ${shapeText(info.dims)}, got ${shapeText(feed.dims)}`);
+      throw new NnError('invalid-argument', `${inputText(info)} must have rank ${info.dims.length} ${shapeText(info.dims)}, got ${shapeText(feed.dims)}`);
     }
     for (let i = 0; i < info.dims.length; i++) {
       const want = info.dims[i]!;
       if (typeof want === 'number' && want >= 0 && feed.dims[i] !== want) {
-        throw new NnError('invalid-argument', `${input} must have shape ${shapeText(info.dims)}, got ${shapeText(feed.dims)}`);
+        throw new NnError('invalid-argument', `${inputText(info)} must have shape ${shapeText(info.dims)}, got ${shapeText(feed.dims)}`);
       }
     }
   }
@@ -110,6 +111,11 @@ export function checkFeeds(inputs: readonly NnValueInfo[], feeds: Record<string,
 export function shapeText(dims: ReadonlyArray<number | string>): string {
   const shown = dims.slice(0, 8).map((d) => (typeof d === 'string' ? printable(d) : String(d)));
   return `[${shown.join(', ')}${dims.length > 8 ? `, … (rank ${dims.length})` : ''}]`;
+}
+
+/** `input \`name\`` for a message. */
+function inputText(info: NnValueInfo): string {
+  return `input \`${printable(info.name)}\``;
 }
 
 /** The model's input names for a message: at most 8. */
@@ -135,16 +141,21 @@ export const MAX_RANK = 64;
 
 /** Checks that a tensor is self-consistent: known type, non-negative integer dims, matching byte length. */
 export function checkTensor(tensor: NnTensor, what = 'tensor'): void {
-  if (!(tensor.type in ELEMENT_BYTES)) throw new NnError('invalid-argument', `${what} has unsupported element type ${printable(String(tensor.type))}`);
-  if (!Array.isArray(tensor.dims)) throw new NnError('invalid-argument', `${what} has invalid dimensions`);
-  if (tensor.dims.length > MAX_RANK) throw new NnError('invalid-argument', `${what} has rank ${tensor.dims.length}; at most ${MAX_RANK} dimensions are supported`);
+  const issue = tensorIssue(tensor);
+  if (issue !== undefined) throw new NnError('invalid-argument', `${what} ${issue}`);
+}
+
+/** What is wrong with `tensor` (the end of a message naming it), or undefined. */
+function tensorIssue(tensor: NnTensor): string | undefined {
+  if (!(tensor.type in ELEMENT_BYTES)) return `has unsupported element type ${printable(String(tensor.type))}`;
+  if (!Array.isArray(tensor.dims)) return 'has invalid dimensions';
+  if (tensor.dims.length > MAX_RANK) return `has rank ${tensor.dims.length}; at most ${MAX_RANK} dimensions are supported`;
   // Dimensions travel to onnxruntime-web as int32.
-  if (!validDims(tensor.dims)) throw new NnError('invalid-argument', `${what} has invalid dimensions`);
-  if (!ArrayBuffer.isView(tensor.data)) throw new NnError('invalid-argument', `${what} data must be a typed array`);
+  if (!validDims(tensor.dims)) return 'has invalid dimensions';
+  if (!ArrayBuffer.isView(tensor.data)) return 'data must be a typed array';
   const want = elementCount(tensor.dims) * ELEMENT_BYTES[tensor.type];
-  if (tensor.data.byteLength !== want) {
-    throw new NnError('invalid-argument', `${what} ${shapeText(tensor.dims)} ${tensor.type} needs ${want} bytes of data, got ${tensor.data.byteLength}`);
-  }
+  if (tensor.data.byteLength !== want) return `${shapeText(tensor.dims)} ${tensor.type} needs ${want} bytes of data, got ${tensor.data.byteLength}`;
+  return undefined;
 }
 
 /** Whether every dimension is an integer in [0, MAX_DIMENSION]. */

@@ -455,7 +455,7 @@ function functionImports(host: WasiNnHost, functionKey: string, quota: NnQuota, 
     readonly #inst: NnInstance;
     #live = true;
     constructor(lease: ModelLease, inst: NnInstance) {
-      inst.admit(KIND.context, quota.contexts, () => new NnError('too-large', `the instance holds ${quota.contexts} execution contexts; drop some`));
+      if (inst.scope.count(KIND.context) >= quota.contexts) throw new NnError('too-large', `the instance holds ${quota.contexts} execution contexts; drop some`);
       this.#lease = lease;
       this.#inst = inst;
       lease.retain();
@@ -563,14 +563,23 @@ function functionImports(host: WasiNnHost, functionKey: string, quota: NnQuota, 
     }
   }
 
+  /** Leases of named models, one per model for this function (see loadByName). */
+  const namedLeases = new Map<ModelEntry, ModelLease>();
+  function newNamedLease(entry: ModelEntry): ModelLease {
+    const lease = new ModelLease(registry, entry);
+    namedLeases.set(entry, lease);
+    return lease;
+  }
+
   function loadByName(inst: NnInstance, name: string): Graph {
     checkName(name, 'a model name');
     try {
       host.check();
-      inst.admit(KIND.graph, quota.graphs, () => new NnError('too-large', `the instance holds ${quota.graphs} graphs; drop some`));
+      if (inst.scope.count(KIND.graph) >= quota.graphs) throw new NnError('too-large', `the instance holds ${quota.graphs} graphs; drop some`);
       const entry = registry.named(name);
       registry.session(entry); // parse it now, so a broken model fails here rather than at compute
-      return new Graph(new ModelLease(registry, entry), inst, KIND.graph);
+      // A named model's lease releases nothing (the session is host data, kept across resets): one per model is enough.
+      return new Graph(namedLeases.get(entry) ?? newNamedLease(entry), inst, KIND.graph);
     } catch (cause) {
       throw host.guestError((e) => new ErrorResource(e, inst), cause);
     }

@@ -125,6 +125,23 @@ test('a run past its deadline is stopped (its process killed) and the engine ser
   s.release();
 });
 
+test('takeovers back to back (more than the standbys kept): every stopped run is a timeout, every next run the right answer', async () => {
+  const s = native.createSession(hostile.longLoopModel());
+  const feeds = (n) => ({ trips: { type: 'int64', dims: [], data: BigInt64Array.of(BigInt(n)) } });
+  const reference = Array.from(s.run(feeds(3)).y.data);
+  for (let round = 0; round < 4; round++) {
+    try {
+      s.run(feeds(2n ** 40n), { deadline: performance.now() + 50 });
+      assert.unreachable('a 2^40-trip loop returned');
+    } catch (err) {
+      assert.is(err.nnCode, 'timeout', `round ${round}: ${err}`);
+    }
+    assert.equal(Array.from(s.run(feeds(3)).y.data), reference, `round ${round}`);
+  }
+  assert.ok(native.usable);
+  s.release();
+});
+
 test('allocations past the process cap are out-of-memory runtime errors; outputs past the call budget are refused', () => {
   const s = native.createSession(hostile.expandModel(2));
   const run = (a, b, budget) => s.run({ shape: { type: 'int64', dims: [2], data: BigInt64Array.of(a, b) } }, budget === undefined ? {} : { maxOutputBytes: budget });

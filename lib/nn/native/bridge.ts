@@ -33,6 +33,8 @@ const STDERR_LIMIT = 4096;
 class Child {
   readonly proc: ChildProcess;
   readonly ready: Promise<void>;
+  /** Set once the process said it is ready. */
+  started = false;
   readonly handles = new Map<number, Promise<number>>();
   readonly #pending = new Map<number, (reply: ChildReply) => void>();
   #nextId = 1;
@@ -68,7 +70,7 @@ class Child {
       this.proc.once('exit', (code, sig) => reject(new Error(`the onnxruntime-node process exited (${sig ?? code}) before it was ready${this.#stderr ? `: ${this.#stderr.trim()}` : ''}`)));
       this.proc.once('error', reject);
     });
-    this.ready.catch(() => {});
+    this.ready.then(() => { this.started = true; }, () => {});
     this.proc.on('message', (msg: ChildReply | ChildHello) => {
       if ('id' in msg) {
         const done = this.#pending.get(msg.id);
@@ -123,26 +125,91 @@ class Child {
 /** Models by session id, to load them into a replacement child. */
 const models = new Map<number, Uint8Array>();
 let active = new Child();
-let standby: Child | undefined;
+/**
+ * Warm children, oldest first. A child takes ~70–250 ms of CPU to start (more on a busy machine),
+ * longer than a caller may take to reach its next deadline: with one standby, the replacement
+ * started at one takeover was often not ready at the next, and the victim queued behind it waited
+ * for the process to start (measured: up to 108 ms of a 200 ms budget). Two standbys, started at
+ * different takeovers, give each one the time of two attacks to get ready.
+ */
+const standbys: Child[] = [];
+const STANDBYS = 2;
+/** Requests received and not yet answered, and requests answered so far. */
+let inFlight = 0;
+let completed = 0;
+/** Set while standbys are missing: the value of `completed` when they went missing. */
+let topUpSince: number | undefined;
+/** How long a missing standby waits for the bridge to be idle while another one is warm. */
+const SPAWN_DELAY_MS = 25;
 
 /** Starts a standby child and loads every known model into it. */
-function prepareStandby(): void {
-  if (standby?.alive) return;
+function startStandby(): void {
   const child = new Child();
-  standby = child;
+  standbys.push(child);
   child.ready.then(() => {
     for (const [session, model] of models) child.handle(session, model).catch(() => {});
   }, () => {
-    if (standby === child) standby = undefined;
+    const i = standbys.indexOf(child);
+    if (i >= 0) standbys.splice(i, 1);
   });
 }
 
-/** The child to use now: the active one, or the standby when the active one died. */
+/**
+ * Starts standbys until there are {@link STANDBYS} live ones, one at a time (the next once the
+ * last is ready): processes starting together share the CPU and are all late.
+ */
+function topUpStandbys(): void {
+  topUpSince = undefined;
+  for (let i = standbys.length - 1; i >= 0; i--) if (!standbys[i]!.alive) standbys.splice(i, 1);
+  if (standbys.length >= STANDBYS) return;
+  const starting = standbys.find((c) => !c.started);
+  if (starting !== undefined) {
+    if (!waitingFor.has(starting)) {
+      waitingFor.add(starting);
+      // A standby that fails to start is not replaced here (that would spawn in a loop); the next takeover tries again.
+      starting.ready.then(() => { waitingFor.delete(starting); if (standbys.length < STANDBYS) needStandby(); }, () => { waitingFor.delete(starting); });
+    }
+    return;
+  }
+  startStandby();
+  if (standbys.length < STANDBYS) topUpStandbys();
+}
+/** Standbys still starting that a top-up waits for. */
+const waitingFor = new Set<Child>();
+
+/**
+ * A standby was used: start its replacement when it is in nobody's way. `spawn` blocks this thread
+ * for a few ms (up to ~15 on a busy machine), and the call queued behind a stopped run arrives a
+ * few ms after the stop; while another standby is warm, the replacement starts after the next
+ * request is answered, or after {@link SPAWN_DELAY_MS} without requests. Without a warm standby,
+ * at once.
+ */
+function needStandby(): void {
+  if (topUpSince !== undefined) return;
+  topUpSince = completed;
+  if (!standbys.some((c) => c.alive)) {
+    setImmediate(() => { if (topUpSince !== undefined) topUpStandbys(); });
+    return;
+  }
+  setTimeout(() => { if (topUpSince !== undefined && inFlight === 0) topUpStandbys(); }, SPAWN_DELAY_MS);
+}
+
+/** A request was answered: a replacement standby waiting for the request after the stop starts now. */
+function requestDone(): void {
+  inFlight--;
+  completed++;
+  if (topUpSince !== undefined && completed >= topUpSince + 2) topUpStandbys();
+}
+
+/** The child to use now: the active one, or the oldest live standby when the active one died. */
 function current(): Child {
   if (!active.alive) {
-    active = standby?.alive ? standby : new Child();
-    standby = undefined;
-    prepareStandby();
+    for (let i = standbys.length - 1; i >= 0; i--) if (!standbys[i]!.alive) standbys.splice(i, 1);
+    // The oldest standby that is ready, else the oldest still starting.
+    const i = Math.max(0, standbys.findIndex((c) => c.started));
+    const next = standbys.splice(i, 1)[0];
+    active = next ?? new Child();
+    needStandby();
   }
   return active;
 }
@@ -171,7 +238,8 @@ async function handle(req: NativeRequest): Promise<void> {
         }
         child.handles.set(req.session, Promise.resolve(r.handle!));
         reply({ id: req.id, ok: true, inputs: r.inputs!, outputs: r.outputs! });
-        if (standby?.alive) standby.handle(req.session, req.model).catch(() => {});
+        // A standby still starting has no message listener yet; it loads every model once ready.
+        for (const s of standbys) if (s.alive && s.started) s.handle(req.session, req.model).catch(() => {});
       } catch {
         models.delete(req.session);
         failed(req.id, { code: 'runtime-error', message: 'the inference process cannot start' });
@@ -210,10 +278,10 @@ async function handle(req: NativeRequest): Promise<void> {
     }
     case 'release': {
       models.delete(req.session);
-      for (const child of [active, standby]) {
-        const h = child?.handles.get(req.session);
-        child?.handles.delete(req.session);
-        h?.then((handle) => { if (child!.alive) child!.proc.send({ op: 'release', handle } satisfies ChildRequest); }, () => {});
+      for (const child of [active, ...standbys]) {
+        const h = child.handles.get(req.session);
+        child.handles.delete(req.session);
+        h?.then((handle) => { if (child.alive) child.proc.send({ op: 'release', handle } satisfies ChildRequest); }, () => {});
       }
       return reply({ id: req.id, ok: true });
     }
@@ -236,13 +304,19 @@ function isFailure(x: unknown): x is NativeFailure {
 // Requests are handled one at a time, in order.
 let queue: Promise<void> = Promise.resolve();
 port.on('message', (req: NativeRequest) => {
-  queue = queue.then(() => handle(req)).catch(() => {});
+  inFlight++;
+  queue = queue.then(() => handle(req)).catch(() => {}).finally(requestDone);
 });
 
-// Report whether the first child starts, then keep a standby warm.
-active.ready.then(() => {
+// The first child and the first standby start together, and the engine is ready once both are (a
+// run stopped right after the engine started then finds a warm process, not one still starting);
+// a standby that cannot start does not hold the engine back. The second standby starts after.
+startStandby();
+const firstStandby = standbys[0]!;
+active.ready.then(async () => {
+  await firstStandby.ready.catch(() => {});
   port.postMessage({ op: 'ready' });
-  prepareStandby();
+  topUpStandbys();
 }, (err: unknown) => {
   port.postMessage({ op: 'failed', message: err instanceof Error ? err.message : String(err) });
 });
