@@ -1,8 +1,8 @@
 // HTTP served in this thread vs by 2 workers that accept their own connections (reusePort), side by
 // side in alternating rounds, with the server's CPU per request split by thread (main, workers, V8's
 // helpers) and the client's own CPU per request: where a scaling_http below 2 goes.
-//   node bench/diagnostics/http-workers.mjs [--path /greet|/wasi/x] [--connections 32] [--depth 4]
-//                                           [--rounds 3] [--ms 1500]
+//   node bench/diagnostics/http-workers.mjs [--path /greet|/wasi/x] [--connections 16] [--depth 16]
+//                                           [--poll 2] [--rounds 3] [--ms 1500]
 // The client is bench/lib/pipelined-client.mjs in a child process. Linux only (/proc/self/task).
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -56,10 +56,12 @@ const onWorkers = await serve(wr, { routes, maxInflight: 2048, maxQueueDelayMs: 
 if (onWorkers.workers !== 2) console.log(`note: Node ${process.version} has no reusePort: the 2-worker server accepts in the main thread`);
 
 const path = arg('path', '/greet');
-const load = { body: Buffer.from('benchmark').toString('base64'), connections: Number(arg('connections', 32)), depth: Number(arg('depth', 4)) };
+const load = { body: Buffer.from('benchmark').toString('base64'), connections: Number(arg('connections', 16)), depth: Number(arg('depth', 16)), pollMs: Number(arg('poll', 2)) };
 const ms = Number(arg('ms', 1500));
 const sides = [['in-thread', inThread], ['2 workers', onWorkers]];
-for (const [, s] of sides) await client({ ...load, url: s.url + path, durationMs: 15_000, warmMs: 0, answers: 20_000 });
+// Warm-up by count, per thread that serves: each worker tiers its own copy of the JS up (its first
+// rounds otherwise charge TurboFan's background compiles, V8Worker threads, to the workers' side).
+for (const [, s] of sides) await client({ ...load, url: s.url + path, durationMs: 20_000, warmMs: 0, answers: 30_000 * Math.max(1, s.workers) });
 await settle();
 for (let r = 0; r < Number(arg('rounds', 3)); r++) {
   for (const [label, s] of r % 2 ? [...sides].reverse() : sides) {
@@ -73,7 +75,7 @@ for (let r = 0; r < Number(arg('rounds', 3)); r++) {
       const us = ((v.ticks - (t0[id]?.ticks ?? 0)) * 10_000) / n;
       if (us > 0) { by[v.name] = +((by[v.name] ?? 0) + us).toFixed(1); total += us; }
     }
-    console.log(`${path} ${label.padEnd(9)} ${x.rps.toFixed(0).padStart(6)} req/s  server ${total.toFixed(1)} µs/req ${JSON.stringify(by)}  client ${x.clientCpuUsPerReq.toFixed(1)} µs/req  statuses ${JSON.stringify(x.statuses)}`);
+    console.log(`${path} ${label.padEnd(9)} ${x.rps.toFixed(0).padStart(6)} req/s  server ${total.toFixed(1)} µs/req ${JSON.stringify(by)}  client ${x.clientCpuUsPerReq.toFixed(1)} µs/req (${x.answersPerRead.toFixed(1)} answers/read)  statuses ${JSON.stringify(x.statuses)}`);
   }
 }
 await onWorkers.close();
