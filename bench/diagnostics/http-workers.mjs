@@ -75,7 +75,7 @@ for (let r = 0; r < Number(arg('rounds', 3)); r++) {
       const us = ((v.ticks - (t0[id]?.ticks ?? 0)) * 10_000) / n;
       if (us > 0) { by[v.name] = +((by[v.name] ?? 0) + us).toFixed(1); total += us; }
     }
-    console.log(`${path} ${label.padEnd(9)} ${x.rps.toFixed(0).padStart(6)} req/s  server ${total.toFixed(1)} µs/req ${JSON.stringify(by)}  client ${x.clientCpuUsPerReq.toFixed(1)} µs/req (${x.answersPerRead.toFixed(1)} answers/read)  statuses ${JSON.stringify(x.statuses)}`);
+    console.log(`${path} ${label.padEnd(9)} ${x.rps.toFixed(0).padStart(6)} req/s  server ${total.toFixed(1)} µs/req ${JSON.stringify(by)}  client ${x.clientCpuUsPerReq.toFixed(1)} µs/req (${x.answersPerRead?.toFixed(1)} answers/read)  statuses ${JSON.stringify(x.statuses)}`);
   }
 }
 await onWorkers.close();
