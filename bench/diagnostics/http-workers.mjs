@@ -2,7 +2,8 @@
 // side in alternating rounds, with the server's CPU per request split by thread (main, workers, V8's
 // helpers) and the client's own CPU per request: where a scaling_http below 2 goes.
 //   node bench/diagnostics/http-workers.mjs [--path /greet|/wasi/x] [--connections 16] [--depth 16]
-//                                           [--poll 2] [--rounds 3] [--ms 1500]
+//                                           [--poll 2] [--rounds 3] [--ms 1500] [--bare]
+// --bare adds a third side: bare node:http doing the greet in JS in this thread (the floor).
 // The client is bench/lib/pipelined-client.mjs in a child process. Linux only (/proc/self/task).
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -58,7 +59,16 @@ if (onWorkers.workers !== 2) console.log(`note: Node ${process.version} has no r
 const path = arg('path', '/greet');
 const load = { body: Buffer.from('benchmark').toString('base64'), connections: Number(arg('connections', 16)), depth: Number(arg('depth', 16)), pollMs: Number(arg('poll', 2)) };
 const ms = Number(arg('ms', 1500));
-const sides = [['in-thread', inThread], ['2 workers', onWorkers]];
+// The floor: node:http doing the greet in JS, in this thread (any path; only beside /greet it compares).
+const { createServer } = await import('node:http');
+const bareServer = createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => { res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }); res.end(`Hello, ${Buffer.concat(chunks).toString('utf8')}!`); });
+});
+await new Promise((r) => bareServer.listen(0, '127.0.0.1', r));
+const bare = { url: `http://127.0.0.1:${bareServer.address().port}`, workers: 0 };
+const sides = [['in-thread', inThread], ['2 workers', onWorkers], ...(process.argv.includes('--bare') ? [['bare', bare]] : [])];
 // Warm-up by count, per thread that serves: each worker tiers its own copy of the JS up (its first
 // rounds otherwise charge TurboFan's background compiles, V8Worker threads, to the workers' side).
 for (const [, s] of sides) await client({ ...load, url: s.url + path, durationMs: 20_000, warmMs: 0, answers: 30_000 * Math.max(1, s.workers) });
@@ -80,5 +90,6 @@ for (let r = 0; r < Number(arg('rounds', 3)); r++) {
 }
 await onWorkers.close();
 await inThread.close();
+bareServer.close();
 await wr.close();
 rt.close();

@@ -1,6 +1,6 @@
 // A lean HTTP/1.1 load generator for scaling runs (the wrk approach): `connections` keep-alive
 // sockets, each with `depth` requests pipelined, the request bytes built once, answers parsed just
-// enough to count them (status digits + content-length, as bytes). It reports its own CPU time so a
+// enough to count them (status digits + content-length or chunk sizes, as bytes). It reports its own CPU time so a
 // run can say what share of the machine it took.
 //
 // What a Node client spends per answer is mostly per wake-up, not per byte: an epoll wake, a read
@@ -17,6 +17,11 @@ import { connect } from 'node:net';
 const CRLF2 = Buffer.from('\r\n\r\n');
 const CONTENT_LENGTH = Buffer.from('\r\ncontent-length: ');
 const CONTENT_LENGTH_UPPER = Buffer.from('\r\nContent-Length: ');
+const CHUNKED = Buffer.from('\r\ntransfer-encoding: chunked');
+const CHUNKED_UPPER = Buffer.from('\r\nTransfer-Encoding: chunked');
+const CRLF = Buffer.from('\r\n');
+/** Parser states: reading an answer's headers, or a chunked body's next size line. */
+const HEADERS = 0, CHUNK_SIZE = 1;
 const READ_BUFFER = 256 * 1024;
 
 /**
@@ -50,7 +55,8 @@ export async function pipelinedLoad({ url, method = 'POST', body = '', connectio
 
   const start = (resolveConnected) => {
     let buf = Buffer.alloc(0); // the unread tail of the last chunk (a copy: readBuffer is reused)
-    let need = -1; // bytes of body still to skip for the answer being read (-1: reading headers)
+    let need = 0; // bytes still to skip (of a body, a chunk, or a chunk's CRLF)
+    let state = HEADERS; // what comes once those bytes are skipped
     const onChunk = (chunk) => {
       reads++;
       if (buf.length) buf = Buffer.concat([buf, chunk]);
@@ -58,24 +64,40 @@ export async function pipelinedLoad({ url, method = 'POST', body = '', connectio
       let answered = 0;
       let at = 0;
       for (;;) {
-        if (need < 0) {
+        if (need > 0) {
+          if (buf.length - at < need) { need -= buf.length - at; at = buf.length; break; }
+          at += need;
+          need = 0;
+        }
+        if (state === HEADERS) {
           const end = buf.indexOf(CRLF2, at);
           if (end < 0) break;
           const ok200 = buf[at + 9] === 50 && buf[at + 10] === 48 && buf[at + 11] === 48;
           let cl = buf.indexOf(CONTENT_LENGTH, at);
           if (cl < 0 || cl > end) cl = buf.indexOf(CONTENT_LENGTH_UPPER, at);
-          need = 0;
-          if (cl >= 0 && cl < end) for (let i = cl + CONTENT_LENGTH.length; buf[i] >= 48 && buf[i] <= 57; i++) need = need * 10 + buf[i] - 48;
+          if (cl >= 0 && cl < end) {
+            for (let i = cl + CONTENT_LENGTH.length; buf[i] >= 48 && buf[i] <= 57; i++) need = need * 10 + buf[i] - 48;
+          } else {
+            // No content-length: a chunked body (bare node:http after writeHead) or none.
+            let te = buf.indexOf(CHUNKED, at);
+            if (te < 0 || te > end) te = buf.indexOf(CHUNKED_UPPER, at);
+            if (te >= 0 && te < end) state = CHUNK_SIZE;
+          }
           if (counting) {
             if (ok200) ok++;
             else { other++; const st = buf.toString('latin1', at + 9, at + 12); statuses[st] = (statuses[st] ?? 0) + 1; }
           }
           at = end + 4;
           answered++;
+        } else {
+          // CHUNK_SIZE: a hex size line; the chunk and its CRLF follow, or (size 0) the last CRLF.
+          const eol = buf.indexOf(CRLF, at);
+          if (eol < 0) break;
+          const size = parseInt(buf.toString('latin1', at, eol), 16);
+          at = eol + 2;
+          need = size + 2;
+          if (size === 0) state = HEADERS; // (no trailers)
         }
-        if (buf.length - at < need) { need -= buf.length - at; at = buf.length; break; }
-        at += need;
-        need = -1;
       }
       buf = at >= buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(at));
       // More than `depth` at once cannot happen; refill what was answered in one write.
