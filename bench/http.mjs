@@ -289,14 +289,15 @@ export async function run({ quick = false, log = () => {} } = {}) {
  * on the shared port) over req/s of `serve()` in this thread, for the simple and the wasi:http
  * route. Both servers are up and warm and are measured in alternating rounds (a slow spell of this
  * shared VM lands on both sides); a side's rate is its median round. The load comes from a lean
- * pipelined client in its own process (bench/lib/pipelined-client.mjs: 16 connections × 16
- * requests pipelined, its sockets read in rounds every 2 ms, ~3 µs of its CPU per answer where
- * reading every chunk as it came cost 7–9): it still competes with the
+ * pipelined client in its own process (bench/lib/pipelined-client.mjs: 16 connections × 32
+ * requests pipelined, its sockets read in rounds every 2 ms, ~2.5–3 µs of its CPU per answer where
+ * reading every chunk as it came cost 7–9; deep enough that each worker, with its share of the
+ * connections, has more than a round's worth of work outstanding): it still competes with the
  * two workers for this machine's two cores, so its CPU share is reported, along with the server's
  * CPU per request on each side and the ratio those imply when the client's share is given back
  * (`scaling_http_cpu_bound` = 2 × in-thread CPU/req ÷ workers' CPU/req).
  */
-export async function httpScaling({ rt, serve, createWorkerRuntime, quick, log, rows, details, body, connections = 16, depth = 16, pollMs = 2 }) {
+export async function httpScaling({ rt, serve, createWorkerRuntime, quick, log, rows, details, body, connections = 16, depth = 32, pollMs = 2 }) {
   const routes = [
     { path: '/greet', function: 'hello' },
     { method: '*', path: '/wasi/*', function: 'http-hello', kind: 'wasi-http' },
@@ -315,10 +316,13 @@ export async function httpScaling({ rt, serve, createWorkerRuntime, quick, log, 
   const sides = [['in-thread', inThread], ['2 workers', onWorkers]];
   const targets = [['simple', '/greet'], ['wasi_http', '/wasi/x']];
   // Warm-up by count, per serving thread: V8 tiers code up after so many calls (each worker its own
-  // copy of the JS; a worker short of them spends its first rounds on TurboFan's background
-  // compiles), and on a loaded machine a fixed time may hold too few of them.
+  // copy of the JS), and on a loaded machine a fixed time may hold too few of them. Two passes,
+  // alternating sides: after one, the workers' first measured round still spent 3–14 µs/req on
+  // V8's helper threads (later rounds < 1; bench/diagnostics/http-workers.mjs --warm-passes 1|2).
   for (const [, path] of targets) {
-    for (const [, srv] of sides) await runClient({ ...load, url: srv.url + path, durationMs: 20_000, warmMs: 0, answers: (quick ? 20_000 : 30_000) * Math.max(1, srv.workers) }, '--pipelined-client');
+    for (let pass = 0; pass < 2; pass++) {
+      for (const [, srv] of sides) await runClient({ ...load, url: srv.url + path, durationMs: 20_000, warmMs: 0, answers: (quick ? 15_000 : 20_000) * Math.max(1, srv.workers) }, '--pipelined-client');
+    }
   }
   await settledAfter('scaling_http warm-up', log, rows);
   const rounds = quick ? 3 : 5;

@@ -1,8 +1,8 @@
 // HTTP served in this thread vs by 2 workers that accept their own connections (reusePort), side by
 // side in alternating rounds, with the server's CPU per request split by thread (main, workers, V8's
 // helpers) and the client's own CPU per request: where a scaling_http below 2 goes.
-//   node bench/diagnostics/http-workers.mjs [--path /greet|/wasi/x] [--connections 16] [--depth 16]
-//                                           [--poll 2] [--rounds 3] [--ms 1500] [--bare]
+//   node bench/diagnostics/http-workers.mjs [--path /greet|/wasi/x] [--connections 16] [--depth 32]
+//                                           [--poll 2] [--rounds 3] [--ms 1500] [--warm-passes 2] [--bare]
 // --bare adds a third side: bare node:http doing the greet in JS in this thread (the floor).
 // The client is bench/lib/pipelined-client.mjs in a child process. Linux only (/proc/self/task).
 import { spawn } from 'node:child_process';
@@ -57,7 +57,7 @@ const onWorkers = await serve(wr, { routes, maxInflight: 2048, maxQueueDelayMs: 
 if (onWorkers.workers !== 2) console.log(`note: Node ${process.version} has no reusePort: the 2-worker server accepts in the main thread`);
 
 const path = arg('path', '/greet');
-const load = { body: Buffer.from('benchmark').toString('base64'), connections: Number(arg('connections', 16)), depth: Number(arg('depth', 16)), pollMs: Number(arg('poll', 2)) };
+const load = { body: Buffer.from('benchmark').toString('base64'), connections: Number(arg('connections', 16)), depth: Number(arg('depth', 32)), pollMs: Number(arg('poll', 2)) };
 const ms = Number(arg('ms', 1500));
 // The floor: node:http doing the greet in JS, in this thread (any path; only beside /greet it compares).
 const { createServer } = await import('node:http');
@@ -69,9 +69,12 @@ const bareServer = createServer((req, res) => {
 await new Promise((r) => bareServer.listen(0, '127.0.0.1', r));
 const bare = { url: `http://127.0.0.1:${bareServer.address().port}`, workers: 0 };
 const sides = [['in-thread', inThread], ['2 workers', onWorkers], ...(process.argv.includes('--bare') ? [['bare', bare]] : [])];
-// Warm-up by count, per thread that serves: each worker tiers its own copy of the JS up (its first
-// rounds otherwise charge TurboFan's background compiles, V8Worker threads, to the workers' side).
-for (const [, s] of sides) await client({ ...load, url: s.url + path, durationMs: 20_000, warmMs: 0, answers: 30_000 * Math.max(1, s.workers) });
+// Warm-up by count, per thread that serves (each worker tiers its own copy of the JS up), in passes
+// alternating the sides: after one pass the workers' first round still spends 3–14 µs/req on V8's
+// helper threads (V8Worker), after two it does not (here, Node 24).
+for (let pass = 0; pass < Number(arg('warm-passes', 2)); pass++) {
+  for (const [, s] of sides) await client({ ...load, url: s.url + path, durationMs: 20_000, warmMs: 0, answers: 30_000 * Math.max(1, s.workers) });
+}
 await settle();
 for (let r = 0; r < Number(arg('rounds', 3)); r++) {
   for (const [label, s] of r % 2 ? [...sides].reverse() : sides) {
