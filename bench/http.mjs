@@ -289,32 +289,40 @@ export async function run({ quick = false, log = () => {} } = {}) {
  * on the shared port) over req/s of `serve()` in this thread, for the simple and the wasi:http
  * route. Both servers are up and warm and are measured in alternating rounds (a slow spell of this
  * shared VM lands on both sides); a side's rate is its median round. The load comes from a lean
- * pipelined client in its own process (bench/lib/pipelined-client.mjs): it still competes with the
+ * pipelined client in its own process (bench/lib/pipelined-client.mjs: 16 connections × 32
+ * requests pipelined, its sockets read in rounds every 2 ms, ~2.5–3 µs of its CPU per answer where
+ * reading every chunk as it came cost 7–9; deep enough that each worker, with its share of the
+ * connections, has more than a round's worth of work outstanding): it still competes with the
  * two workers for this machine's two cores, so its CPU share is reported, along with the server's
  * CPU per request on each side and the ratio those imply when the client's share is given back
  * (`scaling_http_cpu_bound` = 2 × in-thread CPU/req ÷ workers' CPU/req).
  */
-export async function httpScaling({ rt, serve, createWorkerRuntime, quick, log, rows, details, body, connections = 32, depth = 4 }) {
+export async function httpScaling({ rt, serve, createWorkerRuntime, quick, log, rows, details, body, connections = 16, depth = 32, pollMs = 2 }) {
   const routes = [
     { path: '/greet', function: 'hello' },
     { method: '*', path: '/wasi/*', function: 'http-hello', kind: 'wasi-http' },
   ];
   // Shedding on a stalled event loop (maxQueueDelayMs) is not under test here: on a shared VM it
-  // would turn a slow spell into 503s on either side.
-  const inThread = await serve(rt, { maxInflight: 256, maxQueueDelayMs: 2000, routes });
+  // would turn a slow spell into 503s on either side; nor is admission (every request the client
+  // has outstanding, connections × depth, may be in flight on one side).
+  const inThread = await serve(rt, { maxInflight: 1024, maxQueueDelayMs: 2000, routes });
   const wr = createWorkerRuntime({ workers: 2 });
   await wr.load('hello', guest('hello'));
   await wr.load('http-hello', guest('http-hello'), { http: {} });
-  const onWorkers = await serve(wr, { maxInflight: 512, maxQueueDelayMs: 2000, routes });
+  const onWorkers = await serve(wr, { maxInflight: 2048, maxQueueDelayMs: 2000, routes });
   if (onWorkers.workers !== 2) details.notes.push(`scaling_http: Node ${process.version} has no reusePort; the 2-worker server accepts in the main thread`);
   await settledAfter('scaling_http servers started', log, rows);
-  const load = { connections, depth, body };
+  const load = { connections, depth, body, pollMs };
   const sides = [['in-thread', inThread], ['2 workers', onWorkers]];
   const targets = [['simple', '/greet'], ['wasi_http', '/wasi/x']];
-  // Warm-up by count: V8 tiers a guest's code up after so many calls (each worker its own copy), and
-  // on a loaded machine a fixed time may hold too few of them.
+  // Warm-up by count, per serving thread: V8 tiers code up after so many calls (each worker its own
+  // copy of the JS), and on a loaded machine a fixed time may hold too few of them. Two passes,
+  // alternating sides: after one, the workers' first measured round still spent 3–14 µs/req on
+  // V8's helper threads (later rounds < 1; bench/diagnostics/http-workers.mjs --warm-passes 1|2).
   for (const [, path] of targets) {
-    for (const [, srv] of sides) await runClient({ ...load, url: srv.url + path, durationMs: 15_000, warmMs: 0, answers: quick ? 15_000 : 30_000 }, '--pipelined-client');
+    for (let pass = 0; pass < 2; pass++) {
+      for (const [, srv] of sides) await runClient({ ...load, url: srv.url + path, durationMs: 20_000, warmMs: 0, answers: (quick ? 15_000 : 20_000) * Math.max(1, srv.workers) }, '--pipelined-client');
+    }
   }
   await settledAfter('scaling_http warm-up', log, rows);
   const rounds = quick ? 3 : 5;
@@ -347,6 +355,8 @@ export async function httpScaling({ rt, serve, createWorkerRuntime, quick, log, 
       [`scaling_http_${name}`]: b.rps / a.rps,
       [`scaling_http_${name}_cpu_bound`]: (2 * a.serverCpuUsPerReq) / b.serverCpuUsPerReq,
       [`client_cpu_share_${name}_workers2`]: b.clientShare,
+      [`cpu_us_per_req_${name}_inthread_pipelined`]: a.serverCpuUsPerReq, [`cpu_us_per_req_${name}_workers2_pipelined`]: b.serverCpuUsPerReq,
+      [`client_cpu_us_per_req_${name}`]: b.clientCpuUsPerReq,
     });
     rows.push(`scaling_http ${name.padEnd(9)}: in-thread ${a.rps.toFixed(0)} rps (server ${a.serverCpuUsPerReq.toFixed(1)} µs/req), 2 workers ${b.rps.toFixed(0)} rps (server ${b.serverCpuUsPerReq.toFixed(1)} µs/req) → ×${(b.rps / a.rps).toFixed(2)}; client ${b.clientCpuUsPerReq.toFixed(1)} µs/req = ${(100 * b.clientShare).toFixed(0)}% of a core (median of ${rounds}; rounds ${runs['in-thread'].map((x) => x.rps.toFixed(0)).join(' ')} | ${runs['2 workers'].map((x) => x.rps.toFixed(0)).join(' ')})`);
     log(rows.at(-1));

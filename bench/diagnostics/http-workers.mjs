@@ -1,8 +1,9 @@
 // HTTP served in this thread vs by 2 workers that accept their own connections (reusePort), side by
 // side in alternating rounds, with the server's CPU per request split by thread (main, workers, V8's
 // helpers) and the client's own CPU per request: where a scaling_http below 2 goes.
-//   node bench/diagnostics/http-workers.mjs [--path /greet|/wasi/x] [--connections 32] [--depth 4]
-//                                           [--rounds 3] [--ms 1500]
+//   node bench/diagnostics/http-workers.mjs [--path /greet|/wasi/x] [--connections 16] [--depth 32]
+//                                           [--poll 2] [--rounds 3] [--ms 1500] [--warm-passes 2] [--bare]
+// --bare adds a third side: bare node:http doing the greet in JS in this thread (the floor).
 // The client is bench/lib/pipelined-client.mjs in a child process. Linux only (/proc/self/task).
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -56,10 +57,24 @@ const onWorkers = await serve(wr, { routes, maxInflight: 2048, maxQueueDelayMs: 
 if (onWorkers.workers !== 2) console.log(`note: Node ${process.version} has no reusePort: the 2-worker server accepts in the main thread`);
 
 const path = arg('path', '/greet');
-const load = { body: Buffer.from('benchmark').toString('base64'), connections: Number(arg('connections', 32)), depth: Number(arg('depth', 4)) };
+const load = { body: Buffer.from('benchmark').toString('base64'), connections: Number(arg('connections', 16)), depth: Number(arg('depth', 32)), pollMs: Number(arg('poll', 2)) };
 const ms = Number(arg('ms', 1500));
-const sides = [['in-thread', inThread], ['2 workers', onWorkers]];
-for (const [, s] of sides) await client({ ...load, url: s.url + path, durationMs: 15_000, warmMs: 0, answers: 20_000 });
+// The floor: node:http doing the greet in JS, in this thread (any path; only beside /greet it compares).
+const { createServer } = await import('node:http');
+const bareServer = createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => { res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }); res.end(`Hello, ${Buffer.concat(chunks).toString('utf8')}!`); });
+});
+await new Promise((r) => bareServer.listen(0, '127.0.0.1', r));
+const bare = { url: `http://127.0.0.1:${bareServer.address().port}`, workers: 0 };
+const sides = [['in-thread', inThread], ['2 workers', onWorkers], ...(process.argv.includes('--bare') ? [['bare', bare]] : [])];
+// Warm-up by count, per thread that serves (each worker tiers its own copy of the JS up), in passes
+// alternating the sides: after one pass the workers' first round still spends 3–14 µs/req on V8's
+// helper threads (V8Worker), after two it does not (here, Node 24).
+for (let pass = 0; pass < Number(arg('warm-passes', 2)); pass++) {
+  for (const [, s] of sides) await client({ ...load, url: s.url + path, durationMs: 20_000, warmMs: 0, answers: 30_000 * Math.max(1, s.workers) });
+}
 await settle();
 for (let r = 0; r < Number(arg('rounds', 3)); r++) {
   for (const [label, s] of r % 2 ? [...sides].reverse() : sides) {
@@ -73,10 +88,11 @@ for (let r = 0; r < Number(arg('rounds', 3)); r++) {
       const us = ((v.ticks - (t0[id]?.ticks ?? 0)) * 10_000) / n;
       if (us > 0) { by[v.name] = +((by[v.name] ?? 0) + us).toFixed(1); total += us; }
     }
-    console.log(`${path} ${label.padEnd(9)} ${x.rps.toFixed(0).padStart(6)} req/s  server ${total.toFixed(1)} µs/req ${JSON.stringify(by)}  client ${x.clientCpuUsPerReq.toFixed(1)} µs/req  statuses ${JSON.stringify(x.statuses)}`);
+    console.log(`${path} ${label.padEnd(9)} ${x.rps.toFixed(0).padStart(6)} req/s  server ${total.toFixed(1)} µs/req ${JSON.stringify(by)}  client ${x.clientCpuUsPerReq.toFixed(1)} µs/req (${x.answersPerRead?.toFixed(1)} answers/read)  statuses ${JSON.stringify(x.statuses)}`);
   }
 }
 await onWorkers.close();
 await inThread.close();
+bareServer.close();
 await wr.close();
 rt.close();
