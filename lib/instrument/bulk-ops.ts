@@ -68,6 +68,8 @@ export interface BulkContext {
   tableTypes: number[];
   /** Type indices of the appended signatures. */
   types: BulkTypes;
+  /** Type index of `(i32, i32) -> i32` (the refuel helper's signature, shared with `grant`). */
+  refuelType: number;
   /** Chunk sizes (test aid; default {@link MEMORY_CHUNK_BYTES}, {@link TABLE_CHUNK_ELEMENTS}). */
   chunks?: { memoryBytes: number; tableElements: number };
 }
@@ -105,7 +107,7 @@ export function bulkTypeEntries(first: number): { types: BulkTypes; encoded: num
   return { types, encoded };
 }
 
-type Kind = 'charge' | 'memoryGrow' | 'tableGrow' | 'memoryFill' | 'memoryCopy' | 'memoryInit' | 'tableFill' | 'tableCopy' | 'tableInit';
+type Kind = 'refuel' | 'charge' | 'memoryGrow' | 'tableGrow' | 'memoryFill' | 'memoryCopy' | 'memoryInit' | 'tableFill' | 'tableCopy' | 'tableInit';
 /**
  * One helper: `a`, `b` are the instruction's decoded immediates; `raw` its immediate bytes exactly
  * as the module wrote them, reused in the helper so V8 validates them as it would have (e.g. the
@@ -136,12 +138,22 @@ export class BulkHelpers {
     const key = `${kind}:${raw.join(',')}`;
     let i = this.#byKey.get(key);
     if (i === undefined) {
-      // Every helper but `charge` itself calls `charge`: make it exist first.
-      if (kind !== 'charge') this.#helper('charge');
+      // Every bulk helper calls `charge`: make it exist first.
+      if (kind !== 'charge' && kind !== 'refuel') this.#helper('charge');
       i = this.#helpers.push({ kind, a, b, raw: raw.slice() }) - 1;
       this.#byKey.set(key, i);
     }
     return this.#ctx.firstFunc + i;
+  }
+
+  /**
+   * `refuel(need, left) -> fuel`: metered code's slow path, out of line (one per module, so a hot
+   * function's body stays small — V8 inlines small functions into their callers). The caller's
+   * cached counter `left` cannot pay the next run of `need`: ask the host, trap (`unreachable`) on
+   * a stop, store and return the new fuel.
+   */
+  refuel(): number {
+    return this.#helper('refuel');
   }
 
   /** The helper replacing `memory.grow m` (`raw`: its immediate's bytes). */
@@ -179,6 +191,7 @@ export class BulkHelpers {
     const t = this.#ctx.types;
     return this.#helpers.map((h) => {
       switch (h.kind) {
+        case 'refuel': return this.#ctx.refuelType;
         case 'charge': return t.i_v;
         case 'memoryGrow': return t.i_i;
         case 'tableGrow': return this.#isFuncref(h.a) ? t.fi_i : t.ei_i;
@@ -203,6 +216,7 @@ export class BulkHelpers {
 
   #body(w: Writer, h: Helper): void {
     switch (h.kind) {
+      case 'refuel': return this.#refuel(w);
       case 'charge': return this.#charge(w);
       case 'memoryGrow': return this.#grow(w, false, h);
       case 'tableGrow': return this.#grow(w, true, h);
@@ -213,6 +227,28 @@ export class BulkHelpers {
       case 'tableCopy': return this.#ranged(w, h, FC.tableCopy, { table: true, fill: false, overlap: h.a === h.b });
       case 'tableInit': return this.#ranged(w, h, FC.tableInit, { table: true, fill: false, overlap: false });
     }
+  }
+
+  /** See {@link refuel}. Params (need, left). */
+  #refuel(w: Writer): void {
+    const { fuelGlobal: G, refillFunc, ownFuel } = this.#ctx;
+    w.u32(0);
+    if (ownFuel) {
+      // G = 0 while the host holds the fuel (handed back as `left`); left = grant(need, left)
+      w.u8(Op.i32Const); w.u8(0); w.u8(Op.globalSet); w.u32(G);
+      w.u8(Op.localGet); w.u32(0); w.u8(Op.localGet); w.u32(1); w.u8(Op.call); w.u32(refillFunc);
+      w.u8(Op.localTee); w.u32(1); w.u8(Op.i32Const); w.u8(0); w.u8(Op.i32LtS);
+      w.u8(Op.if); w.u8(0x40); w.u8(Op.unreachable); w.u8(Op.end);
+      w.u8(Op.localGet); w.u32(1); w.u8(Op.globalSet); w.u32(G);
+      w.u8(Op.localGet); w.u32(1);
+    } else {
+      // the shared global holds the fuel while the host decides: G = left; refill(need) or stop
+      w.u8(Op.localGet); w.u32(1); w.u8(Op.globalSet); w.u32(G);
+      w.u8(Op.localGet); w.u32(0); w.u8(Op.call); w.u32(refillFunc);
+      w.u8(Op.i32Eqz); w.u8(Op.if); w.u8(0x40); w.u8(Op.unreachable); w.u8(Op.end);
+      w.u8(Op.globalGet); w.u32(G);
+    }
+    w.u8(Op.end);
   }
 
   /**

@@ -258,6 +258,11 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
   let meteredFunctions = 0;
   let versionedLoops = 0;
   const mapFunc = (f: number) => (f >= numImportedFuncs ? f + funcShift : f);
+  /** mapFunc for code that V8 validates: appended helpers would make an out-of-range index valid. */
+  const mapFuncChecked = (f: number) => {
+    if (metering && f >= numImportedFuncs + numDefined) throw new InvalidModuleError(`invalid module: unknown function ${f}`);
+    return mapFunc(f);
+  };
   const mapGlobal = (g: number) => {
     // With metering, a global is appended (the tick counter): an out-of-range index must stay invalid.
     if (metering && g >= numImportedGlobals + numDefinedGlobals) throw new InvalidModuleError(`invalid module: unknown global ${g}`);
@@ -276,11 +281,11 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
       firstFunc: numImportedFuncs + funcShift + numDefined, fuelGlobal: numImportedGlobals,
       tickGlobal,
       refillFunc: numImportedFuncs, memoryRefusedFunc: numImportedFuncs + 1, workFunc: numImportedFuncs + 2,
-      ownFuel, trackedMemories: memories.map((m) => m.capped), tableTypes: tables.map((t) => t.refType), types: bulkTypes.types,
+      ownFuel, trackedMemories: memories.map((m) => m.capped), tableTypes: tables.map((t) => t.refType), types: bulkTypes.types, refuelType: grantType,
       ...(options.bulkChunks ? { chunks: options.bulkChunks } : {}),
     });
     const ctx: MeterContext = {
-      typeParams, numImportedFuncs, numImportedGlobals, numGlobals: numImportedGlobals + numDefinedGlobals, funcShift, globalShift,
+      typeParams, numImportedFuncs, numFuncs: numImportedFuncs + numDefined, numImportedGlobals, numGlobals: numImportedGlobals + numDefinedGlobals, funcShift, globalShift,
       refillFunc: numImportedFuncs, memoryRefusedFunc: numImportedFuncs + 1, fuelGlobal: numImportedGlobals,
       bulk, ownFuel, versionLoops: options.versionLoops !== false,
     };
@@ -395,7 +400,7 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
         if (definesFuel) { w.u8(I32); w.u8(1); w.u8(0x41); w.s32(selfContained ? selfSlice : 0); w.u8(0x0b); }
         for (let i = 0; i < n; i++) {
           w.u8(sr!.u8()); w.u8(sr!.u8());
-          constExpr(sr!, w, mapFunc, mapGlobal);
+          constExpr(sr!, w, mapFuncChecked, mapGlobal);
         }
         if (sr && !sr.done) sr.fail('trailing bytes in global section');
         if (metering) { w.u8(I32); w.u8(1); w.u8(0x41); w.s32(TICK_BYTES); w.u8(0x0b); }
@@ -413,7 +418,7 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
           const kind = sr!.u8();
           const idx = sr!.u32();
           w.u8(kind);
-          w.u32(kind === 0 ? mapFunc(idx) : kind === 3 ? mapGlobal(idx) : idx);
+          w.u32(kind === 0 ? mapFuncChecked(idx) : kind === 3 ? mapGlobal(idx) : idx);
         }
         if (sr && !sr.done) sr.fail('trailing bytes in export section');
         if (exportsFuel) { w.name(METER_FUEL_EXPORT); w.u8(3); w.u32(numImportedGlobals); }
@@ -424,14 +429,14 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
       case 8: // start
         if (!s) break;
         if (!metering) { copy(s); break; }
-        w.u32(mapFunc(sr!.u32()));
+        w.u32(mapFuncChecked(sr!.u32()));
         if (!sr!.done) sr!.fail('trailing bytes in start section');
         emit(8, w);
         break;
       case 9: // element
         if (!s) break;
         if (!metering) { copy(s); break; }
-        elementSection(sr!, w, mapFunc, mapGlobal);
+        elementSection(sr!, w, mapFuncChecked, mapGlobal);
         emit(9, w);
         break;
       case 10: // code (rewritten above)
@@ -441,7 +446,7 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
       case 11: // data
         if (!s) break;
         if (!metering || numImportedGlobals === 0) { copy(s); break; }
-        dataSection(sr!, w, mapFunc, mapGlobal);
+        dataSection(sr!, w, mapFuncChecked, mapGlobal);
         emit(11, w);
         break;
       default:
