@@ -68,6 +68,24 @@ test('invalid input → InvalidModuleError (INVALID_MODULE)', () => {
   assert.throws(() => instrumentModule(good, { memoryMaxPages: -1 }), (e) => e.code === 'INVALID_ARGUMENT');
 });
 
+test('metering appends helper functions: a function index past the original ones stays invalid', () => {
+  const head = [0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0];
+  const cases = {
+    // (export "a" (func 1)) with one function: index 1 would be the appended `refuel` helper
+    export: [...head, 7, 5, 1, 1, 0x61, 0, 1, 10, 4, 1, 2, 0, 0x0b],
+    // (func call 1)
+    call: [...head, 10, 6, 1, 4, 0, 0x10, 1, 0x0b],
+  };
+  for (const [name, list] of Object.entries(cases)) {
+    const bytes = Uint8Array.from(list);
+    assert.not.ok(WebAssembly.validate(bytes), `${name}: the original is invalid`);
+    for (const fuelGlobal of ['imported', 'own']) {
+      const err = (() => { try { instrumentModule(bytes, { meter: true, fuelGlobal }); } catch (e) { return e; } })();
+      assert.instance(err, InvalidModuleError, `${name} (${fuelGlobal})`);
+    }
+  }
+});
+
 test('no options: the module comes back byte for byte', () => {
   for (const name of ['cpu-guests', 'loops', 'eh-guest', 'memory-grow', 'table-grow']) {
     assert.equal(instrumentModule(fixture(name)).bytes, fixture(name), name);
