@@ -209,13 +209,19 @@ export class BulkHelpers {
     return this.#ctx.tableTypes[table] === 0x70;
   }
 
-  /** Appends every helper's body (size-prefixed, as in the code section) to `out`. */
-  writeBodies(out: Writer): void {
+  /**
+   * Appends every helper's body (size-prefixed, as in the code section) to `out`; returns how many
+   * are under `smallBytes` (see inlining-share.ts).
+   */
+  writeBodies(out: Writer, smallBytes = 0): number {
+    let small = 0;
     for (const h of this.#helpers) {
       const w = new Writer(128);
       this.#body(w, h);
+      if (w.len < smallBytes) small++;
       out.sized(w);
     }
+    return small;
   }
 
   #body(w: Writer, h: Helper): void {

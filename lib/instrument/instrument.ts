@@ -3,6 +3,7 @@ import { Reader, Writer } from './bytes.js';
 import { InvalidModuleError } from './errors.js';
 import { meterFunctionBody, type MeterContext } from './meter-code.js';
 import { BulkHelpers, bulkTypeEntries, TICK_BYTES } from './bulk-ops.js';
+import { FILLER_BODY, SMALL_BODY_BYTES, fillerCount } from './inlining-share.js';
 
 /** Import module name of everything the metering adds; the host provides it (see lib/limits). */
 export const METER_IMPORT_MODULE = 'sfirt:meter';
@@ -272,6 +273,8 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
   // The code section, rewritten before anything is emitted: its bulk helpers are functions too.
   let codeW: Writer | undefined;
   let bulk: BulkHelpers | undefined;
+  /** Tiny functions appended last to keep V8's inlining budget (inlining-share.ts). */
+  let fillers = 0;
   if (metering) {
     const s = byId.get(10);
     if (!s) throw new InvalidModuleError('invalid module: function section without code section');
@@ -293,18 +296,27 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
     if (n !== numDefined) sr.fail(`code section has ${n} bodies for ${numDefined} functions`);
     const bodies = new Writer(s.end - s.start + (s.end - s.start >> 2) + 256);
     const scratch = new Writer(1 << 16);
+    let originalSmall = 0;
+    let small = selfContained ? 3 : 0;
     for (let i = 0; i < n; i++) {
       const size = sr.u32();
       const start = sr.pos;
       sr.skip(size);
+      if (size < SMALL_BODY_BYTES) originalSmall++;
+      const before = bodies.len;
       const type = funcTypes[numImportedFuncs + i]!;
       const params = typeParams[type];
       if (params === undefined) sr.fail(`function ${numImportedFuncs + i} has unknown type ${type}`);
       versionedLoops += meterFunctionBody(bytes, start, start + size, params, ctx, bodies, scratch);
+      // size prefix + body: a body under 50 bytes has a 1-byte prefix
+      if (bodies.len - before <= SMALL_BODY_BYTES) small++;
       meteredFunctions++;
     }
     if (!sr.done) sr.fail('trailing bytes in code section');
-    w.u32(n + (selfContained ? 3 : 0) + bulk.count);
+    const helperBodies = new Writer(1024);
+    small += bulk.writeBodies(helperBodies, SMALL_BODY_BYTES);
+    fillers = fillerCount(originalSmall, n, small, n + (selfContained ? 3 : 0) + bulk.count);
+    w.u32(n + (selfContained ? 3 : 0) + bulk.count + fillers);
     if (selfContained) {
       // refill(need): grant a full slice again and continue; memory_refused(mem): nothing.
       const refill = new Writer(16);
@@ -324,7 +336,8 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
       w.sized(work);
     }
     w.bytes(bodies.buf, 0, bodies.len);
-    bulk.writeBodies(w);
+    w.bytes(helperBodies.buf, 0, helperBodies.len);
+    for (let i = 0; i < fillers; i++) for (const b of FILLER_BODY) w.u8(b);
     codeW = w;
   }
 
@@ -379,10 +392,11 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
         if (!metering) { if (s) copy(s); break; }
         const n = sr!.u32();
         const helpers = bulk!.types();
-        w.u32(n + (selfContained ? 3 : 0) + helpers.length);
+        w.u32(n + (selfContained ? 3 : 0) + helpers.length + fillers);
         if (selfContained) { w.u32(ownFuel ? grantType : helperType); w.u32(helperType); w.u32(grantType); }
         w.bytes(bytes, sr!.pos, s!.end);
         for (const t of helpers) w.u32(t);
+        for (let i = 0; i < fillers; i++) w.u32(bulkTypes.types.i_v);
         emit(3, w);
         break;
       }

@@ -86,6 +86,41 @@ test('metering appends helper functions: a function index past the original ones
   }
 });
 
+test("metering keeps the module's share of small functions (V8 sizes its inlining budget by it)", async () => {
+  const { fillerCount, SMALL_BODY_BYTES } = await import('../../dist/instrument/inlining-share.js');
+  assert.is(fillerCount(6, 19, 2, 24), 9); // (2 + 9) / (24 + 9) = 1/3 >= 6/19
+  assert.is(fillerCount(0, 10, 0, 12), 0);
+  assert.is(fillerCount(10, 10, 0, 12), 10); // aims at 50% at most, and adds at most the original count
+  assert.is(fillerCount(3, 10, 5, 12), 0);
+  const share = (bytes) => {
+    const m = new WebAssembly.Module(bytes);
+    const sizes = codeSizes(bytes);
+    return { small: sizes.filter((s) => s < SMALL_BODY_BYTES).length, total: sizes.length, m };
+  };
+  const original = fixture('cpu-guests');
+  const before = share(original);
+  for (const fuelGlobal of ['imported', 'own']) {
+    const after = share(instrumentModule(original, { meter: true, fuelGlobal }).bytes);
+    const target = Math.min(before.small / before.total, 0.5);
+    assert.ok(after.small / after.total >= target || after.total - before.total > before.total, `${after.small}/${after.total} small after, ${before.small}/${before.total} before`);
+  }
+});
+
+/** Body sizes in the code section. */
+function codeSizes(b) {
+  let p = 8;
+  const sizes = [];
+  const u = () => { let r = 0, s = 0, c; do { c = b[p++]; r += (c & 0x7f) * 2 ** s; s += 7; } while (c & 0x80); return r; };
+  while (p < b.length) {
+    const id = b[p++];
+    const len = u();
+    const end = p + len;
+    if (id === 10) { const n = u(); for (let i = 0; i < n; i++) { const s = u(); sizes.push(s); p += s; } }
+    p = end;
+  }
+  return sizes;
+}
+
 test('no options: the module comes back byte for byte', () => {
   for (const name of ['cpu-guests', 'loops', 'eh-guest', 'memory-grow', 'table-grow']) {
     assert.equal(instrumentModule(fixture(name)).bytes, fixture(name), name);
