@@ -12,19 +12,22 @@
 
 /** V8's `kSmallFunctionThreshold` (body bytes, locals included). */
 export const SMALL_BODY_BYTES = 50;
+/** V8's limit on functions per module (`kV8MaxWasmFunctions`): fillers never push a module past it. */
+export const MAX_FUNCTIONS = 1_000_000;
 /** Above this share V8 gives the highest budget: no point in going further. */
 const FULL_BUDGET_SHARE = 0.5;
 
 /**
  * Fillers needed so that `(small + k) / (total + k)` is at least the original module's share
- * `originalSmall / originalTotal` (at most 50%), never more than `originalTotal` of them.
+ * `originalSmall / originalTotal` (at most 50%), never more than `originalTotal` of them nor more than
+ * `room` (functions the module may still add under {@link MAX_FUNCTIONS}).
  */
-export function fillerCount(originalSmall: number, originalTotal: number, small: number, total: number): number {
+export function fillerCount(originalSmall: number, originalTotal: number, small: number, total: number, room = MAX_FUNCTIONS): number {
   if (originalTotal === 0 || originalSmall === 0) return 0;
   const target = Math.min(originalSmall / originalTotal, FULL_BUDGET_SHARE);
   if (total === 0 || small / total >= target) return 0;
   const k = Math.ceil((target * total - small) / (1 - target));
-  return Math.max(0, Math.min(k, originalTotal));
+  return Math.max(0, Math.min(k, originalTotal, room));
 }
 
 /** The body of one filler: no locals, `end` (size-prefixed, as in the code section). */

@@ -3,7 +3,7 @@ import { Reader, Writer } from './bytes.js';
 import { InvalidModuleError } from './errors.js';
 import { meterFunctionBody, type MeterContext } from './meter-code.js';
 import { BulkHelpers, bulkTypeEntries, TICK_BYTES } from './bulk-ops.js';
-import { FILLER_BODY, SMALL_BODY_BYTES, fillerCount } from './inlining-share.js';
+import { FILLER_BODY, MAX_FUNCTIONS, SMALL_BODY_BYTES, fillerCount } from './inlining-share.js';
 
 /** Import module name of everything the metering adds; the host provides it (see lib/limits). */
 export const METER_IMPORT_MODULE = 'sfirt:meter';
@@ -315,7 +315,8 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
     if (!sr.done) sr.fail('trailing bytes in code section');
     const helperBodies = new Writer(1024);
     small += bulk.writeBodies(helperBodies, SMALL_BODY_BYTES);
-    fillers = fillerCount(originalSmall, n, small, n + (selfContained ? 3 : 0) + bulk.count);
+    const total = n + (selfContained ? 3 : 0) + bulk.count;
+    fillers = fillerCount(originalSmall, n, small, total, MAX_FUNCTIONS - numImportedFuncs - funcShift - total);
     w.u32(n + (selfContained ? 3 : 0) + bulk.count + fillers);
     if (selfContained) {
       // refill(need): grant a full slice again and continue; memory_refused(mem): nothing.

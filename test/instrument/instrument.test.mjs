@@ -92,6 +92,7 @@ test("metering keeps the module's share of small functions (V8 sizes its inlinin
   assert.is(fillerCount(0, 10, 0, 12), 0);
   assert.is(fillerCount(10, 10, 0, 12), 10); // aims at 50% at most, and adds at most the original count
   assert.is(fillerCount(3, 10, 5, 12), 0);
+  assert.is(fillerCount(6, 19, 2, 24, 4), 4); // never past V8's function limit
   const share = (bytes) => {
     const m = new WebAssembly.Module(bytes);
     const sizes = codeSizes(bytes);
