@@ -151,7 +151,7 @@ export async function run({ quick = false, log = () => {} } = {}) {
       'fuel_overhead_<fib|sort|matmul|hash> = the AssemblyScript compute guest (fib-rec 27, sort 100k, matmul 120, hash 256 KiB × 8), metered / plain core module through the same fast glue, metering as the runtime does it; median of per-round ratios, both builds compiled straight to TurboFan',
       'reset_fuel_overhead_* = the same calls on a `reset` pool\'s build (metered + state exports + dirty-page tracking on every store, Node >= 22) / plain; dirty_tracking_overhead_* = that build / the metered one (what tracking alone adds); absent on Node 20, where reset copies whole memories and nothing is tracked',
       'kernel_overhead_* = hand-written WAT kernels with tighter loops (test/limits/fixtures/cpu-guests.wat), own counter per module; kernel_overhead_imported_* = with the older shared imported global',
-      'deadline_overshoot_bulk_* = loops of memory.fill over 128 MiB, memory.copy over 64 MiB and 60 KB fills, each stopped by a 100 ms deadline (bulk work checks the clock every 1 MiB, lib/instrument/bulk-ops.ts)',
+      'deadline_overshoot_bulk_* = loops of memory.fill over 128 MiB, memory.copy over 64 MiB and 60 KB fills, each stopped by a 100 ms deadline (bulk work checks the clock every 256 KiB, lib/instrument/bulk-ops.ts)',
     ],
   };
 }

@@ -28,8 +28,11 @@ const FUEL_SHIFT = 6;
 export const MEMORY_CHUNK_BYTES = 256 * 1024;
 /** Largest table operation done in one piece, in elements. */
 export const TABLE_CHUNK_ELEMENTS = 4096;
-/** Bulk work (bytes) between two deadline checks, whatever the fuel slice. */
-export const TICK_BYTES = 1024 * 1024;
+/**
+ * Bulk work (bytes) between two deadline checks, whatever the fuel slice: one chunk. At 1 MiB a
+ * cold `memory.fill` (fresh pages) ran up to ~0.7 ms of CPU between two checks; at 256 KiB ~0.2 ms.
+ */
+export const TICK_BYTES = 256 * 1024;
 /** Fuel charged per 64 KiB page of `memory.grow`, plus one page's worth per grow. */
 export const GROW_FUEL_PER_PAGE = 65536 / BULK_BYTES_PER_FUEL;
 
@@ -46,7 +49,8 @@ export function workCode(op: number, table: boolean, index: number): number {
 
 const I32 = 0x7f;
 const I32_NE = 0x47, I32_LT_U = 0x49, I32_LE_U = 0x4d, I32_GT_U = 0x4b, I32_OR = 0x72, I32_SHR_U = 0x76, I32_SHL = 0x74;
-const SELECT = 0x1b, RETURN = 0x0f;
+const SELECT = 0x1b, RETURN = 0x0f, NOP = 0x01;
+const REFUEL_PADDING = 512;
 const FC = { memoryInit: 8, memoryCopy: 10, memoryFill: 11, tableInit: 12, tableCopy: 14, tableGrow: 15, tableFill: 17 } as const;
 
 /** Everything the helpers need to know about the module around them (final indices). */
@@ -68,6 +72,8 @@ export interface BulkContext {
   tableTypes: number[];
   /** Type indices of the appended signatures. */
   types: BulkTypes;
+  /** Type index of `(i32, i32) -> i32` (the refuel helper's signature, shared with `grant`). */
+  refuelType: number;
   /** Chunk sizes (test aid; default {@link MEMORY_CHUNK_BYTES}, {@link TABLE_CHUNK_ELEMENTS}). */
   chunks?: { memoryBytes: number; tableElements: number };
 }
@@ -105,7 +111,7 @@ export function bulkTypeEntries(first: number): { types: BulkTypes; encoded: num
   return { types, encoded };
 }
 
-type Kind = 'charge' | 'memoryGrow' | 'tableGrow' | 'memoryFill' | 'memoryCopy' | 'memoryInit' | 'tableFill' | 'tableCopy' | 'tableInit';
+type Kind = 'refuel' | 'charge' | 'memoryGrow' | 'tableGrow' | 'memoryFill' | 'memoryCopy' | 'memoryInit' | 'tableFill' | 'tableCopy' | 'tableInit';
 /**
  * One helper: `a`, `b` are the instruction's decoded immediates; `raw` its immediate bytes exactly
  * as the module wrote them, reused in the helper so V8 validates them as it would have (e.g. the
@@ -136,12 +142,22 @@ export class BulkHelpers {
     const key = `${kind}:${raw.join(',')}`;
     let i = this.#byKey.get(key);
     if (i === undefined) {
-      // Every helper but `charge` itself calls `charge`: make it exist first.
-      if (kind !== 'charge') this.#helper('charge');
+      // Every bulk helper calls `charge`: make it exist first.
+      if (kind !== 'charge' && kind !== 'refuel') this.#helper('charge');
       i = this.#helpers.push({ kind, a, b, raw: raw.slice() }) - 1;
       this.#byKey.set(key, i);
     }
     return this.#ctx.firstFunc + i;
+  }
+
+  /**
+   * `refuel(need, left) -> fuel`: metered code's slow path, out of line (one per module, so a hot
+   * function's body stays small — V8 inlines small functions into their callers). The caller's
+   * cached counter `left` cannot pay the next run of `need`: ask the host, trap (`unreachable`) on
+   * a stop, store and return the new fuel.
+   */
+  refuel(): number {
+    return this.#helper('refuel');
   }
 
   /** The helper replacing `memory.grow m` (`raw`: its immediate's bytes). */
@@ -179,6 +195,7 @@ export class BulkHelpers {
     const t = this.#ctx.types;
     return this.#helpers.map((h) => {
       switch (h.kind) {
+        case 'refuel': return this.#ctx.refuelType;
         case 'charge': return t.i_v;
         case 'memoryGrow': return t.i_i;
         case 'tableGrow': return this.#isFuncref(h.a) ? t.fi_i : t.ei_i;
@@ -192,17 +209,24 @@ export class BulkHelpers {
     return this.#ctx.tableTypes[table] === 0x70;
   }
 
-  /** Appends every helper's body (size-prefixed, as in the code section) to `out`. */
-  writeBodies(out: Writer): void {
+  /**
+   * Appends every helper's body (size-prefixed, as in the code section) to `out`; returns how many
+   * are under `smallBytes` (see inlining-share.ts).
+   */
+  writeBodies(out: Writer, smallBytes = 0): number {
+    let small = 0;
     for (const h of this.#helpers) {
       const w = new Writer(128);
       this.#body(w, h);
+      if (w.len < smallBytes) small++;
       out.sized(w);
     }
+    return small;
   }
 
   #body(w: Writer, h: Helper): void {
     switch (h.kind) {
+      case 'refuel': return this.#refuel(w);
       case 'charge': return this.#charge(w);
       case 'memoryGrow': return this.#grow(w, false, h);
       case 'tableGrow': return this.#grow(w, true, h);
@@ -213,6 +237,32 @@ export class BulkHelpers {
       case 'tableCopy': return this.#ranged(w, h, FC.tableCopy, { table: true, fill: false, overlap: h.a === h.b });
       case 'tableInit': return this.#ranged(w, h, FC.tableInit, { table: true, fill: false, overlap: false });
     }
+  }
+
+  /** See {@link refuel}. Params (need, left). */
+  #refuel(w: Writer): void {
+    const { fuelGlobal: G, refillFunc, ownFuel } = this.#ctx;
+    w.u32(0);
+    // Padding past V8's inlining size limit (--wasm-inlining-max-size, 500 bytes): this cold path
+    // must not be inlined into every metered function, where it would use up the inlining budget
+    // of the hot calls (with call-count feedback V8 leaves it out anyway; without, it inlines it).
+    for (let i = 0; i < REFUEL_PADDING; i++) w.u8(NOP);
+    if (ownFuel) {
+      // G = 0 while the host holds the fuel (handed back as `left`); left = grant(need, left)
+      w.u8(Op.i32Const); w.u8(0); w.u8(Op.globalSet); w.u32(G);
+      w.u8(Op.localGet); w.u32(0); w.u8(Op.localGet); w.u32(1); w.u8(Op.call); w.u32(refillFunc);
+      w.u8(Op.localTee); w.u32(1); w.u8(Op.i32Const); w.u8(0); w.u8(Op.i32LtS);
+      w.u8(Op.if); w.u8(0x40); w.u8(Op.unreachable); w.u8(Op.end);
+      w.u8(Op.localGet); w.u32(1); w.u8(Op.globalSet); w.u32(G);
+      w.u8(Op.localGet); w.u32(1);
+    } else {
+      // the shared global holds the fuel while the host decides: G = left; refill(need) or stop
+      w.u8(Op.localGet); w.u32(1); w.u8(Op.globalSet); w.u32(G);
+      w.u8(Op.localGet); w.u32(0); w.u8(Op.call); w.u32(refillFunc);
+      w.u8(Op.i32Eqz); w.u8(Op.if); w.u8(0x40); w.u8(Op.unreachable); w.u8(Op.end);
+      w.u8(Op.globalGet); w.u32(G);
+    }
+    w.u8(Op.end);
   }
 
   /**

@@ -3,6 +3,7 @@ import { Reader, Writer } from './bytes.js';
 import { InvalidModuleError } from './errors.js';
 import { meterFunctionBody, type MeterContext } from './meter-code.js';
 import { BulkHelpers, bulkTypeEntries, TICK_BYTES } from './bulk-ops.js';
+import { FILLER_BODY, MAX_FUNCTIONS, SMALL_BODY_BYTES, fillerCount } from './inlining-share.js';
 
 /** Import module name of everything the metering adds; the host provides it (see lib/limits). */
 export const METER_IMPORT_MODULE = 'sfirt:meter';
@@ -258,6 +259,11 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
   let meteredFunctions = 0;
   let versionedLoops = 0;
   const mapFunc = (f: number) => (f >= numImportedFuncs ? f + funcShift : f);
+  /** mapFunc for code that V8 validates: appended helpers would make an out-of-range index valid. */
+  const mapFuncChecked = (f: number) => {
+    if (metering && f >= numImportedFuncs + numDefined) throw new InvalidModuleError(`invalid module: unknown function ${f}`);
+    return mapFunc(f);
+  };
   const mapGlobal = (g: number) => {
     // With metering, a global is appended (the tick counter): an out-of-range index must stay invalid.
     if (metering && g >= numImportedGlobals + numDefinedGlobals) throw new InvalidModuleError(`invalid module: unknown global ${g}`);
@@ -267,6 +273,8 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
   // The code section, rewritten before anything is emitted: its bulk helpers are functions too.
   let codeW: Writer | undefined;
   let bulk: BulkHelpers | undefined;
+  /** Tiny functions appended last to keep V8's inlining budget (inlining-share.ts). */
+  let fillers = 0;
   if (metering) {
     const s = byId.get(10);
     if (!s) throw new InvalidModuleError('invalid module: function section without code section');
@@ -276,11 +284,11 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
       firstFunc: numImportedFuncs + funcShift + numDefined, fuelGlobal: numImportedGlobals,
       tickGlobal,
       refillFunc: numImportedFuncs, memoryRefusedFunc: numImportedFuncs + 1, workFunc: numImportedFuncs + 2,
-      ownFuel, trackedMemories: memories.map((m) => m.capped), tableTypes: tables.map((t) => t.refType), types: bulkTypes.types,
+      ownFuel, trackedMemories: memories.map((m) => m.capped), tableTypes: tables.map((t) => t.refType), types: bulkTypes.types, refuelType: grantType,
       ...(options.bulkChunks ? { chunks: options.bulkChunks } : {}),
     });
     const ctx: MeterContext = {
-      typeParams, numImportedFuncs, numImportedGlobals, numGlobals: numImportedGlobals + numDefinedGlobals, funcShift, globalShift,
+      typeParams, numImportedFuncs, numFuncs: numImportedFuncs + numDefined, numImportedGlobals, numGlobals: numImportedGlobals + numDefinedGlobals, funcShift, globalShift,
       refillFunc: numImportedFuncs, memoryRefusedFunc: numImportedFuncs + 1, fuelGlobal: numImportedGlobals,
       bulk, ownFuel, versionLoops: options.versionLoops !== false,
     };
@@ -288,18 +296,28 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
     if (n !== numDefined) sr.fail(`code section has ${n} bodies for ${numDefined} functions`);
     const bodies = new Writer(s.end - s.start + (s.end - s.start >> 2) + 256);
     const scratch = new Writer(1 << 16);
+    let originalSmall = 0;
+    let small = selfContained ? 3 : 0;
     for (let i = 0; i < n; i++) {
       const size = sr.u32();
       const start = sr.pos;
       sr.skip(size);
+      if (size < SMALL_BODY_BYTES) originalSmall++;
+      const before = bodies.len;
       const type = funcTypes[numImportedFuncs + i]!;
       const params = typeParams[type];
       if (params === undefined) sr.fail(`function ${numImportedFuncs + i} has unknown type ${type}`);
       versionedLoops += meterFunctionBody(bytes, start, start + size, params, ctx, bodies, scratch);
+      // size prefix + body: a body under 50 bytes has a 1-byte prefix
+      if (bodies.len - before <= SMALL_BODY_BYTES) small++;
       meteredFunctions++;
     }
     if (!sr.done) sr.fail('trailing bytes in code section');
-    w.u32(n + (selfContained ? 3 : 0) + bulk.count);
+    const helperBodies = new Writer(1024);
+    small += bulk.writeBodies(helperBodies, SMALL_BODY_BYTES);
+    const total = n + (selfContained ? 3 : 0) + bulk.count;
+    fillers = fillerCount(originalSmall, n, small, total, MAX_FUNCTIONS - numImportedFuncs - funcShift - total);
+    w.u32(n + (selfContained ? 3 : 0) + bulk.count + fillers);
     if (selfContained) {
       // refill(need): grant a full slice again and continue; memory_refused(mem): nothing.
       const refill = new Writer(16);
@@ -319,7 +337,8 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
       w.sized(work);
     }
     w.bytes(bodies.buf, 0, bodies.len);
-    bulk.writeBodies(w);
+    w.bytes(helperBodies.buf, 0, helperBodies.len);
+    for (let i = 0; i < fillers; i++) for (const b of FILLER_BODY) w.u8(b);
     codeW = w;
   }
 
@@ -374,10 +393,11 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
         if (!metering) { if (s) copy(s); break; }
         const n = sr!.u32();
         const helpers = bulk!.types();
-        w.u32(n + (selfContained ? 3 : 0) + helpers.length);
+        w.u32(n + (selfContained ? 3 : 0) + helpers.length + fillers);
         if (selfContained) { w.u32(ownFuel ? grantType : helperType); w.u32(helperType); w.u32(grantType); }
         w.bytes(bytes, sr!.pos, s!.end);
         for (const t of helpers) w.u32(t);
+        for (let i = 0; i < fillers; i++) w.u32(bulkTypes.types.i_v);
         emit(3, w);
         break;
       }
@@ -395,7 +415,7 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
         if (definesFuel) { w.u8(I32); w.u8(1); w.u8(0x41); w.s32(selfContained ? selfSlice : 0); w.u8(0x0b); }
         for (let i = 0; i < n; i++) {
           w.u8(sr!.u8()); w.u8(sr!.u8());
-          constExpr(sr!, w, mapFunc, mapGlobal);
+          constExpr(sr!, w, mapFuncChecked, mapGlobal);
         }
         if (sr && !sr.done) sr.fail('trailing bytes in global section');
         if (metering) { w.u8(I32); w.u8(1); w.u8(0x41); w.s32(TICK_BYTES); w.u8(0x0b); }
@@ -413,7 +433,7 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
           const kind = sr!.u8();
           const idx = sr!.u32();
           w.u8(kind);
-          w.u32(kind === 0 ? mapFunc(idx) : kind === 3 ? mapGlobal(idx) : idx);
+          w.u32(kind === 0 ? mapFuncChecked(idx) : kind === 3 ? mapGlobal(idx) : idx);
         }
         if (sr && !sr.done) sr.fail('trailing bytes in export section');
         if (exportsFuel) { w.name(METER_FUEL_EXPORT); w.u8(3); w.u32(numImportedGlobals); }
@@ -424,14 +444,14 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
       case 8: // start
         if (!s) break;
         if (!metering) { copy(s); break; }
-        w.u32(mapFunc(sr!.u32()));
+        w.u32(mapFuncChecked(sr!.u32()));
         if (!sr!.done) sr!.fail('trailing bytes in start section');
         emit(8, w);
         break;
       case 9: // element
         if (!s) break;
         if (!metering) { copy(s); break; }
-        elementSection(sr!, w, mapFunc, mapGlobal);
+        elementSection(sr!, w, mapFuncChecked, mapGlobal);
         emit(9, w);
         break;
       case 10: // code (rewritten above)
@@ -441,7 +461,7 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
       case 11: // data
         if (!s) break;
         if (!metering || numImportedGlobals === 0) { copy(s); break; }
-        dataSection(sr!, w, mapFunc, mapGlobal);
+        dataSection(sr!, w, mapFuncChecked, mapGlobal);
         emit(11, w);
         break;
       default:

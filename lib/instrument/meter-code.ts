@@ -8,6 +8,8 @@ export interface MeterContext {
   /** Parameter count of every type in the type section. */
   typeParams: number[];
   numImportedFuncs: number;
+  /** Functions the original module has (imported and defined). */
+  numFuncs: number;
   numImportedGlobals: number;
   /** Globals the original module has (imported and defined). */
   numGlobals: number;
@@ -89,28 +91,26 @@ export function meterFunctionBody(buf: Uint8Array, start: number, end: number, n
 
   const G = ctx.fuelGlobal;
   let seg = 0;
+  // True while the local and the global are known equal (written back or re-read, no charge since,
+  // no label passed): a second write-back (`call; call`, `call; end`) is then left out.
+  let synced = false;
   const charge = (c: number) => {
     if (c === 0) return;
+    synced = false;
     w.u8(Op.localGet); w.u32(fuelLocal); w.u8(Op.i32Const); w.s32(c); w.u8(Op.i32Sub); w.u8(Op.localSet); w.u32(fuelLocal);
   };
-  const flush = () => { w.u8(Op.localGet); w.u32(fuelLocal); w.u8(Op.globalSet); w.u32(G); };
-  const reload = () => { w.u8(Op.globalGet); w.u32(G); w.u8(Op.localSet); w.u32(fuelLocal); };
-  // Out of fuel in this slice: publish the local, ask the host; 0 means stop, which must be a trap
-  // (`unreachable`) because a JS exception could be caught by a legacy `catch_all`.
+  const flush = () => {
+    if (synced) return;
+    w.u8(Op.localGet); w.u32(fuelLocal); w.u8(Op.globalSet); w.u32(G);
+    synced = true;
+  };
+  const reload = () => { w.u8(Op.globalGet); w.u32(G); w.u8(Op.localSet); w.u32(fuelLocal); synced = true; };
+  // Out of fuel in this slice: the out-of-line helper (bulk-ops.ts `refuel`) publishes the local,
+  // asks the host and returns the new fuel; a stop must be a trap (`unreachable`, in the helper)
+  // because a JS exception could be caught by a legacy `catch_all`.
+  const refuel = ctx.bulk.refuel();
   const slowPath = (c: number) => {
-    if (ctx.ownFuel) {
-      // Hand our fuel back as `left` (the global must not count it twice), get the new amount.
-      w.u8(Op.i32Const); w.u8(0); w.u8(Op.globalSet); w.u32(G);
-      w.u8(Op.i32Const); w.s32(c); w.u8(Op.localGet); w.u32(fuelLocal); w.u8(Op.call); w.u32(ctx.refillFunc);
-      w.u8(Op.localTee); w.u32(fuelLocal); w.u8(Op.i32Const); w.u8(0); w.u8(Op.i32LtS);
-      w.u8(Op.if); w.u8(0x40); w.u8(Op.unreachable); w.u8(Op.end);
-      flush();
-      return;
-    }
-    flush();
-    w.u8(Op.i32Const); w.s32(c); w.u8(Op.call); w.u32(ctx.refillFunc);
-    w.u8(Op.i32Eqz); w.u8(Op.if); w.u8(0x40); w.u8(Op.unreachable); w.u8(Op.end);
-    reload();
+    w.u8(Op.i32Const); w.s32(c); w.u8(Op.localGet); w.u32(fuelLocal); w.u8(Op.call); w.u32(refuel); w.u8(Op.localSet); w.u32(fuelLocal);
   };
   const lessThan = (c: number) => { w.u8(Op.localGet); w.u32(fuelLocal); w.u8(Op.i32Const); w.s32(c); w.u8(Op.i32LtS); };
 
@@ -136,12 +136,19 @@ export function meterFunctionBody(buf: Uint8Array, start: number, end: number, n
     return nd;
   };
   const isFunctionLabel = (d: number) => d === frames.length - 1;
-  const mapFunc = (f: number) => (f >= ctx.numImportedFuncs ? f + ctx.funcShift : f);
+  const mapFunc = (f: number) => {
+    // The appended helpers (bulk-ops.ts) would make an out-of-range index valid: reject it here.
+    if (f >= ctx.numFuncs) r.fail('unknown function');
+    return f >= ctx.numImportedFuncs ? f + ctx.funcShift : f;
+  };
   const mapGlobal = (g: number) => (g >= ctx.numImportedGlobals ? g + ctx.globalShift : g);
 
   while (r.pos < r.end) {
     const at = r.pos;
     const op = r.u8();
+    // A label (or a function end reached by a branch) joins paths whose local and global may differ.
+    if (op === Op.block || op === Op.loop || op === Op.if || op === Op.else || op === Op.try || op === Op.catch
+      || op === Op.catchAll || op === Op.delegate || (op === Op.end && frames.length > 1)) synced = false;
     switch (op) {
       case Op.block: case Op.try: {
         readBlockType(r);

@@ -68,6 +68,60 @@ test('invalid input → InvalidModuleError (INVALID_MODULE)', () => {
   assert.throws(() => instrumentModule(good, { memoryMaxPages: -1 }), (e) => e.code === 'INVALID_ARGUMENT');
 });
 
+test('metering appends helper functions: a function index past the original ones stays invalid', () => {
+  const head = [0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0];
+  const cases = {
+    // (export "a" (func 1)) with one function: index 1 would be the appended `refuel` helper
+    export: [...head, 7, 5, 1, 1, 0x61, 0, 1, 10, 4, 1, 2, 0, 0x0b],
+    // (func call 1)
+    call: [...head, 10, 6, 1, 4, 0, 0x10, 1, 0x0b],
+  };
+  for (const [name, list] of Object.entries(cases)) {
+    const bytes = Uint8Array.from(list);
+    assert.not.ok(WebAssembly.validate(bytes), `${name}: the original is invalid`);
+    for (const fuelGlobal of ['imported', 'own']) {
+      const err = (() => { try { instrumentModule(bytes, { meter: true, fuelGlobal }); } catch (e) { return e; } })();
+      assert.instance(err, InvalidModuleError, `${name} (${fuelGlobal})`);
+    }
+  }
+});
+
+test("metering keeps the module's share of small functions (V8 sizes its inlining budget by it)", async () => {
+  const { fillerCount, SMALL_BODY_BYTES } = await import('../../dist/instrument/inlining-share.js');
+  assert.is(fillerCount(6, 19, 2, 24), 9); // (2 + 9) / (24 + 9) = 1/3 >= 6/19
+  assert.is(fillerCount(0, 10, 0, 12), 0);
+  assert.is(fillerCount(10, 10, 0, 12), 10); // aims at 50% at most, and adds at most the original count
+  assert.is(fillerCount(3, 10, 5, 12), 0);
+  assert.is(fillerCount(6, 19, 2, 24, 4), 4); // never past V8's function limit
+  const share = (bytes) => {
+    const m = new WebAssembly.Module(bytes);
+    const sizes = codeSizes(bytes);
+    return { small: sizes.filter((s) => s < SMALL_BODY_BYTES).length, total: sizes.length, m };
+  };
+  const original = fixture('cpu-guests');
+  const before = share(original);
+  for (const fuelGlobal of ['imported', 'own']) {
+    const after = share(instrumentModule(original, { meter: true, fuelGlobal }).bytes);
+    const target = Math.min(before.small / before.total, 0.5);
+    assert.ok(after.small / after.total >= target || after.total - before.total > before.total, `${after.small}/${after.total} small after, ${before.small}/${before.total} before`);
+  }
+});
+
+/** Body sizes in the code section. */
+function codeSizes(b) {
+  let p = 8;
+  const sizes = [];
+  const u = () => { let r = 0, s = 0, c; do { c = b[p++]; r += (c & 0x7f) * 2 ** s; s += 7; } while (c & 0x80); return r; };
+  while (p < b.length) {
+    const id = b[p++];
+    const len = u();
+    const end = p + len;
+    if (id === 10) { const n = u(); for (let i = 0; i < n; i++) { const s = u(); sizes.push(s); p += s; } }
+    p = end;
+  }
+  return sizes;
+}
+
 test('no options: the module comes back byte for byte', () => {
   for (const name of ['cpu-guests', 'loops', 'eh-guest', 'memory-grow', 'table-grow']) {
     assert.equal(instrumentModule(fixture(name)).bytes, fixture(name), name);
