@@ -175,11 +175,10 @@ export function fieldsToNode(fields: Fields): [string, string][] {
 
 /** Bytes → a string of the same code units (what Node writes back as the same bytes). */
 export function latin1(bytes: Uint8Array): string {
-  // Header values are short: a loop beats allocating a Buffer view per value.
+  // Header values are short: one fromCharCode over the bytes (a string built char by char
+  // allocates one string per byte) beats allocating a Buffer view per value.
   if (bytes.byteLength > 256) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-  let out = '';
-  for (let i = 0; i < bytes.length; i++) out += String.fromCharCode(bytes[i]!);
-  return out;
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
 }
 
 /** A string of code units ≤ 0xFF (Node's header strings) → those bytes; undefined if one is wider. */

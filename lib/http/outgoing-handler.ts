@@ -35,7 +35,10 @@ export function outgoingHandler(policy: OutgoingHttpPolicy | undefined, stats?: 
     const reply = syncFetch(prepared);
     return answer(request, reply, t0, stats);
   };
-  if (!HAS_JSPI) return { handle: syncHandle };
+  // Without a policy every request is denied before any I/O (`prepare`): a synchronous import, so
+  // a guest that merely imports outgoing-handler is not run on a suspendable stack (JSPI's
+  // promising export: a stack and a promise per call).
+  if (!HAS_JSPI || !compiled) return { handle: syncHandle };
   const handle = async (request: OutgoingRequest, options?: RequestOptions): Promise<FutureIncomingResponse> => {
     const prepared = prepare(compiled, request, options, stats);
     if (prepared instanceof FutureIncomingResponse) return prepared;

@@ -2,7 +2,7 @@
  * The host's side of dirty-page tracking (lib/instrument/dirty-pages.ts): which dirty map belongs
  * to which linear memory, and marking pages the host itself writes.
  *
- * A map is one wasm page, a byte per 64 KiB page of its memory, defined by the module that defines
+ * A map is a memory of its own, a byte per 4 KiB page of its memory, defined by the module that defines
  * the memory and exported under the state prefix. The instantiation registers it here, so that
  * - a module that imports the memory gets the same map for its own stores (`sfirt:dirty` imports);
  * - the canonical-ABI glue marks what it writes into guest memory (the regions `realloc` returns

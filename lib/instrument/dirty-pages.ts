@@ -1,6 +1,6 @@
 /**
  * Dirty-page tracking for `reset` pools: after this pass, every instruction that writes a linear
- * memory also marks the 64 KiB page it writes in a **dirty map** — one byte per page, in an extra
+ * memory also marks the 4 KiB page it writes in a **dirty map** — one byte per page, in an extra
  * memory the rewriter adds — so the host restores only the pages a call changed
  * (lib/pool/snapshot.ts) instead of copying the whole memory back.
  *
@@ -16,7 +16,7 @@
  * it is still 0, so a loop over pages already marked pays a shift, a load and a predictable branch
  * per store. The mark comes before the write, so a write that traps has marked its page at worst.
  *
- * Where the maps live. Memory `m` of `M` gets map `M + m`, one page (65,536 pages → 65,536 bytes,
+ * Where the maps live. Memory `m` of `M` gets map `M + m`, 16 wasm pages (2^20 tracked pages → 1 MiB,
  * the largest 32-bit memory):
  * - a module that **defines** its memories defines their maps too and exports them as
  *   `sfirt:state:dirty:<m>` ({@link DIRTY_EXPORT_PREFIX}), beside exportState's `memory:<m>`;
@@ -44,12 +44,16 @@ import { STATE_EXPORT_PREFIX } from './export-state.js';
 export const DIRTY_IMPORT_MODULE = 'sfirt:dirty';
 /** Export name prefix of the maps of defined memories, followed by the memory index. */
 export const DIRTY_EXPORT_PREFIX = `${STATE_EXPORT_PREFIX}dirty:`;
-/** log2 of the tracked page size (64 KiB, the wasm page). */
-export const DIRTY_PAGE_SHIFT = 16;
+/**
+ * log2 of the tracked page size (4 KiB). Finer than the 64 KiB wasm page because a reset copies
+ * back whole tracked pages: the componentize-js guest writes ~35 wasm pages per wasi:http request
+ * but only ~390 KB of them (2.3 MB copied per reset with 64 KiB pages, ~0.4 MB with 4 KiB).
+ */
+export const DIRTY_PAGE_SHIFT = 12;
 /** Bytes past a dirty page the host restores too: the widest store (v128) starting on its last byte. */
 export const DIRTY_SPILL_BYTES = 16;
-/** Size of one map in wasm pages: a byte for each of 65,536 pages. */
-const MAP_PAGES = 1;
+/** Size of one map in wasm pages: a byte for each tracked page of a 4 GiB memory (mostly never touched). */
+const MAP_PAGES = 16;
 
 /**
  * True when this engine validates a module with two memories (multi-memory; V8 ≥ 12, Node ≥ 22),
@@ -251,7 +255,7 @@ function skipLimits(r: Reader): void {
   if (flags & 1) r.u32();
 }
 
-/** A map's limits: exactly one page, never growing. */
+/** A map's limits: exactly MAP_PAGES, never growing. */
 function mapLimits(w: Writer): void {
   w.u8(1); w.u32(MAP_PAGES); w.u32(MAP_PAGES);
 }
@@ -347,7 +351,7 @@ function rewriteBody(bytes: Uint8Array, start: number, end: number, params: numb
     const page = () => { code.u8(0x41); code.s32(DIRTY_PAGE_SHIFT); code.u8(0x76); };
     code.u8(0x20); code.u32(d); page(); // first page
     code.u8(0x41); code.s32(1);
-    // pages = ((d + n - 1) >> 16) - first + 1; a range past 2^32 makes it huge and the map's fill
+    // pages = ((d + n - 1) >> shift) - first + 1; a range past 2^32 makes it huge and the map's fill
     // traps, as the operation itself would have
     code.u8(0x20); code.u32(d); code.u8(0x20); code.u32(n); code.u8(0x6a); code.u8(0x41); code.s32(1); code.u8(0x6b); page();
     code.u8(0x20); code.u32(d); page(); code.u8(0x6b); code.u8(0x41); code.s32(1); code.u8(0x6a);

@@ -2,6 +2,7 @@ import { Reader, Writer } from './bytes.js';
 import { readImport, readSections, skipLimits } from './sections.js';
 import { skipImmediates } from './opcodes.js';
 import { METER_FUEL_EXPORT, METER_TICK_EXPORT } from './instrument.js';
+import { tablesWrittenByCode } from './table-writes.js';
 
 /** Prefix of the exports {@link exportState} adds; followed by `global:N`, `table:N` or `memory:N`. */
 export const STATE_EXPORT_PREFIX = 'sfirt:state:';
@@ -14,7 +15,9 @@ const AFTER_EXPORT = new Set([8, 9, 10, 11, 12]);
  * Exports every mutable global, table and memory the module defines (under
  * {@link STATE_EXPORT_PREFIX}) so the host can snapshot an instance after initialisation and
  * restore it after each call (pool mode `reset`). Imported ones are left to the module that
- * defines them. Everything else is copied byte for byte.
+ * defines them, and so is a table that cannot change after instantiation (not exported, and no
+ * instruction writes it: table-writes.ts), which then costs nothing to restore. Everything else is
+ * copied byte for byte.
  */
 export function exportState(bytes: Uint8Array): Uint8Array {
   const sections = readSections(bytes);
@@ -49,16 +52,26 @@ export function exportState(bytes: Uint8Array): Uint8Array {
   // guest's state: restoring it would hand the guest fuel the Meter does not know about. The bulk
   // tick counter is the meter's too.
   const exportSec = sections.find((s) => s.id === SECTION.export);
+  const exportedTables = new Set<number>();
   if (exportSec) {
     const er = new Reader(bytes, exportSec.start, exportSec.end);
     for (let n = er.u32(); n > 0; n--) {
       const name = er.name();
       const kind = er.u8();
       const index = er.u32();
+      if (kind === 1) exportedTables.add(index);
       if ((name === METER_FUEL_EXPORT || name === METER_TICK_EXPORT) && kind === 3) {
         const at = added.findIndex(([, k, i]) => k === 3 && i === index);
         if (at >= 0) added.splice(at, 1);
       }
+    }
+  }
+  // Tables nothing can write keep their instantiation contents: no state to snapshot or restore.
+  const written = tablesWrittenByCode(bytes);
+  if (written) {
+    for (let at = added.length - 1; at >= 0; at--) {
+      const [, kind, index] = added[at]!;
+      if (kind === 1 && !written.has(index) && !exportedTables.has(index)) added.splice(at, 1);
     }
   }
   if (added.length === 0) return bytes;

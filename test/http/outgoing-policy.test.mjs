@@ -1,6 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { OutgoingPolicy } from '../../dist/http/outgoing-policy.js';
+import { outgoingHandler } from '../../dist/http/outgoing-handler.js';
+import { Fields, OutgoingRequest } from '../../dist/http/types.js';
+import { HAS_JSPI, isAsyncImport } from '../../dist/host/async.js';
 
 test('exact hosts allow only the default port unless a port is given', () => {
   const p = new OutgoingPolicy({ allowedHosts: ['api.example.com', '127.0.0.1:8080'] });
@@ -35,6 +38,18 @@ test('an empty allow-list denies everything; bad patterns are rejected', () => {
   assert.throws(() => new OutgoingPolicy({ allowedHosts: ['a.*.com'] }), /only as the first label/);
   assert.throws(() => new OutgoingPolicy({}), /allowedHosts/);
   assert.throws(() => new OutgoingPolicy({ allowedHosts: ['x'], timeoutMs: -1 }), /timeoutMs/);
+});
+
+test('without a policy the handler is synchronous (no JSPI stack per call) and denies every request', () => {
+  const { handle } = outgoingHandler(undefined);
+  assert.not.ok(isAsyncImport(handle), 'not an async import');
+  const req = new OutgoingRequest(new Fields());
+  req.setAuthority('127.0.0.1:1');
+  const future = handle(req, undefined);
+  assert.not.ok(future instanceof Promise);
+  assert.equal(future.get(), { tag: 'ok', val: { tag: 'err', val: { tag: 'HTTP-request-denied' } } });
+  // With a policy it may reach the network: async where the guest can suspend.
+  assert.is(isAsyncImport(outgoingHandler({ allowedHosts: ['x.test'] }).handle), HAS_JSPI);
 });
 
 test.run();

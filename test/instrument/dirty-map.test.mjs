@@ -9,6 +9,7 @@ import { ArtifactCache } from '../../dist/component/cache.js';
 import { limitsTransform, meterHooks, DIRTY_PAGES } from '../../dist/invoke/limits.js';
 import { instantiateComponent } from '../../dist/pool/instance.js';
 import { dirtyMapOf, markDirty } from '../../dist/instrument/dirty-map.js';
+import { DIRTY_PAGE_SHIFT } from '../../dist/instrument/dirty-pages.js';
 import { readSections } from '../../dist/instrument/sections.js';
 import { Reader, Writer } from '../../dist/instrument/bytes.js';
 import { parse } from '@bytecodealliance/jco';
@@ -53,7 +54,7 @@ function assertRestored({ instance, memory, expected }, what) {
   assert.ok(instance.snapshot.restore(), `${what}: restored (did not grow)`);
   const now = new Uint8Array(memory.buffer);
   const at = now.findIndex((b, i) => b !== expected[i]);
-  assert.is(at, -1, `${what}: byte ${at} (page ${at >>> 16}) differs from the snapshot`);
+  assert.is(at, -1, `${what}: byte ${at} (page ${at >>> DIRTY_PAGE_SHIFT}) differs from the snapshot`);
 }
 
 needs('arguments the glue lowers into guest memory (realloc) are marked and restored', async () => {
@@ -125,13 +126,15 @@ needs('a component naming a dirty map as a canonical option\'s memory is refused
 });
 
 test('markDirty marks exactly the pages of a range, wasm pointers included', () => {
-  const map = new Uint8Array(65536);
+  const P = 2 ** DIRTY_PAGE_SHIFT; // a tracked page
+  const map = new Uint8Array(2 ** (32 - DIRTY_PAGE_SHIFT));
+  const last = map.length - 1;
   const pages = () => [...map.keys()].filter((k) => map[k]);
-  markDirty(map, 65535, 2); assert.equal(pages(), [0, 1]); map.fill(0);
-  markDirty(map, 3 * 65536, 65536); assert.equal(pages(), [3]); map.fill(0);
+  markDirty(map, P - 1, 2); assert.equal(pages(), [0, 1]); map.fill(0);
+  markDirty(map, 3 * P, P); assert.equal(pages(), [3]); map.fill(0);
   markDirty(map, 100, 0); assert.equal(pages(), []);
-  markDirty(map, -65536, 10); assert.equal(pages(), [65535]); map.fill(0); // 0xffff0000 as i32
-  markDirty(map, -10, 100); assert.equal(pages(), [65535]);
+  markDirty(map, -P, 10); assert.equal(pages(), [last]); map.fill(0); // the last page's start as i32
+  markDirty(map, -10, 100); assert.equal(pages(), [last]);
 });
 
 test.run();

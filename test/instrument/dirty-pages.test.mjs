@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse } from '@bytecodealliance/jco';
-import { MULTI_MEMORY, trackDirtyPages, DIRTY_EXPORT_PREFIX } from '../../dist/instrument/dirty-pages.js';
+import { MULTI_MEMORY, trackDirtyPages, DIRTY_EXPORT_PREFIX, DIRTY_PAGE_SHIFT } from '../../dist/instrument/dirty-pages.js';
 import { exportState } from '../../dist/instrument/export-state.js';
 import { instrumentModule } from '../../dist/instrument/index.js';
 import { collectState, InstanceSnapshot } from '../../dist/pool/snapshot.js';
@@ -14,7 +14,8 @@ import { Meter } from '../../dist/limits/index.js';
 import { testUnless } from '../helpers.mjs';
 
 const needs = testUnless(MULTI_MEMORY ? undefined : `no multi-memory on Node ${process.version} (Node 20: resets copy whole memories)`);
-const PAGE = 65536;
+/** A tracked page (the map's unit), not the 64 KiB wasm page. */
+const PAGE = 2 ** DIRTY_PAGE_SHIFT;
 
 /** Rewritten as a `reset` pool rewrites it (metered too, so bulk ops go through their helpers). */
 async function tracked(wat, { meter = true } = {}) {
@@ -42,7 +43,7 @@ function assertSame(memory, expected, what) {
   assert.is(now.length, expected.length, `${what}: size`);
   if (Buffer.compare(now, expected) !== 0) {
     const at = now.findIndex((b, i) => b !== expected[i]);
-    assert.unreachable(`${what}: byte ${at} (page ${at >>> 16}, offset ${at & 0xffff}) is ${now[at]}, snapshot has ${expected[at]}`);
+    assert.unreachable(`${what}: byte ${at} (page ${at >>> DIRTY_PAGE_SHIFT}, offset ${at & (PAGE - 1)}) is ${now[at]}, snapshot has ${expected[at]}`);
   }
 }
 
@@ -57,7 +58,7 @@ needs('one byte written to page N of a 16 MiB memory: after reset the whole memo
   const map = state.dirty[0];
   assert.ok(map, 'the memory has a dirty map');
   for (const page of [0, 1, 77, 128, 255]) {
-    instance.exports.poke(page * PAGE + 12345, 0xab);
+    instance.exports.poke(page * PAGE + (PAGE >> 1) + 45, 0xab);
     assert.equal([...map.keys()].filter((k) => map[k]), [page]);
     assert.ok(snapshot.restore());
     assert.is(map.indexOf(1), -1, 'restore clears the map');
@@ -110,19 +111,20 @@ needs('memory.fill, memory.copy and memory.init spanning pages (chunked by the m
     (func (export "init") (param $d i32) (param $n i32) (memory.init $d (local.get $d) (i32.const 0) (local.get $n))))`);
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes));
   const memory = instance.exports.memory;
+  const W = 65536; // wasm pages: spans of many tracked pages, and the memory's bounds
   const expected = pattern(memory);
   const { snapshot } = snapshotOf(instance);
   const cases = [
-    ['fill', PAGE - 1, 2], ['fill', 3 * PAGE - 100, 2 * PAGE + 200], ['fill', 0, 8 * PAGE], ['fill', 5 * PAGE, 0],
-    ['copy', PAGE - 10, 5 * PAGE, 20], ['copy', 6 * PAGE + 5, 2 * PAGE, PAGE + 30_000], ['copy', 100, 4 * PAGE - 50, 3 * PAGE],
-    ['init', 2 * PAGE - 17, 36], ['init', 7 * PAGE + 65530, 6],
+    ['fill', W - 1, 2], ['fill', 3 * W - 100, 2 * W + 200], ['fill', 0, 8 * W], ['fill', 5 * W, 0],
+    ['copy', W - 10, 5 * W, 20], ['copy', 6 * W + 5, 2 * W, W + 30_000], ['copy', 100, 4 * W - 50, 3 * W],
+    ['init', 2 * W - 17, 36], ['init', 7 * W + 65530, 6],
   ];
   for (const [op, ...args] of cases) {
     instance.exports[op](...args);
     assert.ok(snapshot.restore());
     assertSame(memory, expected, `${op}(${args})`);
   }
-  for (const [op, ...args] of [['fill', 7 * PAGE, PAGE + 1], ['copy', 0, 7 * PAGE, 2 * PAGE], ['fill', -PAGE, 2 * PAGE]]) {
+  for (const [op, ...args] of [['fill', 7 * W, W + 1], ['copy', 0, 7 * W, 2 * W], ['fill', -W, 2 * W]]) {
     assert.throws(() => instance.exports[op](...args), /out of bounds/);
     assert.ok(snapshot.restore());
     assertSame(memory, expected, `trapping ${op}(${args})`);

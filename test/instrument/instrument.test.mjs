@@ -211,4 +211,17 @@ test("exportState leaves the meter's own fuel global to the Meter", () => {
   assert.ok(own.includes('sfirt:meter:fuel:global'));
 });
 
+test('exportState leaves out tables nothing can write after instantiation (not exported, no table.set/grow/fill/copy/init)', () => {
+  const stateTables = (bytes) => WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => e.name).filter((n) => n.startsWith(`${STATE_EXPORT_PREFIX}table:`));
+  // table-state.wat: 0 only read; 1 set; 2 exported; 3 copied into; 4 init; 5 fill; 6 grow.
+  const expected = [1, 2, 3, 4, 5, 6].map((i) => `${STATE_EXPORT_PREFIX}table:${i}`);
+  assert.equal(stateTables(exportState(fixture('table-state'))).sort(), expected);
+  // After metering (the bulk-op checks keep the table instructions): the same tables.
+  assert.equal(stateTables(exportState(instrumentModule(fixture('table-state'), { meter: true, fuelGlobal: 'own', tableMaxElements: 100 }).bytes)).sort(), expected);
+  // The rewritten module runs as before.
+  const { exports } = new WebAssembly.Instance(new WebAssembly.Module(exportState(fixture('table-state'))));
+  exports.write();
+  assert.is(exports.read(), 2);
+});
+
 test.run();

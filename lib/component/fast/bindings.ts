@@ -5,6 +5,7 @@
  * Per instance, only the small closures binding them to that instance's memory are created.
  */
 import { BORROWED_LISTS, boxedArray, codecOf, scalarFunctions, type Codec, type MemoryContext } from './codec.js';
+import { generateImport } from './trampoline.js';
 import { camelCase, type FuncType, type ValType } from './types.js';
 import { suspendCall } from '../../limits/call-frame.js';
 import { MAY_SUSPEND } from '../jspi.js';
@@ -247,6 +248,16 @@ function errorPayload(e: unknown): unknown {
 }
 
 /**
+ * Stores an import's result at the guest's return pointer: the one place the generic and the
+ * generated trampolines (trampoline.ts) write a result into guest memory, so whatever must happen
+ * around such a write (e.g. marking the pages for a `reset` pool) is done for both.
+ */
+export function storeResult(cx: MemoryContext, result: Codec, ret: unknown, retptr: number): void {
+  if (cx.dirty) markDirty(cx.dirty, retptr, result.size);
+  result.store(cx, ret, retptr);
+}
+
+/**
  * Compiles a lowered import's adapter; returns a per-instance factory of the core trampoline. A host
  * marked with {@link BORROWED_LISTS} gets views of guest memory for its typed-list parameters.
  */
@@ -267,6 +278,10 @@ export function compileImport(type: FuncType, shape: HostCallShape = { k: 'func'
   const ambiguous = catchesErr ? okTags(type.result as { kind: 'result'; ok?: ValType }) : new Set<string>();
   const okTag = !ambiguous.has('ok');
   const errTag = !ambiguous.has('err');
+  const generated = generateImport({
+    type, shape, copyingParams, borrowingParams, result, resultInMemory, resultFloats, catchesErr, okTag, errTag,
+    borrowedLists: BORROWED_LISTS, errorPayload, storeResult,
+  });
 
   /** The host's value (or throw, for a `result`) as the value to lower. */
   const settle = (r: unknown): unknown => {
@@ -277,9 +292,7 @@ export function compileImport(type: FuncType, shape: HostCallShape = { k: 'func'
   const lowerResult = (cx: MemoryContext, ret: unknown, coreArgs: unknown[]): unknown => {
     if (!result) return undefined;
     if (resultInMemory) {
-      const retptr = coreArgs[coreArgs.length - 1] as number;
-      if (cx.dirty) markDirty(cx.dirty, retptr, result.size);
-      result.store(cx, ret, retptr);
+      storeResult(cx, result, ret, coreArgs[coreArgs.length - 1] as number);
       return undefined;
     }
     const out = resultFloats ? boxedArray() : [];
@@ -312,7 +325,9 @@ export function compileImport(type: FuncType, shape: HostCallShape = { k: 'func'
 
   return (b) => {
     const params = (b.host as unknown as Record<symbol, unknown>)[BORROWED_LISTS] === true ? borrowingParams : copyingParams;
+    // An async host needs the suspending path: the generated trampolines call the host synchronously.
     if (b.async) return asyncTrampoline(b, params);
+    if (generated) return generated(b);
     return function (...coreArgs: unknown[]) {
       const { cx, host } = b;
       let args: unknown[];

@@ -58,13 +58,26 @@ export const BORROWED_LISTS: unique symbol = Symbol.for('sfirt.borrowedLists') a
 
 const TEXT_ENCODER = new TextEncoder();
 
-/** A DataView over the context's memory, renewed when the memory grew (its buffer changed). */
+/**
+ * A DataView over the context's memory, renewed when the memory grew. Growing a (non-shared) wasm
+ * memory detaches its old buffer, so a view whose buffer still has bytes is current: reading
+ * `memory.buffer` (an API call, the largest part of a small store) is paid only after a growth.
+ * A shared memory's buffer is never detached, so its view is never cached.
+ */
 export function view(cx: MemoryContext): DataView {
+  const cached = cx.dv;
+  if (cached !== undefined && cached.buffer.byteLength !== 0) return cached;
   const mem = cx.memory;
   if (!mem) throw new TypeError('canonical ABI: no memory for this function');
-  let dv = cx.dv;
-  if (!dv || dv.buffer !== mem.buffer) dv = cx.dv = new DataView(mem.buffer);
+  const buffer = mem.buffer;
+  const dv = new DataView(buffer);
+  cx.dv = buffer instanceof ArrayBuffer ? dv : undefined;
   return dv;
+}
+
+/** The context's memory buffer as of now (see `view`). */
+function memoryBuffer(cx: MemoryContext): ArrayBuffer {
+  return view(cx).buffer as ArrayBuffer;
 }
 
 function realloc(cx: MemoryContext, align: number, size: number): number {
@@ -134,7 +147,7 @@ function lowerString(cx: MemoryContext, s: unknown): [number, number] {
     else len += 3;
   }
   const ptr = realloc(cx, 1, len);
-  const { read, written } = TEXT_ENCODER.encodeInto(s, new Uint8Array(cx.memory!.buffer, ptr, len));
+  const { read, written } = TEXT_ENCODER.encodeInto(s, new Uint8Array(memoryBuffer(cx), ptr, len));
   if (read !== s.length || written !== len) throw new Error('failed to encode whole string');
   return [ptr, len];
 }
@@ -282,18 +295,18 @@ function typedListCodec(kind: string, ctor: TypedArrayCtor): Codec {
         set(dv, off, x);
         off += esize;
       }
-    } else if (v instanceof ctor && ptr >= 0 && ptr % esize === 0 && ptr + bytes <= cx.memory!.buffer.byteLength) {
+    } else if (v instanceof ctor && ptr >= 0 && ptr % esize === 0 && ptr + bytes <= memoryBuffer(cx).byteLength) {
       // Same bytes as below, without reading `v.buffer` (which moves a small array off V8's heap).
-      new ctor(cx.memory!.buffer, ptr, len).set(v as never);
+      new ctor(memoryBuffer(cx), ptr, len).set(v as never);
     } else {
       const data = new Uint8Array((src.buffer || src) as ArrayBuffer, src.byteOffset, bytes);
-      new Uint8Array(cx.memory!.buffer, ptr, bytes).set(data);
+      new Uint8Array(memoryBuffer(cx), ptr, bytes).set(data);
     }
     return [ptr, len];
   };
   const liftList = (cx: MemoryContext, ptr: number, len: number): unknown => {
     if (ptr % esize !== 0) throw new TypeError(`list pointer [${ptr}] is not aligned to ${esize}`);
-    const buffer = cx.memory!.buffer;
+    const buffer = memoryBuffer(cx);
     const bytes = (len >>> 0) * esize;
     // Out of bounds is a trap, not a clamp; the rest is charged before the allocation (lib/limits/lift.ts).
     if (ptr < 0 || ptr + bytes > buffer.byteLength) throw outOfBounds('list', ptr >>> 0, bytes, buffer.byteLength);
@@ -308,7 +321,7 @@ function typedListCodec(kind: string, ctor: TypedArrayCtor): Codec {
     return out;
   };
   const liftView = (cx: MemoryContext, ptr: number, len: number): unknown => {
-    const buffer = cx.memory!.buffer;
+    const buffer = memoryBuffer(cx);
     if (ptr % esize !== 0 || ptr < 0 || ptr + len * esize > buffer.byteLength) return liftList(cx, ptr, len);
     chargeLift(len * esize); // no copy here, but the host reads (and usually copies) all of it
     return new ctor(buffer, ptr, len);
