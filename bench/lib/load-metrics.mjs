@@ -3,14 +3,16 @@
 // and a warm one (read + verify the entry, rewrite + compile the core modules, evaluate the glue).
 // Two guests: compute (our fast glue; jco's glue stays unevaluated) and http-hello (jco's glue,
 // ~490 KB, evaluated on every load). Medians of samples taken in rotation.
-// With SFIRT_BASELINE_DIST=<another build's dist/> the same loads run with that build too,
-// alternating with ours in the same run (e.g. main's dist copied to /tmp before a change).
+// With SFIRT_BASELINE_DIST=<another build's dist/>, or SFIRT_BASELINE_REF=<git commit> (its lib is
+// built into a temporary directory, bench/lib/baseline-dist.mjs), the same loads run with that
+// build too, alternating with ours in the same run.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { median } from './stats.mjs';
+import { buildBaselineDist } from './baseline-dist.mjs';
 
 const ours = fileURLToPath(new URL('../../dist/', import.meta.url));
 const guest = (name) => fileURLToPath(new URL(`../../guests/dist/${name}.wasm`, import.meta.url));
@@ -34,7 +36,10 @@ export async function loadMetrics({ quick, log }) {
   const warmSamples = quick ? 11 : 31;
   const coldSamples = quick ? 3 : 7;
   const builds = { ours };
+  const ref = process.env.SFIRT_BASELINE_DIST ? undefined : process.env.SFIRT_BASELINE_REF;
+  const built = ref ? buildBaselineDist(ref, log) : undefined;
   if (process.env.SFIRT_BASELINE_DIST) builds.baseline = process.env.SFIRT_BASELINE_DIST;
+  if (built) builds.baseline = built.dist;
   const guests = { compute: guest('compute'), jco_glue: guest('http-hello') };
   const cases = Object.keys(builds).flatMap((b) => Object.keys(guests).map((g) => [b, g]));
   const scratch = mkdtempSync(join(tmpdir(), 'sfirt-bench-load-'));
@@ -63,6 +68,7 @@ export async function loadMetrics({ quick, log }) {
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
+    built?.cleanup();
   }
   const m = (k) => median(times[k]);
   const metrics = {
