@@ -22,8 +22,7 @@ export class NotPrivateError extends Error {}
  *
  * Checked on every load, never remembered: a directory can stop being private between loads. The
  * calls are synchronous: a realpath and a stat per level of an existing directory cost tens of
- * µs in total, less than the thread-pool round trips of their async forms (which, on a busy
- * machine, dominated a warm load's cache lookup).
+ * µs in total, less than the thread-pool round trips of their async forms on a busy machine.
  */
 export async function ensurePrivateDir(dir: string): Promise<string> {
   return ensurePrivateDirSync(dir);
