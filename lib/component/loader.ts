@@ -62,9 +62,12 @@ interface Meta {
   noJcoGlue?: string;
 }
 
-/** A transpiled component as the loader uses it: the glue in its stored (evaluable) form. */
+/**
+ * A transpiled component as the loader uses it: the glue in its stored (evaluable) form, absent
+ * when read from an entry for a load on our fast glue.
+ */
 interface Artifact {
-  glue: { source: string; format: GlueFormat };
+  glue?: { source: string; format: GlueFormat };
   coreModules: Record<string, Uint8Array>;
   imports: string[];
   exports: [string, string][];
@@ -73,8 +76,13 @@ interface Artifact {
   noJcoGlue?: string;
 }
 
+/** A transpile's artifact: always with its glue. */
+type FreshArtifact = Artifact & { glue: NonNullable<Artifact['glue']> };
+
 const GLUE_FILE = 'glue.js';
 const WIT_FILE = 'world.wit';
+/** Entry files a load on our fast glue does not use. */
+const FAST_UNUSED: ReadonlySet<string> = new Set([GLUE_FILE]);
 
 /**
  * Loads a component through the precompile cache: a verified entry spares the transpile; a missing
@@ -84,17 +92,22 @@ export async function loadComponent(bytes: Uint8Array, label: string, cache: Art
   const t0 = performance.now();
   assertComponentHeader(bytes, label);
   const { key, stamp } = artifactIdentity(bytes);
-  const found = await cache.get(key, stamp);
-  const stored = found.status === 'hit' ? artifactFromEntry(found.entry) : undefined;
+  const plan = glue === 'jco' ? { unsupported: 'jco glue requested' } : planComponent(bytes);
+  // Our glue runs it: jco's glue in the entry is not read, hashed or evaluated (a damaged one is
+  // found, and the entry rebuilt, by the first load that needs it).
+  const unused = 'unsupported' in plan ? undefined : FAST_UNUSED;
+  const found = await cache.get(key, stamp, unused);
+  const stored = found.status === 'hit' ? artifactFromEntry(found.entry, unused) : undefined;
   const invalidReason = found.status === 'invalid' ? found.reason : typeof stored === 'string' ? stored : undefined;
   let artifact = typeof stored === 'object' ? stored : undefined;
   const cacheHit = artifact !== undefined;
   let transpileMs = 0;
   if (!artifact) {
     const t = performance.now();
-    artifact = toArtifact(await transpileComponent(bytes, label));
+    const fresh = toArtifact(await transpileComponent(bytes, label));
     transpileMs = performance.now() - t;
-    await cache.put(key, stamp, artifactToEntry(artifact), invalidReason);
+    await cache.put(key, stamp, artifactToEntry(fresh), invalidReason);
+    artifact = fresh;
   }
   const t1 = performance.now();
   const modules = new Map<string, WebAssembly.Module>();
@@ -112,7 +125,6 @@ export async function loadComponent(bytes: Uint8Array, label: string, cache: Art
     timings: { cacheHit, cacheRebuilt: invalidReason !== undefined, cacheStore: found.store, transpileMs, compileMs, totalMs: 0 },
   };
   let loaded: LoadedComponent;
-  const plan = glue === 'jco' ? { unsupported: 'jco glue requested' } : planComponent(bytes);
   if (!('unsupported' in plan)) {
     // jco numbers core modules in binary order, so the modules compiled above are the plan's.
     const fast = createFastGlue(plan, plan.modules.map((_, i) => modules.get(jcoCoreModuleName(i))!));
@@ -120,10 +132,11 @@ export async function loadComponent(bytes: Uint8Array, label: string, cache: Art
   } else {
     if (glue === 'fast') throw new InvalidComponentError(`${label}: the fast glue does not support this component (${plan.unsupported})`);
     if (artifact.noJcoGlue) throw new InvalidComponentError(`${label}: ${artifact.noJcoGlue}; load it with glue 'auto' or 'fast'`);
+    const stored = artifact.glue!; // read whenever the plan is not our glue's
     let jco: JcoGlue;
     try {
       // With a GlueState hook (glue-state.ts): the stored (verified) text plus a fixed insertion.
-      jco = await evaluateGlue(withGlueState(artifact.glue.source).source, artifact.glue.format, `sfirt-cache/${key}/${GLUE_FILE}`);
+      jco = await evaluateGlue(withGlueState(stored.source).source, stored.format, `sfirt-cache/${key}/${GLUE_FILE}`);
     } catch (err) {
       throw new InvalidComponentError(`${label}: jco's glue for this component does not evaluate: ${(err as Error).message}`, { cause: err });
     }
@@ -136,7 +149,7 @@ export async function loadComponent(bytes: Uint8Array, label: string, cache: Art
   return loaded;
 }
 
-function toArtifact(t: TranspiledComponent): Artifact {
+function toArtifact(t: TranspiledComponent): FreshArtifact {
   const script = toGlueScript(t.glue);
   return {
     glue: script === undefined ? { source: t.glue, format: 'module' } : { source: script, format: 'script' },
@@ -145,7 +158,7 @@ function toArtifact(t: TranspiledComponent): Artifact {
   };
 }
 
-function artifactToEntry(a: Artifact): CacheEntry {
+function artifactToEntry(a: FreshArtifact): CacheEntry {
   const meta: Meta = {
     imports: a.imports, exports: a.exports, coreModules: Object.keys(a.coreModules), glueFormat: a.glue.format,
     ...(a.noJcoGlue ? { noJcoGlue: a.noJcoGlue } : {}),
@@ -160,22 +173,25 @@ function artifactToEntry(a: Artifact): CacheEntry {
   };
 }
 
-/** The artifact of a verified entry, or why its (checksummed) manifest does not describe one. */
-function artifactFromEntry(entry: CacheEntry): Artifact | string {
+/**
+ * The artifact of a verified entry, or why its (checksummed) manifest does not describe one.
+ * `unused`: files the entry was read without (as passed to `ArtifactCache.get`).
+ */
+function artifactFromEntry(entry: CacheEntry, unused?: ReadonlySet<string>): Artifact | string {
   const meta = entry.meta as Partial<Meta> | null;
   const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
   if (typeof meta !== 'object' || meta === null || !strings(meta.imports) || !strings(meta.coreModules)
     || !Array.isArray(meta.exports) || !meta.exports.every((e) => strings(e) && e.length === 2)
     || (meta.glueFormat !== 'script' && meta.glueFormat !== 'module')
     || (meta.noJcoGlue !== undefined && typeof meta.noJcoGlue !== 'string')) return 'manifest meta has the wrong shape';
-  const missing = [GLUE_FILE, WIT_FILE, ...meta.coreModules.map((n) => `core/${n}`)].find((f) => !entry.files[f]);
+  const missing = [GLUE_FILE, WIT_FILE, ...meta.coreModules.map((n) => `core/${n}`)].find((f) => !unused?.has(f) && !entry.files[f]);
   if (missing) return `manifest does not list ${missing}`;
   const text = (name: string) => {
     const b = entry.files[name]!;
     return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
   };
   return {
-    glue: { source: text(GLUE_FILE), format: meta.glueFormat },
+    ...(entry.files[GLUE_FILE] ? { glue: { source: text(GLUE_FILE), format: meta.glueFormat } } : {}),
     wit: text(WIT_FILE), imports: meta.imports, exports: meta.exports,
     coreModules: Object.fromEntries(meta.coreModules.map((n) => [n, entry.files[`core/${n}`]!])),
     ...(meta.noJcoGlue ? { noJcoGlue: meta.noJcoGlue } : {}),

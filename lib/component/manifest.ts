@@ -5,7 +5,7 @@
  * detected like a damaged file. Everything read back is treated as untrusted input: a manifest that
  * does not decode to exactly this shape is rejected, never half-used.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** Versions and inputs an entry depends on; an entry is used only when all of them match. */
 export type Stamp = Readonly<Record<string, string | number | boolean>>;
@@ -23,8 +23,9 @@ export const MANIFEST_FILE = 'manifest.json';
 const FILE_NAME = /^(?:core\/)?[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
+/** One-shot `crypto.hash` (every Node this package supports): no Hash object per file. */
 export function sha256(bytes: Uint8Array | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  return hash('sha256', bytes, 'hex');
 }
 
 export function isEntryFileName(name: string): boolean {

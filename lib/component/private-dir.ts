@@ -5,7 +5,7 @@
  * us or root), except that a sticky directory such as `/tmp` may be writable by all (the sticky
  * bit stops others from renaming or deleting what we own inside it).
  */
-import { mkdir, realpath, stat } from 'node:fs/promises';
+import { mkdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 const GROUP_OR_OTHER_WRITE = 0o022;
@@ -19,15 +19,23 @@ export class NotPrivateError extends Error {}
  * its real path, which is what later file operations must use (a symlink is judged by its target).
  * Rejects with `NotPrivateError` saying why not. Ownership and mode are not checked on platforms
  * without POSIX user ids (Windows: the user profile's ACLs apply).
+ *
+ * Checked on every load, never remembered: a directory can stop being private between loads. The
+ * calls are synchronous: a realpath and a stat per level of an existing directory cost tens of
+ * µs in total, less than the thread-pool round trips of their async forms on a busy machine.
  */
 export async function ensurePrivateDir(dir: string): Promise<string> {
+  return ensurePrivateDirSync(dir);
+}
+
+function ensurePrivateDirSync(dir: string): string {
   let real: string;
   try {
-    real = await realpath(dir);
+    real = realpathSync.native(dir);
   } catch {
     try {
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      real = await realpath(dir);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      real = realpathSync.native(dir);
     } catch (err) {
       throw new NotPrivateError(`cannot create ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
@@ -36,7 +44,7 @@ export async function ensurePrivateDir(dir: string): Promise<string> {
   if (uid === undefined) return real;
   const chain = [real];
   for (let p = dirname(real); p !== chain.at(-1); p = dirname(p)) chain.push(p);
-  const [own, ...parents] = await Promise.all(chain.map((p) => stat(p)));
+  const [own, ...parents] = chain.map((p) => statSync(p));
   if (!own!.isDirectory()) throw new NotPrivateError(`${real} is not a directory`);
   if (own!.uid !== uid) throw new NotPrivateError(`${real} is owned by uid ${own!.uid}, not by this user (uid ${uid})`);
   if (own!.mode & GROUP_OR_OTHER_WRITE) throw new NotPrivateError(`${real} is writable by group or others (mode ${octal(own!.mode)})`);

@@ -164,6 +164,24 @@ test('a fast-glue component\'s entry is verified and healed the same way', async
   rmSync(dir, { recursive: true, force: true });
 });
 
+test('a load on our fast glue neither reads nor runs jco\'s glue; the first load that runs it verifies it', async () => {
+  const dir = tempCache();
+  cpSync(computeCache, dir, { recursive: true });
+  appendFileSync(join(entries(dir)[0], 'glue.js'), `\n;${markerLine}\n`);
+  const fast = { cacheDir: dir, guest: guest('compute'), call: ['add', 2, 3] };
+  const jco = { ...fast, glue: 'jco' };
+  const [a] = await loadInChild([fast]);
+  assert.ok(a.ok && a.value === 5 && a.glue.kind === 'fast', JSON.stringify(a));
+  assert.ok(a.cacheHit && !a.cacheRebuilt, 'the unused glue is not part of a fast-glue hit');
+  const [b] = await loadInChild([jco]);
+  assert.ok(b.ok && b.value === 5 && b.glue.kind === 'jco', JSON.stringify(b));
+  assert.ok(!b.cacheHit && b.cacheRebuilt, JSON.stringify(b));
+  assert.not.ok(existsSync(marker), 'the tampered glue ran');
+  const [c, d] = await loadInChild([jco, fast]);
+  assert.ok(c.ok && c.cacheHit && d.ok && d.cacheHit, JSON.stringify([c, d]));
+  rmSync(dir, { recursive: true, force: true });
+});
+
 test('cacheDir: false keeps artifacts in memory, silently; the second load in the process is a hit', async () => {
   const [a, b] = await loadInChild([{ cacheDir: false, guest: guest('hello'), call: ['greet', 'm'] }, { cacheDir: false, guest: guest('hello') }]);
   assert.ok(a.ok && a.value === 'Hello, m!', a.message);
