@@ -18,10 +18,28 @@
  * {@link chargeLift}. jco's generated glue reaches these functions through
  * `globalThis[Symbol.for('sfirt.lift')]` (see `patchGlue` in lib/component/transpile.ts).
  */
+import { getHeapStatistics } from 'node:v8';
+import { resourceLimits } from 'node:worker_threads';
 import { DeadlineExceededError, ResultLimitExceededError, TrapError } from '../errors.js';
 
 /** Bytes lifted between two checks of the call's deadline. */
 export const LIFT_CLOCK_BYTES = 1024 * 1024;
+/**
+ * Bytes charged in one call at which the thread's V8 heap is first consulted, and again at every
+ * doubling. Whatever `limits.resultBytes` says (`null` included), a call may go on lifting at most a
+ * quarter of the heap still free then ({@link HEAP_ROOM_SHARE}: UTF-8 can double as a JS string):
+ * lifting past the heap ends the whole process, and V8 does not always contain a worker's
+ * out-of-memory (a worker with a 64 MiB heap lifting 1 GiB of 64 KiB strings aborted the process in
+ * 1 of 4 runs on Node 24 instead of ending with ERR_WORKER_OUT_OF_MEMORY). Small lifts never pay
+ * for the check; a big one pays one `getHeapStatistics()` per doubling.
+ */
+export const LIFT_HEAP_CHECK_BYTES = 8 * 1024 * 1024;
+const HEAP_ROOM_SHARE = 4;
+/**
+ * The heap a lift can fill: a worker's old generation (`heap_size_limit` adds young-generation
+ * space that a lift cannot keep: 256 MiB for a 64 MiB old generation on Node 24), else V8's limit.
+ */
+const HEAP_BYTES = resourceLimits.maxOldGenerationSizeMb ? resourceLimits.maxOldGenerationSizeMb * 1024 * 1024 : 0;
 /** What one element of a list lifted into a JS array counts at least. */
 export const LIFT_ELEMENT_BYTES = 32;
 
@@ -36,6 +54,11 @@ const budget = {
   startedAt: 0,
   /** Bytes charged since the deadline was last checked. */
   sinceCheck: 0,
+  /** Bytes charged up to the last deadline check. */
+  charged: 0,
+  /** `charged` at the last look at the heap, and at which the next look comes. */
+  chargedAtHeapCheck: 0,
+  heapCheckAt: LIFT_HEAP_CHECK_BYTES,
   /** The first budget error of the call (a guest could catch it with a legacy `catch_all`). */
   failure: undefined as Error | undefined,
 };
@@ -49,7 +72,8 @@ export function armLiftBudget(limit: number, deadline: number | undefined, start
   budget.deadline = deadline;
   budget.budgetMs = budgetMs ?? (deadline === undefined ? NaN : deadline - startedAt);
   budget.startedAt = startedAt;
-  budget.sinceCheck = 0;
+  budget.sinceCheck = budget.charged = budget.chargedAtHeapCheck = 0;
+  budget.heapCheckAt = LIFT_HEAP_CHECK_BYTES;
   budget.failure = undefined;
 }
 
@@ -58,6 +82,8 @@ export function disarmLiftBudget(): Error | undefined {
   const failure = budget.failure;
   budget.left = budget.limit = Infinity;
   budget.deadline = undefined;
+  budget.sinceCheck = budget.charged = budget.chargedAtHeapCheck = 0;
+  budget.heapCheckAt = LIFT_HEAP_CHECK_BYTES;
   budget.failure = undefined;
   return failure;
 }
@@ -98,9 +124,29 @@ export function chargeLift(bytes: number): void {
   const b = budget;
   if ((b.left -= bytes) < 0) fail(new ResultLimitExceededError(b.limit));
   if ((b.sinceCheck += bytes) >= LIFT_CLOCK_BYTES) {
+    b.charged += b.sinceCheck;
     b.sinceCheck = 0;
+    if (b.charged >= b.heapCheckAt) checkHeapRoom(b);
     const now = performance.now();
     if (b.deadline !== undefined && now >= b.deadline) fail(new DeadlineExceededError(b.budgetMs, now - b.startedAt));
+  }
+}
+
+/**
+ * Bounds what the call may still lift by the heap still free. Bytes charged since the last look may
+ * not be allocated yet (they are charged first), so they count against the room.
+ */
+function checkHeapRoom(b: typeof budget): void {
+  const { heap_size_limit, used_heap_size } = getHeapStatistics();
+  const room = ((HEAP_BYTES || heap_size_limit) - used_heap_size) / HEAP_ROOM_SHARE;
+  const pending = b.charged - b.chargedAtHeapCheck;
+  b.chargedAtHeapCheck = b.charged;
+  b.heapCheckAt = b.charged * 2;
+  const allowed = Math.max(0, Math.floor(room - pending));
+  if (pending > room || allowed < b.left) {
+    b.left = Math.min(b.left, allowed);
+    b.limit = b.charged + b.left;
+    if (pending > room) fail(new ResultLimitExceededError(b.limit));
   }
 }
 
