@@ -66,6 +66,26 @@ needs('one byte written to page N of a 16 MiB memory: after reset the whole memo
   }
 });
 
+needs('many writes scattered over a 16 MiB memory (runs across 16-mark blocks, the last page): one reset restores them all and clears the map', async () => {
+  const { bytes } = await tracked(`(module (memory (export "memory") 256 256)
+    (func (export "poke") (param $a i32) (param $v i32) (i32.store8 (local.get $a) (local.get $v))))`);
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes));
+  const expected = pattern(instance.exports.memory);
+  const { state, snapshot } = snapshotOf(instance);
+  const map = state.dirty[0];
+  const pages = (256 * 65536) / PAGE;
+  const sets = [[15, 16, 17], [0, 31, 32, 47], [pages - 1], [pages - 17, pages - 16, pages - 2], Array.from({ length: 41 }, (_, k) => 2000 + k), [1, 3, 5, 7, 9, 11, 13, 15, 17]];
+  let seed = 7;
+  for (let round = 0; round < 40; round++) {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    const chosen = round < sets.length ? sets[round] : Array.from({ length: 1 + (seed % 30) }, (_, k) => ((seed >>> 3) * (k + 1) * 2654435761) % pages >>> 0);
+    for (const page of chosen) instance.exports.poke(page * PAGE + ((page * 131) % PAGE), 0x5a ^ page);
+    assert.ok(snapshot.restore());
+    assert.is(map.indexOf(1), -1, `round ${round}: the map is clear`);
+    assertSame(state.memories[0], expected, `round ${round}`);
+  }
+});
+
 const STORES = [
   ['i32.store', 4, 'i32.const -1'], ['i32.store8', 1, 'i32.const -1'], ['i32.store16', 2, 'i32.const -1'],
   ['i64.store', 8, 'i64.const -1'], ['i64.store8', 1, 'i64.const -1'], ['i64.store16', 2, 'i64.const -1'], ['i64.store32', 4, 'i64.const -1'],
