@@ -205,14 +205,22 @@ class WasiNnHost implements WasiNn {
     const rate = this.fuelPerMs ?? (deadline === undefined ? DEFAULT_FUEL_PER_MS : 0);
     if (meter === undefined || rate === 0) return fn(deadline);
     const left = meter.fuelLeft;
+    let fuelBound = false;
     if (left !== Infinity) {
       const byFuel = start + left / rate;
-      if (deadline === undefined || byFuel < deadline) deadline = byFuel;
+      if (deadline === undefined || byFuel < deadline) { deadline = byFuel; fuelBound = true; }
     }
+    let stoppedByFuel = false;
     try {
       return fn(deadline);
+    } catch (e) {
+      // The engine stopped at the time the fuel pays for; its clock (another thread's, or the engine
+      // process's) may call that a hair before ours does, and the call must still end FUEL_EXHAUSTED.
+      stoppedByFuel = fuelBound && e instanceof NnError && e.nnCode === 'timeout';
+      throw e;
     } finally {
-      meter.charge(Math.ceil((performance.now() - start) * rate));
+      const used = Math.ceil((performance.now() - start) * rate);
+      meter.charge(stoppedByFuel && used <= left ? left + 1 : used);
     }
   }
 
