@@ -3,6 +3,7 @@ import { DeadlineExceededError, FuelExhaustedError, InvalidArgumentError, type S
 import { instrumentModule, WASM_PAGE_BYTES } from '../instrument/index.js';
 import { exportState } from '../instrument/export-state.js';
 import { importMemories } from '../instrument/import-memory.js';
+import { rewriterCodeHash } from '../instrument/code-hash.js';
 import { MULTI_MEMORY, trackDirtyPages } from '../instrument/dirty-pages.js';
 import { classifyTrap, Meter } from '../limits/index.js';
 import { armLiftBudget, disarmLiftBudget } from '../limits/lift.js';
@@ -79,7 +80,9 @@ export type NormalisedLimits = { [K in keyof Limits]?: number };
  */
 export function limitsTransform(limits: NormalisedLimits, exportStateForReset = false): CoreTransform {
   const memoryMaxPages = limits.memoryBytes === undefined ? undefined : Math.floor(limits.memoryBytes / WASM_PAGE_BYTES);
-  return (_name, bytes) => {
+  const code = rewriterCodeHash(import.meta.url);
+  const cacheId = code === undefined ? undefined : JSON.stringify({ code, memoryMaxPages: memoryMaxPages ?? null, tableElements: limits.tableElements ?? null, reset: exportStateForReset, dirtyPages: DIRTY_PAGES });
+  return Object.assign((_name: string, bytes: Uint8Array) => {
     // Each module keeps its own fuel counter (cheaper than an imported global on call-heavy code);
     // the instance's Meter attaches them all, so fuel stays shared by the whole component.
     const out = instrumentModule(bytes, { memoryMaxPages, tableMaxElements: limits.tableElements, meter: true, fuelGlobal: 'own' }).bytes;
@@ -89,7 +92,7 @@ export function limitsTransform(limits: NormalisedLimits, exportStateForReset = 
     if (!exportStateForReset) return importMemories(out);
     const state = exportState(out);
     return DIRTY_PAGES ? trackDirtyPages(state).bytes : state;
-  };
+  }, { cacheId });
 }
 
 /**

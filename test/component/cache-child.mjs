@@ -1,6 +1,6 @@
 // A process of the precompile-cache tests: loads each spec's component with its own runtime, calls
 // it, and prints one JSON line {results: [{ok, value, cacheHit, cacheRebuilt, cacheStore, warnings}
-// | {ok: false, code, message}]}. Specs: [{cacheDir?, guest, glue?, call?: [export, ...args]}];
+// | {ok: false, code, message}]}. Specs: [{cacheDir?, guest, glue?, limits?, call?: [export, ...args]}];
 // a spec without `cacheDir` uses the runtime's default directory.
 //   node test/component/cache-child.mjs '<json specs>'
 import { createRuntime } from '../../dist/index.js';
@@ -17,7 +17,7 @@ for (const spec of specs) {
   const rt = createRuntime('cacheDir' in spec ? { cacheDir: spec.cacheDir } : {});
   let result;
   try {
-    const fn = await rt.load('f', spec.guest, { glue: spec.glue });
+    const fn = await rt.load('f', spec.guest, { glue: spec.glue, ...(spec.limits ? { limits: spec.limits } : {}) });
     const value = spec.call ? await fn.call(...spec.call) : undefined;
     result = { ok: true, value, glue: fn.glue, ...fn.loadTimings };
   } catch (err) {

@@ -20,9 +20,14 @@ export function loadInChild(specs, { uid, gid, env = process.env, execArgv = [] 
   });
 }
 
-/** The entry directories of a cache (not staging/set-aside leftovers). */
+/** The component entry directories of a cache (not rewritten core modules, nor staging/set-aside leftovers). */
 export function entries(cacheDir) {
-  return readdirSync(cacheDir).filter((n) => !n.startsWith('.')).map((n) => join(cacheDir, n));
+  return readdirSync(cacheDir).filter((n) => !n.startsWith('.') && !n.startsWith('r')).map((n) => join(cacheDir, n));
+}
+
+/** The entries holding a rewritten (limits-instrumented) core module: `r` + hex (lib/component/loader.ts). */
+export function rewrites(cacheDir) {
+  return readdirSync(cacheDir).filter((n) => n.startsWith('r')).map((n) => join(cacheDir, n));
 }
 
 /** Names in a cache directory left by writers (staging or set-aside directories). */

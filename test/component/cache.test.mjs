@@ -10,7 +10,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { guest, tempCache } from '../helpers.mjs';
-import { entries, leftovers, loadInChild, readManifest, sha256, writeManifest } from './cache-helpers.mjs';
+import { entries, leftovers, loadInChild, readManifest, rewrites, sha256, writeManifest } from './cache-helpers.mjs';
 
 const scratch = mkdtempSync(join(tmpdir(), 'sfirt-cache-test-'));
 const marker = join(scratch, 'tampered-glue-ran');
@@ -161,6 +161,25 @@ test('a fast-glue component\'s entry is verified and healed the same way', async
   const [b] = await loadInChild([s]);
   assert.ok(a.ok && a.value === 5 && a.cacheRebuilt && !a.cacheHit, JSON.stringify(a));
   assert.ok(b.ok && b.value === 5 && b.cacheHit, JSON.stringify(b));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('rewritten (metered) core modules are cached per rewrite; a damaged one is never compiled, it is rebuilt and the next process hits', async () => {
+  const dir = tempCache();
+  cpSync(computeCache, dir, { recursive: true });
+  const [entry, ...more] = rewrites(dir);
+  assert.ok(entry && more.length === 0, `one rewrite entry for compute's one core module: ${rewrites(dir)}`);
+  const file = join(entry, 'core.wasm');
+  assert.is(readManifest(entry).files['core.wasm'], sha256(readFileSync(file)), 'the manifest vouches for the rewrite');
+  half(file);
+  const s = { cacheDir: dir, guest: guest('compute'), call: ['add', 2, 3] };
+  const [a] = await loadInChild([s]);
+  assert.ok(a.ok && a.value === 5, JSON.stringify(a));
+  assert.is(readManifest(entry).files['core.wasm'], sha256(readFileSync(file)), 'the damaged rewrite was replaced');
+  // Other limits rewrite differently: an entry of their own, never the first one's bytes.
+  const [b] = await loadInChild([{ ...s, limits: { memoryBytes: 2 * 1024 * 1024 } }]);
+  assert.ok(b.ok && b.value === 5, JSON.stringify(b));
+  assert.is(rewrites(dir).length, 2);
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,0 +1,32 @@
+/**
+ * A hash of the rewriter's own code, so a rewritten core module kept in the precompile cache is used
+ * only by the very code that wrote it. A version number would have to be bumped by hand on every
+ * change to `lib/instrument/`, and a forgotten bump would hand a guest an old rewrite (one that a
+ * later fix to metering closed). Read once per process: the ~25 compiled files of this folder
+ * and the module that chains them (~1 ms). Undefined when they cannot be read (a bundled build): such a build does not cache rewrites.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+
+const hashes = new Map<string, string | undefined>();
+
+/**
+ * SHA-256 (hex) over the names and bytes of every `.js` file beside this one and of `composer`
+ * (the module that chains the rewrites: its order matters as much as theirs), or undefined.
+ */
+export function rewriterCodeHash(composer: string): string | undefined {
+  if (hashes.has(composer)) return hashes.get(composer);
+  let hash: string | undefined;
+  try {
+    const dir = fileURLToPath(new URL('.', import.meta.url));
+    const h = createHash('sha256');
+    for (const name of readdirSync(dir).filter((n) => n.endsWith('.js')).sort()) h.update(name).update('\0').update(readFileSync(dir + name)).update('\0');
+    h.update(readFileSync(fileURLToPath(composer)));
+    hash = h.digest('hex');
+  } catch {
+    hash = undefined;
+  }
+  hashes.set(composer, hash);
+  return hash;
+}
