@@ -25,6 +25,8 @@ export class HandleTable {
   private readonly slots: number[] = [T_FLAG, 0];
   private readonly objects = new Map<number, object>();
   private reps = 0;
+  /** Set by every change to the table since `mark()`/`reset()`: an untouched table needs no restore. */
+  private touched = false;
 
   /** `cls` is the host's class from the import object (undefined while the type is unused). */
   constructor(readonly cls: HostClass | undefined, readonly className: string) {}
@@ -36,6 +38,7 @@ export class HandleTable {
     const o = obj as Record<symbol, unknown>;
     const existing = o[HANDLE] as number | undefined;
     if (existing) return existing;
+    this.touched = true;
     const rep = (o[REP] as number) || ++this.reps;
     this.objects.set(rep, obj);
     return this.createOwn(rep);
@@ -51,6 +54,7 @@ export class HandleTable {
     const o = obj as Record<symbol, unknown>;
     const existing = o[HANDLE] as number | undefined;
     if (existing) return existing;
+    this.touched = true;
     const rep = (o[REP] as number) || ++this.reps;
     this.objects.set(rep, obj);
     const t = this.slots;
@@ -67,6 +71,7 @@ export class HandleTable {
 
   /** Guest → host `own<R>`: the object behind the handle; the handle is released. */
   liftOwn(handle: number): object {
+    this.touched = true;
     const rep = this.slots[(handle << 1) + 1]! & ~T_FLAG;
     let obj = this.objects.get(rep);
     if (!obj) obj = this.placeholder(handle, rep);
@@ -83,8 +88,10 @@ export class HandleTable {
 
   /** `canon resource.drop`: releases the handle and disposes of an owned host object. */
   drop(handle: number): void {
-    const { rep, own } = this.remove(handle);
-    if (!own) return;
+    this.touched = true;
+    const val = this.remove(handle);
+    if ((val & T_FLAG) === 0) return;
+    const rep = val & ~T_FLAG;
     const obj = this.objects.get(rep) as Record<symbol, unknown> | undefined;
     if (obj) {
       if (obj[DISPOSE]) (obj[DISPOSE] as () => void)();
@@ -100,6 +107,7 @@ export class HandleTable {
   /** Records the table as it is after initialisation. */
   mark(): void {
     this.saved = { slots: this.slots.slice(), objects: new Map(this.objects), reps: this.reps };
+    this.touched = false;
   }
 
   /**
@@ -107,15 +115,22 @@ export class HandleTable {
    * guest since is disposed of, as if the guest had dropped it (see lib/component/glue-state.ts).
    */
   reset(): void {
+    // Every path that changes slots, objects or reps sets `touched` first (placeholders
+    // change nothing), so an untouched table is exactly as `mark()` or the last reset left it.
+    if (!this.touched) return;
+    this.touched = false;
     const saved = this.saved!;
     const t = this.slots;
     if (t.length === 2 && saved.slots.length === 2 && this.objects.size === 0 && saved.objects.size === 0) return;
     t.length = saved.slots.length;
     for (let i = 0; i < t.length; i++) t[i] = saved.slots[i]!;
-    for (const [rep, obj] of this.objects) {
-      if (saved.objects.get(rep) !== obj) { this.objects.delete(rep); disposeHostObject(obj); }
+    // The usual case: the guest dropped (or returned) everything, no object is left to dispose of.
+    if (this.objects.size !== 0) {
+      for (const [rep, obj] of this.objects) {
+        if (saved.objects.get(rep) !== obj) { this.objects.delete(rep); disposeHostObject(obj); }
+      }
     }
-    for (const [rep, obj] of saved.objects) this.objects.set(rep, obj);
+    if (saved.objects.size !== 0) for (const [rep, obj] of saved.objects) this.objects.set(rep, obj);
     this.reps = saved.reps;
   }
 
@@ -147,18 +162,18 @@ export class HandleTable {
     return free;
   }
 
-  private remove(handle: number): { rep: number; own: boolean } {
+  /** Frees the handle; returns its rep cell (the rep, with T_FLAG when the handle was an own). */
+  private remove(handle: number): number {
     const t = this.slots;
     const scope = t[handle << 1]!;
     const val = t[(handle << 1) + 1]!;
     const own = (val & T_FLAG) !== 0;
-    const rep = val & ~T_FLAG;
     // Same checks as jco, including what they let through: an out-of-range handle reads
     // `undefined` cells, passes both, and is "freed" like jco does it.
     if (val === 0 || (scope & T_FLAG) !== 0) throw new WebAssembly.RuntimeError(`unknown handle index ${(handle << 1) + 1}`);
     if (own && scope !== 0) throw new WebAssembly.RuntimeError('cannot remove owned resource while borrowed');
     t[handle << 1] = t[0]! | T_FLAG;
     t[0] = handle | T_FLAG;
-    return { rep, own };
+    return val;
   }
 }
