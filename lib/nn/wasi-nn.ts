@@ -205,14 +205,26 @@ class WasiNnHost implements WasiNn {
     const rate = this.fuelPerMs ?? (deadline === undefined ? DEFAULT_FUEL_PER_MS : 0);
     if (meter === undefined || rate === 0) return fn(deadline);
     const left = meter.fuelLeft;
+    let fuelBound = false;
     if (left !== Infinity) {
       const byFuel = start + left / rate;
-      if (deadline === undefined || byFuel < deadline) deadline = byFuel;
+      if (deadline === undefined || byFuel < deadline) {
+        deadline = byFuel;
+        fuelBound = true;
+      }
     }
+    let spent = false;
     try {
       return fn(deadline);
+    } catch (err) {
+      // Stopped at the deadline the fuel set: the fuel is spent, whatever our clock says. The
+      // native engine's stop is timed on another thread and may land a few µs before our reading
+      // of it, which charged a hair less than was left and made the call DEADLINE_EXCEEDED.
+      spent = fuelBound && err instanceof NnError && err.nnCode === 'timeout';
+      throw err;
     } finally {
-      meter.charge(Math.ceil((performance.now() - start) * rate));
+      const used = Math.ceil((performance.now() - start) * rate);
+      meter.charge(spent && used <= left ? left + 1 : used);
     }
   }
 
