@@ -208,19 +208,23 @@ class WasiNnHost implements WasiNn {
     let fuelBound = false;
     if (left !== Infinity) {
       const byFuel = start + left / rate;
-      if (deadline === undefined || byFuel < deadline) { deadline = byFuel; fuelBound = true; }
+      if (deadline === undefined || byFuel < deadline) {
+        deadline = byFuel;
+        fuelBound = true;
+      }
     }
-    let stoppedByFuel = false;
+    let spent = false;
     try {
       return fn(deadline);
-    } catch (e) {
-      // The engine stopped at the time the fuel pays for; its clock (another thread's, or the engine
-      // process's) may call that a hair before ours does, and the call must still end FUEL_EXHAUSTED.
-      stoppedByFuel = fuelBound && e instanceof NnError && e.nnCode === 'timeout';
-      throw e;
+    } catch (err) {
+      // Stopped at the deadline the fuel set: the fuel is spent, whatever our clock says. The
+      // native engine's stop is timed on another thread and may land a few µs before our reading
+      // of it, which charged a hair less than was left and made the call DEADLINE_EXCEEDED.
+      spent = fuelBound && err instanceof NnError && err.nnCode === 'timeout';
+      throw err;
     } finally {
       const used = Math.ceil((performance.now() - start) * rate);
-      meter.charge(stoppedByFuel && used <= left ? left + 1 : used);
+      meter.charge(spent && used <= left ? left + 1 : used);
     }
   }
 

@@ -6,6 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createWasiNn, WASI_NN_VERSION } from '../../dist/nn/wasi-nn.js';
 import { InstanceScope } from '../../dist/host/scope.js';
+import { NnError } from '../../dist/nn/errors.js';
 import { buildProbe } from './fixtures/build-probe.mjs';
 import { denseModel, denseReference, weightsModel } from './fixtures/tiny-model.mjs';
 import { testUnless } from '../helpers.mjs';
@@ -375,6 +376,29 @@ test('after dispose, guest calls fail with runtime-error instead of crashing', a
   assert.is(guest.inferByName('dense', 'x', dims, xBytes).byteLength, 24);
   host.dispose();
   assert.is(guestError(() => guest.inferByName('dense', 'x', dims, xBytes)), 'runtime-error');
+});
+
+test('engine work stopped at the deadline the fuel set spends that fuel, even when our clock reads a hair less', async () => {
+  // The native engine's stop is timed on another thread: it may end the run a few µs before our
+  // clock says the fuel ran out. Such a stop must still exhaust the fuel (FUEL_EXHAUSTED), not
+  // charge the few µs and leave the call to fail as DEADLINE_EXCEEDED.
+  const limit = 5_000_000; // 5 ms at the default rate
+  let charged = 0;
+  const meter = { get fuelLeft() { return limit - charged; }, charge(units) { charged += units; return charged <= limit; }, expire() {} };
+  const host = await createWasiNn({ fuel: () => meter, deadline: () => undefined });
+  try {
+    let given;
+    const t0 = performance.now();
+    assert.throws(() => host.engineWork((d) => { given = d; throw new NnError('timeout', 'stopped'); }), (e) => e.nnCode === 'timeout');
+    assert.ok(given > t0 && given <= performance.now() + 5, 'the run was given the deadline its fuel pays for');
+    assert.ok(charged > limit, `charged ${charged} of ${limit}`);
+    // Any other failure is charged only the time it took.
+    charged = 0;
+    assert.throws(() => host.engineWork(() => { throw new NnError('runtime-error', 'broken'); }));
+    assert.ok(charged < limit, `charged ${charged}`);
+  } finally {
+    host.dispose();
+  }
 });
 
 test.run();
