@@ -170,8 +170,11 @@ test('metrics endpoint and object count calls, errors and latency', async () => 
 });
 
 test('graceful close lets an in-flight request finish and refuses new connections', async () => {
+  const before = await upstreamHits();
   const slow = call('GET', `/fetch/127.0.0.1:${upstreamPort}/slow`);
-  await new Promise((r) => setTimeout(r, 50));
+  // In flight for sure: the guest's outgoing request reached the upstream (a fixed 50 ms wait let a
+  // loaded CI machine close the server before the request was dispatched: 503, not in flight).
+  for (let i = 0; i < 500 && (await upstreamHits()) === before; i++) await new Promise((r) => setTimeout(r, 10));
   const closed = srv.close();
   const r = await slow;
   assert.is(r.status, 502); // timed out upstream, but answered
