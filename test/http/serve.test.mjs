@@ -170,6 +170,9 @@ test('metrics endpoint and object count calls, errors and latency', async () => 
 });
 
 test('graceful close lets an in-flight request finish and refuses new connections', async () => {
+  // Without JSPI the previous test's outgoing request blocked this thread 300 ms, and a server whose
+  // loop was stuck sheds new requests for a while (503): wait until it answers again.
+  for (let i = 0; i < 100 && (await call('POST', '/greet', 'warm')).status !== 200; i++) await new Promise((r) => setTimeout(r, 20));
   const before = await upstreamHits();
   const slow = call('GET', `/fetch/127.0.0.1:${upstreamPort}/slow`);
   // In flight for sure: the guest's outgoing request reached the upstream (a fixed 50 ms wait let a
