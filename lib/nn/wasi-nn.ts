@@ -319,9 +319,9 @@ class NnInstance {
 
   constructor(readonly scope: InstanceScope, readonly quota: NnQuota, readonly callBytesLeft: () => number | undefined) {}
 
-  /** Counts a new resource of `kind`, or throws `what` when the instance holds its cap already. */
-  admit(kind: string, cap: number, onFull: () => Error): void {
-    if (this.scope.count(kind) >= cap) throw onFull();
+  /** True when the instance holds `cap` resources of `kind` already (a new one must be refused). */
+  full(kind: string, cap: number): boolean {
+    return this.scope.count(kind) >= cap;
   }
 
   addTensor(t: { release(): void }): void {
@@ -369,7 +369,7 @@ function functionImports(host: WasiNnHost, functionKey: string, quota: NnQuota, 
     constructor(err: NnError, inst: NnInstance) {
       this.#err = err;
       this.#inst = inst;
-      inst.admit(KIND.error, quota.errors, () => trap('resource-limit', `the instance holds ${quota.errors} wasi:nn errors; drop them`));
+      if (inst.full(KIND.error, quota.errors)) throw trap('resource-limit', `the instance holds ${quota.errors} wasi:nn errors; drop them`);
       inst.scope.track(this, KIND.error, () => {});
     }
     code(): NnErrorCode { return ErrorResource.#of(this).#err.nnCode; }
@@ -467,7 +467,7 @@ function functionImports(host: WasiNnHost, functionKey: string, quota: NnQuota, 
     readonly #inst: NnInstance;
     #live = true;
     constructor(lease: ModelLease, inst: NnInstance) {
-      if (inst.scope.count(KIND.context) >= quota.contexts) throw new NnError('too-large', `the instance holds ${quota.contexts} execution contexts; drop some`);
+      if (inst.full(KIND.context, quota.contexts)) throw new NnError('too-large', `the instance holds ${quota.contexts} execution contexts; drop some`);
       this.#lease = lease;
       this.#inst = inst;
       lease.retain();
@@ -566,7 +566,7 @@ function functionImports(host: WasiNnHost, functionKey: string, quota: NnQuota, 
       if (host.slot.engine.backend !== 'wasm') {
         throw new NnError('unsupported-operation', 'the native inference backend runs only models the host registered (use load-by-name)');
       }
-      inst.admit(KIND.guestGraph, quota.guestModels, () => new NnError('too-large', `the instance holds ${quota.guestModels} models loaded from bytes; drop some graphs`));
+      if (inst.full(KIND.guestGraph, quota.guestModels)) throw new NnError('too-large', `the instance holds ${quota.guestModels} models loaded from bytes; drop some graphs`);
       admitGuestModel(bytes);
       const entry = host.engineWork((deadline) => registry.acquireGuest(functionKey, bytes, deadline));
       return new Graph(new ModelLease(registry, entry), inst, KIND.guestGraph);
@@ -587,7 +587,7 @@ function functionImports(host: WasiNnHost, functionKey: string, quota: NnQuota, 
     checkName(name, 'a model name');
     try {
       host.check();
-      if (inst.scope.count(KIND.graph) >= quota.graphs) throw new NnError('too-large', `the instance holds ${quota.graphs} graphs; drop some`);
+      if (inst.full(KIND.graph, quota.graphs)) throw new NnError('too-large', `the instance holds ${quota.graphs} graphs; drop some`);
       const entry = registry.named(name);
       registry.session(entry); // parse it now, so a broken model fails here rather than at compute
       // A named model's lease releases nothing (the session is host data, kept across resets): one per model is enough.
