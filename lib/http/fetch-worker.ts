@@ -4,7 +4,7 @@
 // replies carry their id.
 import { workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
-import { fetchOnce } from './fetch.js';
+import { fetchOnce, preloadUndici } from './fetch.js';
 import type { FetchReply, FetchRequest } from './sync-fetch.js';
 
 const { signal, port } = workerData as { signal: SharedArrayBuffer; port: MessagePort };
@@ -33,6 +33,8 @@ port.on('message', (m: FetchRequest | { abort: number }) => {
   if ('abort' in m) inflight.get(m.abort)?.abort();
   else void run(m);
 });
+// undici is loaded before the worker reports ready, as when it was imported with fetch.js.
+await preloadUndici();
 // Ready: the first bump of the counter (the caller waits for it before timing its first request).
 Atomics.add(counter, 0, 1);
 Atomics.notify(counter, 0);

@@ -3,7 +3,17 @@
  * or the `wasi:http` error-code that explains the failure. Never rejects. Used in-thread by the
  * async outgoing handler (JSPI) and by the fetch worker behind `syncFetch` (lib/http/sync-fetch.ts).
  */
-import { request } from 'undici';
+
+// undici is imported on first use, not with sfirt: it is ~7.5 MB of heap and 50–100 ms to import,
+// which every process paid (and the collection that heap started landed in its first load()).
+// Whoever grants outgoing requests starts the import early (preloadUndici).
+let undici: Promise<typeof import('undici')> | undefined;
+
+/** Starts importing undici (once per thread); resolves to the module. */
+export function preloadUndici(): Promise<typeof import('undici')> {
+  undici ??= import('undici');
+  return undici;
+}
 
 /** A request as the outgoing handler prepared it. */
 export interface FetchRequest {
@@ -30,6 +40,13 @@ class BodyTooLarge extends Error {
  * gave up), answered as `internal-error`.
  */
 export async function fetchOnce(m: FetchRequest, abort?: AbortSignal): Promise<FetchOutcome> {
+  let request: typeof import('undici').request;
+  try {
+    // Before the exchange's timer: a first request does not spend its timeout on the import.
+    ({ request } = await preloadUndici());
+  } catch (err) {
+    return { err: errorCode(err, false) };
+  }
   const controller = new AbortController();
   const onAbort = () => controller.abort(new Error('abandoned'));
   abort?.addEventListener('abort', onAbort);

@@ -2,7 +2,7 @@ import { fieldsToNode } from './fields.js';
 import { isForbiddenHeader } from './header-policy.js';
 import { OutgoingPolicy, type OutgoingHttpPolicy } from './outgoing-policy.js';
 import { syncFetch } from './sync-fetch.js';
-import { fetchOnce, type FetchOutcome, type FetchRequest } from './fetch.js';
+import { fetchOnce, preloadUndici, type FetchOutcome, type FetchRequest } from './fetch.js';
 import { HAS_JSPI, withSyncFallback } from '../host/async.js';
 import { declaredLength, Fields, FutureIncomingResponse, IncomingResponse, methodToString, type ErrorCode, type OutgoingRequest, type RequestOptions } from './types.js';
 import { remainingCallMs } from '../limits/call-deadline.js';
@@ -39,6 +39,8 @@ export function outgoingHandler(policy: OutgoingHttpPolicy | undefined, stats?: 
   // a guest that merely imports outgoing-handler is not run on a suspendable stack (JSPI's
   // promising export: a stack and a promise per call).
   if (!HAS_JSPI || !compiled) return { handle: syncHandle };
+  // Requests may run in this thread: undici starts loading now, not on the first request.
+  preloadUndici().catch(() => {}); // a failed import is answered per request (fetchOnce)
   const handle = async (request: OutgoingRequest, options?: RequestOptions): Promise<FutureIncomingResponse> => {
     const prepared = prepare(compiled, request, options, stats);
     if (prepared instanceof FutureIncomingResponse) return prepared;
