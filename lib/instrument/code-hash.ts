@@ -6,9 +6,10 @@
  * and the module that chains them (~1 ms). Undefined when they cannot be read (a bundled build): such a build does not cache rewrites.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
+const NUL = Buffer.from('\0');
 const hashes = new Map<string, string | undefined>();
 
 /**
@@ -20,10 +21,11 @@ export function rewriterCodeHash(composer: string): string | undefined {
   let hash: string | undefined;
   try {
     const dir = fileURLToPath(new URL('.', import.meta.url));
-    const h = createHash('sha256');
-    for (const name of readdirSync(dir).filter((n) => n.endsWith('.js')).sort()) h.update(name).update('\0').update(readFileSync(dir + name)).update('\0');
-    h.update(readFileSync(fileURLToPath(composer)));
-    hash = h.digest('hex');
+    // One buffer, one hash call: the same bytes a streaming hash would take in ~70 updates.
+    const parts: Uint8Array[] = [];
+    for (const name of readdirSync(dir).filter((n) => n.endsWith('.js')).sort()) parts.push(Buffer.from(`${name}\0`), readFileSync(dir + name), NUL);
+    parts.push(readFileSync(fileURLToPath(composer)));
+    hash = oneShotHash('sha256', Buffer.concat(parts), 'hex');
   } catch {
     hash = undefined;
   }
