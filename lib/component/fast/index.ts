@@ -15,7 +15,7 @@ import { GLUE_STATE, type GlueState } from '../glue-state.js';
 import { encodingCode, type Encoding } from './strings.js';
 import { camelCase, className, type FuncType, type ValType } from './types.js';
 import { HAS_JSPI, isAsyncImport, MAY_SUSPEND } from '../jspi.js';
-import { exportReach } from './reach.js';
+import { exportReach, type Reach } from './reach.js';
 import { dirtyMapOf, isDirtyMap, markingRealloc } from '../../instrument/dirty-map.js';
 import { InvalidComponentError } from '../../errors.js';
 
@@ -121,7 +121,9 @@ export function createFastGlue(fullPlan: Plan, modules: WebAssembly.Module[]): F
 
   const lifts = plan.lifts.map((l) => ({ ...l, make: compileExport(l.type), cx: contextOf(l) }));
   // Which host imports each export may reach: only those that may reach an async one suspend.
-  const reach = exportReach(plan);
+  // Walked on the first instance given an async import (it reads every function body: ~1–2 ms of
+  // a load that most components, without async imports, never need).
+  let reach: Reach[] | undefined;
   const lowers = plan.lowers.map((l) => ({ ...l, make: compileImport(l.type, { k: l.call.k === 'lift' ? 'func' : l.call.k, js: l.jsName }), cx: contextOf(l), js: l.jsName }));
   const resourceClasses = usedResources(plan);
   const contextsAfterStep: number[][] = plan.steps.map(() => []);
@@ -166,8 +168,9 @@ export function createFastGlue(fullPlan: Plan, modules: WebAssembly.Module[]): F
     const isAsync = lowers.map((l, i) => HAS_JSPI && l.call.k === 'func' && isAsyncImport(hostFns[i]));
     const suspends = isAsync.includes(true);
     const liftSuspends = (id: number) => {
-      const r = reach[id]!;
-      return suspends && (r === 'any' || [...r].some((lower) => isAsync[lower]));
+      if (!suspends) return false;
+      const r = (reach ??= exportReach(plan))[id]!;
+      return r === 'any' || [...r].some((lower) => isAsync[lower]);
     };
     // A component calling a function it lifts itself would get the promise of a promising export.
     if (suspends && lowers.some((l) => l.call.k === 'lift')) throw new TypeError('async host imports are not supported for a component that imports its own exports');
