@@ -39,7 +39,12 @@ export function defaultCacheDir(): string | undefined {
 export interface CacheEntry {
   files: Record<string, Uint8Array>;
   meta: unknown;
+  /** Files the manifest lists that this lookup did not read (`unused`): neither read nor verified. */
+  unread?: readonly string[];
 }
+
+/** Names of entry files a lookup skips (see `ArtifactCache.get`). */
+export type UnusedFiles = (name: string) => boolean;
 
 /** Where an entry lives: on disk, or in this process's memory (disk cache off or refused). */
 export type CacheStore = 'disk' | 'memory';
@@ -63,11 +68,12 @@ export class ArtifactCache {
   constructor(readonly dir: string | false | undefined) {}
 
   /**
-   * Reads and verifies the entry `key` built for `stamp`. Files named in `unused` are neither read
-   * nor verified and are absent from the entry (the caller will not run them: e.g. jco's glue of a
-   * component our own glue runs); every file returned was verified by this call.
+   * Reads and verifies the entry `key` built for `stamp`. Files for which `unused` is true are
+   * neither read nor verified and are absent from the entry, named in `unread` (the caller will not
+   * run them: e.g. jco's glue of a component our own glue runs); every file returned was verified
+   * by this call.
    */
-  async get(key: string, stamp: Stamp, unused?: ReadonlySet<string>): Promise<CacheLookup> {
+  async get(key: string, stamp: Stamp, unused?: UnusedFiles): Promise<CacheLookup> {
     const root = await this.#root();
     if (!root) {
       const found = this.#memory.get(key);
@@ -120,7 +126,7 @@ export class ArtifactCache {
  * Reads each file once, synchronously (open, fstat, read, close: no thread-pool round trips, which
  * on a busy machine cost more than the reads), and verifies the very bytes it returns.
  */
-function readEntry(dir: string, stamp: Stamp, unused?: ReadonlySet<string>): { status: 'hit'; entry: CacheEntry } | { status: 'missing' } | { status: 'invalid'; reason: string } {
+function readEntry(dir: string, stamp: Stamp, unused?: UnusedFiles): { status: 'hit'; entry: CacheEntry } | { status: 'missing' } | { status: 'invalid'; reason: string } {
   let manifestBytes: Buffer;
   try {
     manifestBytes = readFileSync(join(dir, MANIFEST_FILE));
@@ -133,8 +139,12 @@ function readEntry(dir: string, stamp: Stamp, unused?: ReadonlySet<string>): { s
   const mismatch = stampMismatch(manifest.stamp, stamp);
   if (mismatch) return { status: 'invalid', reason: mismatch };
   const files: Record<string, Uint8Array> = {};
+  const unread: string[] = [];
   for (const [name, expected] of Object.entries(manifest.files)) {
-    if (unused?.has(name)) continue;
+    if (unused?.(name)) {
+      unread.push(name);
+      continue;
+    }
     let content: Buffer;
     try {
       content = readFileSync(join(dir, name));
@@ -144,7 +154,7 @@ function readEntry(dir: string, stamp: Stamp, unused?: ReadonlySet<string>): { s
     if (sha256(content) !== expected) return { status: 'invalid', reason: `${name}: SHA-256 mismatch` };
     files[name] = content;
   }
-  return { status: 'hit', entry: { files, meta: manifest.meta } };
+  return { status: 'hit', entry: { files, meta: manifest.meta, ...(unread.length ? { unread } : {}) } };
 }
 
 /** Stages the entry (files fsynced, then directories), then renames it into place. */

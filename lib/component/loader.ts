@@ -1,5 +1,5 @@
 import { InvalidComponentError } from '../errors.js';
-import type { ArtifactCache, CacheEntry, CacheStore } from './cache.js';
+import type { ArtifactCache, CacheEntry, CacheStore, UnusedFiles } from './cache.js';
 import { sha256, type Stamp } from './manifest.js';
 import { withGlueState } from './glue-state.js';
 import { evaluateGlue, toGlueScript, type GlueFormat, type JcoGlue } from './glue-script.js';
@@ -69,11 +69,12 @@ interface Meta {
 
 /**
  * A transpiled component as the loader uses it: the glue in its stored (evaluable) form, absent
- * when read from an entry for a load on our fast glue.
+ * when read from an entry for a load on our fast glue; core modules by name, undefined when the
+ * entry was read without them (their rewrites are cached: see `loadComponent`).
  */
 interface Artifact {
   glue?: { source: string; format: GlueFormat };
-  coreModules: Record<string, Uint8Array>;
+  coreModules: Record<string, Uint8Array | undefined>;
   imports: string[];
   exports: [string, string][];
   wit: string;
@@ -81,13 +82,12 @@ interface Artifact {
   noJcoGlue?: string;
 }
 
-/** A transpile's artifact: always with its glue. */
-type FreshArtifact = Artifact & { glue: NonNullable<Artifact['glue']> };
+/** A transpile's artifact: always with its glue and every core module. */
+type FreshArtifact = Artifact & { glue: NonNullable<Artifact['glue']>; coreModules: Record<string, Uint8Array> };
 
 const GLUE_FILE = 'glue.js';
 const WIT_FILE = 'world.wit';
-/** Entry files a load on our fast glue does not use. */
-const FAST_UNUSED: ReadonlySet<string> = new Set([GLUE_FILE]);
+const CORE_PREFIX = 'core/';
 
 const REWRITTEN_FILE = 'core.wasm';
 
@@ -96,14 +96,14 @@ const REWRITTEN_FILE = 'core.wasm';
  * transform, rewriter code and component: a warm load of a metered component then skips the rewrite
  * (most of its time: ~16 ms of a ~44 ms load of the compute guest).
  */
-async function rewrite(cache: ArtifactCache, componentKey: string, stamp: Stamp, transform: CoreTransform, name: string, code: Uint8Array): Promise<Uint8Array> {
-  if (transform.cacheId === undefined) return transform(name, code);
+async function rewrite(cache: ArtifactCache, componentKey: string, stamp: Stamp, transform: CoreTransform, name: string, original: () => Promise<Uint8Array>): Promise<Uint8Array> {
+  if (transform.cacheId === undefined) return transform(name, await original());
   const rstamp = { ...stamp, core: name, transform: transform.cacheId };
   const rkey = `r${sha256(JSON.stringify(rstamp)).slice(0, 31)}`;
   const found = await cache.get(rkey, rstamp);
   const stored = found.status === 'hit' ? found.entry.files[REWRITTEN_FILE] : undefined;
   if (stored) return stored;
-  const out = transform(name, code);
+  const out = transform(name, await original());
   await cache.put(rkey, rstamp, { files: { [REWRITTEN_FILE]: out }, meta: { component: componentKey } }, found.status === 'invalid' ? found.reason : found.status === 'hit' ? 'entry without its module' : undefined);
   return out;
 }
@@ -117,42 +117,68 @@ export async function loadComponent(bytes: Uint8Array, label: string, cache: Art
   assertComponentHeader(bytes, label);
   const { key, stamp } = artifactIdentity(bytes);
   const plan = glue === 'jco' ? { unsupported: 'jco glue requested' } : planComponent(bytes);
-  // Our glue runs it: jco's glue in the entry is not read, hashed or evaluated (a damaged one is
-  // found, and the entry rebuilt, by the first load that needs it).
-  const unused = 'unsupported' in plan ? undefined : FAST_UNUSED;
+  // Files the entry need not give this load (neither read nor hashed; a damaged one is found, and
+  // the entry rebuilt, by the first load that needs it): jco's glue when our glue runs the
+  // component; the core modules as jco emitted them when their rewrites are cached too (a warm
+  // load compiles the verified rewrites; a rewrite that misses reads its original then).
+  const fast = !('unsupported' in plan);
+  const rewritesCached = transform?.cacheId !== undefined;
+  const unused: UnusedFiles | undefined = fast || rewritesCached
+    ? (f) => (fast && f === GLUE_FILE) || (rewritesCached && f.startsWith(CORE_PREFIX))
+    : undefined;
   const found = await cache.get(key, stamp, unused);
-  const stored = found.status === 'hit' ? artifactFromEntry(found.entry, unused) : undefined;
-  const invalidReason = found.status === 'invalid' ? found.reason : typeof stored === 'string' ? stored : undefined;
+  const stored = found.status === 'hit' ? artifactFromEntry(found.entry) : undefined;
+  let invalidReason = found.status === 'invalid' ? found.reason : typeof stored === 'string' ? stored : undefined;
   let artifact = typeof stored === 'object' ? stored : undefined;
-  const cacheHit = artifact !== undefined;
   let transpileMs = 0;
-  if (!artifact) {
+  let transpiled: Promise<FreshArtifact> | undefined;
+  /** Transpiles (once) and stores the entry, replacing an invalid one when `reason` says so. */
+  const transpile = (reason: string | undefined) => (transpiled ??= (async () => {
     const t = performance.now();
     const fresh = toArtifact(await transpileComponent(bytes, label));
     transpileMs = performance.now() - t;
-    await cache.put(key, stamp, artifactToEntry(fresh), invalidReason);
-    artifact = fresh;
-  }
+    invalidReason ??= reason;
+    await cache.put(key, stamp, artifactToEntry(fresh), reason);
+    return fresh;
+  })());
+  if (!artifact) artifact = await transpile(invalidReason);
+  const { coreModules } = artifact;
+  /** A core module as jco emitted it: from the artifact, else read again and verified, else transpiled. */
+  const original = async (name: string): Promise<Uint8Array> => {
+    const have = coreModules[name];
+    if (have) return have;
+    const file = `${CORE_PREFIX}${name}`;
+    const again = await cache.get(key, stamp, (f) => f !== file);
+    const verified = again.status === 'hit' ? again.entry.files[file] : undefined;
+    if (verified) return verified;
+    // The entry broke, or went away, since it was read: rebuilt from a fresh transpile.
+    const fresh = await transpile(again.status === 'invalid' ? again.reason : again.status === 'hit' ? `manifest does not list ${file}` : undefined);
+    const code = fresh.coreModules[name];
+    if (!code) throw new InvalidComponentError(`${label}: the transpiled component has no core module ${name}`);
+    return code;
+  };
   const t1 = performance.now();
+  const transpiledBefore = transpileMs;
   const modules = new Map<string, WebAssembly.Module>();
-  await Promise.all(Object.entries(artifact.coreModules).map(async ([name, code]) => {
-    const rewritten = transform ? await rewrite(cache, key, stamp, transform, name, code) : code;
+  await Promise.all(Object.keys(coreModules).map(async (name) => {
+    const rewritten = transform ? await rewrite(cache, key, stamp, transform, name, () => original(name)) : await original(name);
     try {
       modules.set(name, await WebAssembly.compile(rewritten as Uint8Array<ArrayBuffer>));
     } catch (err) {
       throw new InvalidComponentError(`${label}: core module ${name} does not compile: ${(err as Error).message}`, { cause: err });
     }
   }));
-  const compileMs = performance.now() - t1;
+  // Less a transpile a rewrite that missed needed (the entry broke after it was read).
+  const compileMs = performance.now() - t1 - (transpileMs - transpiledBefore);
   const common = {
     key, modules, imports: artifact.imports, exports: artifact.exports, wit: artifact.wit,
-    timings: { cacheHit, cacheRebuilt: invalidReason !== undefined, cacheStore: found.store, transpileMs, compileMs, totalMs: 0 },
+    timings: { cacheHit: transpiled === undefined, cacheRebuilt: invalidReason !== undefined, cacheStore: found.store, transpileMs, compileMs, totalMs: 0 },
   };
   let loaded: LoadedComponent;
-  if (!('unsupported' in plan)) {
+  if (fast) {
     // jco numbers core modules in binary order, so the modules compiled above are the plan's.
-    const fast = createFastGlue(plan, plan.modules.map((_, i) => modules.get(jcoCoreModuleName(i))!));
-    loaded = { ...common, glue: 'fast', instantiate: (imports, ic) => fast.instantiate(imports, ic) };
+    const bindings = createFastGlue(plan, plan.modules.map((_, i) => modules.get(jcoCoreModuleName(i))!));
+    loaded = { ...common, glue: 'fast', instantiate: (imports, ic) => bindings.instantiate(imports, ic) };
   } else {
     if (glue === 'fast') throw new InvalidComponentError(`${label}: the fast glue does not support this component (${plan.unsupported})`);
     if (artifact.noJcoGlue) throw new InvalidComponentError(`${label}: ${artifact.noJcoGlue}; load it with glue 'auto' or 'fast'`);
@@ -192,23 +218,23 @@ function artifactToEntry(a: FreshArtifact): CacheEntry {
     files: {
       [GLUE_FILE]: Buffer.from(a.glue.source),
       [WIT_FILE]: Buffer.from(a.wit),
-      ...Object.fromEntries(Object.entries(a.coreModules).map(([n, b]) => [`core/${n}`, b])),
+      ...Object.fromEntries(Object.entries(a.coreModules).map(([n, b]) => [`${CORE_PREFIX}${n}`, b])),
     },
   };
 }
 
 /**
- * The artifact of a verified entry, or why its (checksummed) manifest does not describe one.
- * `unused`: files the entry was read without (as passed to `ArtifactCache.get`).
+ * The artifact of a verified entry, or why its (checksummed) manifest does not describe one. Files
+ * the lookup skipped (`entry.unread`) are absent from it: core modules as undefined, glue unset.
  */
-function artifactFromEntry(entry: CacheEntry, unused?: ReadonlySet<string>): Artifact | string {
+function artifactFromEntry(entry: CacheEntry): Artifact | string {
   const meta = entry.meta as Partial<Meta> | null;
   const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
   if (typeof meta !== 'object' || meta === null || !strings(meta.imports) || !strings(meta.coreModules)
     || !Array.isArray(meta.exports) || !meta.exports.every((e) => strings(e) && e.length === 2)
     || (meta.glueFormat !== 'script' && meta.glueFormat !== 'module')
     || (meta.noJcoGlue !== undefined && typeof meta.noJcoGlue !== 'string')) return 'manifest meta has the wrong shape';
-  const missing = [GLUE_FILE, WIT_FILE, ...meta.coreModules.map((n) => `core/${n}`)].find((f) => !unused?.has(f) && !entry.files[f]);
+  const missing = [GLUE_FILE, WIT_FILE, ...meta.coreModules.map((n) => `${CORE_PREFIX}${n}`)].find((f) => !entry.files[f] && !entry.unread?.includes(f));
   if (missing) return `manifest does not list ${missing}`;
   const text = (name: string) => {
     const b = entry.files[name]!;
@@ -217,7 +243,7 @@ function artifactFromEntry(entry: CacheEntry, unused?: ReadonlySet<string>): Art
   return {
     ...(entry.files[GLUE_FILE] ? { glue: { source: text(GLUE_FILE), format: meta.glueFormat } } : {}),
     wit: text(WIT_FILE), imports: meta.imports, exports: meta.exports,
-    coreModules: Object.fromEntries(meta.coreModules.map((n) => [n, entry.files[`core/${n}`]!])),
+    coreModules: Object.fromEntries(meta.coreModules.map((n) => [n, entry.files[`${CORE_PREFIX}${n}`]])),
     ...(meta.noJcoGlue ? { noJcoGlue: meta.noJcoGlue } : {}),
   };
 }

@@ -8,7 +8,7 @@ import {
   appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, readdirSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { guest, tempCache } from '../helpers.mjs';
 import { entries, leftovers, loadInChild, readManifest, rewrites, sha256, writeManifest } from './cache-helpers.mjs';
 
@@ -63,6 +63,11 @@ test('a new cache directory is created 0700 and files 0600 even under umask 0', 
 const otherEntry = () => entries(computeCache)[0];
 const half = (path) => truncateSync(path, Math.floor(statSync(path).size / 2));
 const coreFile = (entry) => join(entry, 'core', readdirSync(join(entry, 'core'))[0]);
+/**
+ * A warm load compiles the cached rewrites and does not read the core modules they were made from:
+ * without the rewrites, the load needs (reads and verifies) the entry's core module.
+ */
+const dropRewrites = (entry) => { for (const r of rewrites(dirname(entry))) rmSync(r, { recursive: true }); };
 
 /** Each kind of damage, applied to a copy of hello's entry. */
 const damage = {
@@ -93,10 +98,11 @@ const damage = {
   'world.wit: truncated': (e) => half(join(e, 'world.wit')),
   'world.wit: deleted': (e) => rmSync(join(e, 'world.wit')),
   'world.wit: swapped with another component\'s': (e) => cpSync(join(otherEntry(), 'world.wit'), join(e, 'world.wit')),
-  'core module: truncated': (e) => half(coreFile(e)),
-  'core module: deleted': (e) => rmSync(coreFile(e)),
-  'core module: swapped with another component\'s': (e) => cpSync(coreFile(otherEntry()), coreFile(e)),
+  'core module: truncated': (e) => { dropRewrites(e); half(coreFile(e)); },
+  'core module: deleted': (e) => { dropRewrites(e); rmSync(coreFile(e)); },
+  'core module: swapped with another component\'s': (e) => { dropRewrites(e); cpSync(coreFile(otherEntry()), coreFile(e)); },
   'core module: one byte flipped': (e) => {
+    dropRewrites(e);
     const bytes = readFileSync(coreFile(e));
     bytes[bytes.length - 1] ^= 1;
     writeFileSync(coreFile(e), bytes);
@@ -155,6 +161,7 @@ test('control: the same marker line runs once the manifest vouches for it (what 
 test('a fast-glue component\'s entry is verified and healed the same way', async () => {
   const dir = tempCache();
   cpSync(computeCache, dir, { recursive: true });
+  dropRewrites(entries(dir)[0]);
   half(coreFile(entries(dir)[0]));
   const s = { cacheDir: dir, guest: guest('compute'), call: ['add', 2, 3] };
   const [a] = await loadInChild([s]);
@@ -180,6 +187,31 @@ test('rewritten (metered) core modules are cached per rewrite; a damaged one is 
   const [b] = await loadInChild([{ ...s, limits: { memoryBytes: 2 * 1024 * 1024 } }]);
   assert.ok(b.ok && b.value === 5, JSON.stringify(b));
   assert.is(rewrites(dir).length, 2);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('a warm load does not read the core modules its cached rewrites came from; a rewrite that misses verifies its original, and a damaged one is rebuilt, never compiled', async () => {
+  const dir = tempCache();
+  cpSync(computeCache, dir, { recursive: true });
+  const [entry] = entries(dir);
+  const hash = readManifest(entry).files[`core/${readdirSync(join(entry, 'core'))[0]}`];
+  // Another component's module where compute's was: it would compile (and `add` would be missing).
+  cpSync(coreFile(entries(helloCache)[0]), coreFile(entry));
+  const s = { cacheDir: dir, guest: guest('compute'), call: ['add', 2, 3] };
+  const [a] = await loadInChild([s]);
+  assert.ok(a.ok && a.value === 5, JSON.stringify(a));
+  assert.ok(a.cacheHit && !a.cacheRebuilt && a.warnings.length === 0, `the rewrite was compiled, the original not read: ${JSON.stringify(a)}`);
+  // Other limits: no rewrite yet, so the original is read, fails verification, and the entry is rebuilt.
+  const other = { ...s, limits: { memoryBytes: 2 * 1024 * 1024 } };
+  const [b] = await loadInChild([other]);
+  assert.ok(b.ok && b.value === 5, JSON.stringify(b));
+  assert.ok(!b.cacheHit && b.cacheRebuilt, JSON.stringify(b));
+  assert.ok(b.warnings.some((w) => w.code === 'SFIRT_CACHE_REBUILT' && w.message.includes('SHA-256 mismatch')), JSON.stringify(b.warnings));
+  assert.is(sha256(readFileSync(coreFile(entries(dir)[0]))), hash, 'the core module was restored');
+  const [c, d] = await loadInChild([other, s]);
+  assert.ok(c.ok && c.value === 5 && c.cacheHit && c.warnings.length === 0, JSON.stringify(c));
+  assert.ok(d.ok && d.value === 5 && d.cacheHit && d.warnings.length === 0, JSON.stringify(d));
+  assert.equal(leftovers(dir), []);
   rmSync(dir, { recursive: true, force: true });
 });
 
