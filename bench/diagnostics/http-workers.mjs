@@ -50,7 +50,9 @@ const rt = createRuntime();
 await rt.load('hello', guest('hello'));
 await rt.load('http-hello', guest('http-hello'), { imports: wasiHttpImports() });
 const inThread = await serve(rt, { routes, maxInflight: 1024, maxQueueDelayMs: 2000 });
-const wr = createWorkerRuntime({ workers: 2 });
+// --old-mb / --young-mb: the workers' V8 heap limits (resourceLimits; default the runtime's own).
+const limits = { ...(arg('old-mb') ? { maxOldGenerationSizeMb: Number(arg('old-mb')) } : {}), ...(arg('young-mb') ? { maxYoungGenerationSizeMb: Number(arg('young-mb')) } : {}) };
+const wr = createWorkerRuntime({ workers: 2, ...(Object.keys(limits).length ? { resourceLimits: limits } : {}) });
 await wr.load('hello', guest('hello'));
 await wr.load('http-hello', guest('http-hello'), { http: {} });
 const onWorkers = await serve(wr, { routes, maxInflight: 2048, maxQueueDelayMs: 2000 });
