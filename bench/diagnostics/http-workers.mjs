@@ -2,7 +2,8 @@
 // side in alternating rounds, with the server's CPU per request split by thread (main, workers, V8's
 // helpers) and the client's own CPU per request: where a scaling_http below 2 goes.
 //   node bench/diagnostics/http-workers.mjs [--path /greet|/wasi/x] [--connections 16] [--depth 32]
-//                                           [--poll 2] [--rounds 3] [--ms 1500] [--warm-passes 2] [--bare]
+//                                           [--poll 1] [--rounds 3] [--ms 1500] [--warm-passes 2] [--bare]
+//                                           [--old-mb N] [--young-mb N] [--client-module path]
 // --bare adds a third side: bare node:http doing the greet in JS in this thread (the floor).
 // The client is bench/lib/pipelined-client.mjs in a child process. Linux only (/proc/self/task).
 import { spawn } from 'node:child_process';
@@ -17,13 +18,16 @@ const arg = (name, fallback) => {
 };
 
 if (process.argv[2] === '--client') {
-  const { pipelinedLoad } = await import('../lib/pipelined-client.mjs');
+  const { pipelinedLoad } = await import(process.argv[4] ?? '../lib/pipelined-client.mjs');
   process.stdout.write(JSON.stringify(await pipelinedLoad(JSON.parse(process.argv[3]))));
   process.exit(0);
 }
 
-const client = (spec) => new Promise((resolve, reject) => {
-  const c = spawn(process.execPath, [self, '--client', JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
+// --client-module /path/to/other-client.mjs: every round runs twice, with this client and that one
+// (an A/B of the load client; same servers, same rounds).
+const otherClient = arg('client-module');
+const client = (spec, module) => new Promise((resolve, reject) => {
+  const c = spawn(process.execPath, [self, '--client', JSON.stringify(spec), ...(module ? [module] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   c.stdout.on('data', (d) => (out += d));
   c.on('close', (code) => (code ? reject(new Error(`client exited with ${code}`)) : resolve(JSON.parse(out))));
@@ -59,7 +63,7 @@ const onWorkers = await serve(wr, { routes, maxInflight: 2048, maxQueueDelayMs: 
 if (onWorkers.workers !== 2) console.log(`note: Node ${process.version} has no reusePort: the 2-worker server accepts in the main thread`);
 
 const path = arg('path', '/greet');
-const load = { body: Buffer.from('benchmark').toString('base64'), connections: Number(arg('connections', 16)), depth: Number(arg('depth', 32)), pollMs: Number(arg('poll', 2)) };
+const load = { body: Buffer.from('benchmark').toString('base64'), connections: Number(arg('connections', 16)), depth: Number(arg('depth', 32)), pollMs: Number(arg('poll', 1)) };
 const ms = Number(arg('ms', 1500));
 // The floor: node:http doing the greet in JS, in this thread (any path; only beside /greet it compares).
 const { createServer } = await import('node:http');
@@ -79,9 +83,10 @@ for (let pass = 0; pass < Number(arg('warm-passes', 2)); pass++) {
 }
 await settle();
 for (let r = 0; r < Number(arg('rounds', 3)); r++) {
-  for (const [label, s] of r % 2 ? [...sides].reverse() : sides) {
+  for (const [label0, s] of r % 2 ? [...sides].reverse() : sides) for (const module of otherClient ? (r % 2 ? [otherClient, undefined] : [undefined, otherClient]) : [undefined]) {
+    const label = otherClient ? `${label0} ${module ? 'B' : 'A'}` : label0;
     const t0 = threads();
-    const x = await client({ ...load, url: s.url + path, durationMs: ms, warmMs: 0 });
+    const x = await client({ ...load, url: s.url + path, durationMs: ms, warmMs: 0 }, module);
     const t1 = threads();
     const n = x.ok + x.other;
     const by = {};
@@ -90,7 +95,7 @@ for (let r = 0; r < Number(arg('rounds', 3)); r++) {
       const us = ((v.ticks - (t0[id]?.ticks ?? 0)) * 10_000) / n;
       if (us > 0) { by[v.name] = +((by[v.name] ?? 0) + us).toFixed(1); total += us; }
     }
-    console.log(`${path} ${label.padEnd(9)} ${x.rps.toFixed(0).padStart(6)} req/s  server ${total.toFixed(1)} µs/req ${JSON.stringify(by)}  client ${x.clientCpuUsPerReq.toFixed(1)} µs/req (${x.answersPerRead?.toFixed(1)} answers/read)  statuses ${JSON.stringify(x.statuses)}`);
+    console.log(`${path} ${label.padEnd(otherClient ? 11 : 9)} ${x.rps.toFixed(0).padStart(6)} req/s  server ${total.toFixed(1)} µs/req ${JSON.stringify(by)}  client ${x.clientCpuUsPerReq.toFixed(1)} µs/req (${x.answersPerRead?.toFixed(1)} answers/read)  statuses ${JSON.stringify(x.statuses)}`);
   }
 }
 await onWorkers.close();
