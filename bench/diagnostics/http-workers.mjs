@@ -3,7 +3,7 @@
 // helpers) and the client's own CPU per request: where a scaling_http below 2 goes.
 //   node bench/diagnostics/http-workers.mjs [--path /greet|/wasi/x] [--connections 16] [--depth 32]
 //                                           [--poll 1] [--rounds 3] [--ms 1500] [--warm-passes 2] [--bare]
-//                                           [--old-mb N] [--young-mb N] [--client-module path]
+//                                           [--old-mb N] [--young-mb N] [--client-module path] [--workers 2]
 // --bare adds a third side: bare node:http doing the greet in JS in this thread (the floor).
 // The client is bench/lib/pipelined-client.mjs in a child process. Linux only (/proc/self/task).
 import { spawn } from 'node:child_process';
@@ -33,14 +33,15 @@ const client = (spec, module) => new Promise((resolve, reject) => {
   c.on('close', (code) => (code ? reject(new Error(`client exited with ${code}`)) : resolve(JSON.parse(out))));
 });
 
-/** CPU ticks (1/100 s) of every thread of this process, by thread id. */
+/** CPU ticks (1/100 s) and voluntary context switches (sleeps) of every thread of this process, by thread id. */
 function threads() {
   const out = {};
   for (const t of readdirSync('/proc/self/task')) {
     try {
       const s = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
       const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-      out[t] = { name: s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')), ticks: Number(f[11]) + Number(f[12]) };
+      const sleeps = Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/self/task/${t}/status`, 'utf8'))?.[1] ?? 0);
+      out[t] = { name: s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')), ticks: Number(f[11]) + Number(f[12]), sleeps };
     } catch { /* the thread ended */ }
   }
   return out;
@@ -56,11 +57,13 @@ await rt.load('http-hello', guest('http-hello'), { imports: wasiHttpImports() })
 const inThread = await serve(rt, { routes, maxInflight: 1024, maxQueueDelayMs: 2000 });
 // --old-mb / --young-mb: the workers' V8 heap limits (resourceLimits; default the runtime's own).
 const limits = { ...(arg('old-mb') ? { maxOldGenerationSizeMb: Number(arg('old-mb')) } : {}), ...(arg('young-mb') ? { maxYoungGenerationSizeMb: Number(arg('young-mb')) } : {}) };
-const wr = createWorkerRuntime({ workers: 2, ...(Object.keys(limits).length ? { resourceLimits: limits } : {}) });
+// --workers 1: one worker serving alone (is a worker's extra CPU per request the worker's or two threads' sharing a machine?).
+const nWorkers = Number(arg('workers', 2));
+const wr = createWorkerRuntime({ workers: nWorkers, ...(Object.keys(limits).length ? { resourceLimits: limits } : {}) });
 await wr.load('hello', guest('hello'));
 await wr.load('http-hello', guest('http-hello'), { http: {} });
 const onWorkers = await serve(wr, { routes, maxInflight: 2048, maxQueueDelayMs: 2000 });
-if (onWorkers.workers !== 2) console.log(`note: Node ${process.version} has no reusePort: the 2-worker server accepts in the main thread`);
+if (onWorkers.workers !== nWorkers) console.log(`note: Node ${process.version} has no reusePort: the worker server accepts in the main thread`);
 
 const path = arg('path', '/greet');
 const load = { body: Buffer.from('benchmark').toString('base64'), connections: Number(arg('connections', 16)), depth: Number(arg('depth', 32)), pollMs: Number(arg('poll', 1)) };
@@ -74,7 +77,7 @@ const bareServer = createServer((req, res) => {
 });
 await new Promise((r) => bareServer.listen(0, '127.0.0.1', r));
 const bare = { url: `http://127.0.0.1:${bareServer.address().port}`, workers: 0 };
-const sides = [['in-thread', inThread], ['2 workers', onWorkers], ...(process.argv.includes('--bare') ? [['bare', bare]] : [])];
+const sides = [['in-thread', inThread], [`${nWorkers} worker${nWorkers > 1 ? 's' : ''}`, onWorkers], ...(process.argv.includes('--bare') ? [['bare', bare]] : [])];
 // Warm-up by count, per thread that serves (each worker tiers its own copy of the JS up), in passes
 // alternating the sides: after one pass the workers' first round still spends 3–14 µs/req on V8's
 // helper threads (V8Worker), after two it does not (here, Node 24).
@@ -90,12 +93,15 @@ for (let r = 0; r < Number(arg('rounds', 3)); r++) {
     const t1 = threads();
     const n = x.ok + x.other;
     const by = {};
+    const sleeps = {};
     let total = 0;
     for (const [id, v] of Object.entries(t1)) {
       const us = ((v.ticks - (t0[id]?.ticks ?? 0)) * 10_000) / n;
       if (us > 0) { by[v.name] = +((by[v.name] ?? 0) + us).toFixed(1); total += us; }
+      const k = (1000 * (v.sleeps - (t0[id]?.sleeps ?? 0))) / n;
+      if (k > 0 && v.name !== 'V8Worker') sleeps[v.name] = +((sleeps[v.name] ?? 0) + k).toFixed(1);
     }
-    console.log(`${path} ${label.padEnd(otherClient ? 11 : 9)} ${x.rps.toFixed(0).padStart(6)} req/s  server ${total.toFixed(1)} µs/req ${JSON.stringify(by)}  client ${x.clientCpuUsPerReq.toFixed(1)} µs/req (${x.answersPerRead?.toFixed(1)} answers/read)  statuses ${JSON.stringify(x.statuses)}`);
+    console.log(`${path} ${label.padEnd(otherClient ? 11 : 9)} ${x.rps.toFixed(0).padStart(6)} req/s  server ${total.toFixed(1)} µs/req ${JSON.stringify(by)} sleeps/1000 req ${JSON.stringify(sleeps)}  client ${x.clientCpuUsPerReq.toFixed(1)} µs/req (${x.answersPerRead?.toFixed(1)} answers/read)  statuses ${JSON.stringify(x.statuses)}`);
   }
 }
 await onWorkers.close();
