@@ -158,7 +158,8 @@ export const DEFAULT_MAX_PENDING_PER_WORKER = 1024;
  * to 4 GiB (4 GiB on this 24 GiB VM). With 1 GiB, a worker serving wasi:http ran a full
  * mark-compact 4–5× as often as the same server in the main thread (21–24 against 5 in one run;
  * the main thread limited to 1 GiB did 22), ~2–3 µs more CPU per request, mostly on V8's helper
- * threads (node --trace-gc bench/diagnostics/http-workers.mjs --path /wasi/x --old-mb 1024|2048).
+ * threads (node --trace-gc bench/diagnostics/http-workers.mjs --path /wasi/x --old-mb 1024|2048,
+ * its output summed by bench/diagnostics/gc-by-isolate.mjs).
  */
 export const DEFAULT_WORKER_RESOURCE_LIMITS: Readonly<ResourceLimits> = { maxOldGenerationSizeMb: 2048 };
 /** `RuntimeOptions['nn']`, given. */
