@@ -294,14 +294,15 @@ export async function run({ quick = false, log = () => {} } = {}) {
  * route. Both servers are up and warm and are measured in alternating rounds (a slow spell of this
  * shared VM lands on both sides); a side's rate is its median round. The load comes from a lean
  * pipelined client in its own process (bench/lib/pipelined-client.mjs: 16 connections × 32
- * requests pipelined, its sockets read in rounds every 2 ms, ~2.5–3 µs of its CPU per answer where
- * reading every chunk as it came cost 7–9; deep enough that each worker, with its share of the
- * connections, has more than a round's worth of work outstanding): it still competes with the
+ * requests pipelined, read in rounds: one poll of every socket, then 1 ms asleep, so one wake-up
+ * per round: ~2–2.5 µs of its CPU per answer on /greet where waking on each socket's answers cost
+ * 2.5–3.5 and reading every chunk as it came 7–9; deep enough that each worker, with its share of
+ * the connections, has more than a round's worth of work outstanding): it still competes with the
  * two workers for this machine's two cores, so its CPU share is reported, along with the server's
  * CPU per request on each side and the ratio those imply when the client's share is given back
  * (`scaling_http_cpu_bound` = 2 × in-thread CPU/req ÷ workers' CPU/req).
  */
-export async function httpScaling({ rt, serve, createWorkerRuntime, quick, log, rows, details, body, connections = 16, depth = 32, pollMs = 2 }) {
+export async function httpScaling({ rt, serve, createWorkerRuntime, quick, log, rows, details, body, connections = 16, depth = 32, pollMs = 1 }) {
   const routes = [
     { path: '/greet', function: 'hello' },
     { method: '*', path: '/wasi/*', function: 'http-hello', kind: 'wasi-http' },

@@ -151,9 +151,17 @@ export const DEFAULT_MAX_PENDING_PER_WORKER = 1024;
 /**
  * V8 heap limits of each worker unless given: a worker past them is terminated (and replaced; its
  * calls fail with WORKER_CRASHED) instead of taking the process down. Room for the largest result
- * the default `limits.resultBytes` lets a guest hand back, lifted as JS strings, twice over.
+ * the default `limits.resultBytes` lets a guest hand back, lifted as JS strings, four times over.
+ * 2 GiB and not less: V8 lets an old generation grow by up to 4× its live size between full
+ * collections only when its limit is 2 GiB or more (64-bit; less, the cap falls linearly to 1.3×
+ * at 256 MiB: 1.6× at 1 GiB), and Node's main thread gets a quarter of the machine's memory, up
+ * to 4 GiB (4 GiB on this 24 GiB VM). With 1 GiB, a worker serving wasi:http ran a full
+ * mark-compact 4–5× as often as the same server in the main thread (21–24 against 5 in one run;
+ * the main thread limited to 1 GiB did 22), ~2–3 µs more CPU per request, mostly on V8's helper
+ * threads (node --trace-gc bench/diagnostics/http-workers.mjs --path /wasi/x --old-mb 1024|2048,
+ * its output summed by bench/diagnostics/gc-by-isolate.mjs).
  */
-export const DEFAULT_WORKER_RESOURCE_LIMITS: Readonly<ResourceLimits> = { maxOldGenerationSizeMb: 1024 };
+export const DEFAULT_WORKER_RESOURCE_LIMITS: Readonly<ResourceLimits> = { maxOldGenerationSizeMb: 2048 };
 /** `RuntimeOptions['nn']`, given. */
 type RuntimeNnOptions = NonNullable<RuntimeOptions['nn']>;
 

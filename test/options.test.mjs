@@ -141,7 +141,7 @@ test('a complete config: defaults applied, runtime defaults under function optio
   assert.is(c.captureLimitBytes, 1024 * 1024);
   assert.equal(functionConfig(undefined, runtimeConfig(undefined)).limits, { memoryBytes: 256 * 1024 * 1024, tableElements: 100_000, timeoutMs: 10_000, resultBytes: 256 * 1024 * 1024, openFiles: 256 });
   const w = workerRuntimeConfig({}, 3);
-  assert.equal(w, { workers: 3, runtime: {}, maxPendingPerWorker: 1024, resourceLimits: { maxOldGenerationSizeMb: 1024 }, runHereWhenBusy: false });
+  assert.equal(w, { workers: 3, runtime: {}, maxPendingPerWorker: 1024, resourceLimits: { maxOldGenerationSizeMb: 2048 }, runHereWhenBusy: false });
 });
 
 test('non-string wasi.args fail at load, not as a TRAP at call time', async () => {
