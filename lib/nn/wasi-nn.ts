@@ -302,6 +302,7 @@ function checkName(name: string, what: string): void {
 const OWNED: unique symbol = Symbol('owned');
 const EMPTY = new Uint8Array(0);
 const DISPOSE: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('dispose');
+const NOTHING = (): void => {};
 
 /** One instance's wasi:nn state: its scope (counts, release), its tensors and the bytes they hold. */
 class NnInstance {
@@ -310,14 +311,32 @@ class NnInstance {
    * Live tensors. They are registered in the scope as one resource, not one each: a guest makes
    * two per inference, and per-resource tracking costs ~0.4 µs apiece. The set is registered when
    * its first tensor appears and again after each release, so it counts as opened after `mark()`
-   * (a reset releases it) unless tensors were made while the instance initialised.
+   * and a reset releases it. When tensors were made while the instance initialised (its init
+   * export), the set is initial: a reset then releases the tensors made since (`#saveTensors`).
    */
   readonly tensors = new Set<{ release(): void }>();
   #tensorsTracked = false;
   /** The instance's tensor class (outputs must be instances of it for the glue to lower them). */
   Tensor!: new (dims: ArrayLike<number>, ty: string, data: Uint8Array, own?: typeof OWNED) => object;
 
-  constructor(readonly scope: InstanceScope, readonly quota: NnQuota, readonly callBytesLeft: () => number | undefined) {}
+  constructor(readonly scope: InstanceScope, readonly quota: NnQuota, readonly callBytesLeft: () => number | undefined) {
+    scope.state(() => this.#saveTensors());
+  }
+
+  /**
+   * At `mark()`: what a reset does to the tensors beyond the scope's release of resources opened
+   * since. Nothing when the set is not tracked yet (the usual case: it is opened after `mark()`).
+   * Else the tensors live now are the initial ones: a reset releases every other one, and if an
+   * initial one was released (the guest dropped it) the instance can no longer be reset.
+   */
+  #saveTensors(): () => void {
+    if (!this.#tensorsTracked) return NOTHING;
+    const kept = new Set(this.tensors);
+    return () => {
+      for (const t of [...this.tensors]) if (!kept.has(t)) t.release();
+      for (const t of kept) if (!this.tensors.has(t)) this.scope.loseInitial();
+    };
+  }
 
   /** True when the instance holds `cap` resources of `kind` already (a new one must be refused). */
   full(kind: string, cap: number): boolean {
