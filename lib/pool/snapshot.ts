@@ -2,6 +2,7 @@ import { STATE_EXPORT_PREFIX } from '../instrument/export-state.js';
 import { DIRTY_EXPORT_PREFIX, DIRTY_PAGE_SHIFT, DIRTY_SPILL_BYTES } from '../instrument/dirty-pages.js';
 import { dirtyMapMemoryOf, registerDirtyMap } from '../instrument/dirty-map.js';
 import { type DirtyScan, dirtyScanner, SCAN_MIN_MARKS } from './dirty-scan.js';
+import { globalRestorer, type GlobalRestorer } from './global-restorer.js';
 
 /** The mutable state of one component instance, as exported by `exportState` from each core instance. */
 export interface InstanceState {
@@ -55,6 +56,10 @@ export function collectState(exports: WebAssembly.Exports, into: InstanceState):
  */
 export class InstanceSnapshot {
   readonly #state: InstanceState;
+  /** The numeric globals' copies, restored in one wasm call (global-restorer.ts). */
+  readonly #restorer: GlobalRestorer | undefined;
+  /** The other globals (references), and their values, restored from JS. */
+  readonly #jsGlobals: WebAssembly.Global[];
   readonly #globals: unknown[];
   readonly #tables: unknown[][];
   readonly #memories: Uint8Array[];
@@ -67,7 +72,10 @@ export class InstanceSnapshot {
 
   constructor(state: InstanceState) {
     this.#state = state;
-    this.#globals = state.globals.map((g) => g.value);
+    const { restorer, others } = globalRestorer(state.globals);
+    this.#restorer = restorer;
+    this.#jsGlobals = others;
+    this.#globals = others.map((g) => g.value);
     this.#tables = state.tables.map((t) => Array.from({ length: t.length }, (_, i) => t.get(i)));
     this.#memories = state.memories.map((m) => new Uint8Array(m.buffer.slice(0)));
     this.#maps = state.memories.map((m, i) => {
@@ -86,7 +94,7 @@ export class InstanceSnapshot {
 
   /** Restores the snapshot; false when the instance grew past it and must be discarded instead. */
   restore(): boolean {
-    const { globals, tables, memories } = this.#state;
+    const { tables, memories } = this.#state;
     const views = this.#views;
     for (let i = 0; i < memories.length; i++) {
       // `.buffer` crosses into V8's API: read once; the view over it is kept while it is the same
@@ -105,6 +113,8 @@ export class InstanceSnapshot {
       else if (map) restoreDirty(views[i]!, this.#memories[i]!, map);
       else views[i]!.set(this.#memories[i]!);
     }
+    this.#restorer?.restore();
+    const globals = this.#jsGlobals;
     for (let i = 0; i < globals.length; i++) globals[i]!.value = this.#globals[i];
     for (let i = 0; i < tables.length; i++) {
       const table = tables[i]!;
