@@ -67,6 +67,8 @@ export class InstanceSnapshot {
   readonly #maps: (Uint8Array | undefined)[];
   /** Per memory: the wasm scanner of a large map (lib/pool/dirty-scan.ts), or undefined. */
   readonly #scans: (DirtyScan | undefined)[];
+  /** Per memory with a small map: views of the saved copy by first page of a run (`restoreRun`). */
+  readonly #runViews: (Uint8Array | undefined)[][] = [];
   /** Per memory: a view of its current buffer (made again when the buffer changes). */
   readonly #views: (Uint8Array | undefined)[] = [];
 
@@ -110,7 +112,7 @@ export class InstanceSnapshot {
       const map = this.#maps[i];
       const scan = this.#scans[i];
       if (scan) restoreDirtyScanned(views[i]!, this.#memories[i]!, map!, scan);
-      else if (map) restoreDirty(views[i]!, this.#memories[i]!, map);
+      else if (map) restoreDirty(views[i]!, this.#memories[i]!, map, this.#runViews[i] ??= []);
       else views[i]!.set(this.#memories[i]!);
     }
     this.#restorer?.restore();
@@ -129,8 +131,8 @@ export class InstanceSnapshot {
  * Copies back each run of dirty pages (and the spill past it), then clears the map. For maps under
  * {@link SCAN_MIN_MARKS} (memories under 1 MiB): larger ones go through the wasm scanner.
  */
-function restoreDirty(memory: Uint8Array, saved: Uint8Array, map: Uint8Array): void {
-  for (let p = map.indexOf(1); p !== -1; p = map.indexOf(1, p)) p = restoreRun(memory, saved, map, p);
+function restoreDirty(memory: Uint8Array, saved: Uint8Array, map: Uint8Array, views: (Uint8Array | undefined)[]): void {
+  for (let p = map.indexOf(1); p !== -1; p = map.indexOf(1, p)) p = restoreRun(memory, saved, map, p, views);
 }
 
 /** {@link restoreDirty} with the wasm scanner finding the blocks of 16 marks that hold one. */
@@ -143,14 +145,23 @@ function restoreDirtyScanned(memory: Uint8Array, saved: Uint8Array, map: Uint8Ar
   }
 }
 
-/** Restores the run of dirty pages starting at `p` (and the spill past it); returns the page after it. */
-function restoreRun(memory: Uint8Array, saved: Uint8Array, map: Uint8Array, p: number): number {
+/**
+ * Restores the run of dirty pages starting at `p` (and the spill past it); returns the page after
+ * it. `views`, for small maps: the view of `saved` last used for a run starting at each page, kept
+ * (a call tends to dirty the same runs as the one before it), which saves making one per run.
+ */
+function restoreRun(memory: Uint8Array, saved: Uint8Array, map: Uint8Array, p: number, views?: (Uint8Array | undefined)[]): number {
   const pages = map.length;
   let q = p + 1;
   while (q < pages && map[q] !== 0) q++;
   const from = p * PAGE;
   const to = Math.min(saved.length, q * PAGE + DIRTY_SPILL_BYTES);
-  memory.set(saved.subarray(from, to), from);
-  map.fill(0, p, q);
+  let view = views?.[p];
+  if (view === undefined || view.length !== to - from) {
+    view = saved.subarray(from, to);
+    if (views) views[p] = view;
+  }
+  memory.set(view, from);
+  for (let k = p; k < q; k++) map[k] = 0;
   return q;
 }
