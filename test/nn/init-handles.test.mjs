@@ -190,6 +190,30 @@ test('guest (classifier, init): one graph and context per instance across calls;
   }
 });
 
+test('guest (nn-hostile, init) on jco\'s glue: the init handles survive resets too', async () => {
+  const rt = createRuntime({ cacheDir: tempCache(), nn: { models: { 'init-model': denseModel(3) }, engineMemoryMaxBytes: 32 * MiB } });
+  try {
+    const fn = await rt.load('hostile', guest('nn-hostile'), { init: 'init', glue: 'jco', pool: { max: 1 } });
+    assert.is(fn.glue.kind, 'jco');
+    const [g, c] = await fn.call('init-handles');
+    assert.ok(g > 0 && c > 0);
+    const first = idleInstance(fn);
+    for (const x of [xA, xB]) {
+      const r = await fn.call('compute', c, utf8('x'), DIMS, FP32, floats(...x));
+      assert.is(r.tag, 'ok', JSON.stringify(r));
+      close(asFloats(r.val), denseReference(3, Float32Array.from(x), 2));
+    }
+    const opened = await fn.call('load-named', utf8('init-model'));
+    assert.is(opened.tag, 'ok');
+    assert.is(first.scope.count('wasi-nn:graph'), 1, 'the graph opened in the call was released');
+    assert.is(idleInstance(fn), first, 'reset after every call');
+    await fn.call('drop-context', c);
+    assert.is.not(idleInstance(fn), first, 'dropping the init context discards the instance');
+  } finally {
+    rt.close();
+  }
+});
+
 test('init option: must name a func() export; a trap in it fails the instantiation, typed', async () => {
   const rt = createRuntime({ cacheDir: tempCache() });
   try {
