@@ -23,6 +23,8 @@ export interface InstanceState {
 }
 
 const PAGE = 2 ** DIRTY_PAGE_SHIFT;
+/** Resets after which an instance's numeric globals are restored by a wasm restorer (see `#restorer`). */
+const RESTORER_AFTER = 32;
 const MEMORY_EXPORT_PREFIX = `${STATE_EXPORT_PREFIX}memory:`;
 
 /** Collects the state exports of one core instance into `into` (and registers its dirty maps). */
@@ -56,11 +58,17 @@ export function collectState(exports: WebAssembly.Exports, into: InstanceState):
  */
 export class InstanceSnapshot {
   readonly #state: InstanceState;
-  /** The numeric globals' copies, restored in one wasm call (global-restorer.ts). */
-  readonly #restorer: GlobalRestorer | undefined;
-  /** The other globals (references), and their values, restored from JS. */
-  readonly #jsGlobals: WebAssembly.Global[];
-  readonly #globals: unknown[];
+  /**
+   * The numeric globals' copies, restored in one wasm call (global-restorer.ts), once the instance
+   * was reset {@link RESTORER_AFTER} times: making it costs ~10 µs (an instance of a small module),
+   * what setting a dozen globals from JS costs in ~50 resets, so an instance that serves a few calls
+   * does not pay for it and one that serves many soon has.
+   */
+  #restorer: GlobalRestorer | undefined;
+  #resets = 0;
+  /** The globals restored from JS (all of them until the restorer exists; then the references), and their values. */
+  #jsGlobals: WebAssembly.Global[];
+  #globals: unknown[];
   readonly #tables: unknown[][];
   readonly #memories: Uint8Array[];
   /** Per memory: its map, cut to the memory's pages, or undefined (full copy). */
@@ -74,10 +82,8 @@ export class InstanceSnapshot {
 
   constructor(state: InstanceState) {
     this.#state = state;
-    const { restorer, others } = globalRestorer(state.globals);
-    this.#restorer = restorer;
-    this.#jsGlobals = others;
-    this.#globals = others.map((g) => g.value);
+    this.#jsGlobals = state.globals;
+    this.#globals = state.globals.map((g) => g.value);
     this.#tables = state.tables.map((t) => Array.from({ length: t.length }, (_, i) => t.get(i)));
     this.#memories = state.memories.map((m) => new Uint8Array(m.buffer.slice(0)));
     this.#maps = state.memories.map((m, i) => {
@@ -118,6 +124,13 @@ export class InstanceSnapshot {
     this.#restorer?.restore();
     const globals = this.#jsGlobals;
     for (let i = 0; i < globals.length; i++) globals[i]!.value = this.#globals[i];
+    if (++this.#resets === RESTORER_AFTER && globals.length > 1) {
+      // Every global holds its snapshot value now: the restorer records those.
+      const { restorer, others } = globalRestorer(globals);
+      this.#restorer = restorer;
+      this.#jsGlobals = others;
+      this.#globals = others.map((g) => g.value);
+    }
     for (let i = 0; i < tables.length; i++) {
       const table = tables[i]!;
       const saved = this.#tables[i]!;
