@@ -82,10 +82,14 @@ export async function runNnBench({ quick = false, log = () => {} } = {}) {
   const rt = createRuntime({ nn: { models: { digits: modelPath('digits.onnx'), image224: modelPath('image224.onnx') }, engineMemoryMaxBytes: 512 * MiB } });
   const guestPath = (name) => fileURLToPath(new URL(`../guests/dist/${name}.wasm`, import.meta.url));
   const guests = {};
+  // Pool mode `reset` (the default). With `init`, each instance opens its graph and execution
+  // context once, before its initial state is recorded, and every reset keeps them (as the direct
+  // contenders keep their session); `lazy` is the same guest without it, opening both in each call.
   for (const [name, suffix] of [['classifier', ''], ['classifier224', '_224']]) {
-    guests[suffix] = { wasm: await rt.load(`${name}-wasm`, guestPath(name), { nnBackend: 'wasm' }) };
-    if (ortNode) guests[suffix].native = await rt.load(`${name}-native`, guestPath(name), { nnBackend: 'native' });
+    guests[suffix] = { wasm: await rt.load(`${name}-wasm`, guestPath(name), { nnBackend: 'wasm', init: 'init' }) };
+    if (ortNode) guests[suffix].native = await rt.load(`${name}-native`, guestPath(name), { nnBackend: 'native', init: 'init' });
   }
+  guests[''].lazy = await rt.load('classifier-wasm-lazy', guestPath('classifier'), { nnBackend: 'wasm' });
 
   const models = [['digits.onnx', ''], ['image224.onnx', '_224']].filter(([file]) => existsSync(modelPath(file)));
   if (models.length === 0) throw new Error('models/digits.onnx is missing: build the models first');
@@ -130,6 +134,7 @@ export async function runNnBench({ quick = false, log = () => {} } = {}) {
     const expectOk = async (fn) => { const r = await fn.call('classify', pixels); if (r.tag !== 'ok') throw new Error(`guest failed: ${JSON.stringify(r.val)}`); };
     contenders.guest_wasm_us = () => expectOk(guests[suffix].wasm);
     if (guests[suffix].native) contenders.guest_native_us = () => expectOk(guests[suffix].native);
+    if (guests[suffix].lazy) contenders.guest_wasm_lazy_us = () => expectOk(guests[suffix].lazy);
     for (const [name, us] of Object.entries(await timeSideBySide(contenders, warmup, iterations, big ? 5 : 20))) metrics[`${name}${suffix}`] = us;
     await webSession.release();
     await nodeSession?.release();
@@ -157,7 +162,7 @@ export async function runNnBench({ quick = false, log = () => {} } = {}) {
   for (const e of engines) e.dispose();
   wasm.dispose();
   native?.dispose();
-  notes.push('guest_* = classifier guest call through createRuntime() (pool hit, fuel metering on) → wasi:nn → engine; nn_overhead_ratio = guest_wasm_us / direct_ortweb_us.');
+  notes.push('guest_* = classifier guest call through createRuntime() (pool mode reset, pool hit, fuel metering on, option init: graph and context opened once per instance) → wasi:nn → engine; guest_wasm_lazy_us = the same without init (both opened in every call); nn_overhead_ratio = guest_wasm_us / direct_ortweb_us.');
   notes.push('direct_* use the packages\' public async InferenceSession.run (awaited per call, in this process); engine_* are the synchronous engines wasi:nn uses (the native one runs onnxruntime-node in a child process, through a bridge thread).');
   notes.push('loop_stop_ms_* = a 30,000-trip Loop model under timeoutMs 100 until DEADLINE_EXCEEDED (bar: 101 + 1 ms on wasm, 200 on native); victim_ms_* = a classifier call issued right behind it until its answer (bar: 200).');
   return { metrics, notes };

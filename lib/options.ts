@@ -63,6 +63,13 @@ export interface FunctionOptions {
   pool?: PoolOptions;
   /** `wasi:nn` backend for this function (default: the runtime's, else `wasm`). */
   nnBackend?: NnBackend;
+  /**
+   * An export (`func()`: no parameters, no result) the runtime calls once on every new instance,
+   * after instantiation and under the same limits, before the instance serves a call. What it
+   * leaves behind is the instance's initial state: in pool mode `reset`, its memory, and the
+   * `wasi:nn` graphs and execution contexts it opened, survive every reset (see lib/nn/README.md).
+   */
+  init?: string;
   /** Bindings: `auto` (default) uses our fast canonical-ABI glue where it supports the component, else jco's. */
   glue?: GluePreference;
   /** Cap on captured stdout/stderr per stream per call, in bytes. */
@@ -112,7 +119,8 @@ export const MAX_POOL_INSTANCES = 10_000;
 export const MAX_WORKERS = 1_024;
 
 /** `FunctionOptions` complete: defaults applied, every limit checked. */
-export interface FunctionConfig extends Required<Omit<FunctionOptions, 'wasi' | 'limits' | 'pool'>> {
+export interface FunctionConfig extends Required<Omit<FunctionOptions, 'wasi' | 'limits' | 'pool' | 'init'>> {
+  init: string | undefined;
   wasi: WasiConfig;
   /** Every limit that applies; an absent key is "no limit". */
   limits: NormalisedLimits;
@@ -416,6 +424,7 @@ const functionRules: Rules<FunctionOptions> = {
   limits: limitsRule,
   pool: poolRule,
   nnBackend: nnBackendRule,
+  init: nonEmptyString,
   glue: oneOf<GluePreference>('auto', 'fast', 'jco'),
   captureLimitBytes: integer(0, 2 ** 31 - 1),
   replace: boolean,
@@ -450,6 +459,7 @@ export function functionConfig(options: FunctionOptions | undefined, runtime: Ru
     limits: mergeLimits(runtime.defaults.limits, o.limits ?? {}),
     pool: completePool({ ...DEFAULT_POOL, ...runtime.defaults.pool, ...o.pool }, 'pool'),
     nnBackend: o.nnBackend ?? runtime.nnBackend,
+    init: o.init,
     glue: o.glue ?? 'auto',
     captureLimitBytes: o.captureLimitBytes ?? DEFAULT_CAPTURE_LIMIT_BYTES,
     replace: o.replace ?? false,

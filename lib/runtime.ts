@@ -19,6 +19,7 @@ import { wasiImportParts, type WasiOptions } from './wasi/policy.js';
 import { deniedHttpImports } from './http/imports.js';
 import { StdioCapture } from './wasi/stdio.js';
 import { readManifest } from './manifest/read.js';
+import { initExport } from './invoke/init-export.js';
 import { loadManifestFunctions, type LoadedManifest } from './manifest/load.js';
 
 export type { RuntimeOptions, FunctionOptions } from './options.js';
@@ -54,6 +55,7 @@ export class Runtime {
     const component = await loadComponent(bytes, label, this.cache, limitsTransform(limits, reset), config.glue);
     const usesNn = component.imports.some((i) => i.startsWith('wasi:nn/'));
     const signatures = new ComponentSignatures(component.wit, bytes);
+    const init = config.init === undefined ? undefined : initExport(signatures, config.init);
     const hostImports = normaliseHostImports(config.imports, signatures.imports);
     signatures.checkHostImports(hostImports);
     settleAsyncImports(hostImports, jspiUnavailableReason()
@@ -82,6 +84,7 @@ export class Runtime {
       limits: callLimits(limits),
       nn,
       pool,
+      ...(init ? { init } : {}),
     });
     fn.pool.prewarm();
     // Checked again: another load of the same name may have finished while this one was loading.

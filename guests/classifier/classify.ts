@@ -3,7 +3,7 @@
 //   classification { label: u32, probabilities: list<f32> }      (12 bytes: [0] label, [4] ptr, [8] len)
 //   nn-failure { code: string, message: string }                   (16 bytes)
 //   result<classification | u32 | list<u8>, nn-failure>           (20 bytes: [0] tag, payload at [4])
-import { alloc, storeString } from '../_lib/cabi';
+import { alloc, releaseCallMemory, storeString } from '../_lib/cabi';
 import {
   FP32, TENSOR_TYPE_COUNT, ENCODING_ONNX, TARGET_CPU, ERROR_CODES,
   newTensor, tensorType, tensorData, dropTensor, loadGraph, loadByName, initExecutionContext,
@@ -66,6 +66,17 @@ function contextFor(name: string, ret: usize): i32 {
   graphs.set(name, graph);
   contexts.set(name, context);
   return context;
+}
+
+/**
+ * Opens model `name`'s graph and execution context now and caches them, for a guest's `init`
+ * export (the runtime's `init` option): run before the instance's initial state is recorded, so a
+ * `reset` pool gives every call an instance that holds them already. A failure (no such model) is
+ * left for the first call to report. Frees the memory it used.
+ */
+export function openModel(name: string): void {
+  contextFor(name, alloc(RESULT_SIZE));
+  releaseCallMemory();
 }
 
 /**

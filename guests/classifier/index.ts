@@ -1,7 +1,7 @@
 // The `classifier` guest: MNIST digits through wasi:nn (see world.wit). Canonical ABI by hand:
 // every export returns a pointer to its result<_, nn-failure> (classify.ts has the layouts).
 import { alloc, releaseCallMemory } from '../_lib/cabi';
-import { RESULT_SIZE, fail, classifyTensor, loadBytes, runRaw, parsePnm, pnmMaxval } from './classify';
+import { RESULT_SIZE, fail, classifyTensor, loadBytes, openModel, runRaw, parsePnm, pnmMaxval } from './classify';
 
 export { cabi_realloc } from '../_lib/cabi';
 
@@ -32,6 +32,11 @@ function classifyDigits(model: string, image: usize, imageLength: usize): usize 
   const values = digitsInput(ret, image, imageLength);
   if (values == 0) return ret;
   return classifyTensor(ret, model, DIGITS_DIMS, values, PIXELS);
+}
+
+/** `init: func()`: opens the "digits" model's graph and context ahead of the first call. */
+export function init(): void {
+  openModel('digits');
 }
 
 /** `classify: func(image: list<u8>) -> result<classification, nn-failure>` */

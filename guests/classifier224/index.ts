@@ -1,7 +1,7 @@
 // The `classifier224` guest: 224×224 RGB images through wasi:nn (see world.wit). It shares the
 // wasi:nn plumbing, the canonical-ABI memory and the result layouts with guests/classifier.
 import { alloc, releaseCallMemory } from '../_lib/cabi';
-import { RESULT_SIZE, fail, classifyTensor, parsePnm, pnmMaxval } from '../classifier/classify';
+import { RESULT_SIZE, fail, classifyTensor, openModel, parsePnm, pnmMaxval } from '../classifier/classify';
 
 export { cabi_realloc } from '../_lib/cabi';
 
@@ -12,6 +12,11 @@ const DIMS = StaticArray.fromArray<u32>([1, 3, 224, 224]);
 /** ImageNet normalisation, as models/image224.json specifies. */
 const MEAN = StaticArray.fromArray<f32>([0.485, 0.456, 0.406]);
 const STD = StaticArray.fromArray<f32>([0.229, 0.224, 0.225]);
+
+/** `init: func()`: opens the "image224" model's graph and context ahead of the first call. */
+export function init(): void {
+  openModel('image224');
+}
 
 /** `classify: func(image: list<u8>) -> result<classification, nn-failure>` */
 export function classify(image: usize, imageLength: usize): usize {

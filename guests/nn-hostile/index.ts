@@ -163,6 +163,27 @@ export function tensor_length(tensor: u32): u32 {
   return length;
 }
 
+/** What `init` opened: [graph, context], 0 for none (wasi:nn handles start at 1). */
+const initHandles = memory.data(8);
+
+/** `init: func()` */
+export function init(): void {
+  const name = String.UTF8.encode('init-model');
+  const at = alloc(8);
+  loadByName(changetype<usize>(name), <usize>name.byteLength, at);
+  if (load<u8>(at) != 0) dropError(load<i32>(at, 4));
+  else {
+    const graph = load<i32>(at, 4);
+    initExecutionContext(graph, at);
+    if (load<u8>(at) != 0) { dropError(load<i32>(at, 4)); dropGraph(graph); }
+    else { store<u32>(initHandles, <u32>graph); store<u32>(initHandles, load<u32>(at, 4), 4); }
+  }
+  releaseCallMemory();
+}
+
+/** `init-handles: func() -> tuple<u32, u32>` */
+export function init_handles(): usize { return initHandles; }
+
 /** `drop-graph: func(graph: u32)`, `drop-context: func(ctx: u32)`, `drop-tensor: func(tensor: u32)` */
 export function drop_graph(graph: u32): void { dropGraph(<i32>graph); }
 export function drop_context(ctx: u32): void { dropExecutionContext(<i32>ctx); }

@@ -29,6 +29,11 @@ export const GLUE_STATE: unique symbol = Symbol.for('sfirt.glueState') as never;
 
 /** A glue instance's handle tables, restorable to their post-initialisation state. */
 export interface GlueState {
+  /**
+   * Records every table as it is now as the post-initialisation state (the glue records it once
+   * when it is built; the runtime records it again after the guest's init export ran).
+   */
+  mark(): void;
   /** Restores every handle table; disposes of the host objects handed out since initialisation. */
   reset(): void;
   /** Disposes of every host object the guest still holds (the instance is being discarded). */
@@ -88,10 +93,15 @@ function glueStateFactory(tables: (number[] & { _createdReps?: Set<number> })[],
     const f = (obj as Record<symbol, unknown> | undefined)?.[dispose];
     if (typeof f === 'function') try { f.call(obj); } catch { /* best effort */ }
   };
-  const savedTables = tables.map((t) => t.slice());
-  const savedReps = tables.map((t) => new Set(t._createdReps ?? []));
-  const savedCaptures = captures.map((c) => new Map(c));
+  let savedTables = tables.map((t) => t.slice());
+  let savedReps = tables.map((t) => new Set(t._createdReps ?? []));
+  let savedCaptures = captures.map((c) => new Map(c));
   return {
+    mark(): void {
+      savedTables = tables.map((t) => t.slice());
+      savedReps = tables.map((t) => new Set(t._createdReps ?? []));
+      savedCaptures = captures.map((c) => new Map(c));
+    },
     reset(): void {
       for (let i = 0; i < tables.length; i++) {
         const t = tables[i]!;

@@ -21,6 +21,8 @@ export class InstanceScope {
   /** Resources that existed when `mark()` was called (the instance's initial state). */
   #initial: Set<object> | undefined;
   #closed = false;
+  /** Set when a resource of `#initial` is released before the instance is discarded. */
+  #initialLost = false;
   /** Host state that is not a resource (deterministic clocks and random): how to save it. */
   #states: (() => () => void)[] = [];
   /** What `mark()` saved of `#states`: each restores its state to the marked point. */
@@ -55,7 +57,22 @@ export class InstanceScope {
     this.#live.delete(resource);
     const kind = tracked.kind;
     this.#counts.set(kind, this.#counts.get(kind)! - 1);
-    if (this.#initial !== undefined && this.#initial.size > 0) this.#initial.delete(resource);
+    if (this.#initial !== undefined && this.#initial.size > 0 && this.#initial.delete(resource)) this.#initialLost = true;
+  }
+
+  /**
+   * True once a resource the instance held at `mark()` was released (the guest dropped a graph it
+   * opened while initialising, say), or a host interface reported such a loss (`loseInitial`): the
+   * guest's restored memory and handle tables would name it, so the instance cannot be reset to
+   * its initial state and is discarded instead (lib/pool/instance.ts).
+   */
+  get initialLost(): boolean {
+    return this.#initialLost;
+  }
+
+  /** A host interface lost state of the instance's initial state that it keeps itself (see `initialLost`). */
+  loseInitial(): void {
+    if (this.#initial !== undefined) this.#initialLost = true;
   }
 
   /**

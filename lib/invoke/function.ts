@@ -93,6 +93,11 @@ export interface FunctionParts {
   };
   /** The runtime's `wasi:nn` host, when the component imports it. */
   nn?: WasiNn;
+  /**
+   * The function's init export (option `init`, lib/invoke/init-export.ts), run on every new
+   * instance before its state is recorded as initial.
+   */
+  init?: (exports: Record<string, unknown>) => void;
 }
 
 /** A loaded component, callable by export name. Every failure is typed, and the failing instance is discarded. */
@@ -119,7 +124,7 @@ export class SfiFunction {
    * pool miss also honours its caller's `deadlineAt`); failures are typed.
    */
   #instantiate(deadlineAt: number | undefined): ComponentInstance {
-    const { component, imports, hooks, limits, context } = this.#parts;
+    const { component, imports, hooks, limits, context, init, nn } = this.#parts;
     const h = hooks?.() ?? {};
     takeThread();
     context.hostFailure = undefined;
@@ -128,13 +133,14 @@ export class SfiFunction {
     limits?.arm(h.meter, deadlineAt, performance.now());
     let instance: ComponentInstance;
     try {
-      instance = instantiateComponent(component, imports(scope), h);
+      instance = instantiateComponent(component, imports(scope), h, init);
     } catch (err) {
       limits?.disarm();
       scope.releaseAll();
       throw context.hostFailure ?? context.exit ?? limits?.classify(h.meter, err) ?? instantiationError(err);
     }
     instance.scope = scope;
+    if (init) nn?.takeLastError(); // a wasi:nn error the init export saw (and handled) is no call's
     const late = limits?.disarm(h.meter);
     if (late) { // a limit the start function overdrew or caught: the instance is not kept
       instance.dispose();

@@ -29,6 +29,8 @@ export interface ManifestFunction {
   /** Outgoing wasi:http requests the function may make (deny by default). */
   outgoing?: OutgoingHttpPolicy;
   nnBackend?: NnBackend;
+  /** As the load option `init`: an export run once per new instance before its state is recorded. */
+  init?: string;
   glue?: GluePreference;
   captureLimitBytes?: number;
 }

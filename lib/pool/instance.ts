@@ -74,10 +74,13 @@ export class ComponentInstance {
    * or its glue keeps tables we cannot reset): the caller discards it instead.
    */
   reset(): boolean {
+    // A resource the instance held since initialisation was released during the call: its handle
+    // would come back in the guest's tables pointing at nothing. A fresh instance is the state.
+    if (this.scope?.initialLost) return false;
     if (!this.glue || !this.snapshot?.restore()) return false;
     this.glue.reset();
     this.scope?.releaseSinceMark();
-    return true;
+    return this.scope?.initialLost !== true; // a loss found by the release itself (wasi:nn tensors)
   }
 
   /**
@@ -151,10 +154,12 @@ function memoryExports(module: WebAssembly.Module): string[] {
 
 /**
  * Instantiates a loaded component with the given import object. Synchronous: no await on the hot
- * path. Start functions run here: the caller arms `hooks.meter` first (instantiation is metered
- * like a call) and turns what this throws into a typed error.
+ * path. Start functions run here, then `init` (the function's init export, lib/invoke/init-export.ts)
+ * on the export object: the snapshot and the glue's handle tables are recorded after it. The caller
+ * arms `hooks.meter` first (instantiation is metered like a call) and turns what this throws into a
+ * typed error.
  */
-export function instantiateComponent(component: LoadedComponent, imports: Record<string, object>, hooks: InstanceHooks = {}): ComponentInstance {
+export function instantiateComponent(component: LoadedComponent, imports: Record<string, object>, hooks: InstanceHooks = {}, init?: (exports: Record<string, unknown>) => void): ComponentInstance {
   const t0 = performance.now();
   const memories: WebAssembly.Memory[] = [];
   const state: InstanceState | undefined = hooks.snapshot ? { globals: [], tables: [], memories: [], ...(hooks.dirtyPages ? { dirty: [] } : {}) } : undefined;
@@ -194,6 +199,11 @@ export function instantiateComponent(component: LoadedComponent, imports: Record
   let exports: Record<string, unknown>;
   try {
     exports = component.instantiate(imports, instantiateCore);
+    if (init) {
+      init(exports);
+      // The glue recorded its tables when it was built; what init opened is initial state too.
+      glueStateOf(exports)?.mark();
+    }
   } catch (err) {
     for (const [memory, limits] of pooled) memoryPool.give(memory, limits);
     throw err;

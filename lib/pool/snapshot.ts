@@ -2,6 +2,7 @@ import { STATE_EXPORT_PREFIX } from '../instrument/export-state.js';
 import { DIRTY_EXPORT_PREFIX, DIRTY_PAGE_SHIFT, DIRTY_SPILL_BYTES } from '../instrument/dirty-pages.js';
 import { dirtyMapMemoryOf, registerDirtyMap } from '../instrument/dirty-map.js';
 import { type DirtyScan, dirtyScanner, SCAN_MIN_MARKS } from './dirty-scan.js';
+import { globalRestorer, type GlobalRestorer } from './global-restorer.js';
 
 /** The mutable state of one component instance, as exported by `exportState` from each core instance. */
 export interface InstanceState {
@@ -22,6 +23,8 @@ export interface InstanceState {
 }
 
 const PAGE = 2 ** DIRTY_PAGE_SHIFT;
+/** Resets after which an instance's numeric globals are restored by a wasm restorer (see `#restorer`). */
+const RESTORER_AFTER = 32;
 const MEMORY_EXPORT_PREFIX = `${STATE_EXPORT_PREFIX}memory:`;
 
 /** Collects the state exports of one core instance into `into` (and registers its dirty maps). */
@@ -55,18 +58,31 @@ export function collectState(exports: WebAssembly.Exports, into: InstanceState):
  */
 export class InstanceSnapshot {
   readonly #state: InstanceState;
-  readonly #globals: unknown[];
+  /**
+   * The numeric globals' copies, restored in one wasm call (global-restorer.ts), once the instance
+   * was reset {@link RESTORER_AFTER} times: making it costs ~10 µs (an instance of a small module),
+   * what setting a dozen globals from JS costs in ~50 resets, so an instance that serves a few calls
+   * does not pay for it and one that serves many soon has.
+   */
+  #restorer: GlobalRestorer | undefined;
+  #resets = 0;
+  /** The globals restored from JS (all of them until the restorer exists; then the references), and their values. */
+  #jsGlobals: WebAssembly.Global[];
+  #globals: unknown[];
   readonly #tables: unknown[][];
   readonly #memories: Uint8Array[];
   /** Per memory: its map, cut to the memory's pages, or undefined (full copy). */
   readonly #maps: (Uint8Array | undefined)[];
   /** Per memory: the wasm scanner of a large map (lib/pool/dirty-scan.ts), or undefined. */
   readonly #scans: (DirtyScan | undefined)[];
+  /** Per memory with a small map: views of the saved copy by first page of a run (`restoreRun`). */
+  readonly #runViews: (Uint8Array | undefined)[][] = [];
   /** Per memory: a view of its current buffer (made again when the buffer changes). */
   readonly #views: (Uint8Array | undefined)[] = [];
 
   constructor(state: InstanceState) {
     this.#state = state;
+    this.#jsGlobals = state.globals;
     this.#globals = state.globals.map((g) => g.value);
     this.#tables = state.tables.map((t) => Array.from({ length: t.length }, (_, i) => t.get(i)));
     this.#memories = state.memories.map((m) => new Uint8Array(m.buffer.slice(0)));
@@ -86,7 +102,7 @@ export class InstanceSnapshot {
 
   /** Restores the snapshot; false when the instance grew past it and must be discarded instead. */
   restore(): boolean {
-    const { globals, tables, memories } = this.#state;
+    const { tables, memories } = this.#state;
     const views = this.#views;
     for (let i = 0; i < memories.length; i++) {
       // `.buffer` crosses into V8's API: read once; the view over it is kept while it is the same
@@ -102,10 +118,19 @@ export class InstanceSnapshot {
       const map = this.#maps[i];
       const scan = this.#scans[i];
       if (scan) restoreDirtyScanned(views[i]!, this.#memories[i]!, map!, scan);
-      else if (map) restoreDirty(views[i]!, this.#memories[i]!, map);
+      else if (map) restoreDirty(views[i]!, this.#memories[i]!, map, this.#runViews[i] ??= []);
       else views[i]!.set(this.#memories[i]!);
     }
+    this.#restorer?.restore();
+    const globals = this.#jsGlobals;
     for (let i = 0; i < globals.length; i++) globals[i]!.value = this.#globals[i];
+    if (++this.#resets === RESTORER_AFTER && globals.length > 1) {
+      // Every global holds its snapshot value now: the restorer records those.
+      const { restorer, others } = globalRestorer(globals);
+      this.#restorer = restorer;
+      this.#jsGlobals = others;
+      this.#globals = others.map((g) => g.value);
+    }
     for (let i = 0; i < tables.length; i++) {
       const table = tables[i]!;
       const saved = this.#tables[i]!;
@@ -119,8 +144,8 @@ export class InstanceSnapshot {
  * Copies back each run of dirty pages (and the spill past it), then clears the map. For maps under
  * {@link SCAN_MIN_MARKS} (memories under 1 MiB): larger ones go through the wasm scanner.
  */
-function restoreDirty(memory: Uint8Array, saved: Uint8Array, map: Uint8Array): void {
-  for (let p = map.indexOf(1); p !== -1; p = map.indexOf(1, p)) p = restoreRun(memory, saved, map, p);
+function restoreDirty(memory: Uint8Array, saved: Uint8Array, map: Uint8Array, views: (Uint8Array | undefined)[]): void {
+  for (let p = map.indexOf(1); p !== -1; p = map.indexOf(1, p)) p = restoreRun(memory, saved, map, p, views);
 }
 
 /** {@link restoreDirty} with the wasm scanner finding the blocks of 16 marks that hold one. */
@@ -133,14 +158,23 @@ function restoreDirtyScanned(memory: Uint8Array, saved: Uint8Array, map: Uint8Ar
   }
 }
 
-/** Restores the run of dirty pages starting at `p` (and the spill past it); returns the page after it. */
-function restoreRun(memory: Uint8Array, saved: Uint8Array, map: Uint8Array, p: number): number {
+/**
+ * Restores the run of dirty pages starting at `p` (and the spill past it); returns the page after
+ * it. `views`, for small maps: the view of `saved` last used for a run starting at each page, kept
+ * (a call tends to dirty the same runs as the one before it), which saves making one per run.
+ */
+function restoreRun(memory: Uint8Array, saved: Uint8Array, map: Uint8Array, p: number, views?: (Uint8Array | undefined)[]): number {
   const pages = map.length;
   let q = p + 1;
   while (q < pages && map[q] !== 0) q++;
   const from = p * PAGE;
   const to = Math.min(saved.length, q * PAGE + DIRTY_SPILL_BYTES);
-  memory.set(saved.subarray(from, to), from);
-  map.fill(0, p, q);
+  let view = views?.[p];
+  if (view === undefined || view.length !== to - from) {
+    view = saved.subarray(from, to);
+    if (views) views[p] = view;
+  }
+  memory.set(view, from);
+  for (let k = p; k < q; k++) map[k] = 0;
   return q;
 }

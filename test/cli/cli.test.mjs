@@ -67,7 +67,7 @@ test('inspect: a component with imports nobody provides shows what to implement,
   assert.match(r.stdout, /log: func\(level: u8, message: string\)/);
   assert.match(r.stdout, /glue: fast/);
   const json = JSON.parse(sfirt(['inspect', guest('classifier'), '--json']).stdout);
-  assert.equal(json.exports.map((e) => e.name), ['classify', 'classify-with', 'load-bytes', 'run-raw']);
+  assert.equal(json.exports.map((e) => e.name), ['init', 'classify', 'classify-with', 'load-bytes', 'run-raw']);
   assert.ok(json.imports.every((i) => i.provider === 'wasi:nn'));
   assert.ok(json.types.includes('record classification { label: u32, probabilities: list<f32> }'));
   assert.match(sfirt(['inspect', guest('http-hello')]).stdout, /wasi:http\/incoming-handler@0\.2\.0#handle: func\(request: incoming-request, response-out: response-outparam\)/);

@@ -82,7 +82,7 @@ export function jcoCoreModuleName(index: number): string {
 }
 
 /** The state of a component without resources: nothing to reset. */
-const NO_TABLES: GlueState = Object.freeze({ reset() {}, releaseAll() {} });
+const NO_TABLES: GlueState = Object.freeze({ mark() {}, reset() {}, releaseAll() {} });
 
 const defaultInstantiateCore: InstantiateCore = (module, importObject) => new WebAssembly.Instance(module, importObject);
 
@@ -244,6 +244,7 @@ export function createFastGlue(fullPlan: Plan, modules: WebAssembly.Module[]): F
       for (const t of rt) t.mark();
       for (const t of gt) t.mark();
       const state: GlueState = {
+        mark() { for (const t of rt) t.mark(); for (const t of gt) t.mark(); },
         reset() { for (const t of rt) t.reset(); for (const t of gt) t.reset(); },
         releaseAll() { for (const t of rt) t.releaseAll(); },
       };
