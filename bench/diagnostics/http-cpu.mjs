@@ -5,7 +5,7 @@
 // server thread, not the client, is what runs out of CPU. Reports this thread's CPU µs/request
 // (process.threadCpuUsage where Node has it, else the process's) and req/s, median of rounds.
 // `--prof <label>[,<label>]` adds a CPU profile of those targets' rounds: self time per function, µs/request.
-//   node bench/diagnostics/http-cpu.mjs [--rounds 5] [--ms 1000] [--against /path/to/dist] [--prof wasi] [--top 40]
+//   node bench/diagnostics/http-cpu.mjs [--rounds 5] [--ms 1000] [--against /path/to/dist [--against-guest old.wasm]] [--prof wasi] [--top 40]
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { Session } from 'node:inspector/promises';
@@ -19,6 +19,8 @@ const prof = arg('--prof')?.split(',');
 const top = Number(arg('--top', 40));
 const httpBench = fileURLToPath(new URL('../http.mjs', import.meta.url));
 const guest = (name) => fileURLToPath(new URL(`../../guests/dist/${name}.wasm`, import.meta.url));
+// `--against-guest <file>`: the other build serves this http-hello.wasm (e.g. the guest as it was).
+const againstGuest = arg('--against-guest');
 const body = Buffer.from('benchmark').toString('base64');
 const load = { connections: 16, depth: 32, body, pollMs: 2 };
 
@@ -31,13 +33,13 @@ function client(spec) {
   });
 }
 
-async function build(distUrl) {
+async function build(distUrl, httpHello = guest('http-hello')) {
   const { createRuntime } = await import(new URL('index.js', distUrl).href);
   const { serve } = await import(new URL('http/serve.js', distUrl).href);
   const { wasiHttpImports } = await import(new URL('http/imports.js', distUrl).href);
   const rt = createRuntime();
   await rt.load('hello', guest('hello'));
-  await rt.load('http-hello', guest('http-hello'), { imports: wasiHttpImports() });
+  await rt.load('http-hello', httpHello, { imports: wasiHttpImports() });
   const routes = [{ path: '/greet', function: 'hello' }, { method: '*', path: '/wasi/*', function: 'http-hello', kind: 'wasi-http' }];
   const srv = await serve(rt, { maxInflight: 1024, maxQueueDelayMs: 2000, routes });
   return { rt, srv };
@@ -50,7 +52,7 @@ const bare = createServer((req, res) => {
 });
 await new Promise((r) => bare.listen(0, '127.0.0.1', r));
 const self = await build(new URL('../../dist/', import.meta.url));
-const other = against ? await build(new URL(`file://${against.replace(/\/?$/, '/')}`)) : undefined;
+const other = against ? await build(new URL(`file://${against.replace(/\/?$/, '/')}`), againstGuest) : undefined;
 const targets = [
   ['bare', `http://127.0.0.1:${bare.address().port}/greet`],
   ['simple', `${self.srv.url}/greet`],
