@@ -143,6 +143,13 @@ export class RequestScope implements ResourceOwner {
  */
 export let currentRequestOwner: ResourceOwner | undefined;
 
+/** Makes `owner` the owner of what the guest constructs from now on; returns the previous one (to put back). */
+export function setRequestOwner(owner: ResourceOwner | undefined): ResourceOwner | undefined {
+  const previous = currentRequestOwner;
+  currentRequestOwner = owner;
+  return previous;
+}
+
 /** Runs `fn` with `owner` as the owner of what the guest constructs meanwhile. */
 export function withRequestOwner<T>(owner: ResourceOwner, fn: () => T): T {
   const previous = currentRequestOwner;
