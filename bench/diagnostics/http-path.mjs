@@ -33,7 +33,7 @@ function hostOnly() {
   req.pathWithQuery();
   const incoming = req.consume();
   const stream = incoming.stream();
-  try { for (;;) stream.blockingRead(65536n); } catch { /* closed: end of body */ }
+  while (stream.blockingRead(65536n).tag !== 'err'); // the end of the body comes back as err(closed)
   stream[Symbol.dispose]();
   incoming[Symbol.dispose]();
   const headers = req.headers();

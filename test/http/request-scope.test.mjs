@@ -7,6 +7,7 @@ import { HTTP_RESOURCE_KIND, MAX_LIVE_HTTP_RESOURCES, RequestScope, withRequestO
 import { sharedHttpTypes } from '../../dist/http/instance-types.js';
 import { Fields, IncomingRequest, OutgoingResponse, ResponseOutparam } from '../../dist/http/types.js';
 import { wrapHostImports } from '../../dist/host/imports.js';
+import { END_OF_BODY } from '../../dist/http/streams.js';
 
 const enc = (s) => new TextEncoder().encode(s);
 const plain = () => ({ method: 'GET', pathWithQuery: '/', scheme: 'http', authority: 'x', rawHeaders: ['x-secret', 's3cret'], body: enc('body') });
@@ -98,6 +99,20 @@ test('the request and its outparam: released with the scope, and a kept handle r
   assert.throws(() => headers.get('x-secret'), /finished request/);
   assert.throws(() => req.pathWithQuery(), /finished request/);
   assert.throws(() => ResponseOutparam.set(out, { tag: 'err', val: { tag: 'internal-error' } }), /finished request/);
+});
+
+test('a body read to its end answers err(closed) as a value (the glue takes it as the result), every time; then a release traps', () => {
+  const scope = new RequestScope();
+  const req = new IncomingRequest(plain(), scope);
+  const stream = req.consume().stream();
+  assert.equal(stream.blockingRead(3n), enc('bod'));
+  assert.equal(stream.read(10n), enc('y'));
+  for (const end of [stream.read(1n), stream.blockingRead(1n), stream.skip(1n), stream.blockingSkip(1n)]) {
+    assert.is(end, END_OF_BODY);
+    assert.equal(end, { tag: 'err', val: { tag: 'closed' } });
+  }
+  scope.releaseAll();
+  assert.throws(() => stream.read(1n), /finished request/);
 });
 
 test.run();
