@@ -126,6 +126,17 @@ function callCore(b: ExportBinding, flat: unknown[]): unknown {
   }
 }
 
+/** `callCore` with one, two or three flat arguments passed as such (no array, no spread). */
+function callCore1(b: ExportBinding, x: unknown): unknown {
+  try { return b.core(x); } catch (err) { trapped(b.state, err); throw err; }
+}
+function callCore2(b: ExportBinding, x: unknown, y: unknown): unknown {
+  try { return b.core(x, y); } catch (err) { trapped(b.state, err); throw err; }
+}
+function callCore3(b: ExportBinding, x: unknown, y: unknown, z: unknown): unknown {
+  try { return b.core(x, y, z); } catch (err) { trapped(b.state, err); throw err; }
+}
+
 /** Compiles a lifted function's adapter; returns a per-instance factory of the JS function. */
 export function compileExport(type: FuncType): (b: ExportBinding) => (...args: unknown[]) => unknown {
   const params = type.params.map((p) => codecOf(p.type));
@@ -201,6 +212,28 @@ export function compileExport(type: FuncType): (b: ExportBinding) => (...args: u
         case 1: return function (a: unknown) { enter(state); const x = l0(a); let r; try { r = core(x); } catch (e) { trap(e); } return done(r); };
         case 2: return function (a: unknown, c: unknown) { enter(state); const x = l0(a), y = l1(c); let r; try { r = core(x, y); } catch (e) { trap(e); } return done(r); };
         default: return function (a: unknown, c: unknown, d: unknown) { enter(state); const x = l0(a), y = l1(c), z = l2(d); let r; try { r = core(x, y, z); } catch (e) { trap(e); } return done(r); };
+      }
+    };
+  }
+
+  // One to three parameters of one i32 each (resource handles, say: a wasi:http `handle(request,
+  // response-out)`): each is lowered into a slot array of the binding, reused, and the core called
+  // with locals, with no rest array, flat array or spread call per call. Same lowering, order and
+  // trap handling as the general adapter below.
+  if (!paramsInMemory && nParams >= 1 && nParams <= 3 && params.every((c) => c.flat.length === 1 && c.flat[0] === 'i32')) {
+    const [p0, p1, p2] = params;
+    return (b) => {
+      if (b.promising) return promisingAdapter(b);
+      const slot: unknown[] = [];
+      // `pop`: the value this lowering pushed, even if a host getter re-entered meanwhile.
+      const one = (codec: Codec, v: unknown): unknown => {
+        codec.lowerFlat(b.cx, v, slot);
+        return slot.pop();
+      };
+      switch (nParams) {
+        case 1: return function (a: unknown) { enter(b.state); const x = one(p0!, a); return finish(b, callCore1(b, x)); };
+        case 2: return function (a: unknown, c: unknown) { enter(b.state); const x = one(p0!, a), y = one(p1!, c); return finish(b, callCore2(b, x, y)); };
+        default: return function (a: unknown, c: unknown, d: unknown) { enter(b.state); const x = one(p0!, a), y = one(p1!, c), z = one(p2!, d); return finish(b, callCore3(b, x, y, z)); };
       }
     };
   }
