@@ -10,6 +10,7 @@ import { camelCase, type FuncType, type ValType } from './types.js';
 import { suspendCall } from '../../limits/call-frame.js';
 import { MAY_SUSPEND } from '../jspi.js';
 import { markDirty } from '../../instrument/dirty-map.js';
+import { DIRTY_PAGE_SHIFT } from '../../instrument/dirty-pages.js';
 
 const MAX_FLAT_PARAMS = 16;
 const MAX_FLAT_RESULTS = 1;
@@ -286,7 +287,14 @@ function errorPayload(e: unknown): unknown {
  * around such a write (e.g. marking the pages for a `reset` pool) is done for both.
  */
 export function storeResult(cx: MemoryContext, result: Codec, ret: unknown, retptr: number): void {
-  if (cx.dirty) markDirty(cx.dirty, retptr, result.size);
+  const dirty = cx.dirty;
+  if (dirty) {
+    // The usual case inline: a result within one page (`markDirty` handles the rest; a span
+    // that wraps past 4 GiB gives two different pages here and goes there too).
+    const first = (retptr >>> 0) >>> DIRTY_PAGE_SHIFT;
+    if (first === (((retptr >>> 0) + result.size - 1) >>> DIRTY_PAGE_SHIFT) && first < dirty.length && result.size > 0) dirty[first] = 1;
+    else markDirty(dirty, retptr, result.size);
+  }
   result.store(cx, ret, retptr);
 }
 
