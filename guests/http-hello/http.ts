@@ -6,6 +6,9 @@
 // fields
 @external("wasi:http/types@0.2.0", "[constructor]fields")
 export declare function newFields(): i32;
+/** `entries`: list<tuple<string, list<u8>>> (16 bytes each); result<fields, header-error> at ret: [0] tag, [4] handle or error. */
+@external("wasi:http/types@0.2.0", "[static]fields.from-list")
+export declare function fieldsFromList(entries: usize, len: usize, ret: usize): void;
 /** list<list<u8>> at ret: (ptr, len), elements (ptr, len). */
 @external("wasi:http/types@0.2.0", "[method]fields.get")
 export declare function fieldsGet(fields: i32, namePtr: usize, nameLen: usize, ret: usize): void;

@@ -75,6 +75,12 @@ export function fillVersionedKeys(imports: Record<string, object>, keys: readonl
 }
 
 /**
+ * Marks a resource constructor written as a plain function (one that returns an object of another
+ * class, with that class's prototype: lib/http/instance-types.ts): passed through like a class.
+ */
+export const RESOURCE_CONSTRUCTOR: unique symbol = Symbol('sfirt.resourceConstructor');
+
+/**
  * Wraps every host function so that an exception it throws is remembered as a
  * `HostFunctionError` before it unwinds through the guest (which may not be able to tell it
  * apart from its own failure). Functions whose WIT result is `result<_, _>` are exempt in
@@ -88,8 +94,8 @@ export function wrapHostImports(imports: ImportObject, sink: HostFailureSink, ex
     }
     const wrapped: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(members)) {
-      // Classes (resources) and non-functions are passed through as given.
-      if (typeof value !== 'function' || /^class[\s{]/.test(Function.prototype.toString.call(value))) {
+      // Classes (resources), constructors marked as such, and non-functions are passed through as given.
+      if (typeof value !== 'function' || (value as unknown as Record<symbol, unknown>)[RESOURCE_CONSTRUCTOR] === true || /^class[\s{]/.test(Function.prototype.toString.call(value))) {
         wrapped[name] = value;
         continue;
       }

@@ -40,8 +40,13 @@ export class Fields extends HttpResource {
   // so reads hand them out as they are.
   get(name: string): Uint8Array[] {
     this.alive();
-    this.#materialise();
     const key = name.toLowerCase();
+    const raw = this.#raw;
+    if (raw !== undefined) {
+      const found = rawGet(raw, key);
+      if (found !== undefined) return found;
+    }
+    this.#materialise();
     const out: Uint8Array[] = [];
     for (let i = 0; i < this.#names.length; i++) if (this.#names[i] === key) out.push(this.#values[i]!);
     return out;
@@ -147,6 +152,28 @@ export class Fields extends HttpResource {
       this.#push(key, value);
     }
   }
+}
+
+/**
+ * `get` on Node's raw header list without building the entries (a guest usually reads one or two
+ * of a request's fields): the values of `key` that `#materialise` would keep, or undefined when
+ * the list is large enough for a size cap to matter (then the entries are built).
+ */
+function rawGet(raw: string[], key: string): Uint8Array[] | undefined {
+  if (raw.length > 2 * MAX_FIELDS_ENTRIES) return undefined;
+  let bytes = 0;
+  for (let i = 0; i < raw.length; i++) bytes += raw[i]!.length;
+  // Within both caps whatever is left out, so no entry is dropped for size: the same values.
+  if (bytes > MAX_FIELDS_BYTES) return undefined;
+  const out: Uint8Array[] = [];
+  if (!isValidFieldName(key) || isForbiddenHeader(key)) return out;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length !== key.length || name.toLowerCase() !== key || !isValidFieldName(name)) continue;
+    const value = latin1Bytes(raw[i + 1]!);
+    if (value && isValidFieldValue(value)) out.push(value);
+  }
+  return out;
 }
 
 function checkValue(key: string, value: Uint8Array): void {

@@ -3,7 +3,7 @@ import type { Invocation, InvokeOptions } from '../invoke/function.js';
 import { InvalidResponseError } from './errors.js';
 import { latin1 } from './fields.js';
 import { isForbiddenHeader } from './header-policy.js';
-import { RequestScope, withRequestOwner } from './resource.js';
+import { RequestScope, setRequestOwner } from './resource.js';
 import { declaredLength, IncomingRequest, ResponseOutparam, type OutgoingResponse, type PlainRequest, type ResponseResult } from './types.js';
 
 /** The export every `wasi:http/proxy` component has. */
@@ -57,7 +57,14 @@ export async function runIncomingHandler(fn: Invoker, request: PlainRequest, dea
     // A pooled instance runs the guest within this synchronous call: what it constructs through
     // imports shared by every instance belongs to this request (see `sharedHttpTypes`).
     const options = { deadlineAt, validate } as InvokeOptions;
-    invocation = await withRequestOwner(scope, () => fn.invoke(exportName, [req, out], options));
+    const previous = setRequestOwner(scope);
+    let pending: Promise<Invocation<unknown>>;
+    try {
+      pending = fn.invoke(exportName, [req, out], options);
+    } finally {
+      setRequestOwner(previous);
+    }
+    invocation = await pending;
     checked ??= checkedResponse(out.result);
     return { response: checked, invocation };
   } catch (err) {

@@ -49,6 +49,8 @@ export function resourceClass<B extends Constructor>(Base: B) {
     /** Owner this resource is registered with (children are registered with their parent's). */
     declare owner: ResourceOwner | undefined;
     declare released: boolean;
+    /** Index in the `RequestScope` that owns it (see there); -1 otherwise. */
+    declare scopeSlot: number;
 
     /** Registers with `owner` (none: plain garbage collection, as before per-instance imports). */
     adopt(owner: ResourceOwner | undefined): this {
@@ -86,34 +88,51 @@ export function resourceClass<B extends Constructor>(Base: B) {
   }
   Resource.prototype.owner = undefined;
   Resource.prototype.released = false;
+  Resource.prototype.scopeSlot = -1;
   return Resource;
 }
 
 /** Base of the `wasi:http/types` resource classes. */
 export abstract class HttpResource extends resourceClass(Object) {}
 
-interface Releasable { release(): void }
+/** A resource as a `RequestScope` holds it: `scopeSlot` is its index in the scope's list (-1: none). */
+interface Slotted { release(): void; scopeSlot: number }
 
 /**
  * The owner of one incoming request's resources, released when its `handle` call ends. Lighter
  * than an `InstanceScope` (no counts by kind), and O(1) per track/untrack: a guest that creates and
- * drops resources in a loop costs constant time per resource.
+ * drops resources in a loop costs constant time per resource, and the list holds only live ones.
+ * The resources are kept in a plain array, each knowing its index (`scopeSlot`, a number on the
+ * resource): an untrack moves the last one into the freed slot. A `Set` cost ~0.7 µs per request
+ * of the hello component (about ten resources); this is a few array stores.
  */
 export class RequestScope implements ResourceOwner {
-  #live = new Set<Releasable>();
+  #live: Slotted[] = [];
   track<T extends object>(resource: T): T {
-    this.#live.add(resource as unknown as Releasable);
+    const r = resource as unknown as Slotted;
+    r.scopeSlot = this.#live.push(r) - 1;
     return resource;
   }
   untrack(resource: object): void {
-    this.#live.delete(resource as Releasable);
+    const r = resource as Slotted;
+    const live = this.#live;
+    const i = r.scopeSlot;
+    // Not ours (another owner's, or already untracked): nothing to do.
+    if (!(i >= 0) || live[i] !== r) return;
+    const last = live.pop()!;
+    if (last !== r) { live[i] = last; last.scopeSlot = i; }
+    r.scopeSlot = -1;
   }
-  count(): number { return this.#live.size; }
+  count(): number { return this.#live.length; }
   /** Releases everything still registered. */
   releaseAll(): void {
     const live = this.#live;
-    this.#live = new Set();
-    for (const r of live) r.release();
+    this.#live = [];
+    for (let i = 0; i < live.length; i++) {
+      const r = live[i]!;
+      r.scopeSlot = -1;
+      r.release();
+    }
   }
 }
 
@@ -123,6 +142,13 @@ export class RequestScope implements ResourceOwner {
  * synchronous part of the call (see `runIncomingHandler`). Undefined outside a call.
  */
 export let currentRequestOwner: ResourceOwner | undefined;
+
+/** Makes `owner` the owner of what the guest constructs from now on; returns the previous one (to put back). */
+export function setRequestOwner(owner: ResourceOwner | undefined): ResourceOwner | undefined {
+  const previous = currentRequestOwner;
+  currentRequestOwner = owner;
+  return previous;
+}
 
 /** Runs `fn` with `owner` as the owner of what the guest constructs meanwhile. */
 export function withRequestOwner<T>(owner: ResourceOwner, fn: () => T): T {

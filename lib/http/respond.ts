@@ -39,7 +39,17 @@ export function sendGuestResponse(res: ServerResponse, response: PlainResponse, 
     if (name === 'content-length' || isForbiddenHeader(name) || dropped?.has(name)) continue;
     flat.push(name, value);
   }
-  flat.push('content-length', String(response.body.byteLength));
+  const body = response.body;
+  flat.push('content-length', String(body.byteLength));
   res.writeHead(response.status, flat);
-  res.end(response.body);
+  // A small body goes out as a latin1 string (the same bytes): Node then sends head and body in
+  // one write of one string, where a Uint8Array takes a Buffer view, a corked writev of two chunks
+  // and their bookkeeping (~2 µs per answer of the hello component's server CPU).
+  if (body.byteLength <= SMALL_BODY) res.end(latin1Slice.call(body, 0, body.byteLength), 'latin1');
+  else res.end(body);
 }
+
+/** Bodies up to this many bytes are sent as a latin1 string (see `sendGuestResponse`). */
+const SMALL_BODY = 16 * 1024;
+/** `Buffer#latin1Slice` on any Uint8Array: its bytes as a string of the same code units. */
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;

@@ -10,6 +10,7 @@ import { camelCase, type FuncType, type ValType } from './types.js';
 import { suspendCall } from '../../limits/call-frame.js';
 import { MAY_SUSPEND } from '../jspi.js';
 import { markDirty } from '../../instrument/dirty-map.js';
+import { DIRTY_PAGE_SHIFT } from '../../instrument/dirty-pages.js';
 
 const MAX_FLAT_PARAMS = 16;
 const MAX_FLAT_RESULTS = 1;
@@ -126,6 +127,17 @@ function callCore(b: ExportBinding, flat: unknown[]): unknown {
   }
 }
 
+/** `callCore` with one, two or three flat arguments passed as such (no array, no spread). */
+function callCore1(b: ExportBinding, x: unknown): unknown {
+  try { return b.core(x); } catch (err) { trapped(b.state, err); throw err; }
+}
+function callCore2(b: ExportBinding, x: unknown, y: unknown): unknown {
+  try { return b.core(x, y); } catch (err) { trapped(b.state, err); throw err; }
+}
+function callCore3(b: ExportBinding, x: unknown, y: unknown, z: unknown): unknown {
+  try { return b.core(x, y, z); } catch (err) { trapped(b.state, err); throw err; }
+}
+
 /** Compiles a lifted function's adapter; returns a per-instance factory of the JS function. */
 export function compileExport(type: FuncType): (b: ExportBinding) => (...args: unknown[]) => unknown {
   const params = type.params.map((p) => codecOf(p.type));
@@ -205,6 +217,28 @@ export function compileExport(type: FuncType): (b: ExportBinding) => (...args: u
     };
   }
 
+  // One to three parameters of one i32 each (resource handles, say: a wasi:http `handle(request,
+  // response-out)`): each is lowered into a slot array of the binding, reused, and the core called
+  // with locals, with no rest array, flat array or spread call per call. Same lowering, order and
+  // trap handling as the general adapter below.
+  if (!paramsInMemory && nParams >= 1 && nParams <= 3 && params.every((c) => c.flat.length === 1 && c.flat[0] === 'i32')) {
+    const [p0, p1, p2] = params;
+    return (b) => {
+      if (b.promising) return promisingAdapter(b);
+      const slot: unknown[] = [];
+      // `pop`: the value this lowering pushed, even if a host getter re-entered meanwhile.
+      const one = (codec: Codec, v: unknown): unknown => {
+        codec.lowerFlat(b.cx, v, slot);
+        return slot.pop();
+      };
+      switch (nParams) {
+        case 1: return function (a: unknown) { enter(b.state); const x = one(p0!, a); return finish(b, callCore1(b, x)); };
+        case 2: return function (a: unknown, c: unknown) { enter(b.state); const x = one(p0!, a), y = one(p1!, c); return finish(b, callCore2(b, x, y)); };
+        default: return function (a: unknown, c: unknown, d: unknown) { enter(b.state); const x = one(p0!, a), y = one(p1!, c), z = one(p2!, d); return finish(b, callCore3(b, x, y, z)); };
+      }
+    };
+  }
+
   // Arrays of flat values are boxed only when a float may pass through them (see `boxedArray`):
   // an all-integer array stays V8's fastest kind.
   const floats = params.some((c) => c.flat.includes('f32') || c.flat.includes('f64'));
@@ -253,7 +287,14 @@ function errorPayload(e: unknown): unknown {
  * around such a write (e.g. marking the pages for a `reset` pool) is done for both.
  */
 export function storeResult(cx: MemoryContext, result: Codec, ret: unknown, retptr: number): void {
-  if (cx.dirty) markDirty(cx.dirty, retptr, result.size);
+  const dirty = cx.dirty;
+  if (dirty) {
+    // The usual case inline: a result within one page (`markDirty` handles the rest; a span
+    // that wraps past 4 GiB gives two different pages here and goes there too).
+    const first = (retptr >>> 0) >>> DIRTY_PAGE_SHIFT;
+    if (first === (((retptr >>> 0) + result.size - 1) >>> DIRTY_PAGE_SHIFT) && first < dirty.length && result.size > 0) dirty[first] = 1;
+    else markDirty(dirty, retptr, result.size);
+  }
   result.store(cx, ret, retptr);
 }
 

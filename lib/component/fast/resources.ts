@@ -23,7 +23,15 @@ type HostClass = (abstract new (...args: never[]) => object) & Record<PropertyKe
 export class HandleTable {
   /** `[free-list head | T_FLAG, 0, scope, rep | T_FLAG, ...]` as in jco. */
   private readonly slots: number[] = [T_FLAG, 0];
-  private readonly objects = new Map<number, object>();
+  /**
+   * rep → host object. An object that is gone leaves its key mapped to `undefined` (see `forget`):
+   * every read treats that as absent, as jco's deleted key.
+   */
+  private readonly objects = new Map<number, object | undefined>();
+  /** Upper bound on the keys of `objects` mapped to `undefined` (a revived key is not subtracted). */
+  private dead = 0;
+  /** Keys of `objects` mapped to an object. */
+  private live = 0;
   private reps = 0;
   /** Set by every change to the table since `mark()`/`reset()`: an untouched table needs no restore. */
   private touched = false;
@@ -40,7 +48,7 @@ export class HandleTable {
     if (existing) return existing;
     this.touched = true;
     const rep = (o[REP] as number) || ++this.reps;
-    this.objects.set(rep, obj);
+    this.keep(rep, obj);
     return this.createOwn(rep);
   }
 
@@ -56,7 +64,7 @@ export class HandleTable {
     if (existing) return existing;
     this.touched = true;
     const rep = (o[REP] as number) || ++this.reps;
-    this.objects.set(rep, obj);
+    this.keep(rep, obj);
     const t = this.slots;
     const free = t[0]! & ~T_FLAG;
     if (free === 0) {
@@ -75,7 +83,7 @@ export class HandleTable {
     const rep = this.slots[(handle << 1) + 1]! & ~T_FLAG;
     let obj = this.objects.get(rep);
     if (!obj) obj = this.placeholder(handle, rep);
-    else this.objects.delete(rep);
+    else this.forget(rep);
     this.remove(handle);
     return obj;
   }
@@ -94,8 +102,9 @@ export class HandleTable {
     const rep = val & ~T_FLAG;
     const obj = this.objects.get(rep) as Record<symbol, unknown> | undefined;
     if (obj) {
-      if (obj[DISPOSE]) (obj[DISPOSE] as () => void)();
-      this.objects.delete(rep);
+      const dispose = obj[DISPOSE] as (() => void) | undefined;
+      if (dispose) dispose.call(obj);
+      this.forget(rep);
     } else if (this.cls?.[CABI_DISPOSE]) {
       (this.cls[CABI_DISPOSE] as (rep: number) => void)(rep);
     }
@@ -106,8 +115,33 @@ export class HandleTable {
 
   /** Records the table as it is after initialisation. */
   mark(): void {
-    this.saved = { slots: this.slots.slice(), objects: new Map(this.objects), reps: this.reps };
+    const objects = new Map<number, object>();
+    for (const [rep, obj] of this.objects) if (obj !== undefined) objects.set(rep, obj);
+    this.saved = { slots: this.slots.slice(), objects, reps: this.reps };
     this.touched = false;
+  }
+
+  /**
+   * The object of `rep` is gone. Its key stays, mapped to `undefined`: deleting it would let V8
+   * shrink the map's table, and the next handle grow it again (two table allocations per handle
+   * for a guest that holds one or two at a time, ~1.4 KB per wasi:http request). Reps restart at
+   * each reset, so the same keys serve the next call; stale keys are swept once they are many.
+   */
+  private forget(rep: number): void {
+    this.live--;
+    this.objects.set(rep, undefined);
+    if (++this.dead > 64 && this.dead > this.objects.size >> 1) this.sweep();
+  }
+
+  /** Maps `rep` to `obj` (a new key, a revived one, or the same object again). */
+  private keep(rep: number, obj: object): void {
+    if (this.objects.get(rep) === undefined) this.live++;
+    this.objects.set(rep, obj);
+  }
+
+  private sweep(): void {
+    for (const [rep, obj] of this.objects) if (obj === undefined) this.objects.delete(rep);
+    this.dead = 0;
   }
 
   /**
@@ -121,16 +155,19 @@ export class HandleTable {
     this.touched = false;
     const saved = this.saved!;
     const t = this.slots;
-    if (t.length === 2 && saved.slots.length === 2 && this.objects.size === 0 && saved.objects.size === 0) return;
+    if (t.length === 2 && saved.slots.length === 2 && this.live === 0 && saved.objects.size === 0) return;
     t.length = saved.slots.length;
     for (let i = 0; i < t.length; i++) t[i] = saved.slots[i]!;
-    // The usual case: the guest dropped (or returned) everything, no object is left to dispose of.
-    if (this.objects.size !== 0) {
+    // The usual case: the guest dropped (or returned) everything, no object is left to dispose of
+    // (only keys mapped to `undefined`).
+    if (this.live !== 0) {
       for (const [rep, obj] of this.objects) {
-        if (saved.objects.get(rep) !== obj) { this.objects.delete(rep); disposeHostObject(obj); }
+        if (obj === undefined || saved.objects.get(rep) === obj) continue;
+        this.forget(rep);
+        disposeHostObject(obj);
       }
     }
-    if (saved.objects.size !== 0) for (const [rep, obj] of saved.objects) this.objects.set(rep, obj);
+    if (saved.objects.size !== 0) for (const [rep, obj] of saved.objects) this.keep(rep, obj);
     this.reps = saved.reps;
   }
 
@@ -138,7 +175,9 @@ export class HandleTable {
   releaseAll(): void {
     const objects = [...this.objects.values()];
     this.objects.clear();
-    for (const obj of objects) disposeHostObject(obj);
+    this.dead = 0;
+    this.live = 0;
+    for (const obj of objects) if (obj !== undefined) disposeHostObject(obj);
   }
 
   /** What jco hands the host for a handle it has no object for (a guest bug): a bare instance. */

@@ -81,4 +81,29 @@ test('a reset after a reset with no call in between changes nothing', () => {
   assert.is(t.lowerOwn(new Thing('y')), 2);
 });
 
+test('objects that are gone stay gone: a stale handle lifts a placeholder, nothing is disposed twice, and the map stays bounded without resets', () => {
+  const { t, kept } = marked();
+  const objects = () => t.objects; // (TypeScript-private: read here to bound its size)
+  const things = [];
+  for (let i = 0; i < 5000; i++) {
+    const thing = new Thing(`t${i}`);
+    things.push(thing);
+    const h = t.lowerOwn(thing);
+    if (i % 2) t.drop(h); else assert.is(t.liftOwn(h), thing);
+    // Below the cap on stale keys, whatever the cycle count (a `reuse` pool never resets).
+    assert.ok(objects().size <= 200, `map holds ${objects().size} keys after ${i + 1} cycles`);
+  }
+  assert.ok(things.every((x, i) => x.disposed === i % 2), 'each dropped object disposed once, lifted ones never');
+  // A handle whose object is gone lifts a bare placeholder (as jco), never an earlier object.
+  const h = t.lowerOwn(new Thing('last'));
+  t.drop(h);
+  const again = t.lowerOwn(new Thing('reuses the slot'));
+  assert.is(again, h);
+  assert.is(t.liftBorrow(again).name, 'reuses the slot');
+  t.reset();
+  assert.is(t.liftBorrow(1), kept);
+  assert.is(kept.disposed, 0);
+  assert.ok(things.every((x, i) => x.disposed === i % 2), 'reset disposes of nothing already gone');
+});
+
 test.run();
