@@ -123,11 +123,17 @@ export class WorkerHttpServer implements HttpServer {
   respawned(index: number): void {
     // Before start() has a port, a replacement is told to serve by start() itself (or not at all).
     if (this.#closing || !this.url) return;
-    this.#serve(index, this.port).catch((err: unknown) => {
+    const relisten = this.#serve(index, this.port).then(() => undefined, (err: unknown) => {
       this.relistenFailures++;
       this.#report(err, { method: undefined, url: undefined, headers: {}, socket: { remoteAddress: undefined, remotePort: undefined } });
     });
+    this.#relistening.add(relisten);
+    void relisten.finally(() => this.#relistening.delete(relisten));
   }
+
+  // Replacements still being told to serve: close() waits for them, or a stop that reached a
+  // replacement before its start would leave it listening (and refusing the next serve()).
+  readonly #relistening = new Set<Promise<void>>();
 
   /** An event a worker posted (see `WorkerEvent`). */
   event(index: number, e: WorkerEvent): void {
@@ -172,6 +178,7 @@ export class WorkerHttpServer implements HttpServer {
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      await Promise.all(this.#relistening);
       const parts = await Promise.all(Array.from({ length: this.workers }, (_, i) =>
         (this.#owner.control(i, 'serve-close') as Promise<MetricsExport | undefined>).catch(() => undefined)));
       const got = parts.filter((p): p is MetricsExport => p !== undefined);
