@@ -11,6 +11,8 @@
  * path.
  */
 
+import { Writer } from '../instrument/bytes.js';
+
 type NumType = 0x7f | 0x7e | 0x7d | 0x7c; // i32, i64, f32, f64
 const I32 = 0x7f;
 const I64 = 0x7e;
@@ -76,46 +78,46 @@ function probe(g: WebAssembly.Global): NumType | undefined {
  */
 function restorerModule(types: NumType[]): Uint8Array<ArrayBuffer> {
   const n = types.length;
-  const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  const section = (id: number, body: number[]) => { out.push(id, ...leb(body.length)); for (const b of body) out.push(b); };
-  section(1, [1, 0x60, 0, 0]); // one type: [] -> []
-  const imports: number[] = [...leb(n)];
-  for (let i = 0; i < n; i++) imports.push(1, 0x67 /* g */, ...name(String(i)), 0x03, types[i]!, 1);
-  section(2, imports);
-  section(3, [2, 0, 0]); // two functions of type 0
-  const globals: number[] = [...leb(n)];
-  for (const t of types) globals.push(t, 1, ...zero(t), 0x0b);
-  section(6, globals);
-  section(7, [2, ...name('save'), 0, 0, ...name('restore'), 0, 1]);
-  const body = (from: number, to: number) => {
-    const code: number[] = [0]; // no locals
-    for (let i = 0; i < n; i++) code.push(0x23, ...leb(from + i), 0x24, ...leb(to + i));
-    code.push(0x0b);
-    return [...leb(code.length), ...code];
-  };
-  section(10, [2, ...body(0, n), ...body(n, 0)]);
-  return new Uint8Array(out);
+  const out = new Writer(64 + 16 * n);
+  out.bytes(new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]));
+  const section = (id: number, body: Writer) => { out.u8(id); out.sized(body); };
+  const w = new Writer(16 * n + 16);
+  w.bytes(new Uint8Array([1, 0x60, 0, 0])); // one type: [] -> []
+  section(1, w);
+  w.reset();
+  w.u32(n);
+  for (let i = 0; i < n; i++) { w.name('g'); w.name(String(i)); w.u8(0x03); w.u8(types[i]!); w.u8(1); }
+  section(2, w);
+  w.reset();
+  w.bytes(new Uint8Array([2, 0, 0])); // two functions of type 0
+  section(3, w);
+  w.reset();
+  w.u32(n);
+  for (const t of types) { w.u8(t); w.u8(1); w.bytes(zero(t)); w.u8(0x0b); }
+  section(6, w);
+  w.reset();
+  w.u32(2);
+  w.name('save'); w.u8(0); w.u32(0);
+  w.name('restore'); w.u8(0); w.u32(1);
+  section(7, w);
+  w.reset();
+  w.u32(2);
+  const code = new Writer(8 * n + 4);
+  for (const [from, to] of [[0, n], [n, 0]] as const) {
+    code.reset();
+    code.u8(0); // no locals
+    for (let i = 0; i < n; i++) { code.u8(0x23); code.u32(from + i); code.u8(0x24); code.u32(to + i); }
+    code.u8(0x0b);
+    w.sized(code);
+  }
+  section(10, w);
+  return out.result();
 }
 
-function zero(t: NumType): number[] {
-  if (t === I32) return [0x41, 0];
-  if (t === I64) return [0x42, 0];
-  if (t === F32) return [0x43, 0, 0, 0, 0];
-  return [0x44, 0, 0, 0, 0, 0, 0, 0, 0];
-}
-
-function name(s: string): number[] {
-  const bytes = [...new TextEncoder().encode(s)];
-  return [...leb(bytes.length), ...bytes];
-}
-
-function leb(x: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = x & 0x7f;
-    x >>>= 7;
-    if (x) b |= 0x80;
-    out.push(b);
-  } while (x);
-  return out;
+/** A constant expression's instruction for zero of type `t` (without its `end`). */
+function zero(t: NumType): Uint8Array {
+  if (t === I32) return new Uint8Array([0x41, 0]);
+  if (t === I64) return new Uint8Array([0x42, 0]);
+  if (t === F32) return new Uint8Array([0x43, 0, 0, 0, 0]);
+  return new Uint8Array([0x44, 0, 0, 0, 0, 0, 0, 0, 0]);
 }
