@@ -93,15 +93,17 @@ function glueStateFactory(tables: (number[] & { _createdReps?: Set<number> })[],
     const f = (obj as Record<symbol, unknown> | undefined)?.[dispose];
     if (typeof f === 'function') try { f.call(obj); } catch { /* best effort */ }
   };
-  let savedTables = tables.map((t) => t.slice());
-  let savedReps = tables.map((t) => new Set(t._createdReps ?? []));
-  let savedCaptures = captures.map((c) => new Map(c));
+  let savedTables: number[][] = [];
+  let savedReps: Set<number>[] = [];
+  let savedCaptures: Map<number, unknown>[] = [];
+  const mark = (): void => {
+    savedTables = tables.map((t) => t.slice());
+    savedReps = tables.map((t) => new Set(t._createdReps ?? []));
+    savedCaptures = captures.map((c) => new Map(c));
+  };
+  mark();
   return {
-    mark(): void {
-      savedTables = tables.map((t) => t.slice());
-      savedReps = tables.map((t) => new Set(t._createdReps ?? []));
-      savedCaptures = captures.map((c) => new Map(c));
-    },
+    mark,
     reset(): void {
       for (let i = 0; i < tables.length; i++) {
         const t = tables[i]!;

@@ -241,13 +241,12 @@ export function createFastGlue(fullPlan: Plan, modules: WebAssembly.Module[]): F
     }
     if (suspends) Object.defineProperty(out, MAY_SUSPEND, { value: true });
     if (rt.length || gt.length) {
-      for (const t of rt) t.mark();
-      for (const t of gt) t.mark();
       const state: GlueState = {
         mark() { for (const t of rt) t.mark(); for (const t of gt) t.mark(); },
         reset() { for (const t of rt) t.reset(); for (const t of gt) t.reset(); },
         releaseAll() { for (const t of rt) t.releaseAll(); },
       };
+      state.mark();
       (out as Record<symbol, unknown>)[GLUE_STATE] = state;
     } else {
       (out as Record<symbol, unknown>)[GLUE_STATE] = NO_TABLES;
