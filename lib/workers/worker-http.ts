@@ -60,21 +60,7 @@ let nextTicket = 1;
  * @throws InvalidRouteError, InvalidArgumentError, BindFailedError (as `serve()` does).
  */
 export async function startServing(runtime: FunctionSource, spec: ServeSpec, post: (e: WorkerEvent) => void): Promise<number> {
-  if (serving || starting) throw new InvalidArgumentError('this worker already serves HTTP');
-  const start = listenFor(runtime, spec, post);
-  starting = start;
-  try {
-    return await start;
-  } finally {
-    starting = undefined;
-  }
-}
-
-// A start still binding when a stop arrives (a replacement worker told to stop at once) must be
-// waited for: stopping before `serving` is set would leave the new server listening.
-let starting: Promise<number> | undefined;
-
-async function listenFor(runtime: FunctionSource, spec: ServeSpec, post: (e: WorkerEvent) => void): Promise<number> {
+  if (serving) throw new InvalidArgumentError('this worker already serves HTTP');
   const { metricsPath, ...options } = spec.options;
   const metrics = new Metrics();
   const handler = createHandler(runtime, {
@@ -113,7 +99,6 @@ async function listenFor(runtime: FunctionSource, spec: ServeSpec, post: (e: Wor
 
 /** Drains and stops this worker's server; resolves with its final numbers. */
 export async function stopServing(): Promise<MetricsExport | undefined> {
-  if (starting) await starting.catch(() => undefined);
   const s = serving;
   if (!s) return undefined;
   await s.server.close();
