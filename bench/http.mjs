@@ -8,12 +8,12 @@
 // blocking outgoing request. The load generator runs in a child process (its own core share);
 // the servers run here. Loopback only. Usage: node bench/http.mjs [--quick]
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:http';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { median } from './lib/stats.mjs';
 import { settle } from './lib/settle.mjs';
+import { startBareServer } from './lib/bare-server.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const guest = (name) => fileURLToPath(new URL(`../guests/dist/${name}.wasm`, import.meta.url));
@@ -112,12 +112,7 @@ export async function run({ quick = false, log = () => {} } = {}) {
   // 1–3. Bare node:http doing the greet in JS, and our server (in-thread) with a simple function and
   // a wasi:http component. The three are measured interleaved at each concurrency (the machine is
   // shared, so side by side is the only fair comparison), best of `rounds`.
-  const bare = createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => { res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }); res.end(`Hello, ${Buffer.concat(chunks).toString('utf8')}!`); });
-  });
-  await new Promise((r) => bare.listen(0, '127.0.0.1', r));
+  const bare = await startBareServer();
   const rt = createRuntime();
   await rt.load('hello', guest('hello'));
   await rt.load('http-hello', guest('http-hello'), { imports: wasiHttpImports() });

@@ -7,8 +7,8 @@
 // whose background compilation and GC are not per request, are left out), else the process's.
 //   node bench/diagnostics/http-ab.mjs --against /tmp/before/dist [--rounds 3] [--c 8] [--ms 1000] [--js]
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { startBareServer } from '../lib/bare-server.mjs';
 
 const arg = (name, fallback) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : fallback; };
 const against = arg('--against');
@@ -47,12 +47,7 @@ async function build(distUrl, withJs) {
   return { rt, srv };
 }
 
-const bare = createServer((req, res) => {
-  const chunks = [];
-  req.on('data', (c) => chunks.push(c));
-  req.on('end', () => { res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }); res.end(`Hello, ${Buffer.concat(chunks).toString('utf8')}!`); });
-});
-await new Promise((r) => bare.listen(0, '127.0.0.1', r));
+const bare = await startBareServer();
 const self = await build(new URL('../../dist/', import.meta.url), js);
 const other = against ? await build(new URL(`file://${against.replace(/\/?$/, '/')}`), js) : undefined;
 const targets = [

@@ -7,9 +7,9 @@
 // `--prof <label>[,<label>]` adds a CPU profile of those targets' rounds: self time per function, µs/request.
 //   node bench/diagnostics/http-cpu.mjs [--rounds 5] [--ms 1000] [--against /path/to/dist [--against-guest old.wasm]] [--prof wasi] [--top 40]
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:http';
 import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
+import { startBareServer } from '../lib/bare-server.mjs';
 
 const arg = (name, fallback) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : fallback; };
 const against = arg('--against');
@@ -45,12 +45,7 @@ async function build(distUrl, httpHello = guest('http-hello')) {
   return { rt, srv };
 }
 
-const bare = createServer((req, res) => {
-  const chunks = [];
-  req.on('data', (c) => chunks.push(c));
-  req.on('end', () => { res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }); res.end(`Hello, ${Buffer.concat(chunks).toString('utf8')}!`); });
-});
-await new Promise((r) => bare.listen(0, '127.0.0.1', r));
+const bare = await startBareServer();
 const self = await build(new URL('../../dist/', import.meta.url));
 const other = against ? await build(new URL(`file://${against.replace(/\/?$/, '/')}`), againstGuest) : undefined;
 const targets = [

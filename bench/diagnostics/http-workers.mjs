@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { settle } from '../lib/settle.mjs';
+import { startBareServer } from '../lib/bare-server.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const arg = (name, fallback) => {
@@ -69,13 +70,7 @@ const path = arg('path', '/greet');
 const load = { body: Buffer.from('benchmark').toString('base64'), connections: Number(arg('connections', 16)), depth: Number(arg('depth', 32)), pollMs: Number(arg('poll', 1)) };
 const ms = Number(arg('ms', 1500));
 // The floor: node:http doing the greet in JS, in this thread (any path; only beside /greet it compares).
-const { createServer } = await import('node:http');
-const bareServer = createServer((req, res) => {
-  const chunks = [];
-  req.on('data', (c) => chunks.push(c));
-  req.on('end', () => { res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }); res.end(`Hello, ${Buffer.concat(chunks).toString('utf8')}!`); });
-});
-await new Promise((r) => bareServer.listen(0, '127.0.0.1', r));
+const bareServer = await startBareServer();
 const bare = { url: `http://127.0.0.1:${bareServer.address().port}`, workers: 0 };
 const sides = [['in-thread', inThread], [`${nWorkers} worker${nWorkers > 1 ? 's' : ''}`, onWorkers], ...(process.argv.includes('--bare') ? [['bare', bare]] : [])];
 // Warm-up by count, per thread that serves (each worker tiers its own copy of the JS up), in passes
