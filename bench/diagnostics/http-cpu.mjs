@@ -5,7 +5,7 @@
 // server thread, not the client, is what runs out of CPU. Reports this thread's CPU µs/request
 // (process.threadCpuUsage where Node has it, else the process's) and req/s, median of rounds.
 // `--prof <label>[,<label>]` adds a CPU profile of those targets' rounds: self time per function, µs/request.
-//   node bench/diagnostics/http-cpu.mjs [--rounds 5] [--ms 1000] [--against /path/to/dist [--against-guest old.wasm]] [--prof wasi] [--top 40]
+//   node bench/diagnostics/http-cpu.mjs [--rounds 5] [--ms 1000] [--against /path/to/dist [--against-guest old.wasm]] [--prof wasi] [--top 40] [--group file] [--callers nextTick]
 import { spawn } from 'node:child_process';
 import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,10 @@ const rounds = Number(arg('--rounds', 5));
 const ms = Number(arg('--ms', 1000));
 const prof = arg('--prof')?.split(',');
 const top = Number(arg('--top', 40));
+// `--group file` sums self time per source file instead of per function; `--callers <fn>` keys a
+// function's samples by its caller (who pays for a native like writeLatin1String or nextTick).
+const group = arg('--group', 'function');
+const callersOf = arg('--callers');
 const httpBench = fileURLToPath(new URL('../http.mjs', import.meta.url));
 const guest = (name) => fileURLToPath(new URL(`../../guests/dist/${name}.wasm`, import.meta.url));
 // `--against-guest <file>`: the other build serves this http-hello.wasm (e.g. the guest as it was).
@@ -76,9 +80,14 @@ for (let round = 0; round < rounds; round++) {
     if (profiling) {
       const { profile } = await session.post('Profiler.stop');
       const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+      const parentOf = new Map();
+      for (const n of profile.nodes) for (const c of n.children ?? []) parentOf.set(c, n);
+      const name = ({ functionName, url: u, lineNumber }) => `${functionName || '(anon)'} ${u.split('/').slice(-2).join('/')}:${lineNumber + 1}`;
       profile.samples.forEach((id, i) => {
-        const { functionName, url: u, lineNumber } = byId.get(id).callFrame;
-        const key = `${functionName || '(anon)'} ${u.split('/').slice(-2).join('/')}:${lineNumber + 1}`;
+        const node = byId.get(id);
+        const { functionName, url: u } = node.callFrame;
+        let key = group === 'file' ? (u.split('/').slice(-2).join('/') || `(native) ${functionName}`) : name(node.callFrame);
+        if (callersOf && functionName === callersOf) key = `${key} ← ${parentOf.has(id) ? name(parentOf.get(id).callFrame) : '?'}`;
         const m = (selfTime[label] ??= new Map());
         m.set(key, (m.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0));
       });
