@@ -7,13 +7,6 @@ export { cabi_realloc } from '../_lib/cabi';
 
 const SIDE: u32 = 28;
 const PIXELS: usize = 28 * 28;
-/**
- * `byte / 255` as f32 for every byte value, filled at instantiation (before a pool's snapshot): a
- * table load per pixel instead of a division (784 divisions were ~0.45 µs of a ~20 µs call).
- */
-const BY_255 = new StaticArray<f32>(256);
-for (let i = 0; i < 256; i++) BY_255[i] = <f32>i / <f32>255;
-
 const DIGITS_DIMS = StaticArray.fromArray<u32>([1, 1, 28, 28]);
 
 /** Raw 784 bytes or a 28×28 binary PGM → f32 [1,1,28,28] as pixel / maxval; 0 after a failure. */
@@ -30,13 +23,7 @@ function digitsInput(ret: usize, image: usize, length: usize): usize {
     maxval = <f32>pnmMaxval;
   }
   const values = alloc(PIXELS * 4);
-  if (maxval == 255) {
-    // Raw pixels: the quotients come from a table (the same f32 divisions, made once per instance).
-    const table = changetype<usize>(BY_255);
-    for (let i: usize = 0; i < PIXELS; i++) store<f32>(values + i * 4, load<f32>(table + (<usize>load<u8>(pixels + i) << 2)));
-  } else {
-    for (let i: usize = 0; i < PIXELS; i++) store<f32>(values + i * 4, <f32>load<u8>(pixels + i) / maxval);
-  }
+  for (let i: usize = 0; i < PIXELS; i++) store<f32>(values + i * 4, <f32>load<u8>(pixels + i) / maxval);
   return values;
 }
 
