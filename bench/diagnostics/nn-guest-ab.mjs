@@ -4,7 +4,9 @@
 // quartile and median of the rounds' medians (µs), and best / onnxruntime-web (the nn suite's
 // `nn_overhead_ratio` is guest_wasm_us / direct_ortweb_us). Each build brings its own dist/ (its own
 // runtime and engine); a contender is `name=<repo dir>[:<pool mode>[:<guest .wasm>]]`, loaded with
-// `init: 'init'` and nnBackend `wasm` like the bench's guest_wasm.
+// `init: 'init'` and nnBackend `wasm` like the bench's guest_wasm. Each build has its own copy of
+// the 14 MB engine, and copies differ by up to ±0.5 µs per call from run to run: repeat, and prefer
+// contenders of one build (pool modes, guest files) when the difference sought is that small.
 //   node bench/diagnostics/nn-guest-ab.mjs old=/tmp/old-checkout new=. [reuse=.:reuse]
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -43,8 +45,10 @@ const rounds = Number(process.env.ROUNDS ?? 30);
 const per = Number(process.env.PER ?? 100);
 for (const fn of Object.values(fns)) for (let i = 0; i < 1500; i++) await fn();
 const all = Object.fromEntries(Object.keys(fns).map((k) => [k, []]));
+const order = Object.entries(fns);
 for (let r = 0; r < rounds; r++) {
-  for (const [k, fn] of Object.entries(fns)) {
+  // Every other round in reverse order: a contender's place in the round moves its figure too.
+  for (const [k, fn] of r % 2 === 0 ? order : [...order].reverse()) {
     const xs = [];
     for (let i = 0; i < per; i++) { const t = performance.now(); await fn(); xs.push((performance.now() - t) * 1000); }
     all[k].push(median(xs));
