@@ -121,8 +121,8 @@ export function createFastGlue(fullPlan: Plan, modules: WebAssembly.Module[]): F
 
   const lifts = plan.lifts.map((l) => ({ ...l, make: compileExport(l.type), cx: contextOf(l) }));
   // Which host imports each export may reach: only those that may reach an async one suspend.
-  // Walked on the first instance given an async import (it reads every function body: ~1–2 ms of
-  // a load that most components, without async imports, never need).
+  // Walked on the first instance given an async import (it reads the function bodies the exports
+  // reach: up to ~1–2 ms of a load that most components, without async imports, never need).
   let reach: Reach[] | undefined;
   // Which post-returns call nothing outside their module (skipped before a reset; bindings.ts):
   // read by the first call that could skip one (0.1–0.7 ms, so not at load). None in a component

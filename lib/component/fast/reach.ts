@@ -6,7 +6,12 @@
  * host import does not need it. This walks the direct-call graph of the core module that defines
  * each lifted function, from that function, and collects the lowered imports (`Plan.lowers` ids)
  * it may call. It is conservative: an indirect call (`call_indirect`, `call_ref`), a function
- * imported from another core instance, or a module it cannot read makes the answer `'any'`.
+ * imported from another core instance, or a function body or module it cannot read makes the
+ * answer `'any'`. Only the bodies a walk reaches are read.
+ *
+ * The same walk says which post-returns call nothing outside their module (`postReturnPurity`),
+ * which the glue skips before a reset (bindings.ts `resetFollows`).
+ *
  * Computed once per component on the original core modules (the limits rewrite adds imports and
  * shifts function indices, so the plan's own bytes are the ones to read).
  */
