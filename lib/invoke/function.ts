@@ -14,6 +14,7 @@ import { instantiationError, toTypedError } from './trap.js';
 import { enterFrame, leaveFrame, restoreThreadState, saveThreadState, takeThread, type CallFrame, type ThreadCallState } from '../limits/call-frame.js';
 import type { CaptureState } from '../wasi/stdio.js';
 import { MAY_SUSPEND } from '../component/jspi.js';
+import { resetFollows } from '../component/fast/bindings.js';
 
 /** Measurements of one call. */
 export interface CallStats {
@@ -116,6 +117,7 @@ export class SfiFunction {
       collected: (instance) => this.#collected(instance),
     }, name);
     this.#exclusivePins = this.pool.options.mode !== 'reuse';
+    this.#resets = this.pool.options.mode === 'reset';
     this.pool.retain = (instance) => this.#handles.isPinned(instance);
   }
 
@@ -157,6 +159,8 @@ export class SfiFunction {
    * instance's state is shared by its calls anyway) and only never lets it time out.
    */
   readonly #exclusivePins: boolean;
+  /** Pool `reset`: an instance leased from the pool for a call without handles is reset (or discarded) right after it. */
+  readonly #resets: boolean;
 
   /** The component's world as WIT text. */
   get wit(): string { return this.#parts.component.wit; }
@@ -211,8 +215,9 @@ export class SfiFunction {
     if (bound.handles || options.on !== undefined) return this.#invokeWithHandles<T>(bound, bound.handles ?? NO_HANDLES, args, options);
     bound.validate(args);
     const lease = this.pool.tryAcquire(options.deadlineAt);
-    if (lease) return this.#run<T>(lease, bound, args, options.deadlineAt, undefined, undefined, options.validate, withStats);
-    return this.pool.acquire(options.deadlineAt).then((queued) => this.#run<T>(queued, bound, args, options.deadlineAt, undefined, undefined, options.validate, withStats));
+    // No handle in or out: the instance goes back to the pool after the call (reset in a `reset` pool).
+    if (lease) return this.#run<T>(lease, bound, args, options.deadlineAt, undefined, undefined, options.validate, withStats, this.#resets);
+    return this.pool.acquire(options.deadlineAt).then((queued) => this.#run<T>(queued, bound, args, options.deadlineAt, undefined, undefined, options.validate, withStats, this.#resets));
   }
 
   /**
@@ -273,7 +278,11 @@ export class SfiFunction {
     return lease;
   }
 
-  #run<T>(lease: Lease, bound: BoundExport, args: unknown[], deadlineAt: number | undefined, self?: object, moved?: HandleState[], validate?: InvokeOptions['validate'], withStats = true): Invocation<T> | Promise<Invocation<T>> {
+  /**
+   * `resetAfter`: the instance is reset or discarded once this call returns, before anything else
+   * runs in it (the glue may then skip a pure post-return: `resetFollows` in fast/bindings.ts).
+   */
+  #run<T>(lease: Lease, bound: BoundExport, args: unknown[], deadlineAt: number | undefined, self?: object, moved?: HandleState[], validate?: InvokeOptions['validate'], withStats = true, resetAfter = false): Invocation<T> | Promise<Invocation<T>> {
     const { instance } = lease;
     const { capture, context, limits, nn } = this.#parts;
     const holder = (bound.holderKey === undefined ? instance.exports : instance.exports[bound.holderKey]) as Record<string, unknown>;
@@ -288,6 +297,8 @@ export class SfiFunction {
     const t0 = this.#beginCall(instance, deadlineAt);
     let value: unknown;
     let late: Error | undefined;
+    const resetBefore = resetFollows.now;
+    resetFollows.now = resetAfter;
     try {
       value = fn(...args);
       if (bound.returnsResult) value = { tag: 'ok', val: value };
@@ -298,6 +309,7 @@ export class SfiFunction {
         this.#fail(instance, err);
       }
     } finally {
+      resetFollows.now = resetBefore;
       late = limits?.disarm(instance.hooks.meter);
     }
     if (late) this.#fail(instance, late, true);

@@ -12,6 +12,17 @@ import { MAY_SUSPEND } from '../jspi.js';
 import { markDirty } from '../../instrument/dirty-map.js';
 import { DIRTY_PAGE_SHIFT } from '../../instrument/dirty-pages.js';
 
+/**
+ * Set by the runtime (lib/invoke/function.ts) around a synchronous export call whose instance is
+ * reset or discarded right after it returns, before anything else runs in it (pool `reset`, a
+ * call without handles). A pure post-return ({@link ExportBinding.postReturnPure}) is then not
+ * run: the guest gave back the call's memory only for the reset to restore it (its frees and
+ * collection were 0.35–0.6 µs of a ~20 µs wasi:nn call), so the call's `fuelUsed` does not count
+ * it. Any other post-return runs, as the Canonical ABI says. Thread state, like `callDeadline`:
+ * calls on a thread run one at a time, and the runtime restores the previous value after each.
+ */
+export const resetFollows = { now: false };
+
 const MAX_FLAT_PARAMS = 16;
 const MAX_FLAT_RESULTS = 1;
 
@@ -38,6 +49,13 @@ export interface ExportBinding {
   cx: MemoryContext;
   core: (...args: unknown[]) => unknown;
   postReturn: ((...args: unknown[]) => unknown) | undefined;
+  /**
+   * True when the post-return provably calls nothing outside its core module (reach.ts
+   * `postReturnPurity`): it can change only the instance's own memory, globals and tables. Such a
+   * post-return is skipped when the runtime says a reset follows the call ({@link resetFollows}),
+   * which puts all of those back anyway. Asked only then (it reads the module on first use).
+   */
+  postReturnPure?: () => boolean;
   state: InstanceState;
   /**
    * `core` is wrapped in `WebAssembly.promising` (the instance has async imports): it returns a
@@ -152,7 +170,7 @@ export function compileExport(type: FuncType): (b: ExportBinding) => (...args: u
   const finish = (b: ExportBinding, ret: unknown): unknown => {
     let value: unknown;
     if (result) value = resultInMemory ? result.load(b.cx, ret as number) : result.liftFlat(b.cx, [ret], { i: 0 });
-    if (b.postReturn) {
+    if (b.postReturn && !(resetFollows.now && b.postReturnPure?.() === true)) {
       if (result) b.postReturn(ret); else b.postReturn();
     }
     if (throwsErr) {
@@ -199,9 +217,10 @@ export function compileExport(type: FuncType): (b: ExportBinding) => (...args: u
       if (b.promising) return promisingAdapter(b);
       const { state, core } = b;
       const post = b.postReturn;
+      const pure = b.postReturnPure;
       const done = (ret: unknown): unknown => {
         const v = lift ? lift(ret) : undefined;
-        if (post) { if (lift) post(ret); else post(); }
+        if (post && !(resetFollows.now && pure?.() === true)) { if (lift) post(ret); else post(); }
         return v;
       };
       const trap = (err: unknown): never => {

@@ -15,7 +15,7 @@ import { GLUE_STATE, type GlueState } from '../glue-state.js';
 import { encodingCode, type Encoding } from './strings.js';
 import { camelCase, className, type FuncType, type ValType } from './types.js';
 import { HAS_JSPI, isAsyncImport, MAY_SUSPEND } from '../jspi.js';
-import { exportReach, type Reach } from './reach.js';
+import { exportReach, postReturnPurity, type Reach } from './reach.js';
 import { dirtyMapOf, isDirtyMap, markingRealloc } from '../../instrument/dirty-map.js';
 import { InvalidComponentError } from '../../errors.js';
 
@@ -121,9 +121,16 @@ export function createFastGlue(fullPlan: Plan, modules: WebAssembly.Module[]): F
 
   const lifts = plan.lifts.map((l) => ({ ...l, make: compileExport(l.type), cx: contextOf(l) }));
   // Which host imports each export may reach: only those that may reach an async one suspend.
-  // Walked on the first instance given an async import (it reads every function body: ~1–2 ms of
-  // a load that most components, without async imports, never need).
+  // Walked on the first instance given an async import (it reads the function bodies the exports
+  // reach: up to ~1–2 ms of a load that most components, without async imports, never need).
   let reach: Reach[] | undefined;
+  // Which post-returns call nothing outside their module (skipped before a reset; bindings.ts):
+  // read by the first call that could skip one (0.1–0.7 ms, so not at load). None in a component
+  // that calls a function it lifts itself: such an inner call returns into the outer one, which
+  // goes on.
+  let postPure: boolean[] | undefined;
+  const selfCalls = plan.lowers.some((l) => l.call.k === 'lift');
+  const postPureOf = lifts.map((l, id) => (l.postReturn === undefined || selfCalls ? undefined : () => (postPure ??= postReturnPurity(plan))[id]!));
   const lowers = plan.lowers.map((l) => ({ ...l, make: compileImport(l.type, { k: l.call.k === 'lift' ? 'func' : l.call.k, js: l.jsName }), cx: contextOf(l), js: l.jsName }));
   const resourceClasses = usedResources(plan);
   const contextsAfterStep: number[][] = plan.steps.map(() => []);
@@ -225,6 +232,7 @@ export function createFastGlue(fullPlan: Plan, modules: WebAssembly.Module[]): F
           cx: cxs[l.cx]!, state, promising,
           core: promising ? (WebAssembly as unknown as JspiApi).promising(core) : core,
           postReturn: l.postReturn ? (resolve(l.postReturn) as ExportBinding['postReturn']) : undefined,
+          ...(promising ? {} : { postReturnPure: postPureOf[id] }),
         };
         f = fns[id] = l.make(binding);
       }
