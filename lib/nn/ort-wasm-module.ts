@@ -8,6 +8,7 @@ import { isMissingModule, ORT_WEB_INSTALL } from './install-hints.js';
 import { exportState, STATE_EXPORT_PREFIX } from '../instrument/export-state.js';
 import { addLoopChecks, LOOP_CHECK_VERSION, STOP_FLAG_EXPORT } from '../instrument/loop-check.js';
 import type { EngineState } from './engine-snapshot.js';
+import { replaceableClock, wasmClock } from './ort-wasm-clock.js';
 
 /**
  * Loads onnxruntime-web's single-threaded-capable wasm build (`ort-wasm-simd-threaded`) as a
@@ -67,7 +68,14 @@ const WASM_SPECIFIER = 'onnxruntime-web/ort-wasm-simd-threaded.wasm';
 /** Wasm pages (64 KiB) the glue allocates up front; a cap below this cannot start an instance. */
 export const ORT_WASM_INITIAL_PAGES = 256;
 
-let loading: Promise<{ factory: Factory; module: WebAssembly.Module }> | undefined;
+interface LoadedGlue {
+  factory: Factory;
+  module: WebAssembly.Module;
+  /** The glue's `clock_time_get` function name, when ort-wasm-clock.ts can replace it. */
+  clock: string | undefined;
+}
+
+let loading: Promise<LoadedGlue> | undefined;
 let compiling: Promise<WebAssembly.Module> | undefined;
 
 /** Options for {@link compileOrtWasmModule}. */
@@ -154,7 +162,7 @@ export function patchGlueSource(source: string, glueUrl: string): string {
     .replaceAll('import.meta.url', JSON.stringify(glueUrl));
 }
 
-async function load(options: OrtWasmModuleOptions): Promise<{ factory: Factory; module: WebAssembly.Module }> {
+async function load(options: OrtWasmModuleOptions): Promise<LoadedGlue> {
   try {
     const glueUrl = import.meta.resolve(GLUE_SPECIFIER);
     const source = patchGlueSource(await readFile(new URL(glueUrl), 'utf8'), glueUrl);
@@ -165,7 +173,7 @@ async function load(options: OrtWasmModuleOptions): Promise<{ factory: Factory; 
       import(`data:text/javascript;base64,${Buffer.from(source).toString('base64')}`) as Promise<{ default: Factory }>,
       compileOrtWasmModule(options),
     ]);
-    return { factory: glue.default, module };
+    return { factory: glue.default, module, clock: replaceableClock(source) };
   } catch (err) {
     loading = undefined; // let a later call retry
     if (err instanceof BackendUnavailableError) throw err;
@@ -189,7 +197,7 @@ export interface OrtWasmStart {
  */
 export async function instantiateOrtWasm(maximumPages: number, options: OrtWasmModuleOptions = {}): Promise<OrtWasmStart> {
   loading ??= load(options);
-  const { factory, module } = await loading;
+  const { factory, module, clock } = await loading;
   // The glue assigns `global.Worker` (for pthreads, unused at one thread); keep the global as it was.
   const hadWorker = Object.getOwnPropertyDescriptor(globalThis, 'Worker');
   let memory: WebAssembly.Memory | undefined;
@@ -201,8 +209,9 @@ export async function instantiateOrtWasm(maximumPages: number, options: OrtWasmM
       numThreads: 1,
       sfirtMaximumPages: maximumPages,
       instantiateWasm(imports: WebAssembly.Imports, done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) {
-        const instance = new WebAssembly.Instance(module, imports);
         memory = findMemory(imports);
+        if (clock !== undefined && memory !== undefined) replaceClock(imports, clock, memory);
+        const instance = new WebAssembly.Instance(module, imports);
         const flag = instance.exports[STOP_FLAG_EXPORT];
         if (flag instanceof WebAssembly.Global) stopFlag = flag;
         for (const [name, value] of Object.entries(instance.exports)) {
@@ -220,6 +229,17 @@ export async function instantiateOrtWasm(maximumPages: number, options: OrtWasmM
     if (hadWorker) Object.defineProperty(globalThis, 'Worker', hadWorker);
     else delete (globalThis as { Worker?: unknown }).Worker;
   }
+}
+
+/** Puts ort-wasm-clock.ts's clock in place of the glue's function `name`, when exactly one import is that function. */
+function replaceClock(imports: WebAssembly.Imports, name: string, memory: WebAssembly.Memory): void {
+  const found: [Record<string, unknown>, string][] = [];
+  for (const members of Object.values(imports)) {
+    for (const [key, value] of Object.entries(members)) if (typeof value === 'function' && value.name === name) found.push([members as Record<string, unknown>, key]);
+  }
+  if (found.length !== 1) return;
+  const [members, key] = found[0]!;
+  members[key] = wasmClock(memory);
 }
 
 /** The memory among the glue's imports (it creates one and imports it under a minified name). */
