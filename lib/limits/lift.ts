@@ -179,9 +179,13 @@ export function liftView(memory: WebAssembly.Memory, ptr: number, bytes: number,
 
 /** A UTF-8 string of `len` bytes at `ptr`: charged, bounds-checked, and invalid UTF-8 traps. */
 export function liftUtf8(memory: WebAssembly.Memory, ptr: number, len: number): string {
-  const view = liftView(memory, ptr, len >>> 0, 'string');
+  return decodeUtf8(liftView(memory, ptr, len >>> 0, 'string'));
+}
+
+/** Strict UTF-8 decoding of guest bytes already bounds-checked and charged: invalid UTF-8 traps. */
+export function decodeUtf8(bytes: Uint8Array): string {
   try {
-    return UTF8.decode(view);
+    return UTF8.decode(bytes);
   } catch {
     throw new TrapError('invalid-utf8', 'wasm trap: canonical ABI: string is not valid UTF-8');
   }

@@ -668,6 +668,9 @@ function tooLarge(budget: number): NnError {
   return new NnError('too-large', `the model's outputs exceed the ${budget} bytes this call may receive`);
 }
 
+/** Outputs up to this many bytes are copied out by a loop (see `copyOut`). */
+const SMALL_COPY_BYTES = 64;
+
 /** Copies a tensor's data out of the engine's memory: raw bytes, or a typed array of its type. */
 function copyOut(wasm: OrtWasmInstance, type: NnTensorType, dims: number[], dataPtr: number, raw: boolean): NnTensor {
   const count = elementCount(dims);
@@ -676,7 +679,10 @@ function copyOut(wasm: OrtWasmInstance, type: NnTensorType, dims: number[], data
   // memory (never reading `data.buffer`) keeps them there, saving ~1 µs per small output.
   if (raw) {
     const bytes = new Uint8Array(byteLength);
-    bytes.set(wasm.HEAPU8.subarray(dataPtr, dataPtr + byteLength));
+    const heap = wasm.HEAPU8;
+    // A small output (a classifier's scores) byte by byte: no view of the engine's memory to make.
+    if (byteLength <= SMALL_COPY_BYTES) for (let i = 0; i < byteLength; i++) bytes[i] = heap[dataPtr + i]!;
+    else bytes.set(heap.subarray(dataPtr, dataPtr + byteLength));
     return { type, dims, data: bytes };
   }
   const data = allocateData(type, count);
