@@ -17,6 +17,8 @@ export interface MemoryContext {
   memory: WebAssembly.Memory | undefined;
   realloc: ((oldPtr: number, oldSize: number, align: number, newSize: number) => number) | undefined;
   dv: DataView | undefined;
+  /** A byte view of the whole memory, cached like `dv` (see `bytesOf`). */
+  u8?: Uint8Array | undefined;
   /**
    * The memory's dirty-page map when a `reset` pool tracks it (lib/instrument/dirty-map.ts): `realloc`
    * is then wrapped to mark what it hands out, and results stored at a return pointer are marked.
@@ -73,6 +75,19 @@ export function view(cx: MemoryContext): DataView {
   const dv = new DataView(buffer);
   cx.dv = buffer instanceof ArrayBuffer ? dv : undefined;
   return dv;
+}
+
+/**
+ * A Uint8Array over the context's whole memory, kept while its buffer is (as `view` keeps its
+ * DataView): bulk copies into guest memory then need no view of their own (~0.05 µs each).
+ */
+function bytesOf(cx: MemoryContext): Uint8Array {
+  const cached = cx.u8;
+  if (cached !== undefined && cached.byteLength !== 0) return cached;
+  const buffer = view(cx).buffer as ArrayBuffer;
+  const u8 = new Uint8Array(buffer);
+  cx.u8 = buffer instanceof ArrayBuffer ? u8 : undefined;
+  return u8;
 }
 
 /** The context's memory buffer as of now (see `view`). */
@@ -150,9 +165,9 @@ function lowerString(cx: MemoryContext, s: unknown): [number, number] {
   if (len === s.length && len <= SHORT_STRING_BYTES) {
     // Every unit is ASCII (anything else takes 2 or more bytes): its bytes are its char codes.
     // Written through the cached view, short strings skip a view of the memory and encodeInto.
-    const dv = view(cx);
-    if (ptr >= 0 && ptr + len <= dv.byteLength) {
-      for (let i = 0; i < len; i++) dv.setUint8(ptr + i, s.charCodeAt(i));
+    const mem = bytesOf(cx);
+    if (ptr >= 0 && ptr + len <= mem.length) {
+      for (let i = 0; i < len; i++) mem[ptr + i] = s.charCodeAt(i);
       return [ptr, len];
     }
   }
@@ -183,16 +198,16 @@ const shortCodes: number[] = [];
 
 /** `liftUtf8` for a short string: the same bounds check and charge first; non-ASCII bytes go to the decoder. */
 function liftShortUtf8(cx: MemoryContext, ptr: number, len: number): string {
-  const dv = view(cx);
-  if (ptr + len > dv.byteLength) return liftUtf8(cx.memory!, ptr, len); // traps as it does
+  const mem = bytesOf(cx);
+  if (ptr + len > mem.length) return liftUtf8(cx.memory!, ptr, len); // traps as it does
   chargeLift(len);
   const codes = shortCodes;
   codes.length = len;
   for (let i = 0; i < len; i++) {
-    const c = dv.getUint8(ptr + i);
+    const c = mem[ptr + i]!;
     if (c >= 0x80) {
       codes.length = 0;
-      return decodeUtf8(new Uint8Array(dv.buffer, ptr, len));
+      return decodeUtf8(mem.subarray(ptr, ptr + len));
     }
     codes[i] = c;
   }
@@ -332,6 +347,9 @@ function typedListCodec(kind: string, ctor: TypedArrayCtor): Codec {
         set(dv, off, x);
         off += esize;
       }
+    } else if (esize === 1 && v instanceof ctor && ptr >= 0 && ptr + bytes <= bytesOf(cx).length) {
+      // Bytes into the cached view of the memory: no view to make, and not reading `v.buffer`.
+      bytesOf(cx).set(v as Uint8Array, ptr);
     } else if (v instanceof ctor && ptr >= 0 && ptr % esize === 0 && ptr + bytes <= memoryBuffer(cx).byteLength) {
       // Same bytes as below, without reading `v.buffer` (which moves a small array off V8's heap).
       new ctor(memoryBuffer(cx), ptr, len).set(v as never);

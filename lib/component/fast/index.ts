@@ -166,7 +166,7 @@ export function createFastGlue(fullPlan: Plan, modules: WebAssembly.Module[]): F
       const r = plan.resources[l.call.resource]!;
       return rt[l.call.resource]!.cls ?? lookup(r.key, r.className);
     }) as ((...args: unknown[]) => unknown)[];
-    const cxs: MemoryContext[] = contexts.map((c) => ({ memory: undefined, realloc: undefined, dv: undefined, dirty: undefined, rt, gt, enc: c.enc }));
+    const cxs: MemoryContext[] = contexts.map((c) => ({ memory: undefined, realloc: undefined, dv: undefined, u8: undefined, dirty: undefined, rt, gt, enc: c.enc }));
     const stepExports: WebAssembly.Exports[] = new Array(plan.steps.length);
     // Async host functions (JSPI): their trampolines suspend the guest, and every export that may
     // reach one is entered through `WebAssembly.promising` (a suspending import reached from a

@@ -1,5 +1,6 @@
-// Short UTF-8 strings (≤ 32 bytes) cross the fast glue byte by byte when ASCII (lib/component/fast/codec.ts):
-// the same values, traps and errors as the TextDecoder/encodeInto path they skip.
+// Short UTF-8 strings (≤ 32 bytes) cross the fast glue byte by byte when ASCII, and byte lists are
+// copied through a cached view of the memory (lib/component/fast/codec.ts): the same values, traps and
+// errors as the TextDecoder/encodeInto/fresh-view paths they skip, also after the memory grew.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileImport } from '../../../dist/component/fast/bindings.js';
@@ -49,6 +50,25 @@ test('short strings lower to their UTF-8 bytes; a realloc result out of bounds f
   next = 65536 - 2;
   assert.throws(() => lowered('abcdef'), RangeError);
   next = saved;
+});
+
+test('bytes and short strings land in the memory as it is after a growth (the cached views are renewed)', () => {
+  const mem = new WebAssembly.Memory({ initial: 1, maximum: 4 });
+  let at = 8192;
+  const c = { memory: mem, realloc: (_o, _s, _a, n) => { const p = at; at += n; return p; }, dv: undefined, rt: [], enc: 0 };
+  const bytesResult = { params: [], result: { kind: 'list', elem: { kind: 'u8' } } };
+  const read = () => { const dv = new DataView(mem.buffer); const p = dv.getUint32(64, true); return new Uint8Array(mem.buffer).slice(p, p + dv.getUint32(68, true)); };
+  compileImport(bytesResult)({ cx: c, host: () => Uint8Array.of(1, 2, 3) })(64);
+  assert.equal(Array.from(read()), [1, 2, 3]);
+  mem.grow(1); // detaches the buffer the glue's views were over
+  at = 65536 + 100; // only in the grown memory
+  compileImport(bytesResult)({ cx: c, host: () => Uint8Array.of(4, 5, 6, 7) })(64);
+  assert.equal(Array.from(read()), [4, 5, 6, 7]);
+  compileImport(stringResult)({ cx: c, host: () => 'grown' })(64);
+  assert.is(Buffer.from(read()).toString(), 'grown');
+  let got;
+  compileImport(stringParam)({ cx: c, host: (s) => { got = s; } })(65536 + 104, 5); // where the string went, after the 4 bytes
+  assert.is(got, 'grown');
 });
 
 test.run();
