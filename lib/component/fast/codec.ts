@@ -194,26 +194,20 @@ function liftString(cx: MemoryContext, ptr: number, len: number): string {
  * call into C++ (~0.05 µs each way for a 6-byte name).
  */
 const SHORT_STRING_BYTES = 32;
-const shortCodes: number[] = [];
 
 /** `liftUtf8` for a short string: the same bounds check and charge first; non-ASCII bytes go to the decoder. */
 function liftShortUtf8(cx: MemoryContext, ptr: number, len: number): string {
   const mem = bytesOf(cx);
   if (ptr + len > mem.length) return liftUtf8(cx.memory!, ptr, len); // traps as it does
   chargeLift(len);
-  const codes = shortCodes;
-  codes.length = len;
+  // A fresh array of `len` codes (a reused one resized per call was 4 times slower in V8).
+  const codes = new Array<number>(len);
   for (let i = 0; i < len; i++) {
     const c = mem[ptr + i]!;
-    if (c >= 0x80) {
-      codes.length = 0;
-      return decodeUtf8(mem.subarray(ptr, ptr + len));
-    }
+    if (c >= 0x80) return decodeUtf8(mem.subarray(ptr, ptr + len));
     codes[i] = c;
   }
-  const s = String.fromCharCode.apply(null, codes);
-  codes.length = 0;
-  return s;
+  return String.fromCharCode.apply(null, codes);
 }
 
 // ---- scalar codecs ----
