@@ -21,8 +21,16 @@ type HostClass = (abstract new (...args: never[]) => object) & Record<PropertyKe
 
 /** The handles of one imported resource type in one component instance. */
 export class HandleTable {
-  /** `[free-list head | T_FLAG, 0, scope, rep | T_FLAG, ...]` as in jco. */
-  private readonly slots: number[] = [T_FLAG, 0];
+  /**
+   * `[free-list head | T_FLAG, 0, scope, rep | T_FLAG, ...]` as in jco, whose length is {@link n}:
+   * cells at `n` and beyond are stale (they read as absent, see `cell`). A reset only moves `n`
+   * back, never the array's length: setting a JS array's length far below its capacity makes V8
+   * trim it, and the next handle grow it again (a new backing store per table per call, ~1.5 KB of
+   * a wasi:http request's ~10 KB of garbage).
+   */
+  private readonly slots: (number | undefined)[] = [T_FLAG, 0];
+  /** The table's length as jco's array would have it. */
+  private n = 2;
   /**
    * rep → host object. An object that is gone leaves its key mapped to `undefined` (see `forget`):
    * every read treats that as absent, as jco's deleted key.
@@ -65,22 +73,13 @@ export class HandleTable {
     this.touched = true;
     const rep = (o[REP] as number) || ++this.reps;
     this.keep(rep, obj);
-    const t = this.slots;
-    const free = t[0]! & ~T_FLAG;
-    if (free === 0) {
-      t.push(0, rep);
-      return (t.length >> 1) - 1;
-    }
-    t[0] = t[free << 1]!;
-    t[free << 1] = 0;
-    t[(free << 1) + 1] = rep;
-    return free;
+    return this.take(rep);
   }
 
   /** Guest → host `own<R>`: the object behind the handle; the handle is released. */
   liftOwn(handle: number): object {
     this.touched = true;
-    const rep = this.slots[(handle << 1) + 1]! & ~T_FLAG;
+    const rep = this.cell((handle << 1) + 1)! & ~T_FLAG;
     let obj = this.objects.get(rep);
     if (!obj) obj = this.placeholder(handle, rep);
     else this.forget(rep);
@@ -90,7 +89,7 @@ export class HandleTable {
 
   /** Guest → host `borrow<R>`: the object behind the handle (jco does not validate borrows). */
   liftBorrow(handle: number): object {
-    const rep = this.slots[(handle << 1) + 1]! & ~T_FLAG;
+    const rep = this.cell((handle << 1) + 1)! & ~T_FLAG;
     return this.objects.get(rep) ?? this.placeholder(handle, rep);
   }
 
@@ -117,7 +116,7 @@ export class HandleTable {
   mark(): void {
     const objects = new Map<number, object>();
     for (const [rep, obj] of this.objects) if (obj !== undefined) objects.set(rep, obj);
-    this.saved = { slots: this.slots.slice(), objects, reps: this.reps };
+    this.saved = { slots: this.slots.slice(0, this.n) as number[], objects, reps: this.reps };
     this.touched = false;
   }
 
@@ -155,9 +154,12 @@ export class HandleTable {
     this.touched = false;
     const saved = this.saved!;
     const t = this.slots;
-    if (t.length === 2 && saved.slots.length === 2 && this.live === 0 && saved.objects.size === 0) return;
-    t.length = saved.slots.length;
-    for (let i = 0; i < t.length; i++) t[i] = saved.slots[i]!;
+    if (this.n === 2 && saved.slots.length === 2 && this.live === 0 && saved.objects.size === 0) return;
+    const n = saved.slots.length;
+    // A table a guest made huge (out-of-range handles extend it, as in jco) is cut back.
+    if (t.length > 4 * n + 1024) t.length = n;
+    for (let i = 0; i < n; i++) t[i] = saved.slots[i]!;
+    this.n = n;
     // The usual case: the guest dropped (or returned) everything, no object is left to dispose of
     // (only keys mapped to `undefined`).
     if (this.live !== 0) {
@@ -189,30 +191,53 @@ export class HandleTable {
   }
 
   private createOwn(rep: number): number {
-    const t = this.slots;
-    const free = t[0]! & ~T_FLAG;
+    return this.take(rep | T_FLAG);
+  }
+
+  /** A new handle whose rep cell is `repCell`: the free list's head, or a new pair at the end (jco's `push`). */
+  private take(repCell: number): number {
+    const free = this.cell(0)! & ~T_FLAG;
     if (free === 0) {
-      t.push(0, rep | T_FLAG);
-      return (t.length >> 1) - 1;
+      const n = this.n;
+      this.set(n, 0);
+      this.set(n + 1, repCell);
+      return ((n + 2) >> 1) - 1;
     }
-    t[0] = t[free << 1]!;
-    t[free << 1] = 0;
-    t[(free << 1) + 1] = rep | T_FLAG;
+    this.set(0, this.cell(free << 1)!);
+    this.set(free << 1, 0);
+    this.set((free << 1) + 1, repCell);
     return free;
+  }
+
+  /** Cell `i` as jco's array reads it: absent at or past the length (a negative `i` is a plain property, as there). */
+  private cell(i: number): number | undefined {
+    return i < this.n ? this.slots[i] : undefined;
+  }
+
+  /** Writes cell `i` as jco's array does: past the length, the array grows to `i + 1` with holes between. */
+  private set(i: number, value: number): void {
+    const t = this.slots;
+    if (i < this.n) { t[i] = value; return; }
+    if (i === this.n) { t[i] = value; this.n = i + 1; return; }
+    // Past the end (a guest's out-of-range handle): stale cells must read as holes, so the array
+    // is cut to the table's length first and grows as jco's would (an index past 2^32 - 2 is a
+    // plain property and leaves the length as it is).
+    t.length = this.n;
+    t[i] = value;
+    this.n = t.length;
   }
 
   /** Frees the handle; returns its rep cell (the rep, with T_FLAG when the handle was an own). */
   private remove(handle: number): number {
-    const t = this.slots;
-    const scope = t[handle << 1]!;
-    const val = t[(handle << 1) + 1]!;
+    const scope = this.cell(handle << 1)!;
+    const val = this.cell((handle << 1) + 1)!;
     const own = (val & T_FLAG) !== 0;
     // Same checks as jco, including what they let through: an out-of-range handle reads
     // `undefined` cells, passes both, and is "freed" like jco does it.
     if (val === 0 || (scope & T_FLAG) !== 0) throw new WebAssembly.RuntimeError(`unknown handle index ${(handle << 1) + 1}`);
     if (own && scope !== 0) throw new WebAssembly.RuntimeError('cannot remove owned resource while borrowed');
-    t[handle << 1] = t[0]! | T_FLAG;
-    t[0] = handle | T_FLAG;
+    this.set(handle << 1, this.cell(0)! | T_FLAG);
+    this.set(0, handle | T_FLAG);
     return val;
   }
 }
