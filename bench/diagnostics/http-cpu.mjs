@@ -5,7 +5,10 @@
 // server thread, not the client, is what runs out of CPU. Reports this thread's CPU µs/request
 // (process.threadCpuUsage where Node has it, else the process's) and req/s, median of rounds.
 // `--prof <label>[,<label>]` adds a CPU profile of those targets' rounds: self time per function, µs/request.
-//   node bench/diagnostics/http-cpu.mjs [--rounds 5] [--ms 1000] [--against /path/to/dist [--against-guest old.wasm]] [--prof wasi] [--top 40] [--group file] [--callers nextTick]
+// `--fixed` adds a wasi:http route of this build whose function answers a fixed response without any
+// guest (routing, admission, body reading, response checks and writing: serve()'s own share); the
+// difference from `wasi` is the guest path (glue, host resources, the component, the reset).
+//   node bench/diagnostics/http-cpu.mjs [--rounds 5] [--ms 1000] [--against /path/to/dist [--against-guest old.wasm]] [--prof wasi] [--top 40] [--group file] [--callers nextTick] [--fixed]
 import { spawn } from 'node:child_process';
 import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +24,7 @@ const top = Number(arg('--top', 40));
 // function's samples by its caller (who pays for a native like writeLatin1String or nextTick).
 const group = arg('--group', 'function');
 const callersOf = arg('--callers');
+const fixed = process.argv.includes('--fixed');
 const httpBench = fileURLToPath(new URL('../http.mjs', import.meta.url));
 const guest = (name) => fileURLToPath(new URL(`../../guests/dist/${name}.wasm`, import.meta.url));
 // `--against-guest <file>`: the other build serves this http-hello.wasm (e.g. the guest as it was).
@@ -37,24 +41,32 @@ function client(spec) {
   });
 }
 
-async function build(distUrl, httpHello = guest('http-hello')) {
+/** The response the `--fixed` route answers: what the http-hello component answers here. */
+const FIXED = { status: 200, headers: [['content-type', 'text/plain; charset=utf-8'], ['x-guest', 'http-hello']], body: new TextEncoder().encode('Hello, Ada! POST /wasi/x body=9 bytes\nbenchmark') };
+
+async function build(distUrl, httpHello = guest('http-hello'), withFixed = false) {
   const { createRuntime } = await import(new URL('index.js', distUrl).href);
   const { serve } = await import(new URL('http/serve.js', distUrl).href);
   const { wasiHttpImports } = await import(new URL('http/imports.js', distUrl).href);
   const rt = createRuntime();
   await rt.load('hello', guest('hello'));
-  await rt.load('http-hello', httpHello, { imports: wasiHttpImports() });
+  const wasi = await rt.load('http-hello', httpHello, { imports: wasiHttpImports() });
   const routes = [{ path: '/greet', function: 'hello' }, { method: '*', path: '/wasi/*', function: 'http-hello', kind: 'wasi-http' }];
-  const srv = await serve(rt, { maxInflight: 1024, maxQueueDelayMs: 2000, routes });
+  // The fixed route's function: the component's export names (serve() checks them), no guest call.
+  const fixedFn = { wit: wasi.wit, invoke: (...a) => wasi.invoke(...a), exportNames: () => wasi.exportNames(), handleHttp: async () => ({ response: FIXED, coldStart: false }) };
+  if (withFixed) routes.push({ method: '*', path: '/fixed/*', function: 'fixed', kind: 'wasi-http' });
+  const source = { get: (name) => (name === 'fixed' ? fixedFn : rt.get(name)) };
+  const srv = await serve(source, { maxInflight: 1024, maxQueueDelayMs: 2000, routes });
   return { rt, srv };
 }
 
 const bare = await startBareServer();
-const self = await build(new URL('../../dist/', import.meta.url));
+const self = await build(new URL('../../dist/', import.meta.url), undefined, fixed);
 const other = against ? await build(new URL(`file://${against.replace(/\/?$/, '/')}`), againstGuest) : undefined;
 const targets = [
   ['bare', `http://127.0.0.1:${bare.address().port}/greet`],
   ['simple', `${self.srv.url}/greet`],
+  ...(fixed ? [['fixed', `${self.srv.url}/fixed/x`]] : []),
   ['wasi', `${self.srv.url}/wasi/x`],
   ...(other ? [['wasi (against)', `${other.srv.url}/wasi/x`], ['simple (against)', `${other.srv.url}/greet`]] : []),
 ];

@@ -1,7 +1,7 @@
-// The nn suite's Loop attack alone, with more rounds than its 3 (--quick) or 7: a 30,000-trip ONNX
+// The nn suite's Loop attack alone, with more rounds than its 5 (--quick) or 7: a 30,000-trip ONNX
 // Loop model (models/hostile-models.ts) run by the nn-hostile guest under timeoutMs 100 on the
 // wasm engine until DEADLINE_EXCEEDED; prints each round's time from issuing the call to its
-// return (the bench's loop_stop_ms_wasm is the median of these) and the call's own elapsedMs.
+// return (the bench's loop_stop_ms_wasm is the median of its rounds) and the call's own elapsedMs.
 // The first round runs the error path cold (~0.7–2 ms more); stops later than ~1 ms past the
 // deadline come from the watchdog thread or the guest's thread waiting for a CPU (see bench/README).
 //   node bench/diagnostics/nn-loop-stop.mjs [rounds] [repo dir]
