@@ -23,6 +23,11 @@ import { DIRTY_PAGE_SHIFT } from '../../instrument/dirty-pages.js';
  */
 export const resetFollows = { now: false };
 
+/** True when the post-return whose purity `pure` tells (see `ExportBinding.postReturnPure`) is skipped for this call. */
+function skipsPostReturn(pure: (() => boolean) | undefined): boolean {
+  return resetFollows.now && pure?.() === true;
+}
+
 const MAX_FLAT_PARAMS = 16;
 const MAX_FLAT_RESULTS = 1;
 
@@ -170,7 +175,7 @@ export function compileExport(type: FuncType): (b: ExportBinding) => (...args: u
   const finish = (b: ExportBinding, ret: unknown): unknown => {
     let value: unknown;
     if (result) value = resultInMemory ? result.load(b.cx, ret as number) : result.liftFlat(b.cx, [ret], { i: 0 });
-    if (b.postReturn && !(resetFollows.now && b.postReturnPure?.() === true)) {
+    if (b.postReturn && !skipsPostReturn(b.postReturnPure)) {
       if (result) b.postReturn(ret); else b.postReturn();
     }
     if (throwsErr) {
@@ -220,7 +225,7 @@ export function compileExport(type: FuncType): (b: ExportBinding) => (...args: u
       const pure = b.postReturnPure;
       const done = (ret: unknown): unknown => {
         const v = lift ? lift(ret) : undefined;
-        if (post && !(resetFollows.now && pure?.() === true)) { if (lift) post(ret); else post(); }
+        if (post && !skipsPostReturn(pure)) { if (lift) post(ret); else post(); }
         return v;
       };
       const trap = (err: unknown): never => {
