@@ -312,14 +312,20 @@ function errorPayload(e: unknown): unknown {
  */
 export function storeResult(cx: MemoryContext, result: Codec, ret: unknown, retptr: number): void {
   const dirty = cx.dirty;
-  if (dirty) {
-    // The usual case inline: a result within one page (`markDirty` handles the rest; a span
-    // that wraps past 4 GiB gives two different pages here and goes there too).
-    const first = (retptr >>> 0) >>> DIRTY_PAGE_SHIFT;
-    if (first === (((retptr >>> 0) + result.size - 1) >>> DIRTY_PAGE_SHIFT) && first < dirty.length && result.size > 0) dirty[first] = 1;
-    else markDirty(dirty, retptr, result.size);
-  }
+  if (dirty) markResult(dirty, retptr, result.size);
   result.store(cx, ret, retptr);
+}
+
+/**
+ * Marks the pages of a `size`-byte result at `retptr` in a `reset` pool's dirty map: `storeResult`'s
+ * marking, also called by the result stores generated in trampoline.ts before they write.
+ */
+export function markResult(dirty: Uint8Array, retptr: number, size: number): void {
+  // The usual case inline: a result within one page (`markDirty` handles the rest; a span
+  // that wraps past 4 GiB gives two different pages here and goes there too).
+  const first = (retptr >>> 0) >>> DIRTY_PAGE_SHIFT;
+  if (first === (((retptr >>> 0) + size - 1) >>> DIRTY_PAGE_SHIFT) && first < dirty.length && size > 0) dirty[first] = 1;
+  else markDirty(dirty, retptr, size);
 }
 
 /**
@@ -345,7 +351,7 @@ export function compileImport(type: FuncType, shape: HostCallShape = { k: 'func'
   const errTag = !ambiguous.has('err');
   const generated = generateImport({
     type, shape, copyingParams, borrowingParams, result, resultInMemory, resultFloats, catchesErr, okTag, errTag,
-    borrowedLists: BORROWED_LISTS, errorPayload, storeResult,
+    borrowedLists: BORROWED_LISTS, errorPayload, storeResult, markResult,
   });
 
   /** The host's value (or throw, for a `result`) as the value to lower. */

@@ -12,7 +12,7 @@
  * forbids code generation from strings, keeps the generic one.
  */
 import type { ImportBinding, HostCallShape } from './bindings.js';
-import { boxedArray, scalarFunctions, type Codec, type MemoryContext } from './codec.js';
+import { alignTo, boxedArray, codecOf, scalarFunctions, view, type Codec, type MemoryContext } from './codec.js';
 import type { FuncType, ValType } from './types.js';
 
 type Trampoline = (...coreArgs: unknown[]) => unknown;
@@ -33,6 +33,8 @@ export interface TrampolineSpec {
   errorPayload: (e: unknown) => unknown;
   /** `storeResult` of bindings.ts: writes a result at the return pointer. */
   storeResult: (cx: MemoryContext, result: Codec, ret: unknown, retptr: number) => void;
+  /** `markResult` of bindings.ts: marks a result's pages for a `reset` pool before it is written. */
+  markResult: (dirty: Uint8Array, retptr: number, size: number) => void;
 }
 
 /** Only names that are plain identifiers are written into generated source (WIT names come from the component). */
@@ -62,6 +64,80 @@ function lowerExpr(t: ValType, result: Codec, resultFloats: boolean, deps: unkno
   return `(() => { const out = ${resultFloats ? `d${b}()` : '[]'}; d${r}.lowerFlat(cx, ret, out); return out[0]; })()`;
 }
 
+/** jco represents `t` by a nullable value (as `nullable` of codec.ts): an option whose payload is not. */
+function nullable(t: ValType): boolean {
+  return t.kind === 'option' && !nullable(t.type);
+}
+
+/** True for a handle of an imported resource, lowered inline from the instance's table. */
+function importedHandle(t: ValType): t is Extract<ValType, { kind: 'own' | 'borrow' }> {
+  return (t.kind === 'own' || t.kind === 'borrow') && t.resource.defined === undefined && Number.isInteger(t.resource.index);
+}
+
+/**
+ * Source storing host value `v` as a payload of type `t` at `at`: what the payload codec's `store`
+ * does (an `own` of an imported resource inline, as `ownCodec`'s store; anything else through its
+ * codec, called from this trampoline's own call site).
+ */
+function payloadStore(t: ValType | undefined, v: string, at: string, deps: unknown[]): string {
+  if (!t) return '';
+  if (t.kind === 'own' && importedHandle(t)) return `{ const h = cx.rt[${t.resource.index}].lowerOwn(${v}); view(cx).setInt32(${at}, h, true); }`;
+  const d = deps.push(codecOf(t)) - 1;
+  return `d${d}.store(cx, ${v}, ${at});`;
+}
+
+/**
+ * The call and result store of a trampoline whose result is a `result` or a non-nullable `option`
+ * passed at a return pointer, written out for this signature: the discriminant and the payload are
+ * stored directly, without the `{ tag: 'ok', val }` wrapper a `result`'s host value otherwise gets
+ * and without the variant codec's shared (megamorphic) `store`. Computes exactly what
+ * `storeResult(cx, R, ret, retptr)` computes after the generic call (same reads of the host's
+ * value, same order of writes, same marking); a tagged `{ tag }` value or an `err` still goes
+ * through `storeResult`. Undefined for any other result.
+ */
+function storeInMemory(spec: TrampolineSpec, call: string, deps: unknown[]): string | undefined {
+  const t = spec.type.result!;
+  const R = spec.result!;
+  const mark = `{ const dirty = cx.dirty; if (dirty) markResult(dirty, retptr, ${R.size}); }`;
+  if (t.kind === 'result' && spec.catchesErr) {
+    const ok = t.ok && codecOf(t.ok), err = t.err && codecOf(t.err);
+    const align = Math.max(1, ok?.align ?? 1, err?.align ?? 1);
+    const off = alignTo(1, align);
+    // Guards against a layout differing from variantCodec's (a 1-byte discriminant, then the payload).
+    if (alignTo(off + Math.max(ok?.size ?? 0, err?.size ?? 0), align) !== R.size || R.align !== align) return undefined;
+    return `let r, k = 0;
+      try {
+        r = ${call};
+        if (r !== null && typeof r === 'object' && (${spec.okTag ? "r.tag === 'ok'" : 'false'} || ${spec.errTag ? "r.tag === 'err'" : 'false'})) k = 1;
+      } catch (e) {
+        if (e instanceof WebAssembly.RuntimeError) throw e;
+        r = errorPayload(e);
+        k = 2;
+      }
+      if (k === 0) {
+        ${mark}
+        view(cx).setUint8(retptr, 0);
+        ${payloadStore(t.ok, 'r', `retptr + ${off}`, deps)}
+      } else storeResult(cx, R, k === 1 ? r : { tag: 'err', val: r }, retptr);
+      return undefined;`;
+  }
+  if (t.kind === 'option' && !spec.catchesErr && !nullable(t.type)) {
+    const inner = codecOf(t.type);
+    const align = Math.max(1, inner.align);
+    const off = alignTo(1, align);
+    if (alignTo(off + inner.size, align) !== R.size || R.align !== align) return undefined;
+    return `const ret = ${call};
+      ${mark}
+      if (ret === undefined || ret === null) view(cx).setUint8(retptr, 0);
+      else {
+        view(cx).setUint8(retptr, 1);
+        ${payloadStore(t.type, 'ret', `retptr + ${off}`, deps)}
+      }
+      return undefined;`;
+  }
+  return undefined;
+}
+
 /**
  * The per-instance factory of a generated trampoline for `spec`, or undefined when the signature is
  * outside what is generated (parameters passed in memory) or code generation is unavailable.
@@ -88,8 +164,10 @@ export function generateImport(spec: TrampolineSpec): ((b: ImportBinding) => Tra
       : shape.k === 'static' ? `host.${shape.js}(${lifted.join(', ')})`
         : `x0.${shape.js}(${lifted.slice(1).join(', ')})`;
   if (shape.k === 'method' && lifted.length === 0) return undefined;
+  const inMemory = spec.resultInMemory ? storeInMemory(spec, call, deps) : undefined;
   let body: string;
-  if (spec.catchesErr) {
+  if (inMemory !== undefined) body = '';
+  else if (spec.catchesErr) {
     body = `let ret;
       try {
         const r = ${call};
@@ -100,7 +178,8 @@ export function generateImport(spec: TrampolineSpec): ((b: ImportBinding) => Tra
       }`;
   } else body = `const ret = ${call};`;
   let tail: string;
-  if (!spec.result) tail = 'return undefined;';
+  if (inMemory !== undefined) tail = inMemory;
+  else if (!spec.result) tail = 'return undefined;';
   else if (spec.resultInMemory) tail = 'storeResult(cx, R, ret, retptr); return undefined;';
   else tail = `return ${lowerExpr(type.result!, spec.result, spec.resultFloats, deps)};`;
   const paramConsts = type.params.map((_, i) => `const P${i} = params[${i}];`).join(' ');
@@ -117,8 +196,8 @@ export function generateImport(spec: TrampolineSpec): ((b: ImportBinding) => Tra
   };`;
   try {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    const factory = new Function('BORROWED', 'borrowing', 'copying', 'R', 'errorPayload', 'storeResult', ...depNames, source) as (...a: unknown[]) => (b: ImportBinding) => Trampoline;
-    return factory(spec.borrowedLists, spec.borrowingParams, spec.copyingParams, spec.result, spec.errorPayload, spec.storeResult, ...deps);
+    const factory = new Function('BORROWED', 'borrowing', 'copying', 'R', 'errorPayload', 'storeResult', 'markResult', 'view', ...depNames, source) as (...a: unknown[]) => (b: ImportBinding) => Trampoline;
+    return factory(spec.borrowedLists, spec.borrowingParams, spec.copyingParams, spec.result, spec.errorPayload, spec.storeResult, spec.markResult, view, ...deps);
   } catch {
     return undefined; // e.g. --disallow-code-generation-from-strings
   }
