@@ -13,6 +13,7 @@
  */
 import type { ImportBinding, HostCallShape } from './bindings.js';
 import { alignTo, boxedArray, codecOf, scalarFunctions, view, type Codec, type MemoryContext } from './codec.js';
+import { ownLowering, OWN_KEYS } from './resources.js';
 import type { FuncType, ValType } from './types.js';
 
 type Trampoline = (...coreArgs: unknown[]) => unknown;
@@ -54,9 +55,14 @@ function liftExpr(t: ValType, i: number, args: string[], deps: unknown[]): strin
   return `P${i}.liftFlat(cx, [${args.join(', ')}], { i: 0 })`;
 }
 
-/** How the host value `ret` becomes the single flat result (not in memory). */
+/** How the host value `ret` becomes the single flat result (not in memory): statements ending in a `return`. */
+function lowerTail(t: ValType, result: Codec, resultFloats: boolean, deps: unknown[]): string {
+  if (t.kind === 'own' && importedHandle(t)) return `${ownLowering(`cx.rt[${t.resource.index}]`, 'ret', 'h')} return h;`;
+  return `return ${lowerExpr(t, result, resultFloats, deps)};`;
+}
+
+/** How the host value `ret` becomes the single flat result, as an expression (no handles of imported resources). */
 function lowerExpr(t: ValType, result: Codec, resultFloats: boolean, deps: unknown[]): string {
-  if (t.kind === 'own' && t.resource.defined === undefined && Number.isInteger(t.resource.index)) return `cx.rt[${t.resource.index}].lowerOwn(ret)`;
   const s = scalarFunctions(t);
   if (s) { const d = deps.push(s.lower) - 1; return `d${d}(ret)`; }
   const r = deps.push(result) - 1;
@@ -81,7 +87,7 @@ function importedHandle(t: ValType): t is Extract<ValType, { kind: 'own' | 'borr
  */
 function payloadStore(t: ValType | undefined, v: string, at: string, deps: unknown[]): string {
   if (!t) return '';
-  if (t.kind === 'own' && importedHandle(t)) return `{ const h = cx.rt[${t.resource.index}].lowerOwn(${v}); view(cx).setInt32(${at}, h, true); }`;
+  if (t.kind === 'own' && importedHandle(t)) return `{ ${ownLowering(`cx.rt[${t.resource.index}]`, v, 'h')} view(cx).setInt32(${at}, h, true); }`;
   const d = deps.push(codecOf(t)) - 1;
   return `d${d}.store(cx, ${v}, ${at});`;
 }
@@ -181,7 +187,7 @@ export function generateImport(spec: TrampolineSpec): ((b: ImportBinding) => Tra
   if (inMemory !== undefined) tail = inMemory;
   else if (!spec.result) tail = 'return undefined;';
   else if (spec.resultInMemory) tail = 'storeResult(cx, R, ret, retptr); return undefined;';
-  else tail = `return ${lowerExpr(type.result!, spec.result, spec.resultFloats, deps)};`;
+  else tail = lowerTail(type.result!, spec.result, spec.resultFloats, deps);
   const paramConsts = type.params.map((_, i) => `const P${i} = params[${i}];`).join(' ');
   const depNames = deps.map((_, i) => `d${i}`);
   const source = `return function make(b) {
@@ -196,8 +202,8 @@ export function generateImport(spec: TrampolineSpec): ((b: ImportBinding) => Tra
   };`;
   try {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    const factory = new Function('BORROWED', 'borrowing', 'copying', 'R', 'errorPayload', 'storeResult', 'markResult', 'view', ...depNames, source) as (...a: unknown[]) => (b: ImportBinding) => Trampoline;
-    return factory(spec.borrowedLists, spec.borrowingParams, spec.copyingParams, spec.result, spec.errorPayload, spec.storeResult, spec.markResult, view, ...deps);
+    const factory = new Function('BORROWED', 'borrowing', 'copying', 'R', 'errorPayload', 'storeResult', 'markResult', 'view', 'HANDLE', 'REP', ...depNames, source) as (...a: unknown[]) => (b: ImportBinding) => Trampoline;
+    return factory(spec.borrowedLists, spec.borrowingParams, spec.copyingParams, spec.result, spec.errorPayload, spec.storeResult, spec.markResult, view, OWN_KEYS.HANDLE, OWN_KEYS.REP, ...deps);
   } catch {
     return undefined; // e.g. --disallow-code-generation-from-strings
   }

@@ -17,6 +17,7 @@ const u8 = { kind: 'u8' }, u32 = { kind: 'u32' }, u64 = { kind: 'u64' }, f64 = {
 const bytes = { kind: 'list', elem: u8 };
 const streamError = { kind: 'variant', cases: [{ name: 'last-operation-failed', type: own }, { name: 'closed' }] };
 const TYPES = {
+  'own (flat)': own,
   'result<own, stream-error>': { kind: 'result', ok: own, err: streamError },
   'result<list<u8>, stream-error>': { kind: 'result', ok: bytes, err: streamError },
   'result<_, stream-error>': { kind: 'result', err: streamError },
@@ -33,9 +34,15 @@ const TYPES = {
 };
 
 const thing = new Thing(1);
+// A host object carrying its own rep; a placeholder (an object jco made for an unknown handle, which
+// has its handle already); a proxy that throws on the first key read after the class check.
+const withRep = Object.assign(new Thing(4), { [Symbol.for('cabiRep')]: 77 });
+const placeholder = new HandleTable(Thing, 'Thing').liftBorrow(5);
+const proxy = new Proxy(new Thing(5), { get(_t, k) { throw new Error(`read ${String(k)}`); } });
 const VALUES = [
   undefined, null, 0, 1, -1, 255, 256, 2 ** 32 + 3, 1.5, NaN, 5n, -1n, true, 'hi', '', 'ünï😀',
   new Uint8Array([1, 2, 3]), new Uint8Array(0), [1, 2, 3], [300], ['x'], [7, 'seven'], thing, new Other(), {},
+  withRep, placeholder, proxy, { tag: 'ok', val: withRep },
   { tag: 'ok', val: 3 }, { tag: 'ok', val: 'ok!' }, { tag: 'ok', val: thing }, { tag: 'ok', val: new Uint8Array([9]) },
   { tag: 'ok', val: { tag: 'err', val: 'inner' } }, { tag: 'ok' },
   { tag: 'err', val: 7 }, { tag: 'err', val: 'bad' }, { tag: 'err', val: { tag: 'closed' } },
@@ -86,9 +93,9 @@ function run(type, host, generated, retptr, held) {
   } catch (err) {
     outcome = { threw: `${err?.constructor?.name}: ${err?.message ?? err}` };
   }
-  // The next handle shows which handles the call took.
-  const nextHandle = e.table.lowerOwn(new Thing(2));
-  return { outcome, memory: Buffer.from(e.memory.buffer).toString('base64'), dirty: [...e.cx.dirty], reallocs: e.reallocs, nextHandle };
+  // The table's cells (handle → rep) and objects (rep → host object) as the call left them.
+  const table = { slots: e.table.slots.slice(0, e.table.n), objects: [...e.table.objects].map(([rep, o]) => [rep, o?.n]) };
+  return { outcome, memory: Buffer.from(e.memory.buffer).toString('base64'), dirty: [...e.cx.dirty], reallocs: e.reallocs, table };
 }
 
 test('every result and option store matches the generic trampoline on every host behaviour', () => {
