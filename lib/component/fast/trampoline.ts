@@ -51,6 +51,8 @@ function liftExpr(t: ValType, i: number, args: string[], deps: unknown[]): strin
     const d = deps.push(s.lift) - 1;
     return `d${d}(${args[0]})`;
   }
+  // A string or list: its pointer and length straight to the codec's lift.
+  if (args.length === 2 && codecOf(t).liftPair) return `P${i}.liftPair(cx, ${args[0]}, ${args[1]})`;
   // Anything else: its codec, reading this parameter's flat values only.
   return `P${i}.liftFlat(cx, [${args.join(', ')}], { i: 0 })`;
 }
