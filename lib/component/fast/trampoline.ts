@@ -188,7 +188,8 @@ export function generateImport(spec: TrampolineSpec): ((b: ImportBinding) => Tra
   let tail: string;
   if (inMemory !== undefined) tail = inMemory;
   else if (!spec.result) tail = 'return undefined;';
-  else if (spec.resultInMemory) tail = 'storeResult(cx, R, ret, retptr); return undefined;';
+  // `storeResult` written out: this site calls one codec's `store` (storeResult's calls them all).
+  else if (spec.resultInMemory) tail = `{ const dirty = cx.dirty; if (dirty) markResult(dirty, retptr, ${spec.result.size}); } R.store(cx, ret, retptr); return undefined;`;
   else tail = lowerTail(type.result!, spec.result, spec.resultFloats, deps);
   const paramConsts = type.params.map((_, i) => `const P${i} = params[${i}];`).join(' ');
   const depNames = deps.map((_, i) => `d${i}`);

@@ -1,5 +1,5 @@
 // The result stores the generated trampolines write themselves (trampoline.ts `storeInMemory`:
-// a `result` or non-nullable `option` at a return pointer) against the generic trampoline's
+// a `result` or non-nullable `option` at a return pointer; any other result through its codec) against the generic trampoline's
 // `storeResult` through the codecs, on the same host behaviour: same bytes in memory, same pages
 // marked, same handles taken, same realloc calls, same value returned or error thrown.
 import { test } from 'uvu';
@@ -31,6 +31,9 @@ const TYPES = {
   'option<u8>': { kind: 'option', type: u8 },
   'option<list<u8>>': { kind: 'option', type: bytes },
   'option<option<u32>>': { kind: 'option', type: { kind: 'option', type: u32 } },
+  // Stored through their codec, from the trampoline's own call site.
+  'method': { kind: 'variant', cases: [{ name: 'get' }, { name: 'post' }, { name: 'other', type: str }] },
+  'list<list<u8>>': { kind: 'list', elem: bytes },
 };
 
 const thing = new Thing(1);
@@ -47,7 +50,8 @@ const VALUES = [
   { tag: 'ok', val: { tag: 'err', val: 'inner' } }, { tag: 'ok' },
   { tag: 'err', val: 7 }, { tag: 'err', val: 'bad' }, { tag: 'err', val: { tag: 'closed' } },
   { tag: 'err', val: { tag: 'last-operation-failed', val: thing } }, { tag: 'err', val: { tag: 'nope' } },
-  { tag: 'none' }, { tag: 'some', val: 4 }, { tag: 'other' },
+  { tag: 'none' }, { tag: 'some', val: 4 }, { tag: 'other' }, { tag: 'post' }, { tag: 'other', val: 'PURGE' },
+  [new Uint8Array([1]), [2, 3]], [[], 'x'],
   { get tag() { throw new Error('tag getter'); } },
 ];
 /** Host behaviours: return each value, or throw one of these. */
