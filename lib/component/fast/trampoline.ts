@@ -53,8 +53,55 @@ function liftExpr(t: ValType, i: number, args: string[], deps: unknown[]): strin
   }
   // A string or list: its pointer and length straight to the codec's lift.
   if (args.length === 2 && codecOf(t).liftPair) return `P${i}.liftPair(cx, ${args[0]}, ${args[1]})`;
+  // An option or result: its cases told apart here (see `caseLift`).
+  const cases = caseLift(t, `P${i}`, args, deps);
+  if (cases !== undefined) return cases;
   // Anything else: its codec, reading this parameter's flat values only.
   return `P${i}.liftFlat(cx, [${args.join(', ')}], { i: 0 })`;
+}
+
+/**
+ * A payload of type `t` (inside an option or result parameter) lifted from the flat values `args`,
+ * as its codec's `liftFlat` lifts it. Nested lists are copies, as they are on the generic path.
+ */
+function nestedLift(t: ValType, args: string[], deps: unknown[]): string {
+  if (importedHandle(t)) return `cx.rt[${t.resource.index}].${t.kind === 'own' ? 'liftOwn' : 'liftBorrow'}(${args[0]})`;
+  const s = scalarFunctions(t);
+  if (s && args.length === 1) return `d${deps.push(s.lift) - 1}(${args[0]})`;
+  const codec = codecOf(t);
+  const d = `d${deps.push(codec) - 1}`;
+  if (args.length === 2 && codec.liftPair) return `${d}.liftPair(cx, ${args[0]}, ${args[1]})`;
+  return caseLift(t, d, args, deps) ?? `${d}.liftFlat(cx, [${args.join(', ')}], { i: 0 })`;
+}
+
+/**
+ * An `option` (represented nullable) or `result` lifted from its flat values `args` as variantCodec's
+ * `liftFlat` lifts it, without its shared (megamorphic) code, its temporary arrays and position:
+ * discriminant 0 or 1 picks the case, whose payload is lifted from the slots it was passed in; any
+ * other discriminant goes to the codec (`codec` names it), which throws its error. Undefined (the
+ * codec then lifts it all) when a float may pass or a payload's flat types differ from the slots'
+ * (the codec would convert them).
+ */
+function caseLift(t: ValType, codec: string, args: string[], deps: unknown[]): string | undefined {
+  if (t.kind !== 'result' && !(t.kind === 'option' && !nullable(t.type))) return undefined;
+  const flat = codecOf(t).flat;
+  if (flat.includes('f32') || flat.includes('f64') || flat.length !== args.length) return undefined;
+  const disc = args[0]!;
+  const slots = args.slice(1);
+  const payload = (p: ValType | undefined): string | undefined => {
+    if (!p) return 'undefined';
+    const f = codecOf(p).flat;
+    if (!f.every((x, n) => x === flat[n + 1])) return undefined;
+    return nestedLift(p, slots.slice(0, f.length), deps);
+  };
+  const other = `${codec}.liftFlat(cx, [${args.join(', ')}], { i: 0 })`;
+  if (t.kind === 'option') {
+    const some = payload(t.type);
+    return some === undefined ? undefined : `(${disc} === 0 ? undefined : ${disc} === 1 ? ${some} : ${other})`;
+  }
+  const ok = payload(t.ok), err = payload(t.err);
+  if (ok === undefined || err === undefined) return undefined;
+  return `(${disc} === 0 ? { tag: 'ok', val: ${ok} } : ${disc} === 1 ? { tag: 'err', val: ${err} } : ${other})`;
 }
 
 /** How the host value `ret` becomes the single flat result (not in memory): statements ending in a `return`. */
