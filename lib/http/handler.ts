@@ -10,7 +10,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { Invocation, InvokeOptions } from '../invoke/function.js';
 import { BodyReaders } from './body-reader.js';
 import { InvalidRouteError } from './errors.js';
-import { handlerExport, runIncomingHandler, type PlainResponse } from './incoming.js';
+import { handleIncoming, handlerExport, type PlainResponse } from './incoming.js';
 import { Metrics } from './metrics.js';
 import { sendError, send, sendGuestResponse } from './respond.js';
 import { allowedMethods, compileRoutes, type CompiledRoute, type Route } from './routes.js';
@@ -37,6 +37,8 @@ const HEARTBEAT_MS = 5;
 export interface ServableFunction {
   readonly wit: string;
   invoke(exportName: string, args: unknown[], options?: InvokeOptions): Promise<Invocation<unknown>>;
+  /** `SfiFunction.invokeNow`: the invocation itself when the call ended synchronously. */
+  invokeNow?(exportName: string, args: unknown[], options?: InvokeOptions): Invocation<unknown> | Promise<Invocation<unknown>>;
   exportNames?(): string[];
   /** Runs a wasi:http request where the function lives (workers); otherwise done in this thread. */
   handleHttp?(request: PlainRequest, deadlineAt?: number): Promise<{ response: PlainResponse; coldStart: boolean }>;
@@ -267,15 +269,29 @@ export function createHandler(runtime: FunctionSource, options: HandlerOptions):
         done();
         return;
       }
-      dispatch(r, p, req, res, outcome.body, deadlineAt)
-        .catch((err) => { report(err, req); if (!res.headersSent) sendError(req, res, errorResponseFor('INTERNAL'), false); })
-        .finally(done);
+      // A call that ends synchronously (a pooled instance ready) is answered in this turn, with
+      // no promise; `dispatch` answers every failure of the call itself, this only a bug of ours.
+      const internal = (err: unknown) => { report(err, req); if (!res.headersSent) sendError(req, res, errorResponseFor('INTERNAL'), false); };
+      let pending: Promise<void> | undefined;
+      try {
+        pending = dispatch(r, p, req, res, outcome.body, deadlineAt);
+      } catch (err) {
+        internal(err);
+      }
+      if (pending) pending.catch(internal).finally(done);
+      else done();
     });
   }) as HttpHandler;
 
-  async function dispatch(route: CompiledRoute, params: string[], req: IncomingMessage, res: ServerResponse, body: Uint8Array, deadlineAt: number | undefined): Promise<void> {
+  /** Calls the route's function and answers; a promise only when the call did not end synchronously. */
+  function dispatch(route: CompiledRoute, params: string[], req: IncomingMessage, res: ServerResponse, body: Uint8Array, deadlineAt: number | undefined): Promise<void> | undefined {
     const t0 = performance.now();
-    let coldStart = false;
+    const failed = (err: unknown, coldStart: boolean) => {
+      const code = errorCodeOf(err);
+      metrics.record(route.function, performance.now() - t0, coldStart, code);
+      report(err, req);
+      sendError(req, res, errorResponseFor(code), false);
+    };
     try {
       const fn = runtime.get(route.function);
       if (!fn) throw new InvalidRouteError(`${route.methodName} ${route.path}`, `function ${route.function} is no longer loaded`);
@@ -284,12 +300,19 @@ export function createHandler(runtime: FunctionSource, options: HandlerOptions):
           method: req.method ?? 'GET', pathWithQuery: req.url ?? '/', scheme: 'http',
           authority: req.headers.host ?? 'localhost', rawHeaders: req.rawHeaders, body,
         };
-        let response: PlainResponse;
-        if (fn.handleHttp) ({ response, coldStart } = await fn.handleHttp(request, deadlineAt));
-        else { const r = await runIncomingHandler(fn, request, deadlineAt); response = r.response; coldStart = r.invocation.stats.coldStart; }
-        metrics.record(route.function, performance.now() - t0, coldStart);
-        sendGuestResponse(res, response, route.dropped);
-        return;
+        const answer = (response: PlainResponse, coldStart: boolean) => {
+          try {
+            metrics.record(route.function, performance.now() - t0, coldStart);
+            sendGuestResponse(res, response, route.dropped);
+          } catch (err) {
+            failed(err, coldStart);
+          }
+        };
+        if (fn.handleHttp) return fn.handleHttp(request, deadlineAt).then((r) => answer(r.response, r.coldStart), (err) => failed(err, false));
+        const r = handleIncoming(fn, request, deadlineAt);
+        if (r instanceof Promise) return r.then((r) => answer(r.response, r.invocation.stats.coldStart), (err) => failed(err, false));
+        answer(r.response, r.invocation.stats.coldStart);
+        return undefined;
       }
       let b = bound.get(route);
       if (!b || b.fn !== fn) {
@@ -297,16 +320,25 @@ export function createHandler(runtime: FunctionSource, options: HandlerOptions):
         b = { fn, sig: simpleSignature(fn.wit, route.export, `${route.methodName} ${route.path}`) };
         bound.set(route, b);
       }
-      const invocation = await fn.invoke(b.sig.exportName, simpleArgs(b.sig, body, params), { deadlineAt });
-      coldStart = invocation.stats.coldStart;
-      metrics.record(route.function, performance.now() - t0, coldStart);
-      const { body: out, contentType } = renderResult(invocation.value);
-      send(res, out === '' ? 204 : 200, contentType ? { 'content-type': contentType } : {}, out);
+      const answer = (invocation: Invocation<unknown>) => {
+        const coldStart = invocation.stats.coldStart;
+        try {
+          metrics.record(route.function, performance.now() - t0, coldStart);
+          const { body: out, contentType } = renderResult(invocation.value);
+          send(res, out === '' ? 204 : 200, contentType ? { 'content-type': contentType } : {}, out);
+        } catch (err) {
+          failed(err, coldStart);
+        }
+      };
+      const args = simpleArgs(b.sig, body, params);
+      const options = { deadlineAt };
+      const invocation = fn.invokeNow ? fn.invokeNow(b.sig.exportName, args, options) : fn.invoke(b.sig.exportName, args, options);
+      if (invocation instanceof Promise) return invocation.then(answer, (err) => failed(err, false));
+      answer(invocation);
+      return undefined;
     } catch (err) {
-      const code = errorCodeOf(err);
-      metrics.record(route.function, performance.now() - t0, coldStart, code);
-      report(err, req);
-      sendError(req, res, errorResponseFor(code), false);
+      failed(err, false);
+      return undefined;
     }
   }
 
