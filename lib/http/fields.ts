@@ -202,11 +202,13 @@ export function fieldsToNode(fields: Fields): [string, string][] {
 
 /** Bytes → a string of the same code units (what Node writes back as the same bytes). */
 export function latin1(bytes: Uint8Array): string {
-  // Header values are short: one fromCharCode over the bytes (a string built char by char
-  // allocates one string per byte) beats allocating a Buffer view per value.
-  if (bytes.byteLength > 256) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-  return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  // `Buffer#latin1Slice` called on the Uint8Array itself: no Buffer view is allocated, and for a
+  // header value of 10–50 bytes it takes ~half the time of `String.fromCharCode.apply`.
+  return latin1Slice.call(bytes, 0, bytes.byteLength);
 }
+
+/** `Buffer#latin1Slice` on any Uint8Array: its bytes as a string of the same code units. */
+export const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
 
 /** A string of code units ≤ 0xFF (Node's header strings) → those bytes; undefined if one is wider. */
 export function latin1Bytes(text: string): Uint8Array | undefined {

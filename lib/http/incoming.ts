@@ -2,7 +2,6 @@ import { InvalidArgumentError, MissingImportError, type SfiError } from '../erro
 import type { Invocation, InvokeOptions } from '../invoke/function.js';
 import { InvalidResponseError } from './errors.js';
 import { latin1 } from './fields.js';
-import { isForbiddenHeader } from './header-policy.js';
 import { RequestScope, setRequestOwner } from './resource.js';
 import { declaredLength, IncomingRequest, ResponseOutparam, type OutgoingResponse, type PlainRequest, type ResponseResult } from './types.js';
 
@@ -145,9 +144,11 @@ export function checkedResponse(result: ResponseResult | undefined): PlainRespon
     throw new InvalidResponseError('content-length-mismatch', `wasi:http guest declared content-length ${declared} but wrote ${body.byteLength} bytes`);
   }
   if ((status === 204 || status === 304) && body.byteLength > 0) throw new InvalidResponseError('body-not-allowed', `wasi:http guest wrote a body on a ${status}`);
+  // Fields hold only names the header policy allows (every entry passed `append`/`set`'s check,
+  // or `fromNode`'s filter), so none is forbidden here; `sendGuestResponse` checks again as it sends.
   const headers: [string, string][] = [];
   fields.forEach((name, value) => {
-    if (name !== 'content-length' && !isForbiddenHeader(name)) headers.push([name, latin1(value)]);
+    if (name !== 'content-length') headers.push([name, latin1(value)]);
   });
   return { status, headers, body };
 }

@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PlainResponse } from './incoming.js';
+import { latin1Slice } from './fields.js';
 import { isForbiddenHeader } from './header-policy.js';
 import type { ErrorResponse } from './status.js';
 
@@ -51,5 +52,3 @@ export function sendGuestResponse(res: ServerResponse, response: PlainResponse, 
 
 /** Bodies up to this many bytes are sent as a latin1 string (see `sendGuestResponse`). */
 const SMALL_BODY = 16 * 1024;
-/** `Buffer#latin1Slice` on any Uint8Array: its bytes as a string of the same code units. */
-const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
