@@ -211,7 +211,7 @@ export function latin1(bytes: Uint8Array): string {
 }
 
 /** `Buffer#latin1Slice` on any Uint8Array: its bytes as a string of the same code units. */
-export const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
 
 /** A string of code units ≤ 0xFF (Node's header strings) → those bytes; undefined if one is wider. */
 export function latin1Bytes(text: string): Uint8Array | undefined {
