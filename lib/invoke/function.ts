@@ -442,7 +442,10 @@ export class SfiFunction {
     this.#releaseAfterCall(instance, end);
     // `call()` keeps the value only: the rest is not built (the output was consumed by `end()` above).
     if (!stats) return { value } as Invocation<T>;
-    return nnError ? { value: value as T, ...output, stats, nnError } : { value: value as T, ...output, stats };
+    // Fields spelled out, not spread: a spread after another property copies through a slow path.
+    const invocation: Invocation<T> = { value: value as T, stdout: output.stdout, stderr: output.stderr, truncated: output.truncated, stats };
+    if (nnError) invocation.nnError = nnError;
+    return invocation;
   }
 
   /** Back to the pool, unless live handles pin the instance to their holders. */
