@@ -271,27 +271,57 @@ export function createHandler(runtime: FunctionSource, options: HandlerOptions):
       }
       // A call that ends synchronously (a pooled instance ready) is answered in this turn, with
       // no promise; `dispatch` answers every failure of the call itself, this only a bug of ours.
-      const internal = (err: unknown) => { report(err, req); if (!res.headersSent) sendError(req, res, errorResponseFor('INTERNAL'), false); };
       let pending: Promise<void> | undefined;
       try {
         pending = dispatch(r, p, req, res, outcome.body, deadlineAt);
       } catch (err) {
-        internal(err);
+        internal(err, req, res);
       }
-      if (pending) pending.catch(internal).finally(done);
+      if (pending) pending.catch((err) => internal(err, req, res)).finally(done);
       else done();
     });
   }) as HttpHandler;
 
-  /** Calls the route's function and answers; a promise only when the call did not end synchronously. */
+  /** A failure of ours (not of the call): reported, and a 500 unless the answer went out. */
+  function internal(err: unknown, req: IncomingMessage, res: ServerResponse): void {
+    report(err, req);
+    if (!res.headersSent) sendError(req, res, errorResponseFor('INTERNAL'), false);
+  }
+
+  /** The call failed (or answering it did): recorded, reported, answered with its status. */
+  function failed(route: CompiledRoute, req: IncomingMessage, res: ServerResponse, t0: number, err: unknown, coldStart: boolean): void {
+    const code = errorCodeOf(err);
+    metrics.record(route.function, performance.now() - t0, coldStart, code);
+    report(err, req);
+    sendError(req, res, errorResponseFor(code), false);
+  }
+
+  function answerWasi(route: CompiledRoute, req: IncomingMessage, res: ServerResponse, t0: number, response: PlainResponse, coldStart: boolean): void {
+    try {
+      metrics.record(route.function, performance.now() - t0, coldStart);
+      sendGuestResponse(res, response, route.dropped);
+    } catch (err) {
+      failed(route, req, res, t0, err, coldStart);
+    }
+  }
+
+  function answerSimple(route: CompiledRoute, req: IncomingMessage, res: ServerResponse, t0: number, invocation: Invocation<unknown>): void {
+    const coldStart = invocation.stats.coldStart;
+    try {
+      metrics.record(route.function, performance.now() - t0, coldStart);
+      const { body: out, contentType } = renderResult(invocation.value);
+      send(res, out === '' ? 204 : 200, contentType ? { 'content-type': contentType } : {}, out);
+    } catch (err) {
+      failed(route, req, res, t0, err, coldStart);
+    }
+  }
+
+  /**
+   * Calls the route's function and answers. A call that ends synchronously (a pooled instance
+   * ready) is answered before this returns, and no promise is made; else the promise of the answer.
+   */
   function dispatch(route: CompiledRoute, params: string[], req: IncomingMessage, res: ServerResponse, body: Uint8Array, deadlineAt: number | undefined): Promise<void> | undefined {
     const t0 = performance.now();
-    const failed = (err: unknown, coldStart: boolean) => {
-      const code = errorCodeOf(err);
-      metrics.record(route.function, performance.now() - t0, coldStart, code);
-      report(err, req);
-      sendError(req, res, errorResponseFor(code), false);
-    };
     try {
       const fn = runtime.get(route.function);
       if (!fn) throw new InvalidRouteError(`${route.methodName} ${route.path}`, `function ${route.function} is no longer loaded`);
@@ -300,18 +330,15 @@ export function createHandler(runtime: FunctionSource, options: HandlerOptions):
           method: req.method ?? 'GET', pathWithQuery: req.url ?? '/', scheme: 'http',
           authority: req.headers.host ?? 'localhost', rawHeaders: req.rawHeaders, body,
         };
-        const answer = (response: PlainResponse, coldStart: boolean) => {
-          try {
-            metrics.record(route.function, performance.now() - t0, coldStart);
-            sendGuestResponse(res, response, route.dropped);
-          } catch (err) {
-            failed(err, coldStart);
-          }
-        };
-        if (fn.handleHttp) return fn.handleHttp(request, deadlineAt).then((r) => answer(r.response, r.coldStart), (err) => failed(err, false));
+        if (fn.handleHttp) {
+          return fn.handleHttp(request, deadlineAt).then(
+            (r) => answerWasi(route, req, res, t0, r.response, r.coldStart), (err) => failed(route, req, res, t0, err, false));
+        }
         const r = handleIncoming(fn, request, deadlineAt);
-        if (r instanceof Promise) return r.then((r) => answer(r.response, r.invocation.stats.coldStart), (err) => failed(err, false));
-        answer(r.response, r.invocation.stats.coldStart);
+        if (r instanceof Promise) {
+          return r.then((r) => answerWasi(route, req, res, t0, r.response, r.invocation.stats.coldStart), (err) => failed(route, req, res, t0, err, false));
+        }
+        answerWasi(route, req, res, t0, r.response, r.invocation.stats.coldStart);
         return undefined;
       }
       let b = bound.get(route);
@@ -320,24 +347,16 @@ export function createHandler(runtime: FunctionSource, options: HandlerOptions):
         b = { fn, sig: simpleSignature(fn.wit, route.export, `${route.methodName} ${route.path}`) };
         bound.set(route, b);
       }
-      const answer = (invocation: Invocation<unknown>) => {
-        const coldStart = invocation.stats.coldStart;
-        try {
-          metrics.record(route.function, performance.now() - t0, coldStart);
-          const { body: out, contentType } = renderResult(invocation.value);
-          send(res, out === '' ? 204 : 200, contentType ? { 'content-type': contentType } : {}, out);
-        } catch (err) {
-          failed(err, coldStart);
-        }
-      };
       const args = simpleArgs(b.sig, body, params);
       const options = { deadlineAt };
       const invocation = fn.invokeNow ? fn.invokeNow(b.sig.exportName, args, options) : fn.invoke(b.sig.exportName, args, options);
-      if (invocation instanceof Promise) return invocation.then(answer, (err) => failed(err, false));
-      answer(invocation);
+      if (invocation instanceof Promise) {
+        return invocation.then((inv) => answerSimple(route, req, res, t0, inv), (err) => failed(route, req, res, t0, err, false));
+      }
+      answerSimple(route, req, res, t0, invocation);
       return undefined;
     } catch (err) {
-      failed(err, false);
+      failed(route, req, res, t0, err, false);
       return undefined;
     }
   }
