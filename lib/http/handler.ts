@@ -10,7 +10,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { Invocation, InvokeOptions } from '../invoke/function.js';
 import { BodyReaders } from './body-reader.js';
 import { InvalidRouteError } from './errors.js';
-import { handlerExport, runIncomingHandler, type PlainResponse } from './incoming.js';
+import { handleIncoming, handlerExport, type PlainResponse } from './incoming.js';
 import { Metrics } from './metrics.js';
 import { sendError, send, sendGuestResponse } from './respond.js';
 import { allowedMethods, compileRoutes, type CompiledRoute, type Route } from './routes.js';
@@ -37,6 +37,8 @@ const HEARTBEAT_MS = 5;
 export interface ServableFunction {
   readonly wit: string;
   invoke(exportName: string, args: unknown[], options?: InvokeOptions): Promise<Invocation<unknown>>;
+  /** `SfiFunction.invokeNow`: the invocation itself when the call ended synchronously. */
+  invokeNow?(exportName: string, args: unknown[], options?: InvokeOptions): Invocation<unknown> | Promise<Invocation<unknown>>;
   exportNames?(): string[];
   /** Runs a wasi:http request where the function lives (workers); otherwise done in this thread. */
   handleHttp?(request: PlainRequest, deadlineAt?: number): Promise<{ response: PlainResponse; coldStart: boolean }>;
@@ -267,15 +269,59 @@ export function createHandler(runtime: FunctionSource, options: HandlerOptions):
         done();
         return;
       }
-      dispatch(r, p, req, res, outcome.body, deadlineAt)
-        .catch((err) => { report(err, req); if (!res.headersSent) sendError(req, res, errorResponseFor('INTERNAL'), false); })
-        .finally(done);
+      // A call that ends synchronously (a pooled instance ready) is answered in this turn, with
+      // no promise; `dispatch` answers every failure of the call itself, this only a bug of ours.
+      let pending: Promise<void> | undefined;
+      try {
+        pending = dispatch(r, p, req, res, outcome.body, deadlineAt);
+      } catch (err) {
+        internal(err, req, res);
+      }
+      if (pending) pending.catch((err) => internal(err, req, res)).finally(done);
+      else done();
     });
   }) as HttpHandler;
 
-  async function dispatch(route: CompiledRoute, params: string[], req: IncomingMessage, res: ServerResponse, body: Uint8Array, deadlineAt: number | undefined): Promise<void> {
+  /** A failure of ours (not of the call): reported, and a 500 unless the answer went out. */
+  function internal(err: unknown, req: IncomingMessage, res: ServerResponse): void {
+    report(err, req);
+    if (!res.headersSent) sendError(req, res, errorResponseFor('INTERNAL'), false);
+  }
+
+  /** The call failed (or answering it did): recorded, reported, answered with its status. */
+  function failed(route: CompiledRoute, req: IncomingMessage, res: ServerResponse, t0: number, err: unknown, coldStart: boolean): void {
+    const code = errorCodeOf(err);
+    metrics.record(route.function, performance.now() - t0, coldStart, code);
+    report(err, req);
+    sendError(req, res, errorResponseFor(code), false);
+  }
+
+  function answerWasi(route: CompiledRoute, req: IncomingMessage, res: ServerResponse, t0: number, response: PlainResponse, coldStart: boolean): void {
+    try {
+      metrics.record(route.function, performance.now() - t0, coldStart);
+      sendGuestResponse(res, response, route.dropped);
+    } catch (err) {
+      failed(route, req, res, t0, err, coldStart);
+    }
+  }
+
+  function answerSimple(route: CompiledRoute, req: IncomingMessage, res: ServerResponse, t0: number, invocation: Invocation<unknown>): void {
+    const coldStart = invocation.stats.coldStart;
+    try {
+      metrics.record(route.function, performance.now() - t0, coldStart);
+      const { body: out, contentType } = renderResult(invocation.value);
+      send(res, out === '' ? 204 : 200, contentType ? { 'content-type': contentType } : {}, out);
+    } catch (err) {
+      failed(route, req, res, t0, err, coldStart);
+    }
+  }
+
+  /**
+   * Calls the route's function and answers. A call that ends synchronously (a pooled instance
+   * ready) is answered before this returns, and no promise is made; else the promise of the answer.
+   */
+  function dispatch(route: CompiledRoute, params: string[], req: IncomingMessage, res: ServerResponse, body: Uint8Array, deadlineAt: number | undefined): Promise<void> | undefined {
     const t0 = performance.now();
-    let coldStart = false;
     try {
       const fn = runtime.get(route.function);
       if (!fn) throw new InvalidRouteError(`${route.methodName} ${route.path}`, `function ${route.function} is no longer loaded`);
@@ -284,12 +330,16 @@ export function createHandler(runtime: FunctionSource, options: HandlerOptions):
           method: req.method ?? 'GET', pathWithQuery: req.url ?? '/', scheme: 'http',
           authority: req.headers.host ?? 'localhost', rawHeaders: req.rawHeaders, body,
         };
-        let response: PlainResponse;
-        if (fn.handleHttp) ({ response, coldStart } = await fn.handleHttp(request, deadlineAt));
-        else { const r = await runIncomingHandler(fn, request, deadlineAt); response = r.response; coldStart = r.invocation.stats.coldStart; }
-        metrics.record(route.function, performance.now() - t0, coldStart);
-        sendGuestResponse(res, response, route.dropped);
-        return;
+        if (fn.handleHttp) {
+          return fn.handleHttp(request, deadlineAt).then(
+            (r) => answerWasi(route, req, res, t0, r.response, r.coldStart), (err) => failed(route, req, res, t0, err, false));
+        }
+        const r = handleIncoming(fn, request, deadlineAt);
+        if (r instanceof Promise) {
+          return r.then((r) => answerWasi(route, req, res, t0, r.response, r.invocation.stats.coldStart), (err) => failed(route, req, res, t0, err, false));
+        }
+        answerWasi(route, req, res, t0, r.response, r.invocation.stats.coldStart);
+        return undefined;
       }
       let b = bound.get(route);
       if (!b || b.fn !== fn) {
@@ -297,16 +347,17 @@ export function createHandler(runtime: FunctionSource, options: HandlerOptions):
         b = { fn, sig: simpleSignature(fn.wit, route.export, `${route.methodName} ${route.path}`) };
         bound.set(route, b);
       }
-      const invocation = await fn.invoke(b.sig.exportName, simpleArgs(b.sig, body, params), { deadlineAt });
-      coldStart = invocation.stats.coldStart;
-      metrics.record(route.function, performance.now() - t0, coldStart);
-      const { body: out, contentType } = renderResult(invocation.value);
-      send(res, out === '' ? 204 : 200, contentType ? { 'content-type': contentType } : {}, out);
+      const args = simpleArgs(b.sig, body, params);
+      const options = { deadlineAt };
+      const invocation = fn.invokeNow ? fn.invokeNow(b.sig.exportName, args, options) : fn.invoke(b.sig.exportName, args, options);
+      if (invocation instanceof Promise) {
+        return invocation.then((inv) => answerSimple(route, req, res, t0, inv), (err) => failed(route, req, res, t0, err, false));
+      }
+      answerSimple(route, req, res, t0, invocation);
+      return undefined;
     } catch (err) {
-      const code = errorCodeOf(err);
-      metrics.record(route.function, performance.now() - t0, coldStart, code);
-      report(err, req);
-      sendError(req, res, errorResponseFor(code), false);
+      failed(route, req, res, t0, err, false);
+      return undefined;
     }
   }
 

@@ -2,7 +2,6 @@ import { InvalidArgumentError, MissingImportError, type SfiError } from '../erro
 import type { Invocation, InvokeOptions } from '../invoke/function.js';
 import { InvalidResponseError } from './errors.js';
 import { latin1 } from './fields.js';
-import { isForbiddenHeader } from './header-policy.js';
 import { RequestScope, setRequestOwner } from './resource.js';
 import { declaredLength, IncomingRequest, ResponseOutparam, type OutgoingResponse, type PlainRequest, type ResponseResult } from './types.js';
 
@@ -23,8 +22,13 @@ export interface PlainResponse {
 /** What can run a wasi:http component: an `SfiFunction` (or anything with its `invoke`). */
 export interface Invoker {
   invoke(exportName: string, args: unknown[], options?: InvokeOptions): Promise<Invocation<unknown>>;
+  /** `SfiFunction.invokeNow`: the invocation itself when the call ended synchronously. */
+  invokeNow?(exportName: string, args: unknown[], options?: InvokeOptions): Invocation<unknown> | Promise<Invocation<unknown>>;
   exportNames?(): string[];
 }
+
+/** A request's response, checked, with the call that produced it. */
+export interface IncomingResult { response: PlainResponse; invocation: Invocation<unknown> }
 
 /**
  * Calls a component's `wasi:http/incoming-handler.handle` with `request` and resolves to the
@@ -34,49 +38,88 @@ export interface Invoker {
  * @throws InvalidResponseError when the guest set no response, an error-code, or a response the
  *   host will not send (see `checkedResponse`); whatever the call itself throws.
  */
-export async function runIncomingHandler(fn: Invoker, request: PlainRequest, deadlineAt?: number): Promise<{ response: PlainResponse; invocation: Invocation<unknown> }> {
-  const scope = new RequestScope();
-  const req = new IncomingRequest(request, scope);
-  const out = new ResponseOutparam(scope);
-  const exportName = handlerExport(fn);
-  // Checked before the instance goes back to its pool (`InvokeOptions.validate`, issue 16's
-  // contract): a guest that set no response, or one the host will not send, failed, and its
-  // instance is discarded. An invoker that ignores `validate` gets the same error below.
-  let checked: PlainResponse | undefined;
-  const validate = (): SfiError | undefined => {
+export function runIncomingHandler(fn: Invoker, request: PlainRequest, deadlineAt?: number): Promise<IncomingResult> {
+  try {
+    return Promise.resolve(handleIncoming(fn, request, deadlineAt));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/**
+ * `runIncomingHandler` without the promise when the call ends synchronously (an `SfiFunction`
+ * with a pooled instance ready: the server's common case), so the server answers in the same
+ * turn; else a promise. Failures of a synchronous call are thrown.
+ */
+export function handleIncoming(fn: Invoker, request: PlainRequest, deadlineAt?: number): IncomingResult | Promise<IncomingResult> {
+  const call = new IncomingCall(request);
+  let pending: Invocation<unknown> | Promise<Invocation<unknown>>;
+  // A pooled instance runs the guest within this synchronous call: what it constructs through
+  // imports shared by every instance belongs to this request (see `sharedHttpTypes`).
+  const previous = setRequestOwner(call.scope);
+  try {
+    const exportName = handlerExport(fn);
+    // The request's budget stops the guest (and bounds its outgoing calls) like its own timeout.
+    // The response is checked before the instance goes back to its pool (`InvokeOptions.validate`).
+    const options: InvokeOptions = { deadlineAt, validate: call.validate };
+    const args = [call.req, call.out];
+    pending = fn.invokeNow ? fn.invokeNow(exportName, args, options) : fn.invoke(exportName, args, options);
+  } catch (err) {
+    call.end();
+    throw refused(err);
+  } finally {
+    setRequestOwner(previous);
+  }
+  if (pending instanceof Promise) return pending.then((invocation) => call.finish(invocation), (err) => { call.end(); throw refused(err); });
+  return call.finish(pending);
+}
+
+/** One `handle` call's request-side objects, released when it ends. */
+class IncomingCall {
+  readonly scope = new RequestScope();
+  readonly req: IncomingRequest;
+  readonly out: ResponseOutparam;
+  checked: PlainResponse | undefined = undefined;
+  constructor(request: PlainRequest) {
+    this.req = new IncomingRequest(request, this.scope);
+    this.out = new ResponseOutparam(this.scope);
+  }
+
+  /**
+   * Issue 16's contract: a guest that set no response, or one the host will not send, failed, and
+   * its instance is discarded. An invoker that ignores `validate` gets the same error in `finish`.
+   */
+  readonly validate = (): SfiError | undefined => {
     try {
-      checked = checkedResponse(out.result);
+      this.checked = checkedResponse(this.out.result);
       return undefined;
     } catch (err) {
       return err as InvalidResponseError;
     }
   };
-  let invocation: Invocation<unknown>;
-  try {
-    // The request's budget stops the guest (and bounds its outgoing calls) like its own timeout.
-    // A pooled instance runs the guest within this synchronous call: what it constructs through
-    // imports shared by every instance belongs to this request (see `sharedHttpTypes`).
-    const options = { deadlineAt, validate } as InvokeOptions;
-    const previous = setRequestOwner(scope);
-    let pending: Promise<Invocation<unknown>>;
+
+  finish(invocation: Invocation<unknown>): IncomingResult {
     try {
-      pending = fn.invoke(exportName, [req, out], options);
+      return { response: this.checked ?? checkedResponse(this.out.result), invocation };
     } finally {
-      setRequestOwner(previous);
+      this.end();
     }
-    invocation = await pending;
-    checked ??= checkedResponse(out.result);
-    return { response: checked, invocation };
-  } catch (err) {
-    // The glue refuses our request when the function got the shim's wasi:http classes instead of ours.
-    if ((err as Error)?.message?.includes('Not a valid "IncomingRequest" resource')) {
-      throw new MissingImportError('wasi:http/types', 'the component was loaded without wasiHttpImports(); load it with { imports: wasiHttpImports() }');
-    }
-    throw err;
-  } finally {
-    scope.releaseAll();
-    if (out.result?.tag === 'ok') out.result.val.release();
   }
+
+  /** Releases everything of the request, and the response the guest handed over. */
+  end(): void {
+    this.scope.releaseAll();
+    const result = this.out.result;
+    if (result?.tag === 'ok') result.val.release();
+  }
+}
+
+/** The glue refuses our request when the function got the shim's wasi:http classes instead of ours. */
+function refused(err: unknown): unknown {
+  if ((err as Error)?.message?.includes('Not a valid "IncomingRequest" resource')) {
+    return new MissingImportError('wasi:http/types', 'the component was loaded without wasiHttpImports(); load it with { imports: wasiHttpImports() }');
+  }
+  return err;
 }
 
 /**
@@ -101,9 +144,11 @@ export function checkedResponse(result: ResponseResult | undefined): PlainRespon
     throw new InvalidResponseError('content-length-mismatch', `wasi:http guest declared content-length ${declared} but wrote ${body.byteLength} bytes`);
   }
   if ((status === 204 || status === 304) && body.byteLength > 0) throw new InvalidResponseError('body-not-allowed', `wasi:http guest wrote a body on a ${status}`);
+  // Fields hold only names the header policy allows (every entry passed `append`/`set`'s check,
+  // or `fromNode`'s filter), so none is forbidden here; `sendGuestResponse` checks again as it sends.
   const headers: [string, string][] = [];
   fields.forEach((name, value) => {
-    if (name !== 'content-length' && !isForbiddenHeader(name)) headers.push([name, latin1(value)]);
+    if (name !== 'content-length') headers.push([name, latin1(value)]);
   });
   return { status, headers, body };
 }

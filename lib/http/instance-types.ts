@@ -26,9 +26,12 @@ type ResourceConstructor = new (...args: any[]) => HttpResource;
  * `Symbol.hasInstance` call, and `Base`'s methods see one object shape, not one per owner.
  */
 function owned<C extends ResourceConstructor>(Base: C, owner: () => ResourceOwner | undefined): C {
-  const Owned = function (this: unknown, ...args: unknown[]) {
+  // One parameter (the `wasi:http` constructors take at most one): a rest parameter and its spread
+  // cost an array per construction, several per request.
+  if (Base.length > 1) throw new TypeError(`owned(${Base.name}): constructors of more than one parameter are not supported`);
+  const Owned = function (this: unknown, arg: unknown) {
     if (new.target === undefined) throw new TypeError(`Class constructor ${Base.name} cannot be invoked without 'new'`);
-    return new Base(...args).adopt(owner());
+    return new Base(arg).adopt(owner());
   } as unknown as C;
   Object.defineProperty(Owned, 'name', { value: Base.name });
   Object.defineProperty(Owned, RESOURCE_CONSTRUCTOR, { value: true }); // not wrapped as a host function

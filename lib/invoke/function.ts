@@ -205,6 +205,16 @@ export class SfiFunction {
   }
 
   /**
+   * `invoke()` for the host's own layers (lib/http), without the promise when the call ends
+   * synchronously (a pool hit, an export that cannot suspend): the invocation itself; else a
+   * promise of it. Failures of a synchronous call are thrown, of a later one rejected; every
+   * behaviour is `invoke()`'s (it is the same call).
+   */
+  invokeNow<T = unknown>(exportName: string, args: unknown[], options: InvokeOptions = NO_OPTIONS): Invocation<T> | Promise<Invocation<T>> {
+    return this.#start<T>(exportName, args, options, true);
+  }
+
+  /**
    * Runs a call as far as it can go synchronously: to its end on a pool hit (the value, or a typed
    * error thrown), else a promise. Without `withStats` the invocation carries the value only
    * (`call()`: it would drop the rest).
@@ -432,7 +442,10 @@ export class SfiFunction {
     this.#releaseAfterCall(instance, end);
     // `call()` keeps the value only: the rest is not built (the output was consumed by `end()` above).
     if (!stats) return { value } as Invocation<T>;
-    return nnError ? { value: value as T, ...output, stats, nnError } : { value: value as T, ...output, stats };
+    // Fields spelled out, not spread: a spread after another property copies through a slow path.
+    const invocation: Invocation<T> = { value: value as T, stdout: output.stdout, stderr: output.stderr, truncated: output.truncated, stats };
+    if (nnError) invocation.nnError = nnError;
+    return invocation;
   }
 
   /** Back to the pool, unless live handles pin the instance to their holders. */
