@@ -10,7 +10,7 @@ import { elideImportShims } from './indirection.js';
 import { GuestResourceTable } from './guest-resources.js';
 import { buildPlan, type CoreItem, type Plan, type ResolvedOptions } from './plan.js';
 import { Unsupported } from './reader.js';
-import { dropFactory, HandleTable } from './resources.js';
+import { HandleTable } from './resources.js';
 import { GLUE_STATE, type GlueState } from '../glue-state.js';
 import { encodingCode, type Encoding } from './strings.js';
 import { camelCase, className, type FuncType, type ValType } from './types.js';
@@ -133,8 +133,6 @@ export function createFastGlue(fullPlan: Plan, modules: WebAssembly.Module[]): F
   const postPureOf = lifts.map((l, id) => (l.postReturn === undefined || selfCalls ? undefined : () => (postPure ??= postReturnPurity(plan))[id]!));
   const lowers = plan.lowers.map((l) => ({ ...l, make: compileImport(l.type, { k: l.call.k === 'lift' ? 'func' : l.call.k, js: l.jsName }), cx: contextOf(l), js: l.jsName }));
   const resourceClasses = usedResources(plan);
-  // One drop function source per resource type (see `dropFactory`).
-  const dropMakers = plan.resources.map(() => dropFactory());
   const contextsAfterStep: number[][] = plan.steps.map(() => []);
   const contextsUpFront: number[] = [];
   contexts.forEach((c, i) => (c.readyAfter < 0 ? contextsUpFront : contextsAfterStep[c.readyAfter]!).push(i));
@@ -187,7 +185,7 @@ export function createFastGlue(fullPlan: Plan, modules: WebAssembly.Module[]): F
       const t = l.make({ cx: cxs[l.cx]!, host: hostFns[i]!, async: isAsync[i]! });
       return isAsync[i] ? new (WebAssembly as unknown as JspiApi).Suspending(t) : t;
     });
-    const drops: ((handle: number) => void)[] = rt.map((t, i) => dropMakers[i]!(t));
+    const drops: ((handle: number) => void)[] = rt.map((t) => (handle: number) => t.drop(handle));
     const guestOps = (item: CoreItem & { k: 'guest' }) => {
       const t = gt[item.resource]!;
       return item.op === 'new' ? t.newHandle : item.op === 'rep' ? t.rep : t.dropHandle;

@@ -28,28 +28,6 @@ export function ownLowering(table: string, v: string, out: string): string {
       const ${out}e = ${v}[HANDLE]; const ${out} = ${out}e ? ${out}e : ${out}t.ownNew(${v}, ${v}[REP]);`;
 }
 
-/**
- * A factory of the `canon resource.drop` functions of one resource type (of one component): what
- * `HandleTable.drop` does, from source of its own, so that its read of the object's dispose method
- * and its call of it see that type's objects only (in the shared method both see every type).
- * Where code generation is unavailable, `drop` itself.
- */
-export function dropFactory(): (t: HandleTable) => (handle: number) => void {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    return new Function('DISPOSE', `return (t) => function drop(handle) {
-      const obj = t.release(handle);
-      if (obj === undefined) return;
-      const rep = t.releasing;
-      const dispose = obj[DISPOSE];
-      if (dispose) dispose.call(obj);
-      t.released(rep);
-    };`)(DISPOSE) as (t: HandleTable) => (handle: number) => void;
-  } catch {
-    return (t) => (handle) => t.drop(handle);
-  }
-}
-
 /** The keys `ownLowering`'s source reads, by the names it uses. */
 export const OWN_KEYS = { HANDLE, REP };
 
@@ -143,44 +121,20 @@ export class HandleTable {
     return this.objects.get(rep) ?? this.placeholder(handle, rep);
   }
 
-  /**
-   * `canon resource.drop`: releases the handle and disposes of an owned host object. The drops the
-   * instance hands its guest are `dropFactory`'s copies of this, for one resource type each.
-   */
+  /** `canon resource.drop`: releases the handle and disposes of an owned host object. */
   drop(handle: number): void {
-    const obj = this.release(handle) as Record<symbol, unknown> | undefined;
-    if (obj === undefined) return;
-    const rep = this.releasing;
-    const dispose = obj[DISPOSE] as (() => void) | undefined;
-    if (dispose) dispose.call(obj);
-    this.released(rep);
-  }
-
-  /** The rep of the object `release` last returned. */
-  releasing = 0;
-
-  /**
-   * `drop` up to the dispose: releases the handle and returns the owned host object to dispose
-   * of (its rep in `releasing`), after which `released(rep)` is called; undefined when there is
-   * none (a borrow, or an own without an object, whose class's `cabiDispose` has been called).
-   */
-  release(handle: number): object | undefined {
     this.touched = true;
     const val = this.remove(handle);
-    if ((val & T_FLAG) === 0) return undefined;
+    if ((val & T_FLAG) === 0) return;
     const rep = val & ~T_FLAG;
-    const obj = this.objects.get(rep);
+    const obj = this.objects.get(rep) as Record<symbol, unknown> | undefined;
     if (obj) {
-      this.releasing = rep;
-      return obj;
+      const dispose = obj[DISPOSE] as (() => void) | undefined;
+      if (dispose) dispose.call(obj);
+      this.forget(rep);
+    } else if (this.cls?.[CABI_DISPOSE]) {
+      (this.cls[CABI_DISPOSE] as (rep: number) => void)(rep);
     }
-    if (this.cls?.[CABI_DISPOSE]) (this.cls[CABI_DISPOSE] as (rep: number) => void)(rep);
-    return undefined;
-  }
-
-  /** The object `release` returned for `rep` is disposed of: the table forgets it. */
-  released(rep: number): void {
-    this.forget(rep);
   }
 
   /** The table right after initialisation (`mark()`), restored by `reset()`. */
