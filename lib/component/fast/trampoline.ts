@@ -132,6 +132,11 @@ function importedHandle(t: ValType): t is Extract<ValType, { kind: 'own' | 'borr
   return (t.kind === 'own' || t.kind === 'borrow') && t.resource.defined === undefined && Number.isInteger(t.resource.index);
 }
 
+/** Source marking the pages of a `size`-byte result at `retptr` for a `reset` pool, before it is written. */
+function markPages(size: number): string {
+  return `{ const dirty = cx.dirty; if (dirty) markResult(dirty, retptr, ${size}); }`;
+}
+
 /**
  * Source storing host value `v` as a payload of type `t` at `at`: what the payload codec's `store`
  * does (an `own` of an imported resource inline, as `ownCodec`'s store; anything else through its
@@ -156,7 +161,7 @@ function payloadStore(t: ValType | undefined, v: string, at: string, deps: unkno
 function storeInMemory(spec: TrampolineSpec, call: string, deps: unknown[]): string | undefined {
   const t = spec.type.result!;
   const R = spec.result!;
-  const mark = `{ const dirty = cx.dirty; if (dirty) markResult(dirty, retptr, ${R.size}); }`;
+  const mark = markPages(R.size);
   if (t.kind === 'result' && spec.catchesErr) {
     const ok = t.ok && codecOf(t.ok), err = t.err && codecOf(t.err);
     const align = Math.max(1, ok?.align ?? 1, err?.align ?? 1);
@@ -239,7 +244,7 @@ export function generateImport(spec: TrampolineSpec): ((b: ImportBinding) => Tra
   if (inMemory !== undefined) tail = inMemory;
   else if (!spec.result) tail = 'return undefined;';
   // `storeResult` written out: this site calls one codec's `store` (storeResult's calls them all).
-  else if (spec.resultInMemory) tail = `{ const dirty = cx.dirty; if (dirty) markResult(dirty, retptr, ${spec.result.size}); } R.store(cx, ret, retptr); return undefined;`;
+  else if (spec.resultInMemory) tail = `${markPages(spec.result.size)} R.store(cx, ret, retptr); return undefined;`;
   else tail = lowerTail(type.result!, spec.result, spec.resultFloats, deps);
   const paramConsts = type.params.map((_, i) => `const P${i} = params[${i}];`).join(' ');
   const depNames = deps.map((_, i) => `d${i}`);
