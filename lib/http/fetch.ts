@@ -87,18 +87,36 @@ export async function fetchOnce(m: FetchRequest, abort?: AbortSignal): Promise<F
   }
 }
 
-/** undici/Node errors → `wasi:http/types.error-code`. */
-function errorCode(err: unknown, timedOut: boolean): { tag: string; val?: unknown } {
+/**
+ * undici/Node errors → `wasi:http/types.error-code`. What reaches the guest is a tag and at most a
+ * Node or undici error code (`ERR_SSL_WRONG_VERSION_NUMBER`): never a message, which may name a
+ * host path (a failed import), an internal address or a certificate's names.
+ */
+export function errorCode(err: unknown, timedOut: boolean): { tag: string; val?: unknown } {
   if (err instanceof BodyTooLarge) return { tag: 'HTTP-response-body-size', val: BigInt(err.size) };
   if (timedOut) return { tag: 'HTTP-response-timeout' };
-  const code = (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code;
+  const code = errorCodeOf(err) ?? errorCodeOf((err as { cause?: unknown } | undefined)?.cause);
   switch (code) {
     case 'ECONNREFUSED': return { tag: 'connection-refused' };
-    case 'ECONNRESET': case 'UND_ERR_SOCKET': return { tag: 'connection-terminated' };
-    case 'UND_ERR_CONNECT_TIMEOUT': return { tag: 'connection-timeout' };
+    case 'ECONNRESET': case 'EPIPE': case 'UND_ERR_SOCKET': case 'UND_ERR_CLOSED': return { tag: 'connection-terminated' };
+    case 'UND_ERR_CONNECT_TIMEOUT': case 'ETIMEDOUT': return { tag: 'connection-timeout' };
     case 'UND_ERR_HEADERS_TIMEOUT': case 'UND_ERR_BODY_TIMEOUT': return { tag: 'HTTP-response-timeout' };
     case 'ENOTFOUND': case 'EAI_AGAIN': return { tag: 'DNS-error', val: { rcode: code, infoCode: undefined } };
     case 'EHOSTUNREACH': case 'ENETUNREACH': return { tag: 'destination-unavailable' };
-    default: return { tag: 'internal-error', val: err instanceof Error ? err.message : String(err) };
+    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH': return { tag: 'HTTP-response-incomplete' };
   }
+  // undici's parser errors may carry no code.
+  if ((err as { name?: unknown } | undefined)?.name === 'HTTPParserError') return { tag: 'HTTP-protocol-error' };
+  if (code !== undefined) {
+    if (/^HPE_/.test(code)) return { tag: 'HTTP-protocol-error' };
+    if (/CERT|UNABLE_TO_VERIFY|SELF_SIGNED|ALTNAME/.test(code)) return { tag: 'TLS-certificate-error' };
+    if (/^ERR_(SSL|TLS)_/.test(code)) return { tag: 'TLS-protocol-error' };
+  }
+  return { tag: 'internal-error', val: code };
+}
+
+/** An error's `code` when it is an identifier (`ECONNRESET`, `UND_ERR_SOCKET`), else undefined. */
+function errorCodeOf(err: unknown): string | undefined {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && /^[A-Z][A-Z0-9_]{0,63}$/.test(code) ? code : undefined;
 }
