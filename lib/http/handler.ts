@@ -2,13 +2,14 @@
  * `createHandler()`: the `(req, res)` listener behind `serve()`. Routes a request to a function,
  * admits it against the server's capacity, reads its body under deadlines (`body-reader.ts`),
  * calls the function (simple or `wasi:http`), and answers with the guest's response or a status
- * of the server's own. Nothing a guest or a failure carries reaches the client beyond what
+ * of the server's own, which the client must then take in time (`send-watch.ts`). Nothing a guest or a failure carries reaches the client beyond what
  * `respond.ts` and `status.ts` allow.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidArgumentError } from '../errors.js';
 import type { Invocation, InvokeOptions } from '../invoke/function.js';
 import { BodyReaders } from './body-reader.js';
+import { SendWatch } from './send-watch.js';
 import { InvalidRouteError } from './errors.js';
 import { handleIncoming, handlerExport, type PlainResponse } from './incoming.js';
 import { Metrics } from './metrics.js';
@@ -30,6 +31,10 @@ export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 export const DEFAULT_MIN_BODY_BYTES_PER_SECOND = 500;
 /** Share of `maxInflight` that requests whose body is still arriving may hold (default of `bodyReadShare`). */
 export const DEFAULT_BODY_READ_SHARE = 0.5;
+/** Time a response still buffered when its request is done has to drain (default of `sendTimeoutMs`). */
+export const DEFAULT_SEND_TIMEOUT_MS = 10_000;
+/** Bytes of such a response that extend its send deadline by one second (default of `minSendBytesPerSecond`). */
+export const DEFAULT_MIN_SEND_BYTES_PER_SECOND = 16 * 1024;
 /** Period of the heartbeat that tells when the event loop last came around. */
 const HEARTBEAT_MS = 5;
 
@@ -81,6 +86,14 @@ export interface HandlerOptions {
   /** Share of `maxInflight` that requests whose body is still arriving may hold (default 0.5): past it, 503. */
   bodyReadShare?: number;
   /**
+   * Time a response the client has not taken by the end of its request has to drain, in ms
+   * (default 10,000), plus a second per `minSendBytesPerSecond` (16 KiB) still buffered then; past
+   * that the connection is destroyed (a client that never reads cannot keep responses in memory).
+   */
+  sendTimeoutMs?: number;
+  /** See `sendTimeoutMs` (default 16,384; 0: no extension). */
+  minSendBytesPerSecond?: number;
+  /**
    * Called with every failure a request ends in (guest errors, refused guest responses, route
    * misconfiguration): its message may hold host detail the client never sees. Must not throw.
    */
@@ -112,6 +125,8 @@ interface Config {
   bodyTimeoutMs: number;
   minBodyRate: number;
   maxStalled: number;
+  sendTimeoutMs: number;
+  minSendRate: number;
 }
 
 function configure(options: HandlerOptions): Config {
@@ -132,6 +147,8 @@ function configure(options: HandlerOptions): Config {
     bodyTimeoutMs: num('bodyTimeoutMs', options.bodyTimeoutMs, DEFAULT_BODY_TIMEOUT_MS, 1),
     minBodyRate: num('minBodyBytesPerSecond', options.minBodyBytesPerSecond, DEFAULT_MIN_BODY_BYTES_PER_SECOND, 0),
     maxStalled: share === 0 ? 0 : Math.max(1, Math.floor(maxInflight * share)),
+    sendTimeoutMs: num('sendTimeoutMs', options.sendTimeoutMs, DEFAULT_SEND_TIMEOUT_MS, 1),
+    minSendRate: num('minSendBytesPerSecond', options.minSendBytesPerSecond, DEFAULT_MIN_SEND_BYTES_PER_SECOND, 0),
   };
 }
 
@@ -166,6 +183,7 @@ export function createHandler(runtime: FunctionSource, options: HandlerOptions):
   const metrics = options.metrics ?? new Metrics();
   const bound = checkRoutes(runtime, routes);
   const readers = new BodyReaders(config.maxStalled);
+  const sends = new SendWatch(config.sendTimeoutMs, config.minSendRate, () => metrics.refused('SEND_TIMEOUT'));
   const perClient = new Map<string, number>();
   const onError = options.onError;
   const { maxQueueDelay } = config;
@@ -244,6 +262,7 @@ export function createHandler(runtime: FunctionSource, options: HandlerOptions):
     inflight++;
     if (client !== undefined) perClient.set(client, (perClient.get(client) ?? 0) + 1);
     const done = () => {
+      sends.watch(res);
       inflight--;
       if (client !== undefined) {
         const n = perClient.get(client)! - 1;

@@ -50,12 +50,15 @@ export class Metrics {
   #series = new Map<string, Series>();
   #refused = new Map<string, number>();
 
-  /** Counts a request the server refused before or instead of running it (503, 408, 413), by code. */
+  /**
+   * Counts a request the server refused before or instead of running it (503, 408, 413), or whose
+   * connection it cut because the client did not take the response (SEND_TIMEOUT), by code.
+   */
   refused(code: string): void {
     this.#refused.set(code, (this.#refused.get(code) ?? 0) + 1);
   }
 
-  /** Requests refused by the server itself, by code (OVERLOADED, REQUEST_TIMEOUT, PAYLOAD_TOO_LARGE, CLOSED). */
+  /** Requests refused or cut off by the server itself, by code (OVERLOADED, REQUEST_TIMEOUT, PAYLOAD_TOO_LARGE, CLOSED, SEND_TIMEOUT). */
   refusals(): Record<string, number> {
     return Object.fromEntries(this.#refused);
   }
@@ -146,7 +149,7 @@ export class Metrics {
       `sfirt_call_duration_seconds_sum${l(f)} ${(m.totalMs / 1000).toFixed(9)}`,
       `sfirt_call_duration_seconds_count${l(f)} ${m.calls}`,
     ]));
-    family('sfirt_http_refused_total', 'counter', 'Requests the server refused before running them, by code.',
+    family('sfirt_http_refused_total', 'counter', 'Requests the server refused before running them, or whose unread response it cut off (SEND_TIMEOUT), by code.',
       [...this.#refused].map(([c, n]) => `sfirt_http_refused_total{code="${escapeLabel(c)}"} ${n}`));
     return lines.join('\n') + '\n';
   }

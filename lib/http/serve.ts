@@ -14,7 +14,7 @@ import type { Metrics } from './metrics.js';
 
 export {
   createHandler, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_QUEUE_DELAY_MS, DEFAULT_BODY_TIMEOUT_MS,
-  DEFAULT_MIN_BODY_BYTES_PER_SECOND, DEFAULT_BODY_READ_SHARE,
+  DEFAULT_MIN_BODY_BYTES_PER_SECOND, DEFAULT_BODY_READ_SHARE, DEFAULT_SEND_TIMEOUT_MS, DEFAULT_MIN_SEND_BYTES_PER_SECOND,
   type HandlerOptions, type HttpHandler, type FunctionSource, type ServableFunction,
 } from './handler.js';
 

@@ -59,6 +59,8 @@ export interface ManifestServer {
   minBodyBytesPerSecond?: number;
   bodyReadShare?: number;
   maxInflightPerClient?: number;
+  sendTimeoutMs?: number;
+  minSendBytesPerSecond?: number;
 }
 
 /** A validated manifest, with every path made absolute. */

@@ -1,0 +1,111 @@
+// Clients that do not take their responses (lib/http/send-watch.ts): the "slow read" attack asks
+// for large responses and never reads them, so without a send deadline their bytes stay in the
+// server's memory for as long as the socket is open. Raw sockets (node:net): what the server does
+// to the connection, not what a client library would.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import net from 'node:net';
+import { createRuntime } from '../../dist/index.js';
+import { createHandler } from '../../dist/http/handler.js';
+import { serve } from '../../dist/http/serve.js';
+import { ensureGuests, guestUrl } from './guests.mjs';
+import { exchange, parseResponses } from './raw.mjs';
+
+await ensureGuests('bytes', 'hello');
+const rt = createRuntime();
+await rt.load('bytes', guestUrl('bytes'));
+await rt.load('hello', guestUrl('hello'));
+test.after(() => rt.close());
+
+// 4 MiB: far more than loopback's socket buffers take from a client that never reads.
+const SIZE = 4 * 1024 * 1024;
+const body = Buffer.alloc(SIZE, 0x61);
+const reverse = `POST /reverse HTTP/1.1\r\nHost: x\r\nContent-Length: ${SIZE}\r\n\r\n`;
+const routes = [{ method: 'POST', path: '/reverse', function: 'bytes', export: 'reverse' }, { path: '/greet', function: 'hello' }];
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A connection that sends one request for a 4 MiB response and then does not read. (A paused
+ * socket sees no close either: `result()` resumes it and says what it got until it closed.)
+ */
+function nonReader(port) {
+  const s = net.connect(port, '127.0.0.1', () => { s.write(reverse); s.write(body); });
+  s.pause();
+  s.on('error', () => {});
+  let received = 0;
+  s.on('data', (c) => { received += c.length; });
+  const closed = new Promise((r) => s.on('close', r));
+  s.result = async (withinMs) => {
+    s.resume();
+    const ok = await Promise.race([closed.then(() => true), sleep(withinMs).then(() => false)]);
+    s.destroy();
+    return { closed: ok, received };
+  };
+  return s;
+}
+
+test('a client that never reads its large response is cut off at sendTimeoutMs; the server keeps answering', async () => {
+  const srv = await serve(rt, { routes, maxBodyBytes: 2 * SIZE, sendTimeoutMs: 300, minSendBytesPerSecond: 0, maxQueueDelayMs: 60_000 });
+  try {
+    const sockets = Array.from({ length: 4 }, () => nonReader(srv.port));
+    const greet = await exchange(srv.port, 'POST /greet HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nbob');
+    assert.is(parseResponses(greet.raw)[0]?.status, 200, 'served beside the non-readers');
+    for (let i = 0; i < 200 && srv.metrics.refusals().SEND_TIMEOUT !== 4; i++) await sleep(100);
+    assert.is(srv.metrics.refusals().SEND_TIMEOUT, 4, 'each non-reading connection was cut off');
+    for (const s of sockets) {
+      const { closed, received } = await s.result(3000);
+      assert.ok(closed, 'the server closed the connection');
+      assert.ok(received < SIZE, `it got part of the response only (${received} bytes)`);
+    }
+    assert.match(await (await fetch(`http://127.0.0.1:${srv.port}/greet`, { method: 'POST', body: 'amy' })).text(), /amy/);
+  } finally {
+    await srv.close();
+  }
+});
+
+test('a client that reads, even after a pause within the allowance, gets the whole response', async () => {
+  const srv = await serve(rt, { routes, maxBodyBytes: 2 * SIZE, sendTimeoutMs: 5000, minSendBytesPerSecond: 0, maxQueueDelayMs: 60_000 });
+  try {
+    const s = net.connect(srv.port, '127.0.0.1', () => { s.write(reverse); s.write(body); });
+    s.pause();
+    await sleep(300);
+    const chunks = [];
+    let got = 0;
+    const expected = await new Promise((resolve, reject) => {
+      s.on('error', reject);
+      s.on('data', (c) => {
+        chunks.push(c);
+        got += c.length;
+        const raw = Buffer.concat(chunks);
+        const head = raw.indexOf('\r\n\r\n');
+        if (head >= 0 && got - head - 4 >= SIZE) resolve(raw.subarray(head + 4));
+      });
+      s.resume();
+    });
+    assert.is(expected.length, SIZE);
+    assert.ok(expected.every((b) => b === 0x61));
+    s.destroy();
+    assert.is(srv.metrics.refusals().SEND_TIMEOUT, undefined);
+  } finally {
+    await srv.close();
+  }
+});
+
+test('small answers are never watched; bad options are INVALID_ARGUMENT', async () => {
+  const srv = await serve(rt, { routes, sendTimeoutMs: 1 });
+  try {
+    for (let i = 0; i < 20; i++) {
+      const r = await fetch(`http://127.0.0.1:${srv.port}/greet`, { method: 'POST', body: `n${i}` });
+      assert.is(r.status, 200);
+      await r.text();
+    }
+    assert.is(srv.metrics.refusals().SEND_TIMEOUT, undefined);
+  } finally {
+    await srv.close();
+  }
+  for (const bad of [{ sendTimeoutMs: 0 }, { sendTimeoutMs: 'x' }, { minSendBytesPerSecond: -1 }]) {
+    assert.throws(() => createHandler(rt, { routes, ...bad }), (e) => e.code === 'INVALID_ARGUMENT');
+  }
+});
+
+test.run();
