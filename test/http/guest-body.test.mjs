@@ -11,7 +11,8 @@ import { ensureGuests, guestUrl as guest } from './guests.mjs';
 await ensureGuests('http-hello');
 const rt = createRuntime();
 await rt.load('http-hello', guest('http-hello'), { imports: wasiHttpImports() });
-const srv = await serve(rt, { maxBodyBytes: 1 << 20, routes: [{ method: '*', path: '/*', function: 'http-hello', kind: 'wasi-http' }] });
+// maxQueueDelayMs: a loaded machine's slow turns must not be shed here (503).
+const srv = await serve(rt, { maxBodyBytes: 1 << 20, maxQueueDelayMs: 60_000, routes: [{ method: '*', path: '/*', function: 'http-hello', kind: 'wasi-http' }] });
 
 // http-hello answers "Hello, world! POST /echo body=<n> bytes\n" followed by the request body.
 async function echo(body, method = 'POST') {

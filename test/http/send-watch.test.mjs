@@ -92,7 +92,7 @@ test('a client that reads, even after a pause within the allowance, gets the who
 });
 
 test('small answers are never watched; bad options are INVALID_ARGUMENT', async () => {
-  const srv = await serve(rt, { routes, sendTimeoutMs: 1 });
+  const srv = await serve(rt, { routes, sendTimeoutMs: 1, maxQueueDelayMs: 60_000 });
   try {
     for (let i = 0; i < 20; i++) {
       const r = await fetch(`http://127.0.0.1:${srv.port}/greet`, { method: 'POST', body: `n${i}` });

@@ -37,6 +37,7 @@ await rt.load('http-out', guest('http-hello'), {
 });
 
 const srv = await serve(rt, {
+  maxQueueDelayMs: 60_000, // a loaded machine's slow turns must not be shed here (503)
   maxBodyBytes: 1024,
   metricsPath: '/metrics',
   routes: [

@@ -94,7 +94,7 @@ test('a worker that dies fails its in-flight calls with WORKER_CRASHED and is re
 });
 
 test('wasi:http components are served from workers', async () => {
-  const srv = await serve(wr, { routes: [{ method: '*', path: '/*', function: 'http-hello', kind: 'wasi-http' }] });
+  const srv = await serve(wr, { maxQueueDelayMs: 60_000, routes: [{ method: '*', path: '/*', function: 'http-hello', kind: 'wasi-http' }] });
   const r = await request(`${srv.url}/x`, { method: 'POST', body: 'hey', headers: { 'x-name': 'W' } });
   assert.is(r.statusCode, 200);
   assert.is(await r.body.text(), 'Hello, W! POST /x body=3 bytes\nhey');
@@ -107,7 +107,7 @@ test('outgoing HTTP from a guest in a worker goes through its policy', async () 
   await new Promise((r) => up.listen(0, '127.0.0.1', r));
   const port = up.address().port;
   await wr.load('http-out', guest('http-hello'), { http: { outgoing: { allowedHosts: [`127.0.0.1:${port}`] } } });
-  const srv = await serve(wr, { routes: [{ method: 'GET', path: '/fetch/*', function: 'http-out', kind: 'wasi-http' }] });
+  const srv = await serve(wr, { maxQueueDelayMs: 60_000, routes: [{ method: 'GET', path: '/fetch/*', function: 'http-out', kind: 'wasi-http' }] });
   let r = await request(`${srv.url}/fetch/127.0.0.1:${port}/a`);
   assert.is(await r.body.text(), 'fetched 200: up /a');
   r = await request(`${srv.url}/fetch/localhost:${port}/a`);
