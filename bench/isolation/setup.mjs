@@ -231,17 +231,28 @@ const VM_INIT = `#!/bin/busybox sh
 /bin/busybox mount -t proc proc /proc
 /bin/busybox mount -t sysfs sys /sys
 /bin/busybox mount -t devtmpfs dev /dev
+cmdline=" $(/bin/busybox cat /proc/cmdline) "
 console=ttyS0
-case " $(/bin/busybox cat /proc/cmdline) " in *" sfirt.console=hvc0 "*) console=hvc0 ;; esac
+speed=115200
+case "$cmdline" in *" sfirt.console=hvc0 "*) console=hvc0 speed= ;; esac
 if [ "$console" = hvc0 ]; then
   for m in ${VIRTIO_CONSOLE_MODULES.join(' ')}; do /bin/busybox insmod /modules/$m.ko; done
+  # The port is attached from a work item after insmod returns, and /dev/hvc0 exists before it is
+  # usable: the hvc driver creates all its device nodes when the first port registers, and an open
+  # before that port is in the driver's list fails with ENODEV. The redirection below then failed,
+  # /init ended and QEMU exited 0 (6 of 44 boots under load here). So wait until it opens.
   i=0
-  while [ ! -e /dev/hvc0 ] && [ $i -lt 1000 ]; do /bin/busybox usleep 10000; i=$((i+1)); done
+  until /bin/busybox true 2>/dev/null </dev/hvc0 || [ $i -ge 1000 ]; do /bin/busybox usleep 10000; i=$((i+1)); done
 fi
+# Errors go nowhere unless the host asked for them on the serial line (sfirt.stderr=ttyS0, set by
+# SFIRT_VM_CONSOLE_DIR in backends/vm.mjs; only with the virtio console, ttyS0 is free then).
+err=/dev/null
+case "$cmdline" in *" sfirt.stderr=ttyS0 "*) err=/dev/ttyS0 ;; esac
 # Keep the console open from here on: its settings are applied to the open line, not reset by a
-# later reopen. Raw and echo-free, then announce that requests may be sent.
-exec </dev/$console >/dev/$console 2>/dev/null
-/bin/busybox stty 115200 raw -echo
+# later reopen. Raw and echo-free (hvc0 has no line speed to set), then announce that requests
+# may be sent.
+exec </dev/$console >/dev/$console 2>$err
+/bin/busybox stty $speed raw -echo
 echo sfirt-guest-up
 cd /app
 exec /usr/bin/node /app/classify.mjs /app/digits.onnx

@@ -4,7 +4,8 @@
 // Software-emulated (TCG): this machine's KVM is PVM and cannot run stock guest kernels
 // (PLATFORM.md), so every guest instruction is translated — numbers are far slower than a
 // hardware-virtualised microVM and must not be read as "VM cost".
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { spawnLineChild } from '../line-child.mjs';
 import { CLEAN_ENV } from './child-env.mjs';
 import { VM_INITRAMFS, VM_KERNEL } from '../paths.mjs';
@@ -21,6 +22,21 @@ const GUEST_MEMORY = '768M';
 const KERNEL_ARGS = 'console=ttyS0,115200 loglevel=0 quiet pci=off tsc_early_khz=2600000 reboot=t panic=-1 rdinit=/init';
 
 /**
+ * Opt-in diagnosis: with SFIRT_VM_CONSOLE_DIR set, each `vm` guest's serial line (kernel messages,
+ * and the stderr of its /init and node, which otherwise go nowhere) is kept in a file there.
+ */
+const CONSOLE_DIR = process.env.SFIRT_VM_CONSOLE_DIR;
+let consoleLogs = 0;
+
+/** `-serial` for the virtio transport: none, or a fresh file under CONSOLE_DIR. */
+function diagnosticSerial() {
+  if (!CONSOLE_DIR) return { serial: 'none', append: '' };
+  mkdirSync(CONSOLE_DIR, { recursive: true });
+  const file = join(CONSOLE_DIR, `guest-${process.pid}-${Date.now()}-${++consoleLogs}.log`);
+  return { serial: `file:${file}`, append: ' sfirt.stderr=ttyS0' };
+}
+
+/**
  * QEMU arguments for one guest.
  * @param {'virtio' | 'serial'} transport `virtio`: requests over a virtio-console (hvc0) on
  *   virtio-mmio; `serial`: over the emulated 8250 UART (ttyS0), which moves the 1 KB request in
@@ -33,10 +49,11 @@ export function qemuArgs(transport) {
     '-kernel', VM_KERNEL, '-initrd', VM_INITRAMFS,
   ];
   if (transport === 'serial') return [...machine, '-serial', 'stdio', '-append', KERNEL_ARGS];
+  const { serial, append } = diagnosticSerial();
   return [
-    ...machine, '-serial', 'none',
+    ...machine, '-serial', serial,
     '-device', 'virtio-serial-device', '-chardev', 'stdio,id=fn', '-device', 'virtconsole,chardev=fn',
-    '-append', `${KERNEL_ARGS} sfirt.console=hvc0`,
+    '-append', `${KERNEL_ARGS} sfirt.console=hvc0${append}`,
   ];
 }
 
