@@ -35,10 +35,21 @@ export const MAX_FIELDS_ENTRIES = 256;
 
 // RFC 9110 §5.6.2 token.
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** TOKEN's characters, by code (a scan of a short name through this beats a regex call several times over). */
+const TOKEN_CHARS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) if (TOKEN.test(String.fromCharCode(c))) TOKEN_CHARS[c] = 1;
 
 /** A field name is a non-empty token. */
 export function isValidFieldName(name: string): boolean {
-  return TOKEN.test(name);
+  // Anything but a string goes to the pattern, which converts it (what callers always got).
+  if (typeof name !== 'string') return TOKEN.test(name);
+  const n = name.length;
+  if (n === 0) return false;
+  for (let i = 0; i < n; i++) {
+    const c = name.charCodeAt(i);
+    if (c > 127 || TOKEN_CHARS[c] === 0) return false;
+  }
+  return true;
 }
 
 /**
