@@ -23,9 +23,25 @@ const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'http2-settings',
 ]);
 
+/** Every name starting with one of these is forbidden. */
+const FORBIDDEN_PREFIXES: readonly string[] = ['proxy-', 'x-sfirt-'];
+
+/**
+ * HOP_BY_HOP's names and the forbidden prefixes, grouped by first character: a name is compared
+ * with the few of its group (most names' group is empty) instead of hashed and scanned twice.
+ */
+const BY_FIRST: ({ names: string[]; prefixes: string[] } | undefined)[] = [];
+for (const name of HOP_BY_HOP) (BY_FIRST[name.charCodeAt(0)] ??= { names: [], prefixes: [] }).names.push(name);
+for (const prefix of FORBIDDEN_PREFIXES) (BY_FIRST[prefix.charCodeAt(0)] ??= { names: [], prefixes: [] }).prefixes.push(prefix);
+
 /** True when a guest may neither read nor set the field `lowerName` (already lower-case). */
 export function isForbiddenHeader(lowerName: string): boolean {
-  return HOP_BY_HOP.has(lowerName) || lowerName.startsWith('proxy-') || lowerName.startsWith('x-sfirt-');
+  const group = BY_FIRST[lowerName.charCodeAt(0)];
+  if (group === undefined) return false;
+  const { names, prefixes } = group;
+  for (let i = 0; i < names.length; i++) if (lowerName === names[i]) return true;
+  for (let i = 0; i < prefixes.length; i++) if (lowerName.startsWith(prefixes[i]!)) return true;
+  return false;
 }
 
 /** Largest total of names + values one `fields` may hold (requests, responses, trailers alike). */

@@ -1,9 +1,11 @@
 // `isValidFieldName` scans a name through a table of RFC 9110 token characters instead of calling
 // the token pattern: the same answer as the pattern for every code unit, every short string of
 // interesting characters, long and random strings, and values that are not strings.
+// `isForbiddenHeader` looks names up by first character: the same answer as the set and prefix
+// rule it replaced, for the forbidden names, their prefixes, near misses and random names.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { isValidFieldName } from '../../dist/http/header-policy.js';
+import { isForbiddenHeader, isValidFieldName } from '../../dist/http/header-policy.js';
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
@@ -40,6 +42,34 @@ test('values that are not strings get the answer the pattern gives them', () => 
   for (const v of [undefined, null, 0, 123, -1, NaN, true, {}, [], ['a', 'b'], ['ab'], { toString: () => 'x-ok' }, { toString: () => 'bad name' }, 12n]) {
     assert.is(isValidFieldName(v), TOKEN.test(v), String(v));
   }
+});
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'http2-settings']);
+const forbidden = (n) => HOP_BY_HOP.has(n) || n.startsWith('proxy-') || n.startsWith('x-sfirt-');
+
+test('forbidden names: the same answer as the hop-by-hop set and the proxy-/x-sfirt- prefixes', () => {
+  const names = [...HOP_BY_HOP, 'proxy-', 'proxy-authorization', 'proxy-connection', 'x-sfirt-', 'x-sfirt-error', 'x-sfirt', 'proxy', 'x-sfir-',
+    '', 'c', 't', 'x', 'p', 'content-type', 'content-length', 'connections', 'connectio', 'host2', 'hos', 'tee', 'trailers', 'keep-alive2',
+    'upgrade-insecure-requests', 'x-name', 'x-guest', 'set-cookie', 'Connection', 'HOST', 'Proxy-x', 'X-SFIRT-a', ' connection', '\u0163e'];
+  const seen = new Set();
+  for (const a of names) for (const b of ['', 'x', '-', 'e']) {
+    const n = a + b;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    assert.is(isForbiddenHeader(n), forbidden(n), JSON.stringify(n));
+  }
+  for (const n of HOP_BY_HOP) assert.ok(isForbiddenHeader(n), n);
+  let seed = 5;
+  const next = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 16;
+  const alphabet = 'cehkoprtux-s2ingl';
+  for (let r = 0; r < 50000; r++) {
+    let n = '';
+    const len = next() % 10;
+    for (let i = 0; i < len; i++) n += alphabet[next() % alphabet.length];
+    if (next() % 3 === 0) n = [...HOP_BY_HOP, 'proxy-', 'x-sfirt-'][next() % 10] + n;
+    assert.is(isForbiddenHeader(n), forbidden(n), JSON.stringify(n));
+  }
+  for (let c = 0; c <= 0xffff; c++) { const n = String.fromCharCode(c) + 'e'; assert.is(isForbiddenHeader(n), forbidden(n)); }
 });
 
 test.run();
