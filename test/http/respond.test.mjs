@@ -33,6 +33,25 @@ test('latin1 keeps every byte, at every length', () => {
   assert.is(latin1(big), '\u00e9'.repeat(5000));
 });
 
+test('latin1 of arrays of one length in a row: each its own bytes (the scratch array is refilled)', () => {
+  const reference = (bytes) => { let s = ''; for (const b of bytes) s += String.fromCharCode(b); return s; };
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+  for (let n = 0; n <= 300; n++) {
+    const a = Uint8Array.from({ length: n }, next);
+    const b = Uint8Array.from({ length: n }, next);
+    const ta = latin1(a);
+    const tb = latin1(b);
+    assert.is(ta, reference(a), `length ${n}`);
+    assert.is(tb, reference(b), `length ${n}`);
+    assert.is(latin1(a), ta, `length ${n} again`);
+    // A view at an offset of a larger buffer reads its own bytes.
+    const wide = new Uint8Array(n + 5).fill(0xff);
+    wide.set(a, 3);
+    assert.is(latin1(wide.subarray(3, 3 + n)), ta, `view of length ${n}`);
+  }
+});
+
 test('forbidden, content-length and dropped fields never reach the client', async () => {
   const body = new TextEncoder().encode('hello');
   const [r, ...rest] = await served({

@@ -53,6 +53,12 @@ export interface Codec {
    * instead of a copy (see {@link BORROWED_LISTS}).
    */
   borrowed?: Codec;
+  /**
+   * For tuples of two strings/lists (`tuple<string, list<u8>>`, a `fields.from-list` entry): each
+   * member's `liftPair`. A list of such tuples lifts its elements with these directly (see
+   * `genericListCodec`): the same reads in the same order as `load`, without its shared calls.
+   */
+  pairTuple?: readonly [NonNullable<Codec['liftPair']>, NonNullable<Codec['liftPair']>];
 }
 
 /**
@@ -406,7 +412,8 @@ function listShape(lowerList: (cx: MemoryContext, v: unknown) => [number, number
   };
 }
 
-function genericListCodec(elem: Codec): Codec {
+/** The codec of `list<elem>` for an element type without a typed-array form. */
+export function genericListCodec(elem: Codec): Codec {
   const lowerList = (cx: MemoryContext, v: unknown): [number, number] => {
     const arr = v as unknown[];
     const len = arr.length;
@@ -420,7 +427,31 @@ function genericListCodec(elem: Codec): Codec {
     for (let i = 0; i < len; i++) out[i] = elem.load(cx, ptr + i * elem.size);
     return out;
   };
-  return listShape(lowerList, liftList);
+  return listShape(lowerList, elem.pairTuple ? pairTupleListLift(elem.pairTuple) : liftList);
+}
+
+/**
+ * `liftList` of `genericListCodec` for tuples of two strings/lists, with the tuple's `load` and its
+ * members' `load`s written out: the same charge, the same reads of the same offsets in the same
+ * order (so the same errors), the same values (a boxed array per tuple); what goes is three calls
+ * through shared closures per element (`elem.load`, then each member's `load`), sites that every
+ * list, tuple, string and byte-list type of the process goes through.
+ */
+function pairTupleListLift([liftA, liftB]: NonNullable<Codec['pairTuple']>): (cx: MemoryContext, ptr: number, len: number) => unknown {
+  return (cx, ptr, len) => {
+    chargeList(len >>> 0, 16);
+    const out = new Array(len);
+    for (let i = 0; i < len; i++) {
+      const at = ptr + i * 16;
+      const o = boxedArray();
+      let dv = view(cx);
+      o.push(liftA(cx, dv.getUint32(at, true), dv.getUint32(at + 4, true)));
+      dv = view(cx);
+      o.push(liftB(cx, dv.getUint32(at + 8, true), dv.getUint32(at + 12, true)));
+      out[i] = o;
+    }
+    return out;
+  };
 }
 
 // ---- records and tuples ----
@@ -466,11 +497,20 @@ function tupleCodec(members: Codec[]): Codec {
     return out;
   };
   const inner = productCodec(members, (v, i) => (v as unknown[])[i], (vals) => vals);
+  // Two members that are strings or lists: 8 bytes at 4-byte alignment each, so at offsets 0 and 8.
+  const [a, b] = members;
+  const pairTuple = n === 2 && isPair(a!) && isPair(b!) && inner.size === 16 ? [a!.liftPair!, b!.liftPair!] as const : undefined;
   return {
     ...inner,
+    ...(pairTuple ? { pairTuple } : {}),
     lowerFlat: (cx, v, out) => inner.lowerFlat(cx, destructure(v), out),
     store: (cx, v, ptr) => inner.store(cx, destructure(v), ptr),
   };
+}
+
+/** A string or list codec: two i32s, 8 bytes at 4-byte alignment, lifted by `liftPair`. */
+function isPair(c: Codec): boolean {
+  return c.liftPair !== undefined && c.size === 8 && c.align === 4 && c.flat.length === 2;
 }
 
 // ---- variants (variant, enum, option, result) ----
