@@ -106,7 +106,7 @@ export type WorkerFunctionOptions = Omit<FunctionOptions, 'imports'> & {
 
 
 /** Largest delay Node's timers accept (ms); longer ones fire after 1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 /** A wasm32 memory holds at most 65,536 pages of 64 KiB. */
 const MAX_MEMORY_BYTES = 2 ** 32;
 /**

@@ -13,6 +13,7 @@
  *   sending one byte a second leave the other slots to requests that arrive whole.
  */
 import type { IncomingMessage } from 'node:http';
+import { MAX_TIMER_MS } from '../options.js';
 
 /** Limits on one body. */
 export interface BodyLimits {
@@ -112,7 +113,7 @@ export class BodyReaders {
       return;
     }
     // Re-armed on expiry rather than on every chunk: bytes received meanwhile extend the deadline.
-    r.timer = setTimeout(() => { r.timer = undefined; if (!r.settled) this.#arm(r); }, Math.ceil(left));
+    r.timer = setTimeout(() => { r.timer = undefined; if (!r.settled) this.#arm(r); }, Math.min(Math.ceil(left), MAX_TIMER_MS));
   }
 
   #settle(r: Reader, outcome: BodyOutcome): void {

@@ -2,8 +2,8 @@
  * `createHandler()`: the `(req, res)` listener behind `serve()`. Routes a request to a function,
  * admits it against the server's capacity, reads its body under deadlines (`body-reader.ts`),
  * calls the function (simple or `wasi:http`), and answers with the guest's response or a status
- * of the server's own, which the client must then take in time (`send-watch.ts`). Nothing a guest or a failure carries reaches the client beyond what
- * `respond.ts` and `status.ts` allow.
+ * of the server's own, which the client must then take in time (`send-watch.ts`). Nothing a guest
+ * or a failure carries reaches the client beyond what `respond.ts` and `status.ts` allow.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidArgumentError } from '../errors.js';

@@ -13,30 +13,23 @@
  * connection holds about one response at a time.
  */
 import type { ServerResponse } from 'node:http';
+import { MAX_TIMER_MS } from '../options.js';
 
 export class SendWatch {
-  /** Responses being watched. */
-  #watched = 0;
-
   /**
    * @param onTimeout called once per connection cut off (e.g. to count it).
    */
   constructor(readonly timeoutMs: number, readonly minBytesPerSecond: number, readonly onTimeout: () => void) {}
-
-  /** Responses still being sent past their request. */
-  get watched(): number { return this.#watched; }
 
   /** Called when `res`'s request is done: bounds the time its remaining bytes may take. */
   watch(res: ServerResponse): void {
     const pending = res.writableLength;
     if (pending === 0 || res.destroyed || res.writableFinished) return;
     const extraMs = this.minBytesPerSecond > 0 ? (pending * 1000) / this.minBytesPerSecond : 0;
-    this.#watched++;
     let settled = false;
     const settle = () => {
       if (settled) return;
       settled = true;
-      this.#watched--;
       clearTimeout(timer);
       res.off('finish', settle);
       res.off('close', settle);
@@ -47,7 +40,7 @@ export class SendWatch {
       this.onTimeout();
       // The socket, not just the response: its buffered bytes are what this frees.
       (res.socket ?? res).destroy();
-    }, Math.ceil(this.timeoutMs + extraMs));
+    }, Math.min(Math.ceil(this.timeoutMs + extraMs), MAX_TIMER_MS));
     timer.unref();
     res.once('finish', settle);
     res.once('close', settle);

@@ -91,6 +91,22 @@ test('a client that reads, even after a pause within the allowance, gets the who
   }
 });
 
+test('a send deadline longer than timers take is capped, not fired at once', async () => {
+  // 4 MiB at 1 byte/s: ~4e9 ms, past setTimeout's 2^31 - 1 (a longer delay fires after 1 ms).
+  const srv = await serve(rt, { routes, maxBodyBytes: 2 * SIZE, sendTimeoutMs: 300, minSendBytesPerSecond: 1, maxQueueDelayMs: 60_000 });
+  try {
+    const s = nonReader(srv.port);
+    // Once the call is done, the response is buffered and watched: give an early timer time to fire.
+    for (let i = 0; i < 200 && !(srv.metrics.snapshot().bytes?.calls >= 1); i++) await sleep(50);
+    assert.is(srv.metrics.snapshot().bytes?.calls, 1);
+    await sleep(500);
+    assert.is(srv.metrics.refusals().SEND_TIMEOUT, undefined);
+    s.destroy();
+  } finally {
+    await srv.close();
+  }
+});
+
 test('small answers are never watched; bad options are INVALID_ARGUMENT', async () => {
   const srv = await serve(rt, { routes, sendTimeoutMs: 1, maxQueueDelayMs: 60_000 });
   try {
