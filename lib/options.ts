@@ -19,6 +19,7 @@ import type { HostImports } from './host/imports.js';
 import { DEFAULT_LIMITS, defaultResultBytes, type Limits, type NormalisedLimits } from './invoke/limits.js';
 import type { NnBackend } from './nn/engine.js';
 import { DEFAULT_POOL, type PoolOptions } from './pool/pool.js';
+import { MAX_TIMER_MS } from './timers.js';
 import type { DeterminismOptions } from './wasi/clocks-random.js';
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, type PreopenGrant } from './wasi/filesystem/index.js';
 import type { WasiOptions } from './wasi/policy.js';
@@ -105,8 +106,6 @@ export type WorkerFunctionOptions = Omit<FunctionOptions, 'imports'> & {
 };
 
 
-/** Largest delay Node's timers accept (ms); longer ones fire after 1 ms. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 /** A wasm32 memory holds at most 65,536 pages of 64 KiB. */
 const MAX_MEMORY_BYTES = 2 ** 32;
 /**

@@ -13,7 +13,7 @@
  *   sending one byte a second leave the other slots to requests that arrive whole.
  */
 import type { IncomingMessage } from 'node:http';
-import { MAX_TIMER_MS } from '../options.js';
+import { MAX_TIMER_MS } from '../timers.js';
 
 /** Limits on one body. */
 export interface BodyLimits {

@@ -13,7 +13,7 @@
  * connection holds about one response at a time.
  */
 import type { ServerResponse } from 'node:http';
-import { MAX_TIMER_MS } from '../options.js';
+import { MAX_TIMER_MS } from '../timers.js';
 
 export class SendWatch {
   /**
