@@ -2,6 +2,7 @@ import { DeadlineExceededError, HostFunctionError, InvalidArgumentError } from '
 import { callDeadline, checkDeadlineAfterHostWork } from '../limits/call-deadline.js';
 import { suspendCall } from '../limits/call-frame.js';
 import { recordCallFailure } from '../limits/lift.js';
+import { timerDelay } from '../timers.js';
 import { asyncImport, isAsyncImport } from './async.js';
 import type { ImportedInterface } from '../component/wit/types.js';
 import { stripVersion } from '../component/wit/import-keys.js';
@@ -163,7 +164,7 @@ function asyncHostCall(fn: (...a: unknown[]) => unknown, members: object, qualif
         const err = new DeadlineExceededError(budgetMs, performance.now() - startedAt);
         recordCallFailure(err);
         reject(err);
-      }, Math.max(0, at - performance.now()));
+      }, timerDelay(at - performance.now()));
       pending.then((v) => { clearTimeout(timer); if (!late) resolve(resumed(v)); }, (cause) => {
         clearTimeout(timer);
         if (late) return;

@@ -13,7 +13,7 @@
  *   sending one byte a second leave the other slots to requests that arrive whole.
  */
 import type { IncomingMessage } from 'node:http';
-import { MAX_TIMER_MS } from '../timers.js';
+import { timerDelay } from '../timers.js';
 
 /** Limits on one body. */
 export interface BodyLimits {
@@ -113,7 +113,7 @@ export class BodyReaders {
       return;
     }
     // Re-armed on expiry rather than on every chunk: bytes received meanwhile extend the deadline.
-    r.timer = setTimeout(() => { r.timer = undefined; if (!r.settled) this.#arm(r); }, Math.min(Math.ceil(left), MAX_TIMER_MS));
+    r.timer = setTimeout(() => { r.timer = undefined; if (!r.settled) this.#arm(r); }, timerDelay(left));
   }
 
   #settle(r: Reader, outcome: BodyOutcome): void {

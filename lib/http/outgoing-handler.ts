@@ -6,6 +6,7 @@ import { fetchOnce, preloadUndici, type FetchOutcome, type FetchRequest } from '
 import { HAS_JSPI, withSyncFallback } from '../host/async.js';
 import { declaredLength, Fields, FutureIncomingResponse, IncomingResponse, methodToString, type ErrorCode, type OutgoingRequest, type RequestOptions } from './types.js';
 import { remainingCallMs } from '../limits/call-deadline.js';
+import { MAX_TIMER_MS } from '../timers.js';
 
 /** Counters of one function's outgoing requests. */
 export interface OutgoingStats {
@@ -85,7 +86,8 @@ function prepare(compiled: OutgoingPolicy | undefined, request: OutgoingRequest,
   if ((body && !body.finished) || (declared !== undefined && declared !== bytes)) return fail({ tag: 'HTTP-request-body-size', val: BigInt(bytes) });
   const remaining = remainingCallMs();
   const guestTimeout = firstByteMs(options);
-  const timeoutMs = Math.max(1, Math.min(compiled.timeoutMs, remaining ?? Infinity, guestTimeout ?? Infinity));
+  // At most a timer's longest delay: undici's timers and ours fire after 1 ms beyond it.
+  const timeoutMs = Math.max(1, Math.min(compiled.timeoutMs, remaining ?? Infinity, guestTimeout ?? Infinity, MAX_TIMER_MS));
   if (stats) stats.allowed++;
   return {
     method, url: url.href, headers: outgoingHeaders(request.headers()), body: body?.concat() ?? new Uint8Array(),

@@ -13,7 +13,7 @@
  * connection holds about one response at a time.
  */
 import type { ServerResponse } from 'node:http';
-import { MAX_TIMER_MS } from '../timers.js';
+import { timerDelay } from '../timers.js';
 
 export class SendWatch {
   /**
@@ -40,7 +40,7 @@ export class SendWatch {
       this.onTimeout();
       // The socket, not just the response: its buffered bytes are what this frees.
       (res.socket ?? res).destroy();
-    }, Math.min(Math.ceil(this.timeoutMs + extraMs), MAX_TIMER_MS));
+    }, timerDelay(this.timeoutMs + extraMs));
     timer.unref();
     res.once('finish', settle);
     res.once('close', settle);

@@ -165,5 +165,12 @@ jspiTest('fuel still holds across suspensions: work after a suspension is metere
   assert.ok(stats.fuelUsed > 100 && stats.fuelUsed <= 50_000, `fuelUsed ${stats.fuelUsed}`);
 });
 
+jspiTest('a deadline further away than a timer can wait holds the call open, not fails it at once', async () => {
+  // ~35 days: past setTimeout's 2^31 - 1 ms, where Node fires after 1 ms instead.
+  const f = await load(async (x) => { await sleep(30); return x; }, { limits: { timeoutMs: null } });
+  const inv = await f.invoke('fetch-plus-one', [1], { deadlineAt: performance.now() + 3e9 });
+  assert.is(inv.value, 2);
+});
+
 test.after(() => rt.close());
 test.run();

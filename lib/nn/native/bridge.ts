@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { workerData, type MessagePort } from 'node:worker_threads';
 import type { ChildHello, ChildReply, ChildRequest, NativeFailure, NativeReply, NativeRequest, WithoutId } from './protocol.js';
+import { timerDelay } from '../../timers.js';
 
 interface BridgeData {
   port: MessagePort;
@@ -251,7 +252,7 @@ async function handle(req: NativeRequest): Promise<void> {
       if (model === undefined) return failed(req.id, { code: 'runtime-error', message: 'session is released' });
       let timer: NodeJS.Timeout | undefined;
       const deadline = req.deadline === undefined ? undefined : new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), Math.max(0, req.deadline! - (performance.timeOrigin + performance.now())));
+        timer = setTimeout(() => resolve('timeout'), timerDelay(req.deadline! - (performance.timeOrigin + performance.now())));
       });
       try {
         // A process that died on its own (out of memory in the previous request, say) before or
